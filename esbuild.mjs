@@ -1,0 +1,45 @@
+// Builds the two bundles the extension ships: the extension host code (Node, CommonJS) and the
+// scene panel's browser bundle. The CLI is a third entry on the Node side so that it shares the
+// same core without a separate toolchain.
+import * as esbuild from 'esbuild';
+
+const production = process.argv.includes('--production');
+const watch = process.argv.includes('--watch');
+
+/** @type {import('esbuild').BuildOptions} */
+const common = {
+  bundle: true,
+  minify: production,
+  sourcemap: true,
+  logLevel: 'info',
+  legalComments: 'linked',
+};
+
+const builds = [
+  {
+    ...common,
+    entryPoints: { extension: 'src/vscode/extension.ts', cli: 'src/cli.ts' },
+    outdir: 'dist',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    // 'vscode' is provided by the extension host; bufferutil/utf-8-validate are optional native
+    // speed-ups of `ws` that we deliberately do not ship.
+    external: ['vscode', 'bufferutil', 'utf-8-validate'],
+  },
+  {
+    ...common,
+    entryPoints: { webview: 'webview/main.ts' },
+    outdir: 'dist',
+    platform: 'browser',
+    format: 'esm',
+    target: 'es2022',
+  },
+];
+
+if (watch) {
+  const contexts = await Promise.all(builds.map((b) => esbuild.context(b)));
+  await Promise.all(contexts.map((c) => c.watch()));
+} else {
+  await Promise.all(builds.map((b) => esbuild.build(b)));
+}

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# The README's test command: every test the project has, in one run.
+#   lint + type-check, TypeScript unit tests (mocha), Python tests (pytest), then the tests inside a
+#   real VS Code (extension host + Playwright end to end; see scripts/vscode-tests.sh).
+# Exits non-zero when any part fails and ends with one line "N passed, N failed, N skipped".
+# STV_SKIP_VSCODE=1 skips the real-VS-Code layer (for a quick local loop; CI never sets it).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/bootstrap.sh || exit 1
+
+LOGDIR=$(mktemp -d)
+passed=0; failed=0; skipped=0; broken=()
+
+count() { # $1 = log, $2 = regex with one number group
+  grep -Eo "$2" "$1" | grep -Eo '[0-9]+' | tail -1
+}
+
+step() { # name, command...
+  local name=$1; shift
+  printf '\n\033[1m== %s\033[0m\n' "$name"
+  if "$@"; then return 0; fi
+  broken+=("$name"); return 1
+}
+
+mocha_suite() { # name, log, command...
+  local name=$1 log=$2; shift 2
+  printf '\n\033[1m== %s\033[0m\n' "$name"
+  "$@" 2>&1 | tee "$log"
+  local rc=${PIPESTATUS[0]}
+  local p f s
+  p=$(count "$log" '([0-9]+) passing'); f=$(count "$log" '([0-9]+) failing'); s=$(count "$log" '([0-9]+) pending')
+  passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0})); skipped=$((skipped + ${s:-0}))
+  if [ "$rc" -ne 0 ] || [ -z "$p" ]; then broken+=("$name"); fi
+}
+
+step "lint (eslint)" npx eslint . --max-warnings 0
+step "type-check (tsc)" npm run --silent typecheck
+step "build (esbuild)" npm run --silent build -- --log-level=warning >/dev/null
+step "compile tests (tsc)" npm run --silent compile-tests
+mocha_suite "unit tests (mocha)" "$LOGDIR/mocha.log" npx mocha
+
+printf '\n\033[1m== adapter tests (pytest)\033[0m\n'
+( cd python && .venv/bin/python -m pytest -q -p no:cacheprovider ) 2>&1 | tee "$LOGDIR/pytest.log"
+rc=${PIPESTATUS[0]}
+p=$(count "$LOGDIR/pytest.log" '([0-9]+) passed'); f=$(count "$LOGDIR/pytest.log" '([0-9]+) failed')
+e=$(count "$LOGDIR/pytest.log" '([0-9]+) errors?'); s=$(count "$LOGDIR/pytest.log" '([0-9]+) skipped')
+passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0} + ${e:-0})); skipped=$((skipped + ${s:-0}))
+[ "$rc" -eq 0 ] && [ -n "$p" ] || broken+=("adapter tests (pytest)")
+
+if [ "${STV_SKIP_VSCODE:-0}" != 1 ] && [ -f scripts/vscode-tests.sh ]; then
+  mocha_suite "VS Code tests (extension host + Playwright)" "$LOGDIR/vscode.log" bash scripts/vscode-tests.sh
+fi
+
+printf '\n'
+if [ ${#broken[@]} -gt 0 ]; then
+  printf '\033[31mFAILED:\033[0m %s\n' "${broken[@]}"
+fi
+echo "$passed passed, $failed failed, $skipped skipped"
+[ ${#broken[@]} -eq 0 ] && [ "$failed" -eq 0 ]

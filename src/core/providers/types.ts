@@ -1,0 +1,126 @@
+/**
+ * The provider contract. The queue, the panel and the CLI only ever talk to a `VideoProvider`;
+ * they never branch on the provider id except to pick one.
+ */
+export const PROVIDER_IDS = ['comfyui-local', 'fastvideo-local'] as const;
+export type ProviderId = (typeof PROVIDER_IDS)[number];
+
+/** Provider-neutral description of one clip to render. Each provider maps it to its wire format. */
+export interface RenderRequest {
+  /** Stable id of the scene; used for output folder names. Already validated as a safe path segment. */
+  sceneId: string;
+  prompt: string;
+  negativePrompt?: string;
+  /** Absolute path of the keyframe image on this machine, if the scene has one. */
+  keyframePath?: string;
+  width: number;
+  height: number;
+  numFrames: number;
+  fps: number;
+  /** Always concrete: a random seed policy picks one *before* the request is built and records it. */
+  seed: number;
+  /** Denoising steps; undefined means the model's own default. */
+  steps?: number;
+  /** Provider-specific model choice (FastVideo model id / profile); undefined = provider default. */
+  model?: string;
+}
+
+export type RenderStage =
+  | 'queued'
+  | 'uploading'
+  | 'loading'
+  | 'encoding-prompt'
+  | 'denoising'
+  | 'decoding'
+  | 'encoding'
+  | 'saving'
+  | 'downloading'
+  | 'done';
+
+export interface RenderProgress {
+  stage: RenderStage;
+  /** 0..1 over the whole render, monotonic non-decreasing. */
+  fraction: number;
+  step?: number;
+  totalSteps?: number;
+  /** Estimated milliseconds left, when the provider can tell. */
+  etaMs?: number;
+  message?: string;
+  /** Position in the server's queue while stage === 'queued'. */
+  queuePosition?: number;
+}
+
+/** A non-fatal fact the user should see, e.g. the model ignored the keyframe or changed the size. */
+export interface RenderWarning {
+  code: 'KEYFRAME_IGNORED' | 'SIZE_CHANGED' | 'SEED_CHANGED' | 'NOT_AI' | 'OTHER';
+  message: string;
+}
+
+export interface RenderTimings {
+  queueMs?: number;
+  loadMs?: number;
+  generateMs?: number;
+  encodeMs?: number;
+  downloadMs?: number;
+  totalMs: number;
+}
+
+export interface RenderResult {
+  /**
+   * A readable local MP4 the provider produced. The render queue copies it atomically into
+   * `<outputDir>/<sceneId>/`; the provider must not assume this path survives.
+   */
+  videoPath: string;
+  /** True when `videoPath` is a temporary file the queue may move instead of copy and must delete. */
+  videoIsTemporary: boolean;
+  seed: number;
+  width: number;
+  height: number;
+  numFrames: number;
+  fps: number;
+  model?: string;
+  backend?: string;
+  warnings: RenderWarning[];
+  timings: RenderTimings;
+  /** Whatever the server said about itself and the job (job/prompt id, versions, ...), kept in the sidecar. */
+  server: Record<string, unknown>;
+}
+
+export type HealthState = 'ok' | 'degraded' | 'down' | 'checking';
+
+export interface ProviderHealth {
+  provider: ProviderId;
+  state: HealthState;
+  endpoint: string;
+  /** One line for the status bar tooltip, e.g. "FastWan2.2-TI2V-5B loaded, 14.2 GB free". */
+  summary: string;
+  model?: string;
+  gpuName?: string;
+  vramFreeMb?: number;
+  vramTotalMb?: number;
+  /** False when the loaded model does not condition on the keyframe (FastWan 5B); undefined if unknown. */
+  followsKeyframe?: boolean;
+  /** True for backends that are not AI at all (the adapter's preview backend). */
+  notAi?: boolean;
+  /** Where the adapter runs, e.g. "native", "WSL: Ubuntu-24.04", "remote". */
+  location?: string;
+  queueDepth?: number;
+  checkedAt: string;
+  error?: { code: string; message: string; hint?: string };
+}
+
+export interface RenderOptions {
+  signal: AbortSignal;
+  onProgress(p: RenderProgress): void;
+  /** Folder the provider may use for temporary downloads (same volume as the final output). */
+  scratchDir: string;
+}
+
+export interface VideoProvider {
+  readonly id: ProviderId;
+  readonly endpoint: string;
+  health(signal?: AbortSignal): Promise<ProviderHealth>;
+  /** Resolves with the MP4, or rejects with an StvError (code CANCELLED when the signal aborted). */
+  render(req: RenderRequest, opts: RenderOptions): Promise<RenderResult>;
+  dispose?(): Promise<void>;
+}
