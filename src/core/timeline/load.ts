@@ -1,0 +1,302 @@
+/**
+ * Loads a timeline file into either a typed Timeline or a list of problems a person can act on,
+ * each with the JSON path and the line/column of the offending value. Never throws on bad input.
+ */
+import { readFile, stat } from 'node:fs/promises';
+import { existsSync, statSync } from 'node:fs';
+import * as path from 'node:path';
+import { parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
+import type { z } from 'zod';
+import { LineIndex, nodeForPath } from './positions';
+import { SceneOverridesSchema, SceneSchema, TimelineDefaultsSchema, TimelineSchema, type Timeline } from './schema';
+import { describeFramesProblem, describeSideProblem, isValidFrameCount } from './validSizes';
+import { resolveKeyframePath } from './keyframePath';
+
+export interface TimelineProblem {
+  code: string;
+  message: string;
+  severity: 'error' | 'warning';
+  path: (string | number)[];
+  line: number;
+  column: number;
+  endLine: number;
+  endColumn: number;
+}
+
+export type LoadResult =
+  | { ok: true; timeline: Timeline; warnings: TimelineProblem[] }
+  | { ok: false; problems: TimelineProblem[] };
+
+export interface ParseOptions {
+  /** Absolute path of the timeline file; keyframes resolve relative to its folder. */
+  timelineFile: string;
+  /** Injected for tests and for editors with unsaved files; defaults to the real file system. */
+  fileExists?: (absPath: string) => boolean;
+}
+
+/** Largest timeline file we read: 10,000 scenes of long prompts fit well inside this. */
+export const MAX_TIMELINE_BYTES = 32 * 1024 * 1024;
+
+const KNOWN_KEYS: Record<'top' | 'defaults' | 'scene' | 'overrides', string[]> = {
+  top: Object.keys(TimelineSchema.shape),
+  defaults: Object.keys(TimelineDefaultsSchema.shape),
+  scene: Object.keys(SceneSchema.shape),
+  overrides: Object.keys(SceneOverridesSchema.shape),
+};
+
+function keysFor(p: (string | number)[]): string[] {
+  if (p.length === 0) return KNOWN_KEYS.top;
+  if (p.length === 1 && p[0] === 'defaults') return KNOWN_KEYS.defaults;
+  if (p.length === 2 && p[0] === 'scenes') return KNOWN_KEYS.scene;
+  if (p.length === 3 && p[0] === 'scenes' && p[2] === 'overrides') return KNOWN_KEYS.overrides;
+  return [];
+}
+
+function editDistance(a: string, b: string): number {
+  const dp = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = dp[0] ?? 0;
+    dp[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = dp[j] ?? 0;
+      dp[j] = Math.min((dp[j] ?? 0) + 1, (dp[j - 1] ?? 0) + 1, prev + (a[i - 1]?.toLowerCase() === b[j - 1]?.toLowerCase() ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return dp[b.length] ?? 0;
+}
+
+function didYouMean(key: string, candidates: string[]): string {
+  let best: string | undefined;
+  let bestD = Infinity;
+  for (const c of candidates) {
+    const d = editDistance(key, c);
+    if (d < bestD) [best, bestD] = [c, d];
+  }
+  return best && bestD <= Math.max(2, Math.floor(key.length / 3)) ? ` Did you mean "${best}"?` : '';
+}
+
+function pathLabel(p: (string | number)[]): string {
+  if (p.length === 0) return 'the timeline';
+  return p.reduce<string>((acc, k) => (typeof k === 'number' ? `${acc}[${k}]` : acc ? `${acc}.${k}` : k), '');
+}
+
+function describeType(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  return typeof v === 'object' ? 'an object' : `${typeof v} ${JSON.stringify(v)}`;
+}
+
+function valueAt(data: unknown, p: (string | number)[]): unknown {
+  let cur: unknown = data;
+  for (const k of p) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string | number, unknown>)[k];
+  }
+  return cur;
+}
+
+/** Turns one zod issue into one or more problems with messages written for people. */
+function problemsFromIssue(issue: z.core.$ZodIssue, data: unknown): { code: string; message: string; path: (string | number)[]; key?: string }[] {
+  const p = issue.path.filter((k): k is string | number => typeof k !== 'symbol');
+  const where = pathLabel(p);
+  const last = p[p.length - 1];
+  const value = valueAt(data, p);
+  switch (issue.code) {
+    case 'unrecognized_keys':
+      return issue.keys.map((k) => ({
+        code: 'unknown-field',
+        message: `Unknown field "${k}" in ${where}.${didYouMean(k, keysFor(p))} Remove it or fix its name.`,
+        path: [...p, k],
+        key: k,
+      }));
+    case 'invalid_type':
+      if (value === undefined) return [{ code: 'missing-field', message: `${where} is required (${issue.expected}).`, path: p }];
+      return [{ code: 'wrong-type', message: `${where} must be ${issue.expected}, not ${describeType(value)}.`, path: p }];
+    case 'not_multiple_of':
+      if ((last === 'width' || last === 'height') && typeof value === 'number')
+        return [{ code: 'invalid-size', message: `${where}: ${describeSideProblem(last, value)}`, path: p }];
+      return [{ code: 'invalid-value', message: `${where}: ${issue.message}`, path: p }];
+    case 'too_small':
+    case 'too_big': {
+      if ((last === 'width' || last === 'height') && typeof value === 'number')
+        return [{ code: 'invalid-size', message: `${where}: ${describeSideProblem(last, value)}`, path: p }];
+      if ((last === 'numFrames' || last === 'frames') && typeof value === 'number')
+        return [{ code: 'invalid-frames', message: `${where}: ${describeFramesProblem(value)}`, path: p }];
+      if (Array.isArray(value) || typeof value === 'string') {
+        const what = typeof value === 'string' ? 'characters' : 'items';
+        const bound = issue.code === 'too_small' ? `at least ${String(issue.minimum)}` : `at most ${String(issue.maximum)}`;
+        return [{ code: 'invalid-value', message: `${where} must have ${bound} ${what}.`, path: p }];
+      }
+      const bound = issue.code === 'too_small' ? `at least ${String(issue.minimum)}` : `at most ${String(issue.maximum)}`;
+      return [{ code: 'invalid-value', message: `${where} must be ${bound} (got ${JSON.stringify(value)}).`, path: p }];
+    }
+    case 'invalid_value':
+      return [{ code: 'invalid-value', message: `${where} must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')} (got ${JSON.stringify(value)}).`, path: p }];
+    case 'invalid_format':
+      if (last === 'id') return [{ code: 'invalid-scene-id', message: `Scene id ${JSON.stringify(value)} ${issue.message}.`, path: p }];
+      return [{ code: 'invalid-value', message: `${where}: ${issue.message}.`, path: p }];
+    case 'custom':
+      if (last === 'id') return [{ code: 'invalid-scene-id', message: `Scene id ${JSON.stringify(value)} ${issue.message}.`, path: p }];
+      return [{ code: 'invalid-value', message: `${where}: ${issue.message}.`, path: p }];
+    default:
+      return [{ code: 'invalid-value', message: `${where}: ${issue.message}.`, path: p }];
+  }
+}
+
+export function parseTimeline(text: string, opts: ParseOptions): LoadResult {
+  const lines = new LineIndex(text);
+  const problems: TimelineProblem[] = [];
+  const fileExists = opts.fileExists ?? defaultFileExists;
+  let root: Node | undefined;
+
+  const at = (
+    severity: 'error' | 'warning',
+    code: string,
+    message: string,
+    p: (string | number)[],
+    key?: string,
+  ): void => {
+    const node = nodeForPath(root, p, key);
+    const r = node ? lines.range(node.offset, node.length) : lines.range(0, 0);
+    problems.push({ code, message, severity, path: p, ...r });
+  };
+
+  const syntax: ParseError[] = [];
+  root = parseTree(text, syntax, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
+  if (syntax.length > 0 || !root) {
+    for (const e of syntax.slice(0, 20)) {
+      const r = lines.range(e.offset, e.length);
+      problems.push({
+        code: 'json-syntax',
+        message: `JSON syntax error: ${humanParseError(printParseErrorCode(e.error))}.`,
+        severity: 'error',
+        path: [],
+        ...r,
+      });
+    }
+    if (problems.length === 0) problems.push({ code: 'json-syntax', message: 'The file is empty: a timeline is a JSON object with "version", "title" and "scenes".', severity: 'error', path: [], ...lines.range(0, 0) });
+    return { ok: false, problems };
+  }
+
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (e) {
+    // jsonc-parser accepted something JSON.parse did not (e.g. a lone surrogate); report it at the start.
+    at('error', 'json-syntax', `JSON syntax error: ${(e as Error).message}.`, []);
+    return { ok: false, problems };
+  }
+
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+    at('error', 'wrong-type', `A timeline must be a JSON object with "version", "title" and "scenes", not ${describeType(data)}.`, []);
+    return { ok: false, problems };
+  }
+  const version = (data as { version?: unknown }).version;
+  if (version !== undefined && version !== 1) {
+    at('error', 'unsupported-version', `Timeline version ${JSON.stringify(version)} is not supported: this extension reads version 1. Update Scene to Video, or set "version": 1.`, ['version']);
+    return { ok: false, problems };
+  }
+
+  const parsed = TimelineSchema.safeParse(data);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      for (const pr of problemsFromIssue(issue, data)) at('error', pr.code, pr.message, pr.path, pr.key);
+    }
+  }
+
+  // Checks the schema cannot express, run on the raw data so they report even when other parts fail.
+  semanticChecks(data as Record<string, unknown>, opts, fileExists, at);
+
+  const errors = problems.filter((p) => p.severity === 'error');
+  if (errors.length > 0 || !parsed.success) return { ok: false, problems: sortProblems(problems) };
+  return { ok: true, timeline: parsed.data, warnings: sortProblems(problems) };
+}
+
+type Reporter = (severity: 'error' | 'warning', code: string, message: string, p: (string | number)[], key?: string) => void;
+
+function semanticChecks(data: Record<string, unknown>, opts: ParseOptions, fileExists: (p: string) => boolean, at: Reporter): void {
+  const defaults = (typeof data.defaults === 'object' && data.defaults !== null ? data.defaults : {}) as Record<string, unknown>;
+  if (typeof defaults.numFrames === 'number' && Number.isInteger(defaults.numFrames) && !isValidFrameCount(defaults.numFrames) && defaults.numFrames >= 5 && defaults.numFrames <= 241)
+    at('error', 'invalid-frames', `defaults.numFrames: ${describeFramesProblem(defaults.numFrames)}`, ['defaults', 'numFrames']);
+
+  const scenes = Array.isArray(data.scenes) ? data.scenes : [];
+  if (Array.isArray(data.scenes) && scenes.length === 0) at('warning', 'no-scenes', 'The timeline has no scenes yet: add one to "scenes" to render it.', ['scenes']);
+  const firstSeen = new Map<string, number>();
+  scenes.forEach((raw, i) => {
+    if (raw === null || typeof raw !== 'object') return;
+    const s = raw as Record<string, unknown>;
+    if (typeof s.id === 'string') {
+      const prev = firstSeen.get(s.id);
+      if (prev !== undefined) at('error', 'duplicate-scene-id', `Scene id "${s.id}" is used twice (also by scenes[${prev}]). Scene ids must be unique: their renders go to a folder named after the id.`, ['scenes', i, 'id']);
+      else firstSeen.set(s.id, i);
+    }
+    if (s.frames !== undefined && s.seconds !== undefined)
+      at('error', 'length-conflict', `scenes[${i}] gives both "frames" and "seconds": keep one of them.`, ['scenes', i, 'seconds']);
+    for (const [p, v] of [
+      [['scenes', i, 'frames'], s.frames],
+      [['scenes', i, 'overrides', 'numFrames'], (s.overrides as Record<string, unknown> | undefined)?.numFrames],
+    ] as const) {
+      if (typeof v === 'number' && Number.isInteger(v) && v >= 5 && v <= 241 && !isValidFrameCount(v))
+        at('error', 'invalid-frames', `${pathLabel([...p])}: ${describeFramesProblem(v)}`, [...p]);
+    }
+    if (typeof s.keyframe === 'string' && s.keyframe.length > 0) {
+      const abs = resolveKeyframePath(opts.timelineFile, s.keyframe);
+      if (!fileExists(abs))
+        at('error', 'keyframe-missing', `Keyframe "${s.keyframe}" of scene "${String(s.id ?? i)}" does not exist (looked for ${abs}). Paths are relative to the timeline file.`, ['scenes', i, 'keyframe']);
+    }
+  });
+}
+
+function sortProblems(ps: TimelineProblem[]): TimelineProblem[] {
+  return [...ps].sort((a, b) => a.line - b.line || a.column - b.column);
+}
+
+function humanParseError(code: string): string {
+  const map: Record<string, string> = {
+    InvalidSymbol: 'unexpected character',
+    InvalidNumberFormat: 'invalid number',
+    PropertyNameExpected: 'a property name in double quotes was expected',
+    ValueExpected: 'a value was expected',
+    ColonExpected: 'a colon was expected',
+    CommaExpected: 'a comma was expected',
+    CloseBraceExpected: 'a closing } was expected',
+    CloseBracketExpected: 'a closing ] was expected',
+    EndOfFileExpected: 'nothing may follow the top-level object',
+    InvalidCommentToken: 'comments are not allowed in a timeline (plain JSON)',
+    UnexpectedEndOfComment: 'unterminated comment',
+    UnexpectedEndOfString: 'unterminated string',
+    UnexpectedEndOfNumber: 'unterminated number',
+    InvalidUnicode: 'invalid unicode escape',
+    InvalidEscapeCharacter: 'invalid escape character',
+    InvalidCharacter: 'invalid character in a string',
+  };
+  return map[code] ?? code;
+}
+
+function defaultFileExists(p: string): boolean {
+  try {
+    return existsSync(p) && statSync(p).isFile();
+  } catch {
+    return false;
+  }
+}
+
+export async function loadTimelineFile(file: string): Promise<LoadResult> {
+  const abs = path.resolve(file);
+  const fail = (code: string, message: string): LoadResult => ({
+    ok: false,
+    problems: [{ code, message, severity: 'error', path: [], line: 1, column: 1, endLine: 1, endColumn: 1 }],
+  });
+  try {
+    const st = await stat(abs);
+    if (!st.isFile()) return fail('not-a-file', `${abs} is not a file.`);
+    if (st.size > MAX_TIMELINE_BYTES) return fail('too-large', `${abs} is ${st.size} bytes; timelines larger than ${MAX_TIMELINE_BYTES} bytes are refused.`);
+    const text = await readFile(abs, 'utf8');
+    return parseTimeline(text.replace(/^\uFEFF/, ''), { timelineFile: abs });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return fail('not-found', `Timeline file ${abs} does not exist.`);
+    return fail('unreadable', `Cannot read ${abs}: ${(e as Error).message}`);
+  }
+}
