@@ -148,7 +148,8 @@ export function parseTimeline(text: string, opts: ParseOptions): LoadResult {
   const lines = new LineIndex(text);
   const problems: TimelineProblem[] = [];
   const fileExists = opts.fileExists ?? defaultFileExists;
-  let root: Node | undefined;
+  const syntax: ParseError[] = [];
+  const root: Node | undefined = parseTree(text, syntax, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
 
   const at = (
     severity: 'error' | 'warning',
@@ -162,8 +163,6 @@ export function parseTimeline(text: string, opts: ParseOptions): LoadResult {
     problems.push({ code, message, severity, path: p, ...r });
   };
 
-  const syntax: ParseError[] = [];
-  root = parseTree(text, syntax, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
   if (syntax.length > 0 || !root) {
     for (const e of syntax.slice(0, 20)) {
       const r = lines.range(e.offset, e.length);
