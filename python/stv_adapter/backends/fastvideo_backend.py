@@ -1,0 +1,286 @@
+"""The `fastvideo` backend: FastVideo's VideoGenerator, loaded once in a worker process of its own."""
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from ..config import AdapterConfig
+from ..errors import AdapterError, JobCancelled
+from ..model_profiles import download_command, effective_attention, locate_model, profile_for
+from . import BackendJob, BackendOutput, ProgressFn
+from .fastvideo_worker import worker_main
+
+log = logging.getLogger("stv_adapter.fastvideo")
+
+OOM_HINT = "Render fewer frames (49 or 81), a smaller size (832x480), keep CPU offload on, and close other GPU programs."
+
+
+class FastVideoBackend:
+    name = "fastvideo"
+    is_ai = True
+
+    def __init__(self, config: AdapterConfig) -> None:
+        self.config = config
+        self.profile = profile_for(config.model)
+        self.attention, self.attention_notes = effective_attention(config.attention_backend, self.profile)
+        self._lock = threading.RLock()
+        self._ctx = multiprocessing.get_context("spawn")
+        self._proc: Any = None
+        self._conn: Any = None
+        self._state = "idle"  # idle | loading | ok | error
+        self._error: dict[str, Any] | None = None
+        self._gpu: dict[str, Any] | None = None
+        self._load_ms = 0
+        self._loaded_event = threading.Event()
+        self._jobs_since_load = 0
+        self._ema_generate_ms: float | None = None
+        self.loads = 0  # how many times the generator was loaded (benchmarks count it)
+        self.model_source = config.model
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    def start(self) -> None:
+        if not self.config.lazy:
+            self._load_in_background()
+
+    def _load_in_background(self) -> None:
+        with self._lock:
+            if self._state == "loading":
+                return
+            self._state = "loading"
+            self._loaded_event.clear()
+        threading.Thread(target=self._load, name="fastvideo-load", daemon=True).start()
+
+    def _load(self) -> None:
+        path, found, notes = locate_model(self.config.model, self.config.model_path)
+        for n in notes:
+            log.info(n)
+        if path is None:
+            self._fail("MODEL_NOT_FOUND", f"The model {found} is not on this machine.", f"Download it: {download_command(found if '/' in found else self.config.model)} (or set --model-path to its folder).")
+            return
+        self.model_source = path
+        cfg = {
+            "model": path,
+            "attention_backend": self.attention,
+            "num_gpus": self.config.num_gpus,
+            "use_fsdp_inference": self.config.use_fsdp_inference,
+            "dit_cpu_offload": self.config.dit_cpu_offload,
+            "vae_cpu_offload": self.config.vae_cpu_offload,
+            "text_encoder_cpu_offload": self.config.text_encoder_cpu_offload,
+            "pin_cpu_memory": self.config.pin_cpu_memory,
+        }
+        parent, child = self._ctx.Pipe()
+        proc = self._ctx.Process(target=worker_main, args=(child, cfg), name="fastvideo-worker", daemon=False)
+        proc.start()
+        child.close()
+        with self._lock:
+            self._proc, self._conn = proc, parent
+        t0 = time.perf_counter()
+        try:
+            msg = parent.recv()
+        except (EOFError, OSError):
+            self._fail("EXECUTION_ERROR", f"The FastVideo worker exited while loading (exit code {proc.exitcode}).", "Check the adapter's log; the host may be out of RAM (FastVideo issue #1755).")
+            return
+        if msg.get("type") != "loaded":
+            self._fail(msg.get("code", "EXECUTION_ERROR"), msg.get("message", "Loading failed."), msg.get("hint"))
+            if msg.get("trace"):
+                log.error(msg["trace"])
+            return
+        with self._lock:
+            self._state = "ok"
+            self._error = None
+            self._gpu = msg.get("gpu")
+            self._load_ms = int(msg.get("loadMs") or (time.perf_counter() - t0) * 1000)
+            self._jobs_since_load = 0
+            self.loads += 1
+        self._loaded_event.set()
+        log.info("model loaded from %s in %d ms", path, self._load_ms)
+
+    def _fail(self, code: str, message: str, hint: str | None) -> None:
+        with self._lock:
+            self._state = "error"
+            self._error = {"code": code, "message": message, "hint": hint}
+        self._kill_worker()
+        self._loaded_event.set()
+
+    def _kill_worker(self) -> None:
+        with self._lock:
+            proc, conn = self._proc, self._conn
+            self._proc = self._conn = None
+        if conn is not None:
+            try:
+                conn.close()
+            except OSError:
+                pass
+        if proc is None:
+            return
+        try:
+            parent = psutil.Process(proc.pid)
+            procs = parent.children(recursive=True) + [parent]
+        except psutil.Error:
+            procs = []
+        for p in procs:
+            try:
+                p.kill()
+            except psutil.Error:
+                pass
+        psutil.wait_procs(procs, timeout=10)
+        proc.join(timeout=5)
+
+    def health(self) -> dict[str, Any]:
+        with self._lock:
+            status = {"ok": "ok", "loading": "loading", "error": "error", "idle": "ok" if self.config.lazy else "loading"}[self._state]
+            return {
+                "status": status,
+                "model_id": self.config.model,
+                "model_profile": self.profile.profile,
+                "model_loaded": self._state == "ok",
+                "follows_keyframe": self.profile.follows_keyframe,
+                "attention_backend": self.attention,
+                "device": "cuda",
+                "gpu": self._gpu,
+                "error": self._error,
+                "details": {"modelSource": self.model_source, "loads": self.loads, "loadMs": self._load_ms, "attentionNotes": self.attention_notes, "profile": self.profile.description},
+            }
+
+    # -- jobs ------------------------------------------------------------------------------------
+    def _ensure_loaded(self, job: BackendJob, progress: ProgressFn) -> int:
+        with self._lock:
+            state = self._state
+        if state in ("idle", "error") or self._proc is None and state != "loading":
+            self._load_in_background()
+        progress("loading", 0.02, message="Loading the model (first job, or after a restart)")
+        t0 = time.perf_counter()
+        while not self._loaded_event.wait(0.25):
+            if job.cancel.is_set():
+                raise JobCancelled("The job was cancelled while the model was loading.")
+        with self._lock:
+            if self._state != "ok":
+                err = self._error or {"code": "EXECUTION_ERROR", "message": "The model failed to load."}
+                raise AdapterError(err["code"], err["message"], err.get("hint"))
+        return int((time.perf_counter() - t0) * 1000)
+
+    def build_kwargs(self, job: BackendJob, image_path: str | None) -> dict[str, Any]:
+        """SamplingParam fields for generate_video; unknown keywords raise in FastVideo, so only these."""
+        kwargs: dict[str, Any] = {
+            "num_frames": job.num_frames,
+            "height": job.height,
+            "width": job.width,
+            "fps": job.fps,
+            "seed": job.seed,
+            "output_path": str(job.out_path),  # ends in .mp4: FastVideo writes exactly this file
+            "save_video": True,
+            "return_frames": False,  # the default returns ~330 MB of frames per clip
+        }
+        if job.negative_prompt:
+            kwargs["negative_prompt"] = job.negative_prompt
+        if image_path:
+            kwargs["image_path"] = image_path
+        if job.steps is not None:
+            kwargs["num_inference_steps"] = job.steps
+        return kwargs
+
+    def warnings_for(self, job: BackendJob) -> list[dict[str, str]]:
+        out: list[dict[str, str]] = []
+        if job.keyframe is not None and not self.profile.follows_keyframe:
+            out.append({"code": "KEYFRAME_IGNORED", "message": f"{self.config.model} does not condition on the keyframe (FastVideo issues #785, #1153): the clip follows the prompt only. Choose Wan-AI/Wan2.2-TI2V-5B-Diffusers for keyframe-faithful clips."})
+        if job.keyframe is not None and self.profile.image_max_area and job.width * job.height > self.profile.image_max_area:
+            out.append({"code": "SIZE_CHANGED", "message": f"With a keyframe FastVideo resizes this model's output to at most 480x832 in area; {job.width}x{job.height} was asked for."})
+        return out
+
+    def run(self, job: BackendJob, progress: ProgressFn) -> BackendOutput:
+        load_ms = self._ensure_loaded(job, progress)
+        with tempfile.TemporaryDirectory(prefix="stv-keyframe-") as tmpdir:
+            image_path = None
+            if job.keyframe is not None:
+                image_path = str(Path(tmpdir) / "keyframe.png")
+                job.keyframe.save(image_path)
+            kwargs = self.build_kwargs(job, image_path)
+            with self._lock:
+                conn = self._conn
+            if conn is None:
+                raise AdapterError("EXECUTION_ERROR", "The FastVideo worker is not running.", "Restart the adapter.")
+            conn.send({"type": "generate", "prompt": job.prompt, "kwargs": kwargs})
+            msg = self._wait_for_result(job, progress, conn)
+        if msg["type"] == "error":
+            code = msg.get("code", "EXECUTION_ERROR")
+            if msg.get("trace"):
+                log.error(msg["trace"])
+            if code == "CUDA_OOM":
+                raise AdapterError("CUDA_OOM", f"The GPU ran out of memory: {msg.get('message')}", OOM_HINT)
+            raise AdapterError(code, f"FastVideo failed: {msg.get('message')}", "See the adapter's log for the traceback.")
+        self._jobs_since_load += 1
+        gen_ms = int(msg.get("generateMs") or 0)
+        self._ema_generate_ms = gen_ms if self._ema_generate_ms is None else 0.7 * self._ema_generate_ms + 0.3 * gen_ms
+        size = msg.get("size") or []
+        height, width = (int(size[0]), int(size[1])) if len(size) >= 2 else (job.height, job.width)
+        with self._lock:
+            self._gpu = msg.get("gpu") or self._gpu
+        self._maybe_recycle()
+        warnings = self.warnings_for(job)
+        if (width, height) != (job.width, job.height) and not any(w["code"] == "SIZE_CHANGED" for w in warnings):
+            warnings.append({"code": "SIZE_CHANGED", "message": f"FastVideo rendered {width}x{height} instead of the requested {job.width}x{job.height}."})
+        return BackendOutput(width=width, height=height, num_frames=job.num_frames, fps=job.fps, model_id=self.config.model, warnings=warnings, load_ms=load_ms, generate_ms=gen_ms, extra={"peakMemoryMb": msg.get("peakMemoryMb"), "attentionBackend": self.attention})
+
+    def _wait_for_result(self, job: BackendJob, progress: ProgressFn, conn: Any) -> dict[str, Any]:
+        """Polls the worker; reports progress estimated from earlier runs (FastVideo has no step callback)."""
+        t0 = time.perf_counter()
+        expected = self._ema_generate_ms
+        progress("denoising", 0.05, message="Generating (FastVideo reports no steps; progress is estimated from earlier runs)" if expected else "Generating (FastVideo reports no steps)")
+        while True:
+            if job.cancel.is_set():
+                # The worker would go on generating and answer this job's result to the next one:
+                # end it, and reload the model for the next job.
+                job.forced = self.force_stop()
+                raise JobCancelled("The job was cancelled; FastVideo cannot interrupt a generation, so its worker was stopped and the model is reloading.")
+            try:
+                if conn.poll(0.25):
+                    return conn.recv()
+            except (EOFError, OSError):
+                raise AdapterError("EXECUTION_ERROR", "The FastVideo worker ended during the render.", "Check the adapter's log; the host may be out of RAM. The adapter reloads the model for the next job.") from None
+            if expected:
+                elapsed = (time.perf_counter() - t0) * 1000
+                frac = min(0.95, 0.05 + 0.9 * elapsed / expected)
+                progress("denoising", frac, eta_ms=max(0, int(expected - elapsed)))
+
+    def _maybe_recycle(self) -> None:
+        reasons = []
+        if self.config.recycle_after_jobs and self._jobs_since_load >= self.config.recycle_after_jobs:
+            reasons.append(f"{self._jobs_since_load} jobs since load")
+        if self.config.max_rss_mb and self._proc is not None:
+            try:
+                p = psutil.Process(self._proc.pid)
+                rss = sum(c.memory_info().rss for c in [p, *p.children(recursive=True)]) // 2**20
+                if rss > self.config.max_rss_mb:
+                    reasons.append(f"worker RSS {rss} MB > {self.config.max_rss_mb} MB")
+            except psutil.Error:
+                pass
+        if reasons:
+            log.info("recycling the generator: %s", "; ".join(reasons))
+            self._kill_worker()
+            self._load_in_background()
+
+    def force_stop(self) -> bool:
+        """FastVideo cannot interrupt a generation: end the worker and reload the model."""
+        log.warning("force-stopping the FastVideo worker; the model will reload")
+        self._kill_worker()
+        with self._lock:
+            self._state = "idle"
+        self._load_in_background()
+        return True
+
+    def close(self) -> None:
+        with self._lock:
+            conn = self._conn
+        if conn is not None:
+            try:
+                conn.send({"type": "shutdown"})
+            except OSError:
+                pass
+        self._kill_worker()

@@ -1,0 +1,38 @@
+"""Decodes the request's base64 keyframe with bounds, so a hostile or huge image cannot exhaust memory."""
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+
+from PIL import Image
+
+from .errors import AdapterError
+
+ACCEPTED_FORMATS = {"PNG", "JPEG", "WEBP"}
+
+
+def decode_keyframe(b64: str, max_bytes: int, max_pixels: int) -> Image.Image:
+    if b64.startswith("data:"):
+        _, _, b64 = b64.partition(",")
+    if len(b64) * 3 // 4 > max_bytes + 3:
+        raise AdapterError("PAYLOAD_TOO_LARGE", f"The keyframe is larger than {max_bytes // (1024 * 1024)} MB.", "Use a PNG or JPEG at the render size.")
+    try:
+        raw = base64.b64decode(b64, validate=True)
+    except (binascii.Error, ValueError) as e:
+        raise AdapterError("INVALID_REQUEST", "keyframeBase64 is not valid base64.", "Send the image file's bytes base64-encoded.") from e
+    try:
+        with Image.open(io.BytesIO(raw)) as probe:
+            fmt = probe.format
+            w, h = probe.size
+        if fmt not in ACCEPTED_FORMATS:
+            raise AdapterError("INVALID_REQUEST", f"The keyframe is a {fmt} image; PNG, JPEG or WebP are accepted.", "Convert it to PNG.")
+        if w * h > max_pixels:
+            raise AdapterError("PAYLOAD_TOO_LARGE", f"The keyframe is {w}x{h} pixels, more than the {max_pixels} pixel bound.", "Resize it to the render size first.")
+        img = Image.open(io.BytesIO(raw))
+        img.load()
+        return img.convert("RGB")
+    except AdapterError:
+        raise
+    except Exception as e:  # Pillow raises many types for corrupt data
+        raise AdapterError("INVALID_REQUEST", f"The keyframe could not be decoded as an image ({type(e).__name__}).", "Check that the file is a valid PNG, JPEG or WebP.") from e
