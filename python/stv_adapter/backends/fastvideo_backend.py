@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import tempfile
 import threading
 import time
@@ -174,7 +175,9 @@ class FastVideoBackend:
             "width": job.width,
             "fps": job.fps,
             "seed": job.seed,
-            "output_path": str(job.out_path),  # ends in .mp4: FastVideo writes exactly this file
+            # FastVideo writes exactly this file only if it ends in .mp4 and does not exist yet
+            # (otherwise it treats it as a folder, or appends a numeric suffix).
+            "output_path": str(self.generation_path(job)),
             "save_video": True,
             "return_frames": False,  # the default returns ~330 MB of frames per clip
         }
@@ -185,6 +188,10 @@ class FastVideoBackend:
         if job.steps is not None:
             kwargs["num_inference_steps"] = job.steps
         return kwargs
+
+    @staticmethod
+    def generation_path(job: BackendJob) -> Path:
+        return job.out_path.with_name(job.out_path.name.removesuffix(".part").removesuffix(".mp4") + ".fastvideo.mp4")
 
     def warnings_for(self, job: BackendJob) -> list[dict[str, str]]:
         out: list[dict[str, str]] = []
@@ -207,7 +214,17 @@ class FastVideoBackend:
             if conn is None:
                 raise AdapterError("EXECUTION_ERROR", "The FastVideo worker is not running.", "Restart the adapter.")
             conn.send({"type": "generate", "prompt": job.prompt, "kwargs": kwargs})
-            msg = self._wait_for_result(job, progress, conn)
+            gen_path = self.generation_path(job)
+            try:
+                msg = self._wait_for_result(job, progress, conn)
+                if msg["type"] == "result":
+                    written = Path(msg.get("videoPath") or gen_path)
+                    if not written.is_file():
+                        raise AdapterError("EXECUTION_ERROR", f"FastVideo reported success but wrote no video at {written}.", "See the adapter's log.")
+                    progress("saving", 0.97)
+                    os.replace(written, job.out_path)
+            finally:
+                gen_path.unlink(missing_ok=True)
         if msg["type"] == "error":
             code = msg.get("code", "EXECUTION_ERROR")
             if msg.get("trace"):
