@@ -23,6 +23,8 @@ const builds = [
     platform: 'node',
     format: 'cjs',
     target: 'node20',
+    // jsonc-parser's "main" is a UMD build whose dynamic requires esbuild cannot follow; its ESM build bundles.
+    mainFields: ['module', 'main'],
     // 'vscode' is provided by the extension host; bufferutil/utf-8-validate are optional native
     // speed-ups of `ws` that we deliberately do not ship.
     external: ['vscode', 'bufferutil', 'utf-8-validate'],

@@ -1,0 +1,235 @@
+/** The `fastvideo-local` provider: renders through the adapter's job API with live progress. */
+import { access, readFile, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import * as path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { ERROR_CODES, StvError, toStvError } from '../../errors';
+import { isErrorCode } from '../../http';
+import type { ProviderHealth, RenderOptions, RenderProgress, RenderRequest, RenderResult, RenderStage, RenderWarning, VideoProvider } from '../types';
+import { AdapterClient } from './client';
+import { ProgressSchema, JobSchema, type AdapterJob, type AdapterProgress, type GenerateBody } from './wire';
+
+export interface FastVideoProviderOptions {
+  endpoint: string;
+  token?: string;
+  /** Where the adapter runs, for the status bar ("native", "WSL2: Ubuntu", "remote"). */
+  location?: string;
+  requestTimeoutMs?: number;
+  /** Reconnect attempts for the progress stream before falling back to polling. */
+  sseRetries?: number;
+  pollIntervalMs?: number;
+  /**
+   * 'always' downloads the MP4 over HTTP even from a loopback endpoint: for an adapter reached
+   * through a tunnel or port forward, whose paths name files on another machine.
+   */
+  fetchVideo?: 'auto' | 'always';
+}
+
+const STAGES: ReadonlySet<string> = new Set<RenderStage>(['queued', 'uploading', 'loading', 'encoding-prompt', 'denoising', 'decoding', 'encoding', 'saving', 'downloading', 'done']);
+const KNOWN_WARNINGS: ReadonlySet<string> = new Set(['KEYFRAME_IGNORED', 'SIZE_CHANGED', 'SEED_CHANGED', 'NOT_AI']);
+
+function isLoopback(endpoint: string): boolean {
+  const host = new URL(endpoint).hostname;
+  return host === 'localhost' || host === '[::1]' || host === '::1' || host.startsWith('127.');
+}
+
+function toProgress(p: AdapterProgress): RenderProgress {
+  return {
+    stage: (STAGES.has(p.stage) ? p.stage : 'denoising') as RenderStage,
+    fraction: p.fraction,
+    ...(p.step != null ? { step: p.step } : {}),
+    ...(p.totalSteps != null ? { totalSteps: p.totalSteps } : {}),
+    ...(p.etaMs != null ? { etaMs: p.etaMs } : {}),
+    ...(p.message ? { message: p.message } : {}),
+    ...(p.queuePosition != null ? { queuePosition: p.queuePosition } : {}),
+  };
+}
+
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+  });
+
+export class FastVideoProvider implements VideoProvider {
+  readonly id = 'fastvideo-local' as const;
+  readonly endpoint: string;
+  readonly client: AdapterClient;
+  constructor(private readonly opts: FastVideoProviderOptions) {
+    this.endpoint = opts.endpoint.replace(/\/+$/, '');
+    this.client = new AdapterClient({ endpoint: this.endpoint, token: opts.token, requestTimeoutMs: opts.requestTimeoutMs });
+  }
+
+  async health(signal?: AbortSignal): Promise<ProviderHealth> {
+    const checkedAt = new Date().toISOString();
+    const base = { provider: this.id, endpoint: this.endpoint, checkedAt, ...(this.opts.location ? { location: this.opts.location } : {}) };
+    try {
+      const h = await this.client.health(signal);
+      const model = h.modelId.split('/').pop() ?? h.modelId;
+      const gpu = h.gpu ? `${h.gpu.name}, ${(h.gpu.memoryFreeMb / 1024).toFixed(1)} of ${(h.gpu.memoryTotalMb / 1024).toFixed(1)} GB free` : undefined;
+      const state = h.status === 'ok' ? 'ok' : h.status === 'loading' ? 'degraded' : 'down';
+      const summary =
+        h.status === 'error'
+          ? `adapter up, model unavailable: ${h.error?.message ?? 'unknown error'}`
+          : h.backend === 'preview'
+            ? 'preview backend (not AI: animates the keyframe)'
+            : `${model} ${h.status === 'loading' ? 'loading…' : 'loaded'}${gpu ? ` · ${gpu}` : ''}`;
+      return {
+        ...base,
+        state,
+        summary,
+        model: h.modelId,
+        ...(h.gpu ? { gpuName: h.gpu.name, vramFreeMb: h.gpu.memoryFreeMb, vramTotalMb: h.gpu.memoryTotalMb } : {}),
+        followsKeyframe: h.followsKeyframe,
+        notAi: !h.isAi,
+        queueDepth: h.queueDepth,
+        ...(h.error ? { error: { code: h.error.code, message: h.error.message, ...(h.error.hint ? { hint: h.error.hint } : {}) } } : {}),
+      };
+    } catch (e) {
+      const err = toStvError(e, 'UNREACHABLE');
+      return { ...base, state: 'down', summary: err.message, error: { code: err.code, message: err.message, ...(err.hint ? { hint: err.hint } : {}) } };
+    }
+  }
+
+  async render(req: RenderRequest, opts: RenderOptions): Promise<RenderResult> {
+    const started = Date.now();
+    const body = await this.buildBody(req);
+    if (opts.signal.aborted) throw new StvError('CANCELLED', 'The render was cancelled.');
+    opts.onProgress({ stage: 'uploading', fraction: 0 });
+    const jobId = await this.client.submit(body, opts.signal);
+    // From here on, a cancel must reach the adapter: the GPU stops, not just this client.
+    let cancelSent: Promise<unknown> | undefined;
+    const onAbort = () => {
+      cancelSent = this.client.cancel(jobId).catch(() => undefined);
+    };
+    opts.signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      const job = await this.follow(jobId, opts);
+      if (job.status === 'cancelled' || opts.signal.aborted) throw new StvError('CANCELLED', job.error?.message ?? 'The render was cancelled.');
+      if (job.status === 'failed' || !job.result) {
+        const code = job.error && isErrorCode(job.error.code, ERROR_CODES) ? job.error.code : 'INTERNAL';
+        throw new StvError(code, job.error?.message ?? 'The adapter reported a failure.', job.error?.hint ?? undefined);
+      }
+      const r = job.result;
+      const video = await this.localVideo(jobId, r.outputVideoPath, opts);
+      return {
+        videoPath: video.path,
+        videoIsTemporary: video.temporary,
+        seed: r.seed,
+        width: r.width,
+        height: r.height,
+        numFrames: r.frames,
+        fps: r.fps,
+        model: r.modelId,
+        backend: r.backend,
+        warnings: r.warnings.map((w): RenderWarning => ({ code: (KNOWN_WARNINGS.has(w.code) ? w.code : 'OTHER') as RenderWarning['code'], message: w.message })),
+        timings: { queueMs: r.timings.queueMs, loadMs: r.timings.loadMs, generateMs: r.timings.generateMs, encodeMs: r.timings.encodeMs, ...(video.downloadMs !== undefined ? { downloadMs: video.downloadMs } : {}), totalMs: Date.now() - started },
+        server: { adapter: this.endpoint, jobId, adapterOutputPath: r.outputVideoPath, adapterSidecarPath: r.sidecarPath },
+      };
+    } catch (e) {
+      if (opts.signal.aborted) {
+        await cancelSent;
+        throw new StvError('CANCELLED', 'The render was cancelled; the adapter stopped the job.');
+      }
+      throw e;
+    } finally {
+      opts.signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  private async buildBody(req: RenderRequest): Promise<GenerateBody> {
+    let keyframeBase64: string | undefined;
+    if (req.keyframePath) {
+      try {
+        keyframeBase64 = (await readFile(req.keyframePath)).toString('base64');
+      } catch (e) {
+        throw new StvError('KEYFRAME_MISSING', `Cannot read the keyframe ${req.keyframePath}: ${(e as Error).message}`, 'Fix the scene\'s "keyframe" path (relative to the timeline file).');
+      }
+    }
+    return {
+      prompt: req.prompt,
+      ...(req.negativePrompt ? { negativePrompt: req.negativePrompt } : {}),
+      ...(keyframeBase64 ? { keyframeBase64 } : {}),
+      width: req.width,
+      height: req.height,
+      numFrames: req.numFrames,
+      fps: req.fps,
+      seed: req.seed,
+      ...(req.steps !== undefined ? { steps: req.steps } : {}),
+      sceneId: req.sceneId,
+      outputDir: req.sceneId,
+    };
+  }
+
+  /** Follows the job over SSE, reconnecting with Last-Event-ID; falls back to polling. */
+  private async follow(jobId: string, opts: RenderOptions): Promise<AdapterJob> {
+    const retries = this.opts.sseRetries ?? 3;
+    let lastEventId: string | undefined;
+    let failures = 0;
+    let lastFraction = 0;
+    const report = (p: RenderProgress) => {
+      lastFraction = Math.max(lastFraction, p.fraction);
+      opts.onProgress({ ...p, fraction: lastFraction });
+    };
+    while (failures <= retries) {
+      try {
+        for await (const ev of this.client.events(jobId, lastEventId, opts.signal)) {
+          if (ev.id) lastEventId = ev.id;
+          failures = 0;
+          const data: unknown = JSON.parse(ev.data);
+          if (ev.event === 'done') return JobSchema.parse(data);
+          const p = ProgressSchema.safeParse(data);
+          if (p.success) report(toProgress(p.data));
+        }
+        // The stream closed without `done` (a proxy, a restart): reconnect.
+        failures++;
+      } catch (e) {
+        if (opts.signal.aborted) throw new StvError('CANCELLED', 'The render was cancelled.');
+        if (e instanceof StvError && e.code === 'NOT_FOUND') throw this.crashed(jobId);
+        if (!(e instanceof StvError) || (e.code !== 'UNREACHABLE' && e.code !== 'TIMEOUT' && e.code !== 'BAD_RESPONSE')) throw e;
+        failures++;
+      }
+      await sleep(Math.min(2000, 200 * 2 ** failures), opts.signal);
+    }
+    return this.poll(jobId, opts, report);
+  }
+
+  private async poll(jobId: string, opts: RenderOptions, report: (p: RenderProgress) => void): Promise<AdapterJob> {
+    let unreachable = 0;
+    for (;;) {
+      if (opts.signal.aborted) throw new StvError('CANCELLED', 'The render was cancelled.');
+      try {
+        const job = await this.client.job(jobId, opts.signal);
+        unreachable = 0;
+        if (job.status === 'succeeded' || job.status === 'failed' || job.status === 'cancelled') return job;
+        report(toProgress(job.progress));
+      } catch (e) {
+        if (e instanceof StvError && e.code === 'NOT_FOUND') throw this.crashed(jobId);
+        if (e instanceof StvError && e.code === 'UNREACHABLE' && ++unreachable >= 5) throw this.crashed(jobId);
+        if (!(e instanceof StvError) || (e.code !== 'UNREACHABLE' && e.code !== 'TIMEOUT')) throw e;
+      }
+      await sleep(this.opts.pollIntervalMs ?? 500, opts.signal);
+    }
+  }
+
+  private crashed(jobId: string): StvError {
+    return new StvError('ADAPTER_CRASHED', `The FastVideo adapter stopped during the render (job ${jobId.slice(0, 8)} is gone).`, 'Restart the adapter ("Scene to Video: Start FastVideo adapter"), then render again; its terminal shows why it stopped.');
+  }
+
+  /** The adapter's MP4 if this machine can read it, else a download into the scratch folder. */
+  private async localVideo(jobId: string, adapterPath: string, opts: RenderOptions): Promise<{ path: string; temporary: boolean; downloadMs?: number }> {
+    if (this.opts.fetchVideo !== 'always' && isLoopback(this.endpoint) && path.isAbsolute(adapterPath)) {
+      try {
+        await access(adapterPath, constants.R_OK);
+        if ((await stat(adapterPath)).size > 0) return { path: adapterPath, temporary: false };
+      } catch {
+        // Not visible from here (e.g. the adapter runs inside WSL): download it instead.
+      }
+    }
+    opts.onProgress({ stage: 'downloading', fraction: 0.99 });
+    const dest = path.join(opts.scratchDir, `.stv-download-${randomUUID()}.mp4`);
+    const t0 = Date.now();
+    await this.client.downloadVideo(jobId, dest, opts.signal);
+    return { path: dest, temporary: true, downloadMs: Date.now() - t0 };
+  }
+}

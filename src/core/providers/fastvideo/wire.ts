@@ -1,0 +1,87 @@
+/** The adapter's wire format (docs/adapter-api.md), parsed at the boundary. */
+import { z } from 'zod';
+
+export const ErrorBodySchema = z.object({ code: z.string(), message: z.string(), hint: z.string().nullish() });
+export const ErrorResponseSchema = z.object({ error: ErrorBodySchema });
+
+export const ProgressSchema = z.object({
+  stage: z.string(),
+  fraction: z.number().min(0).max(1),
+  step: z.number().nullish(),
+  totalSteps: z.number().nullish(),
+  etaMs: z.number().nullish(),
+  message: z.string().nullish(),
+  queuePosition: z.number().nullish(),
+});
+
+export const WarningSchema = z.object({ code: z.string(), message: z.string() });
+
+export const GenerateResultSchema = z.object({
+  jobId: z.string(),
+  outputVideoPath: z.string(),
+  sidecarPath: z.string(),
+  frames: z.number(),
+  fps: z.number(),
+  width: z.number(),
+  height: z.number(),
+  durationMs: z.number(),
+  seed: z.number(),
+  modelId: z.string(),
+  backend: z.string(),
+  warnings: z.array(WarningSchema),
+  timings: z.object({ queueMs: z.number(), loadMs: z.number(), generateMs: z.number(), encodeMs: z.number(), totalMs: z.number() }),
+});
+
+export const JobSchema = z.object({
+  jobId: z.string(),
+  status: z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']),
+  progress: ProgressSchema,
+  queuePosition: z.number().nullish(),
+  createdAt: z.string(),
+  startedAt: z.string().nullish(),
+  finishedAt: z.string().nullish(),
+  result: GenerateResultSchema.nullish(),
+  error: ErrorBodySchema.nullish(),
+  forced: z.boolean().optional(),
+});
+
+export const JobAcceptedSchema = z.object({ jobId: z.string(), status: z.literal('queued'), queuePosition: z.number() });
+
+export const HealthSchema = z.object({
+  status: z.enum(['ok', 'loading', 'error']),
+  backend: z.enum(['fastvideo', 'preview']),
+  isAi: z.boolean(),
+  modelId: z.string(),
+  modelProfile: z.string(),
+  modelLoaded: z.boolean(),
+  followsKeyframe: z.boolean(),
+  attentionBackend: z.string().nullish(),
+  device: z.string(),
+  gpu: z.object({ name: z.string(), memoryFreeMb: z.number(), memoryTotalMb: z.number() }).nullish(),
+  memory: z.object({ rssMb: z.number() }),
+  queueDepth: z.number(),
+  maxQueue: z.number(),
+  runningJobId: z.string().nullish(),
+  version: z.string(),
+  outputRoot: z.string().nullish(),
+  error: ErrorBodySchema.nullish(),
+});
+
+export type AdapterJob = z.infer<typeof JobSchema>;
+export type AdapterHealth = z.infer<typeof HealthSchema>;
+export type AdapterProgress = z.infer<typeof ProgressSchema>;
+
+/** What the extension sends to POST /jobs. */
+export interface GenerateBody {
+  prompt: string;
+  negativePrompt?: string;
+  keyframeBase64?: string;
+  width: number;
+  height: number;
+  numFrames: number;
+  fps: number;
+  seed: number;
+  steps?: number;
+  sceneId?: string;
+  outputDir?: string;
+}

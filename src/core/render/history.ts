@@ -1,0 +1,68 @@
+/** The renders of a timeline, newest first, read back from their sidecars. */
+import { readdir, readFile, stat } from 'node:fs/promises';
+import * as path from 'node:path';
+import { z } from 'zod';
+import { PROVIDER_IDS } from '../providers/types';
+import { SIDECAR_KIND, type RenderArtifact } from './artifacts';
+
+const SidecarSchema = z.object({
+  kind: z.literal(SIDECAR_KIND),
+  videoPath: z.string(),
+  sidecarPath: z.string(),
+  sceneId: z.string(),
+  providerId: z.enum(PROVIDER_IDS),
+  seed: z.number(),
+  createdAt: z.string(),
+  width: z.number(),
+  height: z.number(),
+  numFrames: z.number(),
+  fps: z.number(),
+  model: z.string().optional(),
+  backend: z.string().optional(),
+  warnings: z.array(z.object({ code: z.enum(['KEYFRAME_IGNORED', 'SIZE_CHANGED', 'SEED_CHANGED', 'NOT_AI', 'OTHER']), message: z.string() })),
+  timings: z.object({ totalMs: z.number() }).catchall(z.number().optional()),
+  prompt: z.string(),
+});
+
+async function isFile(p: string): Promise<boolean> {
+  try {
+    return (await stat(p)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** Lists renders under `outputRoot` (one scene's with `sceneId`); skips temp files and corrupt sidecars. */
+export async function listRenders(outputRoot: string, sceneId?: string): Promise<RenderArtifact[]> {
+  let scenes: string[];
+  try {
+    scenes = sceneId ? [sceneId] : (await readdir(outputRoot, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name);
+  } catch {
+    return [];
+  }
+  const out: RenderArtifact[] = [];
+  for (const scene of scenes) {
+    const dir = path.join(outputRoot, scene);
+    let names: string[];
+    try {
+      names = await readdir(dir);
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      if (!name.endsWith('.json') || name.startsWith('.stv-')) continue;
+      try {
+        const parsed = SidecarSchema.safeParse(JSON.parse(await readFile(path.join(dir, name), 'utf8')));
+        if (!parsed.success) continue;
+        // Paths in the sidecar may come from another machine (a synced folder): trust the location.
+        const videoPath = path.join(dir, name.replace(/\.json$/, '.mp4'));
+        if (!(await isFile(videoPath))) continue;
+        const { kind: _kind, ...artifact } = parsed.data;
+        out.push({ ...artifact, videoPath, sidecarPath: path.join(dir, name) } as RenderArtifact);
+      } catch {
+        continue;
+      }
+    }
+  }
+  return out.sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.videoPath.localeCompare(a.videoPath));
+}

@@ -1,0 +1,226 @@
+/**
+ * The render queue: one job in flight per provider, FIFO, cancellable one by one or all at once.
+ * Seeds are settled when a job is queued (a random policy draws one and records it), so what the
+ * UI shows, what the server renders and what the sidecar says are the same number.
+ */
+import { randomInt, randomUUID } from 'node:crypto';
+import { mkdir, rm, rmdir } from 'node:fs/promises';
+import * as path from 'node:path';
+import { StvError, toStvError, type ErrorShape } from '../errors';
+import type { ProviderId, RenderProgress, RenderRequest, VideoProvider } from '../providers/types';
+import type { ResolvedScene } from '../timeline/resolve';
+import { saveArtifact, type RenderArtifact } from './artifacts';
+import { writeRunSummary, type RunSummaryJob } from './telemetry';
+
+export interface RenderJobSpec {
+  timelineFile: string;
+  scene: ResolvedScene;
+  providerId: ProviderId;
+  seedOverride?: number;
+}
+
+export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+
+export interface RenderJobSnapshot {
+  jobId: string;
+  sceneId: string;
+  timelineFile: string;
+  providerId: ProviderId;
+  state: JobState;
+  seed: number;
+  progress?: RenderProgress;
+  error?: ErrorShape;
+  artifact?: RenderArtifact;
+  createdAt: string;
+  startedAt?: string;
+  finishedAt?: string;
+}
+
+export interface RenderQueueDeps {
+  getProvider(id: ProviderId): Promise<VideoProvider>;
+  outputRootFor(timelineFile: string, providerId: ProviderId): string;
+  /** Where run summaries go; defaults to `artifacts/` beside the timeline. */
+  artifactsRoot?: string;
+  randomSeed?(): number;
+}
+
+interface Job {
+  snap: RenderJobSnapshot;
+  spec: RenderJobSpec;
+  controller: AbortController;
+  done: Promise<RenderJobSnapshot>;
+  resolve(s: RenderJobSnapshot): void;
+}
+
+const TERMINAL: ReadonlySet<JobState> = new Set(['succeeded', 'failed', 'cancelled']);
+
+export class RenderQueue {
+  private readonly jobsById = new Map<string, Job>();
+  private readonly order: Job[] = [];
+  private readonly running = new Map<ProviderId, Job>();
+  private readonly listeners = new Set<(job: RenderJobSnapshot) => void>();
+  private readonly runs = new Map<ProviderId, { startedAt: Date; jobs: RunSummaryJob[]; artifactsRoot: string }>();
+
+  constructor(private readonly deps: RenderQueueDeps) {}
+
+  enqueue(spec: RenderJobSpec): RenderJobSnapshot {
+    const seed = spec.seedOverride ?? (spec.scene.seed === 'random' ? (this.deps.randomSeed?.() ?? randomInt(0, 2 ** 32 - 1)) : spec.scene.seed);
+    let resolve!: (s: RenderJobSnapshot) => void;
+    const done = new Promise<RenderJobSnapshot>((r) => (resolve = r));
+    const job: Job = {
+      snap: { jobId: randomUUID(), sceneId: spec.scene.id, timelineFile: spec.timelineFile, providerId: spec.providerId, state: 'queued', seed, createdAt: new Date().toISOString(), progress: { stage: 'queued', fraction: 0 } },
+      spec,
+      controller: new AbortController(),
+      done,
+      resolve,
+    };
+    this.jobsById.set(job.snap.jobId, job);
+    this.order.push(job);
+    this.emit(job);
+    void this.pump(spec.providerId);
+    return { ...job.snap };
+  }
+
+  cancel(jobId: string): void {
+    const job = this.jobsById.get(jobId);
+    if (!job || TERMINAL.has(job.snap.state)) return;
+    if (job.snap.state === 'queued') {
+      this.finish(job, 'cancelled', { error: { code: 'CANCELLED', message: 'Cancelled before it started.' } });
+      return;
+    }
+    job.controller.abort();
+  }
+
+  cancelAll(): void {
+    // Queued ones first, so none of them starts when the running one stops.
+    for (const job of this.order.filter((j) => j.snap.state === 'queued')) this.cancel(job.snap.jobId);
+    for (const job of [...this.running.values()]) this.cancel(job.snap.jobId);
+  }
+
+  onDidChange(listener: (job: RenderJobSnapshot) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  jobs(): RenderJobSnapshot[] {
+    return this.order.map((j) => ({ ...j.snap }));
+  }
+
+  whenDone(jobId: string): Promise<RenderJobSnapshot> {
+    const job = this.jobsById.get(jobId);
+    if (!job) return Promise.reject(new StvError('NOT_FOUND', `No render job ${jobId}.`));
+    return job.done;
+  }
+
+  /** Forgets finished jobs (their renders stay on disk and in the history). */
+  clearFinished(): void {
+    for (let i = this.order.length - 1; i >= 0; i--) {
+      const job = this.order[i] as Job;
+      if (TERMINAL.has(job.snap.state)) {
+        this.order.splice(i, 1);
+        this.jobsById.delete(job.snap.jobId);
+      }
+    }
+  }
+
+  private emit(job: Job): void {
+    const snap = { ...job.snap };
+    for (const l of this.listeners) {
+      try {
+        l(snap);
+      } catch {
+        // A broken listener (a closed panel) must not stop rendering.
+      }
+    }
+  }
+
+  private finish(job: Job, state: 'succeeded' | 'failed' | 'cancelled', extra: { error?: ErrorShape; artifact?: RenderArtifact }): void {
+    job.snap = { ...job.snap, state, finishedAt: new Date().toISOString(), ...extra, ...(state === 'succeeded' ? { progress: { stage: 'done', fraction: 1 } } : {}) };
+    this.emit(job);
+    job.resolve({ ...job.snap });
+  }
+
+  private async pump(providerId: ProviderId): Promise<void> {
+    if (this.running.has(providerId)) return;
+    const next = this.order.find((j) => j.snap.providerId === providerId && j.snap.state === 'queued');
+    if (!next) {
+      await this.flushRun(providerId);
+      return;
+    }
+    this.running.set(providerId, next);
+    try {
+      await this.run(next);
+    } finally {
+      this.running.delete(providerId);
+      void this.pump(providerId);
+    }
+  }
+
+  private async run(job: Job): Promise<void> {
+    const { spec } = job;
+    const s = spec.scene;
+    job.snap = { ...job.snap, state: 'running', startedAt: new Date().toISOString(), progress: { stage: 'queued', fraction: 0 } };
+    this.emit(job);
+    const outputRoot = this.deps.outputRootFor(spec.timelineFile, spec.providerId);
+    // Per job: two providers may share an output folder and run at the same time.
+    const scratchDir = path.join(outputRoot, '.stv-tmp', job.snap.jobId);
+    const request: RenderRequest = {
+      sceneId: s.id,
+      prompt: s.prompt,
+      ...(s.negativePrompt ? { negativePrompt: s.negativePrompt } : {}),
+      ...(s.keyframePath ? { keyframePath: s.keyframePath } : {}),
+      width: s.width,
+      height: s.height,
+      numFrames: s.numFrames,
+      fps: s.fps,
+      seed: job.snap.seed,
+      ...(s.steps !== undefined ? { steps: s.steps } : {}),
+      ...(s.model ? { model: s.model } : {}),
+    };
+    const record: RunSummaryJob = { sceneId: s.id, state: 'running', seed: job.snap.seed };
+    this.runFor(spec).jobs.push(record);
+    try {
+      const provider = await this.deps.getProvider(spec.providerId);
+      await mkdir(scratchDir, { recursive: true }).catch(() => undefined);
+      const result = await provider.render(request, {
+        signal: job.controller.signal,
+        scratchDir,
+        onProgress: (p) => {
+          if (job.snap.state !== 'running') return;
+          job.snap = { ...job.snap, progress: p };
+          this.emit(job);
+        },
+      });
+      if (job.controller.signal.aborted) throw new StvError('CANCELLED', 'The render was cancelled.');
+      job.snap = { ...job.snap, progress: { stage: 'saving', fraction: 1 } };
+      this.emit(job);
+      const artifact = await saveArtifact({ outputRoot, timelineFile: spec.timelineFile, providerId: spec.providerId, request, result });
+      Object.assign(record, { state: 'succeeded', videoPath: artifact.videoPath, width: artifact.width, height: artifact.height, numFrames: artifact.numFrames, fps: artifact.fps, ...artifact.timings });
+      this.finish(job, 'succeeded', { artifact });
+    } catch (e) {
+      const err = job.controller.signal.aborted ? new StvError('CANCELLED', 'The render was cancelled.') : toStvError(e);
+      Object.assign(record, { state: err.code === 'CANCELLED' ? 'cancelled' : 'failed', errorCode: err.code });
+      this.finish(job, err.code === 'CANCELLED' ? 'cancelled' : 'failed', { error: err.toJSON() });
+    } finally {
+      await rm(scratchDir, { recursive: true, force: true }).catch(() => undefined);
+      // Leave no empty scratch folder among the outputs (rmdir fails while another job uses it).
+      await rmdir(path.dirname(scratchDir)).catch(() => undefined);
+    }
+  }
+
+  private runFor(spec: RenderJobSpec): { startedAt: Date; jobs: RunSummaryJob[]; artifactsRoot: string } {
+    let run = this.runs.get(spec.providerId);
+    if (!run) {
+      run = { startedAt: new Date(), jobs: [], artifactsRoot: this.deps.artifactsRoot ?? path.join(path.dirname(spec.timelineFile), 'artifacts') };
+      this.runs.set(spec.providerId, run);
+    }
+    return run;
+  }
+
+  private async flushRun(providerId: ProviderId): Promise<void> {
+    const run = this.runs.get(providerId);
+    if (!run || run.jobs.length === 0) return;
+    this.runs.delete(providerId);
+    await writeRunSummary(run.artifactsRoot, providerId, run.startedAt, run.jobs);
+  }
+}

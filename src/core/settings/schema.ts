@@ -1,0 +1,90 @@
+/**
+ * Every setting Scene to Video reads, typed, with defaults. VS Code's configuration, the CLI's
+ * flags and gemDirect1's localGenSettings.json all end up here; package.json's
+ * contributes.configuration mirrors SETTING_DESCRIPTIONS (a unit test keeps them in step).
+ */
+import { z } from 'zod';
+import { PROVIDER_IDS } from '../providers/types';
+
+export const FASTWAN_MODEL = 'FastVideo/FastWan2.2-TI2V-5B-Diffusers';
+export const KEYFRAME_FAITHFUL_MODEL = 'Wan-AI/Wan2.2-TI2V-5B-Diffusers';
+export const ATTENTION_BACKENDS = ['auto', 'FLASH_ATTN', 'TORCH_SDPA', 'SAGE_ATTN', 'VIDEO_SPARSE_ATTN'] as const;
+
+const side = (d: number) => z.int().min(256).max(1920).multipleOf(16).default(d);
+
+export const FastVideoSettingsSchema = z.object({
+  endpointUrl: z.url({ protocol: /^https?$/ }).default('http://127.0.0.1:8055'),
+  modelId: z.string().min(1).default(FASTWAN_MODEL),
+  modelPath: z.string().default(''),
+  fps: z.int().min(1).max(60).default(24),
+  numFrames: z.int().min(5).max(241).refine((n) => (n - 1) % 4 === 0, 'must be 4k+1 (e.g. 33, 81, 121)').default(121),
+  width: side(1280),
+  height: side(704),
+  seed: z.int().min(-1).max(4_294_967_295).default(-1),
+  outputDir: z.string().min(1).default('renders'),
+  attentionBackend: z.enum(ATTENTION_BACKENDS).default('auto'),
+  pythonPath: z.string().default(''),
+  autoStart: z.boolean().default(false),
+  backend: z.enum(['fastvideo', 'preview']).default('fastvideo'),
+  launch: z.enum(['auto', 'native', 'wsl']).default('auto'),
+  wslDistro: z.string().default(''),
+  requestTimeoutSeconds: z.int().min(10).max(86_400).default(1800),
+  cpuOffload: z.boolean().default(true),
+});
+
+export const ComfyUISettingsSchema = z.object({
+  url: z.url({ protocol: /^https?$/ }).default('http://127.0.0.1:8188'),
+  clientId: z.string().default(''),
+  workflowPath: z.string().default(''),
+  mapping: z.record(z.string(), z.string()).default({}),
+  outputDir: z.string().min(1).default('renders'),
+  timeoutSeconds: z.int().min(10).max(86_400).default(1800),
+});
+
+export const SettingsSchema = z.object({
+  videoProvider: z.enum(PROVIDER_IDS).default('comfyui-local'),
+  healthCheckIntervalSeconds: z.int().min(0).max(3600).default(30),
+  fastVideo: FastVideoSettingsSchema.prefault({}),
+  comfyUI: ComfyUISettingsSchema.prefault({}),
+});
+
+export type Settings = z.infer<typeof SettingsSchema>;
+export type FastVideoSettings = Settings['fastVideo'];
+export type ComfyUISettings = Settings['comfyUI'];
+export const DEFAULT_SETTINGS: Settings = SettingsSchema.parse({});
+
+export interface SettingProblem {
+  key: string;
+  message: string;
+}
+
+/**
+ * Builds Settings from a flat getter (VS Code's `configuration.get('fastVideo.width')`). A bad
+ * value is reported and replaced by its default rather than breaking every command.
+ */
+export function readSettings(get: (key: string) => unknown): { settings: Settings; problems: SettingProblem[] } {
+  const problems: SettingProblem[] = [];
+  const pick = <S extends z.ZodObject>(schema: S, prefix: string): Record<string, unknown> => {
+    const out: Record<string, unknown> = {};
+    for (const [field, fieldSchema] of Object.entries(schema.shape)) {
+      const key = `${prefix}.${field}`;
+      const value = get(key);
+      if (value === undefined || value === null) continue;
+      const r = (fieldSchema as z.ZodType).safeParse(value);
+      if (r.success) out[field] = r.data;
+      else problems.push({ key, message: `${key}: ${r.error.issues[0]?.message ?? 'invalid value'} (using the default).` });
+    }
+    return out;
+  };
+  const top: Record<string, unknown> = {};
+  for (const field of ['videoProvider', 'healthCheckIntervalSeconds'] as const) {
+    const key = `sceneToVideo.${field}`;
+    const value = get(key);
+    if (value === undefined || value === null) continue;
+    const r = SettingsSchema.shape[field].safeParse(value);
+    if (r.success) top[field] = r.data;
+    else problems.push({ key, message: `${key}: ${r.error.issues[0]?.message ?? 'invalid value'} (using the default).` });
+  }
+  const settings = SettingsSchema.parse({ ...top, fastVideo: pick(FastVideoSettingsSchema, 'fastVideo'), comfyUI: pick(ComfyUISettingsSchema, 'comfyUI') });
+  return { settings, problems };
+}

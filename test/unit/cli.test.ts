@@ -1,0 +1,80 @@
+import * as assert from 'node:assert/strict';
+import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { EXIT, main } from '../../src/cli';
+import { repoRoot } from '../helpers/paths';
+import { probeMp4 } from '../helpers/probe';
+
+function io(interrupt?: Promise<void>) {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (c: Buffer) => (out += c.toString()));
+  stderr.on('data', (c: Buffer) => (err += c.toString()));
+  return { io: { stdout, stderr, env: {}, interrupted: interrupt ?? new Promise<void>(() => undefined) }, out: () => out, err: () => err };
+}
+
+describe('scene-to-video CLI', function () {
+  this.timeout(120_000);
+  let ws: string;
+  beforeEach(() => {
+    ws = mkdtempSync(path.join(os.tmpdir(), 'stv-cli-'));
+    cpSync(path.join(repoRoot, 'media/sample'), ws, { recursive: true, filter: (src) => !/renders|artifacts/.test(src) });
+  });
+  afterEach(() => rmSync(ws, { recursive: true, force: true }));
+
+  it('renders the sample timeline to three valid MP4s, starting a preview adapter itself', async () => {
+    const t = io();
+    // Port 9 (discard) never answers: the CLI must start its own adapter.
+    const code = await main(['render', path.join(ws, 'sample.timeline.json'), '--provider', 'fastvideo-local', '--json'], t.io);
+    assert.equal(code, EXIT.ok, t.err());
+    const summary = JSON.parse(t.out().trim().split('\n').pop() as string) as { succeeded: number; videos: string[] };
+    assert.equal(summary.succeeded, 3);
+    for (const v of summary.videos) {
+      const p = probeMp4(v);
+      assert.equal(p.codec, 'h264');
+      assert.deepEqual(p.size, [640, 352]);
+    }
+    assert.deepEqual(readdirSync(path.join(ws, 'renders')).sort(), ['city-rain', 'forest-stream', 'lighthouse']);
+    assert.equal(probeMp4(summary.videos[1] as string).frames, 33);
+  });
+
+  it('validate lists scenes; bad timelines exit 2 with file:line:col', async () => {
+    const ok = io();
+    assert.equal(await main(['validate', path.join(ws, 'sample.timeline.json')], ok.io), EXIT.ok);
+    assert.match(ok.out(), /3 scene\(s\), no problems/);
+    const bad = path.join(ws, 'bad.timeline.json');
+    writeFileSync(bad, '{ "version": 1, "title": "t",\n  "scenes": [ { "id": "a", "title": "A", "prompt": "p", "frames": 120 } ] }');
+    const t = io();
+    assert.equal(await main(['render', bad], t.io), EXIT.badInput);
+    assert.match(t.err(), /bad\.timeline\.json:2:\d+: error: .*Nearest valid: 117 or 121/);
+  });
+
+  it('names unknown scenes and unknown providers (exit 2), and an unreachable explicit endpoint (exit 3)', async () => {
+    const a = io();
+    assert.equal(await main(['render', path.join(ws, 'sample.timeline.json'), '--scene', 'nope'], a.io), EXIT.badInput);
+    assert.match(a.err(), /No scene with id "nope".*lighthouse, forest-stream, city-rain/);
+    const b = io();
+    assert.equal(await main(['render', path.join(ws, 'sample.timeline.json'), '--provider', 'sora'], b.io), EXIT.badInput);
+    const c = io();
+    assert.equal(await main(['render', path.join(ws, 'sample.timeline.json'), '--provider', 'fastvideo-local', '--endpoint', 'http://127.0.0.1:9'], c.io), EXIT.unreachable);
+    assert.match(c.err(), /not reachable at http:\/\/127\.0\.0\.1:9/);
+  });
+
+  it('Ctrl-C cancels on the server and exits 130', async () => {
+    let interrupt!: () => void;
+    const t = io(new Promise<void>((r) => (interrupt = r)));
+    const timeline = path.join(ws, 'sample.timeline.json');
+    const run = main(['render', timeline, '--provider', 'fastvideo-local', '--json'], t.io);
+    // Interrupt once the first scene is encoding.
+    const started = Date.now();
+    while (!/"stage":"encoding"/.test(t.out()) && Date.now() - started < 60_000) await new Promise((r) => setTimeout(r, 20));
+    interrupt();
+    assert.equal(await run, EXIT.cancelled, t.err());
+    const summary = JSON.parse(t.out().trim().split('\n').pop() as string) as { cancelled: number };
+    assert.ok(summary.cancelled >= 2, t.out());
+  });
+});
