@@ -1,6 +1,27 @@
-// TEMPORARY while the ComfyUI provider is written (same session); not committed in this form.
+import { readFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import { StvError } from '../../errors';
 import type { ComfyUISettings } from '../../settings/schema';
 import type { VideoProvider } from '../types';
-export function createComfyUIProvider(_cfg: ComfyUISettings, _opts: { workspaceDir?: string } = {}): Promise<VideoProvider> {
-  return Promise.reject(new Error('not yet'));
+import { ComfyUIProvider } from './provider';
+import { BUILTIN_MAPPING, builtinWorkflow, parseMapping, parseWorkflow } from './workflow';
+
+export { ComfyUIProvider, pickVideo, missingRequirements } from './provider';
+export { ComfyClient } from './client';
+
+/** Builds the provider from settings: the built-in workflow, or the user's with its mapping. */
+export async function createComfyUIProvider(cfg: ComfyUISettings, opts: { workspaceDir?: string } = {}): Promise<VideoProvider> {
+  const common = { url: cfg.url, clientId: cfg.clientId || undefined, timeoutMs: cfg.timeoutSeconds * 1000 };
+  if (!cfg.workflowPath) return new ComfyUIProvider({ ...common, workflow: builtinWorkflow(), mapping: BUILTIN_MAPPING, workflowName: 'built-in Wan 2.2 TI2V 5B' });
+  const file = path.resolve(opts.workspaceDir ?? process.cwd(), cfg.workflowPath);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    throw new StvError('WORKFLOW_INVALID', `Cannot read the ComfyUI workflow ${file}: ${(e as Error).message}`, 'Fix comfyUI.workflowPath (relative to the workspace folder), or clear it to use the built-in workflow.');
+  }
+  const workflow = parseWorkflow(text, file);
+  if (Object.keys(cfg.mapping).length === 0)
+    throw new StvError('WORKFLOW_INVALID', `comfyUI.mapping is empty, so nothing says which inputs of ${path.basename(file)} the prompt, keyframe, size and seed fill.`, 'Add entries like "6:text": "prompt", "52:image": "keyframe_image" (see docs/comfyui.md).');
+  return new ComfyUIProvider({ ...common, workflow, mapping: parseMapping(cfg.mapping, workflow), workflowName: path.basename(file) });
 }
