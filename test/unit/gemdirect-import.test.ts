@@ -1,0 +1,113 @@
+import * as assert from 'node:assert/strict';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { importGemDirect, detectShape } from '../../src/core/timeline/import/gemdirect';
+import { parseTimeline } from '../../src/core/timeline/load';
+import { exportLocalGenSettings, importLocalGenSettings } from '../../src/core/settings/localGenSettings';
+import { DEFAULT_SETTINGS, readSettings } from '../../src/core/settings/schema';
+import { repoRoot } from '../helpers/paths';
+
+const FIX = path.join(repoRoot, 'test/fixtures/gemdirect');
+const read = (f: string) => JSON.parse(readFileSync(path.join(FIX, f), 'utf8')) as unknown;
+
+/** Import, write the timeline as the extension would, and load it back with our own loader. */
+async function roundTrip(file: string, dir: string) {
+  const target = path.join(dir, 'imported.timeline.json');
+  const res = await importGemDirect(read(file), { sourceFile: path.join(FIX, file), targetTimelineFile: target });
+  writeFileSync(target, JSON.stringify(res.timeline, null, 2));
+  const loaded = parseTimeline(readFileSync(target, 'utf8'), { timelineFile: target });
+  return { res, loaded, target };
+}
+
+describe('gemDirect1 import', () => {
+  let dir: string;
+  beforeEach(() => (dir = mkdtempSync(path.join(os.tmpdir(), 'stv-import-'))));
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('detects each shape', () => {
+    assert.equal(detectShape(read('project-export.json')), 'project');
+    assert.equal(detectShape(read('story.json')), 'story');
+    assert.equal(detectShape(read('scene-forest.json')), 'scene');
+    assert.equal(detectShape({ hello: 1 }), undefined);
+  });
+
+  it('round-trips a project export: shots become the prompt, base64 keyframes become files', async () => {
+    const { res, loaded } = await roundTrip('project-export.json', dir);
+    assert.ok(loaded.ok, JSON.stringify(!loaded.ok && loaded.problems));
+    const [a, b, c] = res.timeline.scenes;
+    assert.equal(res.timeline.title, 'Harbour Lights');
+    assert.equal(a?.id, 'scene-1');
+    assert.equal(a?.prompt, 'A lighthouse on a cliff at dusk, waves, wide shot. The keeper climbs the spiral stairs'); // visualPrompt preferred
+    assert.equal(a?.negativePrompt, 'blurry, text');
+    assert.equal(a?.seconds, 5);
+    assert.equal(a?.keyframe, 'keyframes/scene-1.png');
+    assert.equal(b?.id, 'scene-2-the-lamp');
+    assert.equal(b?.keyframe, 'keyframes/scene-2-the-lamp.jpg'); // JPEG magic kept as .jpg
+    assert.equal(c?.prompt, 'A storm rolls in over the harbour.'); // no shots: the summary
+    assert.equal(c?.keyframe, undefined);
+    assert.equal(res.keyframesWritten.length, 2);
+    assert.equal(readFileSync(path.join(dir, 'keyframes/scene-1.png')).readUInt32BE(0), 0x89504e47);
+    assert.ok(res.warnings.some((w) => /keyframeEnd/.test(w)));
+  });
+
+  it('round-trips a story file and a single scene file, copying keyframes and fixing frame counts', async () => {
+    const { res, loaded } = await roundTrip('story.json', dir);
+    assert.ok(loaded.ok, JSON.stringify(!loaded.ok && loaded.problems));
+    const forest = res.timeline.scenes[0];
+    assert.equal(forest?.prompt, 'Tall pines in morning mist. camera: slow dolly forward. mood: calm');
+    assert.equal(forest?.frames, 121);
+    assert.equal(res.timeline.scenes[1]?.frames, 81);
+    assert.ok(res.warnings.some((w) => /expectedFrames 120 became 121/.test(w)));
+    assert.ok(existsSync(path.join(dir, 'keyframes/forest.png')));
+    const single = await roundTrip('scene-forest.json', mkdtempSync(path.join(dir, 'single-')));
+    assert.ok(single.loaded.ok);
+    assert.equal(single.res.timeline.scenes.length, 1);
+  });
+
+  it('never overwrites an existing keyframe file', async () => {
+    cpSync(path.join(FIX, 'images/forest.png'), path.join(dir, 'keyframes/forest.png'), { recursive: true });
+    const before = readFileSync(path.join(dir, 'keyframes/forest.png'));
+    const { res } = await roundTrip('story.json', dir);
+    assert.equal(res.timeline.scenes[0]?.keyframe, 'keyframes/forest-1.png');
+    assert.deepEqual(readFileSync(path.join(dir, 'keyframes/forest.png')), before);
+  });
+
+  it('refuses files that are not gemDirect1 exports, with a clear message', async () => {
+    await assert.rejects(importGemDirect({ foo: 1 }, { sourceFile: 'x.json', targetTimelineFile: path.join(dir, 't.timeline.json') }), /not a gemDirect1 project export/);
+  });
+});
+
+describe('localGenSettings.json', () => {
+  it('imports provider, URLs, the fastVideo block and the active workflow profile', () => {
+    const imp = importLocalGenSettings(read('localGenSettings.json'));
+    assert.equal(imp.updates['sceneToVideo.videoProvider'], 'fastvideo-local');
+    assert.equal(imp.updates['comfyUI.url'], 'http://192.0.2.10:8188');
+    assert.equal(imp.updates['comfyUI.clientId'], 'gemdirect-abc');
+    assert.equal(imp.updates['fastVideo.seed'], 7);
+    assert.equal(imp.updates['fastVideo.attentionBackend'], 'FLASH_ATTN');
+    assert.deepEqual(imp.updates['comfyUI.mapping'], { '6:text': 'human_readable_prompt', '52:image': 'keyframe_image', '3:seed': 'seed' });
+    assert.equal(imp.workflow?.id, 'wan-i2v');
+    assert.equal((JSON.parse(imp.workflow?.json ?? '{}') as Record<string, { class_type: string }>)['52']?.class_type, 'LoadImage');
+    assert.ok(imp.notes.some((n) => /flux-t2i/.test(n)));
+    // The updates are valid settings.
+    const { problems } = readSettings((k) => imp.updates[k]);
+    assert.deepEqual(problems, []);
+  });
+
+  it('exports both ways and keeps keys it does not use', () => {
+    const original = read('localGenSettings.json') as Record<string, unknown>;
+    const imp = importLocalGenSettings(original);
+    const { settings } = readSettings((k) => imp.updates[k]);
+    const out = exportLocalGenSettings(settings, original, imp.workflow);
+    assert.deepEqual(out.keepThisKey, { nested: true });
+    assert.equal(out.imageProvider, 'gemini');
+    assert.equal(out.videoProvider, 'fastvideo-local');
+    assert.deepEqual((out.workflowProfiles as Record<string, unknown>)['flux-t2i'], (original.workflowProfiles as Record<string, unknown>)['flux-t2i']);
+    const again = importLocalGenSettings(JSON.parse(JSON.stringify(out)));
+    assert.deepEqual(again.updates, imp.updates);
+    const fresh = exportLocalGenSettings(DEFAULT_SETTINGS);
+    assert.equal(fresh.videoProvider, 'comfyui-local');
+    assert.throws(() => importLocalGenSettings('nope'), /not a gemDirect1 localGenSettings/);
+  });
+});
