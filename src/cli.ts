@@ -7,7 +7,7 @@
  *   health [--provider ...] [--endpoint URL]
  * Exit codes: 0 ok, 1 a render failed, 2 bad input, 3 provider unreachable, 130 cancelled.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -35,6 +35,7 @@ export interface CliIo {
 const USAGE = `Usage:
   scene-to-video render <timeline.json> [--scene ID ...] [--provider comfyui-local|fastvideo-local]
                         [--endpoint URL] [--backend preview|fastvideo] [--output DIR] [--json] [--no-start-adapter]
+                        [--workflow api-workflow.json --mapping mapping.json]   (ComfyUI: your own workflow)
   scene-to-video validate <timeline.json>
   scene-to-video health [--provider ID] [--endpoint URL]
 `;
@@ -53,8 +54,9 @@ function repoRoot(): string {
   return path.dirname(__dirname);
 }
 
-function settingsFor(provider: ProviderId, endpoint: string | undefined): Settings {
+function settingsFor(provider: ProviderId, endpoint: string | undefined, comfy?: { workflowPath: string; mapping: Record<string, string> }): Settings {
   const s = structuredClone(DEFAULT_SETTINGS);
+  if (comfy) Object.assign(s.comfyUI, comfy);
   if (endpoint && provider === 'fastvideo-local') s.fastVideo.endpointUrl = endpoint;
   if (endpoint && provider === 'comfyui-local') s.comfyUI.url = endpoint;
   return SettingsSchema.parse(s);
@@ -74,6 +76,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         endpoint: { type: 'string' },
         backend: { type: 'string' },
         output: { type: 'string' },
+        workflow: { type: 'string' },
+        mapping: { type: 'string' },
         json: { type: 'boolean', default: false },
         'no-start-adapter': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
@@ -140,8 +144,24 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   const view: ProgressView = o.json || !io.stdout.isTTY ? jsonLinesView(io.stdout) : barsView();
   const explicitProvider = o.provider as ProviderId | undefined;
   let providerId: ProviderId = explicitProvider ?? loaded.timeline.defaults.provider ?? DEFAULT_SETTINGS.videoProvider;
-  let settings = settingsFor(providerId, o.endpoint);
-  let provider: VideoProvider = await createProvider(providerId, settings, { token, workspaceDir: path.dirname(timelineFile) });
+  let comfy: { workflowPath: string; mapping: Record<string, string> } | undefined;
+  if (o.workflow) {
+    try {
+      comfy = { workflowPath: path.resolve(o.workflow), mapping: o.mapping ? (JSON.parse(readFileSync(o.mapping, 'utf8')) as Record<string, string>) : {} };
+    } catch (e) {
+      err(`Cannot read the mapping ${o.mapping}: ${(e as Error).message}`);
+      return EXIT.badInput;
+    }
+  }
+  let settings = settingsFor(providerId, o.endpoint, comfy);
+  let provider: VideoProvider;
+  try {
+    provider = await createProvider(providerId, settings, { token, workspaceDir: path.dirname(timelineFile) });
+  } catch (e) {
+    const se = toStvError(e);
+    err(`[${se.code}] ${se.message}${se.hint ? `\nhint: ${se.hint}` : ''}`);
+    return EXIT.badInput;
+  }
   let adapter: RunningAdapterProcess | undefined;
   let adapterOutputs: string | undefined;
   const outputRoot = path.resolve(o.output ?? path.join(path.dirname(timelineFile), providerId === 'fastvideo-local' ? settings.fastVideo.outputDir : settings.comfyUI.outputDir));
@@ -164,7 +184,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       const backend = (o.backend as 'preview' | 'fastvideo' | undefined) ?? 'preview';
       view.log(`${providerId} is not reachable at ${health.endpoint}; starting the FastVideo adapter with the ${backend} backend${backend === 'preview' ? ' (not AI: it animates each keyframe)' : ''}.`);
       adapterOutputs = mkdtempSync(path.join(os.tmpdir(), 'stv-adapter-'));
-      adapter = await startAdapterProcess({ pythonPath: python, backend, outputRoot: adapterOutputs, token, cwd: path.dirname(timelineFile), readyTimeoutMs: 120_000 });
+      adapter = await startAdapterProcess({ pythonPath: python, backend, outputRoot: adapterOutputs, artifactsDir: path.join(adapterOutputs, 'artifacts'), token, cwd: path.dirname(timelineFile), readyTimeoutMs: 120_000 });
       providerId = 'fastvideo-local';
       settings = settingsFor(providerId, adapter.url);
       provider = await createProvider(providerId, settings, { token });

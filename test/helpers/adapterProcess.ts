@@ -12,7 +12,7 @@ export interface TestAdapter extends RunningAdapterProcess {
 /** The real adapter (python -m stv_adapter serve --backend preview) on a free loopback port. */
 export async function startTestAdapter(opts: { token?: string; extraArgs?: string[] } = {}): Promise<TestAdapter> {
   const outputRoot = mkdtempSync(path.join(os.tmpdir(), 'stv-adapter-test-'));
-  const a = await startAdapterProcess({ pythonPath: venvPython, backend: 'preview', outputRoot, token: opts.token, cwd: outputRoot });
+  const a = await startAdapterProcess({ pythonPath: venvPython, backend: 'preview', outputRoot, artifactsDir: path.join(outputRoot, '.artifacts'), token: opts.token, cwd: outputRoot });
   return {
     ...a,
     outputRoot,

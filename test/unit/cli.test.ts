@@ -6,6 +6,7 @@ import { PassThrough } from 'node:stream';
 import { EXIT, main } from '../../src/cli';
 import { repoRoot } from '../helpers/paths';
 import { probeMp4 } from '../helpers/probe';
+import { FakeComfyUI } from '../fakes/fakeComfyUI';
 
 function io(interrupt?: Promise<void>) {
   const stdout = new PassThrough();
@@ -62,6 +63,27 @@ describe('scene-to-video CLI', function () {
     const c = io();
     assert.equal(await main(['render', path.join(ws, 'sample.timeline.json'), '--provider', 'fastvideo-local', '--endpoint', 'http://127.0.0.1:9'], c.io), EXIT.unreachable);
     assert.match(c.err(), /not reachable at http:\/\/127\.0\.0\.1:9/);
+  });
+
+  it('renders through ComfyUI with a user workflow and mapping (the comfyui-real-check path)', async () => {
+    const fake = await new FakeComfyUI({ videoFixture: path.join(repoRoot, 'test/fixtures/video/tiny.mp4') }).start();
+    try {
+      const t = io();
+      const code = await main(
+        ['render', path.join(ws, 'sample.timeline.json'), '--scene', 'lighthouse', '--provider', 'comfyui-local', '--endpoint', fake.url, '--workflow', path.join(repoRoot, 'test/fixtures/comfyui/model-free.workflow.json'), '--mapping', path.join(repoRoot, 'test/fixtures/comfyui/model-free.mapping.json'), '--json'],
+        t.io,
+      );
+      assert.equal(code, EXIT.ok, t.err());
+      const summary = JSON.parse(t.out().trim().split('\n').pop() as string) as { videos: string[] };
+      assert.equal(summary.videos.length, 1);
+      assert.equal(probeMp4(summary.videos[0] as string).codec, 'h264');
+      assert.equal(fake.received.prompts[0]?.prompt['2']?.inputs.amount, 33);
+      const bad = io();
+      assert.equal(await main(['render', path.join(ws, 'sample.timeline.json'), '--provider', 'comfyui-local', '--endpoint', fake.url, '--workflow', path.join(ws, 'missing.json'), '--mapping', path.join(repoRoot, 'test/fixtures/comfyui/model-free.mapping.json')], bad.io), EXIT.badInput);
+      assert.match(bad.err(), /WORKFLOW_INVALID/);
+    } finally {
+      await fake.stop();
+    }
   });
 
   it('Ctrl-C cancels on the server and exits 130', async () => {

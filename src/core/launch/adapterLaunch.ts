@@ -21,6 +21,8 @@ export interface AdapterLaunchConfig {
   modelPath?: string;
   attentionBackend?: string;
   outputRoot?: string;
+  /** Where the adapter writes its per-job telemetry (default: artifacts/fastvideo in its cwd). */
+  artifactsDir?: string;
   cpuOffload?: boolean;
   lazy?: boolean;
   extraEnv?: Record<string, string>;
@@ -39,6 +41,7 @@ export function adapterArgs(cfg: AdapterLaunchConfig): string[] {
   if (cfg.modelPath) args.push('--model-path', cfg.modelPath);
   if (cfg.attentionBackend && cfg.attentionBackend !== 'auto') args.push('--attention-backend', cfg.attentionBackend);
   if (cfg.outputRoot) args.push('--output-root', cfg.outputRoot);
+  if (cfg.artifactsDir) args.push('--artifacts-dir', cfg.artifactsDir);
   if (cfg.cpuOffload === false) args.push('--no-dit-cpu-offload', '--no-vae-cpu-offload', '--no-text-encoder-cpu-offload');
   if (cfg.lazy) args.push('--lazy');
   return args;

@@ -1,5 +1,5 @@
 /**
- * Converts gemDirect1's two shapes into our timeline (see docs/gemdirect-import.md):
+ * Converts gemDirect1's two shapes into our timeline:
  *  - a project export (`ProjectSaveState`): scenes[] with timeline.shots[] (visualPrompt preferred
  *    over description), timeline.negativePrompt, base64 keyframeStart/keyframeEnd or
  *    generatedImages keyed by scene id;

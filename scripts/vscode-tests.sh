@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The real-VS-Code layer of the test command (called by scripts/test.sh).
+# Installs code-server + Chromium into a cache outside the repo, packages the extension and checks
+# it installs into a real VS Code (code-server) with its icon. Prints mocha-style "N passing".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+eval "$(bash scripts/install-test-tools.sh)" || { echo "  0 passing"; echo "  1 failing"; echo "could not install the VS Code test tools" >&2; exit 1; }
+export PATH="$STV_NODE24_DIR:$PATH"
+pass=0; fail=0
+check() { # description, command...
+  local d=$1; shift
+  if out=$("$@" 2>&1); then echo "  ✔ $d"; pass=$((pass + 1)); else echo "  ✖ $d"; echo "$out" | tail -8 | sed 's/^/      /'; fail=$((fail + 1)); fi
+}
+echo "  packaged extension in a real VS Code ($("$STV_CODE_SERVER" --version | head -1 | cut -d' ' -f1,4-))"
+work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
+check "npm run package produces a .vsix" bash -c 'npm run --silent package >/dev/null && test -s dist/scene-to-video.vsix'
+check "the .vsix installs into code-server" "$STV_CODE_SERVER" --user-data-dir "$work/ud" --extensions-dir "$work/ext" --install-extension dist/scene-to-video.vsix
+version=$(node -p 'require("./package.json").version')
+check "the extension is listed as scene-to-video.scene-to-video@$version" bash -c "'$STV_CODE_SERVER' --user-data-dir '$work/ud' --extensions-dir '$work/ext' --list-extensions --show-versions | grep -qx 'scene-to-video.scene-to-video@$version'"
+check "its manifest names an icon that was installed with it" bash -c "d=\$(ls -d '$work'/ext/scene-to-video.scene-to-video-*); icon=\$(node -p \"require('\$d/package.json').icon\"); test -s \"\$d/\$icon\" && file \"\$d/\$icon\" | grep -q 'PNG image data, 128 x 128'"
+check "the installed copy carries the adapter's source and the timeline schema" bash -c "d=\$(ls -d '$work'/ext/scene-to-video.scene-to-video-*); test -f \"\$d/python/stv_adapter/app.py\" && test -f \"\$d/media/timeline.schema.json\" && ! ls \"\$d\"/src >/dev/null 2>&1"
+echo
+echo "  $pass passing"
+[ "$fail" -gt 0 ] && echo "  $fail failing"
+[ "$fail" -eq 0 ]
