@@ -39,6 +39,16 @@ const builds = [
   },
 ];
 
+// Static webview assets: the panel's stylesheet and the codicon font, served via asWebviewUri.
+async function copyAssets() {
+  const { cp, mkdir } = await import('node:fs/promises');
+  await mkdir('dist/codicons', { recursive: true });
+  await cp('webview/panel.css', 'dist/webview.css');
+  await cp('node_modules/@vscode/codicons/dist/codicon.css', 'dist/codicons/codicon.css');
+  await cp('node_modules/@vscode/codicons/dist/codicon.ttf', 'dist/codicons/codicon.ttf');
+}
+await copyAssets();
+
 if (watch) {
   const contexts = await Promise.all(builds.map((b) => esbuild.context(b)));
   await Promise.all(contexts.map((c) => c.watch()));

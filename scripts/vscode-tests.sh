@@ -19,6 +19,18 @@ version=$(node -p 'require("./package.json").version')
 check "the extension is listed as scene-to-video.scene-to-video@$version" bash -c "'$STV_CODE_SERVER' --user-data-dir '$work/ud' --extensions-dir '$work/ext' --list-extensions --show-versions | grep -qx 'scene-to-video.scene-to-video@$version'"
 check "its manifest names an icon that was installed with it" bash -c "d=\$(ls -d '$work'/ext/scene-to-video.scene-to-video-*); icon=\$(node -p \"require('\$d/package.json').icon\"); test -s \"\$d/\$icon\" && file \"\$d/\$icon\" | grep -q 'PNG image data, 128 x 128'"
 check "the installed copy carries the adapter's source and the timeline schema" bash -c "d=\$(ls -d '$work'/ext/scene-to-video.scene-to-video-*); test -f \"\$d/python/stv_adapter/app.py\" && test -f \"\$d/media/timeline.schema.json\" && ! ls \"\$d\"/src >/dev/null 2>&1"
+
+# The extension inside a real VS Code: the mocha suite in the extension host (trusted and untrusted
+# workspaces) and the end-to-end run through the UI. The harness prints its own counts.
+npm run --silent build >/dev/null 2>&1 && npm run --silent compile-tests || { echo "  build failed"; fail=$((fail + 1)); }
+STV_CODE_SERVER="$STV_CODE_SERVER" STV_CHROMIUM="$STV_CHROMIUM" node test/vscode/harness.mjs > "$work/harness.log" 2>&1
+harness_rc=$?
+grep -v -E '^\s+[0-9]+ (passing|failing)' "$work/harness.log" | grep -v -E '^$'
+hp=$(grep -Eo '^  [0-9]+ passing' "$work/harness.log" | grep -Eo '[0-9]+' | tail -1)
+hf=$(grep -Eo '^  [0-9]+ failing' "$work/harness.log" | grep -Eo '[0-9]+' | tail -1)
+pass=$((pass + ${hp:-0})); fail=$((fail + ${hf:-0}))
+[ "$harness_rc" -ne 0 ] && [ -z "$hf" ] && fail=$((fail + 1))
+
 echo
 echo "  $pass passing"
 [ "$fail" -gt 0 ] && echo "  $fail failing"

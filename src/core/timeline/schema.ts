@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { PROVIDER_IDS } from '../providers/types';
-import { MAX_FPS, MAX_FRAMES, MAX_SIDE, MIN_FPS, MIN_FRAMES, MIN_SIDE, NATIVE, SIZE_MULTIPLE } from './validSizes';
+import { MAX_FPS, MAX_FRAMES, MAX_SIDE, MIN_FPS, MIN_FRAMES, MIN_SIDE, SIZE_MULTIPLE } from './validSizes';
 
 /** A scene id becomes a folder name: keep it a safe path segment on every OS. */
 export const SCENE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -51,16 +51,20 @@ export const SceneSchema = z
 
 export const SEED_POLICIES = ['fixed', 'increment', 'random'] as const;
 
+/**
+ * Size, fps, length and seed left out here fall back to the provider's settings (fastVideo.*),
+ * then to the model's native values (1280x704, 24 fps, 121 frames).
+ */
 export const TimelineDefaultsSchema = z.strictObject({
-  width: side('Width').default(NATIVE.width),
-  height: side('Height').default(NATIVE.height),
-  fps: fps().default(NATIVE.fps),
-  numFrames: frames().default(NATIVE.numFrames),
+  width: side('Width').optional(),
+  height: side('Height').optional(),
+  fps: fps().optional(),
+  numFrames: frames().optional(),
   seedPolicy: z
     .enum(SEED_POLICIES)
     .default('fixed')
     .describe('fixed: every scene uses `seed`; increment: scene i uses seed+i; random: a new seed per render, recorded in its sidecar.'),
-  seed: seed().default(42),
+  seed: seed().optional(),
   negativePrompt: z.string().max(4000).optional(),
   provider: provider().optional(),
   steps: steps().optional(),

@@ -1,0 +1,116 @@
+/**
+ * The FastVideo adapter's lifecycle in VS Code: attach when fastVideo.endpointUrl answers,
+ * otherwise run it in an integrated terminal (the process is the terminal's, so the user sees its
+ * log and traceback), report a crash with "Show terminal" / "Restart", stop it on request.
+ */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { StvError } from '../core/errors';
+import { buildNativeLaunch, findPython, pythonCandidates } from '../core/launch/adapterLaunch';
+import type { Settings } from '../core/settings/schema';
+import { log } from './log';
+import { TOKEN_KEY, type ProviderHub } from './providers';
+
+export class AdapterManager implements vscode.Disposable {
+  private terminal?: vscode.Terminal;
+  private stopping = false;
+  private readonly subs: vscode.Disposable[] = [];
+
+  constructor(
+    private readonly ctx: vscode.ExtensionContext,
+    private readonly hub: ProviderHub,
+    private readonly settings: () => Settings,
+  ) {
+    this.subs.push(vscode.window.onDidCloseTerminal((t) => t === this.terminal && this.onClosed(t)));
+  }
+
+  isRunning(): boolean {
+    return !!this.terminal && this.terminal.exitStatus === undefined;
+  }
+
+  /** Attaches to a running adapter or starts one; resolves when /health answers. */
+  async start(): Promise<'attached' | 'started'> {
+    if (!vscode.workspace.isTrusted)
+      throw new StvError('WORKSPACE_UNTRUSTED', 'This workspace is not trusted, so Scene to Video does not start the FastVideo adapter.', 'Trust the workspace (Workspaces: Manage Workspace Trust), or start the adapter yourself and set fastVideo.endpointUrl.');
+    const s = this.settings().fastVideo;
+    const h = await this.hub.check('fastvideo-local');
+    if (h.state !== 'down') return 'attached';
+    if (this.isRunning()) return this.waitUntilUp();
+    const url = new URL(s.endpointUrl);
+    if (!['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname))
+      throw new StvError('UNREACHABLE', `fastVideo.endpointUrl points at another machine (${url.host}), which does not answer; the extension only starts adapters on this machine.`, 'Start the adapter on that machine (scripts/run-fastvideo-server), or set fastVideo.endpointUrl to http://127.0.0.1:8055.');
+    if (s.launch === 'wsl')
+      throw new StvError('WSL_UNAVAILABLE', 'Starting the adapter inside WSL from VS Code is not available in this version.', 'Start it in WSL yourself (scripts/run-fastvideo-server.sh inside your distribution) — VS Code attaches to it on 127.0.0.1 — or set fastVideo.launch to "native".');
+    const workspaceDirs = (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath);
+    const python = findPython(pythonCandidates({ platform: process.platform, configured: s.pythonPath || undefined, workspaceDirs, extensionDir: this.ctx.extensionPath }));
+    if (!python)
+      throw new StvError('SETTINGS_INVALID', 'No Python environment with the adapter was found.', 'Run scripts/setup-fastvideo.sh (Linux/WSL) or scripts/setup-fastvideo.ps1, or set fastVideo.pythonPath to the environment\'s python.');
+    const token = (await this.ctx.secrets.get(TOKEN_KEY)) || undefined;
+    const plan = buildNativeLaunch({
+      platform: process.platform,
+      mode: 'native',
+      pythonPath: python,
+      host: '127.0.0.1',
+      port: Number(url.port || 8055),
+      backend: s.backend,
+      modelId: s.modelId,
+      ...(s.modelPath ? { modelPath: s.modelPath } : {}),
+      attentionBackend: s.attentionBackend,
+      cpuOffload: s.cpuOffload,
+      // The token travels in the environment only; never on the command line.
+      extraEnv: token ? { STV_ADAPTER_TOKEN: token } : {},
+    });
+    log().info(`starting the FastVideo adapter: ${plan.executable} ${plan.args.join(' ')}`);
+    this.stopping = false;
+    this.terminal = vscode.window.createTerminal({
+      name: 'FastVideo adapter',
+      shellPath: plan.executable,
+      shellArgs: plan.args,
+      env: plan.env,
+      cwd: workspaceDirs[0] ?? path.dirname(python),
+      iconPath: new vscode.ThemeIcon('server-process'),
+    });
+    this.terminal.show(true);
+    return this.waitUntilUp();
+  }
+
+  private async waitUntilUp(): Promise<'started'> {
+    const deadline = Date.now() + 180_000;
+    while (Date.now() < deadline) {
+      if (this.terminal?.exitStatus) throw new StvError('ADAPTER_CRASHED', `The FastVideo adapter exited while starting (exit code ${this.terminal.exitStatus.code ?? '?'}).`, 'Look at the "FastVideo adapter" terminal for the reason.');
+      const h = await this.hub.check('fastvideo-local');
+      if (h.state !== 'down') return 'started';
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    throw new StvError('TIMEOUT', 'The FastVideo adapter did not answer within 3 minutes.', 'Look at the "FastVideo adapter" terminal.');
+  }
+
+  stop(): boolean {
+    if (!this.terminal) return false;
+    this.stopping = true;
+    this.terminal.dispose();
+    this.terminal = undefined;
+    void this.hub.check('fastvideo-local');
+    return true;
+  }
+
+  showTerminal(): void {
+    this.terminal?.show();
+  }
+
+  private onClosed(t: vscode.Terminal): void {
+    this.terminal = undefined;
+    void this.hub.check('fastvideo-local');
+    if (this.stopping) return;
+    const code = t.exitStatus?.code;
+    log().error(`the FastVideo adapter stopped (exit code ${code ?? '?'})`);
+    void vscode.window.showErrorMessage(`The FastVideo adapter stopped (exit code ${code ?? 'unknown'}). Renders in progress failed.`, 'Restart', 'Show log').then((pick) => {
+      if (pick === 'Restart') void vscode.commands.executeCommand('sceneToVideo.startAdapter');
+      if (pick === 'Show log') log().show();
+    });
+  }
+
+  dispose(): void {
+    this.subs.forEach((d) => d.dispose());
+  }
+}

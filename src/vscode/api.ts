@@ -1,0 +1,16 @@
+/**
+ * What activate() returns: a small surface for the integration tests that run inside a real VS
+ * Code extension host (test/vscode/suite), and for other extensions.
+ */
+import type { ProviderHealth } from '../core/providers/types';
+import type { RenderQueue } from '../core/render/queue';
+import type { Settings } from '../core/settings/schema';
+
+export interface SceneToVideoApi {
+  queue: RenderQueue;
+  settings(): Settings;
+  refreshHealth(): Promise<ProviderHealth[]>;
+  statusBarText(): string;
+  adapter: { isRunning(): boolean };
+  panel(): { timelineFile: string } | undefined;
+}

@@ -1,0 +1,180 @@
+/** The scene panel's host side: builds PanelState, validates every message from the webview. */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { toStvError } from '../core/errors';
+import { listRenders } from '../core/render/history';
+import type { RenderJobSnapshot } from '../core/render/queue';
+import { KEYFRAME_FAITHFUL_MODEL, type Settings } from '../core/settings/schema';
+import { resolveScenes } from '../core/timeline/resolve';
+import { WebviewToExtensionSchema, type ExtensionToWebview, type PanelJob, type PanelState } from '../protocol/messages';
+import { log } from './log';
+import { makeNonce, panelHtml } from './panelHtml';
+import type { ProviderHub } from './providers';
+import { RenderController, showError } from './render';
+import { loadTimeline } from './timelines';
+
+export interface PanelDeps {
+  ctx: vscode.ExtensionContext;
+  hub: ProviderHub;
+  renders: RenderController;
+  settings: () => Settings;
+}
+
+function toPanelJob(j: RenderJobSnapshot): PanelJob {
+  return { jobId: j.jobId, state: j.state, ...(j.progress ? { stage: j.progress.stage, fraction: j.progress.fraction, ...(j.progress.etaMs ? { etaMs: j.progress.etaMs } : {}) } : {}), ...(j.error ? { error: j.error } : {}) };
+}
+
+export class ScenePanel implements vscode.Disposable {
+  static current?: ScenePanel;
+  private readonly subs: vscode.Disposable[] = [];
+  private lastState?: PanelState;
+
+  static show(deps: PanelDeps, timelineFile: string): ScenePanel {
+    if (ScenePanel.current) {
+      ScenePanel.current.timelineFile = timelineFile;
+      ScenePanel.current.panel.reveal(vscode.ViewColumn.Beside);
+      void ScenePanel.current.pushState();
+      return ScenePanel.current;
+    }
+    const panel = vscode.window.createWebviewPanel('sceneToVideo.panel', 'Scenes', vscode.ViewColumn.Beside, ScenePanel.options(deps.ctx));
+    return (ScenePanel.current = new ScenePanel(deps, panel, timelineFile));
+  }
+
+  static options(ctx: vscode.ExtensionContext): vscode.WebviewPanelOptions & vscode.WebviewOptions {
+    // Only the extension and the workspace folders: the webview can load nothing else.
+    return { enableScripts: true, retainContextWhenHidden: false, localResourceRoots: [ctx.extensionUri, ...(vscode.workspace.workspaceFolders ?? []).map((f) => f.uri)] };
+  }
+
+  constructor(
+    private readonly deps: PanelDeps,
+    readonly panel: vscode.WebviewPanel,
+    public timelineFile: string,
+  ) {
+    const w = panel.webview;
+    const asUri = (...p: string[]) => w.asWebviewUri(vscode.Uri.joinPath(deps.ctx.extensionUri, ...p)).toString();
+    panel.iconPath = vscode.Uri.joinPath(deps.ctx.extensionUri, 'media', 'icon.png');
+    w.html = panelHtml({ cspSource: w.cspSource, nonce: makeNonce(), scriptUri: asUri('dist', 'webview.js'), styleUri: asUri('dist', 'webview.css'), codiconsUri: asUri('dist', 'codicons', 'codicon.css'), title: 'Scenes' });
+    this.subs.push(
+      w.onDidReceiveMessage((m: unknown) => void this.onMessage(m)),
+      panel.onDidDispose(() => this.dispose()),
+      deps.hub.onDidChangeHealth(() => void this.pushState()),
+      vscode.workspace.onDidSaveTextDocument((d) => d.uri.fsPath === this.timelineFile && void this.pushState()),
+    );
+    const unsubscribe = deps.renders.queue.onDidChange((j) => {
+      if (j.timelineFile !== this.timelineFile) return;
+      void this.post({ type: 'job', sceneId: j.sceneId, job: toPanelJob(j) });
+      if (j.state === 'succeeded') void this.pushState();
+    });
+    this.subs.push({ dispose: unsubscribe });
+  }
+
+  private post(msg: ExtensionToWebview): Thenable<boolean> {
+    return this.panel.webview.postMessage(msg);
+  }
+
+  async buildState(): Promise<PanelState> {
+    const s = this.deps.settings();
+    const active = s.videoProvider;
+    const h = this.deps.hub.lastHealth(active);
+    const provider = { id: active, state: h?.state ?? 'checking', summary: h?.summary ?? 'checking…', ...(h?.followsKeyframe !== undefined ? { followsKeyframe: h.followsKeyframe } : {}), ...(h?.notAi ? { notAi: true } : {}), ...(h?.model ? { model: h.model } : {}) };
+    const r = await loadTimeline(this.timelineFile);
+    if (!r.ok) return { timelineFile: this.timelineFile, problems: r.problems.slice(0, 10).map((p) => `Line ${p.line}: ${p.message}`), provider, scenes: [] };
+    const fv = s.fastVideo;
+    const scenes = resolveScenes(r.timeline, this.timelineFile, { width: fv.width, height: fv.height, fps: fv.fps, numFrames: fv.numFrames, seed: fv.seed });
+    const roots = [...new Set((['fastvideo-local', 'comfyui-local'] as const).map((id) => RenderController.outputRoot(this.timelineFile, id, s)))];
+    const jobs = this.deps.renders.queue.jobs().filter((j) => j.timelineFile === this.timelineFile);
+    const w = this.panel.webview;
+    return {
+      timelineFile: this.timelineFile,
+      title: r.timeline.title,
+      problems: [],
+      provider,
+      scenes: await Promise.all(
+        scenes.map(async (sc) => {
+          const renders = (await Promise.all(roots.map((root) => listRenders(root, sc.id)))).flat().sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+          const job = jobs.filter((j) => j.sceneId === sc.id).at(-1);
+          return {
+            id: sc.id,
+            title: sc.title,
+            prompt: sc.prompt,
+            ...(sc.negativePrompt ? { negativePrompt: sc.negativePrompt } : {}),
+            ...(sc.keyframePath ? { keyframeUri: w.asWebviewUri(vscode.Uri.file(sc.keyframePath)).toString() } : {}),
+            width: sc.width,
+            height: sc.height,
+            numFrames: sc.numFrames,
+            fps: sc.fps,
+            seed: sc.seed,
+            ...(job ? { job: toPanelJob(job) } : {}),
+            renders: renders.slice(0, 20).map((a) => ({ videoPath: a.videoPath, videoUri: w.asWebviewUri(vscode.Uri.file(a.videoPath)).toString(), createdAt: a.createdAt, seed: a.seed, providerId: a.providerId, width: a.width, height: a.height, numFrames: a.numFrames, fps: a.fps, ...(a.model ? { model: a.model } : {}), warnings: a.warnings })),
+          };
+        }),
+      ),
+    };
+  }
+
+  async pushState(): Promise<void> {
+    try {
+      this.lastState = await this.buildState();
+      this.panel.title = `Scenes: ${this.lastState.title ?? path.basename(this.timelineFile)}`;
+      await this.post({ type: 'state', state: this.lastState });
+    } catch (e) {
+      log().error(`scene panel: ${toStvError(e).message}`);
+    }
+  }
+
+  /** Paths the webview may ask to open: only renders it was shown. */
+  private knownVideo(p: string): boolean {
+    return !!this.lastState?.scenes.some((s) => s.renders.some((r) => r.videoPath === p));
+  }
+
+  private async onMessage(raw: unknown): Promise<void> {
+    const parsed = WebviewToExtensionSchema.safeParse(raw);
+    if (!parsed.success) {
+      log().warn(`scene panel sent an invalid message, ignored: ${JSON.stringify(raw).slice(0, 200)}`);
+      return;
+    }
+    const m = parsed.data;
+    try {
+      switch (m.type) {
+        case 'ready':
+          await this.pushState();
+          break;
+        case 'render':
+          await this.deps.renders.render(this.timelineFile, [m.sceneId], m.seed !== undefined ? { seed: m.seed } : {});
+          break;
+        case 'renderAll':
+          await this.deps.renders.render(this.timelineFile, 'all');
+          break;
+        case 'cancel':
+          this.deps.renders.queue.cancel(m.jobId);
+          break;
+        case 'cancelAll':
+          this.deps.renders.queue.cancelAll();
+          break;
+        case 'open':
+          if (this.knownVideo(m.videoPath)) await vscode.commands.executeCommand('vscode.open', vscode.Uri.file(m.videoPath));
+          break;
+        case 'reveal':
+          if (this.knownVideo(m.videoPath)) await vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(m.videoPath));
+          break;
+        case 'useKeyframeFaithfulModel':
+          await vscode.workspace.getConfiguration('fastVideo').update('modelId', KEYFRAME_FAITHFUL_MODEL, vscode.workspace.workspaceFolders ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global);
+          void vscode.window.showInformationMessage(`fastVideo.modelId is now ${KEYFRAME_FAITHFUL_MODEL} (follows keyframes, 50 steps). Restart the adapter to load it.`, 'Restart adapter').then((p) => {
+            if (p) void vscode.commands.executeCommand('sceneToVideo.stopAdapter').then(() => vscode.commands.executeCommand('sceneToVideo.startAdapter'));
+          });
+          break;
+        case 'runCommand':
+          await vscode.commands.executeCommand(m.command);
+          break;
+      }
+    } catch (e) {
+      void showError(e, this.deps.settings().videoProvider);
+    }
+  }
+
+  dispose(): void {
+    if (ScenePanel.current === this) ScenePanel.current = undefined;
+    this.subs.forEach((d) => d.dispose());
+    this.panel.dispose();
+  }
+}

@@ -1,0 +1,144 @@
+/** Rendering from VS Code: the queue, progress notifications with cancellation, error actions. */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { StvError, toStvError } from '../core/errors';
+import type { ProviderId } from '../core/providers/types';
+import { RenderQueue, type RenderJobSnapshot } from '../core/render/queue';
+import type { Settings } from '../core/settings/schema';
+import type { ResolvedScene } from '../core/timeline/resolve';
+import type { AdapterManager } from './adapterTerminal';
+import { actionsFor } from './errorActions';
+import { log } from './log';
+import type { ProviderHub } from './providers';
+import { PROVIDER_LABEL } from './statusFormat';
+import { loadResolved } from './timelines';
+
+export class RenderController {
+  readonly queue: RenderQueue;
+
+  constructor(
+    private readonly hub: ProviderHub,
+    private readonly settings: () => Settings,
+    private readonly adapter: AdapterManager,
+    private readonly afterRender: () => void,
+  ) {
+    this.queue = new RenderQueue({
+      getProvider: (id) => this.hub.get(id),
+      outputRootFor: (timelineFile, id) => RenderController.outputRoot(timelineFile, id, this.settings()),
+    });
+    this.queue.onDidChange((j) => {
+      if (j.state === 'succeeded' || j.state === 'failed' || j.state === 'cancelled') {
+        log().info(`render ${j.sceneId} (${j.providerId}, seed ${j.seed}): ${j.state}${j.error ? ` — ${j.error.code}: ${j.error.message}` : ''}${j.artifact ? ` → ${j.artifact.videoPath}` : ''}`);
+        this.afterRender();
+      }
+    });
+  }
+
+  static outputRoot(timelineFile: string, id: ProviderId, s: Settings): string {
+    const dir = id === 'fastvideo-local' ? s.fastVideo.outputDir : s.comfyUI.outputDir;
+    return path.resolve(path.dirname(timelineFile), dir);
+  }
+
+  providerFor(scene: ResolvedScene, explicit?: ProviderId): ProviderId {
+    return explicit ?? scene.provider ?? this.settings().videoProvider;
+  }
+
+  /** Queues the scenes and follows them under one cancellable progress notification. */
+  async render(timelineFile: string, sceneIds: string[] | 'all', opts: { provider?: ProviderId; seed?: number; quiet?: boolean } = {}): Promise<RenderJobSnapshot[]> {
+    const { scenes } = await loadResolved(timelineFile, this.settings());
+    const chosen = sceneIds === 'all' ? scenes : scenes.filter((s) => sceneIds.includes(s.id));
+    if (chosen.length === 0) throw new StvError('SCENE_NOT_FOUND', `No scene ${Array.isArray(sceneIds) ? sceneIds.join(', ') : ''} in ${path.basename(timelineFile)}.`);
+    const providers = new Set(chosen.map((s) => this.providerFor(s, opts.provider)));
+    if (providers.has('fastvideo-local') && this.settings().fastVideo.autoStart && this.hub.lastHealth('fastvideo-local')?.state !== 'ok') {
+      await this.adapter.start().catch((e: unknown) => log().warn(`auto-start failed: ${toStvError(e).message}`));
+    }
+    const jobs = chosen.map((s) => this.queue.enqueue({ timelineFile, scene: s, providerId: this.providerFor(s, opts.provider), ...(opts.seed !== undefined ? { seedOverride: opts.seed } : {}) }));
+    const title = chosen.length === 1 ? `Rendering ${chosen[0]?.title} with ${PROVIDER_LABEL[jobs[0]?.providerId ?? 'fastvideo-local']}` : `Rendering ${chosen.length} scenes`;
+    const results = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (progress, token) => {
+      token.onCancellationRequested(() => jobs.forEach((j) => this.queue.cancel(j.jobId)));
+      let reported = 0;
+      const unsubscribe = this.queue.onDidChange((j) => {
+        if (!jobs.some((x) => x.jobId === j.jobId)) return;
+        const total = jobs.reduce((acc, x) => acc + (this.queue.jobs().find((q) => q.jobId === x.jobId)?.progress?.fraction ?? 0), 0) / jobs.length;
+        const pct = Math.round(total * 100);
+        const eta = j.progress?.etaMs ? `, about ${Math.ceil(j.progress.etaMs / 1000)} s left` : '';
+        progress.report({ increment: Math.max(0, pct - reported), message: `${j.sceneId}: ${j.state === 'running' ? (j.progress?.stage ?? 'running') : j.state}${eta}` });
+        reported = Math.max(reported, pct);
+      });
+      try {
+        return await Promise.all(jobs.map((j) => this.queue.whenDone(j.jobId)));
+      } finally {
+        unsubscribe();
+      }
+    });
+    if (!opts.quiet) this.announce(results);
+    return results;
+  }
+
+  private announce(results: RenderJobSnapshot[]): void {
+    for (const r of results) {
+      if (r.state === 'succeeded' && r.artifact) {
+        const video = r.artifact.videoPath;
+        const warn = r.artifact.warnings.find((w) => w.code === 'KEYFRAME_IGNORED');
+        void vscode.window.showInformationMessage(`Rendered ${r.sceneId} (seed ${r.seed}).${warn ? ` ${warn.message}` : ''}`, 'Open', 'Reveal').then((pick) => {
+          if (pick === 'Open') void vscode.commands.executeCommand('vscode.open', vscode.Uri.file(video));
+          if (pick === 'Reveal') void vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(video));
+        });
+      } else if (r.state === 'failed' && r.error) {
+        void showError(new StvError(r.error.code, r.error.message, r.error.hint), r.providerId);
+      }
+    }
+  }
+}
+
+/** An error notification with the actions that fix it. */
+export async function showError(e: unknown, providerId = 'fastvideo-local'): Promise<void> {
+  const err = toStvError(e);
+  if (err.code === 'CANCELLED') return;
+  log().error(`${err.code}: ${err.message}${err.hint ? ` (${err.hint})` : ''}`);
+  const actions = actionsFor(err.code, providerId);
+  const pick = await vscode.window.showErrorMessage(`${err.message}${err.hint ? ` ${err.hint}` : ''}`, ...actions);
+  switch (pick) {
+    case 'Start adapter':
+    case 'Restart adapter':
+      await vscode.commands.executeCommand('sceneToVideo.startAdapter');
+      break;
+    case 'Open settings':
+      await vscode.commands.executeCommand('workbench.action.openSettings', '@ext:scene-to-video.scene-to-video');
+      break;
+    case 'Show log':
+      log().show();
+      break;
+    case 'Switch provider':
+      await vscode.commands.executeCommand('sceneToVideo.switchProvider');
+      break;
+    case 'Set token':
+      await vscode.commands.executeCommand('sceneToVideo.setAdapterToken');
+      break;
+    case 'Manage trust':
+      await vscode.commands.executeCommand('workbench.trust.manage');
+      break;
+    case 'Troubleshooting':
+      await openTroubleshooting(err);
+      break;
+  }
+}
+
+let docsRoot: string | undefined;
+export function setDocsRoot(dir: string): void {
+  docsRoot = dir;
+}
+
+/** Opens the bundled docs/troubleshooting.md at the error code's section. */
+async function openTroubleshooting(err: StvError): Promise<void> {
+  if (!docsRoot) return;
+  const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(path.join(docsRoot, 'troubleshooting.md')));
+  const anchor = err.docsAnchor.split('#')[1] ?? '';
+  const line = doc.getText().split('\n').findIndex((l) => l.trim() === `### ${anchor}`);
+  const editor = await vscode.window.showTextDocument(doc, { preview: true });
+  if (line >= 0) {
+    const pos = new vscode.Position(line, 0);
+    editor.selection = new vscode.Selection(pos, pos);
+    editor.revealRange(new vscode.Range(pos, pos), vscode.TextEditorRevealType.AtTop);
+  }
+}

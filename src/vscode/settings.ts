@@ -1,0 +1,22 @@
+/**
+ * Reads settings through the core's typed model. In an untrusted workspace, values of the
+ * restricted settings (Python path, model path, auto-start, launch, workflow path) come only from
+ * user settings: a cloned repository cannot make us run its interpreter.
+ */
+import * as vscode from 'vscode';
+import { readSettings, type Settings, type SettingProblem } from '../core/settings/schema';
+
+export const RESTRICTED = new Set(['fastVideo.pythonPath', 'fastVideo.modelPath', 'fastVideo.autoStart', 'fastVideo.launch', 'fastVideo.wslDistro', 'comfyUI.workflowPath']);
+
+export function currentSettings(): { settings: Settings; problems: SettingProblem[] } {
+  const trusted = vscode.workspace.isTrusted;
+  return readSettings((key) => {
+    const dot = key.indexOf('.');
+    const cfg = vscode.workspace.getConfiguration(key.slice(0, dot));
+    const name = key.slice(dot + 1);
+    if (!trusted && RESTRICTED.has(key)) return cfg.inspect(name)?.globalValue;
+    return cfg.get(name);
+  });
+}
+
+export const SETTING_SECTIONS = ['sceneToVideo', 'fastVideo', 'comfyUI'];

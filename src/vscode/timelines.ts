@@ -1,0 +1,53 @@
+/** Finding, loading and picking timelines and scenes in the workspace. */
+import * as vscode from 'vscode';
+import { StvError } from '../core/errors';
+import type { Settings } from '../core/settings/schema';
+import { parseTimeline, type LoadResult } from '../core/timeline/load';
+import { resolveScenes, type ResolvedScene } from '../core/timeline/resolve';
+import type { Timeline } from '../core/timeline/schema';
+
+export const TIMELINE_GLOB = '**/*.timeline.json';
+
+export function isTimeline(uri: vscode.Uri): boolean {
+  return uri.path.endsWith('.timeline.json');
+}
+
+/** Loads from the open editor's text when there is one (unsaved edits count), else from disk. */
+export async function loadTimeline(file: string): Promise<LoadResult> {
+  const doc = vscode.workspace.textDocuments.find((d) => d.uri.fsPath === file);
+  const text = doc ? doc.getText() : Buffer.from(await vscode.workspace.fs.readFile(vscode.Uri.file(file))).toString('utf8');
+  return parseTimeline(text.replace(/^\uFEFF/, ''), { timelineFile: file });
+}
+
+export async function loadResolved(file: string, settings: Settings): Promise<{ timeline: Timeline; scenes: ResolvedScene[] }> {
+  const r = await loadTimeline(file);
+  if (!r.ok)
+    throw new StvError('TIMELINE_INVALID', `${vscode.workspace.asRelativePath(file)} has ${r.problems.length} problem(s), e.g. line ${r.problems[0]?.line}: ${r.problems[0]?.message}`, 'Fix them (see the Problems panel) and render again.');
+  const fv = settings.fastVideo;
+  return { timeline: r.timeline, scenes: resolveScenes(r.timeline, file, { width: fv.width, height: fv.height, fps: fv.fps, numFrames: fv.numFrames, seed: fv.seed }) };
+}
+
+/** The active editor's timeline, else the only one in the workspace, else a quick pick. */
+export async function pickTimeline(): Promise<string | undefined> {
+  const active = vscode.window.activeTextEditor?.document.uri;
+  if (active && isTimeline(active)) return active.fsPath;
+  const files = await vscode.workspace.findFiles(TIMELINE_GLOB, '**/node_modules/**', 200);
+  if (files.length === 0) {
+    void vscode.window.showWarningMessage('No *.timeline.json in this workspace. Create one, or import a gemDirect1 project.', 'Import gemDirect1 project').then((p) => p && vscode.commands.executeCommand('sceneToVideo.importGemDirect'));
+    return undefined;
+  }
+  if (files.length === 1) return files[0]?.fsPath;
+  const pick = await vscode.window.showQuickPick(
+    files.map((f) => ({ label: vscode.workspace.asRelativePath(f), file: f.fsPath })),
+    { placeHolder: 'Which timeline?' },
+  );
+  return pick?.file;
+}
+
+export async function pickScene(scenes: ResolvedScene[]): Promise<ResolvedScene | undefined> {
+  const pick = await vscode.window.showQuickPick(
+    scenes.map((s) => ({ label: s.title, description: s.id, detail: `${s.width}×${s.height} · ${s.numFrames} frames @ ${s.fps} fps · ${s.prompt.slice(0, 120)}`, scene: s })),
+    { placeHolder: 'Which scene?', matchOnDescription: true, matchOnDetail: true },
+  );
+  return pick?.scene;
+}

@@ -1,0 +1,139 @@
+#!/usr/bin/env node
+// Runs the extension inside a real VS Code (code-server) and drives it with Playwright in Debian's
+// Chromium: (1) the mocha suite inside the extension host, trusted; (2) the same host untrusted;
+// (3) end to end through the UI, saving screenshots to docs/images/. Everything it starts is
+// stopped at the end, also on failure. Run by scripts/vscode-tests.sh with Node 24 on PATH.
+import { spawn } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { format } from 'node:util';
+import { chromium } from 'playwright-core';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const CS = process.env.STV_CODE_SERVER;
+const CHROMIUM = process.env.STV_CHROMIUM || '/usr/bin/chromium';
+const venvPython = path.join(root, 'python/.venv/bin/python');
+const only = process.argv.slice(2);
+const cleanups = [];
+let passing = 0;
+let failing = 0;
+
+const freePort = () => new Promise((resolve) => { const s = createServer(); s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); }); });
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function startDetached(cmd, args, env, logName) {
+  const child = spawn(cmd, args, { env: { ...process.env, ...env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (c) => (out = (out + c).slice(-20000)));
+  child.stderr.on('data', (c) => (out = (out + c).slice(-20000)));
+  cleanups.push(async () => { try { process.kill(-child.pid, 'SIGKILL'); } catch {} });
+  child.logTail = () => `--- ${logName} ---\n${out.slice(-3000)}`;
+  return child;
+}
+
+async function waitHttp(url, timeoutMs = 90_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try { const r = await fetch(url); if (r.ok) return; } catch {}
+    await sleep(250);
+  }
+  throw new Error(`${url} did not answer`);
+}
+
+function makeWorkspace(kind, adapterUrl) {
+  const ws = mkdtempSync(path.join(os.tmpdir(), `stv-ws-${kind}-`));
+  cleanups.push(async () => rmSync(ws, { recursive: true, force: true }));
+  cpSync(path.join(root, 'media/sample'), ws, { recursive: true, filter: (s) => !/renders|artifacts/.test(s) });
+  mkdirSync(path.join(ws, '.vscode'));
+  const settings = kind === 'untrusted'
+    ? { 'fastVideo.pythonPath': '/bin/touch', 'fastVideo.autoStart': true, 'sceneToVideo.videoProvider': 'fastvideo-local', 'fastVideo.endpointUrl': 'http://127.0.0.1:9' }
+    : { 'sceneToVideo.videoProvider': 'fastvideo-local', 'fastVideo.endpointUrl': adapterUrl, 'sceneToVideo.healthCheckIntervalSeconds': 2 };
+  writeFileSync(path.join(ws, '.vscode/settings.json'), JSON.stringify(settings, null, 2));
+  if (kind === 'trusted') {
+    writeFileSync(path.join(ws, 'long.timeline.json'), JSON.stringify({ version: 1, title: 'Long', defaults: { width: 1280, height: 704, fps: 24, numFrames: 241 }, scenes: [{ id: 'long-take', title: 'Long take', prompt: 'a slow pan over a harbour', keyframe: 'keyframes/lighthouse.png' }] }, null, 2));
+    writeFileSync(path.join(ws, 'broken.timeline.json'), '{\n  "version": 1, "title": "Broken",\n  "scenes": [\n    { "id": "a", "title": "A", "prompt": "p", "frames": 120 }\n  ]\n}\n');
+  }
+  return ws;
+}
+
+async function startCodeServer(ws, { trusted, env }) {
+  const port = await freePort();
+  const ud = mkdtempSync(path.join(os.tmpdir(), 'stv-ud-'));
+  const exts = mkdtempSync(path.join(os.tmpdir(), 'stv-exts-'));
+  cleanups.push(async () => { rmSync(ud, { recursive: true, force: true }); rmSync(exts, { recursive: true, force: true }); });
+  mkdirSync(path.join(ud, 'User'), { recursive: true });
+  writeFileSync(path.join(ud, 'User/settings.json'), JSON.stringify({ 'workbench.startupEditor': 'none', 'chat.disableAIFeatures': true, 'workbench.secondarySideBar.defaultVisibility': 'hidden', 'extensions.autoUpdate': false, 'update.mode': 'none', 'telemetry.telemetryLevel': 'off', 'security.workspace.trust.startupPrompt': 'never', 'workbench.tips.enabled': false }));
+  const args = ['--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, '--disable-telemetry', '--disable-update-check', '--user-data-dir', ud, '--extensions-dir', exts, '--vscode-option', 'enable-smoke-test-driver', ...(trusted ? ['--disable-workspace-trust'] : []), ws];
+  const cs = startDetached(CS, args, env, 'code-server');
+  await waitHttp(`http://127.0.0.1:${port}/healthz`);
+  return { url: `http://127.0.0.1:${port}`, cs };
+}
+
+async function browser() {
+  const b = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+  cleanups.push(async () => b.close().catch(() => {}));
+  return b;
+}
+
+/** Mocha inside the extension host: the smoke-test driver hands its output and exit code to the page. */
+async function runSuite(name, kind, adapterUrl) {
+  const ws = makeWorkspace(kind, adapterUrl);
+  const { url, cs } = await startCodeServer(ws, { trusted: kind === 'trusted', env: { STV_SUITE: kind, STV_ADAPTER_URL: adapterUrl ?? '' } });
+  const b = await browser();
+  const page = await b.newPage({ viewport: { width: 1400, height: 900 } });
+  let log = '';
+  let resolveExit;
+  const exit = new Promise((r) => (resolveExit = r));
+  // The workbench logs a lot (gallery lookups that fail offline, sockets); show mocha's lines and
+  // keep the whole log under test-results/ for when something fails.
+  const mochaLine = /^\s*([✔✓✖]|\d+\) |\d+ (passing|failing|pending)|Scene to Video|Error|AssertionError|[+-] |at Context)/;
+  await page.exposeFunction('codeAutomationLog', (type, args) => { const line = format(...(args ?? [])); log += `${line}\n`; if (mochaLine.test(line)) process.stdout.write(`    ${line}\n`); });
+  await page.exposeFunction('codeAutomationExit', (code) => resolveExit(code));
+  const payload = JSON.stringify([['extensionDevelopmentPath', `vscode-remote://remote${root}`], ['extensionTestsPath', `vscode-remote://remote${path.join(root, 'out/test/vscode/suite/index.js')}`], ['skipWelcome', 'true']]);
+  console.log(`  ${name}`);
+  await page.goto(`${url}/?folder=${encodeURIComponent(ws)}&payload=${encodeURIComponent(payload)}`);
+  const code = await Promise.race([exit, sleep(10 * 60_000).then(() => 'timeout')]);
+  passing += Number(/(\d+) passing/.exec(log)?.[1] ?? 0);
+  failing += Number(/(\d+) failing/.exec(log)?.[1] ?? 0);
+  mkdirSync(path.join(root, 'test-results'), { recursive: true });
+  writeFileSync(path.join(root, 'test-results', `vscode-${kind}.log`), `${log}\n${cs.logTail()}\n`);
+  if (code !== 0) {
+    if (!/(\d+) failing/.test(log)) failing += 1;
+    console.log(`    (exit ${code}; full log in test-results/vscode-${kind}.log)`);
+    console.log(log.split('\n').slice(-40).join('\n'));
+  }
+  await b.close().catch(() => {});
+  try { process.kill(-cs.pid, 'SIGKILL'); } catch {}
+  return code === 0;
+}
+
+async function main() {
+  if (!CS) throw new Error('STV_CODE_SERVER is not set (scripts/install-test-tools.sh prints it)');
+  const adapterPort = await freePort();
+  const adapterOut = mkdtempSync(path.join(os.tmpdir(), 'stv-harness-adapter-'));
+  cleanups.push(async () => rmSync(adapterOut, { recursive: true, force: true }));
+  const adapter = startDetached(venvPython, ['-m', 'stv_adapter', 'serve', '--backend', 'preview', '--port', String(adapterPort), '--output-root', adapterOut, '--artifacts-dir', path.join(adapterOut, 'artifacts')], {}, 'adapter');
+  const adapterUrl = `http://127.0.0.1:${adapterPort}`;
+  await waitHttp(`${adapterUrl}/health`);
+  let ok = true;
+  if (!only.length || only.includes('trusted')) ok = (await runSuite('extension host (trusted workspace)', 'trusted', adapterUrl)) && ok;
+  if (!only.length || only.includes('untrusted')) ok = (await runSuite('extension host (untrusted workspace)', 'untrusted')) && ok;
+  void adapter;
+  return ok;
+}
+
+let ok = false;
+try {
+  ok = await main();
+} catch (e) {
+  console.log(`  harness error: ${e?.stack ?? e}`);
+  failing += 1;
+} finally {
+  for (const c of cleanups.reverse()) await c();
+}
+console.log(`\n  ${passing} passing`);
+if (failing) console.log(`  ${failing} failing`);
+process.exit(ok && failing === 0 ? 0 : 1);
