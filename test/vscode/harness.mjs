@@ -4,13 +4,14 @@
 // (3) end to end through the UI, saving screenshots to docs/images/. Everything it starts is
 // stopped at the end, also on failure. Run by scripts/vscode-tests.sh with Node 24 on PATH.
 import { spawn } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { format } from 'node:util';
 import { chromium } from 'playwright-core';
+import { runE2E } from './e2e.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const CS = process.env.STV_CODE_SERVER;
@@ -52,6 +53,13 @@ function makeWorkspace(kind, adapterUrl) {
     ? { 'fastVideo.pythonPath': '/bin/touch', 'fastVideo.autoStart': true, 'sceneToVideo.videoProvider': 'fastvideo-local', 'fastVideo.endpointUrl': 'http://127.0.0.1:9' }
     : { 'sceneToVideo.videoProvider': 'fastvideo-local', 'fastVideo.endpointUrl': adapterUrl, 'sceneToVideo.healthCheckIntervalSeconds': 2 };
   writeFileSync(path.join(ws, '.vscode/settings.json'), JSON.stringify(settings, null, 2));
+  if (kind === 'e2e') {
+    // Larger clips, so the progress in the panel is visible for a moment.
+    const file = path.join(ws, 'sample.timeline.json');
+    const t = JSON.parse(readFileSync(file, 'utf8'));
+    Object.assign(t.defaults, { width: 1280, height: 704, fps: 24, numFrames: 121 });
+    writeFileSync(file, JSON.stringify(t, null, 2));
+  }
   if (kind === 'trusted') {
     writeFileSync(path.join(ws, 'long.timeline.json'), JSON.stringify({ version: 1, title: 'Long', defaults: { width: 1280, height: 704, fps: 24, numFrames: 241 }, scenes: [{ id: 'long-take', title: 'Long take', prompt: 'a slow pan over a harbour', keyframe: 'keyframes/lighthouse.png' }] }, null, 2));
     writeFileSync(path.join(ws, 'broken.timeline.json'), '{\n  "version": 1, "title": "Broken",\n  "scenes": [\n    { "id": "a", "title": "A", "prompt": "p", "frames": 120 }\n  ]\n}\n');
@@ -121,6 +129,20 @@ async function main() {
   let ok = true;
   if (!only.length || only.includes('trusted')) ok = (await runSuite('extension host (trusted workspace)', 'trusted', adapterUrl)) && ok;
   if (!only.length || only.includes('untrusted')) ok = (await runSuite('extension host (untrusted workspace)', 'untrusted')) && ok;
+  if (!only.length || only.includes('e2e')) {
+    const ws = makeWorkspace('e2e', adapterUrl);
+    const { url, cs } = await startCodeServer(ws, { trusted: true, env: {} });
+    const b = await browser();
+    mkdirSync(path.join(root, 'test-results'), { recursive: true });
+    const results = await runE2E({ browser: b, url, ws, root, devPath: root });
+    passing += results.filter((r) => r.ok).length;
+    failing += results.filter((r) => !r.ok).length;
+    if (results.length < 4 || results.some((r) => !r.ok)) {
+      ok = false;
+      if (results.length < 4 && !results.some((r) => !r.ok)) failing += 1;
+      console.log(cs.logTail());
+    }
+  }
   void adapter;
   return ok;
 }
