@@ -2,7 +2,7 @@
 /**
  * `scene-to-video`: the same core as the extension, headless.
  *   render <timeline> [--scene id ...] [--provider comfyui-local|fastvideo-local] [--endpoint URL]
- *          [--backend preview|fastvideo] [--output DIR] [--json] [--no-start-adapter]
+ *          [--backend preview|fastvideo] [--output DIR] [--json] [--start-adapter | --no-start-adapter]
  *   validate <timeline>
  *   health [--provider ...] [--endpoint URL]
  * Exit codes: 0 ok, 1 a render failed, 2 bad input, 3 provider unreachable, 130 cancelled.
@@ -34,7 +34,8 @@ export interface CliIo {
 
 const USAGE = `Usage:
   scene-to-video render <timeline.json> [--scene ID ...] [--provider comfyui-local|fastvideo-local]
-                        [--endpoint URL] [--backend preview|fastvideo] [--output DIR] [--json] [--no-start-adapter]
+                        [--endpoint URL] [--backend preview|fastvideo] [--output DIR] [--json]
+                        [--start-adapter | --no-start-adapter]
                         [--workflow api-workflow.json --mapping mapping.json]   (ComfyUI: your own workflow)
   scene-to-video validate <timeline.json>
   scene-to-video health [--provider ID] [--endpoint URL]
@@ -79,6 +80,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         workflow: { type: 'string' },
         mapping: { type: 'string' },
         json: { type: 'boolean', default: false },
+        'start-adapter': { type: 'boolean', default: false },
         'no-start-adapter': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -169,7 +171,9 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   try {
     let health = await provider.health();
     if (health.state === 'down') {
-      const canStart = !o['no-start-adapter'] && (providerId === 'fastvideo-local' || !explicitProvider) && !o.endpoint;
+      // Start our own adapter when the user asked for it, or when nothing more specific was asked:
+      // no provider at all, or fastvideo-local at its default address.
+      const canStart = !o['no-start-adapter'] && (o['start-adapter'] || (!o.endpoint && (providerId === 'fastvideo-local' || !explicitProvider)));
       if (!canStart) {
         err(`${providerId} is not reachable at ${health.endpoint}: ${health.summary}`);
         if (health.error?.hint) err(`hint: ${health.error.hint}`);
@@ -212,7 +216,10 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     const ok = results.filter((r) => r.state === 'succeeded');
     io.stdout.write(o.json || !io.stdout.isTTY ? `${JSON.stringify({ type: 'summary', outputRoot, succeeded: ok.length, failed: results.filter((r) => r.state === 'failed').length, cancelled: results.filter((r) => r.state === 'cancelled').length, videos: ok.map((r) => r.artifact?.videoPath) })}\n` : `${ok.length} of ${results.length} scene(s) rendered into ${outputRoot}\n`);
     if (cancelled) return EXIT.cancelled;
-    return ok.length === results.length ? EXIT.ok : EXIT.failed;
+    if (ok.length === results.length) return EXIT.ok;
+    // Every failure was the provider going away (not a bad scene): say "unreachable", like at start.
+    const failed = results.filter((r) => r.state === 'failed');
+    return failed.length > 0 && failed.every((r) => r.error?.code === 'UNREACHABLE' || r.error?.code === 'ADAPTER_CRASHED') ? EXIT.unreachable : EXIT.failed;
   } catch (e) {
     view.stop();
     const se = toStvError(e);

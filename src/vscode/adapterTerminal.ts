@@ -9,6 +9,7 @@ import { StvError } from '../core/errors';
 import { buildNativeLaunch, findPython, pythonCandidates } from '../core/launch/adapterLaunch';
 import type { Settings } from '../core/settings/schema';
 import { log } from './log';
+import { hasNvidiaGpu } from './onboarding';
 import { TOKEN_KEY, type ProviderHub } from './providers';
 
 export class AdapterManager implements vscode.Disposable {
@@ -44,7 +45,16 @@ export class AdapterManager implements vscode.Disposable {
     const workspaceDirs = (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath);
     const python = findPython(pythonCandidates({ platform: process.platform, configured: s.pythonPath || undefined, workspaceDirs, extensionDir: this.ctx.extensionPath }));
     if (!python)
-      throw new StvError('SETTINGS_INVALID', 'No Python environment with the adapter was found.', 'Run scripts/setup-fastvideo.sh (Linux/WSL) or scripts/setup-fastvideo.ps1, or set fastVideo.pythonPath to the environment\'s python.');
+      throw new StvError('SETTINGS_INVALID', 'No Python environment with the adapter was found.', 'Run "Scene to Video: Set up the FastVideo adapter" (or scripts/setup-fastvideo), or set fastVideo.pythonPath to the environment\'s python.');
+    let backend = s.backend;
+    if (backend === 'fastvideo' && !(await hasNvidiaGpu())) {
+      const pick = await vscode.window.showWarningMessage('No NVIDIA GPU answers on this machine, so FastVideo cannot run here. Start the preview backend (not AI: it animates each keyframe) instead?', 'Use preview', 'Start FastVideo anyway');
+      if (!pick) throw new StvError('CANCELLED', 'Not started.');
+      if (pick === 'Use preview') {
+        backend = 'preview';
+        await vscode.workspace.getConfiguration('fastVideo').update('backend', 'preview', vscode.ConfigurationTarget.Global);
+      }
+    }
     const token = (await this.ctx.secrets.get(TOKEN_KEY)) || undefined;
     const plan = buildNativeLaunch({
       platform: process.platform,
@@ -52,7 +62,7 @@ export class AdapterManager implements vscode.Disposable {
       pythonPath: python,
       host: '127.0.0.1',
       port: Number(url.port || 8055),
-      backend: s.backend,
+      backend,
       modelId: s.modelId,
       ...(s.modelPath ? { modelPath: s.modelPath } : {}),
       attentionBackend: s.attentionBackend,

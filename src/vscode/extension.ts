@@ -9,6 +9,7 @@ import { SceneCodeLensProvider } from './codeLens';
 import { registerTimelineDiagnostics } from './diagnostics';
 import { exportLocalGenSettingsCommand, importGemDirectCommand, importLocalGenSettingsCommand } from './importCommands';
 import { log } from './log';
+import { openSampleCommand, setupAdapterCommand } from './onboarding';
 import { ScenePanel } from './panel';
 import { ProviderHub, TOKEN_KEY } from './providers';
 import { RenderController, setDocsRoot, showError } from './render';
@@ -126,6 +127,8 @@ export function activate(ctx: vscode.ExtensionContext): SceneToVideoApi {
   command('sceneToVideo.importLocalGenSettings', importLocalGenSettingsCommand);
   command('sceneToVideo.exportLocalGenSettings', () => exportLocalGenSettingsCommand(settings));
   command('sceneToVideo.showLog', () => log().show());
+  command('sceneToVideo.openSample', () => openSampleCommand(ctx));
+  command('sceneToVideo.setupAdapter', () => setupAdapterCommand(ctx));
   command('sceneToVideo.setAdapterToken', async () => {
     const token = await vscode.window.showInputBox({ title: 'FastVideo adapter token', prompt: 'The bearer token the adapter was started with (STV_ADAPTER_TOKEN). Kept in VS Code\'s SecretStorage. Leave empty to remove it.', password: true, ignoreFocusOut: true });
     if (token === undefined) return;

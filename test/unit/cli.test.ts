@@ -1,4 +1,5 @@
 import * as assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -7,6 +8,21 @@ import { EXIT, main } from '../../src/cli';
 import { repoRoot } from '../helpers/paths';
 import { probeMp4 } from '../helpers/probe';
 import { FakeComfyUI } from '../fakes/fakeComfyUI';
+import { FastVideoProvider } from '../../src/core/providers/fastvideo/provider';
+import { startTestAdapter } from '../helpers/adapterProcess';
+
+/** Frames counted by the system ffprobe, or undefined where ffprobe is not installed. */
+function ffprobeFrames(file: string): number | undefined {
+  try {
+    const out = execFileSync('ffprobe', ['-v', 'error', '-count_frames', '-select_streams', 'v:0', '-show_entries', 'stream=codec_name,nb_read_frames', '-of', 'json', file], { encoding: 'utf8' });
+    const s = (JSON.parse(out) as { streams: { codec_name: string; nb_read_frames: string }[] }).streams[0];
+    assert.equal(s?.codec_name, 'h264');
+    return Number(s?.nb_read_frames);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+}
 
 function io(interrupt?: Promise<void>) {
   const stdout = new PassThrough();
@@ -41,6 +57,39 @@ describe('scene-to-video CLI', function () {
     }
     assert.deepEqual(readdirSync(path.join(ws, 'renders')).sort(), ['city-rain', 'forest-stream', 'lighthouse']);
     assert.equal(probeMp4(summary.videos[1] as string).frames, 33);
+    // The system ffprobe too, where installed (CI installs ffmpeg): an independent decoder.
+    const ffprobe = ffprobeFrames(summary.videos[1] as string);
+    if (ffprobe !== undefined) assert.equal(ffprobe, 33);
+    // One telemetry summary for the run, beside the timeline.
+    const runs = readdirSync(path.join(ws, 'artifacts', 'fastvideo-local'));
+    assert.equal(runs.length, 1);
+  });
+
+  it('health: exit 0 with a summary when the adapter answers, 3 when nothing does', async () => {
+    const adapter = await startTestAdapter();
+    try {
+      const up = io();
+      assert.equal(await main(['health', '--provider', 'fastvideo-local', '--endpoint', adapter.url, '--json'], up.io), EXIT.ok, up.err());
+      const h = JSON.parse(up.out()) as { state: string; notAi: boolean };
+      assert.equal(h.state, 'ok');
+      assert.equal(h.notAi, true);
+    } finally {
+      await adapter.dispose();
+    }
+    const down = io();
+    assert.equal(await main(['health', '--provider', 'fastvideo-local', '--endpoint', 'http://127.0.0.1:9'], down.io), EXIT.unreachable);
+    assert.match(down.out(), /down/);
+  });
+
+  it('--start-adapter: an unreachable ComfyUI falls back to a preview adapter it starts and stops', async () => {
+    const t = io();
+    const code = await main(['render', path.join(ws, 'sample.timeline.json'), '--scene', 'forest-stream', '--provider', 'comfyui-local', '--endpoint', 'http://127.0.0.1:9', '--start-adapter', '--json'], t.io);
+    assert.equal(code, EXIT.ok, t.err());
+    const lines = t.out().trim().split('\n').map((l) => JSON.parse(l) as { type: string; message?: string; videos?: string[] });
+    assert.ok(lines.some((l) => l.type === 'log' && /starting the FastVideo adapter with the preview backend/.test(l.message ?? '')));
+    const summary = lines.pop();
+    assert.equal(summary?.videos?.length, 1);
+    assert.equal(probeMp4(summary?.videos?.[0] as string).frames, 33);
   });
 
   it('validate lists scenes; bad timelines exit 2 with file:line:col', async () => {
@@ -84,6 +133,28 @@ describe('scene-to-video CLI', function () {
     } finally {
       await fake.stop();
     }
+  });
+
+  it('a real SIGINT to the CLI process cancels, stops the adapter it started, and exits 130', async () => {
+    const child = spawn(process.execPath, [path.join(repoRoot, 'out', 'src', 'cli.js'), 'render', path.join(ws, 'sample.timeline.json'), '--provider', 'fastvideo-local', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let sent = false;
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+      if (!sent && /"stage":"encoding"/.test(out)) {
+        sent = true;
+        child.kill('SIGINT');
+      }
+    });
+    const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+    assert.equal(code, EXIT.cancelled, out);
+    const summary = JSON.parse(out.trim().split('\n').pop() as string) as { cancelled: number; succeeded: number };
+    assert.equal(summary.cancelled + summary.succeeded, 3);
+    assert.ok(summary.cancelled >= 2);
+    const adapterPort = /127\.0\.0\.1:(\d+): preview backend/.exec(out)?.[1];
+    assert.ok(adapterPort, out);
+    const h = await new FastVideoProvider({ endpoint: `http://127.0.0.1:${adapterPort}` }).health();
+    assert.equal(h.state, 'down', 'the adapter the CLI started is gone');
   });
 
   it('Ctrl-C cancels on the server and exits 130', async () => {

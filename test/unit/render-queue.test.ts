@@ -85,11 +85,11 @@ describe('render queue', () => {
     const f = new ScriptedProvider('fastvideo-local', { hold: true });
     const c = new ScriptedProvider('comfyui-local', { hold: true });
     const q = queueWith({ 'fastvideo-local': f, 'comfyui-local': c });
-    q.enqueue({ timelineFile, scene: scene('a'), providerId: 'fastvideo-local' });
-    q.enqueue({ timelineFile, scene: scene('b'), providerId: 'comfyui-local' });
+    const jobs = [q.enqueue({ timelineFile, scene: scene('a'), providerId: 'fastvideo-local' }), q.enqueue({ timelineFile, scene: scene('b'), providerId: 'comfyui-local' })];
     await new Promise((r) => setTimeout(r, 20));
     assert.deepEqual(q.jobs().map((j) => j.state), ['running', 'running']);
     q.cancelAll();
+    assert.deepEqual((await Promise.all(jobs.map((j) => q.whenDone(j.jobId)))).map((j) => j.state), ['cancelled', 'cancelled']);
   });
 
   it('cancels queued jobs before they start and aborts the running one', async () => {
@@ -124,6 +124,20 @@ describe('render queue', () => {
     assert.ok(history.every((h) => h.seed === 4242));
   });
 
+  it('a random seed comes from crypto, once, and is the one the provider gets and the sidecar records', async () => {
+    const p = new ScriptedProvider('fastvideo-local');
+    const q = queueWith({ 'fastvideo-local': p });
+    const snaps = [1, 2, 3].map(() => q.enqueue({ timelineFile, scene: scene('r', 'random'), providerId: 'fastvideo-local' }));
+    for (const s of snaps) assert.ok(Number.isInteger(s.seed) && s.seed >= 0 && s.seed < 2 ** 32, String(s.seed));
+    assert.equal(new Set(snaps.map((s) => s.seed)).size, 3, 'three draws, three seeds');
+    const done = await Promise.all(snaps.map((s) => q.whenDone(s.jobId)));
+    assert.deepEqual(p.calls.map((c) => c.seed), snaps.map((s) => s.seed));
+    for (const d of done) assert.equal((JSON.parse(readFileSync(d.artifact?.sidecarPath as string, 'utf8')) as { seed: number; request: { seed: number } }).request.seed, d.seed);
+    const fixed = q.enqueue({ timelineFile, scene: scene('f', 77), providerId: 'fastvideo-local', seedOverride: 5 });
+    assert.equal(fixed.seed, 5, 'an explicit seed wins over the scene\'s');
+    await q.whenDone(fixed.jobId);
+  });
+
   it('refuses output that is not an MP4 and leaves nothing behind', async () => {
     const junk = path.join(out, 'junk.mp4');
     writeFileSync(junk, '<html>not a video</html>');
@@ -156,7 +170,7 @@ describe('render queue', () => {
   it('writes one telemetry summary per run', async () => {
     const q = queueWith({ 'fastvideo-local': new ScriptedProvider('fastvideo-local') });
     await Promise.all([q.enqueue({ timelineFile, scene: scene('a'), providerId: 'fastvideo-local' }), q.enqueue({ timelineFile, scene: scene('b'), providerId: 'fastvideo-local' })].map((j) => q.whenDone(j.jobId)));
-    await new Promise((r) => setTimeout(r, 50));
+    // No wait: the last job of a run settles only once the summary is written.
     const dir = path.join(out, 'artifacts', 'fastvideo-local');
     const files = readdirSync(dir);
     assert.equal(files.length, 1);

@@ -6,10 +6,16 @@
  */
 import { randomUUID } from 'node:crypto';
 import { constants } from 'node:fs';
-import { copyFile, link, mkdir, open, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { StvError } from '../errors';
 import type { ProviderId, RenderRequest, RenderResult, RenderTimings, RenderWarning } from '../providers/types';
+
+/**
+ * The file operations a save uses. Injectable so tests can make the disk fill up halfway through
+ * a copy, which no portable test can do to a real disk.
+ */
+export type ArtifactFs = Pick<typeof fsp, 'copyFile' | 'link' | 'mkdir' | 'open' | 'rename' | 'rm' | 'stat' | 'unlink' | 'writeFile'>;
 
 export const SIDECAR_KIND = 'scene-to-video-render';
 export const SIDECAR_VERSION = 1;
@@ -57,8 +63,8 @@ function stamp(d: Date): string {
 }
 
 /** An MP4 (ISO BMFF) starts with a box whose type is `ftyp`. */
-export async function looksLikeMp4(file: string): Promise<boolean> {
-  const fh = await open(file, 'r');
+export async function looksLikeMp4(file: string, fs: ArtifactFs = fsp): Promise<boolean> {
+  const fh = await fs.open(file, 'r');
   try {
     const buf = Buffer.alloc(12);
     const { bytesRead } = await fh.read(buf, 0, 12, 0);
@@ -68,8 +74,8 @@ export async function looksLikeMp4(file: string): Promise<boolean> {
   }
 }
 
-async function fsyncFile(file: string): Promise<void> {
-  const fh = await open(file, 'r+');
+async function fsyncFile(file: string, fs: ArtifactFs): Promise<void> {
+  const fh = await fs.open(file, 'r+');
   try {
     await fh.sync();
   } finally {
@@ -77,26 +83,51 @@ async function fsyncFile(file: string): Promise<void> {
   }
 }
 
-/** Claims `<base>[_n]<ext>` for `tmp` without ever replacing an existing file. */
-async function publishUnique(tmp: string, dir: string, base: string, ext: string): Promise<string> {
-  for (let n = 0; n < 10_000; n++) {
-    const final = path.join(dir, n === 0 ? `${base}${ext}` : `${base}_${n}${ext}`);
+/** Makes a rename durable on POSIX; directories cannot be opened for sync on Windows. */
+async function fsyncDir(dir: string, fs: ArtifactFs): Promise<void> {
+  if (process.platform === 'win32') return;
+  try {
+    const fh = await fs.open(dir, 'r');
     try {
-      await link(tmp, final); // fails with EEXIST: the claim is atomic
-      await unlink(tmp);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  } catch {
+    // Best effort: some file systems refuse to sync a directory.
+  }
+}
+
+async function exists(p: string, fs: ArtifactFs): Promise<boolean> {
+  try {
+    await fs.stat(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Claims `<base>[_n]<ext>` for `tmp` without ever replacing an existing file. A name whose sidecar
+ * is still there (the user deleted only the video) is skipped too, so that sidecar survives.
+ */
+async function publishUnique(tmp: string, dir: string, base: string, ext: string, fs: ArtifactFs): Promise<string> {
+  for (let n = 0; n < 10_000; n++) {
+    const name = n === 0 ? base : `${base}_${n}`;
+    const final = path.join(dir, `${name}${ext}`);
+    if (await exists(path.join(dir, `${name}.json`), fs)) continue;
+    try {
+      await fs.link(tmp, final); // fails with EEXIST: the claim is atomic
+      await fs.unlink(tmp);
       return final;
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'EEXIST') continue;
       if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EXDEV' || code === 'ENOSYS' || code === 'EOPNOTSUPP') {
         // File systems without hard links (exFAT, some network shares): check, then rename.
-        try {
-          await stat(final);
-          continue;
-        } catch {
-          await rename(tmp, final);
-          return final;
-        }
+        if (await exists(final, fs)) continue;
+        await fs.rename(tmp, final);
+        return final;
       }
       throw fsError(e, final);
     }
@@ -111,34 +142,36 @@ export interface SaveArtifactInput {
   request: RenderRequest;
   result: RenderResult;
   createdAt?: Date;
+  fs?: ArtifactFs;
 }
 
 export async function saveArtifact(input: SaveArtifactInput): Promise<RenderArtifact> {
   const { request: req, result } = input;
+  const fs = input.fs ?? fsp;
   const dir = path.join(input.outputRoot, req.sceneId);
   const created = input.createdAt ?? new Date();
   const base = `${req.sceneId}_${stamp(created)}_s${result.seed}`;
   try {
-    await mkdir(dir, { recursive: true });
+    await fs.mkdir(dir, { recursive: true });
   } catch (e) {
     throw fsError(e, `the output folder ${dir}`);
   }
   const tmp = path.join(dir, `.stv-${randomUUID()}.mp4.part`);
   let finalVideo: string | undefined;
   try {
-    if (!(await looksLikeMp4(result.videoPath)))
+    if (!(await looksLikeMp4(result.videoPath, fs)))
       throw new StvError('BAD_RESPONSE', `The provider's output ${result.videoPath} is not an MP4 file.`, 'Check the server\'s log; the workflow must save an MP4 (H.264).');
     if (result.videoIsTemporary) {
       try {
-        await rename(result.videoPath, tmp);
+        await fs.rename(result.videoPath, tmp);
       } catch {
-        await copyFile(result.videoPath, tmp, constants.COPYFILE_EXCL);
+        await fs.copyFile(result.videoPath, tmp, constants.COPYFILE_EXCL);
       }
     } else {
-      await copyFile(result.videoPath, tmp, constants.COPYFILE_EXCL);
+      await fs.copyFile(result.videoPath, tmp, constants.COPYFILE_EXCL);
     }
-    await fsyncFile(tmp);
-    finalVideo = await publishUnique(tmp, dir, base, '.mp4');
+    await fsyncFile(tmp, fs);
+    finalVideo = await publishUnique(tmp, dir, base, '.mp4', fs);
     const artifact: RenderArtifact = {
       videoPath: finalVideo,
       sidecarPath: finalVideo.replace(/\.mp4$/, '.json'),
@@ -157,26 +190,27 @@ export async function saveArtifact(input: SaveArtifactInput): Promise<RenderArti
       prompt: req.prompt,
     };
     const sidecar: Sidecar = { kind: SIDECAR_KIND, version: SIDECAR_VERSION, ...artifact, timelineFile: input.timelineFile, request: { ...req }, server: result.server };
-    await writeJsonAtomic(artifact.sidecarPath, sidecar);
+    await writeJsonAtomic(artifact.sidecarPath, sidecar, fs);
+    await fsyncDir(dir, fs);
     return artifact;
   } catch (e) {
-    await rm(tmp, { force: true });
+    await fs.rm(tmp, { force: true });
     // A video without its sidecar would be invisible to the history: remove it too.
-    if (finalVideo) await rm(finalVideo, { force: true });
+    if (finalVideo) await fs.rm(finalVideo, { force: true });
     throw fsError(e, `the render of scene ${req.sceneId}`);
   } finally {
-    if (result.videoIsTemporary) await rm(result.videoPath, { force: true });
+    if (result.videoIsTemporary) await fs.rm(result.videoPath, { force: true });
   }
 }
 
-export async function writeJsonAtomic(file: string, data: unknown): Promise<void> {
+export async function writeJsonAtomic(file: string, data: unknown, fs: ArtifactFs = fsp): Promise<void> {
   const tmp = path.join(path.dirname(file), `.stv-${randomUUID()}.json.part`);
   try {
-    await writeFile(tmp, `${JSON.stringify(data, null, 2)}\n`, { flag: 'wx' });
-    await fsyncFile(tmp);
-    await rename(tmp, file);
+    await fs.writeFile(tmp, `${JSON.stringify(data, null, 2)}\n`, { flag: 'wx' });
+    await fsyncFile(tmp, fs);
+    await fs.rename(tmp, file);
   } catch (e) {
-    await rm(tmp, { force: true });
+    await fs.rm(tmp, { force: true });
     throw fsError(e, file);
   }
 }

@@ -34,9 +34,12 @@ async function isFile(p: string): Promise<boolean> {
 
 /** Lists renders under `outputRoot` (one scene's with `sceneId`); skips temp files and corrupt sidecars. */
 export async function listRenders(outputRoot: string, sceneId?: string): Promise<RenderArtifact[]> {
+  // A scene id is one folder name: nothing that could reach outside the output folder.
+  if (sceneId !== undefined && (sceneId === '' || sceneId === '.' || sceneId === '..' || /[\\/]/.test(sceneId))) return [];
   let scenes: string[];
   try {
-    scenes = sceneId ? [sceneId] : (await readdir(outputRoot, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name);
+    // Dot-folders are ours (.stv-tmp scratch space), never a scene.
+    scenes = sceneId ? [sceneId] : (await readdir(outputRoot, { withFileTypes: true })).filter((d) => d.isDirectory() && !d.name.startsWith('.')).map((d) => d.name);
   } catch {
     return [];
   }

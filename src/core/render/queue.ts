@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { StvError, toStvError, type ErrorShape } from '../errors';
 import type { ProviderId, RenderProgress, RenderRequest, VideoProvider } from '../providers/types';
 import type { ResolvedScene } from '../timeline/resolve';
-import { saveArtifact, type RenderArtifact } from './artifacts';
+import { saveArtifact, type ArtifactFs, type RenderArtifact } from './artifacts';
 import { writeRunSummary, type RunSummaryJob } from './telemetry';
 
 export interface RenderJobSpec {
@@ -42,6 +42,8 @@ export interface RenderQueueDeps {
   /** Where run summaries go; defaults to `artifacts/` beside the timeline. */
   artifactsRoot?: string;
   randomSeed?(): number;
+  /** File operations for saving renders (tests inject a disk that fills up). */
+  fs?: ArtifactFs;
 }
 
 interface Job {
@@ -178,6 +180,7 @@ export class RenderQueue {
       ...(s.model ? { model: s.model } : {}),
     };
     const record: RunSummaryJob = { sceneId: s.id, state: 'running', seed: job.snap.seed };
+    let outcome: { state: 'succeeded' | 'failed' | 'cancelled'; extra: { error?: ErrorShape; artifact?: RenderArtifact } };
     this.runFor(spec).jobs.push(record);
     try {
       const provider = await this.deps.getProvider(spec.providerId);
@@ -194,18 +197,22 @@ export class RenderQueue {
       if (job.controller.signal.aborted) throw new StvError('CANCELLED', 'The render was cancelled.');
       job.snap = { ...job.snap, progress: { stage: 'saving', fraction: 1 } };
       this.emit(job);
-      const artifact = await saveArtifact({ outputRoot, timelineFile: spec.timelineFile, providerId: spec.providerId, request, result });
+      const artifact = await saveArtifact({ outputRoot, timelineFile: spec.timelineFile, providerId: spec.providerId, request, result, ...(this.deps.fs ? { fs: this.deps.fs } : {}) });
       Object.assign(record, { state: 'succeeded', videoPath: artifact.videoPath, width: artifact.width, height: artifact.height, numFrames: artifact.numFrames, fps: artifact.fps, ...artifact.timings });
-      this.finish(job, 'succeeded', { artifact });
+      outcome = { state: 'succeeded', extra: { artifact } };
     } catch (e) {
       const err = job.controller.signal.aborted ? new StvError('CANCELLED', 'The render was cancelled.') : toStvError(e);
       Object.assign(record, { state: err.code === 'CANCELLED' ? 'cancelled' : 'failed', errorCode: err.code });
-      this.finish(job, err.code === 'CANCELLED' ? 'cancelled' : 'failed', { error: err.toJSON() });
+      outcome = { state: err.code === 'CANCELLED' ? 'cancelled' : 'failed', extra: { error: err.toJSON() } };
     } finally {
       await rm(scratchDir, { recursive: true, force: true }).catch(() => undefined);
       // Leave no empty scratch folder among the outputs (rmdir fails while another job uses it).
       await rmdir(path.dirname(scratchDir)).catch(() => undefined);
     }
+    // The last job of a run settles only after the run's summary is on disk, so whoever awaits
+    // it (the CLI before it exits, a test before it cleans up) finds the summary written.
+    if (!this.order.some((j) => j.snap.providerId === spec.providerId && j.snap.state === 'queued')) await this.flushRun(spec.providerId);
+    this.finish(job, outcome.state, outcome.extra);
   }
 
   private runFor(spec: RenderJobSpec): { startedAt: Date; jobs: RunSummaryJob[]; artifactsRoot: string } {

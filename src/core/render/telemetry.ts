@@ -1,4 +1,5 @@
 /** One summary JSON per run (a queue drain or a CLI invocation) under `artifacts/<provider>/`. */
+import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { ProviderId } from '../providers/types';
@@ -26,7 +27,8 @@ export async function writeRunSummary(artifactsRoot: string, providerId: Provide
   try {
     const dir = path.join(artifactsRoot, providerId);
     await mkdir(dir, { recursive: true });
-    const file = path.join(dir, `run-${startedAt.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${process.pid}.json`);
+    // The random part keeps two runs that start in the same second (two windows, a quick re-run) apart.
+    const file = path.join(dir, `run-${startedAt.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomBytes(4).toString('hex')}.json`);
     await writeJsonAtomic(file, {
       provider: providerId,
       startedAt: startedAt.toISOString(),

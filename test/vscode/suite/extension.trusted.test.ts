@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import { api, until, workspaceDir } from './helpers';
 
 const ADAPTER = process.env.STV_ADAPTER_URL ?? '';
-const COMMANDS = ['renderSceneFastVideo', 'renderSceneComfyUI', 'renderScene', 'renderAll', 'cancelRender', 'switchProvider', 'openPanel', 'startAdapter', 'stopAdapter', 'checkHealth', 'importGemDirect', 'importLocalGenSettings', 'exportLocalGenSettings', 'showLog', 'setAdapterToken'].map((c) => `sceneToVideo.${c}`);
+const COMMANDS = ['renderSceneFastVideo', 'renderSceneComfyUI', 'renderScene', 'renderAll', 'cancelRender', 'switchProvider', 'openPanel', 'startAdapter', 'stopAdapter', 'checkHealth', 'importGemDirect', 'importLocalGenSettings', 'exportLocalGenSettings', 'showLog', 'setAdapterToken', 'openSample', 'setupAdapter'].map((c) => `sceneToVideo.${c}`);
 
 async function setFastVideo(key: string, value: unknown): Promise<void> {
   await vscode.workspace.getConfiguration('fastVideo').update(key, value, vscode.ConfigurationTarget.Workspace);

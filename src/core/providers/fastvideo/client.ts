@@ -16,7 +16,8 @@ export interface AdapterClientOptions {
 
 export class AdapterClient {
   readonly endpoint: string;
-  private readonly what: string;
+  /** Names the adapter in messages. */
+  readonly what: string;
   constructor(private readonly opts: AdapterClientOptions) {
     this.endpoint = opts.endpoint.replace(/\/+$/, '');
     this.what = `the FastVideo adapter at ${this.endpoint}`;
@@ -134,7 +135,7 @@ export class AdapterClient {
     } catch (e) {
       await rm(dest, { force: true });
       if (signal.aborted) throw new StvError('CANCELLED', 'Cancelled.');
-      throw networkError(e, this.what);
+      throw localWriteError(e, dest) ?? networkError(e, this.what);
     }
     const expected = Number(res.headers['content-length'] ?? bytes);
     if (bytes !== expected || bytes === 0) {
@@ -143,4 +144,13 @@ export class AdapterClient {
     }
     return bytes;
   }
+}
+
+/** The download's own file failed (not the network): say so with the codes the queue uses. */
+function localWriteError(e: unknown, dest: string): StvError | undefined {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'ENOSPC' || code === 'EDQUOT') return new StvError('DISK_FULL', `The disk is full while downloading the video to ${dest}.`, 'Free some space; earlier renders were not touched.', { cause: e });
+  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS')
+    return new StvError('OUTPUT_NOT_WRITABLE', `Cannot write the downloaded video to ${dest} (${code}).`, 'Choose another output folder (fastVideo.outputDir) or fix its permissions.', { cause: e });
+  return undefined;
 }

@@ -4,7 +4,7 @@ import { constants } from 'node:fs';
 import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { ERROR_CODES, StvError, toStvError } from '../../errors';
-import { isErrorCode } from '../../http';
+import { isErrorCode, parseJson } from '../../http';
 import type { ProviderHealth, RenderOptions, RenderProgress, RenderRequest, RenderResult, RenderStage, RenderWarning, VideoProvider } from '../types';
 import { AdapterClient } from './client';
 import { ProgressSchema, JobSchema, type AdapterJob, type AdapterProgress, type GenerateBody } from './wire';
@@ -15,6 +15,11 @@ export interface FastVideoProviderOptions {
   /** Where the adapter runs, for the status bar ("native", "WSL2: Ubuntu", "remote"). */
   location?: string;
   requestTimeoutMs?: number;
+  /**
+   * How long one render may take from submit to result (fastVideo.requestTimeoutSeconds); past it
+   * the job is cancelled on the adapter and the render fails with TIMEOUT. Undefined: no limit.
+   */
+  renderTimeoutMs?: number;
   /** Reconnect attempts for the progress stream before falling back to polling. */
   sseRetries?: number;
   pollIntervalMs?: number;
@@ -91,21 +96,34 @@ export class FastVideoProvider implements VideoProvider {
     }
   }
 
-  async render(req: RenderRequest, opts: RenderOptions): Promise<RenderResult> {
+  async render(req: RenderRequest, userOpts: RenderOptions): Promise<RenderResult> {
     const started = Date.now();
     const body = await this.buildBody(req);
-    if (opts.signal.aborted) throw new StvError('CANCELLED', 'The render was cancelled.');
+    if (userOpts.signal.aborted) throw new StvError('CANCELLED', 'The render was cancelled.');
+    // The user's cancel and the render deadline both stop the job; only the reason differs.
+    const deadline = this.opts.renderTimeoutMs ? AbortSignal.timeout(this.opts.renderTimeoutMs) : undefined;
+    const signal = deadline ? AbortSignal.any([userOpts.signal, deadline]) : userOpts.signal;
+    const opts: RenderOptions = { ...userOpts, signal };
     opts.onProgress({ stage: 'uploading', fraction: 0 });
-    const jobId = await this.client.submit(body, opts.signal);
+    // Not cancellable by the signal: a POST aborted in flight may still have queued the job on the
+    // adapter, and then nobody would know its id to cancel it. Submitting is quick; a cancel
+    // during it is honoured right after, on the server.
+    const jobId = await this.client.submit(body);
     // From here on, a cancel must reach the adapter: the GPU stops, not just this client.
     let cancelSent: Promise<unknown> | undefined;
     const onAbort = () => {
       cancelSent = this.client.cancel(jobId).catch(() => undefined);
     };
-    opts.signal.addEventListener('abort', onAbort, { once: true });
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+    const timedOut = () => !userOpts.signal.aborted && !!deadline?.aborted;
+    const timeoutError = () =>
+      new StvError('TIMEOUT', `The render took longer than ${Math.round((this.opts.renderTimeoutMs ?? 0) / 1000)} s and was cancelled on the adapter.`, 'Raise fastVideo.requestTimeoutSeconds, or render fewer frames or a smaller size.');
     try {
+      if (signal.aborted) throw new StvError('CANCELLED', 'The render was cancelled.');
       const job = await this.follow(jobId, opts);
-      if (job.status === 'cancelled' || opts.signal.aborted) throw new StvError('CANCELLED', job.error?.message ?? 'The render was cancelled.');
+      if (timedOut()) throw timeoutError();
+      if (job.status === 'cancelled' || signal.aborted) throw new StvError('CANCELLED', job.error?.message ?? 'The render was cancelled.');
       if (job.status === 'failed' || !job.result) {
         const code = job.error && isErrorCode(job.error.code, ERROR_CODES) ? job.error.code : 'INTERNAL';
         throw new StvError(code, job.error?.message ?? 'The adapter reported a failure.', job.error?.hint ?? undefined);
@@ -122,18 +140,19 @@ export class FastVideoProvider implements VideoProvider {
         fps: r.fps,
         model: r.modelId,
         backend: r.backend,
-        warnings: r.warnings.map((w): RenderWarning => ({ code: (KNOWN_WARNINGS.has(w.code) ? w.code : 'OTHER') as RenderWarning['code'], message: w.message })),
+        warnings: [...r.warnings.map((w): RenderWarning => ({ code: (KNOWN_WARNINGS.has(w.code) ? w.code : 'OTHER') as RenderWarning['code'], message: w.message })), ...(r.backend === 'preview' ? [] : this.modelWarning(req, r.modelId))],
         timings: { queueMs: r.timings.queueMs, loadMs: r.timings.loadMs, generateMs: r.timings.generateMs, encodeMs: r.timings.encodeMs, ...(video.downloadMs !== undefined ? { downloadMs: video.downloadMs } : {}), totalMs: Date.now() - started },
         server: { adapter: this.endpoint, jobId, adapterOutputPath: r.outputVideoPath, adapterSidecarPath: r.sidecarPath },
       };
     } catch (e) {
-      if (opts.signal.aborted) {
+      if (signal.aborted) {
         await cancelSent;
+        if (timedOut()) throw timeoutError();
         throw new StvError('CANCELLED', 'The render was cancelled; the adapter stopped the job.');
       }
       throw e;
     } finally {
-      opts.signal.removeEventListener('abort', onAbort);
+      signal.removeEventListener('abort', onAbort);
     }
   }
 
@@ -176,8 +195,15 @@ export class FastVideoProvider implements VideoProvider {
         for await (const ev of this.client.events(jobId, lastEventId, opts.signal)) {
           if (ev.id) lastEventId = ev.id;
           failures = 0;
-          const data: unknown = JSON.parse(ev.data);
-          if (ev.event === 'done') return JobSchema.parse(data);
+          if (ev.event === 'done') return parseJson(ev.data, JobSchema, this.client.what);
+          if (ev.event && ev.event !== 'progress') continue;
+          // A progress event we cannot read is not worth failing a render over; the final `done` is.
+          let data: unknown;
+          try {
+            data = JSON.parse(ev.data);
+          } catch {
+            continue;
+          }
           const p = ProgressSchema.safeParse(data);
           if (p.success) report(toProgress(p.data));
         }
@@ -212,6 +238,15 @@ export class FastVideoProvider implements VideoProvider {
     }
   }
 
+  /**
+   * The adapter serves one model, chosen when it starts; a scene that names another one still gets
+   * rendered, but never silently with a different model.
+   */
+  private modelWarning(req: RenderRequest, served: string): RenderWarning[] {
+    if (!req.model || req.model === served || served.endsWith(`/${req.model}`)) return [];
+    return [{ code: 'OTHER', message: `The scene asks for the model ${req.model}, but the adapter at ${this.endpoint} serves ${served}, which rendered this clip. Start the adapter with ${req.model} (fastVideo.modelId) to use it.` }];
+  }
+
   private crashed(jobId: string): StvError {
     return new StvError('ADAPTER_CRASHED', `The FastVideo adapter stopped during the render (job ${jobId.slice(0, 8)} is gone).`, 'Restart the adapter ("Scene to Video: Start FastVideo adapter"), then render again; its terminal shows why it stopped.');
   }
@@ -227,7 +262,8 @@ export class FastVideoProvider implements VideoProvider {
       }
     }
     opts.onProgress({ stage: 'downloading', fraction: 0.99 });
-    const dest = path.join(opts.scratchDir, `.stv-download-${randomUUID()}.mp4`);
+    // `.part`, not `.mp4`: a download cut short by a crash must never look like a finished video.
+    const dest = path.join(opts.scratchDir, `.stv-download-${randomUUID()}.mp4.part`);
     const t0 = Date.now();
     await this.client.downloadVideo(jobId, dest, opts.signal);
     return { path: dest, temporary: true, downloadMs: Date.now() - t0 };
