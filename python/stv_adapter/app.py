@@ -14,6 +14,7 @@ from fastapi import FastAPI, Header, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from . import __version__
 from .backends import Backend
@@ -42,10 +43,18 @@ def make_backend(config: AdapterConfig) -> Backend:
 
 
 def _validation_message(exc: RequestValidationError) -> str:
+    from . import validation
+
     parts = []
     for err in exc.errors()[:8]:
         loc = ".".join(str(x) for x in err.get("loc", ()) if x != "body")
         msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+        value = err.get("input")
+        # Size and length errors name the values that would work, whatever bound was missed.
+        if loc in ("width", "height") and isinstance(value, int) and not isinstance(value, bool):
+            msg = validation.side_problem(loc, value) or msg
+        elif loc == "numFrames" and isinstance(value, int) and not isinstance(value, bool):
+            msg = validation.frames_problem(value) or msg
         parts.append(f"{loc}: {msg}" if loc else msg)
     return "; ".join(parts) or "The request is invalid."
 
@@ -86,9 +95,20 @@ def create_app(config: AdapterConfig, backend: Backend | None = None) -> FastAPI
         return JSONResponse({"error": {"code": "INVALID_REQUEST", "message": _validation_message(exc), "hint": "See /docs for the request format; sizes are multiples of 16, frame counts 4k+1."}}, status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {401: "UNAUTHORIZED", 404: "NOT_FOUND", 405: "INVALID_REQUEST", 413: "PAYLOAD_TOO_LARGE"}.get(exc.status_code, "INVALID_REQUEST" if exc.status_code < 500 else "INTERNAL")
-        return JSONResponse({"error": {"code": code, "message": str(exc.detail), "hint": None}}, status_code=exc.status_code)
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:
+            # Starlette names only the first route's methods; a path served by several routes
+            # (GET and DELETE /jobs/{id}) must list them all (RFC 9110).
+            allowed: set[str] = set()
+            for route in app.router.routes:
+                match, _ = route.matches(request.scope)
+                if match != Match.NONE and getattr(route, "methods", None):
+                    allowed |= set(route.methods)
+            if allowed:
+                headers["Allow"] = ", ".join(sorted(allowed))
+        return JSONResponse({"error": {"code": code, "message": str(exc.detail), "hint": None}}, status_code=exc.status_code, headers=headers or None)
 
     @app.exception_handler(Exception)
     async def _internal(_: Request, exc: Exception) -> JSONResponse:

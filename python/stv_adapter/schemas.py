@@ -24,9 +24,11 @@ class GenerateRequest(CamelModel):
     prompt: str = Field(min_length=1, max_length=MAX_PROMPT, examples=["A lighthouse at dusk, waves rolling in, slow push-in"])
     negative_prompt: str | None = Field(default=None, max_length=MAX_PROMPT, description="Goes to the model's negative prompt, never into the prompt.")
     keyframe_base64: str | None = Field(default=None, max_length=MAX_KEYFRAME_B64_CHARS, description="PNG, JPEG or WebP bytes, base64 (a data: URL prefix is accepted).")
-    width: int = Field(default=1280, ge=1, le=8192, description="A multiple of 16 between 256 and 1920.")
-    height: int = Field(default=704, ge=1, le=8192, description="A multiple of 16 between 256 and 1920.")
-    num_frames: int = Field(default=121, ge=1, le=10000, description="4k+1 between 5 and 241.")
+    # Bounds in the schema so clients (and fuzzers) see them; the 4k+1 rule cannot be said in JSON
+    # Schema and is checked below. Messages name the nearest valid values (see app._validation_message).
+    width: int = Field(default=1280, ge=validation.MIN_SIDE, le=validation.MAX_SIDE, multiple_of=validation.SIZE_MULTIPLE, description="A multiple of 16 between 256 and 1920.")
+    height: int = Field(default=704, ge=validation.MIN_SIDE, le=validation.MAX_SIDE, multiple_of=validation.SIZE_MULTIPLE, description="A multiple of 16 between 256 and 1920.")
+    num_frames: int = Field(default=121, ge=validation.MIN_FRAMES, le=validation.MAX_FRAMES, description="4k+1 between 5 and 241.")
     fps: int = Field(default=24, ge=validation.MIN_FPS, le=validation.MAX_FPS)
     seed: int = Field(ge=0, le=2**32 - 1, description="Recorded in the sidecar; the client picks random seeds.")
     steps: int | None = Field(default=None, ge=1, le=100, description="Denoising steps; the model's default when absent.")

@@ -28,9 +28,9 @@ def free_port() -> int:
 
 
 class RunningAdapter:
-    def __init__(self, config: AdapterConfig) -> None:
+    def __init__(self, config: AdapterConfig, backend: Any = None) -> None:
         self.config = config
-        self.app = create_app(config)
+        self.app = create_app(config, backend)
         self.server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=config.port, log_level="warning", lifespan="on"))
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.url = f"http://127.0.0.1:{config.port}"

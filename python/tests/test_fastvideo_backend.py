@@ -124,3 +124,17 @@ def test_recycles_the_generator_after_n_jobs(tmp_path: Path, fake_model: Path) -
         for i in range(3):
             assert a.client.post("/generate", json=small_request(seed=i)).status_code == 200
     assert len([c for c in calls(tmp_path) if c["event"] == "from_pretrained"]) == 2
+
+
+def test_cancel_while_the_model_loads_ends_the_job_and_the_next_one_runs(tmp_path: Path, fake_model: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STV_FAKE_FASTVIDEO_LOAD_SECONDS", "3")
+    with RunningAdapter(fv_config(tmp_path, fake_model, lazy=True)) as a:
+        job = a.client.post("/jobs", json=small_request(prompt="while loading")).json()["jobId"]
+        deadline = time.time() + 20
+        while a.client.get(f"/jobs/{job}").json()["progress"]["stage"] != "loading" and time.time() < deadline:
+            time.sleep(0.05)
+        c = a.client.delete(f"/jobs/{job}").json()
+        assert c["status"] == "cancelled" and c["forced"] is False  # nothing was generating yet
+        ok = a.client.post("/generate", json=small_request(prompt="after")).json()  # the load finished meanwhile
+        assert Path(ok["outputVideoPath"]).is_file()
+    assert [c["prompt"] for c in calls(tmp_path) if c["event"] == "generate_video"] == ["after"]

@@ -31,6 +31,9 @@ class VideoGenerator:
     @classmethod
     def from_pretrained(cls, model_path: str, **kwargs: Any) -> "VideoGenerator":
         _record("from_pretrained", model_path=model_path, kwargs=kwargs, attention=_ATTENTION_AT_IMPORT)
+        delay = float(os.environ.get("STV_FAKE_FASTVIDEO_LOAD_SECONDS", "0"))
+        if delay:
+            time.sleep(delay)
         if os.environ.get("STV_FAKE_FASTVIDEO_LOAD_OOM"):
             raise OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
         return cls(model_path, kwargs)
