@@ -3,10 +3,11 @@
  * otherwise run it in an integrated terminal (the process is the terminal's, so the user sees its
  * log and traceback), report a crash with "Show terminal" / "Restart", stop it on request.
  */
-import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { StvError } from '../core/errors';
-import { buildNativeLaunch, findPython, pythonCandidates } from '../core/launch/adapterLaunch';
+import { WSL_DEFAULT_PYTHON, buildAdapterLaunch, findPython, pythonCandidates } from '../core/launch/adapterLaunch';
+import { chooseLaunchMode, describeLocation } from '../core/launch/mode';
+import { RealWslProbe, checkWsl, type WslProbe } from '../core/launch/wslProbe';
 import type { Settings } from '../core/settings/schema';
 import { log } from './log';
 import { hasNvidiaGpu } from './onboarding';
@@ -21,6 +22,7 @@ export class AdapterManager implements vscode.Disposable {
     private readonly ctx: vscode.ExtensionContext,
     private readonly hub: ProviderHub,
     private readonly settings: () => Settings,
+    private readonly probe: WslProbe = new RealWslProbe(),
   ) {
     this.subs.push(vscode.window.onDidCloseTerminal((t) => t === this.terminal && this.onClosed(t)));
   }
@@ -40,36 +42,43 @@ export class AdapterManager implements vscode.Disposable {
     const url = new URL(s.endpointUrl);
     if (!['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname))
       throw new StvError('UNREACHABLE', `fastVideo.endpointUrl points at another machine (${url.host}), which does not answer; the extension only starts adapters on this machine.`, 'Start the adapter on that machine (scripts/run-fastvideo-server), or set fastVideo.endpointUrl to http://127.0.0.1:8055.');
-    if (s.launch === 'wsl')
-      throw new StvError('WSL_UNAVAILABLE', 'Starting the adapter inside WSL from VS Code is not available in this version.', 'Start it in WSL yourself (scripts/run-fastvideo-server.sh inside your distribution) — VS Code attaches to it on 127.0.0.1 — or set fastVideo.launch to "native".');
-    const workspaceDirs = (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath);
-    const python = findPython(pythonCandidates({ platform: process.platform, configured: s.pythonPath || undefined, workspaceDirs, extensionDir: this.ctx.extensionPath }));
-    if (!python)
-      throw new StvError('SETTINGS_INVALID', 'No Python environment with the adapter was found.', 'Run "Scene to Video: Set up the FastVideo adapter" (or scripts/setup-fastvideo), or set fastVideo.pythonPath to the environment\'s python.');
+    const choice = chooseLaunchMode(s.launch, process.platform, s.launch === 'native' ? false : await this.probe.available());
+    if (choice.note) log().warn(choice.note);
     let backend = s.backend;
-    if (backend === 'fastvideo' && !(await hasNvidiaGpu())) {
-      const pick = await vscode.window.showWarningMessage('No NVIDIA GPU answers on this machine, so FastVideo cannot run here. Start the preview backend (not AI: it animates each keyframe) instead?', 'Use preview', 'Start FastVideo anyway');
-      if (!pick) throw new StvError('CANCELLED', 'Not started.');
-      if (pick === 'Use preview') {
-        backend = 'preview';
-        await vscode.workspace.getConfiguration('fastVideo').update('backend', 'preview', vscode.ConfigurationTarget.Global);
-      }
-    }
     const token = (await this.ctx.secrets.get(TOKEN_KEY)) || undefined;
-    const plan = buildNativeLaunch({
+    const common = {
       platform: process.platform,
-      mode: 'native',
-      pythonPath: python,
       host: '127.0.0.1',
       port: Number(url.port || 8055),
-      backend,
       modelId: s.modelId,
       ...(s.modelPath ? { modelPath: s.modelPath } : {}),
       attentionBackend: s.attentionBackend,
       cpuOffload: s.cpuOffload,
       // The token travels in the environment only; never on the command line.
-      extraEnv: token ? { STV_ADAPTER_TOKEN: token } : {},
-    });
+      extraEnv: token ? { STV_ADAPTER_TOKEN: token } : ({} as Record<string, string>),
+    };
+    let plan;
+    const workspaceDirs = (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath);
+    if (choice.mode === 'wsl') {
+      const distro = await checkWsl(this.probe, s.wslDistro, { needGpu: backend === 'fastvideo' });
+      plan = buildAdapterLaunch({ ...common, mode: 'wsl', wslDistro: distro.name, pythonPath: s.pythonPath || WSL_DEFAULT_PYTHON, backend });
+      this.hub.location = describeLocation('wsl', distro.name);
+    } else {
+      const python = findPython(pythonCandidates({ platform: process.platform, configured: s.pythonPath || undefined, workspaceDirs, extensionDir: this.ctx.extensionPath }));
+      if (!python)
+        throw new StvError('SETTINGS_INVALID', 'No Python environment with the adapter was found.', 'Run "Scene to Video: Set up the FastVideo adapter" (or scripts/setup-fastvideo), or set fastVideo.pythonPath to the environment\'s python.');
+      if (backend === 'fastvideo' && !(await hasNvidiaGpu())) {
+        const pick = await vscode.window.showWarningMessage('No NVIDIA GPU answers on this machine, so FastVideo cannot run here. Start the preview backend (not AI: it animates each keyframe) instead?', 'Use preview', 'Start FastVideo anyway');
+        if (!pick) throw new StvError('CANCELLED', 'Not started.');
+        if (pick === 'Use preview') {
+          backend = 'preview';
+          await vscode.workspace.getConfiguration('fastVideo').update('backend', 'preview', vscode.ConfigurationTarget.Global);
+        }
+      }
+      plan = buildAdapterLaunch({ ...common, mode: 'native', pythonPath: python, backend });
+      this.hub.location = describeLocation('native');
+    }
+    this.hub.invalidate();
     log().info(`starting the FastVideo adapter: ${plan.executable} ${plan.args.join(' ')}`);
     this.stopping = false;
     this.terminal = vscode.window.createTerminal({
@@ -77,7 +86,7 @@ export class AdapterManager implements vscode.Disposable {
       shellPath: plan.executable,
       shellArgs: plan.args,
       env: plan.env,
-      cwd: workspaceDirs[0] ?? path.dirname(python),
+      cwd: workspaceDirs[0] ?? this.ctx.extensionPath,
       iconPath: new vscode.ThemeIcon('server-process'),
     });
     this.terminal.show(true);

@@ -2,6 +2,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { toStvError } from '../core/errors';
+import { describeLocation } from '../core/launch/mode';
 import { PROVIDER_IDS, type ProviderId } from '../core/providers/types';
 import { AdapterManager } from './adapterTerminal';
 import type { SceneToVideoApi } from './api';
@@ -23,6 +24,13 @@ export function activate(ctx: vscode.ExtensionContext): SceneToVideoApi {
   let settings = currentSettings().settings;
   const getSettings = () => settings;
   const hub = new ProviderHub(ctx.secrets, getSettings);
+  // Where an attached adapter runs, as far as settings tell without probing (a started one knows).
+  const locate = () => {
+    const fv = settings.fastVideo;
+    const local = /^https?:\/\/(127\.|localhost|\[::1\])/.test(fv.endpointUrl);
+    hub.location = !local ? 'remote' : fv.launch === 'wsl' ? describeLocation('wsl', fv.wslDistro) : process.platform !== 'win32' || fv.launch === 'native' ? describeLocation('native') : undefined;
+  };
+  locate();
   const status = new ProviderStatusBar(hub, settings.videoProvider);
   const adapter = new AdapterManager(ctx, hub, getSettings);
   const renders = new RenderController(hub, getSettings, adapter, () => void status.refresh());
@@ -40,6 +48,7 @@ export function activate(ctx: vscode.ExtensionContext): SceneToVideoApi {
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (!SETTING_SECTIONS.some((s) => e.affectsConfiguration(s))) return;
       settings = currentSettings().settings;
+      locate();
       hub.invalidate();
       status.setActive(settings.videoProvider);
       status.schedule(settings.healthCheckIntervalSeconds);

@@ -6,8 +6,12 @@
 import { existsSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { commandLine, quoteFor, type ShellKind } from './quote';
 
-export type LaunchMode = 'native' | 'wsl';
+import type { LaunchMode } from './mode';
+import { windowsToWsl } from './wslPaths';
+
+export type { LaunchMode } from './mode';
 
 export interface AdapterLaunchConfig {
   platform: NodeJS.Platform;
@@ -71,4 +75,51 @@ export function pythonCandidates(opts: { platform: NodeJS.Platform; configured?:
 
 export function findPython(candidates: string[], exists: (p: string) => boolean = existsSync): string | undefined {
   return candidates.find((p) => exists(p));
+}
+
+/** The Linux-side Python that scripts/setup-fastvideo.sh creates, relative to the WSL home. */
+export const WSL_DEFAULT_PYTHON = '.scene-to-video/venv/bin/python';
+
+/**
+ * The adapter inside WSL2: `wsl.exe -d <distro> --cd ~ --exec <python> -m stv_adapter serve ...`,
+ * bound to 127.0.0.1 (WSL2 forwards localhost to Windows). --exec runs the program without a
+ * shell, so nothing in the arguments is interpreted. Windows paths are translated; the token is
+ * forwarded through WSLENV, never on the command line.
+ */
+export function buildWslLaunch(cfg: AdapterLaunchConfig): LaunchPlan {
+  const toLinux = (p: string | undefined) => {
+    if (!p || p.startsWith('/')) return p;
+    const t = windowsToWsl(p, cfg.wslDistro);
+    return t.ok ? t.path : p;
+  };
+  const linuxCfg = { ...cfg, host: '127.0.0.1', modelPath: toLinux(cfg.modelPath), outputRoot: toLinux(cfg.outputRoot), artifactsDir: toLinux(cfg.artifactsDir) };
+  const forwarded = Object.keys(cfg.extraEnv ?? {}).map((k) => `${k}/u`);
+  const env: Record<string, string> = { ...(cfg.extraEnv ?? {}) };
+  if (forwarded.length) env.WSLENV = [process.env.WSLENV, ...forwarded].filter(Boolean).join(':');
+  return {
+    executable: 'wsl.exe',
+    args: [...(cfg.wslDistro ? ['-d', cfg.wslDistro] : []), '--cd', '~', '--exec', cfg.pythonPath || WSL_DEFAULT_PYTHON, ...adapterArgs(linuxCfg)],
+    env,
+    description: `${cfg.backend} adapter in WSL2 (${cfg.wslDistro || 'default distribution'}) on 127.0.0.1:${cfg.port}`,
+  };
+}
+
+export function buildAdapterLaunch(cfg: AdapterLaunchConfig): LaunchPlan {
+  return cfg.mode === 'wsl' ? buildWslLaunch(cfg) : buildNativeLaunch(cfg);
+}
+
+/** The plan as one line to type into a shell (for docs, logs and "copy command"). */
+export function toShellCommandLine(plan: LaunchPlan, shell: ShellKind): string {
+  const env = Object.entries(plan.env).filter(([k]) => k !== 'STV_ADAPTER_TOKEN' && k !== 'WSLENV' && k !== 'PYTHONUNBUFFERED');
+  const line = commandLine(shell, plan.executable, plan.args);
+  if (env.length === 0) return line;
+  switch (shell) {
+    case 'pwsh':
+    case 'powershell':
+      return `${env.map(([k, v]) => `$env:${k} = ${quoteFor(shell, v)}`).join('; ')}; ${line}`;
+    case 'cmd':
+      return `${env.map(([k, v]) => `set "${k}=${v}"`).join(' && ')} && ${line}`;
+    default:
+      return `${env.map(([k, v]) => `${k}=${quoteFor(shell, v)}`).join(' ')} ${line}`;
+  }
 }

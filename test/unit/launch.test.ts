@@ -1,0 +1,144 @@
+import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { StvError } from '../../src/core/errors';
+import { WSL_DEFAULT_PYTHON, buildAdapterLaunch, toShellCommandLine, type AdapterLaunchConfig } from '../../src/core/launch/adapterLaunch';
+import { chooseLaunchMode, describeLocation } from '../../src/core/launch/mode';
+import { quoteCmd, quotePosix, quotePowerShell } from '../../src/core/launch/quote';
+import { isVisibleFrom, windowsToWsl, wslToWindows } from '../../src/core/launch/wslPaths';
+import { checkWsl, decodeWslOutput, parseWslList, type WslDistro, type WslProbe } from '../../src/core/launch/wslProbe';
+
+const NASTY = ['plain', 'with space', "it's", 'say "hi"', '$HOME', '`id`', '100%', 'a&b|c', '^caret', 'Ünïcödé 雪', '', 'C:\\Users\\Ana Lia\\x.png', '-dash'];
+
+describe('quoting for each shell', () => {
+  it('POSIX: bash itself reads back every argument exactly', () => {
+    const line = NASTY.map(quotePosix).join(' ');
+    const out = execFileSync('bash', ['-c', `for a in ${line}; do printf '%s\\0' "$a"; done`], { encoding: 'utf8' });
+    assert.deepEqual(out.split('\0').slice(0, -1), NASTY);
+  });
+
+  it('PowerShell: single quotes, doubled quotes, nothing expands', () => {
+    assert.equal(quotePowerShell("it's"), "'it''s'");
+    assert.equal(quotePowerShell('$HOME'), "'$HOME'");
+    assert.equal(quotePowerShell('`id`'), "'`id`'");
+    assert.equal(quotePowerShell('with space'), "'with space'");
+    assert.equal(quotePowerShell('-m'), '-m', 'native programs receive a leading dash as is');
+    assert.equal(quotePowerShell('--%'), "'--%'", 'the stop-parsing token must be quoted');
+    assert.equal(quotePowerShell('C:\\Users\\x.png'), 'C:\\Users\\x.png');
+    assert.equal(quotePowerShell(''), "''");
+    assert.equal(quotePowerShell('it\u2019s'), "'it\u2019\u2019s'", 'PowerShell treats typographic quotes as quotes too');
+  });
+
+  it('cmd.exe: quoted, with ^ before every metacharacter including %', () => {
+    assert.equal(quoteCmd('plain'), 'plain');
+    assert.equal(quoteCmd('with space'), '^"with space^"');
+    assert.equal(quoteCmd('100%'), '^"100^%^"');
+    assert.equal(quoteCmd('a&b|c'), '^"a^&b^|c^"');
+    assert.equal(quoteCmd('say "hi"'), '^"say \\^"hi\\^"^"');
+    assert.equal(quoteCmd(''), '^"^"');
+  });
+});
+
+describe('Windows ⇄ WSL paths', () => {
+  const table: [string, string][] = [
+    ['C:\\Users\\Ana Lia\\clip.png', '/mnt/c/Users/Ana Lia/clip.png'],
+    ['D:\\Vidéos\\雪 scene\\k.png', '/mnt/d/Vidéos/雪 scene/k.png'],
+    ['c:/projects/film/renders', '/mnt/c/projects/film/renders'],
+    ['E:\\', '/mnt/e'],
+    ['\\\\wsl$\\Ubuntu\\home\\ana\\out', '/home/ana/out'],
+    ['\\\\wsl.localhost\\Ubuntu\\home\\ana', '/home/ana'],
+  ];
+  for (const [win, linux] of table) it(`${win} → ${linux}`, () => assert.deepEqual(windowsToWsl(win, 'Ubuntu'), { ok: true, path: linux }));
+
+  it('refuses what WSL cannot see at a fixed path, with a reason', () => {
+    for (const p of ['\\\\nas\\share\\clip.mp4', 'relative\\path.png', '\\\\wsl$\\Debian\\home\\x']) {
+      const t = windowsToWsl(p, 'Ubuntu');
+      assert.equal(t.ok, false, p);
+      assert.ok(!t.ok && t.reason.length > 10);
+    }
+  });
+
+  it('translates back: /mnt/<drive> to the drive, the rest through \\\\wsl.localhost', () => {
+    assert.deepEqual(wslToWindows('/mnt/c/Users/Ana Lia/clip.png', 'Ubuntu'), { ok: true, path: 'C:\\Users\\Ana Lia\\clip.png' });
+    assert.deepEqual(wslToWindows('/home/ana/.scene-to-video/outputs/a.mp4', 'Ubuntu-24.04'), { ok: true, path: '\\\\wsl.localhost\\Ubuntu-24.04\\home\\ana\\.scene-to-video\\outputs\\a.mp4' });
+    assert.equal(wslToWindows('relative', 'Ubuntu').ok, false);
+    assert.equal(isVisibleFrom('\\\\nas\\share\\x', 'wsl'), false);
+    assert.equal(isVisibleFrom('C:\\x', 'wsl'), true);
+  });
+});
+
+describe('launch mode per platform', () => {
+  it('auto: WSL on Windows when present, native otherwise; native on Linux and macOS', () => {
+    assert.deepEqual(chooseLaunchMode('auto', 'win32', true), { mode: 'wsl' });
+    const noWsl = chooseLaunchMode('auto', 'win32', false);
+    assert.equal(noWsl.mode, 'native');
+    assert.match(noWsl.note ?? '', /wsl --install/);
+    assert.deepEqual(chooseLaunchMode('auto', 'linux', false), { mode: 'native' });
+    assert.deepEqual(chooseLaunchMode('auto', 'darwin', false), { mode: 'native' });
+    assert.match(chooseLaunchMode('native', 'win32', true).note ?? '', /does not run natively on Windows/);
+    assert.deepEqual(chooseLaunchMode('wsl', 'win32', true), { mode: 'wsl' });
+    assert.equal(describeLocation('wsl', 'Ubuntu-24.04'), 'WSL2: Ubuntu-24.04');
+    assert.equal(describeLocation('native'), 'native');
+  });
+});
+
+describe('adapter launch command lines', () => {
+  const base: AdapterLaunchConfig = { platform: 'win32', mode: 'native', pythonPath: 'C:\\Users\\Ana Lia\\AppData\\Local\\SceneToVideo\\venv\\Scripts\\python.exe', host: '127.0.0.1', port: 8055, backend: 'fastvideo', modelId: 'FastVideo/FastWan2.2-TI2V-5B-Diffusers', extraEnv: { STV_ADAPTER_TOKEN: 's3cret' } };
+
+  it('native: argv without a shell; the token only in the environment', () => {
+    const plan = buildAdapterLaunch(base);
+    assert.equal(plan.executable, base.pythonPath);
+    assert.deepEqual(plan.args.slice(0, 9), ['-m', 'stv_adapter', 'serve', '--host', '127.0.0.1', '--port', '8055', '--backend', 'fastvideo']);
+    assert.ok(!plan.args.join(' ').includes('s3cret'));
+    assert.equal(plan.env.STV_ADAPTER_TOKEN, 's3cret');
+  });
+
+  it('WSL: wsl.exe --exec the Linux python, 127.0.0.1, paths translated, token forwarded through WSLENV', () => {
+    const plan = buildAdapterLaunch({ ...base, mode: 'wsl', wslDistro: 'Ubuntu-24.04', pythonPath: WSL_DEFAULT_PYTHON, modelPath: 'D:\\models\\FastWan 5B', outputRoot: '\\\\wsl$\\Ubuntu-24.04\\home\\ana\\out' });
+    assert.equal(plan.executable, 'wsl.exe');
+    assert.deepEqual(plan.args.slice(0, 6), ['-d', 'Ubuntu-24.04', '--cd', '~', '--exec', '.scene-to-video/venv/bin/python']);
+    assert.ok(plan.args.includes('127.0.0.1') && !plan.args.includes('0.0.0.0'));
+    assert.equal(plan.args[plan.args.indexOf('--model-path') + 1], '/mnt/d/models/FastWan 5B');
+    assert.equal(plan.args[plan.args.indexOf('--output-root') + 1], '/home/ana/out');
+    assert.match(plan.env.WSLENV ?? '', /(^|:)STV_ADAPTER_TOKEN\/u$/);
+    assert.ok(!plan.args.join(' ').includes('s3cret'));
+  });
+
+  it('renders each plan for PowerShell, cmd and bash, quoted', () => {
+    const plan = buildAdapterLaunch({ ...base, extraEnv: {}, modelPath: "C:\\models\\Ana's 5B" });
+    const ps = toShellCommandLine(plan, 'pwsh');
+    assert.ok(ps.startsWith("& 'C:\\Users\\Ana Lia\\AppData\\Local\\SceneToVideo\\venv\\Scripts\\python.exe' -m stv_adapter serve"), ps);
+    assert.ok(ps.includes("'C:\\models\\Ana''s 5B'"), ps);
+    const cmd = toShellCommandLine(plan, 'cmd');
+    assert.ok(cmd.startsWith('^"C:\\Users\\Ana Lia\\AppData\\Local\\SceneToVideo\\venv\\Scripts\\python.exe^" -m stv_adapter'), cmd);
+    const wsl = buildAdapterLaunch({ ...base, mode: 'wsl', wslDistro: 'Ubuntu', pythonPath: WSL_DEFAULT_PYTHON, extraEnv: {} });
+    // '~' is quoted: wsl.exe must expand it inside Linux, not the shell the line is typed into.
+    assert.equal(toShellCommandLine(wsl, 'bash').split(' ').slice(0, 8).join(' '), "wsl.exe -d Ubuntu --cd '~' --exec .scene-to-video/venv/bin/python -m");
+    assert.ok(!toShellCommandLine(buildAdapterLaunch(base), 'pwsh').includes('s3cret'), 'never print the token');
+  });
+});
+
+describe('WSL checks (wsl.exe replaced by a fake)', () => {
+  const listing = '  NAME            STATE           VERSION\r\n* Ubuntu-24.04    Running         2\r\n  Legacy          Stopped         1\r\n';
+  it('parses `wsl -l -v` in UTF-16LE and UTF-8', () => {
+    const expected: WslDistro[] = [{ name: 'Ubuntu-24.04', state: 'Running', version: 2, isDefault: true }, { name: 'Legacy', state: 'Stopped', version: 1, isDefault: false }];
+    assert.deepEqual(parseWslList(decodeWslOutput(Buffer.from(`\uFEFF${listing}`, 'utf16le'))), expected);
+    assert.deepEqual(parseWslList(decodeWslOutput(Buffer.from(listing, 'utf8'))), expected);
+  });
+
+  const fake = (o: { available?: boolean; distros?: WslDistro[]; gpu?: boolean }): WslProbe => ({
+    available: () => Promise.resolve(o.available ?? true),
+    distros: () => Promise.resolve(o.distros ?? parseWslList(listing)),
+    hasGpu: () => Promise.resolve(o.gpu ?? true),
+  });
+  const rejectsWith = (p: Promise<unknown>, re: RegExp) => assert.rejects(p, (e: unknown) => e instanceof StvError && e.code === 'WSL_UNAVAILABLE' && re.test(`${e.message} ${e.hint}`));
+
+  it('gives each missing piece its own message and fix', async () => {
+    await rejectsWith(checkWsl(fake({ available: false }), '', { needGpu: true }), /wsl --install/);
+    await rejectsWith(checkWsl(fake({ distros: [] }), '', { needGpu: true }), /no Linux distribution.*wsl --install -d/);
+    await rejectsWith(checkWsl(fake({}), 'Arch', { needGpu: true }), /"Arch" is not installed \(installed: Ubuntu-24.04, Legacy\)/);
+    await rejectsWith(checkWsl(fake({}), 'Legacy', { needGpu: false }), /WSL1.*wsl --set-version Legacy 2/);
+    await rejectsWith(checkWsl(fake({ gpu: false }), '', { needGpu: true }), /No NVIDIA GPU is visible inside "Ubuntu-24.04".*Windows/);
+    assert.equal((await checkWsl(fake({ gpu: false }), '', { needGpu: false })).name, 'Ubuntu-24.04', 'the preview backend needs no GPU');
+    assert.equal((await checkWsl(fake({}), 'ubuntu-24.04', { needGpu: true })).name, 'Ubuntu-24.04');
+  });
+});
