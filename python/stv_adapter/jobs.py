@@ -192,11 +192,12 @@ class JobManager:
         def progress(stage: str, fraction: float, *, step: int | None = None, total_steps: int | None = None, eta_ms: int | None = None, message: str | None = None) -> None:
             fraction = max(last[0], min(1.0, fraction))  # monotonic
             last[0] = fraction
+            emitted_at = time.time() * 1000
 
             def apply() -> None:
                 if rec.status != "running":
                     return
-                rec.progress = Progress(stage=stage, fraction=round(fraction, 4), step=step, total_steps=total_steps, eta_ms=eta_ms, message=message)  # type: ignore[arg-type]
+                rec.progress = Progress(stage=stage, fraction=round(fraction, 4), step=step, total_steps=total_steps, eta_ms=eta_ms, message=message, emitted_at=emitted_at)  # type: ignore[arg-type]
                 self._emit(rec, "progress")
 
             loop.call_soon_threadsafe(apply)

@@ -71,6 +71,7 @@ class Progress(CamelModel):
     total_steps: int | None = None
     eta_ms: int | None = None
     message: str | None = None
+    emitted_at: float | None = Field(default=None, description="When the backend reported this, in ms since the epoch (for latency measurements).")
 
 
 class Warning_(CamelModel):

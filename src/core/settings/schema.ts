@@ -1,19 +1,22 @@
 /**
  * Every setting Scene to Video reads, typed, with defaults. VS Code's configuration, the CLI's
  * flags and gemDirect1's localGenSettings.json all end up here; package.json's
- * contributes.configuration mirrors SETTING_DESCRIPTIONS (a unit test keeps them in step).
+ * contributes.configuration mirrors SETTING_DESCRIPTIONS in descriptions.ts (test/unit/settings.test.ts
+ * keeps them in step).
  */
 import { z } from 'zod';
 import { PROVIDER_IDS } from '../providers/types';
+import { describeFramesProblem, describeSideProblem } from '../timeline/validSizes';
 
 export const FASTWAN_MODEL = 'FastVideo/FastWan2.2-TI2V-5B-Diffusers';
 export const KEYFRAME_FAITHFUL_MODEL = 'Wan-AI/Wan2.2-TI2V-5B-Diffusers';
 export const ATTENTION_BACKENDS = ['auto', 'FLASH_ATTN', 'TORCH_SDPA', 'SAGE_ATTN', 'VIDEO_SPARSE_ATTN'] as const;
 
+const httpUrl = (d: string) => z.url({ protocol: /^https?$/, error: `must be an http:// or https:// URL, e.g. ${d}` }).default(d);
 const side = (d: number) => z.int().min(256).max(1920).multipleOf(16).default(d);
 
 export const FastVideoSettingsSchema = z.object({
-  endpointUrl: z.url({ protocol: /^https?$/ }).default('http://127.0.0.1:8055'),
+  endpointUrl: httpUrl('http://127.0.0.1:8055'),
   modelId: z.string().min(1).default(FASTWAN_MODEL),
   modelPath: z.string().default(''),
   fps: z.int().min(1).max(60).default(24),
@@ -33,7 +36,7 @@ export const FastVideoSettingsSchema = z.object({
 });
 
 export const ComfyUISettingsSchema = z.object({
-  url: z.url({ protocol: /^https?$/ }).default('http://127.0.0.1:8188'),
+  url: httpUrl('http://127.0.0.1:8188'),
   clientId: z.string().default(''),
   workflowPath: z.string().default(''),
   mapping: z.record(z.string(), z.string()).default({}),
@@ -54,37 +57,60 @@ export type ComfyUISettings = Settings['comfyUI'];
 export const DEFAULT_SETTINGS: Settings = SettingsSchema.parse({});
 
 export interface SettingProblem {
+  /** Full key, e.g. "fastVideo.width". */
   key: string;
   message: string;
 }
 
+/** A bad value described for a person: what is wrong, what was given and what is used instead. */
+function settingProblem(key: string, value: unknown, error: z.ZodError, fallback: unknown): SettingProblem {
+  const field = key.slice(key.indexOf('.') + 1);
+  let why = error.issues[0]?.message ?? 'invalid value';
+  if ((field === 'width' || field === 'height') && typeof value === 'number') why = describeSideProblem(field, value);
+  else if (field === 'numFrames' && typeof value === 'number') why = describeFramesProblem(value);
+  const issuePath = error.issues[0]?.path.filter((k) => typeof k !== 'symbol') ?? [];
+  const where = issuePath.length ? ` (at ${issuePath.map(String).join('.')})` : '';
+  let given: string;
+  try {
+    given = JSON.stringify(value)?.slice(0, 80) ?? String(value);
+  } catch {
+    given = typeof value;
+  }
+  return { key, message: `Setting ${key} = ${given} is not valid${where}: ${why.replace(/\.$/, '')}. Using the default, ${JSON.stringify(fallback)}.` };
+}
+
 /**
  * Builds Settings from a flat getter (VS Code's `configuration.get('fastVideo.width')`). A bad
- * value is reported and replaced by its default rather than breaking every command.
+ * value is reported and replaced by its default rather than breaking every command; this never
+ * throws, whatever the getter returns (or throws).
  */
 export function readSettings(get: (key: string) => unknown): { settings: Settings; problems: SettingProblem[] } {
   const problems: SettingProblem[] = [];
-  const pick = <S extends z.ZodObject>(schema: S, prefix: string): Record<string, unknown> => {
+  const read = (key: string): unknown => {
+    try {
+      return get(key);
+    } catch (e) {
+      problems.push({ key, message: `Setting ${key} could not be read (${e instanceof Error ? e.message : String(e)}); using the default.` });
+      return undefined;
+    }
+  };
+  const pick = (shape: Record<string, z.ZodType>, prefix: string, defaults: Record<string, unknown>): Record<string, unknown> => {
     const out: Record<string, unknown> = {};
-    for (const [field, fieldSchema] of Object.entries(schema.shape)) {
+    for (const [field, fieldSchema] of Object.entries(shape)) {
       const key = `${prefix}.${field}`;
-      const value = get(key);
+      const value = read(key);
       if (value === undefined || value === null) continue;
-      const r = (fieldSchema as z.ZodType).safeParse(value);
+      const r = fieldSchema.safeParse(value);
       if (r.success) out[field] = r.data;
-      else problems.push({ key, message: `${key}: ${r.error.issues[0]?.message ?? 'invalid value'} (using the default).` });
+      else problems.push(settingProblem(key, value, r.error, defaults[field]));
     }
     return out;
   };
-  const top: Record<string, unknown> = {};
-  for (const field of ['videoProvider', 'healthCheckIntervalSeconds'] as const) {
-    const key = `sceneToVideo.${field}`;
-    const value = get(key);
-    if (value === undefined || value === null) continue;
-    const r = SettingsSchema.shape[field].safeParse(value);
-    if (r.success) top[field] = r.data;
-    else problems.push({ key, message: `${key}: ${r.error.issues[0]?.message ?? 'invalid value'} (using the default).` });
-  }
-  const settings = SettingsSchema.parse({ ...top, fastVideo: pick(FastVideoSettingsSchema, 'fastVideo'), comfyUI: pick(ComfyUISettingsSchema, 'comfyUI') });
+  const top = pick({ videoProvider: SettingsSchema.shape.videoProvider, healthCheckIntervalSeconds: SettingsSchema.shape.healthCheckIntervalSeconds }, 'sceneToVideo', DEFAULT_SETTINGS);
+  const settings = SettingsSchema.parse({
+    ...top,
+    fastVideo: pick(FastVideoSettingsSchema.shape, 'fastVideo', DEFAULT_SETTINGS.fastVideo),
+    comfyUI: pick(ComfyUISettingsSchema.shape, 'comfyUI', DEFAULT_SETTINGS.comfyUI),
+  });
   return { settings, problems };
 }
