@@ -25,6 +25,30 @@ export class AdapterManager implements vscode.Disposable {
     private readonly probe: WslProbe = new RealWslProbe(),
   ) {
     this.subs.push(vscode.window.onDidCloseTerminal((t) => t === this.terminal && this.onClosed(t)));
+    // A process that dies may leave its terminal open (showing the traceback): health tells.
+    this.subs.push(
+      hub.onDidChangeHealth((h) => {
+        if (h.provider !== 'fastvideo-local' || !this.terminal || this.stopping) return;
+        if (h.state !== 'down') this.wasUp = true;
+        else if (this.wasUp && !this.crashReported) this.reportCrash(this.terminal.exitStatus?.code);
+      }),
+    );
+  }
+
+  private wasUp = false;
+  private crashReported = false;
+
+  private reportCrash(code: number | undefined): void {
+    this.crashReported = true;
+    log().error(`the FastVideo adapter stopped (exit code ${code ?? '?'})`);
+    void vscode.window.showErrorMessage(`The FastVideo adapter stopped (exit code ${code ?? 'unknown'}). Renders in progress failed.`, 'Show terminal', 'Restart', 'Show log').then((pick) => {
+      if (pick === 'Show terminal') this.terminal?.show();
+      if (pick === 'Restart') {
+        this.stop();
+        void vscode.commands.executeCommand('sceneToVideo.startAdapter');
+      }
+      if (pick === 'Show log') log().show();
+    });
   }
 
   isRunning(): boolean {
@@ -81,6 +105,8 @@ export class AdapterManager implements vscode.Disposable {
     this.hub.invalidate();
     log().info(`starting the FastVideo adapter: ${plan.executable} ${plan.args.join(' ')}`);
     this.stopping = false;
+    this.wasUp = false;
+    this.crashReported = false;
     this.terminal = vscode.window.createTerminal({
       name: 'FastVideo adapter',
       shellPath: plan.executable,
@@ -118,15 +144,9 @@ export class AdapterManager implements vscode.Disposable {
   }
 
   private onClosed(t: vscode.Terminal): void {
+    if (!this.stopping && !this.crashReported) this.reportCrash(t.exitStatus?.code);
     this.terminal = undefined;
     void this.hub.check('fastvideo-local');
-    if (this.stopping) return;
-    const code = t.exitStatus?.code;
-    log().error(`the FastVideo adapter stopped (exit code ${code ?? '?'})`);
-    void vscode.window.showErrorMessage(`The FastVideo adapter stopped (exit code ${code ?? 'unknown'}). Renders in progress failed.`, 'Restart', 'Show log').then((pick) => {
-      if (pick === 'Restart') void vscode.commands.executeCommand('sceneToVideo.startAdapter');
-      if (pick === 'Show log') log().show();
-    });
   }
 
   dispose(): void {

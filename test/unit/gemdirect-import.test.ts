@@ -86,7 +86,8 @@ describe('localGenSettings.json', () => {
     assert.equal(imp.updates['comfyUI.clientId'], 'gemdirect-abc');
     assert.equal(imp.updates['fastVideo.seed'], 7);
     assert.equal(imp.updates['fastVideo.attentionBackend'], 'FLASH_ATTN');
-    assert.deepEqual(imp.updates['comfyUI.mapping'], { '6:text': 'human_readable_prompt', '52:image': 'keyframe_image', '3:seed': 'seed' });
+    // gemDirect1's "human_readable_prompt" is our "prompt"; the other names are the same on both sides.
+    assert.deepEqual(imp.updates['comfyUI.mapping'], { '6:text': 'prompt', '52:image': 'keyframe_image', '3:seed': 'seed' });
     assert.equal(imp.workflow?.id, 'wan-i2v');
     assert.equal((JSON.parse(imp.workflow?.json ?? '{}') as Record<string, { class_type: string }>)['52']?.class_type, 'LoadImage');
     assert.ok(imp.notes.some((n) => /flux-t2i/.test(n)));
@@ -106,8 +107,39 @@ describe('localGenSettings.json', () => {
     assert.deepEqual((out.workflowProfiles as Record<string, unknown>)['flux-t2i'], (original.workflowProfiles as Record<string, unknown>)['flux-t2i']);
     const again = importLocalGenSettings(JSON.parse(JSON.stringify(out)));
     assert.deepEqual(again.updates, imp.updates);
+    // gemDirect1 reads its own mapping names back.
+    assert.deepEqual((out.workflowProfiles as Record<string, { mapping: unknown }>)['wan-i2v']?.mapping, { '6:text': 'human_readable_prompt', '52:image': 'keyframe_image', '3:seed': 'seed' });
+    assert.deepEqual(out.fastVideo, (original as { fastVideo: unknown }).fastVideo);
     const fresh = exportLocalGenSettings(DEFAULT_SETTINGS);
     assert.equal(fresh.videoProvider, 'comfyui-local');
+    assert.deepEqual(importLocalGenSettings(fresh).notes, []);
     assert.throws(() => importLocalGenSettings('nope'), /not a gemDirect1 localGenSettings/);
+    assert.throws(() => importLocalGenSettings([1, 2]), /not a gemDirect1 localGenSettings/);
+  });
+
+  it('leaves out values our settings would refuse, saying why, and imports the rest', () => {
+    const original = read('localGenSettings.json') as Record<string, Record<string, unknown>>;
+    const bad = {
+      ...original,
+      videoProvider: 'runway',
+      comfyUIUrl: '127.0.0.1:8188',
+      fastVideo: { ...original.fastVideo, width: 1000, numFrames: '121', attentionBackend: 'flash' },
+      videoWorkflowProfile: 'gone',
+    };
+    const imp = importLocalGenSettings(bad);
+    for (const key of ['sceneToVideo.videoProvider', 'comfyUI.url', 'fastVideo.width', 'fastVideo.numFrames', 'fastVideo.attentionBackend', 'comfyUI.mapping']) assert.equal(imp.updates[key], undefined, key);
+    assert.equal(imp.updates['fastVideo.height'], 704);
+    assert.equal(imp.workflow, undefined);
+    const notes = imp.notes.join('\n');
+    assert.match(notes, /videoProvider "runway" is not one Scene to Video renders with/);
+    assert.match(notes, /comfyUIUrl "127\.0\.0\.1:8188" was not imported: must be an http:\/\/ or https:\/\/ URL/);
+    assert.match(notes, /fastVideo\.width 1000 was not imported/);
+    assert.match(notes, /fastVideo\.numFrames "121" was not imported/);
+    assert.match(notes, /videoWorkflowProfile "gone" names no profile/);
+    assert.deepEqual(readSettings((k) => imp.updates[k]).problems, []);
+  });
+
+  it('refuses to export a workflow that is not JSON, naming it', () => {
+    assert.throws(() => exportLocalGenSettings(DEFAULT_SETTINGS, {}, { id: 'mine', label: 'My workflow', json: '{ nope' }), /workflow "My workflow" is not valid JSON/);
   });
 });

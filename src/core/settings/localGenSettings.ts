@@ -2,33 +2,34 @@
  * gemDirect1's localGenSettings.json, both ways. Import yields VS Code setting updates (flat keys)
  * and, when the file carries a ComfyUI workflow profile, that workflow to save; export writes our
  * values back into the file's shape and keeps every key we do not use.
+ *
+ * Every imported value goes through our own settings model first: a value we would refuse later
+ * (a width that is not a multiple of 16, a URL without http://) is left out with a note saying why,
+ * instead of being written into the user's settings and breaking the next render.
  */
 import { z } from 'zod';
 import { StvError } from '../errors';
-import type { Settings } from './schema';
+import { ComfyUISettingsSchema, FastVideoSettingsSchema, SettingsSchema, type Settings } from './schema';
 
-const FastVideoBlock = z
+const Profile = z
   .object({
-    endpointUrl: z.string().optional(),
-    modelId: z.string().optional(),
-    fps: z.number().optional(),
-    numFrames: z.number().optional(),
-    height: z.number().optional(),
-    width: z.number().optional(),
-    seed: z.number().optional(),
-    outputDir: z.string().optional(),
-    attentionBackend: z.string().optional(),
+    id: z.string().optional(),
+    label: z.string().optional(),
+    // gemDirect1 stores the API-format workflow as a string; an object is accepted too.
+    workflowJson: z.union([z.string(), z.record(z.string(), z.unknown())]).optional(),
+    mapping: z.record(z.string(), z.unknown()).optional(),
   })
   .loose();
-const Profile = z.object({ id: z.string().optional(), label: z.string().optional(), workflowJson: z.string().optional(), mapping: z.record(z.string(), z.string()).optional() }).loose();
+
+/** The file's shape as far as we read it; each field is checked on its own (see importLocalGenSettings). */
 export const LocalGenSettingsSchema = z
   .object({
-    videoProvider: z.string().optional(),
-    comfyUIUrl: z.string().optional(),
-    comfyUIClientId: z.string().optional(),
-    workflowProfiles: z.record(z.string(), Profile).optional(),
-    videoWorkflowProfile: z.string().optional(),
-    fastVideo: FastVideoBlock.optional(),
+    videoProvider: z.unknown().optional(),
+    comfyUIUrl: z.unknown().optional(),
+    comfyUIClientId: z.unknown().optional(),
+    workflowProfiles: z.unknown().optional(),
+    videoWorkflowProfile: z.unknown().optional(),
+    fastVideo: z.unknown().optional(),
   })
   .loose();
 
@@ -47,51 +48,109 @@ export interface LocalGenImport {
   notes: string[];
 }
 
-const FASTVIDEO_KEYS = ['endpointUrl', 'modelId', 'fps', 'numFrames', 'height', 'width', 'seed', 'outputDir', 'attentionBackend'] as const;
+/** The fastVideo block's keys, the same names on both sides. */
+export const LOCALGEN_FASTVIDEO_KEYS = ['endpointUrl', 'modelId', 'fps', 'numFrames', 'height', 'width', 'seed', 'outputDir', 'attentionBackend'] as const;
+
+/**
+ * gemDirect1's names for what a mapping fills → ours (src/core/providers/comfyui/workflow.ts
+ * MAPPING_TARGETS). Names that are the same on both sides (negative_prompt, keyframe_image, ...) are
+ * not listed; the ComfyUI provider validates every value against the workflow before a render.
+ */
+const GEMDIRECT_MAPPING_NAMES: Record<string, string> = { human_readable_prompt: 'prompt' };
+const OUR_MAPPING_NAMES_IN_GEMDIRECT: Record<string, string> = Object.fromEntries(Object.entries(GEMDIRECT_MAPPING_NAMES).map(([g, o]) => [o, g]));
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+function show(v: unknown): string {
+  return (JSON.stringify(v) ?? String(v)).slice(0, 80);
+}
 
 export function importLocalGenSettings(raw: unknown): LocalGenImport {
   const r = LocalGenSettingsSchema.safeParse(raw);
-  if (!r.success) throw new StvError('SETTINGS_INVALID', 'This is not a gemDirect1 localGenSettings.json (expected an object with videoProvider, comfyUIUrl, fastVideo, ...).', 'Pick the localGenSettings.json that gemDirect1 exported.');
+  if (!r.success || !isRecord(raw))
+    throw new StvError('SETTINGS_INVALID', 'This is not a gemDirect1 localGenSettings.json (expected a JSON object with videoProvider, comfyUIUrl, fastVideo, ...).', 'Pick the localGenSettings.json that gemDirect1 exported.');
   const s = r.data;
   const updates: Record<string, unknown> = {};
   const notes: string[] = [];
+
+  /** Adds `key` = `value` when our model accepts it; otherwise a note saying why it was skipped. */
+  const take = (key: string, from: string, value: unknown, schema: z.ZodType): void => {
+    if (value === undefined || value === null) return;
+    const parsed = schema.safeParse(value);
+    if (parsed.success) updates[key] = parsed.data;
+    else notes.push(`${from} ${show(value)} was not imported: ${parsed.error.issues[0]?.message ?? 'invalid value'} (setting ${key} left as it was).`);
+  };
+
   if (s.videoProvider === 'comfyui-local' || s.videoProvider === 'fastvideo-local') updates['sceneToVideo.videoProvider'] = s.videoProvider;
-  else if (s.videoProvider) notes.push(`videoProvider "${s.videoProvider}" is not one Scene to Video renders with; kept the current provider.`);
-  if (s.comfyUIUrl) updates['comfyUI.url'] = s.comfyUIUrl;
-  if (s.comfyUIClientId) updates['comfyUI.clientId'] = s.comfyUIClientId;
-  for (const k of FASTVIDEO_KEYS) if (s.fastVideo?.[k] !== undefined) updates[`fastVideo.${k}`] = s.fastVideo[k];
+  else if (s.videoProvider !== undefined) notes.push(`videoProvider ${show(s.videoProvider)} is not one Scene to Video renders with (comfyui-local, fastvideo-local); kept the current provider.`);
+  take('comfyUI.url', 'comfyUIUrl', s.comfyUIUrl, ComfyUISettingsSchema.shape.url);
+  if (s.comfyUIClientId !== '') take('comfyUI.clientId', 'comfyUIClientId', s.comfyUIClientId, ComfyUISettingsSchema.shape.clientId);
+
+  if (isRecord(s.fastVideo)) {
+    const fv = s.fastVideo;
+    for (const k of LOCALGEN_FASTVIDEO_KEYS) take(`fastVideo.${k}`, `fastVideo.${k}`, fv[k], FastVideoSettingsSchema.shape[k]);
+  } else if (s.fastVideo !== undefined) notes.push('fastVideo is not an object; its values were not imported.');
+
+  const profiles = isRecord(s.workflowProfiles) ? s.workflowProfiles : {};
+  if (s.workflowProfiles !== undefined && !isRecord(s.workflowProfiles)) notes.push('workflowProfiles is not an object of profiles; no workflow was imported.');
+  const wanted = typeof s.videoWorkflowProfile === 'string' && s.videoWorkflowProfile ? s.videoWorkflowProfile : undefined;
+  if (wanted && !(wanted in profiles)) notes.push(`videoWorkflowProfile "${wanted}" names no profile in workflowProfiles; no workflow was imported.`);
+  const profileId = wanted ? (wanted in profiles ? wanted : undefined) : Object.keys(profiles)[0];
   let workflow: ImportedWorkflow | undefined;
-  const profileId = s.videoWorkflowProfile ?? Object.keys(s.workflowProfiles ?? {})[0];
-  const profile = profileId ? s.workflowProfiles?.[profileId] : undefined;
-  if (profile?.workflowJson) {
-    try {
-      workflow = { id: profileId as string, label: profile.label ?? (profileId as string), json: `${JSON.stringify(JSON.parse(profile.workflowJson), null, 2)}\n`, mapping: profile.mapping ?? {} };
-      updates['comfyUI.mapping'] = workflow.mapping;
-    } catch {
-      notes.push(`Workflow profile "${profileId}" holds workflowJson that is not valid JSON; it was not imported.`);
+  if (profileId !== undefined) {
+    const p = Profile.safeParse(profiles[profileId]);
+    if (!p.success) notes.push(`Workflow profile "${profileId}" is not in gemDirect1's shape ({id, label, workflowJson, mapping}); it was not imported.`);
+    else if (p.data.workflowJson === undefined || p.data.workflowJson === '') notes.push(`Workflow profile "${profileId}" has no workflowJson; only the other settings were imported.`);
+    else {
+      let parsedWorkflow: unknown;
+      try {
+        parsedWorkflow = typeof p.data.workflowJson === 'string' ? JSON.parse(p.data.workflowJson) : p.data.workflowJson;
+      } catch {
+        parsedWorkflow = undefined;
+      }
+      if (!isRecord(parsedWorkflow)) notes.push(`Workflow profile "${profileId}" holds workflowJson that is not a JSON object; it was not imported.`);
+      else {
+        const mapping: Record<string, string> = {};
+        for (const [slot, target] of Object.entries(p.data.mapping ?? {})) {
+          if (typeof target !== 'string' || !target) continue; // gemDirect1 leaves unmapped inputs empty
+          mapping[slot] = GEMDIRECT_MAPPING_NAMES[target] ?? target;
+        }
+        workflow = { id: profileId, label: p.data.label || profileId, json: `${JSON.stringify(parsedWorkflow, null, 2)}\n`, mapping };
+        updates['comfyUI.mapping'] = mapping;
+      }
     }
   }
-  const others = Object.keys(s.workflowProfiles ?? {}).filter((k) => k !== profileId);
-  if (others.length) notes.push(`Only the active workflow profile "${profileId}" was imported; ${others.join(', ')} stay in the file.`);
+  const others = Object.keys(profiles).filter((k) => k !== profileId);
+  if (others.length && profileId !== undefined) notes.push(`Only the active workflow profile "${profileId}" was imported; ${others.join(', ')} stay in the file.`);
   return { updates, ...(workflow ? { workflow } : {}), notes };
 }
 
 /** Our settings in gemDirect1's shape, on top of `previous` so keys we do not use survive. */
 export function exportLocalGenSettings(settings: Settings, previous: unknown = {}, workflow?: { id: string; label: string; json: string }): Record<string, unknown> {
-  const base = previous && typeof previous === 'object' && !Array.isArray(previous) ? structuredClone(previous as Record<string, unknown>) : {};
-  const fv = settings.fastVideo;
-  const prevFast = base.fastVideo && typeof base.fastVideo === 'object' ? (base.fastVideo as Record<string, unknown>) : {};
+  const ours = SettingsSchema.parse(settings);
+  const base = isRecord(previous) ? structuredClone(previous) : {};
+  const fv = ours.fastVideo;
+  const prevFast = isRecord(base.fastVideo) ? base.fastVideo : {};
   const out: Record<string, unknown> = {
     ...base,
-    videoProvider: settings.videoProvider,
-    comfyUIUrl: settings.comfyUI.url,
-    ...(settings.comfyUI.clientId ? { comfyUIClientId: settings.comfyUI.clientId } : {}),
-    fastVideo: { ...prevFast, endpointUrl: fv.endpointUrl, modelId: fv.modelId, fps: fv.fps, numFrames: fv.numFrames, height: fv.height, width: fv.width, seed: fv.seed, outputDir: fv.outputDir, attentionBackend: fv.attentionBackend },
+    videoProvider: ours.videoProvider,
+    comfyUIUrl: ours.comfyUI.url,
+    ...(ours.comfyUI.clientId ? { comfyUIClientId: ours.comfyUI.clientId } : {}),
+    fastVideo: { ...prevFast, ...Object.fromEntries(LOCALGEN_FASTVIDEO_KEYS.map((k) => [k, fv[k]])) },
   };
   if (workflow) {
-    const profiles = base.workflowProfiles && typeof base.workflowProfiles === 'object' ? (base.workflowProfiles as Record<string, unknown>) : {};
-    const prev = profiles[workflow.id] && typeof profiles[workflow.id] === 'object' ? (profiles[workflow.id] as Record<string, unknown>) : {};
-    out.workflowProfiles = { ...profiles, [workflow.id]: { ...prev, id: workflow.id, label: workflow.label, workflowJson: JSON.stringify(JSON.parse(workflow.json)), mapping: settings.comfyUI.mapping } };
+    let workflowJson: string;
+    try {
+      workflowJson = JSON.stringify(JSON.parse(workflow.json));
+    } catch (e) {
+      throw new StvError('WORKFLOW_INVALID', `The workflow "${workflow.label}" is not valid JSON (${(e as Error).message}); nothing was exported.`, 'Fix or re-export the file named in comfyUI.workflowPath (Workflow → Export (API) in ComfyUI).');
+    }
+    const profiles = isRecord(base.workflowProfiles) ? base.workflowProfiles : {};
+    const prev = isRecord(profiles[workflow.id]) ? profiles[workflow.id] : {};
+    const mapping = Object.fromEntries(Object.entries(ours.comfyUI.mapping).map(([slot, target]) => [slot, OUR_MAPPING_NAMES_IN_GEMDIRECT[target] ?? target]));
+    out.workflowProfiles = { ...profiles, [workflow.id]: { ...(prev as Record<string, unknown>), id: workflow.id, label: workflow.label, workflowJson, mapping } };
     out.videoWorkflowProfile = workflow.id;
   }
   return out;

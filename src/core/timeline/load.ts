@@ -5,11 +5,11 @@
 import { readFile, stat } from 'node:fs/promises';
 import { existsSync, statSync } from 'node:fs';
 import * as path from 'node:path';
-import { parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
+import { getNodePath, parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
 import type { z } from 'zod';
 import { LineIndex, nodeForPath } from './positions';
 import { SceneOverridesSchema, SceneSchema, TimelineDefaultsSchema, TimelineSchema, type Timeline } from './schema';
-import { describeFramesProblem, describeSideProblem, isValidFrameCount } from './validSizes';
+import { describeFramesProblem, describeSideProblem, isValidFrameCount, MAX_FRAMES, MIN_FRAMES, NATIVE } from './validSizes';
 import { resolveKeyframePath } from './keyframePath';
 
 export interface TimelineProblem {
@@ -87,6 +87,19 @@ function describeType(v: unknown): string {
   return typeof v === 'object' ? 'an object' : `${typeof v} ${JSON.stringify(v)}`;
 }
 
+/** zod's expected-type names in words ("must be a number"). */
+function expectedInWords(expected: string): string {
+  const words: Record<string, string> = {
+    number: 'a number',
+    int: 'a whole number',
+    string: 'a string (in double quotes)',
+    array: 'an array [...]',
+    object: 'an object {...}',
+    boolean: 'true or false',
+  };
+  return words[expected] ?? expected;
+}
+
 function valueAt(data: unknown, p: (string | number)[]): unknown {
   let cur: unknown = data;
   for (const k of p) {
@@ -111,8 +124,8 @@ function problemsFromIssue(issue: z.core.$ZodIssue, data: unknown): { code: stri
         key: k,
       }));
     case 'invalid_type':
-      if (value === undefined) return [{ code: 'missing-field', message: `${where} is required (${issue.expected}).`, path: p }];
-      return [{ code: 'wrong-type', message: `${where} must be ${issue.expected}, not ${describeType(value)}.`, path: p }];
+      if (value === undefined) return [{ code: 'missing-field', message: `${where} is required: add it as ${expectedInWords(issue.expected)}.`, path: p }];
+      return [{ code: 'wrong-type', message: `${where} must be ${expectedInWords(issue.expected)}, not ${describeType(value)}.`, path: p }];
     case 'not_multiple_of':
       if ((last === 'width' || last === 'height') && typeof value === 'number')
         return [{ code: 'invalid-size', message: `${where}: ${describeSideProblem(last, value)}`, path: p }];
@@ -125,14 +138,19 @@ function problemsFromIssue(issue: z.core.$ZodIssue, data: unknown): { code: stri
         return [{ code: 'invalid-frames', message: `${where}: ${describeFramesProblem(value)}`, path: p }];
       if (Array.isArray(value) || typeof value === 'string') {
         const what = typeof value === 'string' ? 'characters' : 'items';
+        if (issue.code === 'too_small' && Number(issue.minimum) === 1) return [{ code: 'invalid-value', message: `${where} must not be empty.`, path: p }];
         const bound = issue.code === 'too_small' ? `at least ${String(issue.minimum)}` : `at most ${String(issue.maximum)}`;
         return [{ code: 'invalid-value', message: `${where} must have ${bound} ${what}.`, path: p }];
       }
       const bound = issue.code === 'too_small' ? `at least ${String(issue.minimum)}` : `at most ${String(issue.maximum)}`;
       return [{ code: 'invalid-value', message: `${where} must be ${bound} (got ${JSON.stringify(value)}).`, path: p }];
     }
-    case 'invalid_value':
-      return [{ code: 'invalid-value', message: `${where} must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')} (got ${JSON.stringify(value)}).`, path: p }];
+    case 'invalid_value': {
+      const allowed = issue.values.map((v) => JSON.stringify(v)).join(', ');
+      if (value === undefined) return [{ code: 'missing-field', message: `${where} is required: add it with ${issue.values.length === 1 ? 'the value' : 'one of'} ${allowed}.`, path: p }];
+      const hint = typeof value === 'string' ? didYouMean(value, issue.values.filter((v): v is string => typeof v === 'string')) : '';
+      return [{ code: 'invalid-value', message: `${where} must be ${issue.values.length === 1 ? '' : 'one of '}${allowed} (got ${describeType(value)}).${hint}`, path: p }];
+    }
     case 'invalid_format':
       if (last === 'id') return [{ code: 'invalid-scene-id', message: `Scene id ${JSON.stringify(value)} ${issue.message}.`, path: p }];
       return [{ code: 'invalid-value', message: `${where}: ${issue.message}.`, path: p }];
@@ -145,6 +163,8 @@ function problemsFromIssue(issue: z.core.$ZodIssue, data: unknown): { code: stri
 }
 
 export function parseTimeline(text: string, opts: ParseOptions): LoadResult {
+  // A byte order mark becomes a space: JSON parsers refuse it, and a space keeps every offset.
+  if (text.charCodeAt(0) === 0xfeff) text = ` ${text.slice(1)}`;
   const lines = new LineIndex(text);
   const problems: TimelineProblem[] = [];
   const fileExists = opts.fileExists ?? defaultFileExists;
@@ -193,7 +213,11 @@ export function parseTimeline(text: string, opts: ParseOptions): LoadResult {
   }
   const version = (data as { version?: unknown }).version;
   if (version !== undefined && version !== 1) {
-    at('error', 'unsupported-version', `Timeline version ${JSON.stringify(version)} is not supported: this extension reads version 1. Update Scene to Video, or set "version": 1.`, ['version']);
+    const message =
+      typeof version === 'number'
+        ? `Timeline version ${version} is not supported: this extension reads version 1. Update Scene to Video, or set "version": 1.`
+        : `"version" must be the number 1, not ${describeType(version)}: write "version": 1 without quotes.`;
+    at('error', 'unsupported-version', message, ['version']);
     return { ok: false, problems };
   }
 
@@ -206,6 +230,7 @@ export function parseTimeline(text: string, opts: ParseOptions): LoadResult {
 
   // Checks the schema cannot express, run on the raw data so they report even when other parts fail.
   semanticChecks(data as Record<string, unknown>, opts, fileExists, at);
+  duplicateKeys(root, at);
 
   const errors = problems.filter((p) => p.severity === 'error');
   if (errors.length > 0 || !parsed.success) return { ok: false, problems: sortProblems(problems) };
@@ -230,8 +255,22 @@ function semanticChecks(data: Record<string, unknown>, opts: ParseOptions, fileE
       if (prev !== undefined) at('error', 'duplicate-scene-id', `Scene id "${s.id}" is used twice (also by scenes[${prev}]). Scene ids must be unique: their renders go to a folder named after the id.`, ['scenes', i, 'id']);
       else firstSeen.set(s.id, i);
     }
+    const overrides = (typeof s.overrides === 'object' && s.overrides !== null ? s.overrides : {}) as Record<string, unknown>;
     if (s.frames !== undefined && s.seconds !== undefined)
       at('error', 'length-conflict', `scenes[${i}] gives both "frames" and "seconds": keep one of them.`, ['scenes', i, 'seconds']);
+    else if (overrides.numFrames !== undefined && (s.frames !== undefined || s.seconds !== undefined))
+      at('warning', 'length-conflict', `scenes[${i}].overrides.numFrames replaces the scene's "${s.frames !== undefined ? 'frames' : 'seconds'}": keep one of them.`, ['scenes', i, 'overrides', 'numFrames']);
+    if (typeof s.seconds === 'number' && s.seconds > 0 && s.frames === undefined && overrides.numFrames === undefined) {
+      // Same rounding as resolve.ts (framesForSeconds), without its clamping, so nothing is cut silently.
+      const fpsRaw = typeof overrides.fps === 'number' ? overrides.fps : defaults.fps;
+      const fps = typeof fpsRaw === 'number' && fpsRaw > 0 ? fpsRaw : NATIVE.fps;
+      const frames = Math.round((s.seconds * fps) / 4) * 4 + 1;
+      const maxSeconds = Math.floor(((MAX_FRAMES - 1) / fps) * 100) / 100;
+      if (frames > MAX_FRAMES)
+        at('error', 'invalid-length', `scenes[${i}].seconds: ${s.seconds} s at ${fps} fps is ${frames} frames, more than the ${MAX_FRAMES} the model renders in one clip (at most ${maxSeconds} s at ${fps} fps; 121 frames = 5 s at 24 fps). Split the scene into shorter ones.`, ['scenes', i, 'seconds']);
+      else if (frames < MIN_FRAMES)
+        at('warning', 'invalid-length', `scenes[${i}].seconds: ${s.seconds} s at ${fps} fps is shorter than the model's ${MIN_FRAMES}-frame minimum; it renders ${MIN_FRAMES} frames.`, ['scenes', i, 'seconds']);
+    }
     for (const [p, v] of [
       [['scenes', i, 'frames'], s.frames],
       [['scenes', i, 'overrides', 'numFrames'], (s.overrides as Record<string, unknown> | undefined)?.numFrames],
@@ -241,10 +280,38 @@ function semanticChecks(data: Record<string, unknown>, opts: ParseOptions, fileE
     }
     if (typeof s.keyframe === 'string' && s.keyframe.length > 0) {
       const abs = resolveKeyframePath(opts.timelineFile, s.keyframe);
+      const foreignAbsolute = path.sep === '/' ? /^([A-Za-z]:[\\/]|\\\\)/.test(s.keyframe) : false;
+      const hint = foreignAbsolute ? ' It is an absolute Windows path, which does not exist on this machine: write it relative to the timeline file instead (e.g. "keyframes/shot.png").' : ' Paths are relative to the timeline file.';
       if (!fileExists(abs))
-        at('error', 'keyframe-missing', `Keyframe "${s.keyframe}" of scene "${String(s.id ?? i)}" does not exist (looked for ${abs}). Paths are relative to the timeline file.`, ['scenes', i, 'keyframe']);
+        at('error', 'keyframe-missing', `Keyframe "${s.keyframe}" of scene "${String(s.id ?? i)}" does not exist (looked for ${abs}).${hint}`, ['scenes', i, 'keyframe']);
+      else if (!/\.(png|jpe?g|webp)$/i.test(s.keyframe))
+        at('warning', 'keyframe-format', `Keyframe "${s.keyframe}" of scene "${String(s.id ?? i)}" is not a .png, .jpg or .webp file; the providers read PNG, JPEG and WebP.`, ['scenes', i, 'keyframe']);
     }
   });
+}
+
+/** JSON.parse keeps the last of two equal keys; say so, since the first one is silently ignored. */
+function duplicateKeys(root: Node, at: Reporter): void {
+  const stack: Node[] = [root];
+  let reported = 0;
+  while (stack.length > 0 && reported < 50) {
+    const node = stack.pop() as Node;
+    if (node.type === 'object') {
+      const seen = new Set<string>();
+      for (const prop of node.children ?? []) {
+        const keyNode = prop.children?.[0];
+        const key = keyNode?.value;
+        if (typeof key !== 'string') continue;
+        if (seen.has(key)) {
+          const p = getNodePath(prop.children?.[1] ?? prop);
+          at('warning', 'duplicate-key', `"${key}" appears twice in ${pathLabel(p.slice(0, -1))}: only the last one counts. Remove the other.`, p, key);
+          reported++;
+        }
+        seen.add(key);
+      }
+    }
+    for (const c of node.children ?? []) stack.push(c);
+  }
 }
 
 function sortProblems(ps: TimelineProblem[]): TimelineProblem[] {

@@ -10,8 +10,13 @@ export interface SourceRange {
 
 export class LineIndex {
   private readonly starts: number[] = [0];
+  /** Lines end at \n, \r\n or a lone \r, as in VS Code's text model (old Mac files use \r alone). */
   constructor(text: string) {
-    for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) this.starts.push(i + 1);
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c === 13 && text.charCodeAt(i + 1) === 10) i++;
+      if (c === 10 || c === 13) this.starts.push(i + 1);
+    }
   }
   /** 1-based line and column of a 0-based offset. */
   position(offset: number): { line: number; column: number } {
