@@ -1,5 +1,5 @@
 /** gemDirect1 project import and localGenSettings.json import/export. */
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { StvError } from '../core/errors';
@@ -25,8 +25,14 @@ export async function importGemDirectCommand(): Promise<string | undefined> {
   const base = path.basename(picked[0].fsPath, '.json').replace(/[^A-Za-z0-9._-]+/g, '-');
   // A new file name, never an existing timeline.
   const target = await writeNewFile(folder, `${base}`, '.timeline.json', Buffer.from('{}'));
-  const result = await importGemDirect(await readJson(picked[0]), { sourceFile: picked[0].fsPath, targetTimelineFile: target });
-  await writeJsonAtomic(target, result.timeline);
+  let result;
+  try {
+    result = await importGemDirect(await readJson(picked[0]), { sourceFile: picked[0].fsPath, targetTimelineFile: target });
+    await writeJsonAtomic(target, result.timeline);
+  } catch (e) {
+    await rm(target, { force: true }); // the reserved name held only a placeholder
+    throw e;
+  }
   const doc = await vscode.workspace.openTextDocument(target);
   await vscode.window.showTextDocument(doc);
   const summary = `Imported ${result.timeline.scenes.length} scene(s) and ${result.keyframesWritten.length} keyframe(s) into ${vscode.workspace.asRelativePath(target)}.`;

@@ -4,9 +4,11 @@
  * user settings: a cloned repository cannot make us run its interpreter.
  */
 import * as vscode from 'vscode';
+import { restrictedSettingKeys } from '../core/settings/descriptions';
 import { readSettings, type Settings, type SettingProblem } from '../core/settings/schema';
 
-export const RESTRICTED = new Set(['fastVideo.pythonPath', 'fastVideo.modelPath', 'fastVideo.autoStart', 'fastVideo.launch', 'fastVideo.wslDistro', 'comfyUI.workflowPath']);
+/** The settings package.json lists in restrictedConfigurations (one list, in the settings model). */
+export const RESTRICTED = new Set(restrictedSettingKeys());
 
 export function currentSettings(): { settings: Settings; problems: SettingProblem[] } {
   const trusted = vscode.workspace.isTrusted;

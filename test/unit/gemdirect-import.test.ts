@@ -6,7 +6,18 @@ import { importGemDirect, detectShape } from '../../src/core/timeline/import/gem
 import { parseTimeline } from '../../src/core/timeline/load';
 import { exportLocalGenSettings, importLocalGenSettings } from '../../src/core/settings/localGenSettings';
 import { DEFAULT_SETTINGS, readSettings } from '../../src/core/settings/schema';
-import { repoRoot } from '../helpers/paths';
+import { execFileSync } from 'node:child_process';
+import { promises as fsp } from 'node:fs'; // the module object itself (not a copy), so a test can stand in for link()
+import { readdirSync } from 'node:fs';
+import { decodeImage, writeNewFile } from '../../src/core/timeline/import/images';
+import { resolveScenes } from '../../src/core/timeline/resolve';
+import { repoRoot, venvPython } from '../helpers/paths';
+
+/** Really decodes image files (Pillow in the adapter's venv): format and size of each. */
+function decodeWithPillow(files: string[]): { format: string; size: [number, number] }[] {
+  const script = 'import json, sys\nfrom PIL import Image\nout = []\nfor f in sys.argv[1:]:\n    im = Image.open(f); im.load(); out.append({"format": im.format, "size": list(im.size)})\nprint(json.dumps(out))';
+  return JSON.parse(execFileSync(venvPython, ['-c', script, ...files], { encoding: 'utf8' })) as { format: string; size: [number, number] }[];
+}
 
 const FIX = path.join(repoRoot, 'test/fixtures/gemdirect');
 const read = (f: string) => JSON.parse(readFileSync(path.join(FIX, f), 'utf8')) as unknown;
@@ -65,6 +76,45 @@ describe('gemDirect1 import', () => {
     assert.equal(single.res.timeline.scenes.length, 1);
   });
 
+  it('writes keyframes that really decode, and resolves them from the loaded timeline', async () => {
+    const { loaded, target } = await roundTrip('project-export.json', dir);
+    assert.ok(loaded.ok);
+    const files = resolveScenes(loaded.timeline, target).flatMap((s) => (s.keyframePath ? [s.keyframePath] : []));
+    assert.equal(files.length, 2);
+    assert.deepEqual(decodeWithPillow(files), [
+      { format: 'PNG', size: [64, 36] },
+      { format: 'JPEG', size: [64, 36] },
+    ]);
+  });
+
+  it('handles odd images and ids: wrong data: mime, URL-safe WebP, junk base64, clashing and unsafe ids, long scenes', async () => {
+    const { res, loaded, target } = await roundTrip('project-export-odd-images.json', dir);
+    assert.ok(loaded.ok, JSON.stringify(!loaded.ok && loaded.problems));
+    assert.deepEqual(loaded.warnings, []);
+    const [a, b, c] = res.timeline.scenes;
+    assert.deepEqual(res.timeline.scenes.map((x) => x.id), ['Night-1', 'night-1-2', 'scene']); // unique ignoring case; ".." made safe
+    assert.equal(res.timeline.title, 'Three nights at the harbour, exported with odd images.');
+    assert.equal(a?.prompt, 'Fog over the water'); // an empty visualPrompt falls back to the description
+    assert.equal(a?.keyframe, 'keyframes/Night-1.png'); // PNG bytes behind a data:image/jpeg URL: the bytes decide
+    assert.equal(a?.seconds, 10); // 20 s is longer than one clip: the longest the model renders
+    assert.equal(b?.keyframe, 'keyframes/night-1-2.webp');
+    assert.equal(c?.title, 'scene');
+    assert.equal(c?.keyframe, undefined);
+    assert.ok(res.warnings.some((w) => /20 s became 10 s/.test(w)), res.warnings.join('\n'));
+    assert.ok(res.warnings.some((w) => /keyframeStart of scene "scene" is not a PNG, JPEG or WebP image/.test(w)));
+    const files = resolveScenes(loaded.timeline, target).flatMap((s) => (s.keyframePath ? [s.keyframePath] : []));
+    assert.deepEqual(decodeWithPillow(files).map((d) => d.format), ['PNG', 'WEBP']);
+    assert.deepEqual(readdirSync(path.join(dir, 'keyframes')).sort(), ['Night-1.png', 'night-1-2.webp']); // no temp files left
+  });
+
+  it('turns ids that are not safe folder names on Windows into safe ones', async () => {
+    const story = { title: 'Ids', scenes: ['CON', 'take.', 'Ünïcode scène', '---'].map((id) => ({ id, title: id, prompt: 'p' })) };
+    const target = path.join(dir, 'ids.timeline.json');
+    const res = await importGemDirect(story, { sourceFile: path.join(dir, 'story.json'), targetTimelineFile: target });
+    assert.deepEqual(res.timeline.scenes.map((s) => s.id), ['scene-CON', 'take', 'Unicode-scene', 'scene']);
+    assert.ok(parseTimeline(JSON.stringify(res.timeline), { timelineFile: target }).ok);
+  });
+
   it('never overwrites an existing keyframe file', async () => {
     cpSync(path.join(FIX, 'images/forest.png'), path.join(dir, 'keyframes/forest.png'), { recursive: true });
     const before = readFileSync(path.join(dir, 'keyframes/forest.png'));
@@ -75,6 +125,51 @@ describe('gemDirect1 import', () => {
 
   it('refuses files that are not gemDirect1 exports, with a clear message', async () => {
     await assert.rejects(importGemDirect({ foo: 1 }, { sourceFile: 'x.json', targetTimelineFile: path.join(dir, 't.timeline.json') }), /not a gemDirect1 project export/);
+  });
+});
+
+describe('imported images', () => {
+  let dir: string;
+  beforeEach(() => (dir = mkdtempSync(path.join(os.tmpdir(), 'stv-images-'))));
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  const png = readFileSync(path.join(FIX, 'images/forest.png'));
+
+  it('decodes base64 and data: URLs by their magic bytes, and refuses what is not an image', () => {
+    assert.equal(decodeImage(png.toString('base64'))?.ext, '.png');
+    assert.equal(decodeImage(`data:image/webp;base64,${png.toString('base64')}`)?.ext, '.png');
+    assert.equal(decodeImage(png.toString('base64url'))?.ext, '.png');
+    assert.equal(decodeImage(png.toString('base64').replace(/(.{20})/g, '$1\n'))?.ext, '.png'); // line-wrapped
+    const webp = Buffer.concat([Buffer.from('RIFF'), Buffer.alloc(4), Buffer.from('WEBPVP8 '), Buffer.alloc(8)]);
+    assert.equal(decodeImage(webp.toString('base64'))?.ext, '.webp');
+    assert.equal(decodeImage(Buffer.from([0xff, 0xd8, 0xff, 0xe0, ...Buffer.alloc(16)]).toString('base64'))?.ext, '.jpg');
+    assert.equal(decodeImage(Buffer.from('GIF89a and more bytes here').toString('base64')), undefined);
+    assert.equal(decodeImage('not base64 at all!'), undefined);
+    assert.equal(decodeImage(''), undefined);
+  });
+
+  it('picks a new name instead of replacing a file, and leaves no temp file', async () => {
+    writeFileSync(path.join(dir, 'k.png'), 'mine');
+    const first = await writeNewFile(dir, 'k', '.png', png);
+    const second = await writeNewFile(dir, 'k', '.png', png);
+    assert.deepEqual([path.basename(first), path.basename(second)], ['k-1.png', 'k-2.png']);
+    assert.equal(readFileSync(path.join(dir, 'k.png'), 'utf8'), 'mine');
+    assert.deepEqual(readFileSync(second), png);
+    assert.deepEqual(readdirSync(dir).sort(), ['k-1.png', 'k-2.png', 'k.png']);
+  });
+
+  it('still never replaces a file where the file system has no hard links (FAT, some shares)', async () => {
+    const realLink = fsp.link;
+    (fsp as { link: unknown }).link = () => Promise.reject(Object.assign(new Error('operation not permitted'), { code: 'EPERM' }));
+    try {
+      writeFileSync(path.join(dir, 'k.png'), 'mine');
+      const file = await writeNewFile(dir, 'k', '.png', png);
+      assert.equal(path.basename(file), 'k-1.png');
+      assert.deepEqual(readFileSync(file), png);
+      assert.equal(readFileSync(path.join(dir, 'k.png'), 'utf8'), 'mine');
+      assert.deepEqual(readdirSync(dir).sort(), ['k-1.png', 'k.png']);
+    } finally {
+      (fsp as { link: unknown }).link = realLink;
+    }
   });
 });
 

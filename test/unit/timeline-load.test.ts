@@ -3,6 +3,9 @@ import * as path from 'node:path';
 import { readFileSync } from 'node:fs';
 import { parseTimeline, loadTimelineFile, type TimelineProblem } from '../../src/core/timeline/load';
 import { resolveScenes } from '../../src/core/timeline/resolve';
+import { framesForSeconds, isValidFrameCount, isValidSide, nearestFrameCounts, nearestSides } from '../../src/core/timeline/validSizes';
+import { TimelineSchema } from '../../src/core/timeline/schema';
+import { existsSync } from 'node:fs';
 import { timelineJsonSchemaText } from '../../src/core/timeline/jsonSchema';
 
 const root = path.join(__dirname, '../../..');
@@ -122,13 +125,20 @@ describe('timeline loader', () => {
     assert.ok(ps.length >= 1);
     for (const p of ps) assert.deepEqual([p.line, p.column], [2, 11]);
     assert.ok(ps.some((p) => /must not contain ".."/.test(p.message)));
+    // Names Windows cannot use as folders, and a trailing dot Windows would drop.
+    for (const [id, why] of [['CON', /device name on Windows/], ['nul.txt', /device name on Windows/], ['lpt1', /device name on Windows/], ['take.', /must not end with "\."/]] as const) {
+      const p = only(problemsOf(`{ "version": 1, "title": "t", "scenes": [ { "id": "${id}", "title": "A", "prompt": "p" } ] }`), 'invalid-scene-id');
+      assert.match(p.message, why, id);
+      assert.deepEqual(p.path, ['scenes', 0, 'id']);
+    }
+    assert.ok(parse('{ "version": 1, "title": "t", "scenes": [ { "id": "console.v2_final-1", "title": "A", "prompt": "p" } ] }').ok);
   });
 
   it('reports frames and seconds given together, wrong types, and unsupported versions', () => {
     const both = problemsOf('{ "version": 1, "title": "t", "scenes": [ { "id": "a", "title": "A", "prompt": "p", "frames": 33, "seconds": 2 } ] }');
     only(both, 'length-conflict');
     const wrong = problemsOf('{ "version": 1, "title": "t", "defaults": { "fps": "24" }, "scenes": [] }');
-    assert.match(only(wrong, 'wrong-type').message, /defaults\.fps must be number, not string "24"/);
+    assert.match(only(wrong, 'wrong-type').message, /defaults\.fps must be a number, not string "24"/);
     const v2 = problemsOf('{ "version": 2, "title": "t", "scenes": [] }');
     assert.equal(only(v2, 'unsupported-version').column, 14);
   });
@@ -141,6 +151,86 @@ describe('timeline loader', () => {
     }
   });
 
+  it('counts lines the way VS Code does: CRLF and a lone CR', () => {
+    for (const eol of ['\r\n', '\r']) {
+      const text = ['{ "version": 1, "title": "t", "scenes": [', '  { "id": "a", "title": "A",', '    "prompt": "p", "frames": 120 }', ']}'].join(eol);
+      const p = only(problemsOf(text), 'invalid-frames');
+      assert.deepEqual([p.line, p.column, p.endLine, p.endColumn], [3, 30, 3, 33], JSON.stringify(eol));
+    }
+  });
+
+  it('reads a file with a byte order mark, positions unchanged', () => {
+    const text = '\uFEFF{ "version": 1, "title": "t", "scenes": [ { "id": "a", "title": "A", "prompt": "p", "frames": 120 } ] }';
+    const p = only(problemsOf(text), 'invalid-frames');
+    assert.equal(p.column, text.indexOf('120') + 1); // the BOM counts as one column, as in the text given
+  });
+
+  it('says what to write when version is missing or a string', () => {
+    assert.match(only(problemsOf('{ "title": "t", "scenes": [] }'), 'missing-field').message, /version is required: add it with the value 1/);
+    const quoted = only(problemsOf('{ "version": "1", "title": "t", "scenes": [] }'), 'unsupported-version');
+    assert.match(quoted.message, /must be the number 1, not string "1": write "version": 1 without quotes/);
+    assert.deepEqual([quoted.line, quoted.column, quoted.endColumn], [1, 14, 17]);
+  });
+
+  it('refuses a length in seconds the model cannot render in one clip, naming the longest it can', () => {
+    const text = lines('{ "version": 1, "title": "t", "defaults": { "fps": 16 }, "scenes": [', '  { "id": "a", "title": "A", "prompt": "p", "seconds": 20 }', ']}');
+    const p = only(problemsOf(text), 'invalid-length');
+    assert.deepEqual([p.line, p.column], [2, 56]);
+    assert.match(p.message, /20 s at 16 fps is 321 frames, more than the 241 .*at most 15 s at 16 fps/);
+    // 10 s at 24 fps is exactly 241 frames: fine.
+    assert.ok(parse('{ "version": 1, "title": "t", "scenes": [ { "id": "a", "title": "A", "prompt": "p", "seconds": 10 } ] }').ok);
+  });
+
+  it('warns when overrides.numFrames replaces frames or seconds', () => {
+    const r = parse('{ "version": 1, "title": "t", "scenes": [ { "id": "a", "title": "A", "prompt": "p", "seconds": 2, "overrides": { "numFrames": 81 } } ] }');
+    assert.ok(r.ok);
+    assert.equal(r.warnings.length, 1);
+    assert.deepEqual(r.warnings[0]?.path, ['scenes', 0, 'overrides', 'numFrames']);
+    assert.match(r.warnings[0]?.message ?? '', /replaces the scene's "seconds"/);
+  });
+
+  it('warns about a key written twice, at the second one', () => {
+    const r = parse(lines('{ "version": 1, "title": "t", "scenes": [', '  { "id": "a", "title": "A", "prompt": "p",', '    "prompt": "q" }', ']}'));
+    assert.ok(r.ok);
+    assert.equal(r.timeline.scenes[0]?.prompt, 'q');
+    const w = only(r.warnings, 'duplicate-key');
+    assert.deepEqual([w.line, w.column, w.endColumn], [3, 5, 13]);
+    assert.match(w.message, /"prompt" appears twice in scenes\[0\]: only the last one counts/);
+  });
+
+  it('warns about scene ids that differ only in case (one folder on Windows and macOS)', () => {
+    const r = parse('{ "version": 1, "title": "t", "scenes": [ { "id": "Night", "title": "A", "prompt": "p" }, { "id": "night", "title": "B", "prompt": "q" } ] }');
+    assert.ok(r.ok);
+    assert.match(only(r.warnings, 'duplicate-scene-id').message, /differs from scenes\[0\]'s "Night" only in letter case/);
+  });
+
+  it('suggests the closest allowed value and warns about keyframes that are not PNG, JPEG or WebP', () => {
+    assert.match(only(problemsOf('{ "version": 1, "title": "t", "defaults": { "seedPolicy": "incremnt" }, "scenes": [] }'), 'invalid-value').message, /Did you mean "increment"\?/);
+    const r = parse('{ "version": 1, "title": "t", "scenes": [ { "id": "a", "title": "A", "prompt": "p", "keyframe": "keyframes/a.png" } ] }');
+    assert.ok(r.ok && r.warnings.length === 0);
+    const gif = parseTimeline('{ "version": 1, "title": "t", "scenes": [ { "id": "a", "title": "A", "prompt": "p", "keyframe": "a.gif" } ] }', { timelineFile, fileExists: () => true });
+    assert.ok(gif.ok);
+    assert.equal(only(gif.warnings, 'keyframe-format').path.join('.'), 'scenes.0.keyframe');
+  });
+
+  it('explains an absolute Windows keyframe path on Linux', function () {
+    if (path.sep !== '/') this.skip();
+    const p = only(problemsOf('{ "version": 1, "title": "t", "scenes": [ { "id": "a", "title": "A", "prompt": "p", "keyframe": "C:\\\\shots\\\\a.png" } ] }'), 'keyframe-missing');
+    assert.match(p.message, /absolute Windows path.*relative to the timeline file/);
+  });
+
+  it('loads a timeline written on Windows (CRLF, backslash and mixed separators) from disk', async () => {
+    const file = path.join(root, 'test/fixtures/timeline/windows-authored/win.timeline.json');
+    const r = await loadTimelineFile(file);
+    assert.ok(r.ok, JSON.stringify(!r.ok && r.problems));
+    assert.deepEqual(r.warnings, []);
+    const scenes = resolveScenes(r.timeline, file);
+    for (const s of scenes) assert.ok(s.keyframePath && existsSync(s.keyframePath), s.keyframePath);
+    assert.equal(scenes[0]?.keyframePath, path.join(root, 'test/fixtures/timeline/windows-authored/shots/opening.png'));
+    assert.equal(scenes[1]?.numFrames, 61); // 2.5 s at 24 fps
+    assert.deepEqual([scenes[1]?.width, scenes[1]?.height, scenes[1]?.seed], [832, 480, 7]);
+  });
+
   it('reports a file that does not exist', async () => {
     const r = await loadTimelineFile(path.join(root, 'no-such.timeline.json'));
     assert.equal(r.ok, false);
@@ -150,5 +240,56 @@ describe('timeline loader', () => {
   it('keeps media/timeline.schema.json in sync with the zod schema', () => {
     const committed = readFileSync(path.join(root, 'media/timeline.schema.json'), 'utf8');
     assert.equal(committed, timelineJsonSchemaText(), 'run `npm run gen:schema` and commit the result');
+  });
+});
+
+describe('valid sizes (Wan 2.2 TI2V 5B)', () => {
+  it('takes multiples of 16 and 4k+1 frames, and names the nearest valid values', () => {
+    assert.ok(isValidSide(1280) && isValidSide(704) && isValidSide(720) && !isValidSide(700) && !isValidSide(240) && !isValidSide(1936));
+    assert.ok(isValidFrameCount(121) && isValidFrameCount(5) && isValidFrameCount(241) && !isValidFrameCount(120) && !isValidFrameCount(1) && !isValidFrameCount(245));
+    assert.deepEqual(nearestSides(700), [688, 704]);
+    assert.deepEqual(nearestSides(720), [720]);
+    assert.deepEqual(nearestSides(1000), [992, 1008]);
+    assert.deepEqual(nearestSides(100), [256]);
+    assert.deepEqual(nearestSides(5000), [1920]);
+    assert.deepEqual(nearestFrameCounts(120), [117, 121]);
+    assert.deepEqual(nearestFrameCounts(121), [121]);
+    assert.deepEqual(nearestFrameCounts(1000), [241]);
+    assert.equal(framesForSeconds(5, 24), 121);
+    assert.equal(framesForSeconds(2, 16), 33);
+    assert.equal(framesForSeconds(0.01, 24), 5);
+  });
+});
+
+describe('resolveScenes', () => {
+  const file = path.join(root, 'x', 'a.timeline.json');
+  const timeline = (defaults: Record<string, unknown>, scenes: Record<string, unknown>[]) => TimelineSchema.parse({ version: 1, title: 't', defaults, scenes });
+
+  it('applies seed policies, scene seeds and overrides in order', () => {
+    const scenes = [
+      { id: 'a', title: 'A', prompt: 'p' },
+      { id: 'b', title: 'B', prompt: 'p', seed: 5 },
+      { id: 'c', title: 'C', prompt: 'p', overrides: { width: 640, numFrames: 33, provider: 'fastvideo-local', steps: 4 } },
+    ];
+    const fixed = resolveScenes(timeline({ seed: 10 }, scenes), file);
+    assert.deepEqual(fixed.map((s) => s.seed), [10, 5, 10]);
+    const inc = resolveScenes(timeline({ seedPolicy: 'increment', seed: 4_294_967_295 }, scenes), file);
+    assert.deepEqual(inc.map((s) => s.seed), [4_294_967_295, 5, 1]); // wraps at 2^32
+    const random = resolveScenes(timeline({ seedPolicy: 'random' }, scenes), file);
+    assert.deepEqual(random.map((s) => s.seed), ['random', 5, 'random']);
+    const c = fixed[2];
+    assert.deepEqual([c?.width, c?.height, c?.numFrames, c?.provider, c?.steps], [640, 704, 33, 'fastvideo-local', 4]);
+  });
+
+  it('falls back to the provider settings, then to the native 1280x704, 24 fps, 121 frames', () => {
+    const t = timeline({}, [{ id: 'a', title: 'A', prompt: 'p', seconds: 2 }, { id: 'b', title: 'B', prompt: 'p', keyframe: 'k\\b.png' }]);
+    const native = resolveScenes(t, file);
+    assert.deepEqual([native[1]?.width, native[1]?.height, native[1]?.fps, native[1]?.numFrames], [1280, 704, 24, 121]);
+    assert.equal(native[0]?.numFrames, 49); // 2 s at 24 fps
+    assert.equal(native[1]?.keyframePath, path.join(root, 'x', 'k', 'b.png'));
+    const fromSettings = resolveScenes(t, file, { width: 640, height: 352, fps: 16, numFrames: 33, seed: 99 });
+    assert.deepEqual([fromSettings[1]?.width, fromSettings[1]?.height, fromSettings[1]?.fps, fromSettings[1]?.numFrames, fromSettings[1]?.seed], [640, 352, 16, 33, 99]);
+    assert.equal(fromSettings[0]?.numFrames, 33); // 2 s at the settings' 16 fps
+    assert.equal(resolveScenes(t, file, { seed: -1 })[0]?.seed, 42); // -1: no settings seed
   });
 });

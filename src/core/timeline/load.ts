@@ -177,8 +177,9 @@ export function parseTimeline(text: string, opts: ParseOptions): LoadResult {
     message: string,
     p: (string | number)[],
     key?: string,
+    exact?: Node,
   ): void => {
-    const node = nodeForPath(root, p, key);
+    const node = exact ?? nodeForPath(root, p, key);
     const r = node ? lines.range(node.offset, node.length) : lines.range(0, 0);
     problems.push({ code, message, severity, path: p, ...r });
   };
@@ -237,7 +238,7 @@ export function parseTimeline(text: string, opts: ParseOptions): LoadResult {
   return { ok: true, timeline: parsed.data, warnings: sortProblems(problems) };
 }
 
-type Reporter = (severity: 'error' | 'warning', code: string, message: string, p: (string | number)[], key?: string) => void;
+type Reporter = (severity: 'error' | 'warning', code: string, message: string, p: (string | number)[], key?: string, exact?: Node) => void;
 
 function semanticChecks(data: Record<string, unknown>, opts: ParseOptions, fileExists: (p: string) => boolean, at: Reporter): void {
   const defaults = (typeof data.defaults === 'object' && data.defaults !== null ? data.defaults : {}) as Record<string, unknown>;
@@ -251,9 +252,11 @@ function semanticChecks(data: Record<string, unknown>, opts: ParseOptions, fileE
     if (raw === null || typeof raw !== 'object') return;
     const s = raw as Record<string, unknown>;
     if (typeof s.id === 'string') {
-      const prev = firstSeen.get(s.id);
-      if (prev !== undefined) at('error', 'duplicate-scene-id', `Scene id "${s.id}" is used twice (also by scenes[${prev}]). Scene ids must be unique: their renders go to a folder named after the id.`, ['scenes', i, 'id']);
-      else firstSeen.set(s.id, i);
+      const prev = firstSeen.get(s.id.toLowerCase());
+      const prevId = prev === undefined ? undefined : (scenes[prev] as { id?: unknown }).id;
+      if (prev === undefined) firstSeen.set(s.id.toLowerCase(), i);
+      else if (prevId === s.id) at('error', 'duplicate-scene-id', `Scene id "${s.id}" is used twice (also by scenes[${prev}]). Scene ids must be unique: their renders go to a folder named after the id.`, ['scenes', i, 'id']);
+      else at('warning', 'duplicate-scene-id', `Scene id "${s.id}" differs from scenes[${prev}]'s "${String(prevId)}" only in letter case: on Windows and macOS their renders share one folder. Rename one of them.`, ['scenes', i, 'id']);
     }
     const overrides = (typeof s.overrides === 'object' && s.overrides !== null ? s.overrides : {}) as Record<string, unknown>;
     if (s.frames !== undefined && s.seconds !== undefined)
@@ -304,7 +307,7 @@ function duplicateKeys(root: Node, at: Reporter): void {
         if (typeof key !== 'string') continue;
         if (seen.has(key)) {
           const p = getNodePath(prop.children?.[1] ?? prop);
-          at('warning', 'duplicate-key', `"${key}" appears twice in ${pathLabel(p.slice(0, -1))}: only the last one counts. Remove the other.`, p, key);
+          at('warning', 'duplicate-key', `"${key}" appears twice in ${pathLabel(p.slice(0, -1))}: only the last one counts. Remove the other.`, p, key, keyNode);
           reported++;
         }
         seen.add(key);

@@ -10,24 +10,34 @@ export interface SourceRange {
 
 export class LineIndex {
   private readonly starts: number[] = [0];
+  /** Offset where each line's text ends (before its line break). */
+  private readonly ends: number[] = [];
+  private readonly length: number;
   /** Lines end at \n, \r\n or a lone \r, as in VS Code's text model (old Mac files use \r alone). */
   constructor(text: string) {
+    this.length = text.length;
     for (let i = 0; i < text.length; i++) {
       const c = text.charCodeAt(i);
+      if (c !== 10 && c !== 13) continue;
+      this.ends.push(i);
       if (c === 13 && text.charCodeAt(i + 1) === 10) i++;
-      if (c === 10 || c === 13) this.starts.push(i + 1);
+      this.starts.push(i + 1);
     }
+    this.ends.push(text.length);
   }
-  /** 1-based line and column of a 0-based offset. */
+  /** 1-based line and column of a 0-based offset; always a position inside the text. */
   position(offset: number): { line: number; column: number } {
+    const at = Math.min(Math.max(0, Math.trunc(offset) || 0), this.length);
     let lo = 0;
     let hi = this.starts.length - 1;
     while (lo < hi) {
       const mid = (lo + hi + 1) >> 1;
-      if ((this.starts[mid] ?? 0) <= offset) lo = mid;
+      if ((this.starts[mid] ?? 0) <= at) lo = mid;
       else hi = mid - 1;
     }
-    return { line: lo + 1, column: offset - (this.starts[lo] ?? 0) + 1 };
+    const start = this.starts[lo] ?? 0;
+    // An offset inside a \r\n pair is the end of its line.
+    return { line: lo + 1, column: Math.min(at, this.ends[lo] ?? at) - start + 1 };
   }
   range(offset: number, length: number): SourceRange {
     const a = this.position(offset);

@@ -9,6 +9,17 @@ import { MAX_FPS, MAX_FRAMES, MAX_SIDE, MIN_FPS, MIN_FRAMES, MIN_SIDE, SIZE_MULT
 
 /** A scene id becomes a folder name: keep it a safe path segment on every OS. */
 export const SCENE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+/** Names Windows reserves for devices, with or without an extension ("con", "NUL.txt"). */
+const WINDOWS_DEVICE_NAME = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$/i;
+
+/** Why `id` is not a safe folder name on Windows, macOS and Linux, or undefined when it is. */
+export function unsafeSceneIdReason(id: string): string | undefined {
+  if (!SCENE_ID_PATTERN.test(id)) return 'must start with a letter or digit and use only letters, digits, ".", "_" and "-" (at most 64)';
+  if (id.includes('..')) return 'must not contain ".."';
+  if (id.endsWith('.')) return 'must not end with "." (Windows drops it, so "a." and "a" would share a folder)';
+  if (WINDOWS_DEVICE_NAME.test(id)) return 'is a device name on Windows (CON, PRN, AUX, NUL, COM1-9, LPT1-9) and cannot be a folder there';
+  return undefined;
+}
 export const MAX_SEED = 4_294_967_295;
 
 const side = (what: string) =>
@@ -37,6 +48,7 @@ export const SceneSchema = z
       .string()
       .regex(SCENE_ID_PATTERN, 'must start with a letter or digit and use only letters, digits, ".", "_" and "-" (at most 64)')
       .refine((s) => !s.includes('..'), 'must not contain ".."')
+      .refine((s) => !s.endsWith('.') && !WINDOWS_DEVICE_NAME.test(s), { error: (issue) => unsafeSceneIdReason(String(issue.input)) ?? 'is not a safe folder name' })
       .describe('Stable id; also the name of the folder its renders go to.'),
     title: z.string().min(1).max(200),
     prompt: z.string().min(1).max(4000).describe('What the clip shows.'),

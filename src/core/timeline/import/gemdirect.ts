@@ -12,8 +12,8 @@ import { mkdir, readFile, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import { z } from 'zod';
 import { StvError } from '../../errors';
-import { SCENE_ID_PATTERN, type Scene, type Timeline } from '../schema';
-import { framesForSeconds, nearestFrameCounts, isValidFrameCount, NATIVE } from '../validSizes';
+import { unsafeSceneIdReason, type Scene, type Timeline } from '../schema';
+import { framesForSeconds, nearestFrameCounts, isValidFrameCount, MAX_FRAMES, NATIVE } from '../validSizes';
 import { decodeImage, writeNewFile } from './images';
 
 const ShotSchema = z.object({ id: z.string().optional(), title: z.string().optional(), description: z.string().optional(), visualPrompt: z.string().optional() }).loose();
@@ -60,13 +60,16 @@ export function detectShape(data: unknown): GemDirectShape | undefined {
   return undefined;
 }
 
-/** A scene id that is a safe folder name, unique within `used`. */
+/**
+ * A scene id that is a safe folder name, unique within `used` ignoring case: on Windows and macOS
+ * "Night-1" and "night-1" would share a render folder.
+ */
 function safeId(raw: string, used: Set<string>): string {
-  let id = raw.normalize('NFKD').replace(/[^A-Za-z0-9._-]+/g, '-').replace(/\.\.+/g, '.').replace(/^[^A-Za-z0-9]+/, '').replace(/[-.]+$/, '').slice(0, 56) || 'scene';
-  if (!SCENE_ID_PATTERN.test(id)) id = `scene-${id}`.slice(0, 56);
+  let id = raw.normalize('NFKD').replace(/\p{M}+/gu, '').replace(/[^A-Za-z0-9._-]+/g, '-').replace(/\.\.+/g, '.').replace(/^[^A-Za-z0-9]+/, '').replace(/[-.]+$/, '').slice(0, 56) || 'scene';
+  if (unsafeSceneIdReason(id)) id = `scene-${id}`.slice(0, 56);
   let candidate = id;
-  for (let n = 2; used.has(candidate); n++) candidate = `${id}-${n}`;
-  used.add(candidate);
+  for (let n = 2; used.has(candidate.toLowerCase()); n++) candidate = `${id}-${n}`;
+  used.add(candidate.toLowerCase());
   return candidate;
 }
 
@@ -111,7 +114,13 @@ export async function importGemDirect(data: unknown, opts: { sourceFile: string;
       const scene: Scene = { id, title: (s.title || id).slice(0, 200), prompt };
       if (s.timeline?.negativePrompt) scene.negativePrompt = s.timeline.negativePrompt.slice(0, 4000);
       if (keyframe) scene.keyframe = keyframe;
-      if (s.temporalContext?.duration) scene.seconds = Math.min(60, s.temporalContext.duration);
+      const duration = s.temporalContext?.duration;
+      if (duration) {
+        // Longer than one clip can be: keep the longest the model renders rather than a timeline our loader refuses.
+        const maxSeconds = Math.floor(((MAX_FRAMES - 1) / NATIVE.fps) * 100) / 100;
+        scene.seconds = Math.min(maxSeconds, duration);
+        if (duration > maxSeconds) warnings.push(`Scene "${id}": its ${duration} s became ${maxSeconds} s, the longest clip the model renders at ${NATIVE.fps} fps; split it to keep the rest.`);
+      }
       scenes.push(scene);
     }
   } else {
