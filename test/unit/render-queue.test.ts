@@ -28,6 +28,11 @@ class ScriptedProvider implements VideoProvider {
     this.calls.push(req);
     o.onProgress({ stage: 'denoising', fraction: 0.5 });
     if (this.opts.hold) {
+      // Like the real providers: a signal that is already aborted ends the render at once.
+      if (o.signal.aborted) {
+        this.aborted.push(req.sceneId);
+        throw new StvError('CANCELLED', 'cancelled');
+      }
       await new Promise<void>((resolve, reject) => {
         this.gates.push(resolve);
         o.signal.addEventListener('abort', () => {

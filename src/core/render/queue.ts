@@ -185,6 +185,8 @@ export class RenderQueue {
     try {
       const provider = await this.deps.getProvider(spec.providerId);
       await mkdir(scratchDir, { recursive: true }).catch(() => undefined);
+      // A cancel that landed while the provider was being built must not start a render.
+      if (job.controller.signal.aborted) throw new StvError('CANCELLED', 'The render was cancelled.');
       const result = await provider.render(request, {
         signal: job.controller.signal,
         scratchDir,
