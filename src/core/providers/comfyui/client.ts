@@ -1,4 +1,5 @@
 /** ComfyUI's HTTP API (server.py), typed, on undici. */
+import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import * as path from 'node:path';
@@ -6,16 +7,20 @@ import { pipeline } from 'node:stream/promises';
 import { FormData, request } from 'undici';
 import { StvError } from '../../errors';
 import { httpText, networkError, parseJson } from '../../http';
-import type { Workflow } from './workflow';
+import { MODEL_FOLDERS, type Workflow } from './workflow';
 import { HistorySchema, PromptAcceptedSchema, PromptRejectedSchema, QueueSchema, SystemStatsSchema, UploadResultSchema, type HistoryEntry, type SavedFile, type SystemStats } from './wire';
 import { z } from 'zod';
 
 const ObjectInfoSchema = z.record(z.string(), z.object({ input: z.object({ required: z.record(z.string(), z.unknown()).optional(), optional: z.record(z.string(), z.unknown()).optional() }).loose().optional() }).loose());
 export type ObjectInfo = z.infer<typeof ObjectInfoSchema>;
 
-/** A file name ComfyUI reports must stay a plain name: no traversal into other folders. */
+/**
+ * A file name ComfyUI reports must stay a plain name: no traversal into other folders, no
+ * absolute or drive paths (either slash, since the server may run on Windows), and no
+ * " [input]"-style suffix that makes /view read another of its folders.
+ */
 export function safeOutputName(f: SavedFile): SavedFile {
-  const bad = (s: string) => s.includes('..') || s.includes('\0') || path.isAbsolute(s) || /^[A-Za-z]:/.test(s);
+  const bad = (s: string) => s.includes('..') || s.includes('\0') || path.isAbsolute(s) || /^[/\\]/.test(s) || /^[A-Za-z]:/.test(s) || /\s\[(input|output|temp)\]$/.test(s);
   if (!f.filename || bad(f.filename) || f.filename.includes('/') || f.filename.includes('\\') || bad(f.subfolder))
     throw new StvError('PATH_FORBIDDEN', `ComfyUI reported an output file name that leaves its output folder: ${JSON.stringify(f)}.`, 'Check the workflow\'s SaveVideo filename_prefix.');
   if (!['output', 'temp', 'input'].includes(f.type)) throw new StvError('PATH_FORBIDDEN', `ComfyUI reported an unknown output type "${f.type}".`);
@@ -46,10 +51,18 @@ export class ComfyClient {
     return this.json('GET', '/object_info', ObjectInfoSchema, undefined, 30_000, signal);
   }
 
-  async uploadImage(file: string, signal?: AbortSignal): Promise<string> {
+  /**
+   * Uploads an image into ComfyUI's input/scene-to-video/ folder and returns the name LoadImage
+   * takes. The name carries a hash of the content, so two scenes (or two windows) whose keyframes
+   * share a file name never overwrite each other's image while a prompt waits in the queue.
+   */
+  async uploadImage(file: string, signal?: AbortSignal, namePrefix?: string): Promise<string> {
     const bytes = await readFile(file);
+    const hash = createHash('sha256').update(bytes).digest('hex').slice(0, 12);
+    const ext = path.extname(file).toLowerCase() || '.png';
+    const stem = (namePrefix ?? path.basename(file, path.extname(file))).replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 60) || 'keyframe';
     const form = new FormData();
-    form.append('image', new Blob([bytes]), path.basename(file));
+    form.append('image', new Blob([bytes]), `${stem}-${hash}${ext}`);
     form.append('subfolder', 'scene-to-video');
     form.append('type', 'input');
     form.append('overwrite', 'true');
@@ -65,9 +78,13 @@ export class ComfyClient {
     return up.subfolder ? `${up.subfolder}/${up.name}` : up.name;
   }
 
-  /** POST /prompt; a rejected prompt becomes PROMPT_REJECTED or MISSING_NODES naming node and input. */
-  async queuePrompt(workflow: Workflow, clientId: string, signal?: AbortSignal): Promise<string> {
-    const res = await httpText(`${this.base}/prompt`, { method: 'POST', what: this.what, unreachableHint: this.hint, timeoutMs: this.timeoutMs, signal, body: JSON.stringify({ prompt: workflow, client_id: clientId }), headers: { 'content-type': 'application/json' } });
+  /**
+   * POST /prompt; a rejected prompt becomes PROMPT_REJECTED or MISSING_NODES naming node and input.
+   * We choose the prompt id (servers since 2025 take `prompt_id`; older ones answer with their own),
+   * so a prompt whose submission was cut off can still be found and cancelled.
+   */
+  async queuePrompt(workflow: Workflow, clientId: string, promptId?: string, signal?: AbortSignal): Promise<string> {
+    const res = await httpText(`${this.base}/prompt`, { method: 'POST', what: this.what, unreachableHint: this.hint, timeoutMs: this.timeoutMs, signal, body: JSON.stringify({ prompt: workflow, client_id: clientId, ...(promptId ? { prompt_id: promptId } : {}) }), headers: { 'content-type': 'application/json' } });
     if (res.status === 200) return parseJson(res.text, PromptAcceptedSchema, this.what).prompt_id;
     if (res.status === 400) throw rejection(parseJson(res.text, PromptRejectedSchema, this.what), workflow);
     throw new StvError('BAD_RESPONSE', `${this.what} answered HTTP ${res.status} to POST /prompt: ${res.text.slice(0, 200)}`);
@@ -85,12 +102,17 @@ export class ComfyClient {
   }
 
   async deleteQueued(promptId: string): Promise<void> {
-    await httpText(`${this.base}/queue`, { method: 'POST', what: this.what, timeoutMs: 10_000, body: JSON.stringify({ delete: [promptId] }), headers: { 'content-type': 'application/json' } });
+    const res = await httpText(`${this.base}/queue`, { method: 'POST', what: this.what, timeoutMs: 10_000, body: JSON.stringify({ delete: [promptId] }), headers: { 'content-type': 'application/json' } });
+    if (res.status >= 400) throw new StvError('BAD_RESPONSE', `${this.what} answered HTTP ${res.status} to POST /queue {delete}.`);
   }
 
-  /** Interrupts the running prompt; newer servers only interrupt if it is `promptId`. */
+  /**
+   * Interrupts the running prompt. Servers since 2025 only interrupt if it is `promptId`; older
+   * ones ignore the body and interrupt whatever runs, so call this only while ours is running.
+   */
   async interrupt(promptId: string): Promise<void> {
-    await httpText(`${this.base}/interrupt`, { method: 'POST', what: this.what, timeoutMs: 10_000, body: JSON.stringify({ prompt_id: promptId }), headers: { 'content-type': 'application/json' } });
+    const res = await httpText(`${this.base}/interrupt`, { method: 'POST', what: this.what, timeoutMs: 10_000, body: JSON.stringify({ prompt_id: promptId }), headers: { 'content-type': 'application/json' } });
+    if (res.status >= 400) throw new StvError('BAD_RESPONSE', `${this.what} answered HTTP ${res.status} to POST /interrupt.`);
   }
 
   async download(file: SavedFile, dest: string, signal?: AbortSignal): Promise<void> {
@@ -104,7 +126,10 @@ export class ComfyClient {
     }
     if (res.statusCode >= 400) {
       await res.body.dump();
-      throw new StvError('NOT_FOUND', `${this.what} has no file ${f.subfolder ? `${f.subfolder}/` : ''}${f.filename} (HTTP ${res.statusCode}).`);
+      const name = `${f.subfolder ? `${f.subfolder}/` : ''}${f.filename}`;
+      // The real /view answers 400 for '..' or a leading '/', 403 for a subfolder outside its folder.
+      if (res.statusCode === 400 || res.statusCode === 403) throw new StvError('PATH_FORBIDDEN', `${this.what} refused to serve ${name} (HTTP ${res.statusCode}).`);
+      throw new StvError('NOT_FOUND', `${this.what} has no file ${name} (HTTP ${res.statusCode}).`, 'Its output folder may have been cleaned up; render again.');
     }
     try {
       await pipeline(res.body, createWriteStream(dest, { flags: 'wx' }));
@@ -123,12 +148,29 @@ function rejection(body: z.infer<typeof PromptRejectedSchema>, workflow: Workflo
     for (const e of ne.errors) lines.push(`node ${nodeId} (${cls})${e.extra_info?.input_name ? ` input "${e.extra_info.input_name}"` : ''}: ${e.message}${e.details ? ` — ${e.details}` : ''}`);
   }
   const type = typeof body.error === 'string' ? undefined : body.error.type;
-  if (type === 'missing_node_type')
-    return new StvError('MISSING_NODES', `ComfyUI does not have a node this workflow uses: ${top.message}`, 'Install the custom nodes (e.g. with ComfyUI-Manager) and restart ComfyUI.');
-  const missingModel = lines.find((l) => /not in list/i.test(l));
+  // Newer servers say `missing_node_type`; 0.3.x says `invalid_prompt` "Cannot execute because
+  // node X does not exist." with "Node ID '#7'" in the details.
+  if (type === 'missing_node_type' || (type === 'invalid_prompt' && /does not exist|not found/i.test(top.message))) {
+    const where = typeof body.error === 'string' ? undefined : body.error.details;
+    return new StvError('MISSING_NODES', `ComfyUI does not have a node this workflow uses: ${top.message}${where ? ` (${where})` : ''}`, 'Install the custom nodes (e.g. with ComfyUI-Manager) and restart ComfyUI.');
+  }
+  // A loader's file that is not in its option list is a model that is not installed: say where it goes.
+  const missingFiles: string[] = [];
+  for (const [nodeId, ne] of Object.entries(body.node_errors ?? {})) {
+    const folder = MODEL_FOLDERS[ne.class_type ?? workflow[nodeId]?.class_type ?? ''];
+    for (const e of ne.errors) {
+      const value = e.extra_info?.received_value;
+      if (folder && e.type === 'value_not_in_list' && typeof value === 'string') missingFiles.push(`${value} → ComfyUI/${folder}`);
+    }
+  }
+  const missingModel = missingFiles.length > 0 || lines.some((l) => /not in list/i.test(l));
   return new StvError(
     'PROMPT_REJECTED',
     `ComfyUI rejected the workflow: ${lines.length ? lines.join('; ') : top.message}`,
-    missingModel ? 'A model file the workflow names is not installed: put it in ComfyUI\'s models folder (see docs/comfyui.md).' : 'Fix the input named above in the workflow or its mapping.',
+    missingFiles.length
+      ? `Model files are not installed. Put ${missingFiles.join(', ')} (see docs/comfyui.md), then render again.`
+      : missingModel
+        ? 'A file the workflow names is not in ComfyUI\'s list for that input: install it in ComfyUI\'s models folder (see docs/comfyui.md) or fix the name.'
+        : 'Fix the input named above in the workflow or its mapping.',
   );
 }

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
 import WebSocket from 'ws';
-import { StvError, toStvError } from '../../errors';
+import { StvError, isStvError, toStvError } from '../../errors';
 import type { ProviderHealth, RenderOptions, RenderProgress, RenderRequest, RenderResult, RenderStage, VideoProvider } from '../types';
 import { ComfyClient, safeOutputName, type ObjectInfo } from './client';
 import { MODEL_FOLDERS, fillWorkflow, nodeTypes, type Mapping, type Workflow } from './workflow';
@@ -23,6 +23,8 @@ export interface ComfyUIProviderOptions {
   timeoutMs: number;
   /** How often to check /history while the socket is down (and as a safety net while it is up). */
   pollIntervalMs?: number;
+  /** How long ComfyUI may stay unreachable during a render before it is reported as gone. */
+  serverLostMs?: number;
 }
 
 const VIDEO_EXT = /\.(mp4|m4v|mov|webm|mkv)$/i;
@@ -37,8 +39,10 @@ export function pickVideo(entry: HistoryEntry): SavedFile | undefined {
     for (const f of out.gifs ?? []) candidates.push(f);
     for (const f of out.images ?? []) if (out.animated?.some(Boolean) || VIDEO_EXT.test(f.filename)) candidates.push(f);
   }
+  // Saved outputs first; a preview node's temp file only when nothing was saved. Never inputs.
   const videos = candidates.filter((f) => VIDEO_EXT.test(f.filename) && f.type === 'output');
-  return videos.find((f) => /\.mp4$/i.test(f.filename)) ?? videos[0];
+  const previews = candidates.filter((f) => VIDEO_EXT.test(f.filename) && f.type === 'temp');
+  return videos.find((f) => /\.mp4$/i.test(f.filename)) ?? videos[0] ?? previews.find((f) => /\.mp4$/i.test(f.filename)) ?? previews[0];
 }
 
 function comboOptions(spec: unknown): string[] | undefined {
@@ -72,7 +76,8 @@ export class ComfyUIProvider implements VideoProvider {
   readonly id = 'comfyui-local' as const;
   readonly endpoint: string;
   readonly client: ComfyClient;
-  private readonly clientId: string;
+  /** Sent with every prompt and on /ws; ComfyUI routes the prompt's messages to it. */
+  readonly clientId: string;
   private infoCache?: { at: number; info: ObjectInfo };
 
   constructor(private readonly opts: ComfyUIProviderOptions) {
@@ -95,7 +100,9 @@ export class ComfyUIProvider implements VideoProvider {
       const stats = await this.client.systemStats(signal);
       const dev = stats.devices[0];
       const gpu = dev ? { gpuName: dev.name, vramFreeMb: Math.round(dev.vram_free / 2 ** 20), vramTotalMb: Math.round(dev.vram_total / 2 ** 20) } : {};
-      const gpuText = dev ? ` · ${dev.name.replace(/^cuda:\d+ /, '')}, ${(dev.vram_free / 2 ** 30).toFixed(1)} of ${(dev.vram_total / 2 ** 30).toFixed(1)} GB free` : '';
+      const gb = (n: number) => (n / 2 ** 30).toFixed(1);
+      // With --cpu, /system_stats reports the CPU and RAM in the vram fields.
+      const gpuText = !dev ? '' : dev.type === 'cpu' ? ` · CPU only (no GPU), ${gb(dev.vram_free)} of ${gb(dev.vram_total)} GB RAM free` : ` · ${dev.name.replace(/^cuda:\d+ /, '')}, ${gb(dev.vram_free)} of ${gb(dev.vram_total)} GB free`;
       const version = stats.system.comfyui_version ? ` ${stats.system.comfyui_version}` : '';
       const missing = missingRequirements(this.opts.workflow, this.opts.mapping, await this.objectInfo(signal));
       if (missing.length) {
@@ -118,19 +125,28 @@ export class ComfyUIProvider implements VideoProvider {
     let keyframeName: string | undefined;
     if (needsKeyframe && req.keyframePath) {
       try {
-        keyframeName = await this.client.uploadImage(req.keyframePath, signal);
+        keyframeName = await this.client.uploadImage(req.keyframePath, signal, req.sceneId);
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new StvError('KEYFRAME_MISSING', `Cannot read the keyframe ${req.keyframePath}.`, 'Fix the scene\'s "keyframe" path.');
         throw e;
       }
     }
     const workflow = fillWorkflow(this.opts.workflow, this.opts.mapping, { request: req, keyframeName, filenamePrefix: `scene-to-video/${req.sceneId}` });
-    const follower = new PromptFollower(this.client, this.wsUrl(), this.clientId, opts, this.opts.pollIntervalMs ?? 3000, workflow);
+    const follower = new PromptFollower(this.client, this.wsUrl(), this.clientId, opts, workflow, { pollIntervalMs: this.opts.pollIntervalMs ?? 3000, serverLostMs: this.opts.serverLostMs ?? 60_000 });
     await follower.connect(); // before queueing, so no message for our prompt is missed
     try {
       if (signal.aborted) throw new StvError('CANCELLED', 'The render was cancelled.');
-      const promptId = await this.client.queuePrompt(workflow, this.clientId, signal);
-      const entry = await follower.follow(promptId, this.opts.timeoutMs);
+      // Not aborted by the signal: once the server may have the prompt, cancelling is the
+      // follower's job (delete or interrupt it there), not just dropping the connection.
+      const ourId = randomUUID();
+      let promptId: string;
+      try {
+        promptId = await this.client.queuePrompt(workflow, this.clientId, ourId);
+      } catch (e) {
+        if (isStvError(e) && (e.code === 'TIMEOUT' || e.code === 'UNREACHABLE')) await cancelOnServer(this.client, ourId).catch(() => undefined);
+        throw e;
+      }
+      const entry = await follower.follow(promptId, this.opts.timeoutMs - (Date.now() - started));
       const file = pickVideo(entry);
       if (!file)
         throw new StvError('BAD_RESPONSE', `The workflow finished but saved no video (outputs: ${Object.keys(entry.outputs).join(', ') || 'none'}).`, 'The workflow must end in SaveVideo (or another node that saves an MP4).');
@@ -153,7 +169,7 @@ export class ComfyUIProvider implements VideoProvider {
           ...(needsKeyframe || !req.keyframePath ? [] : [{ code: 'KEYFRAME_IGNORED' as const, message: `The ${this.opts.workflowName} workflow has no keyframe input in its mapping: the keyframe was not used.` }]),
           ...(Object.values(this.opts.mapping).includes('prompt') ? [] : [{ code: 'OTHER' as const, message: `The ${this.opts.workflowName} workflow has no prompt input in its mapping: the prompt was not used.` }]),
         ],
-        timings: { downloadMs: Date.now() - t0, totalMs: Date.now() - started },
+        timings: { ...follower.timings(), downloadMs: Date.now() - t0, totalMs: Date.now() - started },
         server: { comfyui: this.endpoint, promptId, clientId: this.clientId, output: file },
       };
     } finally {
@@ -170,24 +186,67 @@ export class ComfyUIProvider implements VideoProvider {
   }
 }
 
+/**
+ * Asks ComfyUI to drop a prompt: deleted while it waits in the queue, interrupted while it runs
+ * (only then, since older servers interrupt whatever runs). Says where the prompt was.
+ */
+export async function cancelOnServer(client: ComfyClient, promptId: string): Promise<'deleted' | 'interrupted' | 'absent'> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const q = await client.queue();
+    if (q.pending.includes(promptId)) {
+      await client.deleteQueued(promptId);
+      const after = await client.queue();
+      if (!after.pending.includes(promptId) && !after.running.includes(promptId)) return 'deleted';
+      continue; // it started in between: interrupt it on the next pass
+    }
+    if (q.running.includes(promptId)) {
+      await client.interrupt(promptId);
+      return 'interrupted';
+    }
+    return 'absent';
+  }
+  return 'absent';
+}
+
+/** Sampler nodes report denoising steps through `progress`; helper nodes like KSamplerSelect do not. */
+const isSamplerClass = (cls: string) => /sampler/i.test(cls) && !/select|scheduler|sigmas|guider/i.test(cls);
+
+interface FollowerTuning {
+  pollIntervalMs: number;
+  serverLostMs: number;
+}
+
 /** Follows one prompt over the WebSocket, reconnecting; /history is the source of truth on gaps. */
 class PromptFollower {
   private ws?: WebSocket;
   private closed = false;
-  private promptId?: string;
   private onMessage?: (type: string, data: Record<string, unknown>) => void;
   private reconnects = 0;
   private fraction = 0;
+  private stage: RenderStage = 'queued';
   private stepStart?: { at: number; step: number };
+  /** Last time ComfyUI said anything (socket message or HTTP answer). */
+  private lastContact = Date.now();
+  private queuedAt?: number;
+  private startedAt?: number;
+  private endedAt?: number;
+  /** Nodes already executed or served from ComfyUI's cache, for progress in sampler-free workflows. */
+  private readonly done = new Set<string>();
+  private current?: string;
+  private readonly nodeCount: number;
+  private readonly hasSampler: boolean;
 
   constructor(
     private readonly client: ComfyClient,
     private readonly url: string,
     private readonly clientId: string,
     private readonly opts: RenderOptions,
-    private readonly pollIntervalMs: number,
     private readonly workflow: Workflow,
-  ) {}
+    private readonly tuning: FollowerTuning,
+  ) {
+    this.nodeCount = Math.max(1, Object.keys(workflow).length);
+    this.hasSampler = Object.values(workflow).some((n) => isSamplerClass(n.class_type));
+  }
 
   connect(): Promise<void> {
     return new Promise((resolve) => {
@@ -197,9 +256,11 @@ class PromptFollower {
       ws.on('open', () => {
         opened = true;
         this.reconnects = 0;
+        this.lastContact = Date.now();
         resolve();
       });
       ws.on('message', (raw, isBinary) => {
+        this.lastContact = Date.now();
         if (isBinary) return; // preview images
         let msg;
         try {
@@ -228,9 +289,27 @@ class PromptFollower {
     this.ws?.close();
   }
 
+  timings(): { queueMs?: number; generateMs?: number } {
+    return {
+      ...(this.queuedAt && this.startedAt ? { queueMs: this.startedAt - this.queuedAt } : {}),
+      ...(this.startedAt && this.endedAt ? { generateMs: this.endedAt - this.startedAt } : {}),
+    };
+  }
+
   private report(p: RenderProgress): void {
     this.fraction = Math.max(this.fraction, p.fraction);
+    this.stage = p.stage;
     this.opts.onProgress({ ...p, fraction: this.fraction });
+  }
+
+  /** Share of the workflow's nodes done, for workflows without a sampler (no step progress). */
+  private nodeFraction(partOfCurrent = 0): number {
+    return Math.min(0.95, 0.05 + (0.9 * (this.done.size + partOfCurrent)) / this.nodeCount);
+  }
+
+  private nodeLabel(node: string): string {
+    const n = this.workflow[node];
+    return `node ${node} (${n?._meta?.title && n._meta.title !== n.class_type ? `${n._meta.title}, ` : ''}${n?.class_type ?? '?'})`;
   }
 
   private reconcileNow?: () => void;
@@ -239,57 +318,107 @@ class PromptFollower {
   }
 
   follow(promptId: string, timeoutMs: number): Promise<HistoryEntry> {
-    this.promptId = promptId;
     const { signal } = this.opts;
+    this.queuedAt = Date.now();
+    this.lastContact = Date.now();
     this.report({ stage: 'queued', fraction: 0.01 });
     return new Promise<HistoryEntry>((resolve, reject) => {
       let settled = false;
+      let cancelling = false;
       const timers: NodeJS.Timeout[] = [];
       const finish = (fn: () => void) => {
         if (settled) return;
         settled = true;
+        this.endedAt = Date.now();
         timers.forEach(clearTimeout);
         clearInterval(poller);
         signal.removeEventListener('abort', onAbort);
         fn();
       };
-      const fromHistory = async (): Promise<boolean> => {
-        const entry = await this.client.history(promptId).catch(() => undefined);
-        if (!entry?.status?.completed && entry?.status?.status_str !== 'error') return false;
-        if (entry.status?.status_str === 'error') {
-          const errMsg = entry.status.messages?.find(([t]) => t === 'execution_error')?.[1] as Record<string, unknown> | undefined;
-          const interrupted = entry.status.messages?.some(([t]) => t === 'execution_interrupted');
-          finish(() => reject(interrupted ? new StvError('CANCELLED', 'ComfyUI interrupted the prompt.') : executionError(errMsg ?? {}, this.workflow)));
-        } else finish(() => resolve(entry));
-        return true;
+      const later = (ms: number, fn: () => void) => {
+        if (!settled) timers.push(setTimeout(fn, ms));
       };
+      const cancelled = (message: string) => new StvError('CANCELLED', message);
+
+      /** Settles from a history entry; an entry exists only once ComfyUI is done with the prompt. */
+      const judge = (entry: HistoryEntry) => {
+        if (entry.status?.status_str === 'error') {
+          const messages = entry.status.messages ?? [];
+          const errMsg = messages.find(([t]) => t === 'execution_error')?.[1] as Record<string, unknown> | undefined;
+          if (errMsg && !signal.aborted) finish(() => reject(executionError(errMsg, this.workflow)));
+          else finish(() => reject(cancelled(signal.aborted ? 'The render was cancelled; ComfyUI stopped the prompt.' : 'ComfyUI interrupted the prompt (someone pressed Cancel in ComfyUI?).')));
+        } else if (signal.aborted) {
+          finish(() => reject(cancelled('The render was cancelled; ComfyUI had already finished it, so its video was discarded.')));
+        } else finish(() => resolve(entry));
+      };
+
+      let badResponses = 0;
+      const fromHistory = async (): Promise<void> => {
+        if (settled) return;
+        let entry: HistoryEntry | undefined;
+        try {
+          entry = await this.client.history(promptId);
+          badResponses = 0;
+          this.lastContact = Date.now();
+        } catch (e) {
+          const err = toStvError(e, 'UNREACHABLE');
+          // Garbage three times running is not a hiccup: a proxy or another service answers.
+          if (err.code === 'BAD_RESPONSE' && ++badResponses >= 3) finish(() => reject(err));
+          else if (err.code !== 'BAD_RESPONSE' && Date.now() - this.lastContact > this.tuning.serverLostMs)
+            finish(() =>
+              reject(
+                new StvError(
+                  'UNREACHABLE',
+                  `${this.client.what} stopped answering during the render (nothing for ${Math.round((Date.now() - this.lastContact) / 1000)} s): ${err.message}`,
+                  "ComfyUI may have crashed or been restarted (see its console). Start it again, then render again.",
+                ),
+              ),
+            );
+          return;
+        }
+        if (settled) return;
+        if (entry) return judge(entry);
+        if (cancelling) return;
+        // Not in the history: it must still be queued or running, or ComfyUI lost it (restart).
+        const q = await this.client.queue().catch(() => undefined);
+        if (settled || !q || q.running.includes(promptId) || q.pending.includes(promptId)) return;
+        const again = await this.client.history(promptId).catch(() => undefined); // it may have just finished
+        if (settled) return;
+        if (again) return judge(again);
+        finish(() =>
+          reject(new StvError('NOT_FOUND', `${this.client.what} no longer knows the prompt ${promptId}: it is neither queued, running nor in its history.`, 'ComfyUI was probably restarted, or its queue or history was cleared. Render the scene again.')),
+        );
+      };
+
       const onAbort = () => {
-        void (async () => {
-          try {
-            const q = await this.client.queue();
-            if (q.pending.includes(promptId)) await this.client.deleteQueued(promptId);
-            else if (q.running.includes(promptId)) await this.client.interrupt(promptId);
-          } catch {
-            // The server is gone: nothing is rendering there any more.
-          }
-          // Wait briefly for ComfyUI to confirm the interrupt, then give up waiting.
-          timers.push(setTimeout(() => finish(() => reject(new StvError('CANCELLED', 'The render was cancelled; ComfyUI stopped the prompt.'))), 10_000));
-        })();
+        if (cancelling || settled) return;
+        cancelling = true;
+        cancelOnServer(this.client, promptId).then(
+          (where) => {
+            if (where === 'deleted') finish(() => reject(cancelled("The render was cancelled; it was removed from ComfyUI's queue before it started.")));
+            else if (where === 'absent') void fromHistory().then(() => finish(() => reject(cancelled('The render was cancelled.'))));
+            // execution_interrupted normally settles this first; a node that does not check for
+            // interrupts (a long video encode) may finish instead, and is then discarded.
+            else later(10_000, () => finish(() => reject(cancelled('The render was cancelled; ComfyUI was asked to stop it but has not confirmed yet.'))));
+          },
+          () => finish(() => reject(cancelled('The render was cancelled, but ComfyUI did not answer the cancel, so it may still finish the prompt.')))
+        );
       };
       signal.addEventListener('abort', onAbort, { once: true });
-      timers.push(
-        setTimeout(() => {
-          onAbort();
-          finish(() => reject(new StvError('TIMEOUT', `ComfyUI did not finish the render within ${Math.round(timeoutMs / 1000)} s; it was stopped.`, 'Raise comfyUI.timeoutSeconds for long renders, or check ComfyUI\'s console.')));
-        }, timeoutMs),
-      );
+      later(Math.max(0, timeoutMs), () => {
+        if (!cancelling) {
+          cancelling = true;
+          void cancelOnServer(this.client, promptId).catch(() => undefined); // the server stops too
+        }
+        finish(() => reject(new StvError('TIMEOUT', `ComfyUI did not finish the render within ${Math.round(timeoutMs / 1000)} s; it was stopped.`, "Raise comfyUI.timeoutSeconds for long renders, or check ComfyUI's console.")));
+      });
       // History is the source of truth whenever messages may have been missed.
       let ticks = 0;
       const poller = setInterval(() => {
         ticks++;
         // Every tick while the socket is down; every fifth as a safety net while it is up.
         if (!settled && (this.ws?.readyState !== WebSocket.OPEN || ticks % 5 === 0)) void fromHistory();
-      }, this.pollIntervalMs);
+      }, this.tuning.pollIntervalMs);
       this.reconcileNow = () => void fromHistory();
       this.onMessage = (type, data) => {
         if (type === 'status') {
@@ -297,46 +426,61 @@ class PromptFollower {
           if (this.fraction < 0.02 && typeof remaining === 'number') this.report({ stage: 'queued', fraction: 0.01, queuePosition: remaining });
           return;
         }
-        if (data.prompt_id !== promptId) return;
+        if (data.prompt_id !== promptId || settled) return;
         switch (type) {
           case 'execution_start':
+            this.startedAt = Date.now();
             this.report({ stage: 'loading', fraction: 0.02 });
+            break;
+          case 'execution_cached':
+            for (const n of Array.isArray(data.nodes) ? data.nodes : []) if (typeof n === 'string') this.done.add(n);
             break;
           case 'executing': {
             const node = data.node as string | null | undefined;
+            if (this.current) this.done.add(this.current);
             if (node === null || node === undefined) {
-              void fromHistory(); // older servers signal the end this way
+              void fromHistory(); // the end of the prompt (history is written just before)
               break;
             }
+            this.current = node;
             const cls = this.workflow[node]?.class_type ?? '';
-            const stage = STAGE_BY_CLASS[cls] ?? (cls.includes('Loader') ? 'loading' : undefined);
-            if (stage === 'decoding') this.report({ stage, fraction: 0.92 });
-            else if (stage === 'encoding' || stage === 'saving') this.report({ stage, fraction: 0.95 });
-            else if (stage) this.report({ stage, fraction: Math.max(this.fraction, 0.05) });
+            const stage = STAGE_BY_CLASS[cls] ?? (isSamplerClass(cls) ? 'denoising' : /Loader|LoadImage/.test(cls) ? 'loading' : undefined);
+            const message = this.nodeLabel(node);
+            if (!this.hasSampler) this.report({ stage: stage ?? this.stage, fraction: this.nodeFraction(), message });
+            else if (stage === 'decoding') this.report({ stage, fraction: 0.92, message });
+            else if (stage === 'encoding' || stage === 'saving') this.report({ stage, fraction: 0.95, message });
+            else this.report({ stage: stage ?? this.stage, fraction: Math.max(this.fraction, 0.05), message });
             break;
           }
           case 'progress': {
             const value = Number(data.value);
             const max = Number(data.max) || 1;
-            const now = Date.now();
-            if (!this.stepStart || value < this.stepStart.step) this.stepStart = { at: now, step: value };
-            const perStep = value > this.stepStart.step ? (now - this.stepStart.at) / (value - this.stepStart.step) : undefined;
-            this.report({ stage: 'denoising', fraction: 0.1 + 0.8 * (value / max), step: value, totalSteps: max, ...(perStep ? { etaMs: Math.round(perStep * (max - value)) } : {}) });
+            const node = typeof data.node === 'string' ? data.node : this.current;
+            const cls = (node && this.workflow[node]?.class_type) || '';
+            if (this.hasSampler && isSamplerClass(cls)) {
+              const now = Date.now();
+              if (!this.stepStart || value < this.stepStart.step) this.stepStart = { at: now, step: value };
+              const perStep = value > this.stepStart.step ? (now - this.stepStart.at) / (value - this.stepStart.step) : undefined;
+              this.report({ stage: 'denoising', fraction: 0.1 + 0.8 * (value / max), step: value, totalSteps: max, ...(perStep ? { etaMs: Math.round(perStep * (max - value)) } : {}) });
+            } else {
+              // Progress of another node (a tiled decode, an upscale): say so, do not call it denoising.
+              this.report({ stage: this.stage, fraction: this.hasSampler ? this.fraction : this.nodeFraction(Math.min(1, value / max)), step: value, totalSteps: max, ...(node ? { message: this.nodeLabel(node) } : {}) });
+            }
             break;
           }
           case 'execution_success':
-            void fromHistory().then((done) => {
-              if (!done) timers.push(setTimeout(() => void fromHistory(), 500));
-            });
+            void fromHistory().then(() => later(500, () => void fromHistory()));
             break;
           case 'execution_error':
-            finish(() => reject(executionError(data, this.workflow)));
+            if (signal.aborted) finish(() => reject(cancelled('The render was cancelled; ComfyUI stopped the prompt.')));
+            else finish(() => reject(executionError(data, this.workflow)));
             break;
           case 'execution_interrupted':
-            finish(() => reject(new StvError('CANCELLED', signal.aborted ? 'The render was cancelled; ComfyUI stopped the prompt.' : 'ComfyUI interrupted the prompt (someone pressed Cancel in ComfyUI?).')));
+            finish(() => reject(cancelled(signal.aborted ? 'The render was cancelled; ComfyUI stopped the prompt.' : 'ComfyUI interrupted the prompt (someone pressed Cancel in ComfyUI?).')));
             break;
         }
       };
+      if (signal.aborted) onAbort();
       // The prompt may already be done (a tiny workflow on a fast server).
       void fromHistory();
     });

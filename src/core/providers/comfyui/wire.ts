@@ -13,7 +13,7 @@ export const SystemStatsSchema = z.object({
 /** POST /prompt: 200 {prompt_id, number, node_errors}; 400 {error, node_errors}. */
 export const PromptAcceptedSchema = z.object({ prompt_id: z.string(), number: z.number().optional(), node_errors: z.record(z.string(), z.unknown()).optional() });
 export const NodeErrorSchema = z.object({
-  errors: z.array(z.object({ type: z.string().optional(), message: z.string(), details: z.string().optional(), extra_info: z.object({ input_name: z.string().optional() }).loose().optional() })),
+  errors: z.array(z.object({ type: z.string().optional(), message: z.string(), details: z.string().optional(), extra_info: z.object({ input_name: z.string().optional(), received_value: z.unknown().optional() }).loose().optional() })),
   class_type: z.string().optional(),
 });
 export const PromptRejectedSchema = z.object({

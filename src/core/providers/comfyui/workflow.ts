@@ -9,7 +9,15 @@ import type { RenderRequest } from '../types';
 import wan22Ti2v5b from './workflows/wan22_ti2v_5b.json';
 
 export const MAPPING_TARGETS = ['prompt', 'negative_prompt', 'keyframe_image', 'width', 'height', 'length', 'fps', 'seed', 'steps', 'filename_prefix'] as const;
-export type MappingTarget = (typeof MAPPING_TARGETS)[number];
+/**
+ * gemDirect1's `full_timeline_json` writes its timeline as JSON text into a text input (a metadata
+ * writer); we render one scene at a time, so it gets a JSON text of the scene's request. Accepted
+ * so imported gemDirect1 profiles work; not offered in the settings' list.
+ */
+const GEMDIRECT_TARGETS = ['full_timeline_json'] as const;
+export type MappingTarget = (typeof MAPPING_TARGETS)[number] | (typeof GEMDIRECT_TARGETS)[number];
+/** gemDirect1's "-- Don't Map --": the entry is ignored. */
+const UNMAPPED = new Set(['none', '']);
 
 /** gemDirect1's value names and other common spellings. */
 const ALIASES: Record<string, MappingTarget> = {
@@ -72,8 +80,9 @@ export function parseMapping(raw: Record<string, string>, workflow: Workflow): M
   const problems: string[] = [];
   const mapping: Mapping = {};
   for (const [key, value] of Object.entries(raw)) {
+    if (UNMAPPED.has(value)) continue;
     const [nodeId, input, ...extra] = key.split(':');
-    const target = (MAPPING_TARGETS as readonly string[]).includes(value) ? (value as MappingTarget) : ALIASES[value];
+    const target = ([...MAPPING_TARGETS, ...GEMDIRECT_TARGETS] as readonly string[]).includes(value) ? (value as MappingTarget) : ALIASES[value];
     if (!nodeId || !input || extra.length) {
       problems.push(`"${key}" is not "<nodeId>:<inputName>"`);
       continue;
@@ -120,6 +129,7 @@ export function fillWorkflow(workflow: Workflow, mapping: Mapping, v: FillValues
     seed: r.seed,
     steps: r.steps,
     filename_prefix: v.filenamePrefix,
+    full_timeline_json: JSON.stringify({ sceneId: r.sceneId, prompt: r.prompt, negativePrompt: r.negativePrompt ?? '', width: r.width, height: r.height, numFrames: r.numFrames, fps: r.fps, seed: r.seed, ...(r.steps !== undefined ? { steps: r.steps } : {}) }),
   };
   for (const [key, target] of Object.entries(mapping)) {
     const [nodeId, input] = key.split(':') as [string, string];

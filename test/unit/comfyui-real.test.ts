@@ -1,0 +1,209 @@
+/**
+ * The ComfyUI provider against a REAL ComfyUI server, with workflows that need no model files so
+ * a CPU-only server runs them. Skipped unless COMFYUI_URL is set (scripts/comfyui-real-check.sh
+ * sets it); see docs/comfyui.md for how to run a server for it.
+ */
+import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { StvError } from '../../src/core/errors';
+import { ComfyUIProvider, createComfyUIProvider } from '../../src/core/providers/comfyui';
+import type { RenderProgress, RenderRequest, VideoProvider } from '../../src/core/providers/types';
+import { DEFAULT_SETTINGS, type Settings } from '../../src/core/settings/schema';
+import { repoRoot } from '../helpers/paths';
+import { TcpProxy } from '../helpers/tcpProxy';
+
+const COMFYUI_URL = process.env.COMFYUI_URL;
+const fixture = (name: string) => path.join(repoRoot, 'test/fixtures/comfyui', name);
+type Flow = 'model-free' | 'model-free-slow';
+
+/** What the real server keeps about a prompt: [number, prompt_id, prompt, extra_data, outputs]. */
+type QueueRow = [number, string, unknown, { client_id?: string }, unknown];
+interface RealHistoryEntry {
+  prompt: QueueRow;
+  outputs: Record<string, unknown>;
+  status: { status_str: string; completed: boolean; messages: [string, Record<string, unknown>][] };
+}
+
+(COMFYUI_URL ? describe : describe.skip)('ComfyUI provider against a real ComfyUI server (COMFYUI_URL)', function () {
+  this.timeout(300_000);
+  const url = (COMFYUI_URL ?? '').replace(/\/+$/, '');
+  let scratch: string;
+  // ComfyUI caches node outputs between prompts: a distinct frame count per render keeps the slow
+  // node from being served from the cache (which would finish before a cancel could land).
+  let frames = 21 + 4 * Math.floor(Math.random() * 8);
+  const nextFrames = () => (frames += 4);
+
+  const make = (flow: Flow, over: Partial<Settings['comfyUI']> = {}): Promise<VideoProvider> =>
+    createComfyUIProvider({
+      ...DEFAULT_SETTINGS.comfyUI,
+      url,
+      clientId: `stv-real-check-${randomUUID()}`,
+      workflowPath: fixture(`${flow}.workflow.json`),
+      mapping: JSON.parse(readFileSync(fixture(`${flow}.mapping.json`), 'utf8')) as Record<string, string>,
+      timeoutSeconds: 240,
+      ...over,
+    });
+  const req = (over: Partial<RenderRequest> = {}): RenderRequest => ({
+    sceneId: 'lighthouse',
+    prompt: 'a lighthouse at dusk',
+    keyframePath: path.join(repoRoot, 'media/sample/keyframes/lighthouse.png'),
+    width: 640,
+    height: 352,
+    numFrames: nextFrames(),
+    fps: 8,
+    seed: 1234,
+    ...over,
+  });
+  const getJson = async <T>(p: string): Promise<T> => (await (await fetch(`${url}${p}`)).json()) as T;
+  const recentHistory = async (clientId: string) =>
+    Object.entries(await getJson<Record<string, RealHistoryEntry>>('/history?max_items=20')).filter(([, e]) => e.prompt[3]?.client_id === clientId);
+  const queued = async (clientId: string) => {
+    const q = await getJson<{ queue_running: QueueRow[]; queue_pending: QueueRow[] }>('/queue');
+    const mine = (rows: QueueRow[]) => rows.filter((r) => r[3]?.client_id === clientId).map((r) => r[1]);
+    return { running: mine(q.queue_running), pending: mine(q.queue_pending) };
+  };
+  const until = async (what: string, cond: () => boolean | Promise<boolean>, limitMs = 60_000) => {
+    for (const t0 = Date.now(); !(await cond()); await new Promise((r) => setTimeout(r, 100))) if (Date.now() - t0 > limitMs) throw new Error(`timed out waiting for ${what}`);
+  };
+  const clientIdOf = (p: VideoProvider) => (p as ComfyUIProvider).clientId;
+
+  before(() => {
+    scratch = mkdtempSync(path.join(os.tmpdir(), 'stv-comfy-real-'));
+  });
+  after(() => rmSync(scratch, { recursive: true, force: true }));
+
+  it('health: ok for the model-free workflow; the built-in one names each missing model file and its folder', async () => {
+    const h = await (await make('model-free')).health();
+    assert.equal(h.state, 'ok', h.summary);
+    assert.match(h.summary, /^ComfyUI \d+\.\d+/);
+    assert.ok(h.gpuName, 'the device name from /system_stats');
+    const builtin = await (await createComfyUIProvider({ ...DEFAULT_SETTINGS.comfyUI, url })).health();
+    console.log(`      built-in workflow: ${builtin.state}: ${builtin.summary}`);
+    if (builtin.state === 'degraded') {
+      assert.equal(builtin.error?.code, 'MISSING_NODES');
+      assert.match(builtin.summary, /model file wan2\.2_ti2v_5B_fp16\.safetensors \(node 1 UNETLoader: put it in ComfyUI\/models\/diffusion_models\)/);
+    }
+  });
+
+  it('renders the model-free workflow to a real H.264 MP4, reporting progress from /ws', async () => {
+    const p = await make('model-free');
+    const progress: RenderProgress[] = [];
+    const request = req();
+    const r = await p.render(request, { signal: new AbortController().signal, scratchDir: scratch, onProgress: (x) => progress.push(x) });
+    const probe = JSON.parse(
+      execFileSync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-count_frames', '-show_entries', 'stream=codec_name,width,height,nb_read_frames,avg_frame_rate', '-of', 'json', r.videoPath], { encoding: 'utf8' }),
+    ) as { streams: { codec_name: string; width: number; height: number; nb_read_frames: string; avg_frame_rate: string }[] };
+    const v = probe.streams[0];
+    console.log(`      ${path.basename(r.videoPath)}: ${JSON.stringify(v)}; prompt ${String(r.server.promptId)}; progress: ${progress.map((x) => `${x.stage}${x.message ? ` ${x.message}` : ''} ${x.fraction.toFixed(2)}`).join(' | ')}`);
+    assert.deepEqual([v?.codec_name, v?.width, v?.height, Number(v?.nb_read_frames), v?.avg_frame_rate], ['h264', 640, 352, request.numFrames, '8/1']);
+    assert.equal(r.seed, 1234);
+    assert.deepEqual(progress.map((x) => x.fraction), [...progress.map((x) => x.fraction)].sort((a, b) => a - b));
+    assert.equal(progress[0]?.stage, 'uploading');
+    const nodes = progress.map((x) => x.message).filter((m) => m?.startsWith('node '));
+    // LoadImage may come from ComfyUI's cache (same keyframe as an earlier prompt): no `executing` then.
+    const all = ['node 1 (LoadImage)', 'node 2 (RepeatImageBatch)', 'node 3 (CreateVideo)', 'node 4 (SaveVideo)'];
+    assert.deepEqual(nodes, all.slice(all.length - nodes.length));
+    assert.ok(nodes.length >= 3, nodes.join(', '));
+    const [entry] = (await recentHistory(clientIdOf(p))).filter(([id]) => id === r.server.promptId);
+    assert.equal(entry?.[1].status.status_str, 'success');
+  });
+
+  it('names the node and the exception of an execution_error (a keyframe that is not an image)', async () => {
+    const broken = path.join(scratch, 'broken.png');
+    writeFileSync(broken, Buffer.from(Array.from({ length: 512 }, (_, i) => (i * 37) % 251)));
+    const p = await make('model-free');
+    await assert.rejects(p.render(req({ keyframePath: broken }), { signal: new AbortController().signal, scratchDir: scratch, onProgress: () => undefined }), (e: unknown) => {
+      assert.ok(e instanceof StvError, String(e));
+      console.log(`      [${e.code}] ${e.message}`);
+      assert.equal(e.code, 'EXECUTION_ERROR');
+      assert.match(e.message, /node 1 \(LoadImage\): PIL\.UnidentifiedImageError: cannot identify image file/);
+      return true;
+    });
+  });
+
+  it('turns the built-in workflow\'s rejection into node, input and missing file (when the models are absent)', async function () {
+    const builtin = await createComfyUIProvider({ ...DEFAULT_SETTINGS.comfyUI, url });
+    if ((await builtin.health()).state === 'ok') this.skip(); // this server has the Wan 2.2 models
+    await assert.rejects(builtin.render(req({ numFrames: 33, width: 640, height: 352 }), { signal: new AbortController().signal, scratchDir: scratch, onProgress: () => undefined }), (e: unknown) => {
+      assert.ok(e instanceof StvError, String(e));
+      console.log(`      [${e.code}] ${e.message}\n      hint: ${e.hint}`);
+      assert.equal(e.code, 'PROMPT_REJECTED');
+      assert.match(e.message, /node 1 \(UNETLoader\) input "unet_name": Value not in list — unet_name: 'wan2\.2_ti2v_5B_fp16\.safetensors' not in/);
+      assert.match(e.hint ?? '', /wan2\.2_ti2v_5B_fp16\.safetensors → ComfyUI\/models\/diffusion_models/);
+      return true;
+    });
+  });
+
+  it('cancel while running: ComfyUI interrupts the prompt and saves nothing', async () => {
+    const p = await make('model-free-slow');
+    const ac = new AbortController();
+    const seen: string[] = [];
+    const run = p.render(req(), {
+      signal: ac.signal,
+      scratchDir: scratch,
+      onProgress: (x) => {
+        if (x.message) seen.push(x.message);
+        if (x.message?.startsWith('node 3 ') && !ac.signal.aborted) ac.abort(); // during the slow upscale
+      },
+    });
+    await assert.rejects(run, (e: unknown) => e instanceof StvError && e.code === 'CANCELLED' && /ComfyUI stopped the prompt/.test(e.message));
+    await until('the interrupted prompt in /history', async () => (await recentHistory(clientIdOf(p))).length > 0);
+    const [[id, entry] = []] = await recentHistory(clientIdOf(p));
+    console.log(`      prompt ${id}: ${entry?.status.status_str}, messages ${entry?.status.messages.map(([t]) => t).join(', ')}; nodes seen: ${seen.join(', ')}`);
+    assert.equal(entry?.status.status_str, 'error');
+    assert.ok(entry.status.messages.some(([t, d]) => t === 'execution_interrupted' && /^(CreateVideo|ImageScaleBy)$/.test(String(d.node_type))), 'stopped at or right after the upscale, before the video was made');
+    assert.deepEqual(entry.outputs, {});
+    assert.deepEqual(await queued(clientIdOf(p)), { running: [], pending: [] });
+  });
+
+  it('cancel while queued: the prompt is deleted from ComfyUI\'s queue and never runs', async () => {
+    const first = await make('model-free-slow'); // another window's render, keeping ComfyUI busy
+    const second = await make('model-free-slow');
+    const acFirst = new AbortController();
+    const acSecond = new AbortController();
+    let firstRunning = false;
+    const a = first.render(req(), { signal: acFirst.signal, scratchDir: scratch, onProgress: (x) => (firstRunning ||= !!x.message?.startsWith('node 3 ')) });
+    await until('the first prompt to run', () => firstRunning);
+    const queuePositions: number[] = [];
+    const b = second.render(req(), { signal: acSecond.signal, scratchDir: scratch, onProgress: (x) => x.queuePosition !== undefined && queuePositions.push(x.queuePosition) });
+    await until('the second prompt in the pending queue', async () => (await queued(clientIdOf(second))).pending.length === 1);
+    acSecond.abort();
+    await assert.rejects(b, (e: unknown) => e instanceof StvError && e.code === 'CANCELLED' && /removed from ComfyUI's queue/.test(e.message));
+    assert.deepEqual(await queued(clientIdOf(second)), { running: [], pending: [] });
+    assert.deepEqual((await queued(clientIdOf(first))).running.length, 1, 'the other render was left alone');
+    acFirst.abort();
+    await assert.rejects(a, (e: unknown) => e instanceof StvError && e.code === 'CANCELLED');
+    await until('the first prompt in /history', async () => (await recentHistory(clientIdOf(first))).length > 0);
+    assert.deepEqual(await recentHistory(clientIdOf(second)), [], 'the deleted prompt never ran');
+    console.log(`      queue positions reported to the second render: ${queuePositions.join(', ') || 'none'}`);
+  });
+
+  it('reconnects when the WebSocket drops mid-render and still delivers the MP4', async () => {
+    const target = new URL(url);
+    const proxy = await new TcpProxy(Number(target.port || 80)).start();
+    try {
+      const p = await make('model-free-slow', { url: proxy.url });
+      let cut = 0;
+      const after: string[] = [];
+      const r = await p.render(req(), {
+        signal: new AbortController().signal,
+        scratchDir: scratch,
+        onProgress: (x) => {
+          if (cut && x.message) after.push(x.message);
+          if (!cut && x.message?.startsWith('node 3 ')) cut = proxy.cutAll(); // drops the socket mid-render
+        },
+      });
+      console.log(`      cut ${cut} connections during node 3; afterwards: ${after.join(', ')}`);
+      assert.ok(cut > 0);
+      assert.ok(after.some((m) => /^node [45] /.test(m)), 'progress kept coming over the new socket');
+      const frames = execFileSync('ffprobe', ['-v', 'error', '-count_frames', '-select_streams', 'v:0', '-show_entries', 'stream=nb_read_frames', '-of', 'csv=p=0', r.videoPath], { encoding: 'utf8' }).trim();
+      assert.equal(Number(frames), r.numFrames);
+    } finally {
+      await proxy.stop();
+    }
+  });
+});
