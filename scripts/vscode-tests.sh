@@ -13,7 +13,7 @@ check() { # description, command...
 }
 echo "  packaged extension in a real VS Code ($("$STV_CODE_SERVER" --version | head -1 | cut -d' ' -f1,4-))"
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
-check "npm run package produces a .vsix" bash -c 'npm run --silent package >/dev/null && test -s dist/scene-to-video.vsix'
+check "npm run package produces a .vsix" bash -c 'rm -f dist/scene-to-video.vsix && npm run --silent package >/dev/null && test -s dist/scene-to-video.vsix'
 check "the .vsix installs into code-server" "$STV_CODE_SERVER" --user-data-dir "$work/ud" --extensions-dir "$work/ext" --install-extension dist/scene-to-video.vsix
 version=$(node -p 'require("./package.json").version')
 check "the extension is listed as scene-to-video.scene-to-video@$version" bash -c "'$STV_CODE_SERVER' --user-data-dir '$work/ud' --extensions-dir '$work/ext' --list-extensions --show-versions | grep -qx 'scene-to-video.scene-to-video@$version'"
@@ -22,8 +22,11 @@ check "the installed copy carries the adapter's source and the timeline schema" 
 
 # The extension inside a real VS Code: the mocha suite in the extension host (trusted and untrusted
 # workspaces) and the end-to-end run through the UI. The harness prints its own counts.
+# (`npm run build` rewrites dist/ for the development copy; the .vsix packed above is unaffected.)
 npm run --silent build >/dev/null 2>&1 && npm run --silent compile-tests || { echo "  build failed"; fail=$((fail + 1)); }
-STV_CODE_SERVER="$STV_CODE_SERVER" STV_CHROMIUM="$STV_CHROMIUM" node test/vscode/harness.mjs > "$work/harness.log" 2>&1
+# The end-to-end run drives the packaged .vsix (installed into its code-server), when there is one.
+vsix=""; [ -s dist/scene-to-video.vsix ] && vsix=dist/scene-to-video.vsix
+STV_VSIX="$vsix" STV_CODE_SERVER="$STV_CODE_SERVER" STV_CHROMIUM="$STV_CHROMIUM" node test/vscode/harness.mjs > "$work/harness.log" 2>&1
 harness_rc=$?
 grep -v -E '^\s+[0-9]+ (passing|failing)' "$work/harness.log" | grep -v -E '^$'
 hp=$(grep -Eo '^  [0-9]+ passing' "$work/harness.log" | grep -Eo '[0-9]+' | tail -1)

@@ -1,13 +1,17 @@
 // End to end through VS Code's real UI (code-server + Debian Chromium via Playwright): open the
 // sample, run "Render scene with FastVideo" from the command palette, watch progress in the scene
 // panel, see the output listed and playable, switch provider from the status bar. Screenshots go
-// to docs/images/. Called by test/vscode/harness.mjs, which owns the servers.
+// to docs/images/. Called by test/vscode/harness.mjs, which owns the servers. With `installed`, the
+// window runs the packaged .vsix the harness installed (no development path), and the last step
+// finds it in the Extensions view with its icon.
 import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 
 const STATUS = '[id="scene-to-video.scene-to-video.sceneToVideo.status"]';
+/** How many steps a complete run has (the harness counts a shorter run as a failure). */
+export const E2E_STEPS = 6;
 
-export async function runE2E({ browser, url, ws, root, devPath }) {
+export async function runE2E({ browser, url, ws, root, devPath, installed }) {
   const results = [];
   const step = async (name, fn) => {
     const t0 = Date.now();
@@ -24,7 +28,7 @@ export async function runE2E({ browser, url, ws, root, devPath }) {
   const images = path.join(root, 'docs/images');
   mkdirSync(images, { recursive: true });
   const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-  const payload = JSON.stringify([['extensionDevelopmentPath', `vscode-remote://remote${devPath}`], ['skipWelcome', 'true']]);
+  const payload = JSON.stringify([...(devPath ? [['extensionDevelopmentPath', `vscode-remote://remote${devPath}`]] : []), ['skipWelcome', 'true']]);
   const palette = async (title) => {
     await page.keyboard.press('F1');
     const input = page.locator('.quick-input-widget input');
@@ -50,10 +54,18 @@ export async function runE2E({ browser, url, ws, root, devPath }) {
     await step('"Render scene with FastVideo" shows progress in the panel, then a playable output', async () => {
       await palette('Scene to Video: Render scene with FastVideo');
       await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'Lighthouse at dusk' }).first().click({ timeout: 20_000 });
-      await panel().locator('[data-testid="progress-lighthouse"]').waitFor({ timeout: 30_000 });
+      const progress = panel().locator('[data-testid="progress-lighthouse"]');
+      await progress.waitFor({ timeout: 30_000 });
       await page.screenshot({ path: path.join(images, 'scene-panel-rendering.png') });
+      // Watch the progress move until the output appears in the list.
       const video = panel().locator('section[data-scene="lighthouse"] video').first();
-      await video.waitFor({ timeout: 60_000 });
+      const seen = new Set();
+      for (const deadline = Date.now() + 60_000; !(await video.count()); await page.waitForTimeout(150)) {
+        if (Date.now() > deadline) throw new Error(`no output listed within 60 s; progress seen: ${[...seen].join(' | ')}`);
+        const text = (await progress.innerText({ timeout: 1_000 }).catch(() => '')).replace(/\s+/g, ' ').trim();
+        if (text) seen.add(text);
+      }
+      if (seen.size < 2) throw new Error(`the progress never moved: ${[...seen].join(' | ') || '(nothing)'}`);
       const duration = await video.evaluate((v) => new Promise((resolve, reject) => {
         if (v.readyState >= 1) return resolve(v.duration);
         v.addEventListener('loadedmetadata', () => resolve(v.duration), { once: true });
@@ -61,16 +73,71 @@ export async function runE2E({ browser, url, ws, root, devPath }) {
         setTimeout(() => reject(new Error('no metadata within 20 s')), 20_000);
       }));
       if (!(duration > 1)) throw new Error(`the rendered video reports duration ${duration}`);
+      // Playable, not just parsable: it plays past one second, then stays paused for the screenshot.
+      const played = await video.evaluate((v) => new Promise((resolve, reject) => {
+        v.muted = true;
+        const tick = () => { if (v.currentTime > 1) { v.pause(); resolve(v.currentTime); } };
+        v.addEventListener('timeupdate', tick);
+        v.play().catch(reject);
+        setTimeout(() => reject(new Error(`stalled at ${v.currentTime} s (readyState ${v.readyState})`)), 20_000);
+      }));
+      if (!(played > 1)) throw new Error(`the video played only to ${played} s`);
       await page.screenshot({ path: path.join(images, 'scene-panel.png') });
-      await page.locator(STATUS).screenshot({ path: path.join(images, 'status-bar.png') });
+    });
+    await step('the status bar item\'s tooltip shows endpoint, model and last check', async () => {
+      await page.locator(STATUS).screenshot({ path: path.join(images, 'status-bar.png') }); // the item alone (the README shows it inline)
+      await page.locator(STATUS).hover();
+      const hover = page.locator('.workbench-hover:visible, .monaco-hover:visible').filter({ hasText: 'Endpoint' }).first();
+      await hover.waitFor({ timeout: 15_000 });
+      await page.waitForTimeout(300); // the hover fades in
+      const text = await hover.innerText();
+      for (const want of ['FastVideo', 'Endpoint', 'http://127.0.0.1:', 'Model', 'Checked']) if (!text.includes(want)) throw new Error(`the tooltip lacks "${want}":\n${text}`);
+      // The status bar's right-hand end with the tooltip above it.
+      const bar = await page.locator('.monaco-workbench .part.statusbar').boundingBox();
+      const tip = await hover.boundingBox();
+      if (!bar || !tip) throw new Error('no bounding boxes for the status bar and its tooltip');
+      const x = Math.max(0, Math.min(tip.x, bar.x) - 8);
+      const y = Math.max(0, tip.y - 8);
+      await page.screenshot({ path: path.join(images, 'status-bar-tooltip.png'), clip: { x, y, width: Math.min(bar.width - x, Math.max(tip.x + tip.width + 160, 560) - x), height: bar.y + bar.height - y } });
+      if (!(await hover.isVisible())) throw new Error('the tooltip closed before the screenshot');
+      await page.mouse.move(700, 400);
+      await hover.waitFor({ state: 'hidden', timeout: 10_000 }).catch(() => {});
     });
     await step('clicking the status bar switches the provider through a quick pick with health', async () => {
       await page.locator(STATUS).click();
       const row = page.locator('.quick-input-widget .monaco-list-row', { hasText: 'ComfyUI' }).first();
       await row.waitFor({ timeout: 30_000 });
+      // Each provider's health is in the list (the harness points ComfyUI at a closed port).
+      await row.filter({ hasText: 'down' }).waitFor({ timeout: 5_000 });
+      await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'FastVideo' }).filter({ hasText: 'ok' }).first().waitFor({ timeout: 5_000 });
       await page.screenshot({ path: path.join(images, 'switch-provider.png') });
       await row.click();
-      await page.locator(STATUS, { hasText: 'ComfyUI' }).waitFor({ timeout: 30_000 });
+      await page.locator(STATUS, { hasText: 'ComfyUI: down' }).waitFor({ timeout: 30_000 });
+    });
+    await step(installed ? 'the installed .vsix is listed in the Extensions view with its icon' : 'the extension is listed in the Extensions view with its icon', async () => {
+      await palette('Extensions: Show Installed Extensions');
+      const item = page.locator('.extensions-viewlet .extension-list-item', { hasText: 'Scene to Video' }).first();
+      await item.waitFor({ timeout: 30_000 });
+      const icon = item.locator('img.icon');
+      await icon.waitFor({ timeout: 10_000 });
+      const loaded = await icon.evaluate((img) => new Promise((resolve) => {
+        const done = () => resolve({ src: img.currentSrc || img.src, w: img.naturalWidth, h: img.naturalHeight });
+        if (img.complete) return done();
+        img.addEventListener('load', done, { once: true });
+        img.addEventListener('error', done, { once: true });
+        setTimeout(done, 10_000);
+      }));
+      // The default icon is a bundled SVG; ours is the 128×128 PNG from the package.
+      if (!(loaded.w === 128 && loaded.h === 128) || !/icon\.png/.test(loaded.src)) throw new Error(`icon not loaded: ${JSON.stringify(loaded)}`);
+      await item.click();
+      const header = page.locator('.extension-editor .header');
+      await header.locator('.name', { hasText: 'Scene to Video' }).waitFor({ timeout: 20_000 });
+      // Let the details tab render the README (a webview of its own) before the screenshot.
+      for (const deadline = Date.now() + 15_000; Date.now() < deadline; await page.waitForTimeout(250)) {
+        const counts = await Promise.all(page.frames().map((f) => f.locator('h2', { hasText: 'Quick start' }).count().catch(() => 0)));
+        if (counts.some((n) => n > 0)) break;
+      }
+      await page.screenshot({ path: path.join(images, 'extension-installed.png') });
     });
   } catch {
     await page.screenshot({ path: path.join(root, 'test-results', 'e2e-failure.png') }).catch(() => {});

@@ -11,13 +11,16 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { format } from 'node:util';
 import { chromium } from 'playwright-core';
-import { runE2E } from './e2e.mjs';
+import { E2E_STEPS, runE2E } from './e2e.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const CS = process.env.STV_CODE_SERVER;
 const CHROMIUM = process.env.STV_CHROMIUM || '/usr/bin/chromium';
 const venvPython = path.join(root, 'python/.venv/bin/python');
 const only = process.argv.slice(2);
+// The packaged extension (scripts/vscode-tests.sh builds it): the end-to-end run drives this copy.
+const VSIX = process.env.STV_VSIX ? path.resolve(process.env.STV_VSIX) : undefined;
+const timings = [];
 const cleanups = [];
 let passing = 0;
 let failing = 0;
@@ -50,9 +53,14 @@ function makeWorkspace(kind, adapterUrl) {
   cpSync(path.join(root, 'media/sample'), ws, { recursive: true, filter: (s) => !/renders|artifacts/.test(s) });
   mkdirSync(path.join(ws, '.vscode'));
   const settings = kind === 'untrusted'
-    ? { 'fastVideo.pythonPath': '/bin/touch', 'fastVideo.autoStart': true, 'sceneToVideo.videoProvider': 'fastvideo-local', 'fastVideo.endpointUrl': 'http://127.0.0.1:9' }
-    : { 'sceneToVideo.videoProvider': 'fastvideo-local', 'fastVideo.endpointUrl': adapterUrl, 'sceneToVideo.healthCheckIntervalSeconds': 2 };
+    ? { 'fastVideo.pythonPath': path.join(ws, '.vscode/fake-python.sh'), 'fastVideo.autoStart': true, 'sceneToVideo.videoProvider': 'fastvideo-local', 'fastVideo.endpointUrl': 'http://127.0.0.1:9' }
+    // Health is checked on activation, on settings changes and on demand only: the suite asserts the
+    // re-check on a settings change, and no periodic refresh closes the tooltip the end-to-end run hovers.
+    // ComfyUI points at a closed port, so a ComfyUI that happens to run on this machine changes nothing.
+    : { 'sceneToVideo.videoProvider': 'fastvideo-local', 'fastVideo.endpointUrl': adapterUrl, 'comfyUI.url': 'http://127.0.0.1:9', 'sceneToVideo.healthCheckIntervalSeconds': 0 };
   writeFileSync(path.join(ws, '.vscode/settings.json'), JSON.stringify(settings, null, 2));
+  // A "python" that leaves a mark if anything ever runs it (the untrusted suite asserts nothing does).
+  if (kind === 'untrusted') writeFileSync(path.join(ws, '.vscode/fake-python.sh'), `#!/bin/sh\ntouch '${path.join(ws, 'python-ran')}'\n`, { mode: 0o755 });
   if (kind === 'e2e') {
     // Larger clips, so the progress in the panel is visible for a moment.
     const file = path.join(ws, 'sample.timeline.json');
@@ -67,17 +75,34 @@ function makeWorkspace(kind, adapterUrl) {
   return ws;
 }
 
-async function startCodeServer(ws, { trusted, env }) {
+/**
+ * One code-server (a real VS Code server + workbench). `vsix`, when given, is installed into its
+ * (otherwise empty) extensions dir first: windows opened with a development path load that copy
+ * instead (VS Code lets the development extension win), plain windows load the installed one.
+ */
+async function startCodeServer({ trusted, env, vsix }) {
   const port = await freePort();
   const ud = mkdtempSync(path.join(os.tmpdir(), 'stv-ud-'));
   const exts = mkdtempSync(path.join(os.tmpdir(), 'stv-exts-'));
   cleanups.push(async () => { rmSync(ud, { recursive: true, force: true }); rmSync(exts, { recursive: true, force: true }); });
   mkdirSync(path.join(ud, 'User'), { recursive: true });
-  writeFileSync(path.join(ud, 'User/settings.json'), JSON.stringify({ 'workbench.startupEditor': 'none', 'chat.disableAIFeatures': true, 'workbench.secondarySideBar.defaultVisibility': 'hidden', 'extensions.autoUpdate': false, 'update.mode': 'none', 'telemetry.telemetryLevel': 'off', 'security.workspace.trust.startupPrompt': 'never', 'workbench.tips.enabled': false }));
-  const args = ['--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, '--disable-telemetry', '--disable-update-check', '--user-data-dir', ud, '--extensions-dir', exts, '--vscode-option', 'enable-smoke-test-driver', ...(trusted ? ['--disable-workspace-trust'] : []), ws];
+  writeFileSync(path.join(ud, 'User/settings.json'), JSON.stringify({ 'workbench.startupEditor': 'none', 'chat.disableAIFeatures': true, 'workbench.secondarySideBar.defaultVisibility': 'hidden', 'extensions.autoUpdate': false, 'extensions.autoCheckUpdates': false, 'update.mode': 'none', 'telemetry.telemetryLevel': 'off', 'security.workspace.trust.startupPrompt': 'never', 'workbench.tips.enabled': false }));
+  if (vsix) await runToEnd(CS, ['--user-data-dir', ud, '--extensions-dir', exts, '--install-extension', vsix]);
+  const args = ['--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, '--disable-telemetry', '--disable-update-check', '--user-data-dir', ud, '--extensions-dir', exts, '--vscode-option', 'enable-smoke-test-driver', ...(trusted ? ['--disable-workspace-trust'] : [])];
   const cs = startDetached(CS, args, env, 'code-server');
   await waitHttp(`http://127.0.0.1:${port}/healthz`);
-  return { url: `http://127.0.0.1:${port}`, cs };
+  return { url: `http://127.0.0.1:${port}`, cs, exts };
+}
+
+function runToEnd(cmd, args) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (c) => (out += c));
+    child.stderr.on('data', (c) => (out += c));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`${path.basename(cmd)} ${args.join(' ')} exited ${code}:\n${out.slice(-2000)}`))));
+  });
 }
 
 async function browser() {
@@ -87,9 +112,9 @@ async function browser() {
 }
 
 /** Mocha inside the extension host: the smoke-test driver hands its output and exit code to the page. */
-async function runSuite(name, kind, adapterUrl) {
+async function runSuite(name, kind, server, adapterUrl) {
   const ws = makeWorkspace(kind, adapterUrl);
-  const { url, cs } = await startCodeServer(ws, { trusted: kind === 'trusted', env: { STV_SUITE: kind, STV_ADAPTER_URL: adapterUrl ?? '' } });
+  const t0 = Date.now();
   const b = await browser();
   const page = await b.newPage({ viewport: { width: 1400, height: 900 } });
   let log = '';
@@ -102,46 +127,67 @@ async function runSuite(name, kind, adapterUrl) {
   await page.exposeFunction('codeAutomationExit', (code) => resolveExit(code));
   const payload = JSON.stringify([['extensionDevelopmentPath', `vscode-remote://remote${root}`], ['extensionTestsPath', `vscode-remote://remote${path.join(root, 'out/test/vscode/suite/index.js')}`], ['skipWelcome', 'true']]);
   console.log(`  ${name}`);
-  await page.goto(`${url}/?folder=${encodeURIComponent(ws)}&payload=${encodeURIComponent(payload)}`);
-  const code = await Promise.race([exit, sleep(10 * 60_000).then(() => 'timeout')]);
+  await page.goto(`${server.url}/?folder=${encodeURIComponent(ws)}&payload=${encodeURIComponent(payload)}`);
+  const code = await Promise.race([exit, sleep(5 * 60_000).then(() => 'timeout')]);
   passing += Number(/(\d+) passing/.exec(log)?.[1] ?? 0);
   failing += Number(/(\d+) failing/.exec(log)?.[1] ?? 0);
   mkdirSync(path.join(root, 'test-results'), { recursive: true });
-  writeFileSync(path.join(root, 'test-results', `vscode-${kind}.log`), `${log}\n${cs.logTail()}\n`);
+  writeFileSync(path.join(root, 'test-results', `vscode-${kind}.log`), `${log}\n${server.cs.logTail()}\n`);
   if (code !== 0) {
     if (!/(\d+) failing/.test(log)) failing += 1;
     console.log(`    (exit ${code}; full log in test-results/vscode-${kind}.log)`);
     console.log(log.split('\n').slice(-40).join('\n'));
   }
   await b.close().catch(() => {});
-  try { process.kill(-cs.pid, 'SIGKILL'); } catch {}
+  timings.push(`${kind} suite ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   return code === 0;
 }
 
 async function main() {
   if (!CS) throw new Error('STV_CODE_SERVER is not set (scripts/install-test-tools.sh prints it)');
+  let t0 = Date.now();
   const adapterPort = await freePort();
   const adapterOut = mkdtempSync(path.join(os.tmpdir(), 'stv-harness-adapter-'));
   cleanups.push(async () => rmSync(adapterOut, { recursive: true, force: true }));
   const adapter = startDetached(venvPython, ['-m', 'stv_adapter', 'serve', '--backend', 'preview', '--port', String(adapterPort), '--output-root', adapterOut, '--artifacts-dir', path.join(adapterOut, 'artifacts')], {}, 'adapter');
   const adapterUrl = `http://127.0.0.1:${adapterPort}`;
   await waitHttp(`${adapterUrl}/health`);
+  timings.push(`adapter up ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   let ok = true;
-  if (!only.length || only.includes('trusted')) ok = (await runSuite('extension host (trusted workspace)', 'trusted', adapterUrl)) && ok;
-  if (!only.length || only.includes('untrusted')) ok = (await runSuite('extension host (untrusted workspace)', 'untrusted')) && ok;
-  if (!only.length || only.includes('e2e')) {
-    const ws = makeWorkspace('e2e', adapterUrl);
-    const { url, cs } = await startCodeServer(ws, { trusted: true, env: {} });
-    const b = await browser();
-    mkdirSync(path.join(root, 'test-results'), { recursive: true });
-    const results = await runE2E({ browser: b, url, ws, root, devPath: root });
-    passing += results.filter((r) => r.ok).length;
-    failing += results.filter((r) => !r.ok).length;
-    if (results.length < 4 || results.some((r) => !r.ok)) {
-      ok = false;
-      if (results.length < 4 && !results.some((r) => !r.ok)) failing += 1;
-      console.log(cs.logTail());
+  const want = (k) => !only.length || only.includes(k);
+  if (want('trusted') || want('e2e')) {
+    // One trusted code-server for the in-host suite and the end-to-end run (each in its own window
+    // and workspace copy); the packaged .vsix is installed into it for the end-to-end run.
+    t0 = Date.now();
+    const vsix = want('e2e') && VSIX ? VSIX : undefined;
+    const server = await startCodeServer({ trusted: true, env: { STV_SUITE: 'trusted', STV_ADAPTER_URL: adapterUrl }, vsix });
+    timings.push(`code-server up${vsix ? ' (.vsix installed)' : ''} ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    if (want('trusted')) ok = (await runSuite('extension host (trusted workspace)', 'trusted', server, adapterUrl)) && ok;
+    if (want('e2e')) {
+      t0 = Date.now();
+      const ws = makeWorkspace('e2e', adapterUrl);
+      const b = await browser();
+      mkdirSync(path.join(root, 'test-results'), { recursive: true });
+      const results = await runE2E({ browser: b, url: server.url, ws, root, devPath: vsix ? undefined : root, installed: !!vsix });
+      passing += results.filter((r) => r.ok).length;
+      failing += results.filter((r) => !r.ok).length;
+      if (results.length < E2E_STEPS || results.some((r) => !r.ok)) {
+        ok = false;
+        if (!results.some((r) => !r.ok)) failing += 1;
+        console.log(server.cs.logTail());
+      }
+      await b.close().catch(() => {});
+      timings.push(`end to end ${((Date.now() - t0) / 1000).toFixed(1)} s${vsix ? ' (the installed .vsix)' : ' (development copy)'}`);
     }
+    try { process.kill(-server.cs.pid, 'SIGKILL'); } catch {}
+  }
+  if (want('untrusted')) {
+    // Workspace trust is a server flag, so the untrusted session needs a code-server of its own.
+    t0 = Date.now();
+    const server = await startCodeServer({ trusted: false, env: { STV_SUITE: 'untrusted', STV_ADAPTER_URL: '' } });
+    timings.push(`code-server (untrusted) up ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    ok = (await runSuite('extension host (untrusted workspace)', 'untrusted', server)) && ok;
+    try { process.kill(-server.cs.pid, 'SIGKILL'); } catch {}
   }
   void adapter;
   return ok;
@@ -156,6 +202,7 @@ try {
 } finally {
   for (const c of cleanups.reverse()) await c();
 }
+console.log(`\n  timings: ${timings.join(', ')}`);
 console.log(`\n  ${passing} passing`);
 if (failing) console.log(`  ${failing} failing`);
 process.exit(ok && failing === 0 ? 0 : 1);

@@ -1,4 +1,5 @@
 import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
@@ -26,38 +27,43 @@ describe('Scene to Video in a real VS Code extension host', () => {
     for (const c of COMMANDS) assert.ok(all.includes(c), `${c} is not registered`);
   });
 
-  it('reads settings and applies changes without a reload', async () => {
+  it('reads settings and applies changes without a reload (a render lands in the new outputDir)', async () => {
     const a = await api();
     await setFastVideo('outputDir', 'clips');
     await until('the new outputDir', () => a.settings().fastVideo.outputDir === 'clips');
+    await vscode.commands.executeCommand('sceneToVideo.renderSceneFastVideo', timeline(), 'forest-stream');
+    const dir = path.join(workspaceDir(), 'clips', 'forest-stream');
+    await until('an MP4 under clips/', () => existsSync(dir) && readdirSync(dir).some((f) => f.endsWith('.mp4')));
     await setFastVideo('outputDir', 'renders');
     await until('outputDir back', () => a.settings().fastVideo.outputDir === 'renders');
     assert.equal(a.settings().videoProvider, 'fastvideo-local');
   });
 
-  it('shows a healthy and a down adapter in the status bar', async () => {
+  it('shows a healthy and a down adapter in the status bar, re-checked when the endpoint setting changes', async () => {
     const a = await api();
     await a.refreshHealth();
     await until('status ok', () => a.statusBarText().includes('FastVideo: ok'));
+    // No refreshHealth() from here on: the extension re-checks by itself on a settings change.
     await setFastVideo('endpointUrl', 'http://127.0.0.1:9');
-    await until('status down', async () => (await a.refreshHealth(), a.statusBarText().includes('FastVideo: down')));
+    await until('status down', () => a.statusBarText().includes('FastVideo: down'), 15_000);
     await setFastVideo('endpointUrl', ADAPTER);
-    await until('status ok again', async () => (await a.refreshHealth(), a.statusBarText().includes('FastVideo: ok')));
+    await until('status ok again', () => a.statusBarText().includes('FastVideo: ok'), 15_000);
   });
 
   it('renders a scene through the real adapter: an MP4 and its sidecar', async () => {
     await vscode.commands.executeCommand('sceneToVideo.renderSceneFastVideo', timeline(), 'lighthouse');
     const dir = path.join(workspaceDir(), 'renders', 'lighthouse');
     const mp4 = await until('the MP4', () => (existsSync(dir) ? readdirSync(dir).find((f) => f.endsWith('.mp4')) : undefined));
-    const bytes = readFileSync(path.join(dir, mp4));
-    assert.equal(bytes.toString('latin1', 4, 8), 'ftyp');
+    // A real H.264 MP4 of the sample's size and length (ffprobe reads it; the sample is 640×352, 33 frames).
+    const probe = JSON.parse(execFileSync('ffprobe', ['-v', 'error', '-count_frames', '-select_streams', 'v:0', '-show_entries', 'stream=codec_name,width,height,nb_read_frames', '-of', 'json', path.join(dir, mp4)], { encoding: 'utf8' })) as { streams: { codec_name: string; width: number; height: number; nb_read_frames: string }[] };
+    assert.deepEqual(probe.streams[0], { codec_name: 'h264', width: 640, height: 352, nb_read_frames: '33' });
     const side = JSON.parse(readFileSync(path.join(dir, mp4.replace(/\.mp4$/, '.json')), 'utf8')) as { providerId: string; seed: number; request: { prompt: string } };
     assert.equal(side.providerId, 'fastvideo-local');
     assert.equal(side.seed, 1234);
     assert.match(side.request.prompt, /lighthouse/);
   });
 
-  it('cancel stops the job on the adapter', async () => {
+  it('cancel stops the job on the adapter (GET /jobs/{id} says cancelled)', async () => {
     const a = await api();
     const running = new Promise<string>((resolve) => {
       const off = a.queue.onDidChange((j) => {
@@ -69,14 +75,25 @@ describe('Scene to Video in a real VS Code extension host', () => {
     });
     const done = vscode.commands.executeCommand('sceneToVideo.renderSceneFastVideo', path.join(workspaceDir(), 'long.timeline.json'), 'long-take');
     const jobId = await running;
+    // The extension's job id is its own; the adapter's is the one it is rendering right now.
+    const busy = (await (await fetch(`${ADAPTER}/health`)).json()) as { runningJobId: string | null };
+    const adapterJobId = busy.runningJobId;
+    assert.ok(adapterJobId, 'the adapter is rendering the job before the cancel');
     await vscode.commands.executeCommand('sceneToVideo.cancelRender');
     const final = await a.queue.whenDone(jobId);
     await done;
     assert.equal(final.state, 'cancelled');
+    const onAdapter = await until('the adapter to record the cancel', async () => {
+      const job = (await (await fetch(`${ADAPTER}/jobs/${adapterJobId}`)).json()) as { status: string; finishedAt: string | null };
+      return job.status === 'running' ? undefined : job;
+    }, 15_000);
+    assert.equal(onAdapter.status, 'cancelled', `GET /jobs/${adapterJobId}`);
+    assert.ok(onAdapter.finishedAt, 'the adapter stopped the job');
     const health = (await (await fetch(`${ADAPTER}/health`)).json()) as { runningJobId: string | null; queueDepth: number };
     assert.equal(health.runningJobId, null, 'nothing is rendering on the adapter any more');
     assert.equal(health.queueDepth, 0);
-    assert.ok(!existsSync(path.join(workspaceDir(), 'renders', 'long-take')) || readdirSync(path.join(workspaceDir(), 'renders', 'long-take')).every((f) => !f.endsWith('.mp4')));
+    const dir = path.join(workspaceDir(), 'renders', 'long-take');
+    assert.ok(!existsSync(dir) || readdirSync(dir).every((f) => !f.endsWith('.mp4')), 'no MP4 is left from the cancelled render');
   });
 
   it('opens the scene panel for the timeline', async () => {

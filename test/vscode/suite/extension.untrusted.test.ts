@@ -1,8 +1,8 @@
 import * as assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { api } from './helpers';
+import { api, until } from './helpers';
 
 describe('Scene to Video in an untrusted workspace', () => {
   it('runs in restricted mode: the workspace is not trusted', () => {
@@ -13,15 +13,35 @@ describe('Scene to Video in an untrusted workspace', () => {
     const a = await api();
     // The workspace settings name a "python" that would prove it ran, if anything ran it.
     const cfg = vscode.workspace.getConfiguration('fastVideo');
-    const file = JSON.parse(readFileSync(path.join(vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? '', '.vscode/settings.json'), 'utf8')) as Record<string, unknown>;
-    assert.equal(file['fastVideo.pythonPath'], '/bin/touch', 'the workspace settings file names it');
+    const ws = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? '';
+    const file = JSON.parse(readFileSync(path.join(ws, '.vscode/settings.json'), 'utf8')) as Record<string, unknown>;
+    const fakePython = path.join(ws, '.vscode/fake-python.sh');
+    const marker = path.join(ws, 'python-ran');
+    assert.equal(file['fastVideo.pythonPath'], fakePython, 'the workspace settings file names it');
+    assert.ok(existsSync(fakePython) && !existsSync(marker));
     assert.equal(cfg.get('pythonPath'), '', 'VS Code withholds restricted settings (restrictedConfigurations)');
     assert.equal(a.settings().fastVideo.pythonPath, '', 'and the extension does not read the workspace value either');
     assert.equal(a.settings().fastVideo.autoStart, false, 'autoStart from the workspace is ignored too');
     const before = vscode.window.terminals.length;
-    await vscode.commands.executeCommand('sceneToVideo.startAdapter');
+    // The test and the extension share one `vscode` API object (same extension root), so the
+    // refusal the command shows can be observed here.
+    const shown: string[] = [];
+    const original = vscode.window.showErrorMessage;
+    const spy = ((message: string) => {
+      shown.push(message);
+      return Promise.resolve(undefined);
+    }) as typeof vscode.window.showErrorMessage;
+    (vscode.window as { showErrorMessage: typeof spy }).showErrorMessage = spy;
+    try {
+      await vscode.commands.executeCommand('sceneToVideo.startAdapter');
+      await until('the refusal', () => shown.length > 0, 5_000);
+    } finally {
+      (vscode.window as { showErrorMessage: typeof original }).showErrorMessage = original;
+    }
+    assert.match(shown[0] ?? '', /not trusted.*does not start the FastVideo adapter/);
     await new Promise((r) => setTimeout(r, 1000));
     assert.equal(vscode.window.terminals.length, before, 'no terminal was opened');
     assert.equal(a.adapter.isRunning(), false);
+    assert.ok(!existsSync(marker), 'the workspace\'s "python" never ran');
   });
 });
