@@ -28,9 +28,9 @@ try {
   $sw = [System.Diagnostics.Stopwatch]::StartNew()
   $res = Invoke-RestMethod "$base/generate" -Method Post -Body $body -ContentType 'application/json' -TimeoutSec 1800
   $sw.Stop()
-  $check = & $py -c "import imageio_ffmpeg,sys,json; r=imageio_ffmpeg.read_frames(sys.argv[1]); m=next(r); print(json.dumps({'frames': sum(1 for _ in r), 'size': m['size'], 'fps': m['fps']}))" $res.outputVideoPath | ConvertFrom-Json
-  [pscustomobject]@{ backend = $Backend; video = $res.outputVideoPath; decodedFrames = $check.frames; size = ($check.size -join 'x'); fps = $check.fps; wallSeconds = [math]::Round($sw.Elapsed.TotalSeconds, 2); totalMs = $res.timings.totalMs } | Format-List
-  if ($check.frames -eq $res.frames -and $check.size[0] -eq $res.width -and $check.size[1] -eq $res.height) { Write-Host 'SMOKE TEST PASSED' -ForegroundColor Green; exit 0 }
+  $check = & $py -c "import imageio_ffmpeg,sys,json; r=imageio_ffmpeg.read_frames(sys.argv[1]); m=next(r); print(json.dumps({'codec': m.get('codec'), 'frames': sum(1 for _ in r), 'size': m['size'], 'fps': m['fps']}))" $res.outputVideoPath | ConvertFrom-Json
+  [pscustomobject]@{ backend = $Backend; video = $res.outputVideoPath; codec = $check.codec; decodedFrames = $check.frames; size = ($check.size -join 'x'); fps = $check.fps; wallSeconds = [math]::Round($sw.Elapsed.TotalSeconds, 2); totalMs = $res.timings.totalMs } | Format-List
+  if ($check.codec -eq 'h264' -and $check.frames -eq $res.frames -and $check.size[0] -eq $res.width -and $check.size[1] -eq $res.height) { Write-Host 'SMOKE TEST PASSED' -ForegroundColor Green; exit 0 }
   Write-Host 'SMOKE TEST FAILED' -ForegroundColor Red; exit 1
 } finally {
   Stop-Process -Id $proc.Id -ErrorAction SilentlyContinue

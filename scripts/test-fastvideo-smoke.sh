@@ -16,7 +16,9 @@ out=$(mktemp -d)
 "$py" -m stv_adapter serve --host 127.0.0.1 --port "$port" --backend "$backend" --output-root "$out" --artifacts-dir "$out/artifacts" >"$out/adapter.log" 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$out"' EXIT
-exec "$py" - "$port" "$backend" "$out" <<'PY'
+# Not `exec`: the EXIT trap above must still stop the adapter and remove its folder.
+rc=0
+"$py" - "$port" "$backend" "$out" <<'PY' || rc=$?
 import json, sys, time, urllib.request
 import imageio_ffmpeg
 port, backend, out = sys.argv[1], sys.argv[2], sys.argv[3]
@@ -45,8 +47,9 @@ wall = time.perf_counter() - t0
 reader = imageio_ffmpeg.read_frames(res["outputVideoPath"])
 meta = next(reader)
 frames = sum(1 for _ in reader)
-ok = frames == res["frames"] and tuple(meta["size"]) == (res["width"], res["height"]) and round(meta["fps"]) == body["fps"]
-print(json.dumps({"backend": backend, "video": res["outputVideoPath"], "decodedFrames": frames, "size": meta["size"], "fps": meta["fps"], "wallSeconds": round(wall, 2), "timings": res["timings"], "warnings": [w["code"] for w in res["warnings"]]}, indent=2))
+ok = meta.get("codec") == "h264" and frames == res["frames"] and tuple(meta["size"]) == (res["width"], res["height"]) and round(meta["fps"]) == body["fps"]
+print(json.dumps({"backend": backend, "video": res["outputVideoPath"], "codec": meta.get("codec"), "decodedFrames": frames, "size": meta["size"], "fps": meta["fps"], "wallSeconds": round(wall, 2), "timings": res["timings"], "warnings": [w["code"] for w in res["warnings"]]}, indent=2))
 print("SMOKE TEST PASSED" if ok else "SMOKE TEST FAILED")
 sys.exit(0 if ok else 1)
 PY
+exit "$rc"

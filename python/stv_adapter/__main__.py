@@ -22,7 +22,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--output-root", type=Path, default=Path(os.environ.get("STV_OUTPUT_ROOT", default_home() / "outputs")))
     s.add_argument("--artifacts-dir", type=Path, default=Path(os.environ.get("STV_ARTIFACTS_DIR", "artifacts/fastvideo")))
     s.add_argument("--attention-backend", default=os.environ.get("FASTVIDEO_ATTENTION_BACKEND") or None, help="FLASH_ATTN, TORCH_SDPA, SAGE_ATTN, VIDEO_SPARSE_ATTN (default: FastVideo's choice for the model)")
-    s.add_argument("--token", default=None, help="require this bearer token (prefer the STV_ADAPTER_TOKEN environment variable: command lines are visible to other users)")
+    s.add_argument("--token", default=None, help="require this bearer token (prefer the environment variable named by --token-env: command lines are visible to other users)")
+    s.add_argument("--token-env", default="STV_ADAPTER_TOKEN", metavar="NAME", help="the environment variable holding the token (default STV_ADAPTER_TOKEN)")
     s.add_argument("--lazy", action="store_true", help="load the model on the first job instead of at start-up")
     s.add_argument("--max-queue", type=int, default=32)
     s.add_argument("--max-body-mb", type=int, default=64)
@@ -39,7 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
 def config_from_args(a: argparse.Namespace) -> AdapterConfig:
     return AdapterConfig(
         host=a.host, port=a.port, backend=a.backend, model=a.model, model_path=a.model_path, output_root=a.output_root.expanduser(),
-        artifacts_dir=a.artifacts_dir, token=a.token or os.environ.get("STV_ADAPTER_TOKEN") or None, attention_backend=a.attention_backend,
+        artifacts_dir=a.artifacts_dir, token=(a.token or os.environ.get(a.token_env) or "").strip() or None,
+        attention_backend=None if (a.attention_backend or "").lower() in ("", "auto") else a.attention_backend,
         lazy=a.lazy, max_queue=a.max_queue, max_body_bytes=a.max_body_mb * 1024 * 1024, recycle_after_jobs=a.recycle_after_jobs,
         max_rss_mb=a.max_rss_mb, dit_cpu_offload=a.dit_cpu_offload, vae_cpu_offload=a.vae_cpu_offload,
         text_encoder_cpu_offload=a.text_encoder_cpu_offload, pin_cpu_memory=a.pin_cpu_memory, use_fsdp_inference=a.use_fsdp_inference, num_gpus=a.num_gpus,
@@ -52,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if not config.is_loopback() and not config.token:
         print(f"Refusing to listen on {config.host} without a token: anyone who can reach this machine could use your GPU and read your renders.\n"
-              "Set STV_ADAPTER_TOKEN (and the same token in VS Code: 'Scene to Video: Set FastVideo adapter token'), or bind 127.0.0.1.", file=sys.stderr)
+              f"Set {args.token_env} (and the same token in VS Code: 'Scene to Video: Set FastVideo adapter token'), or bind 127.0.0.1.", file=sys.stderr)
         return 2
     if args.dry_run:
         from .dryrun import print_report, run_checks

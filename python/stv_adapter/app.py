@@ -22,13 +22,13 @@ from .config import AdapterConfig
 from .errors import AdapterError
 from .jobs import TERMINAL, JobManager
 from .schemas import ErrorResponse, GenerateRequest, GenerateResult, Health, Job, JobAccepted
-from .security import GuardMiddleware
+from .security import GuardMiddleware, token_ok
 
 log = logging.getLogger("stv_adapter")
 KEEPALIVE_SECONDS = 15.0
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorResponse, "description": desc}
-    for code, desc in {400: "Bad request", 401: "Missing or wrong token", 404: "No such job", 409: "Conflict", 413: "Body too large", 422: "Invalid parameters", 429: "Queue full (BUSY)", 500: "Internal error", 503: "Model not available"}.items()
+    for code, desc in {400: "Bad request", 401: "Missing or wrong token", 404: "No such job", 409: "Conflict", 413: "Body too large", 422: "Invalid parameters", 429: "Queue full (BUSY)", 500: "Internal error", 503: "Model not available", 507: "GPU out of memory (CUDA_OOM) or disk full (DISK_FULL)"}.items()
 }
 
 
@@ -124,13 +124,14 @@ def create_app(config: AdapterConfig, backend: Backend | None = None) -> FastAPI
             rss = sum(p.memory_info().rss for p in [me, *me.children(recursive=True)]) // 2**20
         except psutil.Error:
             pass
-        authed = config.token is None or (authorization is not None and __import__("hmac").compare_digest(authorization.removeprefix("Bearer ").encode(), config.token.encode()))
+        authed = config.token is None or token_ok(config.token, authorization)  # strangers get no paths
         return Health(
             status=h["status"], backend=backend.name, is_ai=backend.is_ai, model_id=h["model_id"], model_profile=h["model_profile"],  # type: ignore[arg-type]
             model_loaded=h["model_loaded"], follows_keyframe=h["follows_keyframe"], attention_backend=h.get("attention_backend"),
             device=h["device"], gpu=h.get("gpu"), memory={"rssMb": rss}, queue_depth=manager.queue_depth, max_queue=config.max_queue,  # type: ignore[arg-type]
             running_job_id=manager.running.job_id if manager.running else None, version=__version__,
-            output_root=str(config.output_root) if authed else None, error=h.get("error"), details=h.get("details", {}) if authed else {},
+            output_root=str(config.output_root) if authed else None, error=h.get("error"), warnings=h.get("warnings", []),
+            details=h.get("details", {}) if authed else {},
         )
 
     @app.post("/jobs", status_code=202, response_model=JobAccepted, responses=ERRORS, summary="Queue a render")

@@ -10,7 +10,10 @@ import sys
 from dataclasses import dataclass
 
 from .config import AdapterConfig
-from .model_profiles import ATTENTION_MODULES, download_command, effective_attention, locate_model, missing_entries, profile_for
+from .model_profiles import ATTENTION_MODULES, PIPELINE_ENTRIES, download_command, fastvideo_home, effective_attention, locate_model, missing_entries, profile_for
+
+
+INSTALL_GPU = 'scripts/setup-fastvideo.sh (or, from the repository root: pip install -e "./python[gpu]")'
 
 
 @dataclass
@@ -43,7 +46,7 @@ def run_checks(config: AdapterConfig) -> list[Check]:
 
     torch_v = _version("torch")
     if torch_v is None:
-        checks.append(Check("torch", False, "not installed", 'pip install -e "python[gpu]" (see docs/setup-linux.md for the CUDA build matching your driver)'))
+        checks.append(Check("torch", False, "not installed", f"{INSTALL_GPU} (see docs/setup-linux.md for the CUDA build matching your driver)"))
     else:
         try:
             import torch
@@ -62,23 +65,32 @@ def run_checks(config: AdapterConfig) -> list[Check]:
         except Exception as e:  # a broken torch install must not crash the dry run
             checks.append(Check("torch", False, f"import failed: {e}", "Reinstall torch for your CUDA version."))
     fv = _version("fastvideo")
-    checks.append(Check("fastvideo", fv is not None, fv or "not installed", None if fv else 'pip install -e "python[gpu]"'))
+    checks.append(Check("fastvideo", fv is not None, fv or "not installed", None if fv else INSTALL_GPU))
 
     path, found, notes = locate_model(config.model, config.model_path)
     if path:
         checks.append(Check("model", True, f"{found} at {path}" + (f" ({'; '.join(notes)})" if notes else "")))
+        from pathlib import Path
+
+        incomplete = [e for e in PIPELINE_ENTRIES if not (Path(path) / e).exists()]
+        if incomplete:
+            checks.append(Check("model files", False, f"{path} lacks {', '.join(incomplete)}, which FastVideo's Wan pipeline loads",
+                                f"Finish the download (it resumes): {download_command(config.model, path) if config.model_path else download_command(found)}"))
     else:
         from pathlib import Path
 
         missing = missing_entries(Path(config.model_path)) if config.model_path else []
-        detail = f"{found}: " + (f"missing {', '.join(missing)}" if missing else "not found in FASTVIDEO_HOME or the Hugging Face cache")
-        checks.append(Check("model", False, detail, download_command(found if "/" in found else profile_for(config.model).hub_ids[0])))
+        if config.model_path:
+            detail = f"{config.model_path}: " + (f"missing {', '.join(missing)}" if missing else "not a folder")
+        else:
+            detail = f"{config.model}: not found in {fastvideo_home()} (FASTVIDEO_HOME) or the Hugging Face cache" + (f"; its public repository is {found}" if found != config.model else "")
+        checks.append(Check("model", False, detail, download_command(config.model, config.model_path) if config.model_path else download_command(found)))
 
     profile = profile_for(config.model)
     attn, attn_notes = effective_attention(config.attention_backend, profile)
     module = ATTENTION_MODULES.get(attn)
     kernels_ok = module is None or importlib.util.find_spec(module) is not None
-    requested = (config.attention_backend or profile.default_attention).upper()
+    requested = (config.attention_backend if config.attention_backend and config.attention_backend.lower() != "auto" else profile.default_attention).upper()
     fix = None
     if requested == "VIDEO_SPARSE_ATTN" and importlib.util.find_spec("fastvideo_kernel") is None:
         kernels_ok = False

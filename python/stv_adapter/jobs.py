@@ -20,7 +20,7 @@ from . import __version__
 from .backends import Backend, BackendJob
 from .config import AdapterConfig
 from .errors import AdapterError, JobCancelled, from_os_error
-from .keyframe import decode_keyframe
+from .keyframe import decode_keyframe, fit_keyframe
 from .outputs import SIDECAR_KIND, base_name, publish_unique, read_sidecars, resolve_output_dir, temp_path_in, write_json_atomic
 from .schemas import ErrorBody, GenerateRequest, GenerateResult, Job, Progress, Timings, Warning_
 from .telemetry import write_run_summary
@@ -48,6 +48,7 @@ class JobRecord:
     forced: bool = False
     cancel_requested: bool = False
     keyframe: Image.Image | None = None
+    has_keyframe: bool = False
     output_dir: Path | None = None
     backend_job: BackendJob | None = None
     enqueued_mono: float = field(default_factory=time.monotonic)
@@ -127,7 +128,12 @@ class JobManager:
         # Re-check after the await: other submissions may have filled the queue meanwhile.
         if len(self.pending) >= self.config.max_queue:
             raise AdapterError("BUSY", f"The adapter's queue is full ({self.config.max_queue} jobs waiting).", "Wait for queued renders to finish, or start the adapter with a larger --max-queue.")
-        rec = JobRecord(job_id=uuid.uuid4().hex, request=req, keyframe=keyframe, output_dir=output_dir)
+        if keyframe is not None:
+            # A queued job keeps neither the base64 text nor a needlessly large image: memory per
+            # waiting job stays bounded by the render size, not by what the client sent.
+            keyframe = fit_keyframe(keyframe, req.width, req.height)
+            req = req.model_copy(update={"keyframe_base64": None})
+        rec = JobRecord(job_id=uuid.uuid4().hex, request=req, keyframe=keyframe, has_keyframe=keyframe is not None, output_dir=output_dir)
         self.jobs[rec.job_id] = rec
         self.pending.append(rec)
         self._trim_history()
@@ -242,6 +248,7 @@ class JobManager:
         self._emit(rec, "progress")
         t0 = time.perf_counter()
         tmp: Path | None = None
+        status, error = "failed", None
         try:
             tmp = temp_path_in(rec.output_dir, ".mp4")
             bj = BackendJob(job_id=rec.job_id, prompt=req.prompt, negative_prompt=req.negative_prompt, keyframe=rec.keyframe, width=req.width, height=req.height, num_frames=req.num_frames, fps=req.fps, seed=req.seed, steps=req.steps, out_path=tmp)
@@ -253,24 +260,35 @@ class JobManager:
                 raise JobCancelled()
             result = await asyncio.to_thread(self._publish, rec, req, tmp, out, queue_ms, t0)
             tmp = None
+            rec.backend_job = None
             self._finish(rec, "succeeded", result=result)
             log.info("job %s succeeded in %d ms -> %s", rec.job_id[:8], result.timings.total_ms, result.output_video_path)
+            return
         except JobCancelled as e:
             rec.forced = bool(rec.backend_job and rec.backend_job.forced)
-            self._finish(rec, "cancelled", error=ErrorBody(code="CANCELLED", message=e.message))
+            status, error = "cancelled", ErrorBody(code="CANCELLED", message=e.message)
         except AdapterError as e:
-            self._finish(rec, "failed", error=ErrorBody(code=e.code, message=e.message, hint=e.hint))
+            error = ErrorBody(code=e.code, message=e.message, hint=e.hint)
             log.warning("job %s failed: %s %s", rec.job_id[:8], e.code, e.message)
         except OSError as e:
             ae = from_os_error(e, "the video")
-            self._finish(rec, "failed", error=ErrorBody(code=ae.code, message=ae.message, hint=ae.hint))
+            error = ErrorBody(code=ae.code, message=ae.message, hint=ae.hint)
         except Exception as e:  # a bug: keep the server alive and say so
             log.exception("job %s crashed", rec.job_id[:8])
-            self._finish(rec, "failed", error=ErrorBody(code="INTERNAL", message=f"{type(e).__name__}: {e}", hint="This is a bug in the adapter; see its log."))
+            error = ErrorBody(code="INTERNAL", message=f"{type(e).__name__}: {e}", hint="This is a bug in the adapter; see its log.")
         finally:
-            if tmp is not None:
+            if tmp is not None:  # a cancelled or failed render leaves no partial file behind
                 tmp.unlink(missing_ok=True)
             rec.backend_job = None
+        # Failed and cancelled runs get a summary too (an OOM or a force-stop is worth a record),
+        # written before the job is reported finished so whoever sees it finished also sees that.
+        assert error is not None
+        await asyncio.to_thread(write_run_summary, self.config.artifacts_dir, rec.job_id, {
+            "jobId": rec.job_id, "status": status, "errorCode": error.code, "finishedAt": now_iso(), "backend": self.backend.name,
+            "queueWaitMs": queue_ms, "totalMs": int((time.perf_counter() - t0) * 1000) + queue_ms,
+            "frames": req.num_frames, "fps": req.fps, "width": req.width, "height": req.height, "seed": req.seed, "forced": rec.forced,
+        })
+        self._finish(rec, status, error=error)
 
     def _publish(self, rec: JobRecord, req: GenerateRequest, tmp: Path, out: Any, queue_ms: int, t0: float) -> GenerateResult:
         size = tmp.stat().st_size if tmp.exists() else 0
@@ -288,7 +306,7 @@ class JobManager:
         )
         finished = now_iso()
         request_record = req.model_dump(by_alias=True, exclude={"keyframe_base64"})
-        request_record["hasKeyframe"] = req.keyframe_base64 is not None
+        request_record["hasKeyframe"] = rec.has_keyframe
         sidecar_data: dict[str, Any] = {
             "kind": SIDECAR_KIND, "adapterVersion": __version__, "jobId": rec.job_id, "createdAt": rec.created_at, "finishedAt": finished,
             "outputVideoPath": str(final), "request": request_record, "backend": self.backend.name, "modelId": out.model_id,
@@ -300,7 +318,7 @@ class JobManager:
             final.unlink(missing_ok=True)  # a video without its sidecar would be invisible after a restart
             raise
         write_run_summary(self.config.artifacts_dir, rec.job_id, {
-            "jobId": rec.job_id, "finishedAt": finished, "backend": self.backend.name, "modelId": out.model_id,
+            "jobId": rec.job_id, "status": "succeeded", "finishedAt": finished, "backend": self.backend.name, "modelId": out.model_id,
             "queueWaitMs": queue_ms, "modelLoadMs": out.load_ms, "generationMs": out.generate_ms, "encodeMs": out.encode_ms, "totalMs": total_ms,
             "frames": out.num_frames, "fps": out.fps, "width": out.width, "height": out.height, "outputPath": str(final), "seed": req.seed,
         })

@@ -44,10 +44,17 @@ WAN22_BASE = ModelProfile(
     description="Wan2.2-TI2V-5B base (50 steps, slower; follows the keyframe)",
 )
 PROFILES = (FASTWAN, WAN22_BASE)
+# What a model folder must hold for the adapter to use it.
 EXPECTED_ENTRIES = ("model_index.json", "transformer", "vae", "text_encoder", "tokenizer")
+# Everything FastVideo's Wan pipelines load (their _required_config_modules): the dry run checks these.
+PIPELINE_ENTRIES = (*EXPECTED_ENTRIES, "scheduler")
 
 # Kernels each attention backend needs; FLASH_ATTN silently falls back to TORCH_SDPA without them.
 ATTENTION_MODULES = {"FLASH_ATTN": "flash_attn", "SAGE_ATTN": "sageattention", "VIDEO_SPARSE_ATTN": "fastvideo_kernel", "TORCH_SDPA": None}
+
+
+def known_folder_names() -> set[str]:
+    return {i.split("/")[-1].lower() for p in PROFILES for i in p.hub_ids}
 
 
 def profile_for(model_id: str) -> ModelProfile:
@@ -80,13 +87,23 @@ def missing_entries(folder: Path) -> list[str]:
     return [e for e in EXPECTED_ENTRIES if not (folder / e).exists()]
 
 
+def canonical_hub_id(model_id: str) -> str:
+    """The id to download: FastWan's public hub repository is the FullAttn one, whichever id was asked for."""
+    profile = profile_for(model_id)
+    return profile.hub_ids[0] if model_id in profile.hub_ids else model_id
+
+
 def locate_model(model_id: str, model_path: str | None) -> tuple[str | None, str, list[str]]:
-    """Returns (path to load or None, which id/folder was found, notes)."""
+    """Returns (path to load or None, which id/folder was found or is to be downloaded, notes)."""
     notes: list[str] = []
     if model_path:
         folder = Path(model_path).expanduser()
         missing = missing_entries(folder) if folder.is_dir() else list(EXPECTED_ENTRIES)
         if not missing:
+            if folder.name.lower() not in known_folder_names():
+                # FastVideo picks the pipeline config by the folder's name first (registry.py).
+                notes.append(f"FastVideo chooses the pipeline by the folder name; {folder.name!r} is not one it knows, so it falls back to model_index.json. "
+                             f"Name the folder {profile_for(model_id).hub_ids[0].split('/')[-1]} to be sure.")
             return str(folder), str(folder), notes
         notes.append(f"{folder} is missing {', '.join(missing)}")
         return None, str(folder), notes
@@ -98,17 +115,33 @@ def locate_model(model_id: str, model_path: str | None) -> tuple[str | None, str
                 if hub_id != model_id:
                     notes.append(f"{model_id} not found locally; using {hub_id}, which FastVideo maps to the same config")
                 return str(folder), hub_id, notes
-    return None, ids[0], notes
+    return None, canonical_hub_id(model_id), notes
 
 
-def download_command(hub_id: str) -> str:
+def load_target(path: str, hub_id: str) -> tuple[str, bool]:
+    """What to hand to from_pretrained, and whether the Hugging Face hub must stay offline.
+
+    A Hugging Face cache snapshot is named by its commit hash, and FastVideo matches a local folder
+    to its pipeline config by name: pass the hub id instead (an exact registry match) and keep the
+    hub offline so FastVideo resolves it from the cache we just checked."""
+    folder = Path(path)
+    if folder.parent.name == "snapshots" and folder.parent.parent.name.startswith("models--") and "/" in hub_id:
+        return hub_id, True
+    return path, False
+
+
+def download_command(hub_id: str, local_dir: str | None = None) -> str:
+    """The exact command that puts the model where the adapter looks (resumable: rerun it after a break)."""
+    hub_id = canonical_hub_id(hub_id)
     name = hub_id.split("/")[-1]
-    return f'hf download {hub_id} --local-dir "{fastvideo_home() / name}"'
+    return f'hf download {hub_id} --local-dir "{local_dir or fastvideo_home() / name}"'
 
 
 def effective_attention(requested: str | None, profile: ModelProfile) -> tuple[str, list[str]]:
     """The backend FastVideo will really use, and why (it ignores unknown names and falls back silently)."""
     notes: list[str] = []
+    if requested and requested.strip().lower() == "auto":  # the extension's setting for "FastVideo's choice"
+        requested = None
     name = (requested or profile.default_attention).upper()
     if name not in ATTENTION_MODULES:
         notes.append(f"unknown attention backend {name!r}: FastVideo ignores unknown names; using its default")

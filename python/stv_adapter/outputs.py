@@ -27,9 +27,17 @@ def resolve_output_dir(root: Path, output_dir: str | None) -> Path:
     root = root.resolve()
     if not output_dir:
         return root
-    candidate = Path(output_dir)
     if "\x00" in output_dir:
         raise AdapterError("PATH_FORBIDDEN", "outputDir contains a NUL byte.", "Use a plain relative folder name.")
+    # Clients on Windows send '\'; on a POSIX adapter that would be part of one odd folder name
+    # (and 'C:\x' a folder called 'C:'). Treat both separators alike and refuse drive/UNC forms.
+    normalized = output_dir.replace("\\", "/")
+    if re.match(r"^[A-Za-z]:", normalized) or normalized.startswith("//"):
+        if os.name != "nt":
+            raise AdapterError("PATH_FORBIDDEN", f"outputDir {output_dir!r} is a Windows path; this adapter's output root is {root}.", "Send a folder relative to the output root (for example the scene id).", status=400)
+    else:
+        output_dir = normalized
+    candidate = Path(output_dir)
     target = (candidate if candidate.is_absolute() else root / candidate).resolve()
     if target != root and root not in target.parents:
         raise AdapterError(

@@ -151,4 +151,5 @@ class Health(CamelModel):
     version: str
     output_root: str | None
     error: ErrorBody | None = None
+    warnings: list[Warning_] = Field(default=[], description="What a user should know about this backend/model, e.g. NOT_AI (preview), KEYFRAME_IGNORED (FastWan).")
     details: dict[str, Any] = {}

@@ -24,6 +24,7 @@ def test_health_says_the_preview_backend_is_not_ai(adapter: RunningAdapter) -> N
     h = adapter.client.get("/health").json()
     assert h["status"] == "ok" and h["backend"] == "preview" and h["isAi"] is False
     assert h["queueDepth"] == 0 and h["maxQueue"] == 32 and h["memory"]["rssMb"] > 0
+    assert [w["code"] for w in h["warnings"]] == ["NOT_AI"] and "not AI" in h["warnings"][0]["message"]
 
 
 def test_generate_writes_a_playable_mp4_and_its_sidecar(adapter: RunningAdapter) -> None:
@@ -226,3 +227,99 @@ def test_queue_bound_answers_busy_and_loses_nothing(tmp_path: Path) -> None:
             t.join()
         assert busy > 0 and len(accepted) + busy == 40
         assert all(a.wait(j)["status"] == "succeeded" for j in accepted)
+
+
+def test_keyframe_pixel_bound_is_refused_before_decoding(tmp_path: Path) -> None:
+    with RunningAdapter(make_config(tmp_path, max_keyframe_pixels=100_000)) as a:
+        r = a.client.post("/jobs", json=small_request(keyframeBase64=png_base64(400, 300)))
+        assert r.status_code == 413 and error_of(r)["code"] == "PAYLOAD_TOO_LARGE" and "400x300" in error_of(r)["message"]
+        assert a.client.post("/jobs", json=small_request(keyframeBase64=png_base64(300, 300))).status_code == 202
+
+
+def test_a_large_keyframe_is_kept_at_render_size_while_queued(adapter: RunningAdapter) -> None:
+    import base64
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (2000, 1200), (10, 200, 30)).save(buf, format="JPEG")
+    job = adapter.client.post("/jobs", json=small_request(keyframeBase64=base64.b64encode(buf.getvalue()).decode())).json()["jobId"]
+    rec = adapter.manager.jobs[job]
+    assert rec.request.keyframe_base64 is None, "the base64 text is not kept"
+    if rec.keyframe is not None:  # still queued or running
+        assert max(rec.keyframe.size) <= 256 * 1.25 * 2000 / 1200 + 1
+    done = adapter.wait(job)
+    assert done["status"] == "succeeded"
+    assert json.loads(Path(done["result"]["sidecarPath"]).read_text())["request"]["hasKeyframe"] is True
+
+
+def test_windows_style_output_dirs(adapter: RunningAdapter) -> None:
+    ok = adapter.client.post("/generate", json=small_request(outputDir="scenes\\two")).json()
+    assert Path(ok["outputVideoPath"]).parent == (adapter.config.output_root / "scenes" / "two").resolve()
+    for bad in ("..\\..\\escape", "C:\\Users\\me\\renders", "\\\\server\\share\\x", "scenes\\..\\..\\x"):
+        r = adapter.client.post("/jobs", json=small_request(outputDir=bad))
+        assert r.status_code == 400 and error_of(r)["code"] == "PATH_FORBIDDEN", (bad, r.text)
+
+
+def test_an_unwritable_output_folder_is_output_not_writable(adapter: RunningAdapter, monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+
+    import stv_adapter.outputs as outputs
+
+    def denied(*_a: object, **_k: object) -> None:
+        raise PermissionError(errno.EACCES, "Permission denied")
+
+    monkeypatch.setattr(outputs.tempfile, "mkstemp", denied)
+    r = adapter.client.post("/generate", json=small_request())
+    err = error_of(r)
+    assert r.status_code == 500 and err["code"] == "OUTPUT_NOT_WRITABLE" and "--output-root" in err["hint"]
+
+
+def test_a_bug_in_a_backend_is_internal_and_the_adapter_keeps_serving(tmp_path: Path) -> None:
+    from stv_adapter.backends.preview import PreviewBackend
+
+    class Buggy(PreviewBackend):
+        def run(self, job, progress):  # type: ignore[no-untyped-def]
+            if job.prompt == "bug":
+                raise KeyError("oops")
+            return super().run(job, progress)
+
+    with RunningAdapter(make_config(tmp_path), Buggy()) as a:
+        r = a.client.post("/generate", json=small_request(prompt="bug"))
+        err = error_of(r)
+        assert r.status_code == 500 and err["code"] == "INTERNAL" and "KeyError" in err["message"] and err["hint"]
+        assert a.client.post("/generate", json=small_request()).status_code == 200
+
+
+def test_generate_answers_cancelled_when_its_job_is_cancelled(adapter: RunningAdapter) -> None:
+    result: dict[str, httpx.Response] = {}
+
+    def call() -> None:
+        with httpx.Client(base_url=adapter.url, timeout=60) as c:
+            result["r"] = c.post("/generate", json=small_request(numFrames=241, width=640, height=352))
+
+    t = threading.Thread(target=call)
+    t.start()
+    deadline = time.time() + 20
+    while adapter.manager.running is None and time.time() < deadline:
+        time.sleep(0.02)
+    job = adapter.manager.running.job_id
+    assert adapter.client.delete(f"/jobs/{job}").json()["status"] == "cancelled"
+    t.join(timeout=30)
+    r = result["r"]
+    assert r.status_code == 409 and error_of(r)["code"] == "CANCELLED"
+    summary = [json.loads(p.read_text()) for p in adapter.config.artifacts_dir.glob("run-*.json")]
+    assert [(s["status"], s["errorCode"]) for s in summary] == [("cancelled", "CANCELLED")]
+
+
+def test_token_from_a_named_environment_variable_and_auto_attention(monkeypatch: pytest.MonkeyPatch) -> None:
+    from stv_adapter.__main__ import build_parser, config_from_args
+
+    monkeypatch.setenv("MY_TOKEN", "  from-env  ")
+    cfg = config_from_args(build_parser().parse_args(["serve", "--token-env", "MY_TOKEN", "--attention-backend", "auto"]))
+    assert cfg.token == "from-env" and cfg.attention_backend is None
+    monkeypatch.setenv("STV_ADAPTER_TOKEN", "default-env")
+    assert config_from_args(build_parser().parse_args(["serve"])).token == "default-env"
+    monkeypatch.delenv("STV_ADAPTER_TOKEN")
+    assert config_from_args(build_parser().parse_args(["serve", "--host", "0.0.0.0"])).token is None

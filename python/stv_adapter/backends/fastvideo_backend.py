@@ -14,13 +14,28 @@ import psutil
 
 from ..config import AdapterConfig
 from ..errors import AdapterError, JobCancelled
-from ..model_profiles import download_command, effective_attention, locate_model, profile_for
+from ..model_profiles import download_command, effective_attention, load_target, locate_model, profile_for
 from . import BackendJob, BackendOutput, ProgressFn
 from .fastvideo_worker import worker_main
 
 log = logging.getLogger("stv_adapter.fastvideo")
 
 OOM_HINT = "Render fewer frames (49 or 81), a smaller size (832x480), keep CPU offload on, and close other GPU programs."
+
+# FastVideo's Wan pipelines log these stages (pipelines/basic/wan/*.py, with FASTVIDEO_STAGE_LOGGING=1):
+# our progress stage and the fraction at which each one starts. Within the long stages (denoising,
+# decoding) the fraction is estimated from how long that stage took in earlier runs.
+STAGE_PROGRESS: dict[str, tuple[str, float]] = {
+    "input_validation_stage": ("encoding-prompt", 0.03),
+    "prompt_encoding_stage": ("encoding-prompt", 0.04),
+    "image_encoding_stage": ("encoding-prompt", 0.08),
+    "conditioning_stage": ("denoising", 0.10),
+    "timestep_preparation_stage": ("denoising", 0.11),
+    "latent_preparation_stage": ("denoising", 0.12),
+    "denoising_stage": ("denoising", 0.15),
+    "decoding_stage": ("decoding", 0.85),
+}
+STAGE_END = {"denoising_stage": 0.85, "decoding_stage": 0.96}
 
 
 class FastVideoBackend:
@@ -42,7 +57,10 @@ class FastVideoBackend:
         self._loaded_event = threading.Event()
         self._jobs_since_load = 0
         self._ema_generate_ms: float | None = None
+        self._ema_stage_ms: dict[str, float] = {}  # how long each FastVideo stage took, smoothed
         self.loads = 0  # how many times the generator was loaded (benchmarks count it)
+        self._load_gen = 0
+        self._notes: list[str] = []
         self.model_source = config.model
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -56,18 +74,29 @@ class FastVideoBackend:
                 return
             self._state = "loading"
             self._loaded_event.clear()
-        threading.Thread(target=self._load, name="fastvideo-load", daemon=True).start()
+            self._load_gen += 1
+            gen = self._load_gen
+        threading.Thread(target=self._load, args=(gen,), name="fastvideo-load", daemon=True).start()
 
-    def _load(self) -> None:
+    def _load(self, gen: int = 0) -> None:
+        """Starts the worker and waits for its model. `gen` tells a superseded load (its worker was
+        ended by a restart) to leave the current one alone."""
         path, found, notes = locate_model(self.config.model, self.config.model_path)
         for n in notes:
             log.info(n)
+        with self._lock:
+            self._notes = notes
         if path is None:
-            self._fail("MODEL_NOT_FOUND", f"The model {found} is not on this machine.", f"Download it: {download_command(found if '/' in found else self.config.model)} (or set --model-path to its folder).")
+            if self.config.model_path:
+                self._fail(gen, "MODEL_NOT_FOUND", f"The model folder {found} is incomplete or missing ({'; '.join(notes)}).", f"Download it there: {download_command(self.config.model, self.config.model_path)}, or fix --model-path.")
+            else:
+                self._fail(gen, "MODEL_NOT_FOUND", f"The model {found} is not on this machine.", f"Download it: {download_command(found)} (or set --model-path to its folder).")
             return
         self.model_source = path
+        target, hf_offline = (path, False) if self.config.model_path else load_target(path, found)
         cfg = {
-            "model": path,
+            "model": target,
+            "hf_offline": hf_offline,
             "attention_backend": self.attention,
             "num_gpus": self.config.num_gpus,
             "use_fsdp_inference": self.config.use_fsdp_inference,
@@ -81,19 +110,29 @@ class FastVideoBackend:
         proc.start()
         child.close()
         with self._lock:
+            if gen != self._load_gen:  # restarted meanwhile
+                proc.kill()
+                return
             self._proc, self._conn = proc, parent
         t0 = time.perf_counter()
         try:
             msg = parent.recv()
+            while msg.get("type") == "stage":  # nothing runs a stage while loading; be tolerant anyway
+                msg = parent.recv()
         except (EOFError, OSError):
-            self._fail("EXECUTION_ERROR", f"The FastVideo worker exited while loading (exit code {proc.exitcode}).", "Check the adapter's log; the host may be out of RAM (FastVideo issue #1755).")
+            proc.join(timeout=2)
+            self._fail(gen, "EXECUTION_ERROR", f"The FastVideo worker exited while loading (exit code {proc.exitcode}).", "Check the adapter's log; the host may be out of RAM (FastVideo issue #1755).")
             return
         if msg.get("type") != "loaded":
-            self._fail(msg.get("code", "EXECUTION_ERROR"), msg.get("message", "Loading failed."), msg.get("hint"))
+            with self._lock:
+                self._gpu = msg.get("gpu") or self._gpu
+            self._fail(gen, msg.get("code", "EXECUTION_ERROR"), msg.get("message", "Loading failed."), msg.get("hint"))
             if msg.get("trace"):
                 log.error(msg["trace"])
             return
         with self._lock:
+            if gen != self._load_gen:
+                return
             self._state = "ok"
             self._error = None
             self._gpu = msg.get("gpu")
@@ -101,10 +140,12 @@ class FastVideoBackend:
             self._jobs_since_load = 0
             self.loads += 1
         self._loaded_event.set()
-        log.info("model loaded from %s in %d ms", path, self._load_ms)
+        log.info("model loaded from %s in %d ms", target, self._load_ms)
 
-    def _fail(self, code: str, message: str, hint: str | None) -> None:
+    def _fail(self, gen: int, code: str, message: str, hint: str | None) -> None:
         with self._lock:
+            if gen != self._load_gen:
+                return
             self._state = "error"
             self._error = {"code": code, "message": message, "hint": hint}
         self._kill_worker()
@@ -147,14 +188,31 @@ class FastVideoBackend:
                 "device": "cuda",
                 "gpu": self._gpu,
                 "error": self._error,
-                "details": {"modelSource": self.model_source, "loads": self.loads, "loadMs": self._load_ms, "attentionNotes": self.attention_notes, "profile": self.profile.description},
+                "warnings": self._health_warnings(),
+                "details": {"modelSource": self.model_source, "modelNotes": list(self._notes), "loads": self.loads, "loadMs": self._load_ms, "attentionNotes": self.attention_notes, "profile": self.profile.description},
             }
 
+    def _health_warnings(self) -> list[dict[str, str]]:
+        out = []
+        if not self.profile.follows_keyframe:
+            out.append({"code": "KEYFRAME_IGNORED", "message": f"{self.config.model} does not condition on keyframes (FastVideo #785, #1153); start the adapter with --model Wan-AI/Wan2.2-TI2V-5B-Diffusers for keyframe-faithful clips."})
+        out += [{"code": "ATTENTION_BACKEND", "message": n} for n in self.attention_notes]
+        out += [{"code": "MODEL_FOLDER", "message": n} for n in self._notes]
+        return out
+
     # -- jobs ------------------------------------------------------------------------------------
+    def _worker_alive(self) -> bool:
+        with self._lock:
+            proc = self._proc
+        return proc is not None and proc.is_alive()
+
     def _ensure_loaded(self, job: BackendJob, progress: ProgressFn) -> int:
         with self._lock:
             state = self._state
-        if state in ("idle", "error") or self._proc is None and state != "loading":
+        if state == "ok" and not self._worker_alive():
+            log.warning("the FastVideo worker is gone; loading the model again")
+            self._restart_worker()
+        elif state in ("idle", "error"):
             self._load_in_background()
         progress("loading", 0.02, message="Loading the model (first job, or after a restart)")
         t0 = time.perf_counter()
@@ -167,27 +225,28 @@ class FastVideoBackend:
                 raise AdapterError(err["code"], err["message"], err.get("hint"))
         return int((time.perf_counter() - t0) * 1000)
 
-    def build_kwargs(self, job: BackendJob, image_path: str | None) -> dict[str, Any]:
-        """SamplingParam fields for generate_video; unknown keywords raise in FastVideo, so only these."""
-        kwargs: dict[str, Any] = {
-            "num_frames": job.num_frames,
-            "height": job.height,
-            "width": job.width,
-            "fps": job.fps,
-            "seed": job.seed,
-            # FastVideo writes exactly this file only if it ends in .mp4 and does not exist yet
-            # (otherwise it treats it as a folder, or appends a numeric suffix).
-            "output_path": str(self.generation_path(job)),
-            "save_video": True,
-            "return_frames": False,  # the default returns ~330 MB of frames per clip
+    def build_request(self, job: BackendJob, image_path: str | None) -> dict[str, Any]:
+        """The GenerationRequest for VideoGenerator.generate, as a mapping FastVideo parses (it
+        refuses unknown fields). Only what the user set; the model's preset supplies the rest."""
+        sampling: dict[str, Any] = {"num_frames": job.num_frames, "height": job.height, "width": job.width, "fps": job.fps, "seed": job.seed}
+        if job.steps is not None:
+            sampling["num_inference_steps"] = job.steps
+        request: dict[str, Any] = {
+            "prompt": job.prompt,
+            "sampling": sampling,
+            "output": {
+                # FastVideo writes exactly this file only if it ends in .mp4 and does not exist yet
+                # (otherwise it treats it as a folder, or appends a numeric suffix).
+                "output_path": str(self.generation_path(job)),
+                "save_video": True,
+                "return_frames": False,  # the default returns ~330 MB of frames per clip
+            },
         }
         if job.negative_prompt:
-            kwargs["negative_prompt"] = job.negative_prompt
+            request["negative_prompt"] = job.negative_prompt  # never folded into the prompt
         if image_path:
-            kwargs["image_path"] = image_path
-        if job.steps is not None:
-            kwargs["num_inference_steps"] = job.steps
-        return kwargs
+            request["inputs"] = {"image_path": image_path}
+        return request
 
     @staticmethod
     def generation_path(job: BackendJob) -> Path:
@@ -207,13 +266,17 @@ class FastVideoBackend:
             image_path = None
             if job.keyframe is not None:
                 image_path = str(Path(tmpdir) / "keyframe.png")
-                job.keyframe.save(image_path)
-            kwargs = self.build_kwargs(job, image_path)
+                job.keyframe.save(image_path, compress_level=1)  # read once by FastVideo: speed over size
+            request = self.build_request(job, image_path)
             with self._lock:
                 conn = self._conn
             if conn is None:
                 raise AdapterError("EXECUTION_ERROR", "The FastVideo worker is not running.", "Restart the adapter.")
-            conn.send({"type": "generate", "prompt": job.prompt, "kwargs": kwargs})
+            try:
+                conn.send({"type": "generate", "request": request})
+            except OSError:
+                self._restart_worker()
+                raise AdapterError("EXECUTION_ERROR", "The FastVideo worker had ended.", "The adapter is loading the model again; render again when /health says ok.") from None
             gen_path = self.generation_path(job)
             try:
                 msg = self._wait_for_result(job, progress, conn)
@@ -225,31 +288,39 @@ class FastVideoBackend:
                     os.replace(written, job.out_path)
             finally:
                 gen_path.unlink(missing_ok=True)
+        with self._lock:
+            self._gpu = msg.get("gpu") or self._gpu
         if msg["type"] == "error":
             code = msg.get("code", "EXECUTION_ERROR")
             if msg.get("trace"):
                 log.error(msg["trace"])
+            reload_note = ""
+            if msg.get("fatal"):
+                # FastVideo's GPU worker died (an OOM there ends it): nothing of this generator is
+                # usable. Ending the whole process tree frees every byte of GPU memory it held.
+                self._restart_worker()
+                reload_note = " FastVideo's worker ended, so the model is loading again (the next job waits for it)."
             if code == "CUDA_OOM":
-                raise AdapterError("CUDA_OOM", f"The GPU ran out of memory: {msg.get('message')}", OOM_HINT)
-            raise AdapterError(code, f"FastVideo failed: {msg.get('message')}", "See the adapter's log for the traceback.")
+                raise AdapterError("CUDA_OOM", f"The GPU ran out of memory: {msg.get('message')}.{reload_note}", OOM_HINT)
+            raise AdapterError(code, f"FastVideo failed: {msg.get('message')}.{reload_note}", "See the adapter's log for the traceback.")
         self._jobs_since_load += 1
         gen_ms = int(msg.get("generateMs") or 0)
         self._ema_generate_ms = gen_ms if self._ema_generate_ms is None else 0.7 * self._ema_generate_ms + 0.3 * gen_ms
         size = msg.get("size") or []
         height, width = (int(size[0]), int(size[1])) if len(size) >= 2 else (job.height, job.width)
-        with self._lock:
-            self._gpu = msg.get("gpu") or self._gpu
         self._maybe_recycle()
         warnings = self.warnings_for(job)
         if (width, height) != (job.width, job.height) and not any(w["code"] == "SIZE_CHANGED" for w in warnings):
             warnings.append({"code": "SIZE_CHANGED", "message": f"FastVideo rendered {width}x{height} instead of the requested {job.width}x{job.height}."})
-        return BackendOutput(width=width, height=height, num_frames=job.num_frames, fps=job.fps, model_id=self.config.model, warnings=warnings, load_ms=load_ms, generate_ms=gen_ms, extra={"peakMemoryMb": msg.get("peakMemoryMb"), "attentionBackend": self.attention})
+        return BackendOutput(width=width, height=height, num_frames=job.num_frames, fps=job.fps, model_id=self.config.model, warnings=warnings, load_ms=load_ms, generate_ms=gen_ms, extra={"peakMemoryMb": msg.get("peakMemoryMb"), "attentionBackend": self.attention, "stageMs": msg.get("stageMs")})
 
     def _wait_for_result(self, job: BackendJob, progress: ProgressFn, conn: Any) -> dict[str, Any]:
-        """Polls the worker; reports progress estimated from earlier runs (FastVideo has no step callback)."""
+        """Waits for the worker, turning FastVideo's stage log into progress (it has no step callback)."""
         t0 = time.perf_counter()
-        expected = self._ema_generate_ms
-        progress("denoising", 0.05, message="Generating (FastVideo reports no steps; progress is estimated from earlier runs)" if expected else "Generating (FastVideo reports no steps)")
+        stage: str | None = None
+        stage_t0 = t0
+        durations: dict[str, float] = {}
+        progress("encoding-prompt", 0.03, message="FastVideo is starting the generation")
         while True:
             if job.cancel.is_set():
                 # The worker would go on generating and answer this job's result to the next one:
@@ -257,14 +328,46 @@ class FastVideoBackend:
                 job.forced = self.force_stop()
                 raise JobCancelled("The job was cancelled; FastVideo cannot interrupt a generation, so its worker was stopped and the model is reloading.")
             try:
-                if conn.poll(0.25):
-                    return conn.recv()
+                msg = conn.recv() if conn.poll(0.25) else None
             except (EOFError, OSError):
-                raise AdapterError("EXECUTION_ERROR", "The FastVideo worker ended during the render.", "Check the adapter's log; the host may be out of RAM. The adapter reloads the model for the next job.") from None
-            if expected:
-                elapsed = (time.perf_counter() - t0) * 1000
-                frac = min(0.95, 0.05 + 0.9 * elapsed / expected)
-                progress("denoising", frac, eta_ms=max(0, int(expected - elapsed)))
+                self._restart_worker()
+                raise AdapterError("EXECUTION_ERROR", "The FastVideo worker ended during the render.", "Check the adapter's log; the host may be out of RAM. The model is loading again for the next job.") from None
+            now = time.perf_counter()
+            if msg is not None and msg.get("type") == "stage":
+                if stage is not None:
+                    durations[stage] = (now - stage_t0) * 1000
+                stage, stage_t0 = msg["stage"], now
+                ours, frac = STAGE_PROGRESS.get(stage, (None, None))
+                if ours is not None and frac is not None:
+                    progress(ours, frac, eta_ms=self._eta_ms(stage, 0.0), message=f"FastVideo: {stage.removesuffix('_stage').replace('_', ' ')}")
+                continue
+            if msg is not None:
+                if stage is not None:
+                    durations[stage] = (now - stage_t0) * 1000
+                if msg.get("type") == "result":
+                    for name, ms in durations.items():
+                        prev = self._ema_stage_ms.get(name)
+                        self._ema_stage_ms[name] = ms if prev is None else 0.7 * prev + 0.3 * ms
+                    msg["stageMs"] = {k: int(v) for k, v in durations.items()}
+                return msg
+            # No message: estimate within the long stages from earlier runs, never past their end.
+            elapsed = (now - stage_t0) * 1000
+            if stage in STAGE_END and self._ema_stage_ms.get(stage):
+                ours, start = STAGE_PROGRESS[stage]
+                frac = start + (STAGE_END[stage] - start) * min(0.98, elapsed / self._ema_stage_ms[stage])
+                progress(ours, frac, eta_ms=self._eta_ms(stage, elapsed))
+            elif stage is None and self._ema_generate_ms:
+                total = (now - t0) * 1000
+                progress("denoising", min(0.95, 0.05 + 0.9 * total / self._ema_generate_ms), eta_ms=max(0, int(self._ema_generate_ms - total)))
+
+    def _eta_ms(self, stage: str, elapsed_in_stage: float) -> int | None:
+        """Time left from earlier runs' stage durations; None until a run has been seen."""
+        if not self._ema_stage_ms:
+            return None
+        names = list(STAGE_PROGRESS)
+        later = names[names.index(stage) + 1 :] if stage in names else []
+        left = max(0.0, self._ema_stage_ms.get(stage, 0.0) - elapsed_in_stage) + sum(self._ema_stage_ms.get(n, 0.0) for n in later)
+        return int(left)
 
     def _maybe_recycle(self) -> None:
         reasons = []
@@ -280,24 +383,29 @@ class FastVideoBackend:
                 pass
         if reasons:
             log.info("recycling the generator: %s", "; ".join(reasons))
-            self._kill_worker()
-            self._load_in_background()
+            self._restart_worker()
 
-    def force_stop(self) -> bool:
-        """FastVideo cannot interrupt a generation: end the worker and reload the model."""
-        log.warning("force-stopping the FastVideo worker; the model will reload")
+    def _restart_worker(self) -> None:
+        """Ends the worker's whole process tree (freeing its GPU memory) and loads the model again."""
         self._kill_worker()
         with self._lock:
             self._state = "idle"
         self._load_in_background()
+
+    def force_stop(self) -> bool:
+        """FastVideo cannot interrupt a generation: end the worker and reload the model."""
+        log.warning("force-stopping the FastVideo worker; the model will reload")
+        self._restart_worker()
         return True
 
     def close(self) -> None:
+        """Asks the worker to shut FastVideo down (it ends its GPU workers gently, 5 s), then makes sure."""
         with self._lock:
-            conn = self._conn
-        if conn is not None:
+            conn, proc = self._conn, self._proc
+        if conn is not None and proc is not None and proc.is_alive():
             try:
                 conn.send({"type": "shutdown"})
+                proc.join(timeout=10)
             except OSError:
                 pass
         self._kill_worker()

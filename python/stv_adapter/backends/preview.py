@@ -92,6 +92,7 @@ class PreviewBackend:
             "attention_backend": None,
             "device": "cpu",
             "gpu": None,
+            "warnings": [{"code": "NOT_AI", "message": "The preview backend is not AI: it animates the keyframe (or a title card) with a camera move, for drafts and tests."}],
             "details": {"ffmpeg": self.ffmpeg, "note": "The preview backend is not AI: it animates the keyframe with a camera move."},
         }
 
