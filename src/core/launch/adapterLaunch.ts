@@ -6,7 +6,8 @@
 import { existsSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { commandLine, quoteFor, type ShellKind } from './quote';
+import { StvError } from '../errors';
+import { commandLine, envPrefix, type ShellKind } from './quote';
 
 import type { LaunchMode } from './mode';
 import { windowsToWsl } from './wslPaths';
@@ -37,6 +38,8 @@ export interface LaunchPlan {
   args: string[];
   env: Record<string, string>;
   description: string;
+  /** What the user should know about this launch (e.g. a folder WSL cannot see). */
+  warnings?: string[];
 }
 
 export function adapterArgs(cfg: AdapterLaunchConfig): string[] {
@@ -81,26 +84,60 @@ export function findPython(candidates: string[], exists: (p: string) => boolean 
 export const WSL_DEFAULT_PYTHON = '.scene-to-video/venv/bin/python';
 
 /**
- * The adapter inside WSL2: `wsl.exe -d <distro> --cd ~ --exec <python> -m stv_adapter serve ...`,
- * bound to 127.0.0.1 (WSL2 forwards localhost to Windows). --exec runs the program without a
- * shell, so nothing in the arguments is interpreted. Windows paths are translated; the token is
- * forwarded through WSLENV, never on the command line.
+ * The Linux python for `wsl.exe --exec`, which runs it without a shell from the home folder
+ * (`--cd ~`): `~/x` becomes the relative `x`; a Windows path is refused (a Windows python.exe
+ * cannot run FastVideo inside WSL).
  */
-export function buildWslLaunch(cfg: AdapterLaunchConfig): LaunchPlan {
-  const toLinux = (p: string | undefined) => {
-    if (!p || p.startsWith('/')) return p;
+export function wslPython(configured: string | undefined): string {
+  const p = (configured ?? '').trim();
+  if (!p) return WSL_DEFAULT_PYTHON;
+  if (/^[A-Za-z]:|\\/.test(p))
+    throw new StvError('SETTINGS_INVALID', `fastVideo.pythonPath is a Windows path (${p}), but the adapter runs inside WSL.`, `Set it to the Linux python inside the distribution (e.g. ~/${WSL_DEFAULT_PYTHON}), or leave it empty for that default.`);
+  if (p === '~') throw new StvError('SETTINGS_INVALID', 'fastVideo.pythonPath is "~", a folder.', `Point it at the python itself, e.g. ~/${WSL_DEFAULT_PYTHON}.`);
+  return p.startsWith('~/') ? p.slice(2) : p;
+}
+
+/** WSLENV entries for variables forwarded from Windows to WSL (/u: only when Windows starts WSL), deduplicated. */
+export function forwardToWsl(names: string[], inherited: string | undefined): string | undefined {
+  const entries = (inherited ?? '').split(':').filter(Boolean);
+  const have = new Set(entries.map((e) => e.split('/')[0]));
+  for (const n of names) if (!have.has(n)) entries.push(`${n}/u`);
+  return entries.length ? entries.join(':') : undefined;
+}
+
+/**
+ * The adapter inside WSL2: `wsl.exe -d <distro> --cd ~ --exec <python> -m stv_adapter serve ...`,
+ * bound to 127.0.0.1 (WSL2 forwards localhost to Windows; never 0.0.0.0). `--exec` hands the
+ * arguments to the program as they are (wsl.exe splits them with CommandLineToArgvW and calls
+ * execvpe); `--` instead would join them into one line for the login shell to re-parse. Windows
+ * paths are translated; the token is forwarded through WSLENV, never on the command line.
+ */
+export function buildWslLaunch(cfg: AdapterLaunchConfig & { inheritedWslenv?: string }): LaunchPlan {
+  const warnings: string[] = [];
+  const toLinux = (p: string | undefined, what: string, required: boolean): string | undefined => {
+    if (!p || p.startsWith('/') || p.startsWith('~/')) return p;
     const t = windowsToWsl(p, cfg.wslDistro);
-    return t.ok ? t.path : p;
+    if (t.ok) return t.path;
+    if (required) throw new StvError('SETTINGS_INVALID', `${what} cannot be reached from inside WSL: ${t.reason}`, `Copy it into the distribution (e.g. ~/.cache/fastvideo) and give its Linux path, or a path on a local drive (C:\\... is /mnt/c/...).`);
+    warnings.push(`${what} (${p}) is not visible inside WSL (${t.reason}); the adapter keeps its default inside WSL and the extension downloads each video over HTTP.`);
+    return undefined;
   };
-  const linuxCfg = { ...cfg, host: '127.0.0.1', modelPath: toLinux(cfg.modelPath), outputRoot: toLinux(cfg.outputRoot), artifactsDir: toLinux(cfg.artifactsDir) };
-  const forwarded = Object.keys(cfg.extraEnv ?? {}).map((k) => `${k}/u`);
+  const linuxCfg: AdapterLaunchConfig = {
+    ...cfg,
+    host: '127.0.0.1',
+    modelPath: toLinux(cfg.modelPath, 'fastVideo.modelPath', true),
+    outputRoot: toLinux(cfg.outputRoot, 'The output folder', false),
+    artifactsDir: toLinux(cfg.artifactsDir, 'The telemetry folder', false),
+  };
   const env: Record<string, string> = { ...(cfg.extraEnv ?? {}) };
-  if (forwarded.length) env.WSLENV = [process.env.WSLENV, ...forwarded].filter(Boolean).join(':');
+  const wslenv = forwardToWsl(Object.keys(cfg.extraEnv ?? {}), 'inheritedWslenv' in cfg ? cfg.inheritedWslenv : process.env.WSLENV);
+  if (Object.keys(env).length && wslenv) env.WSLENV = wslenv;
   return {
     executable: 'wsl.exe',
-    args: [...(cfg.wslDistro ? ['-d', cfg.wslDistro] : []), '--cd', '~', '--exec', cfg.pythonPath || WSL_DEFAULT_PYTHON, ...adapterArgs(linuxCfg)],
+    args: [...(cfg.wslDistro ? ['-d', cfg.wslDistro] : []), '--cd', '~', '--exec', wslPython(cfg.pythonPath), ...adapterArgs(linuxCfg)],
     env,
     description: `${cfg.backend} adapter in WSL2 (${cfg.wslDistro || 'default distribution'}) on 127.0.0.1:${cfg.port}`,
+    ...(warnings.length ? { warnings } : {}),
   };
 }
 
@@ -108,18 +145,13 @@ export function buildAdapterLaunch(cfg: AdapterLaunchConfig): LaunchPlan {
   return cfg.mode === 'wsl' ? buildWslLaunch(cfg) : buildNativeLaunch(cfg);
 }
 
-/** The plan as one line to type into a shell (for docs, logs and "copy command"). */
+/**
+ * The plan as one line to type into a shell (for docs, logs and "copy command"). The token is
+ * left out: whoever runs the line sets STV_ADAPTER_TOKEN themselves; WSLENV stays so that the
+ * variables that are printed still reach WSL.
+ */
 export function toShellCommandLine(plan: LaunchPlan, shell: ShellKind): string {
-  const env = Object.entries(plan.env).filter(([k]) => k !== 'STV_ADAPTER_TOKEN' && k !== 'WSLENV' && k !== 'PYTHONUNBUFFERED');
-  const line = commandLine(shell, plan.executable, plan.args);
-  if (env.length === 0) return line;
-  switch (shell) {
-    case 'pwsh':
-    case 'powershell':
-      return `${env.map(([k, v]) => `$env:${k} = ${quoteFor(shell, v)}`).join('; ')}; ${line}`;
-    case 'cmd':
-      return `${env.map(([k, v]) => `set "${k}=${v}"`).join(' && ')} && ${line}`;
-    default:
-      return `${env.map(([k, v]) => `${k}=${quoteFor(shell, v)}`).join(' ')} ${line}`;
-  }
+  const env = Object.entries(plan.env).filter(([k]) => k !== 'STV_ADAPTER_TOKEN' && k !== 'PYTHONUNBUFFERED');
+  const printed = env.filter(([k]) => k !== 'WSLENV');
+  return envPrefix(shell, printed.length ? env : []) + commandLine(shell, plan.executable, plan.args);
 }

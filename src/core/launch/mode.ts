@@ -9,7 +9,7 @@ export interface ModeChoice {
 
 export function chooseLaunchMode(setting: 'auto' | 'native' | 'wsl', platform: NodeJS.Platform, wslPresent: boolean): ModeChoice {
   if (setting === 'native') return { mode: 'native', ...(platform === 'win32' ? { note: 'FastVideo does not run natively on Windows; only the preview backend will work (see docs/setup-windows.md).' } : {}) };
-  if (setting === 'wsl') return { mode: 'wsl' };
+  if (setting === 'wsl') return platform === 'win32' ? { mode: 'wsl' } : { mode: 'native', note: `fastVideo.launch is "wsl", which applies on Windows only; on ${platform} the adapter runs natively.` };
   if (platform === 'win32') {
     return wslPresent ? { mode: 'wsl' } : { mode: 'native', note: 'WSL is not installed: the adapter runs natively, where FastVideo cannot run (preview backend only). Install WSL2 with `wsl --install` for the GPU path.' };
   }
