@@ -1,6 +1,7 @@
 // Builds the two bundles the extension ships: the extension host code (Node, CommonJS) and the
 // scene panel's browser bundle. The CLI is a third entry on the Node side so that it shares the
 // same core without a separate toolchain.
+import * as path from 'node:path';
 import * as esbuild from 'esbuild';
 
 const production = process.argv.includes('--production');
@@ -13,6 +14,17 @@ const common = {
   sourcemap: true,
   logLevel: 'info',
   legalComments: 'linked',
+};
+
+// zod ships ~260 kB of error-message translations that every bundle would carry; the panel's
+// messages are English, so its bundle gets a `locales` module with English only (zod's default).
+/** @type {import('esbuild').Plugin} */
+const zodEnglishOnly = {
+  name: 'zod-english-only',
+  setup(build) {
+    build.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) => (/[\\/]zod[\\/]v4[\\/]/.test(args.importer) ? { path: path.resolve(args.resolveDir, '../locales/en.js'), namespace: 'zod-locales' } : undefined));
+    build.onLoad({ filter: /.*/, namespace: 'zod-locales' }, (args) => ({ contents: `export { default as en } from ${JSON.stringify(args.path)};`, resolveDir: path.dirname(args.path) }));
+  },
 };
 
 const builds = [
@@ -33,6 +45,7 @@ const builds = [
     ...common,
     entryPoints: { webview: 'webview/main.ts' },
     outdir: 'dist',
+    plugins: [zodEnglishOnly],
     platform: 'browser',
     format: 'esm',
     target: 'es2022',

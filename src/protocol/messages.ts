@@ -1,10 +1,21 @@
 /**
  * Messages between the extension and the scene panel, validated with zod on both sides: the
- * webview is a browser page, so anything it posts is untrusted input.
+ * webview is a browser page, so anything it posts is untrusted input, and the webview checks what
+ * it receives (and what it restores from getState, which may come from an older version) before
+ * drawing it. Imported by both bundles, so it must not import 'vscode' or Node modules.
  */
 import { z } from 'zod';
 
 const SceneId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/);
+const Text = (max: number) => z.string().max(max);
+
+/** Buttons an error offers; the extension runs the same handler for a notification and the panel. */
+export const ERROR_ACTIONS = ['Start adapter', 'Restart adapter', 'Open settings', 'Show log', 'Switch provider', 'Set token', 'Troubleshooting', 'Manage trust'] as const;
+export const ErrorActionSchema = z.enum(ERROR_ACTIONS);
+export type ErrorAction = z.infer<typeof ErrorActionSchema>;
+
+/** Commands the panel may run directly; anything else is refused. */
+export const PANEL_COMMANDS = ['sceneToVideo.startAdapter', 'sceneToVideo.switchProvider', 'sceneToVideo.showLog', 'sceneToVideo.checkHealth', 'sceneToVideo.setAdapterToken'] as const;
 
 export const WebviewToExtensionSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('ready') }),
@@ -15,54 +26,86 @@ export const WebviewToExtensionSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('open'), videoPath: z.string().min(1).max(4096) }),
   z.object({ type: z.literal('reveal'), videoPath: z.string().min(1).max(4096) }),
   z.object({ type: z.literal('useKeyframeFaithfulModel') }),
-  z.object({ type: z.literal('runCommand'), command: z.enum(['sceneToVideo.startAdapter', 'sceneToVideo.switchProvider', 'sceneToVideo.showLog', 'sceneToVideo.checkHealth']) }),
+  z.object({ type: z.literal('runCommand'), command: z.enum(PANEL_COMMANDS) }),
+  // An action offered by an error shown in the panel; `code` picks the troubleshooting section.
+  z.object({ type: z.literal('errorAction'), action: ErrorActionSchema, code: z.string().regex(/^[A-Z][A-Z0-9_]{0,39}$/) }),
 ]);
 export type WebviewToExtension = z.infer<typeof WebviewToExtensionSchema>;
 
-export interface PanelRender {
-  videoPath: string;
-  videoUri: string;
-  createdAt: string;
-  seed: number;
-  providerId: string;
-  width: number;
-  height: number;
-  numFrames: number;
-  fps: number;
-  model?: string;
-  warnings: { code: string; message: string }[];
-}
+const WarningCode = z.enum(['KEYFRAME_IGNORED', 'SIZE_CHANGED', 'SEED_CHANGED', 'NOT_AI', 'OTHER']);
 
-export interface PanelJob {
-  jobId: string;
-  state: 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
-  stage?: string;
-  fraction?: number;
-  etaMs?: number;
-  error?: { code: string; message: string; hint?: string };
-}
+export const PanelRenderSchema = z.object({
+  videoPath: Text(4096),
+  videoUri: Text(8192),
+  createdAt: Text(64),
+  seed: z.number(),
+  providerId: Text(64),
+  width: z.number(),
+  height: z.number(),
+  numFrames: z.number(),
+  fps: z.number(),
+  model: Text(512).optional(),
+  warnings: z.array(z.object({ code: WarningCode, message: Text(2000) })),
+});
+export type PanelRender = z.infer<typeof PanelRenderSchema>;
 
-export interface PanelScene {
-  id: string;
-  title: string;
-  prompt: string;
-  negativePrompt?: string;
-  keyframeUri?: string;
-  width: number;
-  height: number;
-  numFrames: number;
-  fps: number;
-  seed: number | 'random';
-  job?: PanelJob;
-  renders: PanelRender[];
-}
+export const PanelJobSchema = z.object({
+  jobId: Text(64),
+  state: z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']),
+  stage: Text(32).optional(),
+  fraction: z.number().min(0).max(1).optional(),
+  step: z.number().optional(),
+  totalSteps: z.number().optional(),
+  etaMs: z.number().min(0).optional(),
+  queuePosition: z.number().optional(),
+  error: z.object({ code: Text(64), message: Text(4000), hint: Text(4000).optional(), actions: z.array(ErrorActionSchema).default([]) }).optional(),
+});
+export type PanelJob = z.infer<typeof PanelJobSchema>;
 
-export interface PanelState {
-  timelineFile?: string;
-  title?: string;
-  problems: string[];
-  provider: { id: string; state: string; summary: string; followsKeyframe?: boolean; notAi?: boolean; model?: string };
-  scenes: PanelScene[];
-}
+/** Something the user should know before rendering a scene (the model will ignore its keyframe, ...). */
+export const PanelNoticeSchema = z.object({
+  code: WarningCode,
+  message: Text(2000),
+  /** True when switching to the keyframe-faithful model avoids it. */
+  offerFaithful: z.boolean(),
+});
+export type PanelNotice = z.infer<typeof PanelNoticeSchema>;
 
-export type ExtensionToWebview = { type: 'state'; state: PanelState } | { type: 'job'; sceneId: string; job: PanelJob };
+export const PanelSceneSchema = z.object({
+  id: SceneId,
+  title: Text(500),
+  prompt: Text(20_000),
+  negativePrompt: Text(20_000).optional(),
+  keyframeUri: Text(8192).optional(),
+  width: z.number(),
+  height: z.number(),
+  numFrames: z.number(),
+  fps: z.number(),
+  seed: z.union([z.number(), z.literal('random')]),
+  /** The provider this scene renders with (the scene's own, else the active one). */
+  providerId: Text(64),
+  notices: z.array(PanelNoticeSchema).default([]),
+  job: PanelJobSchema.optional(),
+  renders: z.array(PanelRenderSchema),
+});
+export type PanelScene = z.infer<typeof PanelSceneSchema>;
+
+export const PanelStateSchema = z.object({
+  timelineFile: Text(4096).optional(),
+  title: Text(500).optional(),
+  problems: z.array(Text(2000)),
+  provider: z.object({ id: Text(64), state: Text(16), summary: Text(2000), followsKeyframe: z.boolean().optional(), notAi: z.boolean().optional(), model: Text(512).optional() }),
+  scenes: z.array(PanelSceneSchema),
+});
+export type PanelState = z.infer<typeof PanelStateSchema>;
+
+export const ExtensionToWebviewSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('state'), state: PanelStateSchema }),
+  z.object({ type: z.literal('job'), sceneId: SceneId, job: PanelJobSchema }),
+]);
+export type ExtensionToWebview = z.infer<typeof ExtensionToWebviewSchema>;
+
+/** Render warnings after which the panel offers the keyframe-faithful model. */
+export function offersFaithful(code: string, providerId: string): boolean {
+  return providerId === 'fastvideo-local' && (code === 'KEYFRAME_IGNORED' || code === 'SIZE_CHANGED');
+}

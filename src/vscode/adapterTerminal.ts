@@ -5,7 +5,7 @@
  */
 import * as vscode from 'vscode';
 import { StvError } from '../core/errors';
-import { WSL_DEFAULT_PYTHON, buildAdapterLaunch, findPython, pythonCandidates } from '../core/launch/adapterLaunch';
+import { WSL_DEFAULT_PYTHON, buildAdapterLaunch, findPython, pythonCandidates, toShellCommandLine } from '../core/launch/adapterLaunch';
 import { chooseLaunchMode, describeLocation } from '../core/launch/mode';
 import { RealWslProbe, checkWsl, type WslProbe } from '../core/launch/wslProbe';
 import type { Settings } from '../core/settings/schema';
@@ -43,10 +43,7 @@ export class AdapterManager implements vscode.Disposable {
     log().error(`the FastVideo adapter stopped (exit code ${code ?? '?'})`);
     void vscode.window.showErrorMessage(`The FastVideo adapter stopped (exit code ${code ?? 'unknown'}). Renders in progress failed.`, 'Show terminal', 'Restart', 'Show log').then((pick) => {
       if (pick === 'Show terminal') this.terminal?.show();
-      if (pick === 'Restart') {
-        this.stop();
-        void vscode.commands.executeCommand('sceneToVideo.startAdapter');
-      }
+      if (pick === 'Restart') void vscode.commands.executeCommand('sceneToVideo.startAdapter', { restart: true });
       if (pick === 'Show log') log().show();
     });
   }
@@ -55,14 +52,18 @@ export class AdapterManager implements vscode.Disposable {
     return !!this.terminal && this.terminal.exitStatus === undefined;
   }
 
-  /** Attaches to a running adapter or starts one; resolves when /health answers. */
-  async start(): Promise<'attached' | 'started'> {
+  /**
+   * Attaches to a running adapter or starts one; resolves when /health answers. `restart` first ends
+   * the adapter this window started; aborting `signal` stops waiting and ends what was started.
+   */
+  async start(opts: { signal?: AbortSignal; restart?: boolean } = {}): Promise<'attached' | 'started'> {
     if (!vscode.workspace.isTrusted)
       throw new StvError('WORKSPACE_UNTRUSTED', 'This workspace is not trusted, so Scene to Video does not start the FastVideo adapter.', 'Trust the workspace (Workspaces: Manage Workspace Trust), or start the adapter yourself and set fastVideo.endpointUrl.');
+    if (opts.restart) this.stop();
     const s = this.settings().fastVideo;
     const h = await this.hub.check('fastvideo-local');
     if (h.state !== 'down') return 'attached';
-    if (this.isRunning()) return this.waitUntilUp();
+    if (this.isRunning()) return this.waitUntilUp(opts.signal);
     const url = new URL(s.endpointUrl);
     if (!['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname))
       throw new StvError('UNREACHABLE', `fastVideo.endpointUrl points at another machine (${url.host}), which does not answer; the extension only starts adapters on this machine.`, 'Start the adapter on that machine (scripts/run-fastvideo-server), or set fastVideo.endpointUrl to http://127.0.0.1:8055.');
@@ -103,7 +104,12 @@ export class AdapterManager implements vscode.Disposable {
       this.hub.location = describeLocation('native');
     }
     this.hub.invalidate();
-    log().info(`starting the FastVideo adapter: ${plan.executable} ${plan.args.join(' ')}`);
+    // Logged as a line the user can paste into their own shell (without the token).
+    log().info(`starting the FastVideo adapter (${plan.description}): ${toShellCommandLine(plan, process.platform === 'win32' ? 'powershell' : 'bash')}`);
+    for (const w of plan.warnings ?? []) {
+      log().warn(w);
+      void vscode.window.showWarningMessage(w);
+    }
     this.stopping = false;
     this.wasUp = false;
     this.crashReported = false;
@@ -116,16 +122,28 @@ export class AdapterManager implements vscode.Disposable {
       iconPath: new vscode.ThemeIcon('server-process'),
     });
     this.terminal.show(true);
-    return this.waitUntilUp();
+    return this.waitUntilUp(opts.signal);
   }
 
-  private async waitUntilUp(): Promise<'started'> {
+  private async waitUntilUp(signal?: AbortSignal): Promise<'started'> {
     const deadline = Date.now() + 180_000;
     while (Date.now() < deadline) {
+      if (signal?.aborted) {
+        this.stop();
+        throw new StvError('CANCELLED', 'Starting the FastVideo adapter was cancelled; the adapter was stopped.');
+      }
       if (this.terminal?.exitStatus) throw new StvError('ADAPTER_CRASHED', `The FastVideo adapter exited while starting (exit code ${this.terminal.exitStatus.code ?? '?'}).`, 'Look at the "FastVideo adapter" terminal for the reason.');
       const h = await this.hub.check('fastvideo-local');
       if (h.state !== 'down') return 'started';
-      await new Promise((r) => setTimeout(r, 1000));
+      await new Promise<void>((r) => {
+        const t = setTimeout(done, 1000);
+        function done() {
+          clearTimeout(t);
+          signal?.removeEventListener('abort', done);
+          r();
+        }
+        signal?.addEventListener('abort', done, { once: true });
+      });
     }
     throw new StvError('TIMEOUT', 'The FastVideo adapter did not answer within 3 minutes.', 'Look at the "FastVideo adapter" terminal.');
   }

@@ -1,7 +1,8 @@
 /** Which buttons an error notification offers, by error code (pure, unit-tested). */
 import type { ErrorCode } from '../core/errors';
+import type { ErrorAction } from '../protocol/messages';
 
-export type ErrorAction = 'Start adapter' | 'Restart adapter' | 'Open settings' | 'Show log' | 'Switch provider' | 'Set token' | 'Troubleshooting' | 'Manage trust';
+export type { ErrorAction };
 
 export function actionsFor(code: ErrorCode | string, providerId: string): ErrorAction[] {
   switch (code) {

@@ -15,9 +15,12 @@ import { ScenePanel } from './panel';
 import { ProviderHub, TOKEN_KEY } from './providers';
 import { RenderController, setDocsRoot, showError } from './render';
 import { SETTING_SECTIONS, currentSettings } from './settings';
-import { PROVIDER_LABEL } from './statusFormat';
+import { PROVIDER_LABEL, providerPickItem } from './statusFormat';
 import { ProviderStatusBar } from './statusBar';
 import { loadResolved, pickScene, pickTimeline } from './timelines';
+
+/** Settings the adapter takes on its command line or environment when the extension starts it. */
+const ADAPTER_START_SETTINGS = ['fastVideo.modelId', 'fastVideo.modelPath', 'fastVideo.backend', 'fastVideo.attentionBackend', 'fastVideo.cpuOffload', 'fastVideo.pythonPath', 'fastVideo.launch', 'fastVideo.wslDistro', 'fastVideo.endpointUrl'];
 
 export function activate(ctx: vscode.ExtensionContext): SceneToVideoApi {
   setDocsRoot(path.join(ctx.extensionPath, 'docs'));
@@ -54,10 +57,15 @@ export function activate(ctx: vscode.ExtensionContext): SceneToVideoApi {
       status.schedule(settings.healthCheckIntervalSeconds);
       reportSettingProblems();
       void ScenePanel.current?.pushState();
+      // Settings the adapter reads at start-up apply to the running one only after a restart.
+      if (adapter.isRunning() && ADAPTER_START_SETTINGS.some((k) => e.affectsConfiguration(k)))
+        void vscode.window.showInformationMessage('The FastVideo adapter started from this window still runs with the previous settings.', 'Restart adapter').then((p) => p && vscode.commands.executeCommand('sceneToVideo.startAdapter', { restart: true }));
     }),
     vscode.workspace.onDidGrantWorkspaceTrust(() => {
       settings = currentSettings().settings;
       hub.invalidate();
+      status.schedule(settings.healthCheckIntervalSeconds);
+      void ScenePanel.current?.pushState();
     }),
   );
   status.schedule(settings.healthCheckIntervalSeconds);
@@ -104,20 +112,44 @@ export function activate(ctx: vscode.ExtensionContext): SceneToVideoApi {
     else if (pick) renders.queue.cancel(pick.jobId);
   });
   command('sceneToVideo.switchProvider', async () => {
-    const healths = await Promise.all(PROVIDER_IDS.map((id) => hub.check(id)));
-    const pick = await vscode.window.showQuickPick(
-      healths.map((h) => ({ label: `${h.provider === settings.videoProvider ? '$(check) ' : ''}${PROVIDER_LABEL[h.provider]}`, description: `${h.provider} · ${h.state}`, detail: h.summary, id: h.provider })),
-      { placeHolder: 'Render with which provider?' },
-    );
-    if (!pick) return;
-    await vscode.workspace.getConfiguration('sceneToVideo').update('videoProvider', pick.id, vscode.workspace.workspaceFolders ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global);
+    // Shown at once with what is known; each row updates when its fresh health check answers
+    // (a server that does not answer must not hold the picker up for the check's timeout).
+    const qp = vscode.window.createQuickPick<vscode.QuickPickItem & { id: ProviderId }>();
+    qp.placeholder = 'Render with which provider?';
+    qp.matchOnDescription = true;
+    let open = true;
+    const fill = () => {
+      if (!open) return;
+      const active = qp.activeItems[0]?.id;
+      qp.items = PROVIDER_IDS.map((id) => ({ ...providerPickItem(id, hub.lastHealth(id), settings.videoProvider), id }));
+      const keep = qp.items.find((i) => i.id === active);
+      if (keep) qp.activeItems = [keep];
+    };
+    fill();
+    qp.busy = true;
+    const checks = Promise.all(PROVIDER_IDS.map((id) => hub.check(id).then(() => fill()))).finally(() => (qp.busy = false));
+    const picked = await new Promise<ProviderId | undefined>((resolve) => {
+      qp.onDidAccept(() => resolve(qp.selectedItems[0]?.id));
+      qp.onDidHide(() => resolve(undefined));
+      qp.show();
+    });
+    open = false;
+    qp.dispose();
+    void checks;
+    if (!picked) return;
+    await vscode.workspace.getConfiguration('sceneToVideo').update('videoProvider', picked, vscode.workspace.workspaceFolders ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global);
   });
   command('sceneToVideo.openPanel', async (uri?: unknown) => {
     const f = uri instanceof vscode.Uri ? uri.fsPath : typeof uri === 'string' ? uri : await pickTimeline();
     if (f) ScenePanel.show(panelDeps, f);
   });
-  command('sceneToVideo.startAdapter', async () => {
-    const how = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Starting the FastVideo adapter…' }, () => adapter.start());
+  command('sceneToVideo.startAdapter', async (opts?: unknown) => {
+    const restart = typeof opts === 'object' && opts !== null && (opts as { restart?: unknown }).restart === true;
+    const how = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: restart ? 'Restarting the FastVideo adapter…' : 'Starting the FastVideo adapter…', cancellable: true }, (_p, token) => {
+      const abort = new AbortController();
+      token.onCancellationRequested(() => abort.abort());
+      return adapter.start({ signal: abort.signal, restart });
+    });
     const h = hub.lastHealth('fastvideo-local');
     void vscode.window.showInformationMessage(`FastVideo adapter ${how === 'attached' ? 'already running: attached' : 'started'} (${h?.summary ?? 'up'}).`);
   });
@@ -151,7 +183,7 @@ export function activate(ctx: vscode.ExtensionContext): SceneToVideoApi {
     async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown) {
       const file = (state as { timelineFile?: string } | undefined)?.timelineFile;
       if (!file) return panel.dispose();
-      panel.webview.options = ScenePanel.options(ctx);
+      panel.webview.options = ScenePanel.options(ctx, file);
       ScenePanel.current = new ScenePanel(panelDeps, panel, file);
     },
   }));

@@ -1,16 +1,16 @@
 /** The scene panel's host side: builds PanelState, validates every message from the webview. */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { toStvError } from '../core/errors';
+import { StvError, toStvError } from '../core/errors';
 import { listRenders } from '../core/render/history';
-import type { RenderJobSnapshot } from '../core/render/queue';
-import { KEYFRAME_FAITHFUL_MODEL, type Settings } from '../core/settings/schema';
+import type { Settings } from '../core/settings/schema';
 import { resolveScenes } from '../core/timeline/resolve';
-import { WebviewToExtensionSchema, type ExtensionToWebview, type PanelJob, type PanelState } from '../protocol/messages';
+import { WebviewToExtensionSchema, type ExtensionToWebview, type PanelState } from '../protocol/messages';
 import { log } from './log';
 import { makeNonce, panelHtml } from './panelHtml';
 import type { ProviderHub } from './providers';
-import { RenderController, showError } from './render';
+import { extraResourceRoot, sceneNotices, toPanelJob } from './panelModel';
+import { RenderController, runErrorAction, showError } from './render';
 import { loadTimeline } from './timelines';
 
 export interface PanelDeps {
@@ -20,29 +20,33 @@ export interface PanelDeps {
   settings: () => Settings;
 }
 
-function toPanelJob(j: RenderJobSnapshot): PanelJob {
-  return { jobId: j.jobId, state: j.state, ...(j.progress ? { stage: j.progress.stage, fraction: j.progress.fraction, ...(j.progress.etaMs ? { etaMs: j.progress.etaMs } : {}) } : {}), ...(j.error ? { error: j.error } : {}) };
-}
-
 export class ScenePanel implements vscode.Disposable {
   static current?: ScenePanel;
   private readonly subs: vscode.Disposable[] = [];
   private lastState?: PanelState;
+  /** The last state posted, serialised: health checks every few seconds must not redraw an unchanged panel. */
+  private lastPosted?: string;
 
   static show(deps: PanelDeps, timelineFile: string): ScenePanel {
     if (ScenePanel.current) {
-      ScenePanel.current.timelineFile = timelineFile;
-      ScenePanel.current.panel.reveal(vscode.ViewColumn.Beside);
-      void ScenePanel.current.pushState();
-      return ScenePanel.current;
+      const current = ScenePanel.current;
+      current.timelineFile = timelineFile;
+      const options = ScenePanel.options(deps.ctx, timelineFile);
+      // Re-set (which reloads the page) only when another folder must become readable.
+      if (JSON.stringify(options.localResourceRoots?.map(String)) !== JSON.stringify(current.panel.webview.options.localResourceRoots?.map(String))) current.panel.webview.options = options;
+      current.panel.reveal(vscode.ViewColumn.Beside);
+      void current.pushState(true);
+      return current;
     }
-    const panel = vscode.window.createWebviewPanel('sceneToVideo.panel', 'Scenes', vscode.ViewColumn.Beside, ScenePanel.options(deps.ctx));
+    const panel = vscode.window.createWebviewPanel('sceneToVideo.panel', 'Scenes', vscode.ViewColumn.Beside, ScenePanel.options(deps.ctx, timelineFile));
     return (ScenePanel.current = new ScenePanel(deps, panel, timelineFile));
   }
 
-  static options(ctx: vscode.ExtensionContext): vscode.WebviewPanelOptions & vscode.WebviewOptions {
-    // Only the extension and the workspace folders: the webview can load nothing else.
-    return { enableScripts: true, retainContextWhenHidden: false, localResourceRoots: [ctx.extensionUri, ...(vscode.workspace.workspaceFolders ?? []).map((f) => f.uri)] };
+  static options(ctx: vscode.ExtensionContext, timelineFile?: string): vscode.WebviewPanelOptions & vscode.WebviewOptions {
+    // Only the extension and the workspace folders (or a lone timeline's folder): the webview can load nothing else.
+    const folders = (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri);
+    const extra = extraResourceRoot(folders.map((f) => f.fsPath), timelineFile);
+    return { enableScripts: true, retainContextWhenHidden: false, localResourceRoots: [ctx.extensionUri, ...folders, ...(extra ? [vscode.Uri.file(extra)] : [])] };
   }
 
   constructor(
@@ -93,6 +97,7 @@ export class ScenePanel implements vscode.Disposable {
         scenes.map(async (sc) => {
           const renders = (await Promise.all(roots.map((root) => listRenders(root, sc.id)))).flat().sort((a, b) => b.createdAt.localeCompare(a.createdAt));
           const job = jobs.filter((j) => j.sceneId === sc.id).at(-1);
+          const providerId = this.deps.renders.providerFor(sc);
           return {
             id: sc.id,
             title: sc.title,
@@ -104,6 +109,8 @@ export class ScenePanel implements vscode.Disposable {
             numFrames: sc.numFrames,
             fps: sc.fps,
             seed: sc.seed,
+            providerId,
+            notices: sceneNotices({ providerId, hasKeyframe: !!sc.keyframePath, width: sc.width, height: sc.height, health: this.deps.hub.lastHealth(providerId), fastVideoModelId: fv.modelId }),
             ...(job ? { job: toPanelJob(job) } : {}),
             renders: renders.slice(0, 20).map((a) => ({ videoPath: a.videoPath, videoUri: w.asWebviewUri(vscode.Uri.file(a.videoPath)).toString(), createdAt: a.createdAt, seed: a.seed, providerId: a.providerId, width: a.width, height: a.height, numFrames: a.numFrames, fps: a.fps, ...(a.model ? { model: a.model } : {}), warnings: a.warnings })),
           };
@@ -112,10 +119,21 @@ export class ScenePanel implements vscode.Disposable {
     };
   }
 
-  async pushState(): Promise<void> {
+  /** Sends the panel's state; unless `force`, only when it changed since the last one. In order: one at a time. */
+  pushState(force = false): Promise<void> {
+    this.pushing = this.pushing.then(() => this.sendState(force));
+    return this.pushing;
+  }
+
+  private pushing: Promise<void> = Promise.resolve();
+
+  private async sendState(force: boolean): Promise<void> {
     try {
       this.lastState = await this.buildState();
       this.panel.title = `Scenes: ${this.lastState.title ?? path.basename(this.timelineFile)}`;
+      const serialised = JSON.stringify(this.lastState);
+      if (!force && serialised === this.lastPosted) return;
+      this.lastPosted = serialised;
       await this.post({ type: 'state', state: this.lastState });
     } catch (e) {
       log().error(`scene panel: ${toStvError(e).message}`);
@@ -137,7 +155,7 @@ export class ScenePanel implements vscode.Disposable {
     try {
       switch (m.type) {
         case 'ready':
-          await this.pushState();
+          await this.pushState(true);
           break;
         case 'render':
           await this.deps.renders.render(this.timelineFile, [m.sceneId], m.seed !== undefined ? { seed: m.seed } : {});
@@ -158,14 +176,17 @@ export class ScenePanel implements vscode.Disposable {
           if (this.knownVideo(m.videoPath)) await vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(m.videoPath));
           break;
         case 'useKeyframeFaithfulModel':
-          await vscode.workspace.getConfiguration('fastVideo').update('modelId', KEYFRAME_FAITHFUL_MODEL, vscode.workspace.workspaceFolders ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global);
-          void vscode.window.showInformationMessage(`fastVideo.modelId is now ${KEYFRAME_FAITHFUL_MODEL} (follows keyframes, 50 steps). Restart the adapter to load it.`, 'Restart adapter').then((p) => {
-            if (p) void vscode.commands.executeCommand('sceneToVideo.stopAdapter').then(() => vscode.commands.executeCommand('sceneToVideo.startAdapter'));
-          });
+          await this.deps.renders.useKeyframeFaithfulModel();
           break;
         case 'runCommand':
           await vscode.commands.executeCommand(m.command);
           break;
+        case 'errorAction': {
+          // Only an action that a failed job of this timeline offers (the error itself comes from the queue).
+          const job = this.deps.renders.queue.jobs().find((j) => j.timelineFile === this.timelineFile && j.error?.code === m.code && toPanelJob(j).error?.actions.includes(m.action));
+          if (job?.error) await runErrorAction(m.action, new StvError(job.error.code, job.error.message, job.error.hint));
+          break;
+        }
       }
     } catch (e) {
       void showError(e, this.deps.settings().videoProvider);

@@ -10,6 +10,10 @@ export const TOKEN_KEY = 'sceneToVideo.fastVideo.adapterToken';
 export class ProviderHub implements vscode.Disposable {
   private cache = new Map<ProviderId, Promise<VideoProvider>>();
   private readonly health = new Map<ProviderId, ProviderHealth>();
+  /** One health request per provider at a time: the interval, renders and commands share it. */
+  private readonly inflight = new Map<ProviderId, Promise<ProviderHealth>>();
+  /** Bumped when settings or the token change, so a check begun before cannot overwrite a newer one. */
+  private generation = 0;
   private readonly emitter = new vscode.EventEmitter<ProviderHealth>();
   readonly onDidChangeHealth = this.emitter.event;
   location?: string;
@@ -21,6 +25,8 @@ export class ProviderHub implements vscode.Disposable {
 
   invalidate(): void {
     this.cache.clear();
+    this.inflight.clear();
+    this.generation++;
   }
 
   get(id: ProviderId): Promise<VideoProvider> {
@@ -41,7 +47,17 @@ export class ProviderHub implements vscode.Disposable {
     return this.health.get(id);
   }
 
-  async check(id: ProviderId): Promise<ProviderHealth> {
+  check(id: ProviderId): Promise<ProviderHealth> {
+    const running = this.inflight.get(id);
+    if (running) return running;
+    const p = this.runCheck(id, this.generation).finally(() => {
+      if (this.inflight.get(id) === p) this.inflight.delete(id);
+    });
+    this.inflight.set(id, p);
+    return p;
+  }
+
+  private async runCheck(id: ProviderId, generation: number): Promise<ProviderHealth> {
     let h: ProviderHealth;
     try {
       h = await (await this.get(id)).health(AbortSignal.timeout(35_000));
@@ -49,6 +65,7 @@ export class ProviderHub implements vscode.Disposable {
       const err = e as { code?: string; message?: string; hint?: string };
       h = { provider: id, state: 'down', endpoint: '', summary: err.message ?? String(e), checkedAt: new Date().toISOString(), error: { code: err.code ?? 'INTERNAL', message: err.message ?? String(e), ...(err.hint ? { hint: err.hint } : {}) } };
     }
+    if (generation !== this.generation) return h; // settings changed meanwhile: a newer check decides
     const prev = this.health.get(id);
     if (prev?.state !== h.state) log().info(`${id} health: ${h.state} — ${h.summary}`);
     this.health.set(id, h);

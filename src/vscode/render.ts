@@ -4,10 +4,11 @@ import * as vscode from 'vscode';
 import { StvError, toStvError } from '../core/errors';
 import type { ProviderId } from '../core/providers/types';
 import { RenderQueue, type RenderJobSnapshot } from '../core/render/queue';
-import type { Settings } from '../core/settings/schema';
+import { KEYFRAME_FAITHFUL_MODEL, type Settings } from '../core/settings/schema';
 import type { ResolvedScene } from '../core/timeline/resolve';
+import { offersFaithful } from '../protocol/messages';
 import type { AdapterManager } from './adapterTerminal';
-import { actionsFor } from './errorActions';
+import { actionsFor, type ErrorAction } from './errorActions';
 import { log } from './log';
 import type { ProviderHub } from './providers';
 import { PROVIDER_LABEL } from './statusFormat';
@@ -75,14 +76,28 @@ export class RenderController {
     return results;
   }
 
+  /** Switches fastVideo.modelId to the model that follows keyframes, and says when it takes effect. */
+  async useKeyframeFaithfulModel(): Promise<void> {
+    await vscode.workspace.getConfiguration('fastVideo').update('modelId', KEYFRAME_FAITHFUL_MODEL, vscode.workspace.workspaceFolders ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global);
+    // An adapter started from this window gets a restart prompt from the settings change.
+    if (this.adapter.isRunning()) return;
+    const up = this.hub.lastHealth('fastvideo-local')?.state;
+    const next = up === 'ok' || up === 'degraded' ? 'The adapter at fastVideo.endpointUrl was started elsewhere: restart it there with this model.' : 'It is loaded when the adapter starts.';
+    void vscode.window.showInformationMessage(`fastVideo.modelId is now ${KEYFRAME_FAITHFUL_MODEL} (follows keyframes; 50 steps, slower). ${next}`);
+  }
+
   private announce(results: RenderJobSnapshot[]): void {
     for (const r of results) {
       if (r.state === 'succeeded' && r.artifact) {
         const video = r.artifact.videoPath;
-        const warn = r.artifact.warnings.find((w) => w.code === 'KEYFRAME_IGNORED');
-        void vscode.window.showInformationMessage(`Rendered ${r.sceneId} (seed ${r.seed}).${warn ? ` ${warn.message}` : ''}`, 'Open', 'Reveal').then((pick) => {
+        const warnings = r.artifact.warnings.filter((w) => w.code === 'KEYFRAME_IGNORED' || w.code === 'SIZE_CHANGED');
+        const faithful = warnings.some((w) => offersFaithful(w.code, r.providerId)) ? ['Use keyframe-faithful model'] : [];
+        const text = `Rendered ${r.sceneId} (seed ${r.seed}).${warnings.map((w) => ` ${w.message}`).join('')}`;
+        const actions = ['Open', 'Reveal', ...faithful];
+        void (warnings.length ? vscode.window.showWarningMessage(text, ...actions) : vscode.window.showInformationMessage(text, ...actions)).then((pick) => {
           if (pick === 'Open') void vscode.commands.executeCommand('vscode.open', vscode.Uri.file(video));
           if (pick === 'Reveal') void vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(video));
+          if (pick === 'Use keyframe-faithful model') void this.useKeyframeFaithfulModel();
         });
       } else if (r.state === 'failed' && r.error) {
         void showError(new StvError(r.error.code, r.error.message, r.error.hint), r.providerId);
@@ -98,10 +113,17 @@ export async function showError(e: unknown, providerId = 'fastvideo-local'): Pro
   log().error(`${err.code}: ${err.message}${err.hint ? ` (${err.hint})` : ''}`);
   const actions = actionsFor(err.code, providerId);
   const pick = await vscode.window.showErrorMessage(`${err.message}${err.hint ? ` ${err.hint}` : ''}`, ...actions);
-  switch (pick) {
+  if (pick) await runErrorAction(pick, err);
+}
+
+/** What each error action does; the notification and the scene panel share it. */
+export async function runErrorAction(action: ErrorAction, err: StvError): Promise<void> {
+  switch (action) {
     case 'Start adapter':
-    case 'Restart adapter':
       await vscode.commands.executeCommand('sceneToVideo.startAdapter');
+      break;
+    case 'Restart adapter':
+      await vscode.commands.executeCommand('sceneToVideo.startAdapter', { restart: true });
       break;
     case 'Open settings':
       await vscode.commands.executeCommand('workbench.action.openSettings', '@ext:scene-to-video.scene-to-video');

@@ -2,7 +2,7 @@
 import * as vscode from 'vscode';
 import type { ProviderId } from '../core/providers/types';
 import type { ProviderHub } from './providers';
-import { statusText, statusTooltip } from './statusFormat';
+import { RESTRICTED_MODE_NOTE, statusText, statusTooltip } from './statusFormat';
 
 export class ProviderStatusBar implements vscode.Disposable {
   readonly item: vscode.StatusBarItem;
@@ -28,26 +28,29 @@ export class ProviderStatusBar implements vscode.Disposable {
     this.render();
   }
 
-  render(): void {
-    const h = this.hub.lastHealth(this.active);
+  /** `checking`: a re-check after a settings change is under way, so the last state may be stale. */
+  render(checking = false): void {
+    const last = this.hub.lastHealth(this.active);
+    const h = checking && last ? { ...last, state: 'checking' as const } : last;
     this.text = statusText(this.active, h);
     this.item.text = this.text;
-    const md = new vscode.MarkdownString(statusTooltip(this.active, h));
+    const notes = vscode.workspace.isTrusted ? [] : [RESTRICTED_MODE_NOTE];
+    const md = new vscode.MarkdownString(statusTooltip(this.active, h, notes));
     this.item.tooltip = md;
     this.item.backgroundColor = h?.state === 'down' ? new vscode.ThemeColor('statusBarItem.errorBackground') : h?.state === 'degraded' ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
     this.item.accessibilityInformation = { label: `Scene to Video: ${this.text.replace(/\$\([^)]*\)\s*/g, '')}. Click to switch provider.` };
   }
 
-  /** Re-checks now and then every `seconds` (0: only on demand). */
+  /** Re-checks now (showing "checking") and then every `seconds` (0: only on demand). */
   schedule(seconds: number): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    void this.refresh();
+    void this.refresh({ showChecking: true });
     if (seconds > 0) this.timer = setInterval(() => void this.refresh(), seconds * 1000);
   }
 
-  async refresh(): Promise<void> {
-    if (!this.hub.lastHealth(this.active)) this.render();
+  async refresh(opts: { showChecking?: boolean } = {}): Promise<void> {
+    if (opts.showChecking || !this.hub.lastHealth(this.active)) this.render(true);
     await this.hub.check(this.active);
   }
 

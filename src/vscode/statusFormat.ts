@@ -1,6 +1,9 @@
 /** Status-bar text and tooltip for a provider's health; no `vscode` import, so it is unit-tested. */
 import type { ProviderHealth, ProviderId } from '../core/providers/types';
 
+/** Shown in the tooltip of an untrusted workspace, where the extension starts no process. */
+export const RESTRICTED_MODE_NOTE = 'Restricted Mode: this workspace is not trusted, so Scene to Video starts no process (no adapter, no set-up) and ignores the workspace\'s Python, model and workflow paths. It still attaches to an adapter that is already running.';
+
 export const PROVIDER_LABEL: Record<ProviderId, string> = { 'comfyui-local': 'ComfyUI', 'fastvideo-local': 'FastVideo' };
 const ICON: Record<ProviderHealth['state'], string> = { ok: '$(pass-filled)', degraded: '$(warning)', down: '$(error)', checking: '$(sync~spin)' };
 
@@ -10,8 +13,9 @@ export function statusText(provider: ProviderId, health: ProviderHealth | undefi
 }
 
 /** Markdown for the tooltip: endpoint, model, GPU and free VRAM, where it runs, last check. */
-export function statusTooltip(provider: ProviderId, health: ProviderHealth | undefined): string {
-  if (!health) return `**${PROVIDER_LABEL[provider]}**: checking…`;
+export function statusTooltip(provider: ProviderId, health: ProviderHealth | undefined, notes: string[] = []): string {
+  const extra = notes.map((n) => `\n\n${n}`).join('');
+  if (!health) return `**${PROVIDER_LABEL[provider]}**: checking…${extra}`;
   const rows: [string, string | undefined][] = [
     ['State', `${health.state} — ${health.summary}`],
     ['Endpoint', health.endpoint],
@@ -24,5 +28,15 @@ export function statusTooltip(provider: ProviderId, health: ProviderHealth | und
   ];
   const table = rows.filter((r): r is [string, string] => !!r[1]).map(([k, v]) => `| ${k} | ${v.replace(/\|/g, '\\|')} |`);
   const hint = health.error?.hint ? `\n\n${health.error.hint}` : '';
-  return [`**${PROVIDER_LABEL[provider]}**`, '', '| | |', '|---|---|', ...table].join('\n') + hint + '\n\nClick to switch provider.';
+  return [`**${PROVIDER_LABEL[provider]}**`, '', '| | |', '|---|---|', ...table].join('\n') + hint + extra + '\n\nClick to switch provider.';
+}
+
+/** One row of the "Switch video provider" quick pick: the provider, its health, and why. */
+export function providerPickItem(provider: ProviderId, health: ProviderHealth | undefined, active: ProviderId): { label: string; description: string; detail: string } {
+  const state = health?.state ?? 'checking';
+  return {
+    label: `${provider === active ? '$(check) ' : ''}${PROVIDER_LABEL[provider]}`,
+    description: `${provider} · ${ICON[state]} ${state}`,
+    detail: health ? `${health.summary}${health.endpoint && !health.summary.includes(health.endpoint) ? ` — ${health.endpoint}` : ''}` : 'checking…',
+  };
 }

@@ -1,0 +1,92 @@
+/**
+ * What the scene panel shows, computed without `vscode` so it is unit-tested: a job's progress and
+ * error (with the actions that fix it), and the warnings a scene deserves *before* it is rendered
+ * (the model will ignore its keyframe, or shrink it). The same facts come back *after* the render
+ * as the adapter's result warnings; these only predict them from the provider's health.
+ */
+import * as path from 'node:path';
+import type { ProviderHealth, ProviderId } from '../core/providers/types';
+import type { RenderJobSnapshot } from '../core/render/queue';
+import { KEYFRAME_FAITHFUL_MODEL } from '../core/settings/schema';
+import type { PanelJob, PanelNotice } from '../protocol/messages';
+import { actionsFor } from './errorActions';
+
+/**
+ * FastVideo caps the output area of FastWan 2.2 TI2V 5B when an image is passed (480x832), so a
+ * larger scene with a keyframe comes back smaller (python/stv_adapter/model_profiles.py FASTWAN).
+ */
+export const FASTWAN_IMAGE_MAX_AREA = 480 * 832;
+
+export function toPanelJob(j: RenderJobSnapshot): PanelJob {
+  const p = j.progress;
+  return {
+    jobId: j.jobId,
+    state: j.state,
+    ...(p
+      ? {
+          stage: p.stage,
+          fraction: Math.min(1, Math.max(0, p.fraction)),
+          ...(p.step !== undefined ? { step: p.step } : {}),
+          ...(p.totalSteps !== undefined ? { totalSteps: p.totalSteps } : {}),
+          ...(p.etaMs ? { etaMs: p.etaMs } : {}),
+          ...(p.queuePosition !== undefined ? { queuePosition: p.queuePosition } : {}),
+        }
+      : {}),
+    ...(j.error ? { error: { code: j.error.code, message: j.error.message, ...(j.error.hint ? { hint: j.error.hint } : {}), actions: actionsFor(j.error.code, j.providerId) } } : {}),
+  };
+}
+
+/**
+ * Whether the model a provider renders with follows keyframes: its health says so when it answers;
+ * for a FastVideo adapter that is down, the model it would be started with decides (the adapter's
+ * own rule: FastWan builds ignore the image).
+ */
+export function followsKeyframe(providerId: ProviderId, health: ProviderHealth | undefined, fastVideoModelId: string): boolean | undefined {
+  if (health?.followsKeyframe !== undefined && health.state !== 'down') return health.followsKeyframe;
+  if (providerId === 'fastvideo-local') return !/fastwan/i.test(fastVideoModelId);
+  return health?.followsKeyframe;
+}
+
+export interface NoticeInput {
+  providerId: ProviderId;
+  hasKeyframe: boolean;
+  width: number;
+  height: number;
+  health: ProviderHealth | undefined;
+  fastVideoModelId: string;
+}
+
+/** Warnings shown on a scene before it renders, each offering the keyframe-faithful model where that helps. */
+export function sceneNotices(s: NoticeInput): PanelNotice[] {
+  if (!s.hasKeyframe) return [];
+  const follows = followsKeyframe(s.providerId, s.health, s.fastVideoModelId);
+  const model = s.providerId === 'fastvideo-local' ? (s.health?.state !== 'down' && s.health?.model) || s.fastVideoModelId : s.health?.model;
+  const out: PanelNotice[] = [];
+  if (follows === false) {
+    if (s.providerId === 'fastvideo-local') {
+      out.push({ code: 'KEYFRAME_IGNORED', message: `${model} ignores the keyframe: the clip will follow the prompt only. ${KEYFRAME_FAITHFUL_MODEL} follows it (50 steps, slower).`, offerFaithful: true });
+      if (s.width * s.height > FASTWAN_IMAGE_MAX_AREA)
+        out.push({ code: 'SIZE_CHANGED', message: `With a keyframe, FastVideo renders ${model} at most 480×832 in area, so ${s.width}×${s.height} will come back smaller.`, offerFaithful: true });
+    } else {
+      out.push({ code: 'KEYFRAME_IGNORED', message: `The ${model ?? 'ComfyUI'} workflow has no keyframe input in comfyUI.mapping: the keyframe will not be used.`, offerFaithful: false });
+    }
+  }
+  return out;
+}
+
+
+/** True when `file` is `dir` or inside it (`pathApi` chooses Windows or POSIX rules). */
+export function isInside(dir: string, file: string, pathApi: path.PlatformPath = path): boolean {
+  const rel = pathApi.relative(dir, file);
+  return rel === '' || (!rel.startsWith('..') && !pathApi.isAbsolute(rel));
+}
+
+/**
+ * The panel loads files only from the extension and the workspace folders; a timeline opened
+ * without a workspace folder around it adds its own folder (its keyframes and renders live
+ * there). Returns that extra folder, if any.
+ */
+export function extraResourceRoot(workspaceDirs: string[], timelineFile: string | undefined, pathApi: path.PlatformPath = path): string | undefined {
+  if (!timelineFile || workspaceDirs.some((d) => isInside(d, timelineFile, pathApi))) return undefined;
+  return pathApi.dirname(timelineFile);
+}

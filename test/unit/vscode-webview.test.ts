@@ -1,0 +1,190 @@
+/**
+ * The scene panel's browser bundle (dist/webview.js, as shipped) in a real Chromium, behind the
+ * same Content-Security-Policy the extension sets, with acquireVsCodeApi faked: what it draws,
+ * what it posts, that it ignores malformed messages, keeps focus and playing videos across
+ * redraws, and that nothing in it trips the CSP. Needs `npm run build` and Debian's chromium
+ * (STV_CHROMIUM or /usr/bin/chromium); without a browser the suite says so and is skipped.
+ */
+import * as assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import type { ExtensionToWebview, PanelState } from '../../src/protocol/messages';
+import { makeNonce, panelHtml } from '../../src/vscode/panelHtml';
+import { repoRoot } from '../helpers/paths';
+
+const ORIGIN = 'https://panel.test';
+const CHROMIUM = process.env.STV_CHROMIUM || '/usr/bin/chromium';
+const dist = path.join(repoRoot, 'dist');
+const MP4 = readFileSync(path.join(repoRoot, 'test/fixtures/video/tiny.mp4'), { flag: 'r' });
+
+const lighthouse = {
+  id: 'lighthouse',
+  title: 'Lighthouse at dusk',
+  prompt: 'a lighthouse at dusk',
+  keyframeUri: `${ORIGIN}/ws/keyframes/lighthouse.png`,
+  width: 1280,
+  height: 704,
+  numFrames: 121,
+  fps: 24,
+  seed: 1234,
+  providerId: 'fastvideo-local',
+  notices: [{ code: 'KEYFRAME_IGNORED' as const, message: 'FastWan ignores the keyframe.', offerFaithful: true }],
+  renders: [{ videoPath: '/ws/renders/lighthouse/a.mp4', videoUri: `${ORIGIN}/ws/renders/lighthouse/a.mp4`, createdAt: '2026-11-24T03:00:00Z', seed: 1234, providerId: 'fastvideo-local', width: 832, height: 480, numFrames: 121, fps: 24, warnings: [{ code: 'SIZE_CHANGED' as const, message: 'Rendered 832x480.' }] }],
+};
+const STATE: PanelState = {
+  timelineFile: '/ws/sample.timeline.json',
+  title: 'Sample',
+  problems: [],
+  provider: { id: 'fastvideo-local', state: 'ok', summary: 'FastWan loaded', followsKeyframe: false },
+  scenes: [lighthouse, { ...lighthouse, id: 'forest', title: 'Forest stream', notices: [], renders: [] }],
+};
+
+/** The page's globals as these tests use them (the tests compile without the DOM library). */
+interface PageGlobals {
+  __posted: unknown[];
+  __violations: string[];
+  __saved: unknown;
+  acquireVsCodeApi(): unknown;
+  postMessage(m: unknown, target: string): void;
+  document: { addEventListener(type: string, f: (e: { violatedDirective: string; blockedURI: string }) => void): void; activeElement: { dataset?: Record<string, string> } | null };
+  getComputedStyle(e: unknown): { display: string };
+}
+
+interface Harness {
+  posted(): Promise<unknown[]>;
+  send(msg: ExtensionToWebview | unknown): Promise<void>;
+  violations(): Promise<string[]>;
+}
+
+async function openPanel(page: Page, saved?: unknown): Promise<Harness> {
+  const nonce = makeNonce();
+  const html = panelHtml({ cspSource: ORIGIN, nonce, scriptUri: `${ORIGIN}/dist/webview.js`, styleUri: `${ORIGIN}/dist/webview.css`, codiconsUri: `${ORIGIN}/dist/codicons/codicon.css`, title: 'Scenes' });
+  await page.route(`${ORIGIN}/**`, async (route) => {
+    const url = new URL(route.request().url());
+    if (url.pathname === '/') return route.fulfill({ contentType: 'text/html', body: html });
+    if (url.pathname.startsWith('/dist/')) {
+      const file = path.join(dist, url.pathname.slice('/dist/'.length));
+      const type = file.endsWith('.js') ? 'text/javascript' : file.endsWith('.css') ? 'text/css' : 'font/ttf';
+      return existsSync(file) ? route.fulfill({ contentType: type, body: readFileSync(file) }) : route.fulfill({ status: 404 });
+    }
+    if (url.pathname.endsWith('.mp4')) return route.fulfill({ contentType: 'video/mp4', body: MP4 });
+    if (url.pathname.endsWith('.png')) return route.fulfill({ contentType: 'image/png', body: readFileSync(path.join(repoRoot, 'media/icon.png')) });
+    return route.fulfill({ status: 404 });
+  });
+  // Injected by the browser, not the page, so the CSP does not apply (as VS Code's own preload).
+  await page.addInitScript((savedState) => {
+    const w = globalThis as unknown as PageGlobals;
+    w.__posted = [];
+    w.__violations = [];
+    w.__saved = savedState;
+    w.document.addEventListener('securitypolicyviolation', (e) => w.__violations.push(`${e.violatedDirective} ${e.blockedURI}`));
+    w.acquireVsCodeApi = () => ({ postMessage: (m: unknown) => w.__posted.push(m), getState: () => w.__saved, setState: (s: unknown) => (w.__saved = s) });
+  }, saved ?? null);
+  await page.goto(`${ORIGIN}/`);
+  await page.waitForFunction(() => (globalThis as unknown as PageGlobals).__posted.length > 0);
+  return {
+    posted: () => page.evaluate(() => (globalThis as unknown as PageGlobals).__posted),
+    send: (msg) => page.evaluate((m) => (globalThis as unknown as PageGlobals).postMessage(m, '*'), msg as never),
+    violations: () => page.evaluate(() => (globalThis as unknown as PageGlobals).__violations),
+  };
+}
+
+describe('scene panel in a real browser (dist/webview.js under the strict CSP)', function () {
+  this.timeout(60_000);
+  let browser: Browser | undefined;
+  let page: Page;
+
+  before(async function () {
+    if (!existsSync(CHROMIUM)) {
+      console.log(`      (skipped: no Chromium at ${CHROMIUM}; scripts/install-test-tools.sh installs it)`);
+      this.skip();
+    }
+    assert.ok(existsSync(path.join(dist, 'webview.js')), 'run `npm run build` first');
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu'] });
+  });
+  after(async () => browser?.close());
+  beforeEach(async () => {
+    page = await (browser as Browser).newPage();
+  });
+  afterEach(async () => page?.close());
+
+  it('says it is ready, draws the state it is sent, and nothing violates the CSP', async () => {
+    const h = await openPanel(page);
+    assert.deepEqual(await h.posted(), [{ type: 'ready' }]);
+    await h.send({ type: 'state', state: STATE });
+    await page.locator('section[data-scene="lighthouse"] img.thumb').waitFor();
+    assert.equal(await page.locator('section.scene').count(), 2);
+    assert.match((await page.locator('[data-testid="keyframe-notice"]').textContent()) ?? '', /1 scene\(s\) have keyframes/);
+    assert.equal(await page.locator('section[data-scene="lighthouse"] .warn[data-code="SIZE_CHANGED"] button.link').count(), 1, 'after a render that changed the size, the faithful model is offered');
+    // The web components rendered (their shadow DOM needs the CSP to allow their styles).
+    assert.equal(await page.locator('section[data-scene="lighthouse"] vscode-button').first().evaluate((b) => !!b.shadowRoot && (globalThis as unknown as PageGlobals).getComputedStyle(b).display !== 'none'), true);
+    assert.deepEqual(await h.violations(), []);
+  });
+
+  it('posts intents from mouse and keyboard, and the faithful-model offer', async () => {
+    const h = await openPanel(page);
+    await h.send({ type: 'state', state: STATE });
+    await page.locator('section[data-scene="forest"] vscode-button[data-action="render"]').click();
+    await page.locator('section[data-scene="lighthouse"] vscode-button[data-action="render"]').focus();
+    await page.keyboard.press('Enter');
+    await page.locator('section[data-scene="lighthouse"] button.link', { hasText: 'Re-render with this seed' }).click();
+    await page.locator('[data-testid="keyframe-notice"] button.link').click();
+    await page.locator('section[data-scene="lighthouse"] button.link', { hasText: 'Open' }).click();
+    const posted = (await h.posted()).slice(1);
+    assert.deepEqual(posted, [
+      { type: 'render', sceneId: 'forest' },
+      { type: 'render', sceneId: 'lighthouse' },
+      { type: 'render', sceneId: 'lighthouse', seed: 1234 },
+      { type: 'useKeyframeFaithfulModel' },
+      { type: 'open', videoPath: '/ws/renders/lighthouse/a.mp4' },
+    ]);
+  });
+
+  it('shows progress with stage, steps and time left; keeps focus in the scene and the video element across redraws', async () => {
+    const h = await openPanel(page);
+    await h.send({ type: 'state', state: STATE });
+    await page.locator('section[data-scene="lighthouse"] video').evaluate((v) => ((v as unknown as { marker: string }).marker = 'same'));
+    await page.locator('section[data-scene="lighthouse"] vscode-button[data-action="render"]').focus();
+    const jobId = '3b241101-e2bb-4255-8caf-4136c566a962';
+    await h.send({ type: 'job', sceneId: 'lighthouse', job: { jobId, state: 'running', stage: 'denoising', fraction: 0.4, step: 2, totalSteps: 3, etaMs: 9000 } });
+    const label = page.locator('[data-testid="progress-lighthouse"] .label');
+    await label.waitFor();
+    assert.equal(await label.textContent(), 'Denoising (step 2 of 3) · 40% · about 9 s left');
+    const bar = page.locator('[data-testid="progress-lighthouse"] vscode-progress-bar');
+    assert.equal(await bar.getAttribute('value'), '40');
+    assert.ok(((await bar.boundingBox())?.height ?? 0) >= 4, 'the panel stylesheet makes the bar visible');
+    // Render became Cancel: the focus moved to it, so Enter cancels this render.
+    assert.equal(await page.evaluate(() => (globalThis as unknown as PageGlobals).document.activeElement?.dataset?.action), 'cancel');
+    await page.keyboard.press('Enter');
+    assert.deepEqual((await h.posted()).at(-1), { type: 'cancel', jobId });
+    await h.send({ type: 'state', state: { ...STATE, provider: { ...STATE.provider, summary: 'checked again' } } });
+    await page.locator('[data-testid="provider"]', { hasText: 'checked again' }).waitFor();
+    assert.equal(await page.locator('section[data-scene="lighthouse"] video').evaluate((v) => (v as unknown as { marker?: string }).marker), 'same', 'the <video> survived the redraw');
+  });
+
+  it('shows a failed render inline with the actions that fix it', async () => {
+    const h = await openPanel(page);
+    await h.send({ type: 'state', state: STATE });
+    await h.send({ type: 'job', sceneId: 'forest', job: { jobId: 'j', state: 'failed', error: { code: 'UNREACHABLE', message: 'Nothing answers at http://127.0.0.1:8055.', hint: 'Start the adapter.', actions: ['Start adapter', 'Switch provider'] } } });
+    const box = page.locator('[data-testid="error-forest"]');
+    await box.waitFor();
+    assert.match((await box.textContent()) ?? '', /UNREACHABLE: Nothing answers.*Start the adapter\./);
+    await box.locator('vscode-button', { hasText: 'Switch provider' }).click();
+    assert.deepEqual((await h.posted()).at(-1), { type: 'errorAction', action: 'Switch provider', code: 'UNREACHABLE' });
+  });
+
+  it('ignores malformed messages and an unusable saved state; restores a valid one after a reload', async () => {
+    let h = await openPanel(page, { scenes: 'not a state' });
+    assert.match((await page.locator('#app').textContent()) ?? '', /Open a \*\.timeline\.json/);
+    await h.send({ type: 'state', state: { ...STATE, scenes: [{ ...lighthouse, id: '../../etc' }] } });
+    await h.send({ type: 'job', sceneId: 'lighthouse', job: { jobId: 'j', state: 'running', fraction: 7 } });
+    await h.send('<img src=x onerror=alert(1)>');
+    assert.equal(await page.locator('section.scene').count(), 0);
+    await page.close();
+    page = await (browser as Browser).newPage();
+    h = await openPanel(page, STATE);
+    assert.equal(await page.locator('section.scene').count(), 2, 'drawn from the saved state before the extension answers');
+    assert.deepEqual(await h.violations(), []);
+  });
+});
