@@ -145,7 +145,8 @@ def test_jobs_run_in_fifo_order_and_cancel_works_queued_and_running(adapter: Run
 
 
 def test_server_sent_events_replay_from_last_event_id(adapter: RunningAdapter) -> None:
-    job = adapter.client.post("/jobs", json=small_request(numFrames=33)).json()["jobId"]
+    # Long enough (about a second of encoding here) for ffmpeg to report progress many times.
+    job = adapter.client.post("/jobs", json=small_request(numFrames=121, width=1280, height=704)).json()["jobId"]
     events: list[tuple[int, str, dict]] = []
     with adapter.client.stream("GET", f"/jobs/{job}/events") as s:
         cur: dict[str, str] = {}

@@ -22,6 +22,7 @@ OVERSCAN = 1.18  # the source is drawn this much larger than the frame so the ca
 
 
 def _ease(t: float) -> float:
+    """Ease in and out over t in [0, 1]; command() writes the same curve as an ffmpeg expression."""
     return 0.5 - 0.5 * math.cos(math.pi * t)
 
 
@@ -97,41 +98,62 @@ class PreviewBackend:
         }
 
     def source_image(self, job: BackendJob) -> Image.Image:
+        """The frame-shaped region the camera moves over: the keyframe (or a title card) scaled to
+        cover the frame at OVERSCAN, centre-cropped to the frame's aspect ratio."""
         src = job.keyframe if job.keyframe is not None else title_card(job.prompt, job.width, job.height, job.seed)
-        # Cover the frame at OVERSCAN so every crop box lies inside the source.
         scale = max(job.width / src.width, job.height / src.height) * OVERSCAN
-        return src.resize((max(1, round(src.width * scale)), max(1, round(src.height * scale))), Image.Resampling.BICUBIC)
+        region_w, region_h = round(job.width * OVERSCAN), round(job.height * OVERSCAN)
+        sw, sh = max(region_w, round(src.width * scale)), max(region_h, round(src.height * scale))
+        left, top = (sw - region_w) // 2, (sh - region_h) // 2
+        return src.convert("RGB").resize((sw, sh), Image.Resampling.BICUBIC).crop((left, top, left + region_w, top + region_h))
+
+    def command(self, job: BackendJob, region: Image.Image) -> list[str]:
+        """ffmpeg draws the move itself (zoompan over the one region frame read from stdin), so no
+        frame crosses the pipe: Python only feeds the region and reads progress."""
+        (x0, y0, x1, y1), (x2, y2, x3, y3) = camera_path(job.seed, region.width, region.height, job.width, job.height)
+        n = job.num_frames
+        e = f"(0.5-0.5*cos(PI*on/{max(1, n - 1)}))"  # _ease() of output frame `on`
+        lerp = lambda a, b: f"({a:.4f}+({b - a:.4f})*{e})"  # noqa: E731
+        zoom = f"{region.width}/{lerp(x1 - x0, x3 - x2)}"  # zoompan crops iw/zoom: the box's width
+        vf = (
+            # zoompan crops on whole pixels (+0.5 rounds instead of truncating); in yuv420p it would
+            # snap to even ones, so it works in full-resolution chroma.
+            "format=yuv444p,"
+            f"zoompan=z='{zoom}':x='{lerp(x0, x2)}+0.5':y='{lerp(y0, y2)}+0.5':d={n}:s={job.width}x{job.height}:fps={job.fps}"
+        )
+        return [
+            self.ffmpeg, "-hide_banner", "-loglevel", "error", "-nostats", "-y",
+            "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{region.width}x{region.height}", "-i", "-",
+            "-vf", vf, "-frames:v", str(n),
+            "-an", "-c:v", "libx264", "-preset", "veryfast", "-crf", str(self.crf), "-pix_fmt", "yuv420p",
+            "-movflags", "+faststart", "-progress", "pipe:1", "-stats_period", "0.05", "-f", "mp4", str(job.out_path),
+        ]
 
     def run(self, job: BackendJob, progress: ProgressFn) -> BackendOutput:
         t0 = time.perf_counter()
-        src = self.source_image(job)
-        # Centre a frame-shaped region of the source so the move keeps the frame's aspect ratio.
-        aspect = job.width / job.height
-        region_w, region_h = (src.height * aspect, src.height) if src.width / src.height > aspect else (src.width, src.width / aspect)
-        ox, oy = (src.width - region_w) / 2, (src.height - region_h) / 2
-        start, end = camera_path(job.seed, int(region_w), int(region_h), job.width, job.height)
-        cmd = [
-            self.ffmpeg, "-hide_banner", "-loglevel", "error", "-y",
-            "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{job.width}x{job.height}", "-r", str(job.fps), "-i", "-",
-            "-an", "-c:v", "libx264", "-preset", "veryfast", "-crf", str(self.crf), "-pix_fmt", "yuv420p",
-            "-movflags", "+faststart", "-frames:v", str(job.num_frames), "-f", "mp4", str(job.out_path),
-        ]
+        region = self.source_image(job)
+        n = job.num_frames
         with tempfile.TemporaryFile() as err:
-            proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=err)
+            proc = subprocess.Popen(self.command(job, region), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err)
             self._proc = proc
-            assert proc.stdin is not None
-            n = job.num_frames
+            assert proc.stdin is not None and proc.stdout is not None
             try:
-                for i in range(n):
+                try:
+                    proc.stdin.write(region.tobytes())
+                    proc.stdin.close()
+                except BrokenPipeError:
+                    pass  # ffmpeg ended early; its exit code and stderr say why below
+                # `-progress` writes key=value blocks; "frame=" says how many frames are encoded.
+                for line in proc.stdout:
                     if job.cancel.is_set():
                         raise JobCancelled("The job was cancelled while encoding.")
-                    t = _ease(i / max(1, n - 1))
-                    box = tuple(ox + a + (b - a) * t if k % 2 == 0 else oy + a + (b - a) * t for k, (a, b) in enumerate(zip(start, end)))
-                    frame = src.resize((job.width, job.height), Image.Resampling.BILINEAR, box=box)  # type: ignore[arg-type]
-                    proc.stdin.write(frame.tobytes())
-                    progress("encoding", (i + 1) / n * 0.97, step=i + 1, total_steps=n)
-                proc.stdin.close()
+                    if line.startswith(b"frame="):
+                        done = min(n, int(line[6:] or 0))
+                        if done:
+                            progress("encoding", done / n * 0.97, step=done, total_steps=n)
                 rc = proc.wait()
+                if job.cancel.is_set():
+                    raise JobCancelled("The job was cancelled while encoding.")
             except BaseException:
                 proc.kill()
                 proc.wait()
