@@ -191,6 +191,20 @@ describe('localGenSettings.json', () => {
     assert.deepEqual(problems, []);
   });
 
+  it("writes a mapping that only holds values package.json's comfyUI.mapping schema lists", () => {
+    const raw = read('localGenSettings.json') as { workflowProfiles: Record<string, { mapping: Record<string, string> }> };
+    const profile = raw.workflowProfiles['wan-i2v'];
+    assert.ok(profile);
+    profile.mapping = { '6:text': 'human_readable_prompt', '3:seed': 'noise_seed', '3:steps': 'none', '52:image': '', '6:meta': 'full_timeline_json', '3:cfg': 'mystery' };
+    const mapping = importLocalGenSettings(raw).updates['comfyUI.mapping'] as Record<string, string>;
+    // gemDirect1's "not mapped" is left out; aliases become our names; an unknown name is kept so the
+    // provider can name it when the workflow is checked.
+    assert.deepEqual(mapping, { '6:text': 'prompt', '3:seed': 'seed', '6:meta': 'full_timeline_json', '3:cfg': 'mystery' });
+    const manifest = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { contributes: { configuration: { properties: Record<string, { additionalProperties?: { enum?: string[] } }> }[] } };
+    const allowed = manifest.contributes.configuration.flatMap((c) => c.properties['comfyUI.mapping']?.additionalProperties?.enum ?? []);
+    assert.deepEqual(Object.values(mapping).filter((v) => !allowed.includes(v)), ['mystery']);
+  });
+
   it('exports both ways and keeps keys it does not use', () => {
     const original = read('localGenSettings.json') as Record<string, unknown>;
     const imp = importLocalGenSettings(original);

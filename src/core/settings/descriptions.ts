@@ -5,7 +5,7 @@
  * compares manifestConfiguration() with package.json and fails when either drifts.
  */
 import { z } from 'zod';
-import { MAPPING_TARGETS } from '../providers/comfyui/workflow';
+import { GEMDIRECT_TARGETS, MAPPING_TARGETS } from '../providers/comfyui/workflow';
 import { ComfyUISettingsSchema, FASTWAN_MODEL, FastVideoSettingsSchema, KEYFRAME_FAITHFUL_MODEL, SettingsSchema } from './schema';
 
 export type SettingSection = 'Scene to Video' | 'FastVideo adapter' | 'ComfyUI';
@@ -104,7 +104,7 @@ const COMFY_UI: Record<keyof typeof ComfyUISettingsSchema.shape, Words> = {
   },
   mapping: {
     description: 'For your own workflow: which input each scene value fills, as "<nodeId>:<inputName>": "prompt" (see docs/comfyui.md).',
-    additionalProperties: { type: 'string', enum: [...MAPPING_TARGETS] },
+    additionalProperties: { type: 'string', enum: [...MAPPING_TARGETS, ...GEMDIRECT_TARGETS] },
   },
   outputDir: { description: "Folder for ComfyUI renders, relative to the timeline's folder; each scene gets a subfolder." },
   timeoutSeconds: { description: 'How long a single render may take before it is cancelled on the server.' },

@@ -9,6 +9,7 @@
  */
 import { z } from 'zod';
 import { StvError } from '../errors';
+import { mappingTarget } from '../providers/comfyui/workflow';
 import { ComfyUISettingsSchema, FastVideoSettingsSchema, SettingsSchema, type Settings } from './schema';
 
 const Profile = z
@@ -52,12 +53,11 @@ export interface LocalGenImport {
 export const LOCALGEN_FASTVIDEO_KEYS = ['endpointUrl', 'modelId', 'fps', 'numFrames', 'height', 'width', 'seed', 'outputDir', 'attentionBackend'] as const;
 
 /**
- * gemDirect1's names for what a mapping fills → ours (src/core/providers/comfyui/workflow.ts
- * MAPPING_TARGETS). Names that are the same on both sides (negative_prompt, keyframe_image, ...) are
- * not listed; the ComfyUI provider validates every value against the workflow before a render.
+ * Ours → gemDirect1's names for what a mapping fills, on export (import reads gemDirect1's names
+ * with mappingTarget()). Names that are the same on both sides (negative_prompt, keyframe_image, ...)
+ * are not listed; the ComfyUI provider validates every value against the workflow before a render.
  */
-const GEMDIRECT_MAPPING_NAMES: Record<string, string> = { human_readable_prompt: 'prompt' };
-const OUR_MAPPING_NAMES_IN_GEMDIRECT: Record<string, string> = Object.fromEntries(Object.entries(GEMDIRECT_MAPPING_NAMES).map(([g, o]) => [o, g]));
+const OUR_MAPPING_NAMES_IN_GEMDIRECT: Record<string, string> = { prompt: 'human_readable_prompt' };
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -114,8 +114,12 @@ export function importLocalGenSettings(raw: unknown): LocalGenImport {
       else {
         const mapping: Record<string, string> = {};
         for (const [slot, target] of Object.entries(p.data.mapping ?? {})) {
-          if (typeof target !== 'string' || !target) continue; // gemDirect1 leaves unmapped inputs empty
-          mapping[slot] = GEMDIRECT_MAPPING_NAMES[target] ?? target;
+          if (typeof target !== 'string') continue;
+          // Our name for it, so the setting holds only values its schema lists; gemDirect1's
+          // "not mapped" ('' or 'none') is left out; an unknown name is kept for the provider to name.
+          const ours = mappingTarget(target);
+          if (ours === null) continue;
+          mapping[slot] = ours ?? target;
         }
         workflow = { id: profileId, label: p.data.label || profileId, json: `${JSON.stringify(parsedWorkflow, null, 2)}\n`, mapping };
         updates['comfyUI.mapping'] = mapping;

@@ -12,9 +12,9 @@ export const MAPPING_TARGETS = ['prompt', 'negative_prompt', 'keyframe_image', '
 /**
  * gemDirect1's `full_timeline_json` writes its timeline as JSON text into a text input (a metadata
  * writer); we render one scene at a time, so it gets a JSON text of the scene's request. Accepted
- * so imported gemDirect1 profiles work; not offered in the settings' list.
+ * so imported gemDirect1 profiles work (the settings' list offers it last).
  */
-const GEMDIRECT_TARGETS = ['full_timeline_json'] as const;
+export const GEMDIRECT_TARGETS = ['full_timeline_json'] as const;
 export type MappingTarget = (typeof MAPPING_TARGETS)[number] | (typeof GEMDIRECT_TARGETS)[number];
 /** gemDirect1's "-- Don't Map --": the entry is ignored. */
 const UNMAPPED = new Set(['none', '']);
@@ -75,14 +75,20 @@ export function parseWorkflow(text: string, source: string): Workflow {
   return r.data;
 }
 
+/** A mapping value as one of our targets; null for "not mapped"; undefined for an unknown name. */
+export function mappingTarget(value: string): MappingTarget | null | undefined {
+  if (UNMAPPED.has(value)) return null;
+  return ([...MAPPING_TARGETS, ...GEMDIRECT_TARGETS] as readonly string[]).includes(value) ? (value as MappingTarget) : ALIASES[value];
+}
+
 /** Validates a mapping against a workflow; every problem is named. */
 export function parseMapping(raw: Record<string, string>, workflow: Workflow): Mapping {
   const problems: string[] = [];
   const mapping: Mapping = {};
   for (const [key, value] of Object.entries(raw)) {
-    if (UNMAPPED.has(value)) continue;
+    const target = mappingTarget(value);
+    if (target === null) continue;
     const [nodeId, input, ...extra] = key.split(':');
-    const target = ([...MAPPING_TARGETS, ...GEMDIRECT_TARGETS] as readonly string[]).includes(value) ? (value as MappingTarget) : ALIASES[value];
     if (!nodeId || !input || extra.length) {
       problems.push(`"${key}" is not "<nodeId>:<inputName>"`);
       continue;
