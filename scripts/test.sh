@@ -33,6 +33,12 @@ mocha_suite() { # name, log, command...
   if [ "$rc" -ne 0 ] || [ -z "$p" ]; then broken+=("$name"); fi
 }
 
+# The test tools (Chromium, code-server; cached outside the repo) before the unit tests: the scene
+# panel's unit test runs in Chromium, so on a fresh machine it would otherwise be skipped.
+if [ "${STV_SKIP_VSCODE:-0}" != 1 ]; then
+  if tools=$(bash scripts/install-test-tools.sh); then eval "$tools"; export STV_CHROMIUM; else broken+=("install the test tools"); fi
+fi
+
 step "lint (eslint)" npx eslint . --max-warnings 0
 step "type-check (tsc)" npm run --silent typecheck
 step "build (esbuild)" npm run --silent build -- --log-level=warning >/dev/null

@@ -56,10 +56,11 @@ describe('FastVideo provider against the real adapter (preview backend)', functi
 
   it('renders with monotonic progress and returns the adapter\'s MP4', async () => {
     const progress: RenderProgress[] = [];
-    const r = await new FastVideoProvider({ endpoint: adapter.url }).render(request(), { signal: new AbortController().signal, scratchDir: scratch, onProgress: (p) => progress.push(p) });
+    // A 720p clip: long enough to encode (about a second here) for ffmpeg to report progress often.
+    const r = await new FastVideoProvider({ endpoint: adapter.url }).render(request({ width: 1280, height: 704, numFrames: 121 }), { signal: new AbortController().signal, scratchDir: scratch, onProgress: (p) => progress.push(p) });
     assert.equal(r.videoIsTemporary, false);
     assert.ok(r.videoPath.startsWith(adapter.outputRoot));
-    assert.deepEqual(probeMp4(r.videoPath), { codec: 'h264', size: [256, 256], fps: 8, frames: 17 });
+    assert.deepEqual(probeMp4(r.videoPath), { codec: 'h264', size: [1280, 704], fps: 8, frames: 121 });
     assert.equal(r.seed, 11);
     assert.deepEqual(r.warnings.map((w) => w.code), ['NOT_AI']);
     const fractions = progress.map((p) => p.fraction);
