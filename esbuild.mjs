@@ -16,8 +16,9 @@ const common = {
   legalComments: 'linked',
 };
 
-// zod ships ~260 kB of error-message translations that every bundle would carry; the panel's
-// messages are English, so its bundle gets a `locales` module with English only (zod's default).
+// zod ships ~260 kB of error-message translations that every bundle would carry; our messages are
+// English, so each bundle gets a `locales` module with English only (zod's default). On the Node
+// side that is code VS Code no longer loads when it activates the extension.
 /** @type {import('esbuild').Plugin} */
 const zodEnglishOnly = {
   name: 'zod-english-only',
@@ -40,6 +41,7 @@ const builds = [
     // 'vscode' is provided by the extension host; bufferutil/utf-8-validate are optional native
     // speed-ups of `ws` that we deliberately do not ship.
     external: ['vscode', 'bufferutil', 'utf-8-validate'],
+    plugins: [zodEnglishOnly],
   },
   {
     ...common,

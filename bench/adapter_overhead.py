@@ -37,7 +37,8 @@ def main() -> None:
     ap.add_argument("--json", action="store_true")
     a = ap.parse_args()
     w, h = (int(x) for x in a.size.split("x"))
-    key = Image.new("RGB", (w, h), (180, 90, 40))
+    # A real keyframe (the sample's, at the render size): its PNG is what a client base64-encodes.
+    key = Image.open(Path(__file__).resolve().parent.parent / "media/sample/keyframes/lighthouse.png").convert("RGB").resize((w, h), Image.Resampling.BICUBIC)
     buf = io.BytesIO()
     key.save(buf, "PNG")
     key_b64 = base64.b64encode(buf.getvalue()).decode()
@@ -62,8 +63,9 @@ def main() -> None:
     for i in range(a.runs):
         out = tmp / f"direct-{i}.mp4"
         t0 = time.perf_counter()
-        # The backend's own work, given the decoded keyframe as the adapter would.
-        job = BackendJob(job_id="d", prompt="bench", negative_prompt=None, keyframe=Image.open(io.BytesIO(base64.b64decode(key_b64))).convert("RGB"), width=w, height=h, num_frames=a.frames, fps=a.fps, seed=1, steps=None, out_path=out)
+        # The backend's own work, given the decoded keyframe as the adapter would; the same seed
+        # (so the same camera move) as the request below.
+        job = BackendJob(job_id="d", prompt="bench", negative_prompt=None, keyframe=Image.open(io.BytesIO(base64.b64decode(key_b64))).convert("RGB"), width=w, height=h, num_frames=a.frames, fps=a.fps, seed=i, steps=None, out_path=out)
         backend.run(job, lambda *args, **kw: None)
         direct.append((time.perf_counter() - t0) * 1000)
         t0 = time.perf_counter()

@@ -25,8 +25,9 @@ async function progressLatency(): Promise<Record<string, number>> {
   try {
     const client = new AdapterClient({ endpoint: a.url });
     const lat: number[] = [];
-    for (let i = 0; i < 3; i++) {
-      const id = await client.submit({ prompt: 'bench', width: 640, height: 352, numFrames: 121, fps: 24, seed: i });
+    // ffmpeg reports every 50 ms: five 720p jobs give about a hundred events.
+    for (let i = 0; i < 5; i++) {
+      const id = await client.submit({ prompt: 'bench', width: 1280, height: 704, numFrames: 121, fps: 24, seed: i });
       for await (const ev of client.events(id, undefined, new AbortController().signal)) {
         const data = JSON.parse(ev.data) as { emittedAt?: number };
         if (ev.event === 'progress' && data.emittedAt) lat.push(Date.now() - data.emittedAt);

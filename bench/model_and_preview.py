@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import socket
 import statistics
 import subprocess
 import sys
@@ -73,32 +74,63 @@ def preview_vs_ffmpeg(tmp: Path, runs: int = 3) -> dict:
     return {"frames": n, "size": f"{w}x{h}", "previewFps": round(n / o, 1), "ffmpegFps": round(n / t, 1), "ratio": round(o / t, 3)}
 
 
-def load(tmp: Path, jobs: int = 200, clients: int = 10) -> dict:
-    with RunningAdapter(make_config(tmp, max_queue=24, history_size=1000)) as a:
-        me = psutil.Process()
-        a.client.post("/generate", json=small_request(numFrames=5))
-        rss0 = me.memory_info().rss
-        done, refused, lock = [], [0], threading.Lock()
+def load(tmp: Path, jobs: int = 200, clients: int = 10, warmup: int = 20) -> dict:
+    """A real adapter process (its RSS is what is measured, not this script's clients): warmed up
+    with a few jobs, then `jobs` small jobs from `clients` threads at a queue bound of 24."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    proc = subprocess.Popen([sys.executable, "-m", "stv_adapter", "serve", "--backend", "preview", "--port", str(port), "--output-root", str(tmp / "out"), "--artifacts-dir", str(tmp / "artifacts"), "--max-queue", "24", "--log-level", "warning"], cwd=ROOT / "python")
+    try:
+        with httpx.Client(base_url=url, timeout=120) as c:
+            deadline = time.time() + 60
+            while True:
+                try:
+                    if c.get("/health").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if time.time() > deadline:
+                    raise RuntimeError("the adapter did not start")
+                time.sleep(0.1)
+            for i in range(warmup):
+                c.post("/generate", json=small_request(numFrames=5, seed=i)).raise_for_status()
+            adapter = psutil.Process(proc.pid)
+            rss0 = adapter.memory_info().rss
+            done, refused, lock = [], [0], threading.Lock()
 
-        def client(k: int) -> None:
-            with httpx.Client(base_url=a.url, timeout=120) as c:
-                for i in range(k):
-                    while True:
-                        r = c.post("/jobs", json=small_request(numFrames=5, seed=i))
-                        if r.status_code == 202:
+            def client(k: int) -> None:
+                with httpx.Client(base_url=url, timeout=120) as cc:
+                    for i in range(k):
+                        while True:
+                            r = cc.post("/jobs", json=small_request(numFrames=5, seed=i))
+                            if r.status_code == 202:
+                                with lock:
+                                    done.append(r.json()["jobId"])
+                                break
+                            assert r.status_code == 429 and r.json()["error"]["code"] == "BUSY", r.text
                             with lock:
-                                done.append(r.json()["jobId"])
-                            break
-                        with lock:
-                            refused[0] += 1
-                        time.sleep(0.05)
+                                refused[0] += 1
+                            time.sleep(0.05)
 
-        t0 = time.perf_counter()
-        ts = [threading.Thread(target=client, args=(jobs // clients,)) for _ in range(clients)]
-        [t.start() for t in ts]
-        [t.join() for t in ts]
-        ok = sum(a.wait(j, 300)["status"] == "succeeded" for j in done)
-        return {"jobs": jobs, "succeeded": ok, "lost": jobs - ok, "busyRefusals": refused[0], "seconds": round(time.perf_counter() - t0, 1), "rssGrowthMb": round((me.memory_info().rss - rss0) / 2**20, 1)}
+            t0 = time.perf_counter()
+            ts = [threading.Thread(target=client, args=(jobs // clients,)) for _ in range(clients)]
+            [t.start() for t in ts]
+            [t.join() for t in ts]
+
+            def finished(job: str) -> dict:
+                while (j := c.get(f"/jobs/{job}").json())["status"] in ("queued", "running"):
+                    time.sleep(0.05)
+                return j
+
+            ok = sum(finished(j)["status"] == "succeeded" for j in done)
+            seconds = time.perf_counter() - t0
+            rss1 = adapter.memory_info().rss
+        return {"jobs": jobs, "succeeded": ok, "lost": jobs - ok, "busyRefusals": refused[0], "seconds": round(seconds, 1), "rssBeforeMb": round(rss0 / 2**20, 1), "rssGrowthMb": round((rss1 - rss0) / 2**20, 1)}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
 
 
 def main() -> None:

@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { format } from 'node:util';
 import { chromium } from 'playwright-core';
+import { runVsCodeBench } from './bench.mjs';
 import { E2E_STEPS, runE2E } from './e2e.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -187,6 +188,15 @@ async function main() {
     const server = await startCodeServer({ trusted: false, env: { STV_SUITE: 'untrusted', STV_ADAPTER_URL: '' } });
     timings.push(`code-server (untrusted) up ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     ok = (await runSuite('extension host (untrusted workspace)', 'untrusted', server)) && ok;
+    try { process.kill(-server.cs.pid, 'SIGKILL'); } catch {}
+  }
+  if (only.includes('bench')) {
+    // `npm run bench` only (never part of the tests): the packaged extension's activation and panel paint.
+    const server = await startCodeServer({ trusted: true, env: {}, vsix: VSIX });
+    const b = await browser();
+    const result = await runVsCodeBench({ browser: b, url: server.url, root, adapterUrl, cleanups });
+    console.log(`BENCH_JSON ${JSON.stringify(result)}`);
+    await b.close().catch(() => {});
     try { process.kill(-server.cs.pid, 'SIGKILL'); } catch {}
   }
   void adapter;

@@ -6,7 +6,7 @@ the adapter's: HTTP, JSON and pydantic validation, keyframe decoding, the queue 
 the temporary file, the never-overwriting publish, the fsync'd sidecar and run summary, the
 response. Each scenario runs sequentially (one request in flight), after a warm-up.
 
-    python/.venv/bin/python python/tools/measure_overhead.py [--runs 200] [--json]
+    python/.venv/bin/python bench/adapter_fixed_cost.py [--runs 200] [--json]
 
 Compare with bench/adapter_overhead.py, which measures the same thing as (full path - in-process
 preview encode) for real-sized jobs.
@@ -33,7 +33,7 @@ import numpy as np
 import uvicorn
 from PIL import Image
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "python"))
 from stv_adapter.app import create_app  # noqa: E402
 from stv_adapter.backends import BackendJob, BackendOutput, ProgressFn  # noqa: E402
 from stv_adapter.config import AdapterConfig  # noqa: E402
@@ -116,7 +116,9 @@ def main() -> None:
                     r = client.post("/generate", json={**body, "seed": 1000 + i})
                     times.append((time.perf_counter() - t0) * 1000)
                     r.raise_for_status()
-                results[name] = {"runs": a.runs, "medianMs": round(statistics.median(times), 2), "p95Ms": round(percentile(times, 0.95), 2), "minMs": round(min(times), 2)}
+                half = a.runs // 2  # does the cost grow with the jobs already served?
+                results[name] = {"runs": a.runs, "medianMs": round(statistics.median(times), 2), "p95Ms": round(percentile(times, 0.95), 2), "minMs": round(min(times), 2),
+                                 "firstHalfMedianMs": round(statistics.median(times[:half]), 2), "secondHalfMedianMs": round(statistics.median(times[half:]), 2)}
         server.should_exit = True
         t.join(timeout=10)
         out = {"what": "POST /generate round trip with a backend that only copies a finished MP4", "backendRuns": backend.runs, "scenarios": results}
