@@ -2,7 +2,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { toStvError } from '../core/errors';
-import { describeLocation } from '../core/launch/mode';
+import { attachedLocation } from '../core/launch/mode';
 import { PROVIDER_IDS, type ProviderId } from '../core/providers/types';
 import { AdapterManager } from './adapterTerminal';
 import type { SceneToVideoApi } from './api';
@@ -30,8 +30,7 @@ export function activate(ctx: vscode.ExtensionContext): SceneToVideoApi {
   // Where an attached adapter runs, as far as settings tell without probing (a started one knows).
   const locate = () => {
     const fv = settings.fastVideo;
-    const local = /^https?:\/\/(127\.|localhost|\[::1\])/.test(fv.endpointUrl);
-    hub.location = !local ? 'remote' : fv.launch === 'wsl' ? describeLocation('wsl', fv.wslDistro) : process.platform !== 'win32' || fv.launch === 'native' ? describeLocation('native') : undefined;
+    hub.location = attachedLocation(fv.endpointUrl, fv.launch, process.platform, fv.wslDistro);
   };
   locate();
   const status = new ProviderStatusBar(hub, settings.videoProvider);

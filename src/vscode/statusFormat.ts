@@ -19,7 +19,7 @@ export function statusTooltip(provider: ProviderId, health: ProviderHealth | und
   const rows: [string, string | undefined][] = [
     ['State', `${health.state} — ${health.summary}`],
     ['Endpoint', health.endpoint],
-    ['Model', health.model ? `${health.model}${health.notAi ? ' (not AI)' : ''}${health.followsKeyframe === false ? ' — ignores keyframes' : ''}` : undefined],
+    ['Model', health.model ? `${health.model}${health.notAi && !/not AI/i.test(health.model) ? ' (not AI)' : ''}${health.followsKeyframe === false ? ' — ignores keyframes' : ''}` : undefined],
     ['GPU', health.gpuName],
     ['Free VRAM', health.vramFreeMb !== undefined && health.vramTotalMb ? `${(health.vramFreeMb / 1024).toFixed(1)} of ${(health.vramTotalMb / 1024).toFixed(1)} GB` : undefined],
     ['Runs', health.location],

@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { StvError } from '../../src/core/errors';
 import { WSL_DEFAULT_PYTHON, buildAdapterLaunch, toShellCommandLine, type AdapterLaunchConfig } from '../../src/core/launch/adapterLaunch';
-import { chooseLaunchMode, describeLocation } from '../../src/core/launch/mode';
+import { attachedLocation, chooseLaunchMode, describeLocation } from '../../src/core/launch/mode';
 import { quoteCmd, quotePosix, quotePowerShell } from '../../src/core/launch/quote';
 import { isVisibleFrom, windowsToWsl, wslToWindows } from '../../src/core/launch/wslPaths';
 import { checkWsl, decodeWslOutput, parseWslList, type WslDistro, type WslProbe } from '../../src/core/launch/wslProbe';
@@ -78,6 +78,19 @@ describe('launch mode per platform', () => {
     assert.deepEqual(chooseLaunchMode('wsl', 'win32', true), { mode: 'wsl' });
     assert.equal(describeLocation('wsl', 'Ubuntu-24.04'), 'WSL2: Ubuntu-24.04');
     assert.equal(describeLocation('native'), 'native');
+  });
+
+  it("an attached adapter's location from settings alone: launch=wsl means WSL on Windows only", () => {
+    const local = 'http://127.0.0.1:8055';
+    assert.equal(attachedLocation(local, 'wsl', 'win32', 'Ubuntu'), 'WSL2: Ubuntu');
+    assert.equal(attachedLocation(local, 'wsl', 'linux', 'Ubuntu'), 'native');
+    assert.equal(attachedLocation(local, 'native', 'win32'), 'native');
+    assert.equal(attachedLocation(local, 'auto', 'linux'), 'native');
+    assert.equal(attachedLocation(local, 'auto', 'win32'), undefined); // WSL present or not: only a start tells
+    assert.equal(attachedLocation('http://localhost:8055/', 'auto', 'linux'), 'native');
+    assert.equal(attachedLocation('http://[::1]:8055', 'auto', 'linux'), 'native');
+    assert.equal(attachedLocation('http://192.168.1.20:8055', 'wsl', 'win32'), 'remote');
+    assert.equal(attachedLocation('http://localhost.example.com:8055', 'auto', 'linux'), 'remote');
   });
 });
 

@@ -38,6 +38,10 @@ describe('status bar text', () => {
     assert.equal(statusText('comfyui-local', { ...base, provider: 'comfyui-local', state: 'down', summary: 'x' }), '$(error) ComfyUI: down');
     const tip = statusTooltip('fastvideo-local', { ...base, state: 'ok', summary: 'loaded', model: 'FastVideo/FastWan2.2-TI2V-5B-Diffusers', followsKeyframe: false, gpuName: 'RTX 4090', vramFreeMb: 14336, vramTotalMb: 24576, location: 'WSL2: Ubuntu-24.04' });
     for (const s of ['http://127.0.0.1:8055', 'FastWan2.2-TI2V-5B', 'ignores keyframes', 'RTX 4090', '14.0 of 24.0 GB', 'WSL2: Ubuntu-24.04', 'Checked']) assert.ok(tip.includes(s), s);
+    // "not AI" once: the preview backend's model name already says it; another model gets the suffix.
+    const preview = statusTooltip('fastvideo-local', { ...base, state: 'ok', summary: 'preview backend', model: 'preview (not AI: keyframe camera move)', notAi: true });
+    assert.equal(preview.match(/not AI/g)?.length, 1, preview);
+    assert.match(statusTooltip('fastvideo-local', { ...base, state: 'ok', summary: 'x', model: 'stand-in', notAi: true }), /stand-in \(not AI\)/);
   });
 
   it('offers the action that fixes each error', () => {

@@ -19,3 +19,14 @@ export function chooseLaunchMode(setting: 'auto' | 'native' | 'wsl', platform: N
 export function describeLocation(mode: LaunchMode, distro?: string): string {
   return mode === 'wsl' ? `WSL2: ${distro || 'default distribution'}` : 'native';
 }
+
+/**
+ * Where an adapter the extension attaches to runs, as far as settings tell without probing:
+ * "remote" for a non-loopback endpoint; on Windows with launch "auto" it depends on whether WSL is
+ * installed, which only starting the adapter finds out (undefined).
+ */
+export function attachedLocation(endpointUrl: string, setting: 'auto' | 'native' | 'wsl', platform: NodeJS.Platform, distro?: string): string | undefined {
+  if (!/^https?:\/\/(127\.|localhost[:/]|localhost$|\[::1\])/i.test(endpointUrl)) return 'remote';
+  if (platform === 'win32' && setting === 'auto') return undefined;
+  return describeLocation(chooseLaunchMode(setting, platform, false).mode, distro);
+}
