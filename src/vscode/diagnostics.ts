@@ -3,12 +3,13 @@ import * as vscode from 'vscode';
 import { parseTimeline } from '../core/timeline/load';
 import { isTimeline } from './timelines';
 
-export function registerTimelineDiagnostics(ctx: vscode.ExtensionContext): vscode.DiagnosticCollection {
+/** `fps()`: fastVideo.fps, the rate scenes without one render at; call `recheck()` when it changes. */
+export function registerTimelineDiagnostics(ctx: vscode.ExtensionContext, fps: () => number): { recheck(): void } {
   const collection = vscode.languages.createDiagnosticCollection('scene-to-video');
   const timers = new Map<string, NodeJS.Timeout>();
   const check = (doc: vscode.TextDocument) => {
     if (!isTimeline(doc.uri) || doc.uri.scheme !== 'file') return;
-    const r = parseTimeline(doc.getText(), { timelineFile: doc.uri.fsPath });
+    const r = parseTimeline(doc.getText(), { timelineFile: doc.uri.fsPath, fallbackFps: fps() });
     const problems = r.ok ? r.warnings : r.problems;
     collection.set(
       doc.uri,
@@ -35,6 +36,7 @@ export function registerTimelineDiagnostics(ctx: vscode.ExtensionContext): vscod
     vscode.workspace.onDidChangeTextDocument((e) => debounced(e.document)),
     vscode.workspace.onDidCloseTextDocument((d) => collection.delete(d.uri)),
   );
-  vscode.workspace.textDocuments.forEach(check);
-  return collection;
+  const recheck = () => vscode.workspace.textDocuments.forEach(check);
+  recheck();
+  return { recheck };
 }

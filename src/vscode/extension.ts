@@ -38,7 +38,7 @@ export function activate(ctx: vscode.ExtensionContext): SceneToVideoApi {
   const renders = new RenderController(hub, getSettings, adapter, () => void status.refresh());
   const lenses = new SceneCodeLensProvider();
   ctx.subscriptions.push(log(), hub, status, adapter, vscode.languages.registerCodeLensProvider({ pattern: '**/*.timeline.json' }, lenses));
-  registerTimelineDiagnostics(ctx);
+  const diagnostics = registerTimelineDiagnostics(ctx, () => settings.fastVideo.fps);
   const panelDeps = { ctx, hub, renders, settings: getSettings };
 
   const reportSettingProblems = () => {
@@ -55,6 +55,7 @@ export function activate(ctx: vscode.ExtensionContext): SceneToVideoApi {
       status.setActive(settings.videoProvider);
       status.schedule(settings.healthCheckIntervalSeconds);
       reportSettingProblems();
+      diagnostics.recheck();
       void ScenePanel.current?.pushState();
       // Settings the adapter reads at start-up apply to the running one only after a restart.
       if (adapter.isRunning() && ADAPTER_START_SETTINGS.some((k) => e.affectsConfiguration(k)))

@@ -11,7 +11,7 @@ import { makeNonce, panelHtml } from './panelHtml';
 import type { ProviderHub } from './providers';
 import { extraResourceRoot, sceneNotices, toPanelJob } from './panelModel';
 import { RenderController, runErrorAction, showError } from './render';
-import { loadTimeline } from './timelines';
+import { loadTimeline, sceneFallbacks } from './timelines';
 
 export interface PanelDeps {
   ctx: vscode.ExtensionContext;
@@ -81,10 +81,9 @@ export class ScenePanel implements vscode.Disposable {
     const active = s.videoProvider;
     const h = this.deps.hub.lastHealth(active);
     const provider = { id: active, state: h?.state ?? 'checking', summary: h?.summary ?? 'checking…', ...(h?.followsKeyframe !== undefined ? { followsKeyframe: h.followsKeyframe } : {}), ...(h?.notAi ? { notAi: true } : {}), ...(h?.model ? { model: h.model } : {}) };
-    const r = await loadTimeline(this.timelineFile);
+    const r = await loadTimeline(this.timelineFile, s.fastVideo.fps);
     if (!r.ok) return { timelineFile: this.timelineFile, problems: r.problems.slice(0, 10).map((p) => `Line ${p.line}: ${p.message}`), provider, scenes: [] };
-    const fv = s.fastVideo;
-    const scenes = resolveScenes(r.timeline, this.timelineFile, { width: fv.width, height: fv.height, fps: fv.fps, numFrames: fv.numFrames, seed: fv.seed });
+    const scenes = resolveScenes(r.timeline, this.timelineFile, sceneFallbacks(s));
     const roots = [...new Set((['fastvideo-local', 'comfyui-local'] as const).map((id) => RenderController.outputRoot(this.timelineFile, id, s)))];
     const jobs = this.deps.renders.queue.jobs().filter((j) => j.timelineFile === this.timelineFile);
     const w = this.panel.webview;
@@ -110,7 +109,7 @@ export class ScenePanel implements vscode.Disposable {
             fps: sc.fps,
             seed: sc.seed,
             providerId,
-            notices: sceneNotices({ providerId, hasKeyframe: !!sc.keyframePath, width: sc.width, height: sc.height, health: this.deps.hub.lastHealth(providerId), fastVideoModelId: fv.modelId }),
+            notices: sceneNotices({ providerId, hasKeyframe: !!sc.keyframePath, width: sc.width, height: sc.height, health: this.deps.hub.lastHealth(providerId), fastVideoModelId: s.fastVideo.modelId }),
             ...(job ? { job: toPanelJob(job) } : {}),
             renders: renders.slice(0, 20).map((a) => ({ videoPath: a.videoPath, videoUri: w.asWebviewUri(vscode.Uri.file(a.videoPath)).toString(), createdAt: a.createdAt, seed: a.seed, providerId: a.providerId, width: a.width, height: a.height, numFrames: a.numFrames, fps: a.fps, ...(a.model ? { model: a.model } : {}), warnings: a.warnings })),
           };

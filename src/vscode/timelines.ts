@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import { StvError } from '../core/errors';
 import type { Settings } from '../core/settings/schema';
 import { parseTimeline, type LoadResult } from '../core/timeline/load';
-import { resolveScenes, type ResolvedScene } from '../core/timeline/resolve';
+import { resolveScenes, type ResolvedScene, type SceneFallbacks } from '../core/timeline/resolve';
 import type { Timeline } from '../core/timeline/schema';
 
 export const TIMELINE_GLOB = '**/*.timeline.json';
@@ -12,19 +12,26 @@ export function isTimeline(uri: vscode.Uri): boolean {
   return uri.path.endsWith('.timeline.json');
 }
 
-/** Loads from the open editor's text when there is one (unsaved edits count), else from disk. */
-export async function loadTimeline(file: string): Promise<LoadResult> {
+/**
+ * Loads from the open editor's text when there is one (unsaved edits count), else from disk.
+ * `fallbackFps`: the rate a scene without one renders at (fastVideo.fps), for the length checks.
+ */
+export async function loadTimeline(file: string, fallbackFps?: number): Promise<LoadResult> {
   const doc = vscode.workspace.textDocuments.find((d) => d.uri.fsPath === file);
   const text = doc ? doc.getText() : Buffer.from(await vscode.workspace.fs.readFile(vscode.Uri.file(file))).toString('utf8');
-  return parseTimeline(text.replace(/^\uFEFF/, ''), { timelineFile: file });
+  return parseTimeline(text.replace(/^\uFEFF/, ''), { timelineFile: file, ...(fallbackFps !== undefined ? { fallbackFps } : {}) });
 }
 
 export async function loadResolved(file: string, settings: Settings): Promise<{ timeline: Timeline; scenes: ResolvedScene[] }> {
-  const r = await loadTimeline(file);
+  const r = await loadTimeline(file, settings.fastVideo.fps);
   if (!r.ok)
     throw new StvError('TIMELINE_INVALID', `${vscode.workspace.asRelativePath(file)} has ${r.problems.length} problem(s), e.g. line ${r.problems[0]?.line}: ${r.problems[0]?.message}`, 'Fix them (see the Problems panel) and render again.');
-  const fv = settings.fastVideo;
-  return { timeline: r.timeline, scenes: resolveScenes(r.timeline, file, { width: fv.width, height: fv.height, fps: fv.fps, numFrames: fv.numFrames, seed: fv.seed }) };
+  return { timeline: r.timeline, scenes: resolveScenes(r.timeline, file, sceneFallbacks(settings)) };
+}
+
+/** What a scene gets from fastVideo.* where neither it nor its timeline's defaults say. */
+export function sceneFallbacks({ fastVideo: fv }: Settings): SceneFallbacks {
+  return { width: fv.width, height: fv.height, fps: fv.fps, numFrames: fv.numFrames, seed: fv.seed };
 }
 
 /** The active editor's timeline, else the only one in the workspace, else a quick pick. */

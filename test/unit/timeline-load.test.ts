@@ -181,6 +181,22 @@ describe('timeline loader', () => {
     assert.ok(parse('{ "version": 1, "title": "t", "scenes": [ { "id": "a", "title": "A", "prompt": "p", "seconds": 10 } ] }').ok);
   });
 
+  it('checks seconds at the rate the scene renders: the fallback fps (fastVideo.fps) when the timeline sets none', () => {
+    const text = '{ "version": 1, "title": "t", "scenes": [ { "id": "a", "title": "A", "prompt": "p", "seconds": 12 } ] }';
+    // 12 s is 289 frames at 24 fps (too long), but 193 at 16 fps, which is what resolveScenes renders.
+    assert.equal(parse(text).ok, false);
+    const at16 = parseTimeline(text, { timelineFile, fileExists: () => true, fallbackFps: 16 });
+    assert.ok(at16.ok);
+    assert.equal(resolveScenes(at16.timeline, timelineFile, { fps: 16 })[0]?.numFrames, 193);
+    // ...and the other way round: 5 s is fine at 24 fps, too long at 60 (301 frames).
+    const five = '{ "version": 1, "title": "t", "scenes": [ { "id": "a", "title": "A", "prompt": "p", "seconds": 5 } ] }';
+    assert.ok(parse(five).ok);
+    const at60 = parseTimeline(five, { timelineFile, fileExists: () => true, fallbackFps: 60 });
+    assert.match(only(at60.ok ? [] : at60.problems, 'invalid-length').message, /5 s at 60 fps is 301 frames/);
+    // The timeline's own fps still wins over the fallback.
+    assert.equal(parseTimeline('{ "version": 1, "title": "t", "defaults": { "fps": 24 }, "scenes": [ { "id": "a", "title": "A", "prompt": "p", "seconds": 12 } ] }', { timelineFile, fallbackFps: 16 }).ok, false);
+  });
+
   it('warns when overrides.numFrames replaces frames or seconds', () => {
     const r = parse('{ "version": 1, "title": "t", "scenes": [ { "id": "a", "title": "A", "prompt": "p", "seconds": 2, "overrides": { "numFrames": 81 } } ] }');
     assert.ok(r.ok);

@@ -32,6 +32,11 @@ export interface ParseOptions {
   timelineFile: string;
   /** Injected for tests and for editors with unsaved files; defaults to the real file system. */
   fileExists?: (absPath: string) => boolean;
+  /**
+   * The frame rate of a scene whose timeline sets none (the extension's fastVideo.fps, which
+   * resolveScenes() falls back to as well), so a length in seconds is checked at the rate it renders.
+   */
+  fallbackFps?: number;
 }
 
 /** Largest timeline file we read: 10,000 scenes of long prompts fit well inside this. */
@@ -266,7 +271,7 @@ function semanticChecks(data: Record<string, unknown>, opts: ParseOptions, fileE
     if (typeof s.seconds === 'number' && s.seconds > 0 && s.frames === undefined && overrides.numFrames === undefined) {
       // Same rounding as resolve.ts (framesForSeconds), without its clamping, so nothing is cut silently.
       const fpsRaw = typeof overrides.fps === 'number' ? overrides.fps : defaults.fps;
-      const fps = typeof fpsRaw === 'number' && fpsRaw > 0 ? fpsRaw : NATIVE.fps;
+      const fps = typeof fpsRaw === 'number' && fpsRaw > 0 ? fpsRaw : (opts.fallbackFps ?? NATIVE.fps);
       const frames = Math.round((s.seconds * fps) / 4) * 4 + 1;
       const maxSeconds = Math.floor(((MAX_FRAMES - 1) / fps) * 100) / 100;
       if (frames > MAX_FRAMES)
