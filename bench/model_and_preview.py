@@ -26,9 +26,9 @@ sys.path.insert(0, str(ROOT / "python" / "tests" / "fake_fastvideo"))
 import httpx  # noqa: E402
 import imageio_ffmpeg  # noqa: E402
 import psutil  # noqa: E402
+from conftest import RunningAdapter, make_config, small_request  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from conftest import RunningAdapter, make_config, small_request  # noqa: E402
 from stv_adapter.backends import BackendJob  # noqa: E402
 from stv_adapter.backends.preview import PreviewBackend  # noqa: E402
 
@@ -49,7 +49,7 @@ def model_loaded_once(n: int, tmp: Path) -> dict:
             r.raise_for_status()
             lat.append((time.perf_counter() - t0) * 1000)
         loads = a.client.get("/health").json()["details"]["loads"]
-    calls = [json.loads(l) for l in (tmp / "calls.jsonl").read_text().splitlines()]
+    calls = [json.loads(line) for line in (tmp / "calls.jsonl").read_text().splitlines()]
     return {"jobs": n, "loads": loads, "fromPretrainedCalls": sum(c["event"] == "from_pretrained" for c in calls), "firstJobMs": round(lat[0]), "warmMedianMs": round(statistics.median(lat[1:]))}
 
 
@@ -139,7 +139,8 @@ def main() -> None:
     a = ap.parse_args()
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
-        (tmp / "m").mkdir(); (tmp / "p").mkdir(); (tmp / "l").mkdir()
+        for sub in ("m", "p", "l"):
+            (tmp / sub).mkdir()
         res = {"modelLoadedOnce": model_loaded_once(a.jobs, tmp / "m"), "previewVsFfmpeg": preview_vs_ffmpeg(tmp / "p"), "load": load(tmp / "l")}
     print(json.dumps(res))
 

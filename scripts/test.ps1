@@ -20,6 +20,7 @@ Invoke-Part 'build (esbuild)' { npm run --silent build }
 Invoke-Part 'compile tests (tsc)' { npm run --silent compile-tests }
 Invoke-Part 'unit tests (mocha)' { npx mocha }
 $venvPython = if ($IsWindows -or $env:OS -eq 'Windows_NT') { 'python\.venv\Scripts\python.exe' } else { 'python/.venv/bin/python' }
+Invoke-Part 'adapter lint (ruff) and types (mypy --strict)' { Push-Location python; try { & (Join-Path '..' $venvPython) -m ruff check . ../bench; if (-not $LASTEXITCODE) { & (Join-Path '..' $venvPython) -m mypy } } finally { Pop-Location } }
 Invoke-Part 'adapter tests (pytest)' { Push-Location python; try { & (Join-Path '..' $venvPython) -m pytest -q -p no:cacheprovider } finally { Pop-Location } }
 if (-not ($IsWindows -or $env:OS -eq 'Windows_NT') -and $env:STV_SKIP_VSCODE -ne '1') {
   Invoke-Part 'VS Code tests (extension host + Playwright)' { bash scripts/vscode-tests.sh }

@@ -41,6 +41,7 @@ fi
 
 step "lint (eslint)" npx eslint . --max-warnings 0
 step "type-check (tsc)" npm run --silent typecheck
+step "adapter lint (ruff) and types (mypy --strict)" bash -c 'cd python && .venv/bin/ruff check . ../bench && .venv/bin/mypy'
 step "build (esbuild)" npm run --silent build -- --log-level=warning >/dev/null
 step "compile tests (tsc)" npm run --silent compile-tests
 mocha_suite "unit tests (mocha)" "$LOGDIR/mocha.log" npx mocha

@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any
 
 import psutil
 from fastapi import FastAPI, Header, Request
@@ -104,8 +105,9 @@ def create_app(config: AdapterConfig, backend: Backend | None = None) -> FastAPI
             allowed: set[str] = set()
             for route in app.router.routes:
                 match, _ = route.matches(request.scope)
-                if match != Match.NONE and getattr(route, "methods", None):
-                    allowed |= set(route.methods)
+                methods = getattr(route, "methods", None)  # routes that are not endpoints have none
+                if match != Match.NONE and methods:
+                    allowed |= set(methods)
             if allowed:
                 headers["Allow"] = ", ".join(sorted(allowed))
         return JSONResponse({"error": {"code": code, "message": str(exc.detail), "hint": None}}, status_code=exc.status_code, headers=headers or None)
@@ -192,7 +194,8 @@ def create_app(config: AdapterConfig, backend: Backend | None = None) -> FastAPI
                     return
                 async with rec.changed:
                     try:
-                        await asyncio.wait_for(rec.changed.wait_for(lambda: rec.seq > sent), timeout=KEEPALIVE_SECONDS)
+                        # Awaited here, within this iteration, so the lambda sees this `sent`.
+                        await asyncio.wait_for(rec.changed.wait_for(lambda: rec.seq > sent), timeout=KEEPALIVE_SECONDS)  # noqa: B023
                     except asyncio.TimeoutError:
                         yield f": keep-alive {int(time.time())}\n\n"
 

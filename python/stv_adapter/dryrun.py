@@ -10,8 +10,7 @@ import sys
 from dataclasses import dataclass
 
 from .config import AdapterConfig
-from .model_profiles import ATTENTION_MODULES, PIPELINE_ENTRIES, download_command, fastvideo_home, effective_attention, locate_model, missing_entries, profile_for
-
+from .model_profiles import ATTENTION_MODULES, PIPELINE_ENTRIES, download_command, effective_attention, fastvideo_home, locate_model, missing_entries, profile_for
 
 INSTALL_GPU = 'scripts/setup-fastvideo.sh (or, from the repository root: pip install -e "./python[gpu]")'
 

@@ -43,7 +43,7 @@ class GenerateRequest(CamelModel):
         return v
 
     @model_validator(mode="after")
-    def _model_can_take_it(self) -> "GenerateRequest":
+    def _model_can_take_it(self) -> GenerateRequest:
         problems = [p for p in (validation.side_problem("width", self.width), validation.side_problem("height", self.height), validation.frames_problem(self.num_frames)) if p]
         if problems:
             raise ValueError(" ".join(problems))

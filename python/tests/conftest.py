@@ -37,7 +37,7 @@ class RunningAdapter:
         headers = {"Authorization": f"Bearer {config.token}"} if config.token else {}
         self.client = httpx.Client(base_url=self.url, timeout=60, headers=headers)
 
-    def __enter__(self) -> "RunningAdapter":
+    def __enter__(self) -> RunningAdapter:
         self.thread.start()
         deadline = time.time() + 20
         while not self.server.started:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from conftest import RunningAdapter, make_config, png_base64, probe_mp4, small_request
+
 from stv_adapter.__main__ import main
 
 

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from conftest import RunningAdapter, make_config, png_base64, probe_mp4, small_request
 
 FAKE = Path(__file__).parent / "fake_fastvideo"
@@ -43,7 +42,7 @@ def fake_nvidia_smi(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def calls(tmp_path: Path) -> list[dict[str, Any]]:
     path = tmp_path / "calls.jsonl"
-    return [json.loads(l) for l in path.read_text().splitlines()] if path.exists() else []
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
 
 
 def wait_loaded(a: RunningAdapter, timeout: float = 60) -> dict[str, Any]:

@@ -16,8 +16,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from stv_adapter.backends import BackendJob
-from stv_adapter.backends import fastvideo_worker
+from stv_adapter.backends import BackendJob, fastvideo_worker
 from stv_adapter.backends.fastvideo_backend import STAGE_PROGRESS, FastVideoBackend
 from stv_adapter.config import AdapterConfig
 from stv_adapter.model_profiles import ATTENTION_MODULES, FASTWAN, WAN22_BASE

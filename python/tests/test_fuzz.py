@@ -6,15 +6,16 @@ from __future__ import annotations
 
 import shutil
 import threading
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 import schemathesis
+from conftest import RunningAdapter, make_config
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import CheckContext
 
-from conftest import RunningAdapter, make_config
 from stv_adapter.backends import BackendJob, BackendOutput, ProgressFn
 
 TINY_MP4 = Path(__file__).resolve().parents[2] / "test" / "fixtures" / "video" / "tiny.mp4"

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import httpx
 import psutil
-
 from conftest import RunningAdapter, make_config, small_request
 
 JOBS = 300

@@ -48,7 +48,7 @@ def test_the_video_follows_the_seeded_camera_path(tmp_path: Path, move: str) -> 
 
     def expected(i: int) -> np.ndarray:
         t = _ease(i / (j.num_frames - 1))
-        box = tuple(a + (z - a) * t for a, z in zip(start, end))
+        box = tuple(a + (z - a) * t for a, z in zip(start, end, strict=True))
         return np.asarray(region.resize((j.width, j.height), Image.Resampling.BICUBIC, box=box), float)  # type: ignore[arg-type]
 
     for i in (0, j.num_frames // 3, j.num_frames // 2, j.num_frames - 1):

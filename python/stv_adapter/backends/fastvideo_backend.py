@@ -328,7 +328,7 @@ class FastVideoBackend:
                 job.forced = self.force_stop()
                 raise JobCancelled("The job was cancelled; FastVideo cannot interrupt a generation, so its worker was stopped and the model is reloading.")
             try:
-                msg = conn.recv() if conn.poll(0.25) else None
+                msg: dict[str, Any] | None = conn.recv() if conn.poll(0.25) else None  # the worker sends dicts
             except (EOFError, OSError):
                 self._restart_worker()
                 raise AdapterError("EXECUTION_ERROR", "The FastVideo worker ended during the render.", "Check the adapter's log; the host may be out of RAM. The model is loading again for the next job.") from None

@@ -113,7 +113,10 @@ class PreviewBackend:
         (x0, y0, x1, y1), (x2, y2, x3, y3) = camera_path(job.seed, region.width, region.height, job.width, job.height)
         n = job.num_frames
         e = f"(0.5-0.5*cos(PI*on/{max(1, n - 1)}))"  # _ease() of output frame `on`
-        lerp = lambda a, b: f"({a:.4f}+({b - a:.4f})*{e})"  # noqa: E731
+
+        def lerp(a: float, b: float) -> str:
+            return f"({a:.4f}+({b - a:.4f})*{e})"
+
         zoom = f"{region.width}/{lerp(x1 - x0, x3 - x2)}"  # zoompan crops iw/zoom: the box's width
         vf = (
             # zoompan crops on whole pixels (+0.5 rounds instead of truncating); in yuv420p it would

@@ -70,7 +70,7 @@ class VideoGenerator:
             self.log.addHandler(logging.handlers.QueueHandler(log_queue))
 
     @classmethod
-    def from_pretrained(cls, model_path: str, **kwargs: Any) -> "VideoGenerator":
+    def from_pretrained(cls, model_path: str, **kwargs: Any) -> VideoGenerator:
         log_queue = kwargs.pop("log_queue", None)
         _record("from_pretrained", model_path=model_path, kwargs=kwargs, attention=_ATTENTION_AT_IMPORT, stage_logging=_STAGE_LOGGING_AT_IMPORT,
                 hf_offline=_HF_OFFLINE_AT_IMPORT, has_log_queue=log_queue is not None)
