@@ -1,70 +1,8 @@
 import * as assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { StvError } from '../../src/core/errors';
 import { WSL_DEFAULT_PYTHON, buildAdapterLaunch, toShellCommandLine, type AdapterLaunchConfig } from '../../src/core/launch/adapterLaunch';
 import { attachedLocation, chooseLaunchMode, describeLocation } from '../../src/core/launch/mode';
-import { quoteCmd, quotePosix, quotePowerShell } from '../../src/core/launch/quote';
-import { isVisibleFrom, windowsToWsl, wslToWindows } from '../../src/core/launch/wslPaths';
 import { checkWsl, decodeWslOutput, parseWslList, type WslDistro, type WslProbe } from '../../src/core/launch/wslProbe';
-
-const NASTY = ['plain', 'with space', "it's", 'say "hi"', '$HOME', '`id`', '100%', 'a&b|c', '^caret', 'Ünïcödé 雪', '', 'C:\\Users\\Ana Lia\\x.png', '-dash'];
-
-describe('quoting for each shell', () => {
-  it('POSIX: bash itself reads back every argument exactly', () => {
-    const line = NASTY.map(quotePosix).join(' ');
-    const out = execFileSync('bash', ['-c', `for a in ${line}; do printf '%s\\0' "$a"; done`], { encoding: 'utf8' });
-    assert.deepEqual(out.split('\0').slice(0, -1), NASTY);
-  });
-
-  it('PowerShell: single quotes, doubled quotes, nothing expands', () => {
-    assert.equal(quotePowerShell("it's"), "'it''s'");
-    assert.equal(quotePowerShell('$HOME'), "'$HOME'");
-    assert.equal(quotePowerShell('`id`'), "'`id`'");
-    assert.equal(quotePowerShell('with space'), "'with space'");
-    assert.equal(quotePowerShell('-m'), '-m', 'native programs receive a leading dash as is');
-    assert.equal(quotePowerShell('--%'), "'--%'", 'the stop-parsing token must be quoted');
-    assert.equal(quotePowerShell('C:\\Users\\x.png'), 'C:\\Users\\x.png');
-    assert.equal(quotePowerShell(''), "''");
-    assert.equal(quotePowerShell('it\u2019s'), "'it\u2019\u2019s'", 'PowerShell treats typographic quotes as quotes too');
-  });
-
-  it('cmd.exe: quoted, with ^ before every metacharacter including %', () => {
-    assert.equal(quoteCmd('plain'), 'plain');
-    assert.equal(quoteCmd('with space'), '^"with space^"');
-    assert.equal(quoteCmd('100%'), '^"100^%^"');
-    assert.equal(quoteCmd('a&b|c'), '^"a^&b^|c^"');
-    assert.equal(quoteCmd('say "hi"'), '^"say \\^"hi\\^"^"');
-    assert.equal(quoteCmd(''), '^"^"');
-  });
-});
-
-describe('Windows ⇄ WSL paths', () => {
-  const table: [string, string][] = [
-    ['C:\\Users\\Ana Lia\\clip.png', '/mnt/c/Users/Ana Lia/clip.png'],
-    ['D:\\Vidéos\\雪 scene\\k.png', '/mnt/d/Vidéos/雪 scene/k.png'],
-    ['c:/projects/film/renders', '/mnt/c/projects/film/renders'],
-    ['E:\\', '/mnt/e'],
-    ['\\\\wsl$\\Ubuntu\\home\\ana\\out', '/home/ana/out'],
-    ['\\\\wsl.localhost\\Ubuntu\\home\\ana', '/home/ana'],
-  ];
-  for (const [win, linux] of table) it(`${win} → ${linux}`, () => assert.deepEqual(windowsToWsl(win, 'Ubuntu'), { ok: true, path: linux }));
-
-  it('refuses what WSL cannot see at a fixed path, with a reason', () => {
-    for (const p of ['\\\\nas\\share\\clip.mp4', 'relative\\path.png', '\\\\wsl$\\Debian\\home\\x']) {
-      const t = windowsToWsl(p, 'Ubuntu');
-      assert.equal(t.ok, false, p);
-      assert.ok(!t.ok && t.reason.length > 10);
-    }
-  });
-
-  it('translates back: /mnt/<drive> to the drive, the rest through \\\\wsl.localhost', () => {
-    assert.deepEqual(wslToWindows('/mnt/c/Users/Ana Lia/clip.png', 'Ubuntu'), { ok: true, path: 'C:\\Users\\Ana Lia\\clip.png' });
-    assert.deepEqual(wslToWindows('/home/ana/.scene-to-video/outputs/a.mp4', 'Ubuntu-24.04'), { ok: true, path: '\\\\wsl.localhost\\Ubuntu-24.04\\home\\ana\\.scene-to-video\\outputs\\a.mp4' });
-    assert.equal(wslToWindows('relative', 'Ubuntu').ok, false);
-    assert.equal(isVisibleFrom('\\\\nas\\share\\x', 'wsl'), false);
-    assert.equal(isVisibleFrom('C:\\x', 'wsl'), true);
-  });
-});
 
 describe('launch mode per platform', () => {
   it('auto: WSL on Windows when present, native otherwise; native on Linux and macOS', () => {
