@@ -60,24 +60,35 @@ def main() -> None:
 
     direct, full = [], []
     client.post("/generate", json=body)  # warm-up (imports, page cache)
-    for i in range(a.runs):
-        out = tmp / f"direct-{i}.mp4"
-        t0 = time.perf_counter()
+    def run_direct(i: int) -> None:
         # The backend's own work, given the decoded keyframe as the adapter would; the same seed
-        # (so the same camera move) as the request below.
-        job = BackendJob(job_id="d", prompt="bench", negative_prompt=None, keyframe=Image.open(io.BytesIO(base64.b64decode(key_b64))).convert("RGB"), width=w, height=h, num_frames=a.frames, fps=a.fps, seed=i, steps=None, out_path=out)
+        # (so the same camera move) as the request of the same run.
+        t0 = time.perf_counter()
+        job = BackendJob(job_id="d", prompt="bench", negative_prompt=None, keyframe=Image.open(io.BytesIO(base64.b64decode(key_b64))).convert("RGB"), width=w, height=h, num_frames=a.frames, fps=a.fps, seed=i, steps=None, out_path=tmp / f"direct-{i}.mp4")
         backend.run(job, lambda *args, **kw: None)
         direct.append((time.perf_counter() - t0) * 1000)
+
+    def run_full(i: int) -> None:
         t0 = time.perf_counter()
         r = client.post("/generate", json={**body, "seed": i})
         r.raise_for_status()
         full.append((time.perf_counter() - t0) * 1000)
+
+    for i in range(a.runs):
+        # Alternate which goes first, so neither always runs on a cooler machine.
+        for step in ((run_direct, run_full) if i % 2 == 0 else (run_full, run_direct)):
+            step(i)
     server.should_exit = True
     t.join(timeout=10)
     d, f = statistics.median(direct), statistics.median(full)
-    res = {"size": a.size, "frames": a.frames, "runs": a.runs, "directMedianMs": round(d, 1), "fullPathMedianMs": round(f, 1), "overheadMs": round(f - d, 1), "ratio": round(f / d, 4),
-           "firstHalfOverheadMs": round(statistics.median(full[: a.runs // 2]) - statistics.median(direct[: a.runs // 2]), 1),
-           "secondHalfOverheadMs": round(statistics.median(full[a.runs // 2 :]) - statistics.median(direct[a.runs // 2 :]), 1)}
+    # The overhead is the median of the paired differences (each run's two measurements are taken
+    # back to back), which cancels the machine's drift better than a difference of medians.
+    diffs = [x - y for x, y in zip(full, direct, strict=True)]
+    half = a.runs // 2
+    overhead = statistics.median(diffs)
+    res = {"size": a.size, "frames": a.frames, "runs": a.runs, "directMedianMs": round(d, 1), "fullPathMedianMs": round(f, 1), "overheadMs": round(overhead, 1), "ratio": round((d + overhead) / d, 4),
+           "spreadMs": round(statistics.quantiles(diffs, n=4)[2] - statistics.quantiles(diffs, n=4)[0], 1),
+           "firstHalfOverheadMs": round(statistics.median(diffs[:half]), 1), "secondHalfOverheadMs": round(statistics.median(diffs[half:]), 1)}
     print(json.dumps(res) if a.json else "\n".join(f"{k:>22}: {v}" for k, v in res.items()))
 
 
