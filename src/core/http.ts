@@ -3,9 +3,10 @@
  * listening, a server that hangs, a proxy or another service answering HTML, bodies that do not
  * match the protocol. Every response body is parsed with a zod schema before it is trusted.
  */
-import { request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import type { z } from 'zod';
 import { StvError, isAbortError, type ErrorCode } from './errors';
+import { undici } from './undici';
 
 export interface HttpOptions {
   method?: Dispatcher.HttpMethod;
@@ -43,6 +44,7 @@ export async function httpText(url: string, opts: HttpOptions): Promise<HttpResu
   const signals = [opts.signal, opts.timeoutMs ? AbortSignal.timeout(opts.timeoutMs) : undefined].filter((s): s is AbortSignal => !!s);
   const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
   try {
+    const { request } = await undici();
     const res = await request(url, {
       method: opts.method ?? 'GET',
       headers: opts.headers,

@@ -4,8 +4,8 @@ import { createWriteStream } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { FormData, request } from 'undici';
 import { StvError } from '../../errors';
+import { undici } from '../../undici';
 import { httpText, networkError, parseJson } from '../../http';
 import { MODEL_FOLDERS, type Workflow } from './workflow';
 import { HistorySchema, PromptAcceptedSchema, PromptRejectedSchema, QueueSchema, SystemStatsSchema, UploadResultSchema, type HistoryEntry, type SavedFile, type SystemStats } from './wire';
@@ -61,6 +61,7 @@ export class ComfyClient {
     const hash = createHash('sha256').update(bytes).digest('hex').slice(0, 12);
     const ext = path.extname(file).toLowerCase() || '.png';
     const stem = (namePrefix ?? path.basename(file, path.extname(file))).replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 60) || 'keyframe';
+    const { FormData } = await undici();
     const form = new FormData();
     form.append('image', new Blob([bytes]), `${stem}-${hash}${ext}`);
     form.append('subfolder', 'scene-to-video');
@@ -68,7 +69,7 @@ export class ComfyClient {
     form.append('overwrite', 'true');
     let res;
     try {
-      res = await request(`${this.base}/upload/image`, { method: 'POST', body: form, signal, headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs });
+      res = await (await undici()).request(`${this.base}/upload/image`, { method: 'POST', body: form, signal, headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs });
     } catch (e) {
       throw networkError(e, this.what, this.hint);
     }
@@ -120,7 +121,7 @@ export class ComfyClient {
     const q = new URLSearchParams({ filename: f.filename, subfolder: f.subfolder, type: f.type });
     let res;
     try {
-      res = await request(`${this.base}/view?${q.toString()}`, { signal, headersTimeout: 30_000, bodyTimeout: 120_000 });
+      res = await (await undici()).request(`${this.base}/view?${q.toString()}`, { signal, headersTimeout: 30_000, bodyTimeout: 120_000 });
     } catch (e) {
       throw networkError(e, this.what, this.hint);
     }

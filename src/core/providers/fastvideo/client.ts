@@ -2,9 +2,9 @@
 import { createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
-import { request } from 'undici';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { ERROR_CODES, StvError } from '../../errors';
+import { undici } from '../../undici';
 import { httpText, isErrorCode, networkError, parseJson } from '../../http';
 import { ErrorResponseSchema, HealthSchema, JobAcceptedSchema, JobSchema, type AdapterHealth, type AdapterJob, type GenerateBody } from './wire';
 
@@ -90,7 +90,7 @@ export class AdapterClient {
   async *events(jobId: string, lastEventId: string | undefined, signal: AbortSignal): AsyncGenerator<EventSourceMessage> {
     let res;
     try {
-      res = await request(`${this.endpoint}/jobs/${encodeURIComponent(jobId)}/events`, {
+      res = await (await undici()).request(`${this.endpoint}/jobs/${encodeURIComponent(jobId)}/events`, {
         headers: { ...this.headers(), accept: 'text/event-stream', ...(lastEventId ? { 'last-event-id': lastEventId } : {}) },
         signal,
         headersTimeout: 15_000,
@@ -123,7 +123,7 @@ export class AdapterClient {
   async downloadVideo(jobId: string, dest: string, signal: AbortSignal): Promise<number> {
     let res;
     try {
-      res = await request(`${this.endpoint}/jobs/${encodeURIComponent(jobId)}/video`, { headers: this.headers(), signal, headersTimeout: 30_000, bodyTimeout: 120_000 });
+      res = await (await undici()).request(`${this.endpoint}/jobs/${encodeURIComponent(jobId)}/video`, { headers: this.headers(), signal, headersTimeout: 30_000, bodyTimeout: 120_000 });
     } catch (e) {
       throw networkError(e, this.what, this.unreachableHint);
     }
