@@ -61,7 +61,7 @@ export class ComfyClient {
     const hash = createHash('sha256').update(bytes).digest('hex').slice(0, 12);
     const ext = path.extname(file).toLowerCase() || '.png';
     const stem = (namePrefix ?? path.basename(file, path.extname(file))).replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 60) || 'keyframe';
-    const { FormData } = await undici();
+    const { FormData, request } = await undici();
     const form = new FormData();
     form.append('image', new Blob([bytes]), `${stem}-${hash}${ext}`);
     form.append('subfolder', 'scene-to-video');
@@ -69,7 +69,7 @@ export class ComfyClient {
     form.append('overwrite', 'true');
     let res;
     try {
-      res = await (await undici()).request(`${this.base}/upload/image`, { method: 'POST', body: form, signal, headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs });
+      res = await request(`${this.base}/upload/image`, { method: 'POST', body: form, signal, headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs });
     } catch (e) {
       throw networkError(e, this.what, this.hint);
     }
