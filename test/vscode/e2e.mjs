@@ -120,15 +120,17 @@ export async function runE2E({ browser, url, ws, root, devPath, installed }) {
       await item.waitFor({ timeout: 30_000 });
       const icon = item.locator('img.icon');
       await icon.waitFor({ timeout: 10_000 });
-      const loaded = await icon.evaluate((img) => new Promise((resolve) => {
-        const done = () => resolve({ src: img.currentSrc || img.src, w: img.naturalWidth, h: img.naturalHeight });
-        if (img.complete) return done();
-        img.addEventListener('load', done, { once: true });
-        img.addEventListener('error', done, { once: true });
-        setTimeout(done, 10_000);
-      }));
+      // The list renders the <img> before it sets its src (an empty src reads as the page's own URL and counts as
+      // complete), so wait for our icon to be the one that has loaded rather than sampling the first state.
+      const state = (img) => ({ src: img.currentSrc || img.src, w: img.naturalWidth, h: img.naturalHeight, complete: img.complete });
+      // Poll through the locator, not a handle: the virtualised list may replace the row while it settles.
+      let last;
+      for (const deadline = Date.now() + 15_000; Date.now() < deadline; await page.waitForTimeout(200)) {
+        last = await icon.evaluate(state, undefined, { timeout: 2_000 }).catch(() => last);
+        if (last && last.complete && last.w === 128 && last.h === 128 && /icon\.png/.test(last.src)) break;
+      }
       // The default icon is a bundled SVG; ours is the 128×128 PNG from the package.
-      if (!(loaded.w === 128 && loaded.h === 128) || !/icon\.png/.test(loaded.src)) throw new Error(`icon not loaded: ${JSON.stringify(loaded)}`);
+      if (!(last && last.w === 128 && last.h === 128 && /icon\.png/.test(last.src))) throw new Error(`icon not loaded: ${JSON.stringify(last)}`);
       await item.click();
       const header = page.locator('.extension-editor .header');
       await header.locator('.name', { hasText: 'Scene to Video' }).waitFor({ timeout: 20_000 });
