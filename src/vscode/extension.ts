@@ -8,12 +8,13 @@ import { AdapterManager } from './adapterTerminal';
 import type { SceneToVideoApi } from './api';
 import { SceneCodeLensProvider } from './codeLens';
 import { registerTimelineDiagnostics } from './diagnostics';
+import { openDocumentationCommand, setDocsRoot } from './docs';
 import { exportLocalGenSettingsCommand, importGemDirectCommand, importLocalGenSettingsCommand } from './importCommands';
 import { log } from './log';
 import { openSampleCommand, setupAdapterCommand } from './onboarding';
 import { ScenePanel } from './panel';
 import { ProviderHub, TOKEN_KEY } from './providers';
-import { RenderController, setDocsRoot, showError } from './render';
+import { RenderController, showError } from './render';
 import { SETTING_SECTIONS, currentSettings } from './settings';
 import { PROVIDER_LABEL, providerPickItem } from './statusFormat';
 import { ProviderStatusBar } from './statusBar';
@@ -170,6 +171,7 @@ export function activate(ctx: vscode.ExtensionContext): SceneToVideoApi {
   command('sceneToVideo.showLog', () => log().show());
   command('sceneToVideo.openSample', () => openSampleCommand(ctx));
   command('sceneToVideo.setupAdapter', () => setupAdapterCommand(ctx));
+  command('sceneToVideo.openDocs', openDocumentationCommand);
   command('sceneToVideo.setAdapterToken', async () => {
     const token = await vscode.window.showInputBox({ title: 'FastVideo adapter token', prompt: 'The bearer token the adapter was started with (STV_ADAPTER_TOKEN). Kept in VS Code\'s SecretStorage. Leave empty to remove it.', password: true, ignoreFocusOut: true });
     if (token === undefined) return;

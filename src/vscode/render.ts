@@ -8,6 +8,7 @@ import { KEYFRAME_FAITHFUL_MODEL, type Settings } from '../core/settings/schema'
 import type { ResolvedScene } from '../core/timeline/resolve';
 import { offersFaithful } from '../protocol/messages';
 import type { AdapterManager } from './adapterTerminal';
+import { openDocAt } from './docs';
 import { actionsFor, type ErrorAction } from './errorActions';
 import { log } from './log';
 import type { ProviderHub } from './providers';
@@ -146,21 +147,7 @@ export async function runErrorAction(action: ErrorAction, err: StvError): Promis
   }
 }
 
-let docsRoot: string | undefined;
-export function setDocsRoot(dir: string): void {
-  docsRoot = dir;
-}
-
 /** Opens the bundled docs/troubleshooting.md at the error code's section. */
-async function openTroubleshooting(err: StvError): Promise<void> {
-  if (!docsRoot) return;
-  const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(path.join(docsRoot, 'troubleshooting.md')));
-  const anchor = err.docsAnchor.split('#')[1] ?? '';
-  const line = doc.getText().split('\n').findIndex((l) => l.trim() === `### ${anchor}`);
-  const editor = await vscode.window.showTextDocument(doc, { preview: true });
-  if (line >= 0) {
-    const pos = new vscode.Position(line, 0);
-    editor.selection = new vscode.Selection(pos, pos);
-    editor.revealRange(new vscode.Range(pos, pos), vscode.TextEditorRevealType.AtTop);
-  }
+function openTroubleshooting(err: StvError): Promise<void> {
+  return openDocAt('troubleshooting.md', `### ${err.docsAnchor.split('#')[1] ?? ''}`);
 }

@@ -114,7 +114,7 @@ export async function runE2E({ browser, url, ws, root, devPath, installed }) {
       await row.click();
       await page.locator(STATUS, { hasText: 'ComfyUI: down' }).waitFor({ timeout: 30_000 });
     });
-    await step(installed ? 'the installed .vsix is listed in the Extensions view with its icon' : 'the extension is listed in the Extensions view with its icon', async () => {
+    await step(installed ? 'the installed .vsix is listed in the Extensions view with its icon; its README has no broken picture or link' : 'the extension is listed in the Extensions view with its icon', async () => {
       await palette('Extensions: Show Installed Extensions');
       const item = page.locator('.extensions-viewlet .extension-list-item', { hasText: 'Scene to Video' }).first();
       await item.waitFor({ timeout: 30_000 });
@@ -135,9 +135,21 @@ export async function runE2E({ browser, url, ws, root, devPath, installed }) {
       const header = page.locator('.extension-editor .header');
       await header.locator('.name', { hasText: 'Scene to Video' }).waitFor({ timeout: 20_000 });
       // Let the details tab render the README (a webview of its own) before the screenshot.
-      for (const deadline = Date.now() + 15_000; Date.now() < deadline; await page.waitForTimeout(250)) {
+      let readme;
+      for (const deadline = Date.now() + 15_000; !readme && Date.now() < deadline; await page.waitForTimeout(250)) {
         const counts = await Promise.all(page.frames().map((f) => f.locator('h2', { hasText: 'Quick start' }).count().catch(() => 0)));
-        if (counts.some((n) => n > 0)) break;
+        readme = page.frames()[counts.findIndex((n) => n > 0)];
+      }
+      if (!readme) throw new Error('the details tab never showed the README');
+      if (installed) {
+        // VS Code drops relative image sources from an installed extension's README, so the packaged README
+        // must carry none: every picture it shows has loaded.
+        const broken = await readme.evaluate(() => [...document.images].filter((i) => !(i.complete && i.naturalWidth > 0)).map((i) => i.alt || i.getAttribute('src') || '(no src)'));
+        if (broken.length) throw new Error(`the installed README shows broken images: ${broken.join(' | ')}`);
+        // Nor links that go nowhere (a relative one renders as an <a> without href): the page follows only
+        // http, https and mailto links for our extension. #scroll-to-top is the page's own button.
+        const dead = await readme.evaluate(() => [...document.querySelectorAll('a:not(#scroll-to-top)')].filter((a) => !/^(https?|mailto):/.test(a.getAttribute('data-href') ?? a.getAttribute('href') ?? '')).map((a) => `${a.textContent} -> ${a.outerHTML.slice(0, 120)}`));
+        if (dead.length) throw new Error(`the installed README has links that go nowhere: ${dead.join(' | ')}`);
       }
       await page.screenshot({ path: path.join(images, 'extension-installed.png') });
     });

@@ -6,7 +6,7 @@ import * as vscode from 'vscode';
 import { api, until, workspaceDir } from './helpers';
 
 const ADAPTER = process.env.STV_ADAPTER_URL ?? '';
-const COMMANDS = ['renderSceneFastVideo', 'renderSceneComfyUI', 'renderScene', 'renderAll', 'cancelRender', 'switchProvider', 'openPanel', 'startAdapter', 'stopAdapter', 'checkHealth', 'importGemDirect', 'importLocalGenSettings', 'exportLocalGenSettings', 'showLog', 'setAdapterToken', 'openSample', 'setupAdapter'].map((c) => `sceneToVideo.${c}`);
+const COMMANDS = ['renderSceneFastVideo', 'renderSceneComfyUI', 'renderScene', 'renderAll', 'cancelRender', 'switchProvider', 'openPanel', 'startAdapter', 'stopAdapter', 'checkHealth', 'importGemDirect', 'importLocalGenSettings', 'exportLocalGenSettings', 'showLog', 'setAdapterToken', 'openSample', 'setupAdapter', 'openDocs'].map((c) => `sceneToVideo.${c}`);
 
 async function setFastVideo(key: string, value: unknown): Promise<void> {
   await vscode.workspace.getConfiguration('fastVideo').update(key, value, vscode.ConfigurationTarget.Workspace);
@@ -101,6 +101,15 @@ describe('Scene to Video in a real VS Code extension host', () => {
     await vscode.commands.executeCommand('sceneToVideo.openPanel', timeline());
     await until('the panel', () => a.panel());
     assert.equal(a.panel()?.timelineFile, timeline());
+  });
+
+  it('"Open documentation" shows a shipped guide in the Markdown preview', async () => {
+    await vscode.commands.executeCommand('sceneToVideo.openDocs', 'comfyui.md');
+    const tab = await until('a Markdown preview of comfyui.md', () =>
+      vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.includes('markdown.preview') && t.label.includes('comfyui.md')),
+    );
+    assert.ok(tab.isActive, 'the preview is the active tab');
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
   });
 
   it('reports timeline problems in the Problems panel at their line', async () => {
