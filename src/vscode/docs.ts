@@ -6,6 +6,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { keepPickerOpen } from './quickPick';
 
 let docsRoot: string | undefined;
 export function setDocsRoot(dir: string): void {
@@ -50,7 +51,7 @@ export async function openDocumentationCommand(name?: unknown): Promise<void> {
   const guides = await listGuides(docsRoot);
   const named = typeof name === 'string' ? guides.find((g) => g.file === name || g.file === `${name}.md`) : undefined;
   if (typeof name === 'string' && !named) return void vscode.window.showWarningMessage(`There is no guide called "${name}". The guides are: ${guides.map((g) => g.file).join(', ')}.`);
-  const guide = named ?? (await vscode.window.showQuickPick(guides.map((g) => ({ label: g.title, description: g.file, guide: g })), { placeHolder: 'Open which guide?', matchOnDescription: true }))?.guide;
+  const guide = named ?? (await vscode.window.showQuickPick(guides.map((g) => ({ label: g.title, description: g.file, guide: g })), { placeHolder: 'Open which guide?', matchOnDescription: true, ignoreFocusOut: keepPickerOpen() }))?.guide;
   if (!guide) return;
   const uri = vscode.Uri.file(path.join(docsRoot, guide.file));
   // The preview comes from VS Code's built-in Markdown extension, which a user can disable.

@@ -14,6 +14,7 @@ import { log } from './log';
 import { openSampleCommand, setupAdapterCommand } from './onboarding';
 import { ScenePanel } from './panel';
 import { ProviderHub, TOKEN_KEY } from './providers';
+import { keepPickerOpen } from './quickPick';
 import { RenderController, showError } from './render';
 import { SETTING_SECTIONS, currentSettings } from './settings';
 import { PROVIDER_LABEL, providerPickItem } from './statusFormat';
@@ -108,7 +109,7 @@ export function activate(ctx: vscode.ExtensionContext): SceneToVideoApi {
     const active = renders.queue.jobs().filter((j) => j.state === 'queued' || j.state === 'running');
     if (active.length === 0) return void vscode.window.showInformationMessage('Nothing is rendering.');
     if (active.length === 1) return renders.queue.cancel(active[0]?.jobId ?? '');
-    const pick = await vscode.window.showQuickPick([{ label: 'Cancel all', jobId: '*' }, ...active.map((j) => ({ label: j.sceneId, description: `${j.state} · ${j.providerId}`, jobId: j.jobId }))], { placeHolder: 'Cancel which render?' });
+    const pick = await vscode.window.showQuickPick([{ label: 'Cancel all', jobId: '*' }, ...active.map((j) => ({ label: j.sceneId, description: `${j.state} · ${j.providerId}`, jobId: j.jobId }))], { placeHolder: 'Cancel which render?', ignoreFocusOut: keepPickerOpen() });
     if (pick?.jobId === '*') renders.queue.cancelAll();
     else if (pick) renders.queue.cancel(pick.jobId);
   });
@@ -118,6 +119,7 @@ export function activate(ctx: vscode.ExtensionContext): SceneToVideoApi {
     const qp = vscode.window.createQuickPick<vscode.QuickPickItem & { id: ProviderId }>();
     qp.placeholder = 'Render with which provider?';
     qp.matchOnDescription = true;
+    qp.ignoreFocusOut = keepPickerOpen();
     let open = true;
     const fill = () => {
       if (!open) return;

@@ -5,6 +5,7 @@ import type { Settings } from '../core/settings/schema';
 import { parseTimeline, type LoadResult } from '../core/timeline/load';
 import { resolveScenes, type ResolvedScene, type SceneFallbacks } from '../core/timeline/resolve';
 import type { Timeline } from '../core/timeline/schema';
+import { keepPickerOpen } from './quickPick';
 
 export const TIMELINE_GLOB = '**/*.timeline.json';
 
@@ -46,7 +47,7 @@ export async function pickTimeline(): Promise<string | undefined> {
   if (files.length === 1) return files[0]?.fsPath;
   const pick = await vscode.window.showQuickPick(
     files.map((f) => ({ label: vscode.workspace.asRelativePath(f), file: f.fsPath })),
-    { placeHolder: 'Which timeline?' },
+    { placeHolder: 'Which timeline?', ignoreFocusOut: keepPickerOpen() },
   );
   return pick?.file;
 }
@@ -54,7 +55,7 @@ export async function pickTimeline(): Promise<string | undefined> {
 export async function pickScene(scenes: ResolvedScene[]): Promise<ResolvedScene | undefined> {
   const pick = await vscode.window.showQuickPick(
     scenes.map((s) => ({ label: s.title, description: s.id, detail: `${s.width}×${s.height} · ${s.numFrames} frames @ ${s.fps} fps · ${s.prompt.slice(0, 120)}`, scene: s })),
-    { placeHolder: 'Which scene?', matchOnDescription: true, matchOnDetail: true },
+    { placeHolder: 'Which scene?', matchOnDescription: true, matchOnDetail: true, ignoreFocusOut: keepPickerOpen() },
   );
   return pick?.scene;
 }

@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { keepPickerOpen } from '../../../src/vscode/quickPick';
 import { api, until, workspaceDir } from './helpers';
 
 const ADAPTER = process.env.STV_ADAPTER_URL ?? '';
@@ -110,6 +111,13 @@ describe('Scene to Video in a real VS Code extension host', () => {
     );
     assert.ok(tab.isActive, 'the preview is the active tab');
     await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+  });
+
+  it('pickers stay open on focus loss only while a webview (the scene panel) is the active editor', async () => {
+    await vscode.commands.executeCommand('sceneToVideo.openPanel', timeline());
+    await until('the scene panel as the active tab', () => keepPickerOpen());
+    await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(timeline()));
+    assert.equal(keepPickerOpen(), false, 'a text editor is active: pickers close on focus loss as usual');
   });
 
   it('reports timeline problems in the Problems panel at their line', async () => {
