@@ -193,17 +193,17 @@ class JobManager:
     def _progress_from_thread(self, rec: JobRecord) -> Any:
         loop = self._loop
         assert loop is not None
-        last = [0.0]
 
         def progress(stage: str, fraction: float, *, step: int | None = None, total_steps: int | None = None, eta_ms: int | None = None, message: str | None = None) -> None:
-            fraction = max(last[0], min(1.0, fraction))  # monotonic
-            last[0] = fraction
             emitted_at = time.time() * 1000
 
             def apply() -> None:
                 if rec.status != "running":
                     return
-                rec.progress = Progress(stage=stage, fraction=round(fraction, 4), step=step, total_steps=total_steps, eta_ms=eta_ms, message=message, emitted_at=emitted_at)  # type: ignore[arg-type]
+                # Monotonic against what the job last showed, the adapter's own 1% "loading" mark
+                # included: a backend's first step can be smaller (ffmpeg's first frame of 121).
+                shown = rec.progress.fraction if rec.progress else 0.0
+                rec.progress = Progress(stage=stage, fraction=round(max(shown, min(1.0, fraction)), 4), step=step, total_steps=total_steps, eta_ms=eta_ms, message=message, emitted_at=emitted_at)  # type: ignore[arg-type]
                 self._emit(rec, "progress")
 
             loop.call_soon_threadsafe(apply)

@@ -144,11 +144,10 @@ def test_jobs_run_in_fifo_order_and_cancel_works_queued_and_running(adapter: Run
     assert adapter.client.delete(f"/jobs/{third}").status_code == 409
 
 
-def test_server_sent_events_replay_from_last_event_id(adapter: RunningAdapter) -> None:
-    # Long enough (about a second of encoding here) for ffmpeg to report progress many times.
-    job = adapter.client.post("/jobs", json=small_request(numFrames=121, width=1280, height=704)).json()["jobId"]
+def read_events(client: httpx.Client, job: str) -> list[tuple[int, str, dict]]:
+    """A job's server-sent events, as (id, event, data), up to and including "done"."""
     events: list[tuple[int, str, dict]] = []
-    with adapter.client.stream("GET", f"/jobs/{job}/events") as s:
+    with client.stream("GET", f"/jobs/{job}/events") as s:
         cur: dict[str, str] = {}
         for line in s.iter_lines():
             if line.startswith(("id:", "event:", "data:")):
@@ -159,6 +158,13 @@ def test_server_sent_events_replay_from_last_event_id(adapter: RunningAdapter) -
                 cur = {}
                 if events[-1][1] == "done":
                     break
+    return events
+
+
+def test_server_sent_events_replay_from_last_event_id(adapter: RunningAdapter) -> None:
+    # Long enough (about a second of encoding here) for ffmpeg to report progress many times.
+    job = adapter.client.post("/jobs", json=small_request(numFrames=121, width=1280, height=704)).json()["jobId"]
+    events = read_events(adapter.client, job)
     names = [e[1] for e in events]
     assert names[-1] == "done" and names.count("progress") >= 5
     fractions = [e[2]["fraction"] for e in events if e[1] == "progress"]
@@ -169,6 +175,25 @@ def test_server_sent_events_replay_from_last_event_id(adapter: RunningAdapter) -
     with adapter.client.stream("GET", f"/jobs/{job}/events", headers={"Last-Event-ID": str(mid)}) as s:
         ids = [int(line[3:]) for line in s.iter_lines() if line.startswith("id:")]
     assert ids and min(ids) > mid and ids[-1] == events[-1][0]
+
+
+def test_progress_never_goes_back_to_below_the_loading_mark(tmp_path: Path) -> None:
+    # The adapter marks a started job 1% done ("loading"); a backend's first step can be less than
+    # that (ffmpeg's first frame of 121 is 0.8%), and must not move the bar back. CI caught it once.
+    from stv_adapter.backends.preview import PreviewBackend
+
+    class TinyFirstStep(PreviewBackend):
+        def run(self, job, progress):  # type: ignore[no-untyped-def]
+            progress("encoding", 0.002, step=1, total_steps=500)
+            return super().run(job, progress)
+
+    with RunningAdapter(make_config(tmp_path), TinyFirstStep()) as a:
+        job = a.client.post("/jobs", json=small_request()).json()["jobId"]
+        events = read_events(a.client, job)
+    progress = [e[2] for e in events if e[1] == "progress" and e[2]["stage"] != "queued"]
+    fractions = [p["fraction"] for p in progress]
+    assert [p["stage"] for p in progress][:2] == ["loading", "encoding"], progress
+    assert fractions == sorted(fractions) and fractions[0] == 0.01, fractions
 
 
 def test_video_download_and_restart_recovery(tmp_path: Path) -> None:
