@@ -11,12 +11,9 @@ import type { RenderProgress, RenderRequest } from '../../src/core/providers/typ
 import { DEFAULT_SETTINGS } from '../../src/core/settings/schema';
 import { FakeComfyUI, DEFAULT_NODE_TYPES } from '../fakes/fakeComfyUI';
 import { repoRoot } from '../helpers/paths';
+import { until } from '../helpers/until';
 
 const TINY = path.join(repoRoot, 'test/fixtures/video/tiny.mp4');
-/** Waits (bounded) for something the server does right after the message the client acted on. */
-async function until(cond: () => boolean, limitMs = 5000): Promise<void> {
-  for (const t0 = Date.now(); !cond(); await new Promise((r) => setTimeout(r, 10))) if (Date.now() - t0 > limitMs) throw new Error('condition not reached');
-}
 /** From now on the fake refuses WebSocket upgrades but still answers HTTP. */
 const refuseUpgrades = (f: FakeComfyUI) => {
   f.opts.silentWs = true;
@@ -184,7 +181,7 @@ describe('ComfyUI provider against a fake of the real protocol', function () {
     await assert.rejects(p, (e: unknown) => e instanceof StvError && e.code === 'CANCELLED');
     assert.deepEqual(fake.received.interrupts, [{ prompt_id: fake.received.prompts[0]?.id }]);
     const id = fake.received.prompts[0]?.id ?? '';
-    await until(() => id in fake.history); // written just after execution_interrupted, as task_done does
+    await until('the prompt in /history', () => id in fake.history); // written just after execution_interrupted, as task_done does
     const entry = fake.history[id] as { status: { status_str: string; messages: [string, unknown][] }; outputs: object };
     assert.equal(entry.status.status_str, 'error'); // the server stopped: it never saved a video
     assert.ok(entry.status.messages.some(([t]) => t === 'execution_interrupted'));

@@ -15,6 +15,7 @@ import type { RenderProgress, RenderRequest, VideoProvider } from '../../src/cor
 import { DEFAULT_SETTINGS, type Settings } from '../../src/core/settings/schema';
 import { repoRoot } from '../helpers/paths';
 import { TcpProxy } from '../helpers/tcpProxy';
+import { until } from '../helpers/until';
 
 const COMFYUI_URL = process.env.COMFYUI_URL;
 const fixture = (name: string) => path.join(repoRoot, 'test/fixtures/comfyui', name);
@@ -65,9 +66,6 @@ interface RealHistoryEntry {
     const q = await getJson<{ queue_running: QueueRow[]; queue_pending: QueueRow[] }>('/queue');
     const mine = (rows: QueueRow[]) => rows.filter((r) => r[3]?.client_id === clientId).map((r) => r[1]);
     return { running: mine(q.queue_running), pending: mine(q.queue_pending) };
-  };
-  const until = async (what: string, cond: () => boolean | Promise<boolean>, limitMs = 60_000) => {
-    for (const t0 = Date.now(); !(await cond()); await new Promise((r) => setTimeout(r, 100))) if (Date.now() - t0 > limitMs) throw new Error(`timed out waiting for ${what}`);
   };
   const clientIdOf = (p: VideoProvider) => (p as ComfyUIProvider).clientId;
 
@@ -151,7 +149,7 @@ interface RealHistoryEntry {
       },
     });
     await assert.rejects(run, (e: unknown) => e instanceof StvError && e.code === 'CANCELLED' && /ComfyUI stopped the prompt/.test(e.message));
-    await until('the interrupted prompt in /history', async () => (await recentHistory(clientIdOf(p))).length > 0);
+    await until('the interrupted prompt in /history', async () => (await recentHistory(clientIdOf(p))).length > 0, 60_000, 100);
     const [[id, entry] = []] = await recentHistory(clientIdOf(p));
     console.log(`      prompt ${id}: ${entry?.status.status_str}, messages ${entry?.status.messages.map(([t]) => t).join(', ')}; nodes seen: ${seen.join(', ')}`);
     assert.equal(entry?.status.status_str, 'error');
@@ -167,17 +165,17 @@ interface RealHistoryEntry {
     const acSecond = new AbortController();
     let firstRunning = false;
     const a = first.render(req(), { signal: acFirst.signal, scratchDir: scratch, onProgress: (x) => (firstRunning ||= !!x.message?.startsWith('node 3 ')) });
-    await until('the first prompt to run', () => firstRunning);
+    await until('the first prompt to run', () => firstRunning, 60_000, 100);
     const queuePositions: number[] = [];
     const b = second.render(req(), { signal: acSecond.signal, scratchDir: scratch, onProgress: (x) => x.queuePosition !== undefined && queuePositions.push(x.queuePosition) });
-    await until('the second prompt in the pending queue', async () => (await queued(clientIdOf(second))).pending.length === 1);
+    await until('the second prompt in the pending queue', async () => (await queued(clientIdOf(second))).pending.length === 1, 60_000, 100);
     acSecond.abort();
     await assert.rejects(b, (e: unknown) => e instanceof StvError && e.code === 'CANCELLED' && /removed from ComfyUI's queue/.test(e.message));
     assert.deepEqual(await queued(clientIdOf(second)), { running: [], pending: [] });
     assert.deepEqual((await queued(clientIdOf(first))).running.length, 1, 'the other render was left alone');
     acFirst.abort();
     await assert.rejects(a, (e: unknown) => e instanceof StvError && e.code === 'CANCELLED');
-    await until('the first prompt in /history', async () => (await recentHistory(clientIdOf(first))).length > 0);
+    await until('the first prompt in /history', async () => (await recentHistory(clientIdOf(first))).length > 0, 60_000, 100);
     assert.deepEqual(await recentHistory(clientIdOf(second)), [], 'the deleted prompt never ran');
     console.log(`      queue positions reported to the second render: ${queuePositions.join(', ') || 'none'}`);
   });

@@ -8,6 +8,7 @@ import { listRenders } from '../../src/core/render/history';
 import { RenderQueue, type RenderJobSnapshot } from '../../src/core/render/queue';
 import type { ResolvedScene } from '../../src/core/timeline/resolve';
 import { repoRoot } from '../helpers/paths';
+import { until } from '../helpers/until';
 
 const TINY = path.join(repoRoot, 'test/fixtures/video/tiny.mp4');
 
@@ -20,6 +21,10 @@ class ScriptedProvider implements VideoProvider {
   constructor(readonly id: ProviderId, private readonly opts: { hold?: boolean; output?: string; fail?: StvError } = {}) {}
   health(): Promise<ProviderHealth> {
     return Promise.resolve({ provider: this.id, state: 'ok', endpoint: this.endpoint, summary: 'scripted', checkedAt: new Date().toISOString() });
+  }
+  /** Renders held at their gate, waiting for release(). */
+  get held(): number {
+    return this.gates.length;
   }
   release(): void {
     this.gates.shift()?.();
@@ -67,12 +72,12 @@ describe('render queue', () => {
     const q = queueWith({ 'fastvideo-local': p });
     const a = q.enqueue({ timelineFile, scene: scene('a'), providerId: 'fastvideo-local' });
     const b = q.enqueue({ timelineFile, scene: scene('b'), providerId: 'fastvideo-local' });
-    await new Promise((r) => setTimeout(r, 20));
+    await until('a to be held by its provider', () => p.held === 1);
     assert.deepEqual(q.jobs().map((j) => j.state), ['running', 'queued']);
     p.release();
     const da = await q.whenDone(a.jobId);
     assert.equal(da.state, 'succeeded');
-    await new Promise((r) => setTimeout(r, 20));
+    await until('b to be held by its provider', () => p.held === 1);
     assert.equal(q.jobs()[1]?.state, 'running');
     p.release();
     const db = await q.whenDone(b.jobId);
@@ -91,7 +96,7 @@ describe('render queue', () => {
     const c = new ScriptedProvider('comfyui-local', { hold: true });
     const q = queueWith({ 'fastvideo-local': f, 'comfyui-local': c });
     const jobs = [q.enqueue({ timelineFile, scene: scene('a'), providerId: 'fastvideo-local' }), q.enqueue({ timelineFile, scene: scene('b'), providerId: 'comfyui-local' })];
-    await new Promise((r) => setTimeout(r, 20));
+    await until('both to be held by their providers', () => f.held === 1 && c.held === 1);
     assert.deepEqual(q.jobs().map((j) => j.state), ['running', 'running']);
     q.cancelAll();
     assert.deepEqual((await Promise.all(jobs.map((j) => q.whenDone(j.jobId)))).map((j) => j.state), ['cancelled', 'cancelled']);
@@ -103,7 +108,7 @@ describe('render queue', () => {
     const a = q.enqueue({ timelineFile, scene: scene('a'), providerId: 'fastvideo-local' });
     const b = q.enqueue({ timelineFile, scene: scene('b'), providerId: 'fastvideo-local' });
     const c = q.enqueue({ timelineFile, scene: scene('c'), providerId: 'fastvideo-local' });
-    await new Promise((r) => setTimeout(r, 20));
+    await until('a to be held by its provider', () => p.held === 1);
     q.cancel(b.jobId);
     assert.equal((await q.whenDone(b.jobId)).state, 'cancelled');
     q.cancelAll();

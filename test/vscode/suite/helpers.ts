@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import type { SceneToVideoApi } from '../../../src/vscode/api';
+import { until as untilShared } from '../../helpers/until';
 
 export const EXTENSION_ID = 'scene-to-video.scene-to-video';
 
@@ -9,14 +10,7 @@ export async function api(): Promise<SceneToVideoApi> {
   return ext.isActive ? ext.exports : ext.activate();
 }
 
-export async function until<T>(what: string, fn: () => T | Promise<T>, timeoutMs = 60_000): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+/** `until` with the extension host's longer default: a render there goes through a real adapter. */
+export const until = <T>(what: string, fn: () => T | Promise<T>, timeoutMs = 60_000): Promise<NonNullable<T>> => untilShared(what, fn, timeoutMs, 100);
 
 export const workspaceDir = (): string => vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? '';
