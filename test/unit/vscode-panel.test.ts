@@ -6,6 +6,7 @@ import { FASTWAN_MODEL, KEYFRAME_FAITHFUL_MODEL } from '../../src/core/settings/
 import { ExtensionToWebviewSchema, PanelStateSchema, WebviewToExtensionSchema, offersFaithful, type PanelState } from '../../src/protocol/messages';
 import { extraResourceRoot, followsKeyframe, isInside, sceneNotices, toPanelJob } from '../../src/vscode/panelModel';
 import { RESTRICTED_MODE_NOTE, providerPickItem, statusTooltip } from '../../src/vscode/statusFormat';
+import { lighthouseScene } from '../helpers/panelScene';
 
 const health = (over: Partial<ProviderHealth>): ProviderHealth => ({ provider: 'fastvideo-local', state: 'ok', endpoint: 'http://127.0.0.1:8055', summary: 'ready', checkedAt: '2026-11-24T03:00:00Z', ...over });
 const job = (over: Partial<RenderJobSnapshot>): RenderJobSnapshot => ({ jobId: '3b241101-e2bb-4255-8caf-4136c566a962', sceneId: 'lighthouse', timelineFile: '/w/sample.timeline.json', providerId: 'fastvideo-local', state: 'running', seed: 7, createdAt: '2026-11-24T03:00:00Z', ...over });
@@ -15,23 +16,7 @@ const state: PanelState = {
   title: 'Sample',
   problems: [],
   provider: { id: 'fastvideo-local', state: 'ok', summary: 'ready', followsKeyframe: false, model: FASTWAN_MODEL },
-  scenes: [
-    {
-      id: 'lighthouse',
-      title: 'Lighthouse at dusk',
-      prompt: 'a lighthouse',
-      keyframeUri: 'https://file+.vscode-resource.vscode-cdn.net/w/keyframes/lighthouse.png',
-      width: 1280,
-      height: 704,
-      numFrames: 121,
-      fps: 24,
-      seed: 1234,
-      providerId: 'fastvideo-local',
-      notices: [{ code: 'KEYFRAME_IGNORED', message: 'ignored', offerFaithful: true }],
-      job: toPanelJob(job({ progress: { stage: 'denoising', fraction: 0.4, step: 2, totalSteps: 3, etaMs: 9000 } })),
-      renders: [{ videoPath: '/w/renders/lighthouse/a.mp4', videoUri: 'https://file+.vscode-resource.vscode-cdn.net/w/renders/lighthouse/a.mp4', createdAt: '2026-11-24T03:00:00Z', seed: 1234, providerId: 'fastvideo-local', width: 832, height: 480, numFrames: 121, fps: 24, warnings: [{ code: 'SIZE_CHANGED', message: 'smaller' }] }],
-    },
-  ],
+  scenes: [{ ...lighthouseScene('https://file+.vscode-resource.vscode-cdn.net', '/w'), job: toPanelJob(job({ progress: { stage: 'denoising', fraction: 0.4, step: 2, totalSteps: 3, etaMs: 9000 } })) }],
 };
 
 describe('scene panel model', () => {

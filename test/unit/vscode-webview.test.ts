@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { ExtensionToWebview, PanelState } from '../../src/protocol/messages';
 import { makeNonce, panelHtml } from '../../src/vscode/panelHtml';
+import { lighthouseScene } from '../helpers/panelScene';
 import { repoRoot } from '../helpers/paths';
 
 const ORIGIN = 'https://panel.test';
@@ -18,20 +19,7 @@ const CHROMIUM = process.env.STV_CHROMIUM || '/usr/bin/chromium';
 const dist = path.join(repoRoot, 'dist');
 const MP4 = readFileSync(path.join(repoRoot, 'test/fixtures/video/tiny.mp4'), { flag: 'r' });
 
-const lighthouse = {
-  id: 'lighthouse',
-  title: 'Lighthouse at dusk',
-  prompt: 'a lighthouse at dusk',
-  keyframeUri: `${ORIGIN}/ws/keyframes/lighthouse.png`,
-  width: 1280,
-  height: 704,
-  numFrames: 121,
-  fps: 24,
-  seed: 1234,
-  providerId: 'fastvideo-local',
-  notices: [{ code: 'KEYFRAME_IGNORED' as const, message: 'FastWan ignores the keyframe.', offerFaithful: true }],
-  renders: [{ videoPath: '/ws/renders/lighthouse/a.mp4', videoUri: `${ORIGIN}/ws/renders/lighthouse/a.mp4`, createdAt: '2026-11-24T03:00:00Z', seed: 1234, providerId: 'fastvideo-local', width: 832, height: 480, numFrames: 121, fps: 24, warnings: [{ code: 'SIZE_CHANGED' as const, message: 'Rendered 832x480.' }] }],
-};
+const lighthouse = lighthouseScene(ORIGIN, '/ws');
 const STATE: PanelState = {
   timelineFile: '/ws/sample.timeline.json',
   title: 'Sample',
