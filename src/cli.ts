@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 import { StvError, toStvError } from './core/errors';
 import { findPython, pythonCandidates } from './core/launch/adapterLaunch';
 import { startAdapterProcess, type RunningAdapterProcess } from './core/launch/adapterProcess';
-import { createProvider } from './core/providers/factory';
+import { createProvider, outputDirFor } from './core/providers/factory';
 import { PROVIDER_IDS, type ProviderId, type VideoProvider } from './core/providers/types';
 import { RenderQueue, type RenderJobSnapshot } from './core/render/queue';
 import { DEFAULT_SETTINGS, SettingsSchema, type Settings } from './core/settings/schema';
@@ -166,7 +166,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   }
   let adapter: RunningAdapterProcess | undefined;
   let adapterOutputs: string | undefined;
-  const outputRoot = path.resolve(o.output ?? path.join(path.dirname(timelineFile), providerId === 'fastvideo-local' ? settings.fastVideo.outputDir : settings.comfyUI.outputDir));
+  const outputRoot = path.resolve(o.output ?? path.join(path.dirname(timelineFile), outputDirFor(providerId, settings)));
 
   try {
     let health = await provider.health();

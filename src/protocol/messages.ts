@@ -5,6 +5,7 @@
  * drawing it. Imported by both bundles, so it must not import 'vscode' or Node modules.
  */
 import { z } from 'zod';
+import { JOB_STATES, WARNING_CODES } from '../core/providers/types';
 
 const SceneId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/);
 const Text = (max: number) => z.string().max(max);
@@ -32,7 +33,7 @@ export const WebviewToExtensionSchema = z.discriminatedUnion('type', [
 ]);
 export type WebviewToExtension = z.infer<typeof WebviewToExtensionSchema>;
 
-const WarningCode = z.enum(['KEYFRAME_IGNORED', 'SIZE_CHANGED', 'SEED_CHANGED', 'NOT_AI', 'OTHER']);
+const WarningCode = z.enum(WARNING_CODES);
 
 export const PanelRenderSchema = z.object({
   videoPath: Text(4096),
@@ -51,7 +52,7 @@ export type PanelRender = z.infer<typeof PanelRenderSchema>;
 
 export const PanelJobSchema = z.object({
   jobId: Text(64),
-  state: z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']),
+  state: z.enum(JOB_STATES),
   stage: Text(32).optional(),
   fraction: z.number().min(0).max(1).optional(),
   step: z.number().optional(),

@@ -7,6 +7,7 @@ import * as vscode from 'vscode';
 import { StvError } from '../core/errors';
 import { WSL_DEFAULT_PYTHON, buildAdapterLaunch, findPython, pythonCandidates, toShellCommandLine } from '../core/launch/adapterLaunch';
 import { chooseLaunchMode, describeLocation } from '../core/launch/mode';
+import { isLoopbackHostname } from '../core/net/loopback';
 import { RealWslProbe, checkWsl, type WslProbe } from '../core/launch/wslProbe';
 import type { Settings } from '../core/settings/schema';
 import { log } from './log';
@@ -65,7 +66,7 @@ export class AdapterManager implements vscode.Disposable {
     if (h.state !== 'down') return 'attached';
     if (this.isRunning()) return this.waitUntilUp(opts.signal);
     const url = new URL(s.endpointUrl);
-    if (!['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname))
+    if (!isLoopbackHostname(url.hostname))
       throw new StvError('UNREACHABLE', `fastVideo.endpointUrl points at another machine (${url.host}), which does not answer; the extension only starts adapters on this machine.`, 'Start the adapter on that machine (scripts/run-fastvideo-server), or set fastVideo.endpointUrl to http://127.0.0.1:8055.');
     const choice = chooseLaunchMode(s.launch, process.platform, s.launch === 'native' ? false : await this.probe.available());
     if (choice.note) log().warn(choice.note);

@@ -2,7 +2,8 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { StvError, toStvError } from '../core/errors';
-import type { ProviderId } from '../core/providers/types';
+import { outputDirFor } from '../core/providers/factory';
+import { FINAL_JOB_STATES, type ProviderId } from '../core/providers/types';
 import { RenderQueue, type RenderJobSnapshot } from '../core/render/queue';
 import { KEYFRAME_FAITHFUL_MODEL, type Settings } from '../core/settings/schema';
 import type { ResolvedScene } from '../core/timeline/resolve';
@@ -29,7 +30,7 @@ export class RenderController {
       outputRootFor: (timelineFile, id) => RenderController.outputRoot(timelineFile, id, this.settings()),
     });
     this.queue.onDidChange((j) => {
-      if (j.state === 'succeeded' || j.state === 'failed' || j.state === 'cancelled') {
+      if (FINAL_JOB_STATES.has(j.state)) {
         log().info(`render ${j.sceneId} (${j.providerId}, seed ${j.seed}): ${j.state}${j.error ? ` — ${j.error.code}: ${j.error.message}` : ''}${j.artifact ? ` → ${j.artifact.videoPath}` : ''}`);
         this.afterRender();
       }
@@ -37,8 +38,7 @@ export class RenderController {
   }
 
   static outputRoot(timelineFile: string, id: ProviderId, s: Settings): string {
-    const dir = id === 'fastvideo-local' ? s.fastVideo.outputDir : s.comfyUI.outputDir;
-    return path.resolve(path.dirname(timelineFile), dir);
+    return path.resolve(path.dirname(timelineFile), outputDirFor(id, s));
   }
 
   providerFor(scene: ResolvedScene, explicit?: ProviderId): ProviderId {

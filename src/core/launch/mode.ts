@@ -1,3 +1,4 @@
+import { isLoopbackUrl } from '../net/loopback';
 /** Native or WSL: where the adapter runs, and how the status bar says so. */
 export type LaunchMode = 'native' | 'wsl';
 
@@ -26,7 +27,7 @@ export function describeLocation(mode: LaunchMode, distro?: string): string {
  * installed, which only starting the adapter finds out (undefined).
  */
 export function attachedLocation(endpointUrl: string, setting: 'auto' | 'native' | 'wsl', platform: NodeJS.Platform, distro?: string): string | undefined {
-  if (!/^https?:\/\/(127\.|localhost(?:[:/]|$)|\[::1\])/i.test(endpointUrl)) return 'remote';
+  if (!isLoopbackUrl(endpointUrl)) return 'remote';
   if (platform === 'win32' && setting === 'auto') return undefined;
   return describeLocation(chooseLaunchMode(setting, platform, false).mode, distro);
 }

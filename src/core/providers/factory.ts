@@ -21,3 +21,13 @@ export function createProvider(id: ProviderId, settings: Settings, opts: Provide
       return createComfyUIProvider(settings.comfyUI, { workspaceDir: opts.workspaceDir });
   }
 }
+
+/** The folder (relative to the timeline, unless absolute) where renders of this provider land. */
+export function outputDirFor(id: ProviderId, settings: Settings): string {
+  switch (id) {
+    case 'fastvideo-local':
+      return settings.fastVideo.outputDir;
+    case 'comfyui-local':
+      return settings.comfyUI.outputDir;
+  }
+}

@@ -25,17 +25,36 @@ export interface RenderRequest {
   model?: string;
 }
 
-export type RenderStage =
-  | 'queued'
-  | 'uploading'
-  | 'loading'
-  | 'encoding-prompt'
-  | 'denoising'
-  | 'decoding'
-  | 'encoding'
-  | 'saving'
-  | 'downloading'
-  | 'done';
+/** The stages a render goes through, in order; the adapter's progress events use the same names. */
+export const RENDER_STAGES = [
+  'queued',
+  'uploading',
+  'loading',
+  'encoding-prompt',
+  'denoising',
+  'decoding',
+  'encoding',
+  'saving',
+  'downloading',
+  'done',
+] as const;
+export type RenderStage = (typeof RENDER_STAGES)[number];
+
+/**
+ * Codes of non-fatal render warnings: the one list for the provider contract, the panel protocol,
+ * the sidecar schema and the adapter (python/stv_adapter uses the same codes; a test checks).
+ */
+export const WARNING_CODES = ['KEYFRAME_IGNORED', 'SIZE_CHANGED', 'SEED_CHANGED', 'NOT_AI', 'OTHER'] as const;
+export type WarningCode = (typeof WARNING_CODES)[number];
+
+/**
+ * States of a render job, in the extension's queue and in the adapter's job API alike
+ * (python/stv_adapter uses the same names; a test checks). The last three are final.
+ */
+export const JOB_STATES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
+export type JobState = (typeof JOB_STATES)[number];
+export type FinalJobState = Exclude<JobState, 'queued' | 'running'>;
+export const FINAL_JOB_STATES: ReadonlySet<JobState> = new Set<FinalJobState>(['succeeded', 'failed', 'cancelled']);
 
 export interface RenderProgress {
   stage: RenderStage;
@@ -52,7 +71,7 @@ export interface RenderProgress {
 
 /** A non-fatal fact the user should see, e.g. the model ignored the keyframe or changed the size. */
 export interface RenderWarning {
-  code: 'KEYFRAME_IGNORED' | 'SIZE_CHANGED' | 'SEED_CHANGED' | 'NOT_AI' | 'OTHER';
+  code: WarningCode;
   message: string;
 }
 

@@ -2,7 +2,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import { z } from 'zod';
-import { PROVIDER_IDS } from '../providers/types';
+import { PROVIDER_IDS, WARNING_CODES } from '../providers/types';
 import { SIDECAR_KIND, type RenderArtifact } from './artifacts';
 
 const SidecarSchema = z.object({
@@ -19,7 +19,7 @@ const SidecarSchema = z.object({
   fps: z.number(),
   model: z.string().optional(),
   backend: z.string().optional(),
-  warnings: z.array(z.object({ code: z.enum(['KEYFRAME_IGNORED', 'SIZE_CHANGED', 'SEED_CHANGED', 'NOT_AI', 'OTHER']), message: z.string() })),
+  warnings: z.array(z.object({ code: z.enum(WARNING_CODES), message: z.string() })),
   timings: z.object({ totalMs: z.number() }).catchall(z.number().optional()),
   prompt: z.string(),
 });

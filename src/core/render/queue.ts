@@ -7,7 +7,7 @@ import { randomInt, randomUUID } from 'node:crypto';
 import { mkdir, rm, rmdir } from 'node:fs/promises';
 import * as path from 'node:path';
 import { StvError, toStvError, type ErrorShape } from '../errors';
-import type { ProviderId, RenderProgress, RenderRequest, VideoProvider } from '../providers/types';
+import { FINAL_JOB_STATES, type FinalJobState, type JobState, type ProviderId, type RenderProgress, type RenderRequest, type VideoProvider } from '../providers/types';
 import type { ResolvedScene } from '../timeline/resolve';
 import { saveArtifact, type ArtifactFs, type RenderArtifact } from './artifacts';
 import { writeRunSummary, type RunSummaryJob } from './telemetry';
@@ -19,7 +19,7 @@ export interface RenderJobSpec {
   seedOverride?: number;
 }
 
-export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+export type { JobState } from '../providers/types';
 
 export interface RenderJobSnapshot {
   jobId: string;
@@ -54,7 +54,6 @@ interface Job {
   resolve(s: RenderJobSnapshot): void;
 }
 
-const TERMINAL: ReadonlySet<JobState> = new Set(['succeeded', 'failed', 'cancelled']);
 
 export class RenderQueue {
   private readonly jobsById = new Map<string, Job>();
@@ -85,7 +84,7 @@ export class RenderQueue {
 
   cancel(jobId: string): void {
     const job = this.jobsById.get(jobId);
-    if (!job || TERMINAL.has(job.snap.state)) return;
+    if (!job || FINAL_JOB_STATES.has(job.snap.state)) return;
     if (job.snap.state === 'queued') {
       this.finish(job, 'cancelled', { error: { code: 'CANCELLED', message: 'Cancelled before it started.' } });
       return;
@@ -118,7 +117,7 @@ export class RenderQueue {
   clearFinished(): void {
     for (let i = this.order.length - 1; i >= 0; i--) {
       const job = this.order[i] as Job;
-      if (TERMINAL.has(job.snap.state)) {
+      if (FINAL_JOB_STATES.has(job.snap.state)) {
         this.order.splice(i, 1);
         this.jobsById.delete(job.snap.jobId);
       }
@@ -136,7 +135,7 @@ export class RenderQueue {
     }
   }
 
-  private finish(job: Job, state: 'succeeded' | 'failed' | 'cancelled', extra: { error?: ErrorShape; artifact?: RenderArtifact }): void {
+  private finish(job: Job, state: FinalJobState, extra: { error?: ErrorShape; artifact?: RenderArtifact }): void {
     job.snap = { ...job.snap, state, finishedAt: new Date().toISOString(), ...extra, ...(state === 'succeeded' ? { progress: { stage: 'done', fraction: 1 } } : {}) };
     this.emit(job);
     job.resolve({ ...job.snap });
@@ -180,7 +179,7 @@ export class RenderQueue {
       ...(s.model ? { model: s.model } : {}),
     };
     const record: RunSummaryJob = { sceneId: s.id, state: 'running', seed: job.snap.seed };
-    let outcome: { state: 'succeeded' | 'failed' | 'cancelled'; extra: { error?: ErrorShape; artifact?: RenderArtifact } };
+    let outcome: { state: FinalJobState; extra: { error?: ErrorShape; artifact?: RenderArtifact } };
     this.runFor(spec).jobs.push(record);
     try {
       const provider = await this.deps.getProvider(spec.providerId);

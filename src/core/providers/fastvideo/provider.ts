@@ -5,7 +5,8 @@ import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { ERROR_CODES, StvError, toStvError } from '../../errors';
 import { isErrorCode, parseJson } from '../../http';
-import type { ProviderHealth, RenderOptions, RenderProgress, RenderRequest, RenderResult, RenderStage, RenderWarning, VideoProvider } from '../types';
+import { isLoopbackUrl } from '../../net/loopback';
+import { FINAL_JOB_STATES, RENDER_STAGES, WARNING_CODES, type ProviderHealth, type RenderOptions, type RenderProgress, type RenderRequest, type RenderResult, type RenderStage, type RenderWarning, type VideoProvider } from '../types';
 import { AdapterClient } from './client';
 import { ProgressSchema, JobSchema, type AdapterJob, type AdapterProgress, type GenerateBody } from './wire';
 
@@ -30,13 +31,9 @@ export interface FastVideoProviderOptions {
   fetchVideo?: 'auto' | 'always';
 }
 
-const STAGES: ReadonlySet<string> = new Set<RenderStage>(['queued', 'uploading', 'loading', 'encoding-prompt', 'denoising', 'decoding', 'encoding', 'saving', 'downloading', 'done']);
-const KNOWN_WARNINGS: ReadonlySet<string> = new Set(['KEYFRAME_IGNORED', 'SIZE_CHANGED', 'SEED_CHANGED', 'NOT_AI']);
-
-function isLoopback(endpoint: string): boolean {
-  const host = new URL(endpoint).hostname;
-  return host === 'localhost' || host === '[::1]' || host === '::1' || host.startsWith('127.');
-}
+const STAGES: ReadonlySet<string> = new Set(RENDER_STAGES);
+// A code the adapter sends that this extension does not know yet is shown as OTHER.
+const KNOWN_WARNINGS: ReadonlySet<string> = new Set(WARNING_CODES.filter((c) => c !== 'OTHER'));
 
 function toProgress(p: AdapterProgress): RenderProgress {
   return {
@@ -227,7 +224,7 @@ export class FastVideoProvider implements VideoProvider {
       try {
         const job = await this.client.job(jobId, opts.signal);
         unreachable = 0;
-        if (job.status === 'succeeded' || job.status === 'failed' || job.status === 'cancelled') return job;
+        if (FINAL_JOB_STATES.has(job.status)) return job;
         report(toProgress(job.progress));
       } catch (e) {
         if (e instanceof StvError && e.code === 'NOT_FOUND') throw this.crashed(jobId);
@@ -253,7 +250,7 @@ export class FastVideoProvider implements VideoProvider {
 
   /** The adapter's MP4 if this machine can read it, else a download into the scratch folder. */
   private async localVideo(jobId: string, adapterPath: string, opts: RenderOptions): Promise<{ path: string; temporary: boolean; downloadMs?: number }> {
-    if (this.opts.fetchVideo !== 'always' && isLoopback(this.endpoint) && path.isAbsolute(adapterPath)) {
+    if (this.opts.fetchVideo !== 'always' && isLoopbackUrl(this.endpoint) && path.isAbsolute(adapterPath)) {
       try {
         await access(adapterPath, constants.R_OK);
         if ((await stat(adapterPath)).size > 0) return { path: adapterPath, temporary: false };

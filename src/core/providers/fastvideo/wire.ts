@@ -1,5 +1,6 @@
 /** The adapter's wire format (docs/adapter-api.md), parsed at the boundary. */
 import { z } from 'zod';
+import { JOB_STATES } from '../types';
 
 export const ErrorBodySchema = z.object({ code: z.string(), message: z.string(), hint: z.string().nullish() });
 export const ErrorResponseSchema = z.object({ error: ErrorBodySchema });
@@ -34,7 +35,7 @@ export const GenerateResultSchema = z.object({
 
 export const JobSchema = z.object({
   jobId: z.string(),
-  status: z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']),
+  status: z.enum(JOB_STATES),
   progress: ProgressSchema,
   queuePosition: z.number().nullish(),
   createdAt: z.string(),
