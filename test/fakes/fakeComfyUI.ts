@@ -40,6 +40,8 @@ export interface FakeComfyOptions {
   ignoreInterrupt?: boolean;
   /** What SaveVideo reports instead of the file it saved (to test hostile names). */
   outputOverride?: { filename: string; subfolder: string; type?: string };
+  /** Saves the uploaded keyframe and never answers the upload (issue 13, as the client saw it). */
+  hangUpload?: boolean;
   /** How a missing node type is rejected: ComfyUI 0.3.x (`invalid_prompt`) or newer (`missing_node_type`). */
   missingNodeShape?: 'invalid_prompt' | 'missing_node_type';
 }
@@ -176,6 +178,7 @@ export class FakeComfyUI {
       mkdirSync(path.join(this.dir, 'input', sub), { recursive: true });
       writeFileSync(path.join(this.dir, 'input', sub, file.name), Buffer.from(await file.arrayBuffer()));
       this.received.uploads.push(file.name);
+      if (this.opts.hangUpload) return;
       return this.json(res, 200, { name: file.name, subfolder: sub, type: 'input' }, u.pathname);
     }
     if (req.method === 'POST' && u.pathname === '/prompt') {
