@@ -15,26 +15,29 @@ import type { RenderJobSnapshot } from '../../../src/core/render/queue';
 import { api, until, workspaceDir } from './helpers';
 
 const COMFYUI = process.env.STV_COMFYUI_URL ?? '';
+/** A folder of its own: the FastVideo tests that follow look for the MP4s under renders/. */
+const OUT = 'renders-comfyui';
 const fixtures = path.resolve(__dirname, '../../../../test/fixtures/comfyui');
 
 async function setComfy(key: string, value: unknown): Promise<void> {
   await vscode.workspace.getConfiguration('comfyUI').update(key, value, vscode.ConfigurationTarget.Workspace);
 }
 
-type Queue = { running: [number, string][]; pending: [number, string][] };
+type Queue = { queue_running: [number, string][]; queue_pending: [number, string][] };
 const getJson = async <T>(p: string): Promise<T> => (await (await fetch(`${COMFYUI}${p}`)).json()) as T;
 
 (COMFYUI ? describe : describe.skip)('ComfyUI renders from the extension host (a real ComfyUI)', function () {
   this.timeout(240_000);
   const timeline = () => path.join(workspaceDir(), 'sample.timeline.json');
   const mp4sIn = (scene: string) => {
-    const dir = path.join(workspaceDir(), 'renders', scene);
+    const dir = path.join(workspaceDir(), OUT, scene);
     return existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.mp4')).map((f) => path.join(dir, f)) : [];
   };
   const mapping = (flow: string) => JSON.parse(readFileSync(path.join(fixtures, `${flow}.mapping.json`), 'utf8')) as Record<string, string>;
 
   before(async () => {
     await setComfy('url', COMFYUI);
+    await setComfy('outputDir', OUT);
     await setComfy('workflowPath', path.join(fixtures, 'model-free.workflow.json'));
     await setComfy('mapping', mapping('model-free'));
     const a = await api();
@@ -42,7 +45,7 @@ const getJson = async <T>(p: string): Promise<T> => (await (await fetch(`${COMFY
   });
 
   after(async () => {
-    for (const k of ['workflowPath', 'mapping']) await setComfy(k, undefined);
+    for (const k of ['workflowPath', 'mapping', 'outputDir']) await setComfy(k, undefined);
     await setComfy('url', 'http://127.0.0.1:9');
   });
 
@@ -70,11 +73,11 @@ const getJson = async <T>(p: string): Promise<T> => (await (await fetch(`${COMFY
       if (jobId && a.queue.jobs().some((j) => j.jobId === jobId && (j.state === 'queued' || j.state === 'running'))) a.queue.cancel(jobId);
     }
     const mp4 = mp4sIn('lighthouse').at(-1);
-    assert.ok(mp4 && mp4sIn('lighthouse').length > before, 'an MP4 was saved under renders/lighthouse');
+    assert.ok(mp4 && mp4sIn('lighthouse').length > before, `an MP4 was saved under ${OUT}/lighthouse`);
     const probe = execFileSync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=codec_name,width,height', '-of', 'csv=p=0', mp4], { encoding: 'utf8' });
     assert.equal(probe.trim(), 'h264,640,352');
     for (const s of ['uploading', 'queued', 'saving']) assert.ok(stages.includes(s), `stage ${s} among ${stages.join(' → ')}`);
     const q = await getJson<Queue>('/queue');
-    assert.equal(q.running.length + q.pending.length, 0, 'nothing of ours is left in ComfyUI\'s queue');
+    assert.equal(q.queue_running.length + q.queue_pending.length, 0, 'nothing of ours is left in ComfyUI\'s queue');
   });
 });

@@ -67,7 +67,14 @@ export function missingRequirements(workflow: Workflow, mapping: Mapping, info: 
   for (const [nodeId, node] of Object.entries(workflow)) {
     const folder = MODEL_FOLDERS[node.class_type];
     const spec = info[node.class_type]?.input;
-    if (!folder || !spec) continue;
+    if (!spec) continue;
+    // An input this ComfyUI's node does not have: the workflow was made for another version of it
+    // (ComfyUI ignores it, so a mapped value would go nowhere). Only against a spec that lists inputs.
+    if (Object.keys({ ...spec.required, ...spec.optional }).length > 0)
+      for (const input of Object.keys(node.inputs))
+        if (!(input in (spec.required ?? {})) && !(input in (spec.optional ?? {})))
+          out.push(`input "${input}" of node ${nodeId} (${node.class_type}), which this ComfyUI's ${node.class_type} does not have (made for another version?)`);
+    if (!folder) continue;
     for (const [input, value] of Object.entries(node.inputs)) {
       if (typeof value !== 'string' || mapping[`${nodeId}:${input}`]) continue;
       const options = comboOptions(spec.required?.[input] ?? spec.optional?.[input]);
