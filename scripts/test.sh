@@ -39,12 +39,36 @@ if [ "${STV_SKIP_VSCODE:-0}" != 1 ]; then
   if tools=$(bash scripts/install-test-tools.sh); then eval "$tools"; export STV_CHROMIUM; else broken+=("install the test tools"); fi
 fi
 
+# A real ComfyUI for the ComfyUI provider's real-server tests (mocha, the CLI and VS Code): the user's
+# COMFYUI_URL, else one this run installs (cached outside the repo) and starts on a free loopback port.
+# No source at all (no COMFYUI_DIR, no vendored tarball, no network) is said in one line, and those
+# tests then show as pending; a source that fails to install or start fails the run.
+comfy_note=""
+if [ -n "${COMFYUI_URL:-}" ]; then
+  comfy_note="real ComfyUI: the one at $COMFYUI_URL (COMFYUI_URL)"
+else
+  source scripts/lib/comfyui-server.sh
+  trap comfyui_stop EXIT
+  comfy_t0=$SECONDS
+  if comfy_src=$(comfyui_install); then
+    if comfyui_start "$comfy_src"; then
+      comfy_note="real ComfyUI: $STV_COMFYUI_VERSION started at $COMFYUI_URL ($((SECONDS - comfy_t0)) s, install included)"
+    else broken+=("start the real ComfyUI"); fi
+  elif [ $? -eq 3 ]; then
+    comfy_note="real ComfyUI: NONE (no COMFYUI_DIR, no vendored tarball, no network); its real-server tests are pending"
+  else broken+=("install the real ComfyUI"); fi
+fi
+[ -n "$comfy_note" ] && printf '%s\n' "$comfy_note"
+
 step "lint (eslint)" npx eslint . --max-warnings 0
 step "type-check (tsc)" npm run --silent typecheck
 step "adapter lint (ruff) and types (mypy --strict)" bash -c 'cd python && .venv/bin/ruff check . ../bench && .venv/bin/mypy'
 step "build (esbuild)" npm run --silent build -- --log-level=warning >/dev/null
 step "compile tests (tsc)" npm run --silent compile-tests
 mocha_suite "unit tests (mocha)" "$LOGDIR/mocha.log" npx mocha
+if [ -n "${COMFYUI_URL:-}" ]; then
+  step "CLI render through the real ComfyUI (ffprobe checks the MP4)" bash scripts/comfyui-real-check.sh --cli-only
+fi
 
 printf '\n\033[1m== adapter tests (pytest)\033[0m\n'
 ( cd python && .venv/bin/python -m pytest -q -p no:cacheprovider ) 2>&1 | tee "$LOGDIR/pytest.log"
@@ -62,5 +86,6 @@ printf '\n'
 if [ ${#broken[@]} -gt 0 ]; then
   printf '\033[31mFAILED:\033[0m %s\n' "${broken[@]}"
 fi
+[ -n "$comfy_note" ] && printf '%s\n' "$comfy_note"
 echo "$passed passed, $failed failed, $skipped skipped"
 [ ${#broken[@]} -eq 0 ] && [ "$failed" -eq 0 ]

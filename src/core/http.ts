@@ -18,6 +18,11 @@ export interface HttpOptions {
   what: string;
   /** Hint for when nothing answers. */
   unreachableHint?: string;
+  /**
+   * The connection pool to use instead of the process-wide one. Inside VS Code's extension host the
+   * process-wide one can belong to another copy of undici (see ComfyClient's `ownDispatcher`).
+   */
+  dispatcher?: Dispatcher;
 }
 
 export interface HttpResult {
@@ -52,6 +57,7 @@ export async function httpText(url: string, opts: HttpOptions): Promise<HttpResu
       signal,
       headersTimeout: opts.timeoutMs,
       bodyTimeout: opts.timeoutMs,
+      ...(opts.dispatcher ? { dispatcher: opts.dispatcher } : {}),
     });
     const text = await res.body.text();
     return { status: res.statusCode, headers: res.headers, text };

@@ -35,7 +35,7 @@ export class ProviderHub implements vscode.Disposable {
       p = (async () => {
         const token = (await this.secrets.get(TOKEN_KEY)) || undefined;
         const workspaceDir = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
-        return createProvider(id, this.settings(), { token, workspaceDir, location: this.location });
+        return createProvider(id, this.settings(), { token, workspaceDir, location: this.location, log: (line) => log().info(line) });
       })();
       p.catch(() => this.cache.delete(id));
       this.cache.set(id, p);

@@ -9,6 +9,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
+import { repoRoot } from '../helpers/paths';
 import { WebSocketServer, type WebSocket } from 'ws';
 
 export interface FakeComfyOptions {
@@ -40,6 +41,8 @@ export interface FakeComfyOptions {
   ignoreInterrupt?: boolean;
   /** What SaveVideo reports instead of the file it saved (to test hostile names). */
   outputOverride?: { filename: string; subfolder: string; type?: string };
+  /** Saves the uploaded keyframe and never answers the upload (issue 13, as the client saw it). */
+  hangUpload?: boolean;
   /** How a missing node type is rejected: ComfyUI 0.3.x (`invalid_prompt`) or newer (`missing_node_type`). */
   missingNodeShape?: 'invalid_prompt' | 'missing_node_type';
 }
@@ -56,6 +59,12 @@ interface PromptState {
 
 const MODEL_FIELDS: Record<string, string> = { UNETLoader: 'unet_name', CLIPLoader: 'clip_name', VAELoader: 'vae_name' };
 const DEFAULT_MODELS: Record<string, string[]> = { UNETLoader: ['wan2.2_ti2v_5B_fp16.safetensors'], CLIPLoader: ['umt5_xxl_fp8_e4m3fn_scaled.safetensors'], VAELoader: ['wan2.2_vae.safetensors', 'pixel_space'] };
+
+/** /object_info of a real ComfyUI 0.3.64 for DEFAULT_NODE_TYPES (test/fixtures/comfyui/object_info-0.3.64.json). */
+const REAL_OBJECT_INFO = JSON.parse(readFileSync(path.join(repoRoot, 'test/fixtures/comfyui/object_info-0.3.64.json'), 'utf8')) as Record<
+  string,
+  { input: { required?: Record<string, unknown>; optional?: Record<string, unknown> } }
+>;
 
 export const DEFAULT_NODE_TYPES = ['UNETLoader', 'CLIPLoader', 'VAELoader', 'LoadImage', 'CLIPTextEncode', 'Wan22ImageToVideoLatent', 'ModelSamplingSD3', 'KSampler', 'VAEDecode', 'CreateVideo', 'SaveVideo', 'RepeatImageBatch'];
 
@@ -166,7 +175,13 @@ export class FakeComfyUI {
       const models = this.opts.models ?? DEFAULT_MODELS;
       const field = MODEL_FIELDS;
       const info: Record<string, unknown> = {};
-      for (const t of types) info[t] = { input: { required: field[t] ? { [field[t] as string]: [models[t] ?? []] } : {} }, output: [], name: t };
+      // The real 0.3.64 specs of the node types we know (their inputs), with this fake's model lists.
+      for (const t of types) {
+        const spec = structuredClone(REAL_OBJECT_INFO[t]?.input ?? { required: {} });
+        const f = field[t];
+        if (f) spec.required = { ...spec.required, [f]: [models[t] ?? []] };
+        info[t] = { input: spec, output: [], name: t };
+      }
       return this.json(res, 200, info, u.pathname);
     }
     if (req.method === 'POST' && u.pathname === '/upload/image') {
@@ -176,6 +191,7 @@ export class FakeComfyUI {
       mkdirSync(path.join(this.dir, 'input', sub), { recursive: true });
       writeFileSync(path.join(this.dir, 'input', sub, file.name), Buffer.from(await file.arrayBuffer()));
       this.received.uploads.push(file.name);
+      if (this.opts.hangUpload) return;
       return this.json(res, 200, { name: file.name, subfolder: sub, type: 'input' }, u.pathname);
     }
     if (req.method === 'POST' && u.pathname === '/prompt') {

@@ -311,6 +311,19 @@ describe('ComfyUI workflows and mappings', () => {
     assert.deepEqual(missingRequirements(wf, {}, info), ['node type RepeatImageBatch (a custom node that is not installed)']);
   });
 
+  it('checks the built-in workflow\'s node classes and inputs against a real /object_info (ComfyUI 0.3.64)', () => {
+    const info = JSON.parse(readFileSync(path.join(repoRoot, 'test/fixtures/comfyui/object_info-0.3.64.json'), 'utf8')) as Parameters<typeof missingRequirements>[2];
+    // Only the model files are missing from that (model-less) server; every class and input exists.
+    assert.deepEqual(
+      missingRequirements(builtinWorkflow(), BUILTIN_MAPPING, info).map((m) => m.replace(/ \(.*/, '')),
+      ['model file wan2.2_ti2v_5B_fp16.safetensors', 'model file umt5_xxl_fp8_e4m3fn_scaled.safetensors', 'model file wan2.2_vae.safetensors'],
+    );
+    const renamed = builtinWorkflow();
+    const k = Object.entries(renamed).find(([, n]) => n.class_type === 'KSampler')?.[0] ?? '';
+    (renamed[k] as { inputs: Record<string, unknown> }).inputs.noise_seed = 1; // SamplerCustom's name, not KSampler's
+    assert.ok(missingRequirements(renamed, BUILTIN_MAPPING, info).includes(`input "noise_seed" of node ${k} (KSampler), which this ComfyUI's KSampler does not have (made for another version?)`));
+  });
+
   it('builds a provider from settings: built-in, or a user workflow that needs a mapping', async () => {
     const builtin = await createComfyUIProvider(DEFAULT_SETTINGS.comfyUI);
     assert.equal(builtin.id, 'comfyui-local');

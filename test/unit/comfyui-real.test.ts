@@ -10,7 +10,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { StvError } from '../../src/core/errors';
-import { ComfyUIProvider, createComfyUIProvider } from '../../src/core/providers/comfyui';
+import { ComfyClient, ComfyUIProvider, createComfyUIProvider, missingRequirements } from '../../src/core/providers/comfyui';
+import { BUILTIN_MAPPING, builtinWorkflow, type Workflow } from '../../src/core/providers/comfyui/workflow';
 import type { RenderProgress, RenderRequest, VideoProvider } from '../../src/core/providers/types';
 import { DEFAULT_SETTINGS, type Settings } from '../../src/core/settings/schema';
 import { repoRoot } from '../helpers/paths';
@@ -19,7 +20,7 @@ import { until } from '../helpers/until';
 
 const COMFYUI_URL = process.env.COMFYUI_URL;
 const fixture = (name: string) => path.join(repoRoot, 'test/fixtures/comfyui', name);
-type Flow = 'model-free' | 'model-free-slow';
+type Flow = 'model-free' | 'model-free-slow' | 'sized' | 'no-keyframe';
 
 /** What the real server keeps about a prompt: [number, prompt_id, prompt, extra_data, outputs]. */
 type QueueRow = [number, string, unknown, { client_id?: string }, unknown];
@@ -203,5 +204,93 @@ interface RealHistoryEntry {
     } finally {
       await proxy.stop();
     }
+  });
+  const probe = (file: string) => {
+    const out = execFileSync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-count_frames', '-show_entries', 'stream=codec_name,width,height,nb_read_frames,avg_frame_rate', '-of', 'json', file], { encoding: 'utf8' });
+    const v = (JSON.parse(out) as { streams: { codec_name: string; width: number; height: number; nb_read_frames: string; avg_frame_rate: string }[] }).streams[0];
+    return [v?.codec_name, v?.width, v?.height, Number(v?.nb_read_frames), v?.avg_frame_rate];
+  };
+  const history = async (id: string) => (await getJson<Record<string, RealHistoryEntry>>(`/history/${id}`))[id];
+
+  it('maps size and fps: ImageScale and ImageInvert in the chain, the MP4 has the scene\'s size, fps and length', async () => {
+    const p = await make('sized');
+    const request = req({ width: 320, height: 192, fps: 12 });
+    const r = await p.render(request, { signal: new AbortController().signal, scratchDir: scratch, onProgress: () => undefined });
+    const v = probe(r.videoPath);
+    console.log(`      ${JSON.stringify(v)}`);
+    assert.deepEqual(v, ['h264', 320, 192, request.numFrames, '12/1']);
+  });
+
+  it('a user workflow whose node ids are not small integers: filled at those ids, progress names them', async () => {
+    const p = await make('sized');
+    const labels: string[] = [];
+    const request = req({ width: 256, height: 144, fps: 10 });
+    const r = await p.render(request, { signal: new AbortController().signal, scratchDir: scratch, onProgress: (x) => x.message && labels.push(x.message) });
+    const prompt = (await history(String(r.server.promptId)))?.prompt[2] as Workflow;
+    assert.deepEqual([prompt['scale-1f3a']?.inputs.width, prompt['scale-1f3a']?.inputs.height, prompt.repeat_frames?.inputs.amount, prompt.video?.inputs.fps], [256, 144, request.numFrames, 10]);
+    assert.match(String(prompt.keyframe?.inputs.image), /^scene-to-video\/lighthouse-\w{12}\.png$/);
+    assert.match(String(prompt.save?.inputs.filename_prefix), /^scene-to-video\/lighthouse/);
+    for (const l of ['node scale-1f3a (ImageScale)', 'node invert (ImageInvert)', 'node save (SaveVideo)']) assert.ok(labels.includes(l), `${l} in ${labels.join(', ')}`);
+  });
+
+  it('a keyframe-less workflow renders from the prompt side alone, and says a keyframe was not used', async () => {
+    const p = await make('no-keyframe');
+    const withKey = await p.render(req({ width: 256, height: 160 }), { signal: new AbortController().signal, scratchDir: scratch, onProgress: () => undefined });
+    assert.deepEqual(probe(withKey.videoPath).slice(0, 3), ['h264', 256, 160]);
+    assert.ok(withKey.warnings.some((w) => w.code === 'KEYFRAME_IGNORED'), JSON.stringify(withKey.warnings));
+    const { keyframePath: _unused, ...noKey } = req({ width: 192, height: 128 });
+    const without = await p.render(noKey, { signal: new AbortController().signal, scratchDir: scratch, onProgress: () => undefined });
+    assert.deepEqual(probe(without.videoPath).slice(0, 3), ['h264', 192, 128]);
+    assert.ok(!without.warnings.some((w) => w.code === 'KEYFRAME_IGNORED'));
+  });
+
+  it('health checks the built-in workflow\'s node classes and inputs against this server\'s /object_info', async () => {
+    const info = await new ComfyClient(url).objectInfo();
+    const wf = builtinWorkflow();
+    for (const [id, node] of Object.entries(wf)) {
+      const spec = info[node.class_type]?.input;
+      assert.ok(spec, `node ${id}: ${node.class_type} is in /object_info`);
+      for (const input of Object.keys(node.inputs)) assert.ok(input in { ...spec.required, ...spec.optional }, `node ${id} ${node.class_type} has input ${input}`);
+    }
+    // So all health can find missing is model files (none when this server has the Wan 2.2 models).
+    const missing = missingRequirements(wf, BUILTIN_MAPPING, info);
+    assert.ok(missing.every((m) => m.startsWith('model file ')), missing.join('; '));
+  });
+
+  it('a render while another client\'s prompt runs: our cancel, queued or running, leaves that prompt alone', async () => {
+    const client = new ComfyClient(url);
+    const image = await client.uploadImage(path.join(repoRoot, 'media/sample/keyframes/lighthouse.png'));
+    const theirs = () => {
+      const wf = JSON.parse(readFileSync(fixture('model-free-slow.workflow.json'), 'utf8')) as Workflow;
+      (wf['1'] as { inputs: Record<string, unknown> }).inputs.image = image;
+      (wf['2'] as { inputs: Record<string, unknown> }).inputs.amount = nextFrames();
+      return client.queuePrompt(wf, `someone-else-${randomUUID()}`);
+    };
+    const succeeded = async (id: string) => (await until(`their prompt ${id} in /history`, () => history(id), 120_000, 200)).status.status_str;
+    // 1. Theirs runs, ours waits behind it and is cancelled: deleted from the queue.
+    const first = await theirs();
+    await until('their prompt to run', async () => (await getJson<{ queue_running: QueueRow[] }>('/queue')).queue_running.some((row) => row[1] === first), 60_000, 100);
+    const p = await make('model-free');
+    const ac = new AbortController();
+    const ours = p.render(req(), { signal: ac.signal, scratchDir: scratch, onProgress: () => undefined });
+    await until('our prompt pending', async () => (await queued(clientIdOf(p))).pending.length === 1, 60_000, 100);
+    ac.abort();
+    await assert.rejects(ours, (e: unknown) => e instanceof StvError && e.code === 'CANCELLED' && /removed from ComfyUI's queue/.test(e.message));
+    assert.equal(await succeeded(first), 'success', 'their running prompt finished');
+    // 2. Ours runs, theirs waits behind it; we interrupt ours: theirs still runs to the end.
+    const slow = await make('model-free-slow');
+    const ac2 = new AbortController();
+    let second = '';
+    const ours2 = slow.render(req(), {
+      signal: ac2.signal,
+      scratchDir: scratch,
+      onProgress: (x) => {
+        if (x.message?.startsWith('node 3 ') && !second) void theirs().then((id) => ((second = id), ac2.abort()));
+      },
+    });
+    await assert.rejects(ours2, (e: unknown) => e instanceof StvError && e.code === 'CANCELLED');
+    assert.ok(second);
+    assert.equal(await succeeded(second), 'success', 'their queued prompt ran after our interrupted one');
+    console.log(`      their prompts ${first} and ${second}: success; ours: cancelled`);
   });
 });

@@ -161,7 +161,8 @@ async function main() {
     // and workspace copy); the packaged .vsix is installed into it for the end-to-end run.
     t0 = Date.now();
     const vsix = want('e2e') && VSIX ? VSIX : undefined;
-    const server = await startCodeServer({ trusted: true, env: { STV_SUITE: 'trusted', STV_ADAPTER_URL: adapterUrl }, vsix });
+    // STV_COMFYUI_URL: the real ComfyUI that scripts/vscode-tests.sh started (or the user's COMFYUI_URL).
+    const server = await startCodeServer({ trusted: true, env: { STV_SUITE: 'trusted', STV_ADAPTER_URL: adapterUrl, STV_COMFYUI_URL: process.env.COMFYUI_URL ?? '' }, vsix });
     timings.push(`code-server up${vsix ? ' (.vsix installed)' : ''} ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     if (want('trusted')) ok = (await runSuite('extension host (trusted workspace)', 'trusted', server, adapterUrl)) && ok;
     if (want('e2e')) {

@@ -11,6 +11,8 @@ export interface ProviderFactoryOptions {
   workspaceDir?: string;
   /** Where the adapter runs, for the status bar tooltip. */
   location?: string;
+  /** Receives a line per step of a ComfyUI render (upload, queue, progress, download) with its timing. */
+  log?: (line: string) => void;
 }
 
 export function createProvider(id: ProviderId, settings: Settings, opts: ProviderFactoryOptions = {}): Promise<VideoProvider> {
@@ -18,7 +20,7 @@ export function createProvider(id: ProviderId, settings: Settings, opts: Provide
     case 'fastvideo-local':
       return Promise.resolve(createFastVideoProvider(settings.fastVideo, { token: opts.token, location: opts.location }));
     case 'comfyui-local':
-      return createComfyUIProvider(settings.comfyUI, { workspaceDir: opts.workspaceDir });
+      return createComfyUIProvider(settings.comfyUI, { workspaceDir: opts.workspaceDir, log: opts.log });
   }
 }
 

@@ -7,6 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { StvError } from '../../errors';
 import { undici } from '../../undici';
 import { httpText, networkError, parseJson } from '../../http';
+import type { Dispatcher } from 'undici';
 import { MODEL_FOLDERS, type Workflow } from './workflow';
 import { HistorySchema, PromptAcceptedSchema, PromptRejectedSchema, QueueSchema, SystemStatsSchema, UploadResultSchema, type HistoryEntry, type SavedFile, type SystemStats } from './wire';
 import { z } from 'zod';
@@ -27,6 +28,23 @@ export function safeOutputName(f: SavedFile): SavedFile {
   return f;
 }
 
+/**
+ * Our own connection pool for every request to ComfyUI, from the undici bundled with us.
+ *
+ * Without it, undici's `request()` uses the process-wide dispatcher (the global
+ * `Symbol.for('undici.globalDispatcher.1')`), which whoever loads undici first installs. In the CLI
+ * that is our copy. In VS Code's extension host (Node 24) something has called the global `fetch`
+ * before we run, so it is Node's internal undici (7.29 in Node 24.21), another copy: given the
+ * keyframe upload's FormData, made by our copy, it sent the body (ComfyUI saved the image) but never
+ * completed the request, and our headers timeout, an option that copy's pool did not apply, never
+ * fired: issue 13, every render from VS Code stuck at "Uploading the keyframe · 0%".
+ * Plain GETs and JSON POSTs worked through it, which is why health looked fine.
+ */
+let ownDispatcher: Promise<Dispatcher> | undefined;
+function dispatcher(): Promise<Dispatcher> {
+  return (ownDispatcher ??= undici().then((u) => new u.Agent({ connect: { timeout: 10_000 } })));
+}
+
 export class ComfyClient {
   readonly base: string;
   readonly what: string;
@@ -38,7 +56,7 @@ export class ComfyClient {
   private hint = 'Start ComfyUI (python main.py --listen 127.0.0.1 --port 8188) or check comfyUI.url.';
 
   private async json<T>(method: 'GET' | 'POST', p: string, schema: z.ZodType<T>, body?: unknown, timeoutMs = this.timeoutMs, signal?: AbortSignal): Promise<T> {
-    const res = await httpText(`${this.base}${p}`, { method, what: this.what, unreachableHint: this.hint, timeoutMs, signal, ...(body !== undefined ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}) });
+    const res = await httpText(`${this.base}${p}`, { method, what: this.what, unreachableHint: this.hint, timeoutMs, signal, dispatcher: await dispatcher(), ...(body !== undefined ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}) });
     if (res.status >= 400) throw new StvError('BAD_RESPONSE', `${this.what} answered HTTP ${res.status} to ${method} ${p}: ${res.text.slice(0, 200)}`);
     return parseJson(res.text, schema, this.what);
   }
@@ -67,13 +85,25 @@ export class ComfyClient {
     form.append('subfolder', 'scene-to-video');
     form.append('type', 'input');
     form.append('overwrite', 'true');
-    let res;
+    // A deadline for the whole upload, answer included. It also races the request: a pool that
+    // never starts the request never looks at the abort signal either (issue 13's hang did not).
+    const deadline = AbortSignal.timeout(this.timeoutMs);
+    const both = signal ? AbortSignal.any([signal, deadline]) : deadline;
+    let res, text;
     try {
-      res = await request(`${this.base}/upload/image`, { method: 'POST', body: form, signal, headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs });
+      const sent = (async () => {
+        const r = await request(`${this.base}/upload/image`, { method: 'POST', body: form, signal: both, dispatcher: await dispatcher(), headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs });
+        return { r, t: await r.body.text() };
+      })();
+      const stop = new Promise<never>((_, reject) => both.addEventListener('abort', () => reject(both.reason as Error), { once: true }));
+      sent.catch(() => undefined); // settled by the race below; a late failure is not unhandled
+      ({ r: res, t: text } = await Promise.race([sent, stop]));
     } catch (e) {
+      if (signal?.aborted) throw new StvError('CANCELLED', 'The render was cancelled during the keyframe upload.', undefined, { cause: e });
+      if (deadline.aborted)
+        throw new StvError('TIMEOUT', `${this.what} did not answer the keyframe upload within ${Math.round(this.timeoutMs / 1000)} s.`, 'Check ComfyUI\'s console; a proxy or firewall between VS Code and ComfyUI may hold the request.', { cause: e });
       throw networkError(e, this.what, this.hint);
     }
-    const text = await res.body.text();
     if (res.statusCode >= 400) throw new StvError('BAD_RESPONSE', `${this.what} refused the keyframe upload (HTTP ${res.statusCode}): ${text.slice(0, 200)}`);
     const up = parseJson(text, UploadResultSchema, this.what);
     return up.subfolder ? `${up.subfolder}/${up.name}` : up.name;
@@ -85,7 +115,7 @@ export class ComfyClient {
    * so a prompt whose submission was cut off can still be found and cancelled.
    */
   async queuePrompt(workflow: Workflow, clientId: string, promptId?: string, signal?: AbortSignal): Promise<string> {
-    const res = await httpText(`${this.base}/prompt`, { method: 'POST', what: this.what, unreachableHint: this.hint, timeoutMs: this.timeoutMs, signal, body: JSON.stringify({ prompt: workflow, client_id: clientId, ...(promptId ? { prompt_id: promptId } : {}) }), headers: { 'content-type': 'application/json' } });
+    const res = await httpText(`${this.base}/prompt`, { method: 'POST', what: this.what, unreachableHint: this.hint, timeoutMs: this.timeoutMs, signal, dispatcher: await dispatcher(), body: JSON.stringify({ prompt: workflow, client_id: clientId, ...(promptId ? { prompt_id: promptId } : {}) }), headers: { 'content-type': 'application/json' } });
     if (res.status === 200) return parseJson(res.text, PromptAcceptedSchema, this.what).prompt_id;
     if (res.status === 400) throw rejection(parseJson(res.text, PromptRejectedSchema, this.what), workflow);
     throw new StvError('BAD_RESPONSE', `${this.what} answered HTTP ${res.status} to POST /prompt: ${res.text.slice(0, 200)}`);
@@ -103,7 +133,7 @@ export class ComfyClient {
   }
 
   async deleteQueued(promptId: string): Promise<void> {
-    const res = await httpText(`${this.base}/queue`, { method: 'POST', what: this.what, timeoutMs: 10_000, body: JSON.stringify({ delete: [promptId] }), headers: { 'content-type': 'application/json' } });
+    const res = await httpText(`${this.base}/queue`, { method: 'POST', what: this.what, timeoutMs: 10_000, dispatcher: await dispatcher(), body: JSON.stringify({ delete: [promptId] }), headers: { 'content-type': 'application/json' } });
     if (res.status >= 400) throw new StvError('BAD_RESPONSE', `${this.what} answered HTTP ${res.status} to POST /queue {delete}.`);
   }
 
@@ -112,7 +142,7 @@ export class ComfyClient {
    * ones ignore the body and interrupt whatever runs, so call this only while ours is running.
    */
   async interrupt(promptId: string): Promise<void> {
-    const res = await httpText(`${this.base}/interrupt`, { method: 'POST', what: this.what, timeoutMs: 10_000, body: JSON.stringify({ prompt_id: promptId }), headers: { 'content-type': 'application/json' } });
+    const res = await httpText(`${this.base}/interrupt`, { method: 'POST', what: this.what, timeoutMs: 10_000, dispatcher: await dispatcher(), body: JSON.stringify({ prompt_id: promptId }), headers: { 'content-type': 'application/json' } });
     if (res.status >= 400) throw new StvError('BAD_RESPONSE', `${this.what} answered HTTP ${res.status} to POST /interrupt.`);
   }
 
@@ -121,7 +151,8 @@ export class ComfyClient {
     const q = new URLSearchParams({ filename: f.filename, subfolder: f.subfolder, type: f.type });
     let res;
     try {
-      res = await (await undici()).request(`${this.base}/view?${q.toString()}`, { signal, headersTimeout: 30_000, bodyTimeout: 120_000 });
+      // bodyTimeout is the longest pause between chunks, not a limit on a long download.
+      res = await (await undici()).request(`${this.base}/view?${q.toString()}`, { signal, dispatcher: await dispatcher(), headersTimeout: 30_000, bodyTimeout: 120_000 });
     } catch (e) {
       throw networkError(e, this.what, this.hint);
     }

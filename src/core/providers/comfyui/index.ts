@@ -10,8 +10,8 @@ export { ComfyUIProvider, pickVideo, missingRequirements } from './provider';
 export { ComfyClient } from './client';
 
 /** Builds the provider from settings: the built-in workflow, or the user's with its mapping. */
-export async function createComfyUIProvider(cfg: ComfyUISettings, opts: { workspaceDir?: string } = {}): Promise<VideoProvider> {
-  const common = { url: cfg.url, clientId: cfg.clientId || undefined, timeoutMs: cfg.timeoutSeconds * 1000 };
+export async function createComfyUIProvider(cfg: ComfyUISettings, opts: { workspaceDir?: string; log?: (line: string) => void } = {}): Promise<VideoProvider> {
+  const common = { url: cfg.url, clientId: cfg.clientId || undefined, timeoutMs: cfg.timeoutSeconds * 1000, ...(opts.log ? { log: opts.log } : {}) };
   if (!cfg.workflowPath) return new ComfyUIProvider({ ...common, workflow: builtinWorkflow(), mapping: BUILTIN_MAPPING, workflowName: 'built-in Wan 2.2 TI2V 5B' });
   const file = path.resolve(opts.workspaceDir ?? process.cwd(), cfg.workflowPath);
   let text: string;

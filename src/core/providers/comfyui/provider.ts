@@ -6,12 +6,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
-import WebSocket from 'ws';
 import { StvError, isStvError, toStvError } from '../../errors';
-import type { ProviderHealth, RenderOptions, RenderProgress, RenderRequest, RenderResult, RenderStage, VideoProvider } from '../types';
+import type { ProviderHealth, RenderOptions, RenderRequest, RenderResult, VideoProvider } from '../types';
 import { ComfyClient, safeOutputName, type ObjectInfo } from './client';
+import { PromptFollower, cancelOnServer } from './follower';
 import { MODEL_FOLDERS, fillWorkflow, nodeTypes, type Mapping, type Workflow } from './workflow';
-import { WsMessageSchema, type HistoryEntry, type SavedFile } from './wire';
+import type { HistoryEntry, SavedFile } from './wire';
+
+export { cancelOnServer } from './follower';
 
 export interface ComfyUIProviderOptions {
   url: string;
@@ -25,10 +27,13 @@ export interface ComfyUIProviderOptions {
   pollIntervalMs?: number;
   /** How long ComfyUI may stay unreachable during a render before it is reported as gone. */
   serverLostMs?: number;
+  /** A line per step of a render (upload, queue, progress, download) with its timing, for a log. */
+  log?: (line: string) => void;
+  /** Timeout of each HTTP request (upload, queue, history...); 30 s unless a test shortens it. */
+  requestTimeoutMs?: number;
 }
 
 const VIDEO_EXT = /\.(mp4|m4v|mov|webm|mkv)$/i;
-const STAGE_BY_CLASS: Record<string, RenderStage> = { KSampler: 'denoising', KSamplerAdvanced: 'denoising', SamplerCustom: 'denoising', SamplerCustomAdvanced: 'denoising', VAEDecode: 'decoding', VAEDecodeTiled: 'decoding', CreateVideo: 'encoding', SaveVideo: 'saving', SaveWEBM: 'saving', CLIPTextEncode: 'encoding-prompt' };
 const LOW_VRAM_MB = 1536;
 
 /** The MP4 (or other video) a history entry's outputs name, whichever shape this ComfyUI uses. */
@@ -62,7 +67,14 @@ export function missingRequirements(workflow: Workflow, mapping: Mapping, info: 
   for (const [nodeId, node] of Object.entries(workflow)) {
     const folder = MODEL_FOLDERS[node.class_type];
     const spec = info[node.class_type]?.input;
-    if (!folder || !spec) continue;
+    if (!spec) continue;
+    // An input this ComfyUI's node does not have: the workflow was made for another version of it
+    // (ComfyUI ignores it, so a mapped value would go nowhere). Only against a spec that lists inputs.
+    if (Object.keys({ ...spec.required, ...spec.optional }).length > 0)
+      for (const input of Object.keys(node.inputs))
+        if (!(input in (spec.required ?? {})) && !(input in (spec.optional ?? {})))
+          out.push(`input "${input}" of node ${nodeId} (${node.class_type}), which this ComfyUI's ${node.class_type} does not have (made for another version?)`);
+    if (!folder) continue;
     for (const [input, value] of Object.entries(node.inputs)) {
       if (typeof value !== 'string' || mapping[`${nodeId}:${input}`]) continue;
       const options = comboOptions(spec.required?.[input] ?? spec.optional?.[input]);
@@ -81,7 +93,7 @@ export class ComfyUIProvider implements VideoProvider {
   private infoCache?: { at: number; info: ObjectInfo };
 
   constructor(private readonly opts: ComfyUIProviderOptions) {
-    this.client = new ComfyClient(opts.url);
+    this.client = new ComfyClient(opts.url, opts.requestTimeoutMs);
     this.endpoint = this.client.base;
     this.clientId = opts.clientId || `scene-to-video-${randomUUID()}`;
   }
@@ -120,33 +132,31 @@ export class ComfyUIProvider implements VideoProvider {
   async render(req: RenderRequest, opts: RenderOptions): Promise<RenderResult> {
     const started = Date.now();
     const { signal } = opts;
+    const step = this.stepLog(req.sceneId, started);
     const needsKeyframe = Object.values(this.opts.mapping).includes('keyframe_image');
     opts.onProgress({ stage: 'uploading', fraction: 0 });
     let keyframeName: string | undefined;
     if (needsKeyframe && req.keyframePath) {
+      const t = Date.now();
+      step(`uploading the keyframe ${req.keyframePath} to ${this.endpoint}`);
       try {
         keyframeName = await this.client.uploadImage(req.keyframePath, signal, req.sceneId);
       } catch (e) {
+        step(`upload failed after ${Date.now() - t} ms: ${toStvError(e).message}`);
         if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new StvError('KEYFRAME_MISSING', `Cannot read the keyframe ${req.keyframePath}.`, 'Fix the scene\'s "keyframe" path.');
         throw e;
       }
+      step(`uploaded as ${keyframeName} in ${Date.now() - t} ms`);
     }
     const workflow = fillWorkflow(this.opts.workflow, this.opts.mapping, { request: req, keyframeName, filenamePrefix: `scene-to-video/${req.sceneId}` });
-    const follower = new PromptFollower(this.client, this.wsUrl(), this.clientId, opts, workflow, { pollIntervalMs: this.opts.pollIntervalMs ?? 3000, serverLostMs: this.opts.serverLostMs ?? 60_000 });
+    const tuning = { pollIntervalMs: this.opts.pollIntervalMs ?? 3000, serverLostMs: this.opts.serverLostMs ?? 60_000, log: step };
+    const follower = new PromptFollower(this.client, this.wsUrl(), opts, workflow, tuning);
     await follower.connect(); // before queueing, so no message for our prompt is missed
     try {
       if (signal.aborted) throw new StvError('CANCELLED', 'The render was cancelled.');
-      // Not aborted by the signal: once the server may have the prompt, cancelling is the
-      // follower's job (delete or interrupt it there), not just dropping the connection.
-      const ourId = randomUUID();
-      let promptId: string;
-      try {
-        promptId = await this.client.queuePrompt(workflow, this.clientId, ourId);
-      } catch (e) {
-        if (isStvError(e) && (e.code === 'TIMEOUT' || e.code === 'UNREACHABLE')) await cancelOnServer(this.client, ourId).catch(() => undefined);
-        throw e;
-      }
+      const promptId = await this.queue(workflow, step);
       const entry = await follower.follow(promptId, this.opts.timeoutMs - (Date.now() - started));
+      step(`prompt ${promptId} done: ${JSON.stringify(follower.timings())}`);
       const file = pickVideo(entry);
       if (!file)
         throw new StvError('BAD_RESPONSE', `The workflow finished but saved no video (outputs: ${Object.keys(entry.outputs).join(', ') || 'none'}).`, 'The workflow must end in SaveVideo (or another node that saves an MP4).');
@@ -154,7 +164,9 @@ export class ComfyUIProvider implements VideoProvider {
       opts.onProgress({ stage: 'downloading', fraction: 0.99 });
       const dest = path.join(opts.scratchDir, `.stv-comfy-${randomUUID()}${path.extname(file.filename)}`);
       const t0 = Date.now();
+      step(`downloading ${file.subfolder ? `${file.subfolder}/` : ''}${file.filename}`);
       await this.client.download(file, dest, signal);
+      step(`downloaded in ${Date.now() - t0} ms`);
       return {
         videoPath: dest,
         videoIsTemporary: true,
@@ -165,16 +177,47 @@ export class ComfyUIProvider implements VideoProvider {
         fps: req.fps,
         model: this.opts.workflowName,
         backend: 'comfyui',
-        warnings: [
-          ...(needsKeyframe || !req.keyframePath ? [] : [{ code: 'KEYFRAME_IGNORED' as const, message: `The ${this.opts.workflowName} workflow has no keyframe input in its mapping: the keyframe was not used.` }]),
-          ...(Object.values(this.opts.mapping).includes('prompt') ? [] : [{ code: 'OTHER' as const, message: `The ${this.opts.workflowName} workflow has no prompt input in its mapping: the prompt was not used.` }]),
-        ],
+        warnings: this.warnings(needsKeyframe, req),
         timings: { ...follower.timings(), downloadMs: Date.now() - t0, totalMs: Date.now() - started },
         server: { comfyui: this.endpoint, promptId, clientId: this.clientId, output: file },
       };
+    } catch (e) {
+      step(`ended: ${toStvError(e).code} ${toStvError(e).message}`);
+      throw e;
     } finally {
       follower.close();
     }
+  }
+
+  /**
+   * POST /prompt. Not aborted by the render's signal: once the server may have the prompt,
+   * cancelling is the follower's job (delete or interrupt it there), not just dropping the connection.
+   */
+  private async queue(workflow: Workflow, step: (line: string) => void): Promise<string> {
+    const ourId = randomUUID();
+    const t = Date.now();
+    step(`queueing prompt ${ourId}`);
+    try {
+      const promptId = await this.client.queuePrompt(workflow, this.clientId, ourId);
+      step(`queued prompt ${promptId} in ${Date.now() - t} ms`);
+      return promptId;
+    } catch (e) {
+      if (isStvError(e) && (e.code === 'TIMEOUT' || e.code === 'UNREACHABLE')) await cancelOnServer(this.client, ourId).catch(() => undefined);
+      throw e;
+    }
+  }
+
+  private warnings(needsKeyframe: boolean, req: RenderRequest): RenderResult['warnings'] {
+    return [
+      ...(needsKeyframe || !req.keyframePath ? [] : [{ code: 'KEYFRAME_IGNORED' as const, message: `The ${this.opts.workflowName} workflow has no keyframe input in its mapping: the keyframe was not used.` }]),
+      ...(Object.values(this.opts.mapping).includes('prompt') ? [] : [{ code: 'OTHER' as const, message: `The ${this.opts.workflowName} workflow has no prompt input in its mapping: the prompt was not used.` }]),
+    ];
+  }
+
+  /** A logger for one render: each line says the scene and the time since the render started. */
+  private stepLog(sceneId: string, started: number): (line: string) => void {
+    const log = this.opts.log;
+    return log ? (line) => log(`comfyui ${sceneId} +${Date.now() - started} ms: ${line}`) : () => undefined;
   }
 
   private wsUrl(): string {
@@ -184,315 +227,4 @@ export class ComfyUIProvider implements VideoProvider {
     u.search = `clientId=${encodeURIComponent(this.clientId)}`;
     return u.toString();
   }
-}
-
-/**
- * Asks ComfyUI to drop a prompt: deleted while it waits in the queue, interrupted while it runs
- * (only then, since older servers interrupt whatever runs). Says where the prompt was.
- */
-export async function cancelOnServer(client: ComfyClient, promptId: string): Promise<'deleted' | 'interrupted' | 'absent'> {
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const q = await client.queue();
-    if (q.pending.includes(promptId)) {
-      await client.deleteQueued(promptId);
-      const after = await client.queue();
-      if (!after.pending.includes(promptId) && !after.running.includes(promptId)) return 'deleted';
-      continue; // it started in between: interrupt it on the next pass
-    }
-    if (q.running.includes(promptId)) {
-      await client.interrupt(promptId);
-      return 'interrupted';
-    }
-    return 'absent';
-  }
-  return 'absent';
-}
-
-/** Sampler nodes report denoising steps through `progress`; helper nodes like KSamplerSelect do not. */
-const isSamplerClass = (cls: string) => /sampler/i.test(cls) && !/select|scheduler|sigmas|guider/i.test(cls);
-
-interface FollowerTuning {
-  pollIntervalMs: number;
-  serverLostMs: number;
-}
-
-/** Follows one prompt over the WebSocket, reconnecting; /history is the source of truth on gaps. */
-class PromptFollower {
-  private ws?: WebSocket;
-  private closed = false;
-  private onMessage?: (type: string, data: Record<string, unknown>) => void;
-  private reconnects = 0;
-  private fraction = 0;
-  private stage: RenderStage = 'queued';
-  private stepStart?: { at: number; step: number };
-  /** Last time ComfyUI said anything (socket message or HTTP answer). */
-  private lastContact = Date.now();
-  private queuedAt?: number;
-  private startedAt?: number;
-  private endedAt?: number;
-  /** Nodes already executed or served from ComfyUI's cache, for progress in sampler-free workflows. */
-  private readonly done = new Set<string>();
-  private current?: string;
-  private readonly nodeCount: number;
-  private readonly hasSampler: boolean;
-
-  constructor(
-    private readonly client: ComfyClient,
-    private readonly url: string,
-    private readonly clientId: string,
-    private readonly opts: RenderOptions,
-    private readonly workflow: Workflow,
-    private readonly tuning: FollowerTuning,
-  ) {
-    this.nodeCount = Math.max(1, Object.keys(workflow).length);
-    this.hasSampler = Object.values(workflow).some((n) => isSamplerClass(n.class_type));
-  }
-
-  connect(): Promise<void> {
-    return new Promise((resolve) => {
-      const ws = new WebSocket(this.url, { handshakeTimeout: 5000 });
-      this.ws = ws;
-      let opened = false;
-      ws.on('open', () => {
-        opened = true;
-        this.reconnects = 0;
-        this.lastContact = Date.now();
-        resolve();
-      });
-      ws.on('message', (raw, isBinary) => {
-        this.lastContact = Date.now();
-        if (isBinary) return; // preview images
-        let msg;
-        try {
-          msg = WsMessageSchema.safeParse(JSON.parse(raw.toString()));
-        } catch {
-          return;
-        }
-        if (msg.success) this.onMessage?.(msg.data.type, msg.data.data);
-      });
-      const retry = () => {
-        if (!opened) resolve(); // no socket: polling /history still finishes the job
-        if (this.closed) return;
-        const delay = Math.min(5000, 250 * 2 ** this.reconnects++);
-        setTimeout(() => {
-          if (!this.closed) void this.connect().then(() => this.reconcile());
-        }, delay);
-      };
-      ws.on('close', retry);
-      ws.on('error', () => undefined); // 'close' follows
-    });
-  }
-
-  close(): void {
-    this.closed = true;
-    this.ws?.removeAllListeners('close');
-    this.ws?.close();
-  }
-
-  timings(): { queueMs?: number; generateMs?: number } {
-    return {
-      ...(this.queuedAt && this.startedAt ? { queueMs: this.startedAt - this.queuedAt } : {}),
-      ...(this.startedAt && this.endedAt ? { generateMs: this.endedAt - this.startedAt } : {}),
-    };
-  }
-
-  private report(p: RenderProgress): void {
-    this.fraction = Math.max(this.fraction, p.fraction);
-    this.stage = p.stage;
-    this.opts.onProgress({ ...p, fraction: this.fraction });
-  }
-
-  /** Share of the workflow's nodes done, for workflows without a sampler (no step progress). */
-  private nodeFraction(partOfCurrent = 0): number {
-    return Math.min(0.95, 0.05 + (0.9 * (this.done.size + partOfCurrent)) / this.nodeCount);
-  }
-
-  private nodeLabel(node: string): string {
-    const n = this.workflow[node];
-    return `node ${node} (${n?._meta?.title && n._meta.title !== n.class_type ? `${n._meta.title}, ` : ''}${n?.class_type ?? '?'})`;
-  }
-
-  private reconcileNow?: () => void;
-  private reconcile(): void {
-    this.reconcileNow?.();
-  }
-
-  follow(promptId: string, timeoutMs: number): Promise<HistoryEntry> {
-    const { signal } = this.opts;
-    this.queuedAt = Date.now();
-    this.lastContact = Date.now();
-    this.report({ stage: 'queued', fraction: 0.01 });
-    return new Promise<HistoryEntry>((resolve, reject) => {
-      let settled = false;
-      let cancelling = false;
-      const timers: NodeJS.Timeout[] = [];
-      const finish = (fn: () => void) => {
-        if (settled) return;
-        settled = true;
-        this.endedAt = Date.now();
-        timers.forEach(clearTimeout);
-        clearInterval(poller);
-        signal.removeEventListener('abort', onAbort);
-        fn();
-      };
-      const later = (ms: number, fn: () => void) => {
-        if (!settled) timers.push(setTimeout(fn, ms));
-      };
-      const cancelled = (message: string) => new StvError('CANCELLED', message);
-
-      /** Settles from a history entry; an entry exists only once ComfyUI is done with the prompt. */
-      const judge = (entry: HistoryEntry) => {
-        if (entry.status?.status_str === 'error') {
-          const messages = entry.status.messages ?? [];
-          const errMsg = messages.find(([t]) => t === 'execution_error')?.[1] as Record<string, unknown> | undefined;
-          if (errMsg && !signal.aborted) finish(() => reject(executionError(errMsg, this.workflow)));
-          else finish(() => reject(cancelled(signal.aborted ? 'The render was cancelled; ComfyUI stopped the prompt.' : 'ComfyUI interrupted the prompt (someone pressed Cancel in ComfyUI?).')));
-        } else if (signal.aborted) {
-          finish(() => reject(cancelled('The render was cancelled; ComfyUI had already finished it, so its video was discarded.')));
-        } else finish(() => resolve(entry));
-      };
-
-      let badResponses = 0;
-      const fromHistory = async (): Promise<void> => {
-        if (settled) return;
-        let entry: HistoryEntry | undefined;
-        try {
-          entry = await this.client.history(promptId);
-          badResponses = 0;
-          this.lastContact = Date.now();
-        } catch (e) {
-          const err = toStvError(e, 'UNREACHABLE');
-          // Garbage three times running is not a hiccup: a proxy or another service answers.
-          if (err.code === 'BAD_RESPONSE' && ++badResponses >= 3) finish(() => reject(err));
-          else if (err.code !== 'BAD_RESPONSE' && Date.now() - this.lastContact > this.tuning.serverLostMs)
-            finish(() =>
-              reject(
-                new StvError(
-                  'UNREACHABLE',
-                  `${this.client.what} stopped answering during the render (nothing for ${Math.round((Date.now() - this.lastContact) / 1000)} s): ${err.message}`,
-                  "ComfyUI may have crashed or been restarted (see its console). Start it again, then render again.",
-                ),
-              ),
-            );
-          return;
-        }
-        if (settled) return;
-        if (entry) return judge(entry);
-        if (cancelling) return;
-        // Not in the history: it must still be queued or running, or ComfyUI lost it (restart).
-        const q = await this.client.queue().catch(() => undefined);
-        if (settled || !q || q.running.includes(promptId) || q.pending.includes(promptId)) return;
-        const again = await this.client.history(promptId).catch(() => undefined); // it may have just finished
-        if (settled) return;
-        if (again) return judge(again);
-        finish(() =>
-          reject(new StvError('NOT_FOUND', `${this.client.what} no longer knows the prompt ${promptId}: it is neither queued, running nor in its history.`, 'ComfyUI was probably restarted, or its queue or history was cleared. Render the scene again.')),
-        );
-      };
-
-      const onAbort = () => {
-        if (cancelling || settled) return;
-        cancelling = true;
-        cancelOnServer(this.client, promptId).then(
-          (where) => {
-            if (where === 'deleted') finish(() => reject(cancelled("The render was cancelled; it was removed from ComfyUI's queue before it started.")));
-            else if (where === 'absent') void fromHistory().then(() => finish(() => reject(cancelled('The render was cancelled.'))));
-            // execution_interrupted normally settles this first; a node that does not check for
-            // interrupts (a long video encode) may finish instead, and is then discarded.
-            else later(10_000, () => finish(() => reject(cancelled('The render was cancelled; ComfyUI was asked to stop it but has not confirmed yet.'))));
-          },
-          () => finish(() => reject(cancelled('The render was cancelled, but ComfyUI did not answer the cancel, so it may still finish the prompt.')))
-        );
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-      later(Math.max(0, timeoutMs), () => {
-        if (!cancelling) {
-          cancelling = true;
-          void cancelOnServer(this.client, promptId).catch(() => undefined); // the server stops too
-        }
-        finish(() => reject(new StvError('TIMEOUT', `ComfyUI did not finish the render within ${Math.round(timeoutMs / 1000)} s; it was stopped.`, "Raise comfyUI.timeoutSeconds for long renders, or check ComfyUI's console.")));
-      });
-      // History is the source of truth whenever messages may have been missed.
-      let ticks = 0;
-      const poller = setInterval(() => {
-        ticks++;
-        // Every tick while the socket is down; every fifth as a safety net while it is up.
-        if (!settled && (this.ws?.readyState !== WebSocket.OPEN || ticks % 5 === 0)) void fromHistory();
-      }, this.tuning.pollIntervalMs);
-      this.reconcileNow = () => void fromHistory();
-      this.onMessage = (type, data) => {
-        if (type === 'status') {
-          const remaining = (data.status as { exec_info?: { queue_remaining?: number } } | undefined)?.exec_info?.queue_remaining;
-          if (this.fraction < 0.02 && typeof remaining === 'number') this.report({ stage: 'queued', fraction: 0.01, queuePosition: remaining });
-          return;
-        }
-        if (data.prompt_id !== promptId || settled) return;
-        switch (type) {
-          case 'execution_start':
-            this.startedAt = Date.now();
-            this.report({ stage: 'loading', fraction: 0.02 });
-            break;
-          case 'execution_cached':
-            for (const n of Array.isArray(data.nodes) ? data.nodes : []) if (typeof n === 'string') this.done.add(n);
-            break;
-          case 'executing': {
-            const node = data.node as string | null | undefined;
-            if (this.current) this.done.add(this.current);
-            if (node === null || node === undefined) {
-              void fromHistory(); // the end of the prompt (history is written just before)
-              break;
-            }
-            this.current = node;
-            const cls = this.workflow[node]?.class_type ?? '';
-            const stage = STAGE_BY_CLASS[cls] ?? (isSamplerClass(cls) ? 'denoising' : /Loader|LoadImage/.test(cls) ? 'loading' : undefined);
-            const message = this.nodeLabel(node);
-            if (!this.hasSampler) this.report({ stage: stage ?? this.stage, fraction: this.nodeFraction(), message });
-            else if (stage === 'decoding') this.report({ stage, fraction: 0.92, message });
-            else if (stage === 'encoding' || stage === 'saving') this.report({ stage, fraction: 0.95, message });
-            else this.report({ stage: stage ?? this.stage, fraction: Math.max(this.fraction, 0.05), message });
-            break;
-          }
-          case 'progress': {
-            const value = Number(data.value);
-            const max = Number(data.max) || 1;
-            const node = typeof data.node === 'string' ? data.node : this.current;
-            const cls = (node && this.workflow[node]?.class_type) || '';
-            if (this.hasSampler && isSamplerClass(cls)) {
-              const now = Date.now();
-              if (!this.stepStart || value < this.stepStart.step) this.stepStart = { at: now, step: value };
-              const perStep = value > this.stepStart.step ? (now - this.stepStart.at) / (value - this.stepStart.step) : undefined;
-              this.report({ stage: 'denoising', fraction: 0.1 + 0.8 * (value / max), step: value, totalSteps: max, ...(perStep ? { etaMs: Math.round(perStep * (max - value)) } : {}) });
-            } else {
-              // Progress of another node (a tiled decode, an upscale): say so, do not call it denoising.
-              this.report({ stage: this.stage, fraction: this.hasSampler ? this.fraction : this.nodeFraction(Math.min(1, value / max)), step: value, totalSteps: max, ...(node ? { message: this.nodeLabel(node) } : {}) });
-            }
-            break;
-          }
-          case 'execution_success':
-            void fromHistory().then(() => later(500, () => void fromHistory()));
-            break;
-          case 'execution_error':
-            if (signal.aborted) finish(() => reject(cancelled('The render was cancelled; ComfyUI stopped the prompt.')));
-            else finish(() => reject(executionError(data, this.workflow)));
-            break;
-          case 'execution_interrupted':
-            finish(() => reject(cancelled(signal.aborted ? 'The render was cancelled; ComfyUI stopped the prompt.' : 'ComfyUI interrupted the prompt (someone pressed Cancel in ComfyUI?).')));
-            break;
-        }
-      };
-      if (signal.aborted) onAbort();
-      // The prompt may already be done (a tiny workflow on a fast server).
-      void fromHistory();
-    });
-  }
-}
-
-function executionError(data: Record<string, unknown>, workflow: Workflow): StvError {
-  const node = String(data.node_id ?? '?');
-  const type = String(data.node_type ?? workflow[node]?.class_type ?? '?');
-  const msg = String(data.exception_message ?? 'unknown error').trim();
-  const excType = String(data.exception_type ?? '');
-  if (/out of memory|OutOfMemoryError/i.test(`${excType} ${msg}`))
-    return new StvError('CUDA_OOM', `ComfyUI ran out of GPU memory in node ${node} (${type}).`, 'Render fewer frames or a smaller size, close other GPU programs, or start ComfyUI with --lowvram.');
-  return new StvError('EXECUTION_ERROR', `ComfyUI failed in node ${node} (${type}): ${excType ? `${excType}: ` : ''}${msg}`, 'See ComfyUI\'s console for the traceback.');
 }
