@@ -14,7 +14,7 @@ from .backends import Backend
 from .config import AdapterConfig
 from .jobs import JobManager
 from .routes import health, jobs
-from .security import GuardMiddleware
+from .security import GuardMiddleware, HostPolicy
 
 
 def make_backend(config: AdapterConfig) -> Backend:
@@ -51,7 +51,7 @@ def create_app(config: AdapterConfig, backend: Backend | None = None) -> FastAPI
     app.state.manager = manager
     app.state.backend = backend
     app.state.config = config
-    app.add_middleware(GuardMiddleware, max_body=config.max_body_bytes, token=config.token)
+    app.add_middleware(GuardMiddleware, max_body=config.max_body_bytes, token=config.token, hosts=HostPolicy(config.host, config.allowed_hosts))
     routers = [health.router, jobs.router]
     handlers.install(app, routers)
     for router in routers:

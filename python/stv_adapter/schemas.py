@@ -184,3 +184,11 @@ class Health(CamelModel):
     error: ErrorBody | None = None
     warnings: list[Warning_] = Field(default=[], description="What a user should know about this backend/model, e.g. NOT_AI (preview), KEYFRAME_IGNORED (FastWan).")
     details: dict[str, Any] = {}
+
+
+class HealthAlive(CamelModel):
+    """/health for a caller without the token of a token adapter: alive, and nothing more (not
+    its model, queue, jobs or paths)."""
+
+    status: Literal["alive"] = "alive"
+    token_required: Literal[True] = True

@@ -6,7 +6,7 @@ from fastapi import APIRouter
 
 from .. import __version__
 from ..deps import AuthorizedDep, BackendDep, ConfigDep, ManagerDep
-from ..schemas import BackendHealth, Health, MemoryInfo, backend_name
+from ..schemas import BackendHealth, Health, HealthAlive, MemoryInfo, backend_name
 from . import ERRORS
 
 router = APIRouter()
@@ -21,14 +21,15 @@ def _rss_mb() -> int:
         return 0
 
 
-@router.get("/health", response_model=Health, responses=ERRORS, summary="Is the adapter up, which model, how much memory")
-async def health(backend: BackendDep, manager: ManagerDep, config: ConfigDep, authed: AuthorizedDep) -> Health:
+@router.get("/health", response_model=Health | HealthAlive, responses=ERRORS, summary="Is the adapter up, which model, how much memory")
+async def health(backend: BackendDep, manager: ManagerDep, config: ConfigDep, authed: AuthorizedDep) -> Health | HealthAlive:
+    if not authed:
+        return HealthAlive()
     h = BackendHealth.model_validate(backend.health())
     return Health(
         status=h.status, backend=backend_name(backend.name), is_ai=backend.is_ai, model_id=h.model_id, model_profile=h.model_profile,
         model_loaded=h.model_loaded, follows_keyframe=h.follows_keyframe, attention_backend=h.attention_backend,
         device=h.device, gpu=h.gpu, memory=MemoryInfo(rss_mb=_rss_mb()), queue_depth=manager.queue_depth, max_queue=config.max_queue,
         running_job_id=manager.running.job_id if manager.running else None, version=__version__,
-        output_root=str(config.output_root) if authed else None, error=h.error, warnings=h.warnings,
-        details=h.details if authed else {},  # strangers get no paths
+        output_root=str(config.output_root), error=h.error, warnings=h.warnings, details=h.details,
     )
