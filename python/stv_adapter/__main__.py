@@ -67,7 +67,9 @@ def main(argv: list[str] | None = None) -> int:
     import uvicorn
 
     from .app import create_app
+    from .childproc import bind_children_to_this_process
 
+    bind_children_to_this_process()  # Windows: ffmpeg and the FastVideo worker end with us
     app = create_app(config)
     print(f"Scene to Video adapter: backend {config.backend}, listening on http://{config.host}:{config.port} (outputs in {config.output_root})", flush=True)
     try:

@@ -4,6 +4,7 @@ error handlers in handlers.py; this module only assembles them."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -13,8 +14,11 @@ from . import __version__, handlers
 from .backends import Backend
 from .config import AdapterConfig
 from .jobs import JobManager
+from .outputs import remove_stale_temp_files
 from .routes import health, jobs
 from .security import GuardMiddleware, HostPolicy
+
+log = logging.getLogger("stv_adapter")
 
 
 def make_backend(config: AdapterConfig) -> Backend:
@@ -34,6 +38,8 @@ def create_app(config: AdapterConfig, backend: Backend | None = None) -> FastAPI
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         config.output_root.mkdir(parents=True, exist_ok=True)
+        stale = await asyncio.to_thread(remove_stale_temp_files, [config.output_root, config.artifacts_dir])
+        log.info("removed %d stale temporary file%s under %s and %s", stale, "" if stale == 1 else "s", config.output_root, config.artifacts_dir)
         backend.start()
         manager.start()
         try:

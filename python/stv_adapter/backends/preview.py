@@ -14,6 +14,7 @@ from typing import Any
 import imageio_ffmpeg
 from PIL import Image, ImageDraw, ImageFont
 
+from ..childproc import popen_kwargs
 from ..errors import AdapterError, JobCancelled
 from . import BackendJob, BackendOutput, ProgressFn
 
@@ -141,7 +142,7 @@ class PreviewBackend:
         region = self.source_image(job)
         n = job.num_frames
         with tempfile.TemporaryFile() as err:
-            proc = subprocess.Popen(self.command(job, region), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err)
+            proc = subprocess.Popen(self.command(job, region), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err, **popen_kwargs())
             self._proc = proc
             assert proc.stdin is not None and proc.stdout is not None
             try:
