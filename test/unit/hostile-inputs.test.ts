@@ -14,6 +14,8 @@ import { imageFormatOf, keyframeProblem, MAX_ASPECT_MISMATCH, MAX_KEYFRAME_PIXEL
 import { ComfyClient } from '../../src/core/providers/comfyui/client';
 import { decodeTimelineBytes, loadTimelineFile, parseTimeline } from '../../src/core/timeline/load';
 import { repoRoot } from '../helpers/paths';
+import { startTestAdapter } from '../helpers/adapterProcess';
+import { AdapterClient } from '../../src/core/providers/fastvideo/client';
 
 const PNG = path.join(repoRoot, 'media/sample/keyframes/lighthouse.png');
 
@@ -165,5 +167,19 @@ describe('hostile inputs: keyframe bytes before any upload', () => {
     const cfg = readFileSync(path.join(repoRoot, 'python/stv_adapter/config.py'), 'utf8');
     assert.equal(Number(/^MAX_ASPECT_MISMATCH = ([\d.]+)/m.exec(py)?.[1]), MAX_ASPECT_MISMATCH);
     assert.equal(Number(/max_keyframe_pixels: int = ([\d_]+)/.exec(cfg)?.[1]?.replace(/_/g, '')), MAX_KEYFRAME_PIXELS);
+  });
+});
+
+describe('hostile inputs: a token adapter and a client without its token', function () {
+  this.timeout(60_000);
+  it('learns only that the adapter is alive, said as UNAUTHORIZED with the fix', async () => {
+    const a = await startTestAdapter({ token: 'hostile-test-token' });
+    try {
+      await assert.rejects(new AdapterClient({ endpoint: a.url }).health(), (e: unknown) => e instanceof StvError && e.code === 'UNAUTHORIZED' && /running but requires a token/.test(e.message));
+      const h = await new AdapterClient({ endpoint: a.url, token: 'hostile-test-token' }).health();
+      assert.equal(h.backend, 'preview');
+    } finally {
+      await a.dispose();
+    }
   });
 });
