@@ -23,6 +23,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--artifacts-dir", type=Path, default=Path(os.environ.get("STV_ARTIFACTS_DIR", "artifacts/fastvideo")))
     s.add_argument("--attention-backend", default=os.environ.get("FASTVIDEO_ATTENTION_BACKEND") or None, help="FLASH_ATTN, TORCH_SDPA, SAGE_ATTN, VIDEO_SPARSE_ATTN (default: FastVideo's choice for the model)")
     s.add_argument("--token", default=None, help="require this bearer token (prefer the environment variable named by --token-env: command lines are visible to other users)")
+    s.add_argument("--allow-host", action="append", default=[n.strip() for n in os.environ.get("STV_ALLOWED_HOSTS", "").split(",") if n.strip()], metavar="NAME",
+                   help="another name this adapter answers to (Host/Origin checks against DNS rebinding), e.g. an SSH tunnel's or LAN name; repeatable; '*' accepts any (env STV_ALLOWED_HOSTS, comma-separated)")
     s.add_argument("--token-env", default="STV_ADAPTER_TOKEN", metavar="NAME", help="the environment variable holding the token (default STV_ADAPTER_TOKEN)")
     s.add_argument("--lazy", action="store_true", help="load the model on the first job instead of at start-up")
     s.add_argument("--max-queue", type=int, default=32)
@@ -40,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
 def config_from_args(a: argparse.Namespace) -> AdapterConfig:
     return AdapterConfig(
         host=a.host, port=a.port, backend=a.backend, model=a.model, model_path=a.model_path, output_root=a.output_root.expanduser(),
-        artifacts_dir=a.artifacts_dir, token=(a.token or os.environ.get(a.token_env) or "").strip() or None,
+        artifacts_dir=a.artifacts_dir, allowed_hosts=list(a.allow_host), token=(a.token or os.environ.get(a.token_env) or "").strip() or None,
         attention_backend=None if (a.attention_backend or "").lower() in ("", "auto") else a.attention_backend,
         lazy=a.lazy, max_queue=a.max_queue, max_body_bytes=a.max_body_mb * 1024 * 1024, recycle_after_jobs=a.recycle_after_jobs,
         max_rss_mb=a.max_rss_mb, dit_cpu_offload=a.dit_cpu_offload, vae_cpu_offload=a.vae_cpu_offload,
@@ -65,7 +67,9 @@ def main(argv: list[str] | None = None) -> int:
     import uvicorn
 
     from .app import create_app
+    from .childproc import bind_children_to_this_process
 
+    bind_children_to_this_process()  # Windows: ffmpeg and the FastVideo worker end with us
     app = create_app(config)
     print(f"Scene to Video adapter: backend {config.backend}, listening on http://{config.host}:{config.port} (outputs in {config.output_root})", flush=True)
     try:

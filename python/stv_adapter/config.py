@@ -29,6 +29,9 @@ class AdapterConfig:
     output_root: Path = field(default_factory=lambda: default_home() / "outputs")
     artifacts_dir: Path = field(default_factory=lambda: Path("artifacts") / "fastvideo")
     token: str | None = None
+    # Extra names the adapter answers to (Host and Origin checks, security.HostPolicy): an SSH
+    # tunnel's or a LAN name. '*' turns the check off.
+    allowed_hosts: list[str] = field(default_factory=list)
     attention_backend: str | None = None  # None: what FastVideo uses for the model
     lazy: bool = False
     max_queue: int = 32

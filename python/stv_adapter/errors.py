@@ -5,6 +5,7 @@ from __future__ import annotations
 STATUS_BY_CODE: dict[str, int] = {
     "INVALID_REQUEST": 422,
     "UNAUTHORIZED": 401,
+    "ORIGIN_FORBIDDEN": 403,
     "NOT_FOUND": 404,
     "PATH_FORBIDDEN": 400,
     "PAYLOAD_TOO_LARGE": 413,

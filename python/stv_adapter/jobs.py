@@ -22,12 +22,12 @@ from .config import AdapterConfig
 from .errors import AdapterError, JobCancelled, from_os_error
 from .keyframe import decode_keyframe, fit_keyframe
 from .outputs import SIDECAR_KIND, base_name, publish_unique, read_sidecars, resolve_output_dir, temp_path_in, write_json_atomic
-from .schemas import ErrorBody, GenerateRequest, GenerateResult, Job, Progress, Timings, Warning_
+from .schemas import ErrorBody, GenerateRequest, GenerateResult, Job, JobStatus, Progress, Timings, Warning_, is_stage
 from .telemetry import write_run_summary
 
 log = logging.getLogger("stv_adapter.jobs")
 MAX_EVENTS_PER_JOB = 512
-TERMINAL = {"succeeded", "failed", "cancelled"}
+TERMINAL: frozenset[JobStatus] = frozenset({"succeeded", "failed", "cancelled"})
 
 
 def now_iso() -> str:
@@ -38,7 +38,7 @@ def now_iso() -> str:
 class JobRecord:
     job_id: str
     request: GenerateRequest | None
-    status: str = "queued"
+    status: JobStatus = "queued"
     progress: Progress = field(default_factory=Progress)
     created_at: str = field(default_factory=now_iso)
     started_at: str | None = None
@@ -111,7 +111,7 @@ class JobManager:
             return None
 
     def snapshot(self, rec: JobRecord) -> Job:
-        return Job(job_id=rec.job_id, status=rec.status, progress=rec.progress, queue_position=self.position(rec), created_at=rec.created_at, started_at=rec.started_at, finished_at=rec.finished_at, result=rec.result, error=rec.error, forced=rec.forced)  # type: ignore[arg-type]
+        return Job(job_id=rec.job_id, status=rec.status, progress=rec.progress, queue_position=self.position(rec), created_at=rec.created_at, started_at=rec.started_at, finished_at=rec.finished_at, result=rec.result, error=rec.error, forced=rec.forced)
 
     @property
     def queue_depth(self) -> int:
@@ -200,17 +200,20 @@ class JobManager:
             def apply() -> None:
                 if rec.status != "running":
                     return
+                if not is_stage(stage):
+                    log.warning("job %s: the backend reported an unknown stage %r", rec.job_id[:8], stage)
+                    return
                 # Monotonic against what the job last showed, the adapter's own 1% "loading" mark
                 # included: a backend's first step can be smaller (ffmpeg's first frame of 121).
                 shown = rec.progress.fraction if rec.progress else 0.0
-                rec.progress = Progress(stage=stage, fraction=round(max(shown, min(1.0, fraction)), 4), step=step, total_steps=total_steps, eta_ms=eta_ms, message=message, emitted_at=emitted_at)  # type: ignore[arg-type]
+                rec.progress = Progress(stage=stage, fraction=round(max(shown, min(1.0, fraction)), 4), step=step, total_steps=total_steps, eta_ms=eta_ms, message=message, emitted_at=emitted_at)
                 self._emit(rec, "progress")
 
             loop.call_soon_threadsafe(apply)
 
         return progress
 
-    def _finish(self, rec: JobRecord, status: str, *, result: GenerateResult | None = None, error: ErrorBody | None = None) -> None:
+    def _finish(self, rec: JobRecord, status: JobStatus, *, result: GenerateResult | None = None, error: ErrorBody | None = None) -> None:
         rec.status = status
         rec.finished_at = now_iso()
         rec.result = result
@@ -248,7 +251,8 @@ class JobManager:
         self._emit(rec, "progress")
         t0 = time.perf_counter()
         tmp: Path | None = None
-        status, error = "failed", None
+        status: JobStatus = "failed"
+        error: ErrorBody | None = None
         try:
             tmp = temp_path_in(rec.output_dir, ".mp4")
             bj = BackendJob(job_id=rec.job_id, prompt=req.prompt, negative_prompt=req.negative_prompt, keyframe=rec.keyframe, width=req.width, height=req.height, num_frames=req.num_frames, fps=req.fps, seed=req.seed, steps=req.steps, out_path=tmp)

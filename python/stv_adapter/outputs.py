@@ -14,6 +14,12 @@ from typing import Any
 from .errors import AdapterError, from_os_error
 
 SIDECAR_KIND = "stv-adapter-render"
+# Temp files are ".stv-<pid>-<random><suffix>.part": the pid says which adapter owns one, so a
+# restart removes only those of adapters that are gone (remove_stale_temp_files).
+TEMP_PREFIX = ".stv-"
+TEMP_SUFFIX = ".part"
+_OWNER = re.compile(r"^\.stv-(\d+)-")
+LEGACY_STALE_SECONDS = 3600  # temp files from before the pid was in the name
 
 
 def slugify(text: str, limit: int = 40) -> str:
@@ -58,7 +64,7 @@ def temp_path_in(folder: Path, suffix: str) -> Path:
     """A hidden temporary file in the destination folder (same volume, so the final step is atomic)."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix=".stv-", suffix=suffix + ".part", dir=folder)
+        fd, name = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{os.getpid()}-", suffix=suffix + TEMP_SUFFIX, dir=folder)
         os.close(fd)
         return Path(name)
     except OSError as e:
@@ -129,3 +135,30 @@ def read_sidecars(root: Path, limit: int) -> list[dict[str, Any]]:
         if len(out) >= limit:
             break
     return out
+
+
+def remove_stale_temp_files(roots: list[Path], now: float | None = None) -> int:
+    """Removes the temp files that adapters which ended without cleaning up (kill -9, a power cut)
+    left under `roots`; keeps those of adapters still running (several may share a root).
+    Returns how many it removed."""
+    import psutil
+
+    now = time.time() if now is None else now
+    removed = 0
+    for root in dict.fromkeys(r.resolve() for r in roots):
+        if not root.is_dir():
+            continue
+        for p in root.rglob(f"{TEMP_PREFIX}*{TEMP_SUFFIX}"):
+            try:
+                m = _OWNER.match(p.name)
+                if m:
+                    owner = int(m.group(1))
+                    if owner != os.getpid() and psutil.pid_exists(owner):
+                        continue
+                elif now - p.stat().st_mtime < LEGACY_STALE_SECONDS:
+                    continue
+                p.unlink()
+                removed += 1
+            except OSError:
+                continue
+    return removed

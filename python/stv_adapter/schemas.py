@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Any, Literal, TypeGuard, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
@@ -62,6 +62,20 @@ class ErrorResponse(CamelModel):
 
 Stage = Literal["queued", "loading", "encoding-prompt", "denoising", "decoding", "encoding", "saving", "done"]
 JobStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
+BackendName = Literal["fastvideo", "preview"]
+
+
+def is_stage(value: str) -> TypeGuard[Stage]:
+    """Backends report stages as plain strings (ProgressFn); this narrows one to the wire vocabulary."""
+    return value in get_args(Stage)
+
+
+def backend_name(value: str) -> BackendName:
+    if value == "preview":
+        return "preview"
+    if value == "fastvideo":
+        return "fastvideo"
+    raise ValueError(f"unknown backend name {value!r}")
 
 
 class Progress(CamelModel):
@@ -133,6 +147,23 @@ class MemoryInfo(CamelModel):
     rss_mb: int
 
 
+class BackendHealth(BaseModel):
+    """What Backend.health() reports (snake_case keys), validated before it goes into Health."""
+
+    model_config = ConfigDict(populate_by_name=True, protected_namespaces=())
+    status: Literal["ok", "loading", "error"]
+    model_id: str
+    model_profile: str
+    model_loaded: bool
+    follows_keyframe: bool
+    attention_backend: str | None = None
+    device: str
+    gpu: GpuInfo | None = None
+    error: ErrorBody | None = None
+    warnings: list[Warning_] = []
+    details: dict[str, Any] = {}
+
+
 class Health(CamelModel):
     status: Literal["ok", "loading", "error"]
     backend: Literal["fastvideo", "preview"]
@@ -153,3 +184,11 @@ class Health(CamelModel):
     error: ErrorBody | None = None
     warnings: list[Warning_] = Field(default=[], description="What a user should know about this backend/model, e.g. NOT_AI (preview), KEYFRAME_IGNORED (FastWan).")
     details: dict[str, Any] = {}
+
+
+class HealthAlive(CamelModel):
+    """/health for a caller without the token of a token adapter: alive, and nothing more (not
+    its model, queue, jobs or paths)."""
+
+    status: Literal["alive"] = "alive"
+    token_required: Literal[True] = True

@@ -109,8 +109,9 @@ def test_token_is_required_everywhere_but_health(tmp_path: Path) -> None:
         assert anon.post("/jobs", json=small_request()).status_code == 401
         r = anon.get("/jobs/x", headers={"Authorization": "Bearer wrong"})
         assert r.status_code == 401 and error_of(r)["code"] == "UNAUTHORIZED"
-        h = anon.get("/health").json()
-        assert h["status"] == "ok" and h["outputRoot"] is None  # no paths for strangers
+        # Strangers learn only that it is alive: no paths, model, queue or running job (issue 14).
+        assert anon.get("/health").json() == {"status": "alive", "tokenRequired": True}
+        assert anon.get("/health", headers={"Authorization": "Bearer wrong"}).json()["status"] == "alive"
         assert a.client.get("/health").json()["outputRoot"]
         assert a.client.post("/jobs", json=small_request()).status_code == 202
         anon.close()

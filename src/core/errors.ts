@@ -15,6 +15,7 @@ export const ERROR_CODES = [
   'UNREACHABLE',
   'TIMEOUT',
   'UNAUTHORIZED',
+  'ORIGIN_FORBIDDEN',
   'BAD_RESPONSE',
   // server-side conditions
   'BUSY',

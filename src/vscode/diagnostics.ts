@@ -9,7 +9,7 @@ export function registerTimelineDiagnostics(ctx: vscode.ExtensionContext, fps: (
   const timers = new Map<string, NodeJS.Timeout>();
   const check = (doc: vscode.TextDocument) => {
     if (!isTimeline(doc.uri) || doc.uri.scheme !== 'file') return;
-    const r = parseTimeline(doc.getText(), { timelineFile: doc.uri.fsPath, fallbackFps: fps() });
+    const r = parseTimeline(doc.getText(), { timelineFile: doc.uri.fsPath, fallbackFps: fps(), keyframesOutside: vscode.workspace.isTrusted ? 'warning' : 'error' });
     const problems = r.ok ? r.warnings : r.problems;
     collection.set(
       doc.uri,

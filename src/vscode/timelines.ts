@@ -2,7 +2,7 @@
 import * as vscode from 'vscode';
 import { StvError } from '../core/errors';
 import type { Settings } from '../core/settings/schema';
-import { parseTimeline, type LoadResult } from '../core/timeline/load';
+import { decodeTimelineBytes, encodingProblem, parseTimeline, type LoadResult } from '../core/timeline/load';
 import { resolveScenes, type ResolvedScene, type SceneFallbacks } from '../core/timeline/resolve';
 import type { Timeline } from '../core/timeline/schema';
 import { keepPickerOpen } from './quickPick';
@@ -19,8 +19,10 @@ export function isTimeline(uri: vscode.Uri): boolean {
  */
 export async function loadTimeline(file: string, fallbackFps?: number): Promise<LoadResult> {
   const doc = vscode.workspace.textDocuments.find((d) => d.uri.fsPath === file);
-  const text = doc ? doc.getText() : Buffer.from(await vscode.workspace.fs.readFile(vscode.Uri.file(file))).toString('utf8');
-  return parseTimeline(text.replace(/^\uFEFF/, ''), { timelineFile: file, ...(fallbackFps !== undefined ? { fallbackFps } : {}) });
+  const decoded = doc ? { ok: true as const, text: doc.getText() } : decodeTimelineBytes(await vscode.workspace.fs.readFile(vscode.Uri.file(file)));
+  if (!decoded.ok) return { ok: false, problems: [encodingProblem(decoded)] };
+  const keyframesOutside = vscode.workspace.isTrusted ? 'warning' : 'error'; // issue 14: the keyframe boundary
+  return parseTimeline(decoded.text.replace(/^\uFEFF/, ''), { timelineFile: file, keyframesOutside, ...(fallbackFps !== undefined ? { fallbackFps } : {}) });
 }
 
 export async function loadResolved(file: string, settings: Settings): Promise<{ timeline: Timeline; scenes: ResolvedScene[] }> {

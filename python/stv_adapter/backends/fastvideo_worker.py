@@ -120,6 +120,9 @@ def worker_main(conn: Any, cfg: dict[str, Any]) -> None:
     os.environ["FASTVIDEO_STAGE_LOGGING"] = "1"
     if cfg.get("hf_offline"):
         os.environ["HF_HUB_OFFLINE"] = "1"
+    from ..childproc import kill_children, watch_parent
+
+    watch_parent(on_orphaned=kill_children)  # the adapter died (kill -9): end FastVideo's GPU processes and this one
     fatal_signal: list[int] = []
     if hasattr(signal, "SIGQUIT"):
         # FastVideo's GPU worker sends SIGQUIT to its parent (this process) when it dies, e.g. on a

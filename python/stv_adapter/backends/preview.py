@@ -14,6 +14,7 @@ from typing import Any
 import imageio_ffmpeg
 from PIL import Image, ImageDraw, ImageFont
 
+from ..childproc import popen_kwargs
 from ..errors import AdapterError, JobCancelled
 from . import BackendJob, BackendOutput, ProgressFn
 
@@ -103,9 +104,13 @@ class PreviewBackend:
         src = job.keyframe if job.keyframe is not None else title_card(job.prompt, job.width, job.height, job.seed)
         scale = max(job.width / src.width, job.height / src.height) * OVERSCAN
         region_w, region_h = round(job.width * OVERSCAN), round(job.height * OVERSCAN)
-        sw, sh = max(region_w, round(src.width * scale)), max(region_h, round(src.height * scale))
-        left, top = (sw - region_w) // 2, (sh - region_h) // 2
-        return src.convert("RGB").resize((sw, sh), Image.Resampling.BICUBIC).crop((left, top, left + region_w, top + region_h))
+        # The source box that becomes the region, centred; resize() reads only that box, so the
+        # image made here is the region's size whatever the keyframe's shape (memory proportional
+        # to the output: scaling the whole keyframe first took 7 GB for a 20000x1 one).
+        box_w, box_h = min(src.width, region_w / scale), min(src.height, region_h / scale)
+        left, top = (src.width - box_w) / 2, (src.height - box_h) / 2
+        rgb = src if src.mode == "RGB" else src.convert("RGB")
+        return rgb.resize((region_w, region_h), Image.Resampling.BICUBIC, box=(left, top, left + box_w, top + box_h))
 
     def command(self, job: BackendJob, region: Image.Image) -> list[str]:
         """ffmpeg draws the move itself (zoompan over the one region frame read from stdin), so no
@@ -137,7 +142,7 @@ class PreviewBackend:
         region = self.source_image(job)
         n = job.num_frames
         with tempfile.TemporaryFile() as err:
-            proc = subprocess.Popen(self.command(job, region), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err)
+            proc = subprocess.Popen(self.command(job, region), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err, **popen_kwargs())
             self._proc = proc
             assert proc.stdin is not None and proc.stdout is not None
             try:

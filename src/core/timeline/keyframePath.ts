@@ -10,3 +10,18 @@ export function resolveKeyframePath(timelineFile: string, keyframe: string): str
   const normalised = isWindows ? keyframe.replace(/\//g, '\\') : keyframe.replace(/\\/g, '/');
   return path.resolve(dir, normalised);
 }
+
+/**
+ * Where a keyframe really leads when that is outside the timeline's folder (by `..` or through a
+ * symlink, resolved with `realPath`), else undefined. A keyframe that does not exist is judged by
+ * its written path alone.
+ */
+export function keyframeEscape(timelineFile: string, absKeyframe: string, realPath: (p: string) => string | undefined): string | undefined {
+  const dir = path.dirname(path.resolve(timelineFile));
+  const realDir = realPath(dir) ?? dir;
+  const target = realPath(absKeyframe) ?? absKeyframe;
+  const base = realPath(absKeyframe) !== undefined ? realDir : dir;
+  const rel = path.relative(base, target);
+  const outside = rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel);
+  return outside ? target : undefined;
+}

@@ -3,14 +3,15 @@
  * each with the JSON path and the line/column of the offending value. Never throws on bad input.
  */
 import { readFile, stat } from 'node:fs/promises';
-import { existsSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, realpathSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { getNodePath, parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
 import type { z } from 'zod';
 import { LineIndex, nodeForPath } from './positions';
 import { SceneOverridesSchema, SceneSchema, TimelineDefaultsSchema, TimelineSchema, type Timeline } from './schema';
 import { describeFramesProblem, describeSideProblem, isValidFrameCount, MAX_FRAMES, MIN_FRAMES, NATIVE } from './validSizes';
-import { resolveKeyframePath } from './keyframePath';
+import { keyframeEscape, resolveKeyframePath } from './keyframePath';
+import { imageFormatOf } from '../keyframeImage';
 
 export interface TimelineProblem {
   code: string;
@@ -37,7 +38,19 @@ export interface ParseOptions {
    * resolveScenes() falls back to as well), so a length in seconds is checked at the rate it renders.
    */
   fallbackFps?: number;
+  /**
+   * A keyframe whose real path (symlinks resolved) leads out of the timeline's folder: an error in
+   * an untrusted workspace (the extension passes 'error' there), else a warning (the default).
+   */
+  keyframesOutside?: 'error' | 'warning';
+  /** Injected for tests; defaults to fs.realpathSync.native (undefined when the path cannot be resolved). */
+  realPath?: (absPath: string) => string | undefined;
+  /** The first bytes of a file, to tell an image by its content; defaults to reading the real file. */
+  readHead?: (absPath: string) => Uint8Array | undefined;
 }
+
+/** Deeper than any timeline needs (scenes[i].overrides.x is 4 levels); refused before parsing. */
+export const MAX_TIMELINE_DEPTH = 64;
 
 /** Largest timeline file we read: 10,000 scenes of long prompts fit well inside this. */
 export const MAX_TIMELINE_BYTES = 32 * 1024 * 1024;
@@ -174,6 +187,12 @@ export function parseTimeline(text: string, opts: ParseOptions): LoadResult {
   const problems: TimelineProblem[] = [];
   const fileExists = opts.fileExists ?? defaultFileExists;
   const syntax: ParseError[] = [];
+  const deep = tooDeepAt(text, MAX_TIMELINE_DEPTH);
+  if (deep !== undefined) {
+    const r = lines.range(deep, 1);
+    const message = `The timeline is nested more than ${MAX_TIMELINE_DEPTH} levels deep (arrays or objects inside each other, from line ${r.line}, column ${r.column}); a timeline needs at most 5. It was not read further.`;
+    return { ok: false, problems: [{ code: 'too-deep', message, severity: 'error', path: [], ...r }] };
+  }
   const root: Node | undefined = parseTree(text, syntax, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
 
   const at = (
@@ -290,10 +309,20 @@ function semanticChecks(data: Record<string, unknown>, opts: ParseOptions, fileE
       const abs = resolveKeyframePath(opts.timelineFile, s.keyframe);
       const foreignAbsolute = path.sep === '/' ? /^([A-Za-z]:[\\/]|\\\\)/.test(s.keyframe) : false;
       const hint = foreignAbsolute ? ' It is an absolute Windows path, which does not exist on this machine: write it relative to the timeline file instead (e.g. "keyframes/shot.png").' : ' Paths are relative to the timeline file.';
+      const name = `Keyframe "${s.keyframe}" of scene "${String(s.id ?? i)}"`;
+      const escape = keyframeEscape(opts.timelineFile, abs, opts.realPath ?? defaultRealPath);
+      const head = fileExists(abs) ? (opts.readHead ?? defaultReadHead)(abs) : undefined;
+      if (escape) {
+        const severity = opts.keyframesOutside ?? 'warning';
+        const why = severity === 'error' ? ' This workspace is not trusted, so it is an error: trust the workspace, or' : ' If that is not what you meant,';
+        at(severity, 'keyframe-outside', `${name} leads outside the timeline's folder (to ${escape}).${why} copy the image into the timeline's folder and refer to it from there.`, ['scenes', i, 'keyframe']);
+      }
       if (!fileExists(abs))
-        at('error', 'keyframe-missing', `Keyframe "${s.keyframe}" of scene "${String(s.id ?? i)}" does not exist (looked for ${abs}).${hint}`, ['scenes', i, 'keyframe']);
+        at('error', 'keyframe-missing', `${name} does not exist (looked for ${abs}).${hint}`, ['scenes', i, 'keyframe']);
+      else if (head && !imageFormatOf(head))
+        at('error', 'keyframe-format', `${name} is not a PNG, JPEG or WebP image by its content (whatever its name says), so it would not be sent to a provider.`, ['scenes', i, 'keyframe']);
       else if (!/\.(png|jpe?g|webp)$/i.test(s.keyframe))
-        at('warning', 'keyframe-format', `Keyframe "${s.keyframe}" of scene "${String(s.id ?? i)}" is not a .png, .jpg or .webp file; the providers read PNG, JPEG and WebP.`, ['scenes', i, 'keyframe']);
+        at('warning', 'keyframe-format', `${name} is not a .png, .jpg or .webp file; the providers read PNG, JPEG and WebP.`, ['scenes', i, 'keyframe']);
     }
   });
 }
@@ -348,6 +377,88 @@ function humanParseError(code: string): string {
   return map[code] ?? code;
 }
 
+function defaultRealPath(p: string): string | undefined {
+  try {
+    return realpathSync.native(p);
+  } catch {
+    return undefined;
+  }
+}
+
+function defaultReadHead(p: string): Uint8Array | undefined {
+  try {
+    const fd = openSync(p, 'r');
+    try {
+      const buf = Buffer.alloc(12);
+      return buf.subarray(0, readSync(fd, buf, 0, 12, 0));
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return undefined;
+  }
+}
+
+/** The offset where nesting first exceeds `max` levels, outside strings; undefined if it never does. */
+function tooDeepAt(text: string, max: number): number | undefined {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) return i;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return undefined;
+}
+
+/**
+ * A timeline file's bytes as text, or the reason they are not UTF-8 with where it shows. Decoding
+ * with replacement characters would put them into prompts unseen.
+ */
+export function decodeTimelineBytes(buf: Uint8Array): { ok: true; text: string } | { ok: false; message: string; offset: number; line: number; column: number } {
+  const at = (offset: number, message: (where: string) => string) => {
+    const before = new TextDecoder('utf-8').decode(buf.subarray(0, offset));
+    const line = before.split('\n').length;
+    const column = before.length - before.lastIndexOf('\n');
+    return { ok: false as const, message: message(`byte ${offset} (line ${line}, column ${column})`), offset, line, column };
+  };
+  if ((buf[0] === 0xff && buf[1] === 0xfe) || (buf[0] === 0xfe && buf[1] === 0xff))
+    return at(0, () => `The timeline is UTF-16 (${buf[0] === 0xff ? 'little' : 'big'}-endian) text, found by its byte order mark at its start; save it as UTF-8.`);
+  const nul = buf.subarray(0, 4096).indexOf(0);
+  if (nul >= 0) return at(nul, (where) => `The timeline contains a NUL byte at ${where}: it is UTF-16 or binary, not UTF-8 text. Save it as UTF-8.`);
+  try {
+    return { ok: true, text: new TextDecoder('utf-8', { fatal: true }).decode(buf) };
+  } catch {
+    const bad = firstInvalidUtf8(buf);
+    return at(bad, (where) => `The timeline is not valid UTF-8: byte 0x${(buf[bad] ?? 0).toString(16).padStart(2, '0')} at ${where} cannot start or continue a character. Save it as UTF-8.`);
+  }
+}
+
+/** The problem for a file decodeTimelineBytes refused, at the offending byte. */
+export function encodingProblem(d: { message: string; line: number; column: number }): TimelineProblem {
+  return { code: 'encoding', message: d.message, severity: 'error', path: [], line: d.line, column: d.column, endLine: d.line, endColumn: d.column + 1 };
+}
+
+function firstInvalidUtf8(b: Uint8Array): number {
+  let i = 0;
+  while (i < b.length) {
+    const c = b[i] ?? 0;
+    const n = c < 0x80 ? 0 : c >= 0xc2 && c <= 0xdf ? 1 : c >= 0xe0 && c <= 0xef ? 2 : c >= 0xf0 && c <= 0xf4 ? 3 : -1;
+    if (n < 0) return i;
+    for (let k = 1; k <= n; k++) if (((b[i + k] ?? 0) & 0xc0) !== 0x80) return i;
+    // Overlong three/four-byte forms, surrogates and code points past U+10FFFF.
+    const c1 = b[i + 1] ?? 0;
+    if ((c === 0xe0 && c1 < 0xa0) || (c === 0xed && c1 >= 0xa0) || (c === 0xf0 && c1 < 0x90) || (c === 0xf4 && c1 >= 0x90)) return i;
+    i += n + 1;
+  }
+  return b.length;
+}
+
 function defaultFileExists(p: string): boolean {
   try {
     return existsSync(p) && statSync(p).isFile();
@@ -356,7 +467,7 @@ function defaultFileExists(p: string): boolean {
   }
 }
 
-export async function loadTimelineFile(file: string): Promise<LoadResult> {
+export async function loadTimelineFile(file: string, opts: Omit<ParseOptions, 'timelineFile'> = {}): Promise<LoadResult> {
   const abs = path.resolve(file);
   const fail = (code: string, message: string): LoadResult => ({
     ok: false,
@@ -366,8 +477,10 @@ export async function loadTimelineFile(file: string): Promise<LoadResult> {
     const st = await stat(abs);
     if (!st.isFile()) return fail('not-a-file', `${abs} is not a file.`);
     if (st.size > MAX_TIMELINE_BYTES) return fail('too-large', `${abs} is ${st.size} bytes; timelines larger than ${MAX_TIMELINE_BYTES} bytes are refused.`);
-    const text = await readFile(abs, 'utf8');
-    return parseTimeline(text.replace(/^\uFEFF/, ''), { timelineFile: abs });
+    const bytes = await readFile(abs);
+    const decoded = decodeTimelineBytes(bytes);
+    if (!decoded.ok) return { ok: false, problems: [encodingProblem(decoded)] };
+    return parseTimeline(decoded.text.replace(/^\uFEFF/, ''), { timelineFile: abs, ...opts });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return fail('not-found', `Timeline file ${abs} does not exist.`);

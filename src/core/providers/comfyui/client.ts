@@ -1,7 +1,8 @@
 /** ComfyUI's HTTP API (server.py), typed, on undici. */
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { readFile, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
+import { readKeyframeImage } from '../../keyframeImage';
 import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { StvError } from '../../errors';
@@ -75,7 +76,7 @@ export class ComfyClient {
    * share a file name never overwrite each other's image while a prompt waits in the queue.
    */
   async uploadImage(file: string, signal?: AbortSignal, namePrefix?: string): Promise<string> {
-    const bytes = await readFile(file);
+    const bytes = await readKeyframeImage(file); // an image by its magic bytes, of bounded size and shape
     const hash = createHash('sha256').update(bytes).digest('hex').slice(0, 12);
     const ext = path.extname(file).toLowerCase() || '.png';
     const stem = (namePrefix ?? path.basename(file, path.extname(file))).replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 60) || 'keyframe';

@@ -59,6 +59,9 @@ export class AdapterClient {
 
   async health(signal?: AbortSignal): Promise<AdapterHealth> {
     const r = await this.call('GET', '/health', undefined, signal, 5_000);
+    // A token adapter tells a caller without its token only that it is alive.
+    if (/^\s*\{\s*"status"\s*:\s*"alive"/.test(r.text))
+      throw new StvError('UNAUTHORIZED', `${this.what} is running but requires a token.`, 'Run "Scene to Video: Set FastVideo adapter token" with the token it was started with.');
     return parseJson(r.text, HealthSchema, this.what);
   }
 

@@ -1,5 +1,6 @@
 /** The `fastvideo-local` provider: renders through the adapter's job API with live progress. */
-import { access, readFile, stat } from 'node:fs/promises';
+import { access, stat } from 'node:fs/promises';
+import { readKeyframeImage } from '../../keyframeImage';
 import { constants } from 'node:fs';
 import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -157,8 +158,9 @@ export class FastVideoProvider implements VideoProvider {
     let keyframeBase64: string | undefined;
     if (req.keyframePath) {
       try {
-        keyframeBase64 = (await readFile(req.keyframePath)).toString('base64');
+        keyframeBase64 = (await readKeyframeImage(req.keyframePath, { width: req.width, height: req.height })).toString('base64');
       } catch (e) {
+        if (e instanceof StvError) throw e; // not an image, or out of bounds: said as such
         throw new StvError('KEYFRAME_MISSING', `Cannot read the keyframe ${req.keyframePath}: ${(e as Error).message}`, 'Fix the scene\'s "keyframe" path (relative to the timeline file).');
       }
     }
