@@ -14,10 +14,13 @@ the original would do the wrong thing on a machine without CUDA or MPS. docs/fas
    does not override it, so attention/selector.py:291 raises "Invalid attention backend for CPU" even
    with FASTVIDEO_ATTENTION_BACKEND=TORCH_SDPA. Patched: CpuPlatform answers FastVideo's own SDPA
    backend (fastvideo.attention.backends.sdpa.SDPABackend).
-3. fastvideo/pipelines/stages/denoising.py:465 and :595 run the DiT under
-   torch.autocast(device_type="cuda", dtype=bfloat16), which does nothing without CUDA, so bf16
-   weights meet fp32 latents ("expected mat1 and mat2 to have the same dtype"). Patched: that module's
-   autocast uses device_type="cpu" when CUDA is unavailable (CPU autocast supports bfloat16).
+3. fastvideo/pipelines/stages/denoising.py:465, :595 (the base pipeline) and :885 (FastWan's DMD
+   stage) run the DiT under torch.autocast(device_type="cuda", dtype=bfloat16), and decoding.py:180
+   runs the VAE under autocast(device_type="cuda", dtype=<vae precision>). Without CUDA these do
+   nothing, so bf16 and fp32 tensors meet ("expected mat1 and mat2 to have the same dtype"; FastWan:
+   "Input type (c10::BFloat16) and bias type (float) should be the same" in wanvae.py:207). Patched:
+   those two modules' autocast uses device_type="cpu" when CUDA is unavailable (CPU autocast supports
+   bfloat16).
 4. fastvideo/pipelines/stages/base.py:149, :153 and :162: with FASTVIDEO_STAGE_LOGGING=1 (the
    adapter's progress source) every stage calls torch.cuda.synchronize(), which raises "Found no
    NVIDIA driver" without CUDA. Patched: that module's synchronize does nothing when CUDA is
@@ -101,6 +104,11 @@ def _patch_denoising(mod: types.ModuleType) -> None:
     APPLIED.append("denoising autocast")
 
 
+def _patch_decoding(mod: types.ModuleType) -> None:
+    mod.torch = _cpu_torch(mod.torch)
+    APPLIED.append("decoding autocast")
+
+
 def _patch_stage_base(mod: types.ModuleType) -> None:
     mod.torch = _cpu_torch(mod.torch)
     APPLIED.append("stage logging synchronize")
@@ -110,6 +118,7 @@ PATCHES: dict[str, Callable[[types.ModuleType], None]] = {
     "fastvideo.distributed.parallel_state": _patch_parallel_state,
     "fastvideo.platforms.cpu": _patch_cpu_platform,
     "fastvideo.pipelines.stages.denoising": _patch_denoising,
+    "fastvideo.pipelines.stages.decoding": _patch_decoding,
     "fastvideo.pipelines.stages.base": _patch_stage_base,
 }
 
