@@ -78,6 +78,19 @@ e=$(count "$LOGDIR/pytest.log" '([0-9]+) errors?'); s=$(count "$LOGDIR/pytest.lo
 passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0} + ${e:-0})); skipped=$((skipped + ${s:-0}))
 [ "$rc" -eq 0 ] && [ -n "$p" ] || broken+=("adapter tests (pytest)")
 
+# The real FastVideo 0.2.1 on CPU with a tiny model (issue 16): its venv is cached outside the
+# repository; cold, it costs ~3 min of install on top of the shared torch, and the run ~5-7 min.
+# STV_SKIP_FASTVIDEO=1 skips it (for a quick local loop; CI never sets it).
+if [ "${STV_SKIP_FASTVIDEO:-0}" != 1 ]; then
+  printf '\n\033[1m== real FastVideo on CPU (tiny Wan 2.2 TI2V)\033[0m\n'
+  bash scripts/test-fastvideo-real.sh 2>&1 | tee "$LOGDIR/fastvideo.log"
+  rc=${PIPESTATUS[0]}
+  p=$(count "$LOGDIR/fastvideo.log" '([0-9]+) passed'); f=$(count "$LOGDIR/fastvideo.log" '([0-9]+) failed')
+  e=$(count "$LOGDIR/fastvideo.log" '([0-9]+) errors?')
+  passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0} + ${e:-0}))
+  [ "$rc" -eq 0 ] && [ -n "$p" ] || broken+=("real FastVideo on CPU")
+fi
+
 if [ "${STV_SKIP_VSCODE:-0}" != 1 ] && [ -f scripts/vscode-tests.sh ]; then
   mocha_suite "VS Code tests (extension host + Playwright)" "$LOGDIR/vscode.log" bash scripts/vscode-tests.sh
 fi

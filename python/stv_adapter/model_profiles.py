@@ -2,8 +2,8 @@
 
 FastWan2.2-TI2V-5B is DMD-distilled (3 fixed denoising steps) and its pipeline has no first-frame
 conditioning: FastVideo issues #785, #1153 and #806 (wontfix) say it was trained on text-to-video
-data only, so it IGNORES the keyframe; with an image, FastVideo also resizes the output to at most
-480x832 in area. The base Wan-AI/Wan2.2-TI2V-5B-Diffusers pipeline (50 steps) does use the image.
+data only, so it IGNORES the keyframe. With an image, FastVideo 0.2.1 sizes the output of both TI2V
+models from the image (its aspect ratio at up to 480x832 in area), not from the request. The base Wan-AI/Wan2.2-TI2V-5B-Diffusers pipeline (50 steps) does use the image.
 """
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ WAN22_BASE = ModelProfile(
     hub_ids=("Wan-AI/Wan2.2-TI2V-5B-Diffusers",),
     follows_keyframe=True,
     default_steps=50,
-    image_max_area=None,
+    image_max_area=480 * 832,  # FastVideo 0.2.1 caps every ti2v_task config (input_validation.py:110), base included
     default_attention="FLASH_ATTN",
     description="Wan2.2-TI2V-5B base (50 steps, slower; follows the keyframe)",
 )

@@ -53,6 +53,7 @@ class FastVideoBackend:
         self._state = "idle"  # idle | loading | ok | error
         self._error: dict[str, Any] | None = None
         self._gpu: dict[str, Any] | None = None
+        self._device = "cuda"  # what FastVideo's platform computes on, as its worker reports once loaded
         self._load_ms = 0
         self._loaded_event = threading.Event()
         self._jobs_since_load = 0
@@ -136,6 +137,7 @@ class FastVideoBackend:
             self._state = "ok"
             self._error = None
             self._gpu = msg.get("gpu")
+            self._device = str(msg.get("device") or self._device)
             self._load_ms = int(msg.get("loadMs") or (time.perf_counter() - t0) * 1000)
             self._jobs_since_load = 0
             self.loads += 1
@@ -185,7 +187,7 @@ class FastVideoBackend:
                 "model_loaded": self._state == "ok",
                 "follows_keyframe": self.profile.follows_keyframe,
                 "attention_backend": self.attention,
-                "device": "cuda",
+                "device": self._device,
                 "gpu": self._gpu,
                 "error": self._error,
                 "warnings": self._health_warnings(),
@@ -311,7 +313,13 @@ class FastVideoBackend:
         self._maybe_recycle()
         warnings = self.warnings_for(job)
         if (width, height) != (job.width, job.height) and not any(w["code"] == "SIZE_CHANGED" for w in warnings):
-            warnings.append({"code": "SIZE_CHANGED", "message": f"FastVideo rendered {width}x{height} instead of the requested {job.width}x{job.height}."})
+            if job.keyframe is not None and self.profile.image_max_area:
+                # FastVideo 0.2.1 sizes a TI2V clip from the image, not the request: the keyframe's
+                # aspect ratio at up to 480x832 in area (pipelines/stages/input_validation.py:110).
+                why = f"with a keyframe FastVideo renders this model at the keyframe's aspect ratio and up to 480x832 in area, whatever size is asked ({job.keyframe.width}x{job.keyframe.height} keyframe)"
+            else:
+                why = "FastVideo chose another size"
+            warnings.append({"code": "SIZE_CHANGED", "message": f"FastVideo rendered {width}x{height} instead of the requested {job.width}x{job.height}: {why}."})
         return BackendOutput(width=width, height=height, num_frames=job.num_frames, fps=job.fps, model_id=self.config.model, warnings=warnings, load_ms=load_ms, generate_ms=gen_ms, extra={"peakMemoryMb": msg.get("peakMemoryMb"), "attentionBackend": self.attention, "stageMs": msg.get("stageMs")})
 
     def _wait_for_result(self, job: BackendJob, progress: ProgressFn, conn: Any) -> dict[str, Any]:

@@ -163,7 +163,13 @@ def worker_main(conn: Any, cfg: dict[str, Any]) -> None:
             hint = "Run the dry run (python -m stv_adapter serve --dry-run) and check the adapter's log."
         channel.send({"type": "error", "code": "CUDA_OOM" if oom else "EXECUTION_ERROR", "message": f"Loading the model failed: {text}", "hint": hint, "trace": traceback.format_exc()[-4000:], "gpu": _gpu_info()})
         return
-    channel.send({"type": "loaded", "loadMs": int((time.perf_counter() - t0) * 1000), "gpu": _gpu_info()})
+    try:
+        from fastvideo.platforms import current_platform  # noqa: PLC0415
+
+        device = str(current_platform.device_type)  # "cuda"; "cpu" on FastVideo's CPU platform (the CPU test)
+    except Exception:  # noqa: BLE001 - only for /health; never fail a loaded model over it
+        device = "cuda"
+    channel.send({"type": "loaded", "loadMs": int((time.perf_counter() - t0) * 1000), "gpu": _gpu_info(), "device": device})
 
     while True:
         try:
