@@ -8,7 +8,7 @@ import { resolveScenes } from '../core/timeline/resolve';
 import { WebviewToExtensionSchema, type ExtensionToWebview, type PanelState } from '../protocol/messages';
 import { log } from './log';
 import { makeNonce, panelHtml } from './panelHtml';
-import type { ProviderHub } from './providers';
+import type { ProviderHub } from './providerHub';
 import { extraResourceRoot, sceneNotices, toPanelJob } from './panelModel';
 import { RenderController, runErrorAction, showError } from './render';
 import { loadTimeline, sceneFallbacks } from './timelines';

@@ -7,11 +7,11 @@ import { RenderQueue, type RenderJobSnapshot } from '../core/render/queue';
 import { KEYFRAME_FAITHFUL_MODEL, type Settings } from '../core/settings/schema';
 import type { ResolvedScene } from '../core/timeline/resolve';
 import { offersFaithful } from '../protocol/messages';
-import type { AdapterManager } from './adapterTerminal';
+import type { AdapterManager } from './adapterManager';
 import { openDocAt } from './docs';
 import { actionsFor, type ErrorAction } from './errorActions';
 import { log } from './log';
-import type { ProviderHub } from './providers';
+import type { ProviderHub } from './providerHub';
 import { PROVIDER_LABEL } from './statusFormat';
 import { loadResolved } from './timelines';
 

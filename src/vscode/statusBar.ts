@@ -1,7 +1,7 @@
 /** One status-bar item: the active provider and its health; click to switch provider. */
 import * as vscode from 'vscode';
 import type { ProviderId } from '../core/providers/types';
-import type { ProviderHub } from './providers';
+import type { ProviderHub } from './providerHub';
 import { RESTRICTED_MODE_NOTE, statusText, statusTooltip } from './statusFormat';
 
 export class ProviderStatusBar implements vscode.Disposable {

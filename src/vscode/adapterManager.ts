@@ -11,7 +11,7 @@ import { RealWslProbe, checkWsl, type WslProbe } from '../core/launch/wslProbe';
 import type { Settings } from '../core/settings/schema';
 import { log } from './log';
 import { hasNvidiaGpu } from './onboarding';
-import { TOKEN_KEY, type ProviderHub } from './providers';
+import { TOKEN_KEY, type ProviderHub } from './providerHub';
 
 export class AdapterManager implements vscode.Disposable {
   private terminal?: vscode.Terminal;
