@@ -3,6 +3,7 @@
  * otherwise run it in an integrated terminal (the process is the terminal's, so the user sees its
  * log and traceback), report a crash with "Show terminal" / "Restart", stop it on request.
  */
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { StvError } from '../core/errors';
 import { WSL_DEFAULT_PYTHON, buildAdapterLaunch, findPython, pythonCandidates, toShellCommandLine } from '../core/launch/adapterLaunch';
@@ -79,6 +80,8 @@ export class AdapterManager implements vscode.Disposable {
       ...(s.modelPath ? { modelPath: s.modelPath } : {}),
       attentionBackend: s.attentionBackend,
       cpuOffload: s.cpuOffload,
+      // Its per-job records go to the extension's storage, not the workspace it runs in.
+      artifactsDir: path.join(this.ctx.globalStorageUri.fsPath, 'adapter-runs'),
       // The token travels in the environment only; never on the command line.
       extraEnv: token ? { STV_ADAPTER_TOKEN: token } : ({} as Record<string, string>),
     };

@@ -4,6 +4,7 @@
  * with a `Record<CommandId, …>`, so the compiler refuses a missing or an extra handler.
  */
 export const COMMAND_IDS = [
+  'sceneToVideo.newTimeline',
   'sceneToVideo.renderScene',
   'sceneToVideo.renderSceneFastVideo',
   'sceneToVideo.renderSceneComfyUI',
@@ -22,6 +23,7 @@ export const COMMAND_IDS = [
   'sceneToVideo.setupAdapter',
   'sceneToVideo.openDocs',
   'sceneToVideo.setAdapterToken',
+  'sceneToVideo.openRunRecords',
 ] as const;
 
 export type CommandId = (typeof COMMAND_IDS)[number];

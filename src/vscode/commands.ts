@@ -6,12 +6,14 @@
 import * as vscode from 'vscode';
 import type { ProviderId } from '../core/providers/types';
 import { PROVIDER_IDS } from '../core/providers/types';
+import { listRunRecords, RUN_RECORDS_KEPT } from '../core/render/telemetry';
 import type { Settings } from '../core/settings/schema';
 import type { AdapterManager } from './adapterManager';
 import type { CommandId } from './commandIds';
 import { openDocumentationCommand } from './docs';
 import { exportLocalGenSettingsCommand, importGemDirectCommand, importLocalGenSettingsCommand } from './importCommands';
 import { log } from './log';
+import { newTimelineCommand } from './newTimeline';
 import { openSampleCommand, setupAdapterCommand } from './onboarding';
 import { ScenePanel, type PanelDeps } from './panel';
 import { TOKEN_KEY, type ProviderHub } from './providerHub';
@@ -73,6 +75,8 @@ export function commandHandlers(d: CommandDeps): Record<CommandId, CommandHandle
     'sceneToVideo.setupAdapter': () => setupAdapterCommand(d.ctx),
     'sceneToVideo.openDocs': openDocumentationCommand,
     'sceneToVideo.setAdapterToken': () => setAdapterToken(d),
+    'sceneToVideo.newTimeline': newTimelineCommand,
+    'sceneToVideo.openRunRecords': () => openRunRecords(d.renders.runRecordsDir),
   };
 }
 
@@ -157,4 +161,20 @@ async function setAdapterToken(d: CommandDeps): Promise<void> {
   else await d.ctx.secrets.delete(TOKEN_KEY);
   d.hub.invalidate();
   void d.status.refresh();
+}
+
+/** A quick pick of the run records (newest first); the picked one opens in an editor. */
+async function openRunRecords(dir: string | undefined): Promise<void> {
+  const records = dir ? await listRunRecords(dir) : [];
+  if (records.length === 0) return void vscode.window.showInformationMessage('No run records yet: each render run writes one (the newest ' + RUN_RECORDS_KEPT + ' per provider are kept).');
+  const pick = await vscode.window.showQuickPick(
+    records.map((r) => ({
+      label: `${new Date(r.startedAt).toLocaleString()} · ${PROVIDER_LABEL[r.provider as ProviderId] ?? r.provider}`,
+      description: `${r.succeeded} done, ${r.failed} failed, ${r.cancelled} cancelled`,
+      detail: r.scenes.join(', '),
+      file: r.file,
+    })),
+    { placeHolder: `Run records (the newest ${RUN_RECORDS_KEPT} per provider are kept)`, matchOnDetail: true, ignoreFocusOut: keepPickerOpen() },
+  );
+  if (pick) await vscode.window.showTextDocument(vscode.Uri.file(pick.file));
 }

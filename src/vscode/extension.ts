@@ -11,6 +11,7 @@ import { SceneCodeLensProvider } from './codeLens';
 import { registerCommands } from './commands';
 import { registerTimelineDiagnostics } from './diagnostics';
 import { setDocsRoot } from './docs';
+import { registerTimelineEditing } from './timelineEditing';
 import { log } from './log';
 import { ScenePanel, type PanelDeps } from './panel';
 import { ProviderHub } from './providerHub';
@@ -29,7 +30,7 @@ export function activate(ctx: vscode.ExtensionContext): SceneToVideoApi {
   locate(hub, settings);
   const status = new ProviderStatusBar(hub, settings.videoProvider);
   const adapter = new AdapterManager(ctx, hub, getSettings);
-  const renders = new RenderController(hub, getSettings, adapter, () => void status.refresh());
+  const renders = new RenderController(hub, getSettings, adapter, () => void status.refresh(), runRecordsDir(ctx));
   const lenses = new SceneCodeLensProvider();
   ctx.subscriptions.push(log(), hub, status, adapter, vscode.languages.registerCodeLensProvider({ pattern: '**/*.timeline.json' }, lenses));
   const diagnostics = registerTimelineDiagnostics(ctx, () => settings.fastVideo.fps);
@@ -55,6 +56,7 @@ export function activate(ctx: vscode.ExtensionContext): SceneToVideoApi {
       void ScenePanel.current?.pushState();
     }),
     ...registerCommands({ ctx, hub, status, adapter, renders, settings: getSettings, panel }),
+    ...registerTimelineEditing(),
     registerPanelSerializer(panel),
   );
   status.schedule(settings.healthCheckIntervalSeconds);
@@ -73,6 +75,11 @@ export function activate(ctx: vscode.ExtensionContext): SceneToVideoApi {
 
 export function deactivate(): void {
   ScenePanel.current?.dispose();
+}
+
+/** Run records: this workspace's storage (global storage without a folder), with retention. */
+export function runRecordsDir(ctx: vscode.ExtensionContext): string {
+  return path.join((ctx.storageUri ?? ctx.globalStorageUri).fsPath, 'runs');
 }
 
 /** Where an attached adapter runs, as far as settings tell without probing (a started one knows). */

@@ -23,10 +23,13 @@ export class RenderController {
     private readonly settings: () => Settings,
     private readonly adapter: AdapterManager,
     private readonly afterRender: () => void,
+    /** Where run records go: the extension's storage, never the workspace. */
+    readonly runRecordsDir?: string,
   ) {
     this.queue = new RenderQueue({
       getProvider: (id) => this.hub.get(id),
       outputRootFor: (timelineFile, id) => RenderController.outputRoot(timelineFile, id, this.settings()),
+      ...(runRecordsDir ? { artifactsRoot: runRecordsDir } : {}),
     });
     this.queue.onDidChange((j) => {
       if (j.state === 'succeeded' || j.state === 'failed' || j.state === 'cancelled') {
