@@ -10,6 +10,7 @@ import type { RenderJobSnapshot } from '../core/render/queue';
 import { KEYFRAME_FAITHFUL_MODEL } from '../core/settings/schema';
 import type { PanelJob, PanelNotice } from '../protocol/messages';
 import { actionsFor } from './errorActions';
+import { forExtension } from './setupSteps';
 
 /**
  * FastVideo caps the output area of FastWan 2.2 TI2V 5B when an image is passed (480x832), so a
@@ -32,7 +33,7 @@ export function toPanelJob(j: RenderJobSnapshot): PanelJob {
           ...(p.queuePosition !== undefined ? { queuePosition: p.queuePosition } : {}),
         }
       : {}),
-    ...(j.error ? { error: { code: j.error.code, message: j.error.message, ...(j.error.hint ? { hint: j.error.hint } : {}), actions: actionsFor(j.error.code, j.providerId) } } : {}),
+    ...(j.error ? { error: { code: j.error.code, message: forExtension(j.error.message), ...(j.error.hint ? { hint: forExtension(j.error.hint) } : {}), actions: actionsFor(j.error.code, j.providerId) } } : {}),
   };
 }
 

@@ -1,5 +1,6 @@
 /** Status-bar text and tooltip for a provider's health; no `vscode` import, so it is unit-tested. */
 import type { ProviderHealth, ProviderId } from '../core/providers/types';
+import { forExtension } from './setupSteps';
 
 /** Shown in the tooltip of an untrusted workspace, where the extension starts no process. */
 export const RESTRICTED_MODE_NOTE = 'Restricted Mode: this workspace is not trusted, so Scene to Video starts no process (no adapter, no set-up) and ignores the workspace\'s Python, model and workflow paths. It still attaches to an adapter that is already running.';
@@ -27,7 +28,7 @@ export function statusTooltip(provider: ProviderId, health: ProviderHealth | und
     ['Checked', new Date(health.checkedAt).toLocaleTimeString()],
   ];
   const table = rows.filter((r): r is [string, string] => !!r[1]).map(([k, v]) => `| ${k} | ${v.replace(/\|/g, '\\|')} |`);
-  const hint = health.error?.hint ? `\n\n${health.error.hint}` : '';
+  const hint = health.error?.hint ? `\n\n${forExtension(health.error.hint)}` : '';
   return [`**${PROVIDER_LABEL[provider]}**`, '', '| | |', '|---|---|', ...table].join('\n') + hint + extra + '\n\nClick to switch provider.';
 }
 

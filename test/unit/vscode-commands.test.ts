@@ -2,6 +2,7 @@ import * as assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { COMMAND_IDS } from '../../src/vscode/commandIds';
+import { forExtension, setupSteps } from '../../src/vscode/setupSteps';
 import { repoRoot } from '../helpers/paths';
 
 interface Manifest {
@@ -23,5 +24,36 @@ describe('commands', () => {
     const inMenus = Object.values(manifest.contributes.menus).flat().map((m) => m.command);
     const inSteps = manifest.contributes.walkthroughs.flatMap((w) => w.steps).flatMap((s) => [...s.description.matchAll(/command:([\w.]+)/g)].map((m) => m[1] ?? ''));
     for (const c of [...inMenus, ...inSteps]) assert.ok(contributed.includes(c), `${c} is not contributed`);
+  });
+});
+
+describe('the first clip without a set-up', () => {
+  it('sets up with argv lists: venv, pip, the bundled adapter; the GPU extra only on Linux', () => {
+    const linux = setupSteps('linux', '/home/a/.scene-to-video/venv', '/ext/python', 'gpu');
+    assert.deepEqual(linux.map((s) => s.argv[0]), [
+      ['python3', '-m', 'venv', '/home/a/.scene-to-video/venv'],
+      ['/home/a/.scene-to-video/venv/bin/python', '-m', 'pip', 'install', '--upgrade', 'pip'],
+      ['/home/a/.scene-to-video/venv/bin/python', '-m', 'pip', 'install', '/ext/python[gpu]'],
+    ]);
+    assert.equal(setupSteps('linux', '/v', '/ext/python', 'preview')[2]?.argv[0]?.at(-1), '/ext/python');
+    const win = setupSteps('win32', 'C:\\Users\\a\\AppData\\Local\\SceneToVideo\\venv', 'C:\\ext\\python', 'gpu');
+    assert.deepEqual(win[0]?.argv.map((a) => a[0]), ['py', 'python'], 'the py launcher, then python');
+    assert.equal(win[2]?.argv[0]?.[0], 'C:\\Users\\a\\AppData\\Local\\SceneToVideo\\venv\\Scripts\\python.exe');
+    assert.equal(win[2]?.argv[0]?.at(-1), 'C:\\ext\\python', 'no FastVideo wheels on Windows');
+  });
+
+  it('names commands, never repository scripts, in what an installed extension says', () => {
+    // Every hint in src that mentions a script, as the extension shows it.
+    const hints = [
+      'Start it with "Scene to Video: Start FastVideo adapter" (or scripts/run-fastvideo-server), or check fastVideo.endpointUrl.',
+      'Install it from an administrator PowerShell with `wsl --install`, restart, then run scripts/setup-fastvideo-wsl.ps1. Or set fastVideo.launch to "native" (preview backend only).',
+      'for `fastvideo-local`, run "Scene to Video: Start FastVideo adapter" (or `scripts/run-fastvideo-server.sh` / `.ps1`), and check',
+    ];
+    for (const h of hints) {
+      const shown = forExtension(h);
+      assert.doesNotMatch(shown, /scripts\//, shown);
+      assert.match(shown, /Scene to Video: |wsl --install/);
+    }
+    assert.equal(forExtension('Nothing to change here (really).'), 'Nothing to change here (really).');
   });
 });
