@@ -16,7 +16,7 @@ import { log } from './log';
 import { ScenePanel, type PanelDeps } from './panel';
 import { ProviderHub } from './providerHub';
 import { RenderController } from './render';
-import { SETTING_SECTIONS, currentSettings } from './settings';
+import { SETTING_SECTIONS, currentSettings, providerChosen } from './settings';
 import { ProviderStatusBar } from './statusBar';
 
 /** Settings the adapter takes on its command line or environment when the extension starts it. */
@@ -28,7 +28,7 @@ export function activate(ctx: vscode.ExtensionContext): SceneToVideoApi {
   const getSettings = () => settings;
   const hub = new ProviderHub(ctx.secrets, getSettings);
   locate(hub, settings);
-  const status = new ProviderStatusBar(hub, settings.videoProvider);
+  const status = new ProviderStatusBar(hub, settings.videoProvider, providerChosen());
   const adapter = new AdapterManager(ctx, hub, getSettings);
   const renders = new RenderController(hub, getSettings, adapter, () => void status.refresh(), runRecordsDir(ctx));
   const lenses = new SceneCodeLensProvider();
@@ -42,7 +42,7 @@ export function activate(ctx: vscode.ExtensionContext): SceneToVideoApi {
       settings = currentSettings().settings;
       locate(hub, settings);
       hub.invalidate();
-      status.setActive(settings.videoProvider);
+      status.setActive(settings.videoProvider, providerChosen());
       status.schedule(settings.healthCheckIntervalSeconds);
       reportSettingProblems();
       diagnostics.recheck();

@@ -9,7 +9,7 @@ import { WebviewToExtensionSchema, type ExtensionToWebview, type PanelState } fr
 import { log } from './log';
 import { makeNonce, panelHtml } from './panelHtml';
 import type { ProviderHub } from './providerHub';
-import { extraResourceRoot, sceneNotices, toPanelJob } from './panelModel';
+import { extraResourceRoot, isStaleFailure, sceneNotices, toPanelJob } from './panelModel';
 import { RenderController, runErrorAction, showError } from './render';
 import { loadTimeline, sceneFallbacks } from './timelines';
 
@@ -95,8 +95,9 @@ export class ScenePanel implements vscode.Disposable {
       scenes: await Promise.all(
         scenes.map(async (sc) => {
           const renders = (await Promise.all(roots.map((root) => listRenders(root, sc.id)))).flat().sort((a, b) => b.createdAt.localeCompare(a.createdAt));
-          const job = jobs.filter((j) => j.sceneId === sc.id).at(-1);
           const providerId = this.deps.renders.providerFor(sc);
+          const last = jobs.filter((j) => j.sceneId === sc.id).at(-1);
+          const job = last && !isStaleFailure(last, this.deps.hub.lastHealth(last.providerId)) ? last : undefined;
           return {
             id: sc.id,
             title: sc.title,

@@ -91,3 +91,16 @@ export function extraResourceRoot(workspaceDirs: string[], timelineFile: string 
   if (!timelineFile || workspaceDirs.some((d) => isInside(d, timelineFile, pathApi))) return undefined;
   return pathApi.dirname(timelineFile);
 }
+
+/** Failures that say the provider could not render (down, misconfigured, models missing, token). */
+const FIXED_WHEN_HEALTHY = new Set(['UNREACHABLE', 'TIMEOUT', 'ADAPTER_CRASHED', 'WORKFLOW_INVALID', 'SETTINGS_INVALID', 'MISSING_NODES', 'MODEL_NOT_FOUND', 'MODEL_LOADING', 'UNAUTHORIZED', 'BUSY', 'WORKSPACE_UNTRUSTED']);
+
+/**
+ * A failed job whose cause is fixed: its provider was found healthy after it failed. The panel
+ * stops showing its error (the scene's renders and Render button stay), so a card never shows an
+ * old error next to an "ok" provider.
+ */
+export function isStaleFailure(job: Pick<RenderJobSnapshot, 'state' | 'error' | 'finishedAt'>, health: Pick<ProviderHealth, 'state' | 'checkedAt'> | undefined): boolean {
+  if (job.state !== 'failed' || !job.error || !FIXED_WHEN_HEALTHY.has(job.error.code)) return false;
+  return health?.state === 'ok' && !!job.finishedAt && Date.parse(health.checkedAt) > Date.parse(job.finishedAt);
+}

@@ -3,6 +3,9 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { COMMAND_IDS } from '../../src/vscode/commandIds';
 import { forExtension, setupSteps } from '../../src/vscode/setupSteps';
+import { healthProblem } from '../../src/core/providers/types';
+import { isStaleFailure } from '../../src/vscode/panelModel';
+import { statusText } from '../../src/vscode/statusFormat';
 import { repoRoot } from '../helpers/paths';
 
 interface Manifest {
@@ -55,5 +58,33 @@ describe('the first clip without a set-up', () => {
       assert.match(shown, /Scene to Video: |wsl --install/);
     }
     assert.equal(forExtension('Nothing to change here (really).'), 'Nothing to change here (really).');
+  });
+});
+
+describe('status that tells the truth', () => {
+  const at = (iso: string) => ({ checkedAt: iso });
+  it('names why a provider cannot render: down, workflow or settings, models, token', () => {
+    const h = (state: 'down' | 'degraded', code: string) => ({ provider: 'comfyui-local' as const, state, endpoint: 'http://127.0.0.1:8188', summary: 's', checkedAt: '2026-01-01T00:00:00Z', error: { code, message: 'm' } });
+    assert.equal(healthProblem(h('down', 'UNREACHABLE')), 'unreachable');
+    assert.equal(healthProblem(h('down', 'WORKFLOW_INVALID')), 'config');
+    assert.equal(healthProblem(h('degraded', 'MISSING_NODES')), 'models');
+    assert.equal(healthProblem({ state: 'ok' }), undefined);
+    assert.equal(statusText('comfyui-local', { ...h('down', 'WORKFLOW_INVALID'), problem: 'config' }), '$(error) ComfyUI: workflow or settings invalid');
+    assert.equal(statusText('comfyui-local', { ...h('degraded', 'MISSING_NODES'), problem: 'models' }), '$(warning) ComfyUI: models missing');
+    assert.equal(statusText('comfyui-local', { ...h('down', 'UNREACHABLE'), problem: 'unreachable' }), '$(error) ComfyUI: down');
+  });
+
+  it('does not flag the default provider the user never picked', () => {
+    const down = { provider: 'comfyui-local' as const, state: 'down' as const, endpoint: '', summary: 's', checkedAt: '2026-01-01T00:00:00Z' };
+    assert.equal(statusText('comfyui-local', down, false), '$(circle-outline) ComfyUI: not set up');
+    assert.equal(statusText('comfyui-local', { ...down, state: 'ok' }, false), '$(pass-filled) ComfyUI: ok');
+  });
+
+  it('clears a failure once its provider is found healthy after it', () => {
+    const failed = { state: 'failed' as const, error: { code: 'UNREACHABLE' as const, message: 'm' }, finishedAt: '2026-01-01T00:00:10Z' };
+    assert.equal(isStaleFailure(failed, { state: 'ok', ...at('2026-01-01T00:00:11Z') }), true);
+    assert.equal(isStaleFailure(failed, { state: 'ok', ...at('2026-01-01T00:00:09Z') }), false, 'a check from before the failure says nothing');
+    assert.equal(isStaleFailure(failed, { state: 'down', ...at('2026-01-01T00:00:11Z') }), false);
+    assert.equal(isStaleFailure({ ...failed, error: { code: 'CUDA_OOM' as const, message: 'm' } }, { state: 'ok', ...at('2026-01-01T00:00:11Z') }), false, 'health does not fix an out-of-memory scene');
   });
 });
