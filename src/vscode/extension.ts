@@ -69,7 +69,7 @@ export function activate(ctx: vscode.ExtensionContext): SceneToVideoApi {
     refreshHealth: () => Promise.all(PROVIDER_IDS.map((id) => hub.check(id))).then((hs) => (status.render(), hs)),
     statusBarText: () => status.text,
     adapter: { isRunning: () => adapter.isRunning() },
-    panel: () => (ScenePanel.current ? { timelineFile: ScenePanel.current.timelineFile } : undefined),
+    panel: () => (ScenePanel.current ? { timelineFile: ScenePanel.current.timelineFile, state: ScenePanel.current.shownState } : undefined),
   };
 }
 

@@ -24,6 +24,11 @@ export class ScenePanel implements vscode.Disposable {
   static current?: ScenePanel;
   private readonly subs: vscode.Disposable[] = [];
   private lastState?: PanelState;
+
+  /** What the panel last showed (for the in-host tests). */
+  get shownState(): PanelState | undefined {
+    return this.lastState;
+  }
   /** The last state posted, serialised: health checks every few seconds must not redraw an unchanged panel. */
   private lastPosted?: string;
 
