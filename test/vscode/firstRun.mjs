@@ -33,12 +33,18 @@ export async function runFirstRun({ browser, url, ws, root, devPath }) {
       throw e;
     }
   };
-  const palette = async (title) => {
-    await page.keyboard.press('F1');
-    const input = page.locator('.quick-input-widget input');
-    await input.waitFor({ timeout: 20_000 });
-    await input.fill(`>${title}`);
-    await page.locator('.quick-input-widget .monaco-list-row', { hasText: title }).first().waitFor({ timeout: 20_000 });
+  // In an empty folder nothing activates the extension: its commands reach the palette once the
+  // extension host has read its manifest, a moment after the window opens; so try a few times.
+  const palette = async (title, tries = 4) => {
+    for (let i = 1; ; i++) {
+      await page.keyboard.press('F1');
+      const input = page.locator('.quick-input-widget input');
+      await input.waitFor({ timeout: 20_000 });
+      await input.fill(`>${title}`);
+      const row = page.locator('.quick-input-widget .monaco-list-row', { hasText: title }).first();
+      if (await row.waitFor({ timeout: 10_000 }).then(() => true, () => i >= tries)) break;
+      await page.keyboard.press('Escape');
+    }
     await page.keyboard.press('Enter');
   };
   const panel = () => page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
