@@ -107,11 +107,17 @@ export class RenderController {
     }
     if (pick === running) return this.useRunningAdapter(s.endpointUrl);
     const kind = pick === preview ? 'preview' : 'gpu';
-    if (!env) await this.adapter.setUp(kind);
+    const backend = kind === 'gpu' ? 'fastvideo' : 'preview';
+    if (!env) {
+      await this.adapter.setUp(kind);
+      // The set-up saved fastVideo.backend; let that change land before the start, or it would read
+      // as a change to a running adapter ("restart to apply").
+      for (let i = 0; i < 60 && this.settings().fastVideo.backend !== backend; i++) await new Promise((r) => setTimeout(r, 50));
+    }
     await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Starting the FastVideo adapter…', cancellable: true }, (_p, token) => {
       const abort = new AbortController();
       token.onCancellationRequested(() => abort.abort());
-      return this.adapter.start({ signal: abort.signal, backend: kind === 'gpu' ? 'fastvideo' : 'preview' });
+      return this.adapter.start({ signal: abort.signal, backend });
     });
     return true;
   }

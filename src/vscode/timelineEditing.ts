@@ -47,7 +47,9 @@ async function keyframeCompletions(doc: vscode.TextDocument, pos: vscode.Positio
     const item = new vscode.CompletionItem(rel, vscode.CompletionItemKind.File);
     item.range = range;
     item.detail = 'Keyframe image (relative to the timeline)';
-    item.sortText = String(i).padStart(4, '0');
+    // Before the JSON language server's value suggestions; the first one is selected.
+    item.sortText = ` ${String(i).padStart(4, '0')}`;
+    item.preselect = i === 0;
     return item;
   });
 }

@@ -28,7 +28,9 @@ export function timelineEditorJsonSchemaText(): string {
 
 /** Keywords that make a JSON language server report problems; the loader reports those instead. */
 const VALIDATION_KEYWORDS = new Set(['additionalProperties', 'required', 'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'multipleOf', 'minLength', 'maxLength', 'pattern', 'minItems', 'maxItems', 'format', 'type', 'enum', 'const']);
-const INSERT_TEXT: Record<string, string> = { string: '"$1"', object: '{$1}', array: '[$1]' };
+// Objects and arrays only: a snippet on a string would also be offered as a value ("") above the
+// keyframe paths and other real completions.
+const INSERT_TEXT: Record<string, string> = { object: '{$1}', array: '[$1]' };
 
 function forEditor(node: unknown): unknown {
   if (Array.isArray(node)) return node.map(forEditor);
