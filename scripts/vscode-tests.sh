@@ -18,7 +18,7 @@ check "the .vsix installs into code-server" "$STV_CODE_SERVER" --user-data-dir "
 version=$(node -p 'require("./package.json").version')
 check "the extension is listed as scene-to-video.scene-to-video@$version" bash -c "'$STV_CODE_SERVER' --user-data-dir '$work/ud' --extensions-dir '$work/ext' --list-extensions --show-versions | grep -qx 'scene-to-video.scene-to-video@$version'"
 check "its manifest names an icon that was installed with it" bash -c "d=\$(ls -d '$work'/ext/scene-to-video.scene-to-video-*); icon=\$(node -p \"require('\$d/package.json').icon\"); test -s \"\$d/\$icon\" && file \"\$d/\$icon\" | grep -q 'PNG image data, 128 x 128'"
-check "the installed copy carries the adapter's source and the timeline schema" bash -c "d=\$(ls -d '$work'/ext/scene-to-video.scene-to-video-*); test -f \"\$d/python/stv_adapter/app.py\" && test -f \"\$d/media/timeline.schema.json\" && ! ls \"\$d\"/src >/dev/null 2>&1"
+check "the installed copy carries the adapter's source and the timeline schemas" bash -c "d=\$(ls -d '$work'/ext/scene-to-video.scene-to-video-*); test -f \"\$d/python/stv_adapter/app.py\" && test -f \"\$d/media/timeline.schema.json\" && test -f \"\$d/media/timeline.editor.schema.json\" && ! ls \"\$d\"/src >/dev/null 2>&1"
 
 # The extension inside a real VS Code: the mocha suite in the extension host (trusted and untrusted
 # workspaces) and the end-to-end run through the UI. The harness prints its own counts.

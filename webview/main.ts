@@ -14,6 +14,7 @@ import {
   offersFaithful,
   type ErrorAction,
   type PanelJob,
+  type PanelRender,
   type PanelScene,
   type PanelState,
   type WebviewToExtension,
@@ -107,6 +108,11 @@ function jobView(scene: PanelScene, job: PanelJob): HTMLElement | undefined {
   return undefined;
 }
 
+/** What made a clip, from its sidecar (not the provider active now): provider, model, backend. */
+function madeBy(r: PanelRender): string {
+  return [r.providerId, r.model, r.backend && !r.model?.toLowerCase().includes(r.backend) ? `${r.backend} backend` : undefined].filter(Boolean).join(' · ');
+}
+
 function sceneView(s: PanelScene): HTMLElement {
   const running = s.job && (s.job.state === 'queued' || s.job.state === 'running');
   const thumb = s.keyframeUri ? el('img', { class: 'thumb', src: s.keyframeUri, alt: `Keyframe of ${s.title}` }) : el('div', { class: 'thumb', role: 'img', 'aria-label': 'No keyframe' });
@@ -132,7 +138,7 @@ function sceneView(s: PanelScene): HTMLElement {
     for (const r of s.renders) {
       const video = videos.get(r.videoUri) ?? el('video', { src: r.videoUri, controls: '', preload: 'metadata', 'aria-label': `Render of ${s.title}, seed ${r.seed}` });
       nextVideos.set(r.videoUri, video);
-      const info = el('div', {}, el('div', {}, `${new Date(r.createdAt).toLocaleString()} · ${r.providerId} · seed ${r.seed}`), el('div', { class: 'meta' }, `${r.width}×${r.height}, ${r.numFrames} frames @ ${r.fps} fps${r.model ? ` · ${r.model}` : ''}`));
+      const info = el('div', {}, el('div', {}, `${new Date(r.createdAt).toLocaleString()} · ${madeBy(r)} · seed ${r.seed}`), el('div', { class: 'meta' }, `${r.width}×${r.height}, ${r.numFrames} frames @ ${r.fps} fps`));
       for (const w of r.warnings) {
         const warn = el('div', { class: 'warn', 'data-code': w.code }, w.message);
         if (offersFaithful(w.code, r.providerId)) warn.append(' ', link('Use the keyframe-faithful model', 'faithful', { path: r.videoPath, code: w.code }));
@@ -178,7 +184,7 @@ function redraw(sceneId?: string): void {
 }
 
 function page(): HTMLElement[] {
-  if (!state) return [el('p', {}, 'Open a *.timeline.json file to see its scenes.')];
+  if (!state) return [el('p', {}, 'Open a *.timeline.json file to see its scenes, or ', link('start a new timeline', 'command', { command: 'sceneToVideo.newTimeline' }), '.')];
   const out: HTMLElement[] = [];
   const p = state.provider;
   out.push(
@@ -203,6 +209,8 @@ function page(): HTMLElement[] {
   }
   for (const problem of state.problems) out.push(el('div', { class: 'notice error', role: 'alert' }, problem));
   for (const s of state.scenes) out.push(sceneView(s));
+  if (state.scenes.length === 0 && state.problems.length === 0)
+    out.push(el('p', { 'data-testid': 'empty' }, 'No scenes yet. In the timeline, complete "New scene" inside "scenes", or ', link('start a new timeline', 'command', { command: 'sceneToVideo.newTimeline' }), ' with one scene.'));
   return out;
 }
 

@@ -35,6 +35,7 @@ export const ERROR_CODES = [
   'ADAPTER_CRASHED',
   'WORKSPACE_UNTRUSTED',
   'WSL_UNAVAILABLE',
+  'SETUP_FAILED',
   'INTERNAL',
 ] as const;
 

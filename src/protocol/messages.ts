@@ -16,7 +16,7 @@ export const ErrorActionSchema = z.enum(ERROR_ACTIONS);
 export type ErrorAction = z.infer<typeof ErrorActionSchema>;
 
 /** Commands the panel may run directly; anything else is refused. */
-export const PANEL_COMMANDS = ['sceneToVideo.startAdapter', 'sceneToVideo.switchProvider', 'sceneToVideo.showLog', 'sceneToVideo.checkHealth', 'sceneToVideo.setAdapterToken'] as const;
+export const PANEL_COMMANDS = ['sceneToVideo.startAdapter', 'sceneToVideo.switchProvider', 'sceneToVideo.showLog', 'sceneToVideo.checkHealth', 'sceneToVideo.setAdapterToken', 'sceneToVideo.newTimeline'] as const;
 
 export const WebviewToExtensionSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('ready') }),
@@ -46,6 +46,8 @@ export const PanelRenderSchema = z.object({
   numFrames: z.number(),
   fps: z.number(),
   model: Text(512).optional(),
+  /** The adapter backend that made it (preview, fastvideo), from its sidecar. */
+  backend: Text(64).optional(),
   warnings: z.array(z.object({ code: WarningCode, message: Text(2000) })),
 });
 export type PanelRender = z.infer<typeof PanelRenderSchema>;

@@ -5,6 +5,7 @@
 import type { ProviderHealth } from '../core/providers/types';
 import type { RenderQueue } from '../core/render/queue';
 import type { Settings } from '../core/settings/schema';
+import type { PanelState } from '../protocol/messages';
 
 export interface SceneToVideoApi {
   queue: RenderQueue;
@@ -12,5 +13,6 @@ export interface SceneToVideoApi {
   refreshHealth(): Promise<ProviderHealth[]>;
   statusBarText(): string;
   adapter: { isRunning(): boolean };
-  panel(): { timelineFile: string } | undefined;
+  /** The open scene panel: its timeline and the state it last showed. */
+  panel(): { timelineFile: string; state?: PanelState } | undefined;
 }

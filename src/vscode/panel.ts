@@ -8,8 +8,8 @@ import { resolveScenes } from '../core/timeline/resolve';
 import { WebviewToExtensionSchema, type ExtensionToWebview, type PanelState } from '../protocol/messages';
 import { log } from './log';
 import { makeNonce, panelHtml } from './panelHtml';
-import type { ProviderHub } from './providers';
-import { extraResourceRoot, sceneNotices, toPanelJob } from './panelModel';
+import type { ProviderHub } from './providerHub';
+import { extraResourceRoot, isStaleFailure, sceneNotices, toPanelJob } from './panelModel';
 import { RenderController, runErrorAction, showError } from './render';
 import { loadTimeline, sceneFallbacks } from './timelines';
 
@@ -24,6 +24,11 @@ export class ScenePanel implements vscode.Disposable {
   static current?: ScenePanel;
   private readonly subs: vscode.Disposable[] = [];
   private lastState?: PanelState;
+
+  /** What the panel last showed (for the in-host tests). */
+  get shownState(): PanelState | undefined {
+    return this.lastState;
+  }
   /** The last state posted, serialised: health checks every few seconds must not redraw an unchanged panel. */
   private lastPosted?: string;
 
@@ -95,8 +100,9 @@ export class ScenePanel implements vscode.Disposable {
       scenes: await Promise.all(
         scenes.map(async (sc) => {
           const renders = (await Promise.all(roots.map((root) => listRenders(root, sc.id)))).flat().sort((a, b) => b.createdAt.localeCompare(a.createdAt));
-          const job = jobs.filter((j) => j.sceneId === sc.id).at(-1);
           const providerId = this.deps.renders.providerFor(sc);
+          const last = jobs.filter((j) => j.sceneId === sc.id).at(-1);
+          const job = last && !isStaleFailure(last, this.deps.hub.lastHealth(last.providerId)) ? last : undefined;
           return {
             id: sc.id,
             title: sc.title,
@@ -111,7 +117,7 @@ export class ScenePanel implements vscode.Disposable {
             providerId,
             notices: sceneNotices({ providerId, hasKeyframe: !!sc.keyframePath, width: sc.width, height: sc.height, health: this.deps.hub.lastHealth(providerId), fastVideoModelId: s.fastVideo.modelId }),
             ...(job ? { job: toPanelJob(job) } : {}),
-            renders: renders.slice(0, 20).map((a) => ({ videoPath: a.videoPath, videoUri: w.asWebviewUri(vscode.Uri.file(a.videoPath)).toString(), createdAt: a.createdAt, seed: a.seed, providerId: a.providerId, width: a.width, height: a.height, numFrames: a.numFrames, fps: a.fps, ...(a.model ? { model: a.model } : {}), warnings: a.warnings })),
+            renders: renders.slice(0, 20).map((a) => ({ videoPath: a.videoPath, videoUri: w.asWebviewUri(vscode.Uri.file(a.videoPath)).toString(), createdAt: a.createdAt, seed: a.seed, providerId: a.providerId, width: a.width, height: a.height, numFrames: a.numFrames, fps: a.fps, ...(a.model ? { model: a.model } : {}), ...(a.backend ? { backend: a.backend } : {}), warnings: a.warnings })),
           };
         }),
       ),

@@ -10,6 +10,7 @@ import type { RenderJobSnapshot } from '../core/render/queue';
 import { KEYFRAME_FAITHFUL_MODEL } from '../core/settings/schema';
 import type { PanelJob, PanelNotice } from '../protocol/messages';
 import { actionsFor } from './errorActions';
+import { forExtension } from './setupSteps';
 
 /**
  * FastVideo caps the output area of FastWan 2.2 TI2V 5B when an image is passed (480x832), so a
@@ -32,7 +33,7 @@ export function toPanelJob(j: RenderJobSnapshot): PanelJob {
           ...(p.queuePosition !== undefined ? { queuePosition: p.queuePosition } : {}),
         }
       : {}),
-    ...(j.error ? { error: { code: j.error.code, message: j.error.message, ...(j.error.hint ? { hint: j.error.hint } : {}), actions: actionsFor(j.error.code, j.providerId) } } : {}),
+    ...(j.error ? { error: { code: j.error.code, message: forExtension(j.error.message), ...(j.error.hint ? { hint: forExtension(j.error.hint) } : {}), actions: actionsFor(j.error.code, j.providerId) } } : {}),
   };
 }
 
@@ -89,4 +90,17 @@ export function isInside(dir: string, file: string, pathApi: path.PlatformPath =
 export function extraResourceRoot(workspaceDirs: string[], timelineFile: string | undefined, pathApi: path.PlatformPath = path): string | undefined {
   if (!timelineFile || workspaceDirs.some((d) => isInside(d, timelineFile, pathApi))) return undefined;
   return pathApi.dirname(timelineFile);
+}
+
+/** Failures that say the provider could not render (down, misconfigured, models missing, token). */
+const FIXED_WHEN_HEALTHY = new Set(['UNREACHABLE', 'TIMEOUT', 'ADAPTER_CRASHED', 'WORKFLOW_INVALID', 'SETTINGS_INVALID', 'MISSING_NODES', 'MODEL_NOT_FOUND', 'MODEL_LOADING', 'UNAUTHORIZED', 'BUSY', 'WORKSPACE_UNTRUSTED']);
+
+/**
+ * A failed job whose cause is fixed: its provider was found healthy after it failed. The panel
+ * stops showing its error (the scene's renders and Render button stay), so a card never shows an
+ * old error next to an "ok" provider.
+ */
+export function isStaleFailure(job: Pick<RenderJobSnapshot, 'state' | 'error' | 'finishedAt'>, health: Pick<ProviderHealth, 'state' | 'checkedAt'> | undefined): boolean {
+  if (job.state !== 'failed' || !job.error || !FIXED_WHEN_HEALTHY.has(job.error.code)) return false;
+  return health?.state === 'ok' && !!job.finishedAt && Date.parse(health.checkedAt) > Date.parse(job.finishedAt);
 }

@@ -8,11 +8,12 @@ import { RenderQueue, type RenderJobSnapshot } from '../core/render/queue';
 import { KEYFRAME_FAITHFUL_MODEL, type Settings } from '../core/settings/schema';
 import type { ResolvedScene } from '../core/timeline/resolve';
 import { offersFaithful } from '../protocol/messages';
-import type { AdapterManager } from './adapterTerminal';
+import type { AdapterManager } from './adapterManager';
 import { openDocAt } from './docs';
 import { actionsFor, type ErrorAction } from './errorActions';
 import { log } from './log';
-import type { ProviderHub } from './providers';
+import type { ProviderHub } from './providerHub';
+import { forExtension } from './setupSteps';
 import { PROVIDER_LABEL } from './statusFormat';
 import { loadResolved } from './timelines';
 
@@ -24,10 +25,13 @@ export class RenderController {
     private readonly settings: () => Settings,
     private readonly adapter: AdapterManager,
     private readonly afterRender: () => void,
+    /** Where run records go: the extension's storage, never the workspace. */
+    readonly runRecordsDir?: string,
   ) {
     this.queue = new RenderQueue({
       getProvider: (id) => this.hub.get(id),
       outputRootFor: (timelineFile, id) => RenderController.outputRoot(timelineFile, id, this.settings()),
+      ...(runRecordsDir ? { artifactsRoot: runRecordsDir } : {}),
     });
     this.queue.onDidChange((j) => {
       if (FINAL_JOB_STATES.has(j.state)) {
@@ -51,9 +55,7 @@ export class RenderController {
     const chosen = sceneIds === 'all' ? scenes : scenes.filter((s) => sceneIds.includes(s.id));
     if (chosen.length === 0) throw new StvError('SCENE_NOT_FOUND', `No scene ${Array.isArray(sceneIds) ? sceneIds.join(', ') : ''} in ${path.basename(timelineFile)}.`);
     const providers = new Set(chosen.map((s) => this.providerFor(s, opts.provider)));
-    if (providers.has('fastvideo-local') && this.settings().fastVideo.autoStart && this.hub.lastHealth('fastvideo-local')?.state !== 'ok') {
-      await this.adapter.start().catch((e: unknown) => log().warn(`auto-start failed: ${toStvError(e).message}`));
-    }
+    if (providers.has('fastvideo-local') && !(await this.ensureAdapter())) return [];
     const jobs = chosen.map((s) => this.queue.enqueue({ timelineFile, scene: s, providerId: this.providerFor(s, opts.provider), ...(opts.seed !== undefined ? { seedOverride: opts.seed } : {}) }));
     const title = chosen.length === 1 ? `Rendering ${chosen[0]?.title} with ${PROVIDER_LABEL[jobs[0]?.providerId ?? 'fastvideo-local']}` : `Rendering ${chosen.length} scenes`;
     const results = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (progress, token) => {
@@ -75,6 +77,70 @@ export class RenderController {
     });
     if (!opts.quiet) this.announce(results);
     return results;
+  }
+
+  /**
+   * Before a FastVideo render: an adapter that answers, or one notification with every way to get
+   * one (set up or start it here, preview or GPU, or point to one that runs); the render then goes
+   * on by itself. False when the user picked none: nothing is queued and nothing is an error.
+   * Other failures (a remote URL, a token, an untrusted workspace) go on to the render's own error.
+   */
+  private async ensureAdapter(): Promise<boolean> {
+    const s = this.settings().fastVideo;
+    const h = await this.hub.check('fastvideo-local');
+    if (h.state !== 'down' || this.adapter.isRunning()) return true;
+    if (s.autoStart) {
+      await this.adapter.start().catch((e: unknown) => log().warn(`auto-start failed: ${toStvError(e).message}`));
+      return true;
+    }
+    if (!vscode.workspace.isTrusted || h.error?.code !== 'UNREACHABLE' || !isLocalUrl(s.endpointUrl)) return true;
+    const env = this.adapter.findEnvironment();
+    const [preview, gpu] = env ? ['Start (preview, no GPU)', 'Start (GPU)'] : ['Set up (preview, no GPU)', 'Set up (GPU)'];
+    const running = 'Use a running adapter (URL)';
+    const message = env
+      ? `No FastVideo adapter answers at ${s.endpointUrl}. Start one here and the render goes on by itself, or use one that runs elsewhere.`
+      : `No FastVideo adapter answers at ${s.endpointUrl}, and none is set up on this machine. Set one up (once, a few minutes) and the render goes on by itself, or use one that runs elsewhere.`;
+    const pick = await vscode.window.showInformationMessage(message, preview, gpu, running);
+    if (!pick) {
+      log().info('render not started: no FastVideo adapter answers and none was chosen');
+      return false;
+    }
+    if (pick === running) return this.useRunningAdapter(s.endpointUrl);
+    const kind = pick === preview ? 'preview' : 'gpu';
+    const backend = kind === 'gpu' ? 'fastvideo' : 'preview';
+    if (!env) {
+      await this.adapter.setUp(kind);
+      // The set-up saved fastVideo.backend; let that change land before the start, or it would read
+      // as a change to a running adapter ("restart to apply").
+      for (let i = 0; i < 60 && this.settings().fastVideo.backend !== backend; i++) await new Promise((r) => setTimeout(r, 50));
+    }
+    await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Starting the FastVideo adapter…', cancellable: true }, (_p, token) => {
+      const abort = new AbortController();
+      token.onCancellationRequested(() => abort.abort());
+      return this.adapter.start({ signal: abort.signal, backend });
+    });
+    return true;
+  }
+
+  /** Asks for the URL of an adapter that runs, saves it as fastVideo.endpointUrl and checks it. */
+  private async useRunningAdapter(current: string): Promise<boolean> {
+    const url = await vscode.window.showInputBox({
+      title: 'FastVideo adapter URL',
+      prompt: 'The address of an adapter that runs (python -m stv_adapter serve), e.g. http://127.0.0.1:8055 or http://gpu-box:8055',
+      value: current,
+      ignoreFocusOut: true,
+      validateInput: (v) => (/^https?:\/\/[^\s/]+/.test(v.trim()) && URL.canParse(v.trim()) ? undefined : 'An http:// or https:// address, e.g. http://127.0.0.1:8055'),
+    });
+    if (!url) return false;
+    const value = url.trim().replace(/\/+$/, '');
+    await vscode.workspace.getConfiguration('fastVideo').update('endpointUrl', value, vscode.workspace.workspaceFolders ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global);
+    // The settings snapshot follows the change event; wait for it so the check asks the new address.
+    for (let i = 0; i < 60 && this.settings().fastVideo.endpointUrl !== value; i++) await new Promise((r) => setTimeout(r, 50));
+    this.hub.invalidate();
+    const h = await this.hub.check('fastvideo-local');
+    if (h.state === 'down' && h.error?.code === 'UNREACHABLE')
+      throw new StvError('UNREACHABLE', `Nothing answers at ${value} either.`, 'Check the address and that the adapter runs there (an adapter on another machine listens on its network address and needs a token).');
+    return true;
   }
 
   /** Switches fastVideo.modelId to the model that follows keyframes, and says when it takes effect. */
@@ -107,13 +173,22 @@ export class RenderController {
   }
 }
 
+/** Whether a URL names this machine (only then can the extension start the adapter for it). */
+function isLocalUrl(u: string): boolean {
+  try {
+    return ['127.0.0.1', 'localhost', '[::1]'].includes(new URL(u).hostname);
+  } catch {
+    return false;
+  }
+}
+
 /** An error notification with the actions that fix it. */
 export async function showError(e: unknown, providerId = 'fastvideo-local'): Promise<void> {
   const err = toStvError(e);
   if (err.code === 'CANCELLED') return;
   log().error(`${err.code}: ${err.message}${err.hint ? ` (${err.hint})` : ''}`);
   const actions = actionsFor(err.code, providerId);
-  const pick = await vscode.window.showErrorMessage(`${err.message}${err.hint ? ` ${err.hint}` : ''}`, ...actions);
+  const pick = await vscode.window.showErrorMessage(forExtension(`${err.message}${err.hint ? ` ${err.hint}` : ''}`), ...actions);
   if (pick) await runErrorAction(pick, err);
 }
 

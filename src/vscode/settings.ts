@@ -22,3 +22,9 @@ export function currentSettings(): { settings: Settings; problems: SettingProble
 }
 
 export const SETTING_SECTIONS = ['sceneToVideo', 'fastVideo', 'comfyUI'];
+
+/** Whether the user (or the workspace) chose sceneToVideo.videoProvider, rather than it being the default. */
+export function providerChosen(): boolean {
+  const i = vscode.workspace.getConfiguration('sceneToVideo').inspect('videoProvider');
+  return [i?.globalValue, i?.workspaceValue, i?.workspaceFolderValue].some((v) => v !== undefined);
+}

@@ -1,5 +1,6 @@
 /** Status-bar text and tooltip for a provider's health; no `vscode` import, so it is unit-tested. */
-import type { ProviderHealth, ProviderId } from '../core/providers/types';
+import type { HealthProblem, ProviderHealth, ProviderId } from '../core/providers/types';
+import { forExtension } from './setupSteps';
 
 /** Shown in the tooltip of an untrusted workspace, where the extension starts no process. */
 export const RESTRICTED_MODE_NOTE = 'Restricted Mode: this workspace is not trusted, so Scene to Video starts no process (no adapter, no set-up) and ignores the workspace\'s Python, model and workflow paths. It still attaches to an adapter that is already running.';
@@ -7,9 +8,18 @@ export const RESTRICTED_MODE_NOTE = 'Restricted Mode: this workspace is not trus
 export const PROVIDER_LABEL: Record<ProviderId, string> = { 'comfyui-local': 'ComfyUI', 'fastvideo-local': 'FastVideo' };
 const ICON: Record<ProviderHealth['state'], string> = { ok: '$(pass-filled)', degraded: '$(warning)', down: '$(error)', checking: '$(sync~spin)' };
 
-export function statusText(provider: ProviderId, health: ProviderHealth | undefined): string {
+/** What the status bar says for each problem: a down server, a config that cannot run, missing models. */
+export const PROBLEM_LABEL: Record<HealthProblem, string> = { unreachable: 'down', config: 'workflow or settings invalid', models: 'models missing', auth: 'token refused' };
+
+/**
+ * `chosen`: whether the user picked this provider (a setting, not the default). The default one,
+ * never picked, is not flagged as a failure: it reads "not set up" without the warning colours.
+ */
+export function statusText(provider: ProviderId, health: ProviderHealth | undefined, chosen = true): string {
   const state = health?.state ?? 'checking';
-  return `${ICON[state]} ${PROVIDER_LABEL[provider]}: ${state}`;
+  if (!chosen && (state === 'down' || state === 'degraded')) return `$(circle-outline) ${PROVIDER_LABEL[provider]}: not set up`;
+  const problem = health?.problem;
+  return `${ICON[state]} ${PROVIDER_LABEL[provider]}: ${problem && problem !== 'unreachable' ? PROBLEM_LABEL[problem] : state}`;
 }
 
 /** Markdown for the tooltip: endpoint, model, GPU and free VRAM, where it runs, last check. */
@@ -27,7 +37,7 @@ export function statusTooltip(provider: ProviderId, health: ProviderHealth | und
     ['Checked', new Date(health.checkedAt).toLocaleTimeString()],
   ];
   const table = rows.filter((r): r is [string, string] => !!r[1]).map(([k, v]) => `| ${k} | ${v.replace(/\|/g, '\\|')} |`);
-  const hint = health.error?.hint ? `\n\n${health.error.hint}` : '';
+  const hint = health.error?.hint ? `\n\n${forExtension(health.error.hint)}` : '';
   return [`**${PROVIDER_LABEL[provider]}**`, '', '| | |', '|---|---|', ...table].join('\n') + hint + extra + '\n\nClick to switch provider.';
 }
 

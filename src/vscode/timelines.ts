@@ -43,7 +43,10 @@ export async function pickTimeline(): Promise<string | undefined> {
   if (active && isTimeline(active)) return active.fsPath;
   const files = await vscode.workspace.findFiles(TIMELINE_GLOB, '**/node_modules/**', 200);
   if (files.length === 0) {
-    void vscode.window.showWarningMessage('No *.timeline.json in this workspace. Create one, or import a gemDirect1 project.', 'Import gemDirect1 project').then((p) => p && vscode.commands.executeCommand('sceneToVideo.importGemDirect'));
+    void vscode.window.showWarningMessage('No *.timeline.json in this workspace. Start a new one, or import a gemDirect1 project.', 'New timeline', 'Import gemDirect1 project').then((p) => {
+      if (p === 'New timeline') void vscode.commands.executeCommand('sceneToVideo.newTimeline');
+      if (p === 'Import gemDirect1 project') void vscode.commands.executeCommand('sceneToVideo.importGemDirect');
+    });
     return undefined;
   }
   if (files.length === 1) return files[0]?.fsPath;

@@ -60,8 +60,8 @@ describe('scene-to-video CLI', function () {
     // The system ffprobe too, where installed (CI installs ffmpeg): an independent decoder.
     const ffprobe = ffprobeFrames(summary.videos[1] as string);
     if (ffprobe !== undefined) assert.equal(ffprobe, 33);
-    // One telemetry summary for the run, beside the timeline.
-    const runs = readdirSync(path.join(ws, 'artifacts', 'fastvideo-local'));
+    // One run record, in a hidden folder beside the timeline (nothing else in the workspace).
+    const runs = readdirSync(path.join(ws, '.scene-to-video', 'runs', 'fastvideo-local'));
     assert.equal(runs.length, 1);
   });
 

@@ -13,6 +13,7 @@ import { format } from 'node:util';
 import { chromium } from 'playwright-core';
 import { runVsCodeBench } from './bench.mjs';
 import { E2E_STEPS, runE2E } from './e2e.mjs';
+import { FIRST_RUN_STEPS, runFirstRun } from './firstRun.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const CS = process.env.STV_CODE_SERVER;
@@ -74,6 +75,26 @@ function makeWorkspace(kind, adapterUrl) {
     writeFileSync(path.join(ws, 'broken.timeline.json'), '{\n  "version": 1, "title": "Broken",\n  "scenes": [\n    { "id": "a", "title": "A", "prompt": "p", "frames": 120 }\n  ]\n}\n');
   }
   return ws;
+}
+
+/**
+ * The first-run walk's folder: no timeline, no settings but a port of its own for the adapter the
+ * extension sets up or starts (so an adapter already on :8055 changes nothing), and one image.
+ */
+function makeFirstRunWorkspace(adapterPort) {
+  const ws = mkdtempSync(path.join(os.tmpdir(), 'stv-ws-first-run-'));
+  cleanups.push(async () => rmSync(ws, { recursive: true, force: true }));
+  mkdirSync(path.join(ws, 'keyframes'));
+  cpSync(path.join(root, 'media/sample/keyframes/lighthouse.png'), path.join(ws, 'keyframes/harbour.png'));
+  mkdirSync(path.join(ws, '.vscode'));
+  writeFileSync(path.join(ws, '.vscode/settings.json'), JSON.stringify({ 'fastVideo.endpointUrl': `http://127.0.0.1:${adapterPort}`, 'comfyUI.url': 'http://127.0.0.1:9', 'sceneToVideo.healthCheckIntervalSeconds': 0 }, null, 2));
+  return ws;
+}
+
+/** Ends the process listening on `port` (an adapter a VS Code terminal started), found by its port. */
+async function killListener(port) {
+  const out = await runToEnd('ss', ['-Hltnp', `sport = :${port}`]).catch(() => '');
+  for (const m of out.matchAll(/pid=(\d+)/g)) try { process.kill(Number(m[1]), 'SIGKILL'); } catch {}
 }
 
 /**
@@ -156,13 +177,16 @@ async function main() {
   timings.push(`adapter up ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   let ok = true;
   const want = (k) => !only.length || only.includes(k);
-  if (want('trusted') || want('e2e')) {
+  if (want('trusted') || want('e2e') || want('first-run')) {
     // One trusted code-server for the in-host suite and the end-to-end run (each in its own window
     // and workspace copy); the packaged .vsix is installed into it for the end-to-end run.
     t0 = Date.now();
     const vsix = want('e2e') && VSIX ? VSIX : undefined;
     // STV_COMFYUI_URL: the real ComfyUI that scripts/vscode-tests.sh started (or the user's COMFYUI_URL).
-    const server = await startCodeServer({ trusted: true, env: { STV_SUITE: 'trusted', STV_ADAPTER_URL: adapterUrl, STV_COMFYUI_URL: process.env.COMFYUI_URL ?? '' }, vsix });
+    // STV_HOME: where a set-up from the extension puts its venv (never the user's ~/.scene-to-video).
+    const stvHome = mkdtempSync(path.join(os.tmpdir(), 'stv-home-'));
+    cleanups.push(async () => rmSync(stvHome, { recursive: true, force: true }));
+    const server = await startCodeServer({ trusted: true, env: { STV_SUITE: 'trusted', STV_ADAPTER_URL: adapterUrl, STV_HOME: stvHome, STV_COMFYUI_URL: process.env.COMFYUI_URL ?? '' }, vsix });
     timings.push(`code-server up${vsix ? ' (.vsix installed)' : ''} ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     if (want('trusted')) ok = (await runSuite('extension host (trusted workspace)', 'trusted', server, adapterUrl)) && ok;
     if (want('e2e')) {
@@ -180,6 +204,25 @@ async function main() {
       }
       await b.close().catch(() => {});
       timings.push(`end to end ${((Date.now() - t0) / 1000).toFixed(1)} s${vsix ? ' (the installed .vsix)' : ' (development copy)'}`);
+    }
+    if (want('e2e') || want('first-run')) {
+      t0 = Date.now();
+      const port = await freePort();
+      cleanups.push(() => killListener(port));
+      const ws = makeFirstRunWorkspace(port);
+      const b = await browser();
+      mkdirSync(path.join(root, 'test-results'), { recursive: true });
+      const results = await runFirstRun({ browser: b, url: server.url, ws, root, devPath: vsix ? undefined : root });
+      passing += results.filter((r) => r.ok).length;
+      failing += results.filter((r) => !r.ok).length;
+      if (results.length < FIRST_RUN_STEPS || results.some((r) => !r.ok)) {
+        ok = false;
+        if (!results.some((r) => !r.ok)) failing += 1;
+        console.log(server.cs.logTail());
+      }
+      await b.close().catch(() => {});
+      await killListener(port);
+      timings.push(`first run ${((Date.now() - t0) / 1000).toFixed(1)} s${vsix ? ' (the installed .vsix: set-up)' : ' (development copy: start)'}`);
     }
     try { process.kill(-server.cs.pid, 'SIGKILL'); } catch {}
   }

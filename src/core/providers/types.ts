@@ -126,6 +126,33 @@ export interface ProviderHealth {
   queueDepth?: number;
   checkedAt: string;
   error?: { code: string; message: string; hint?: string };
+  /** Why it is not ok, when it is not (healthProblem() derives it from the error code). */
+  problem?: HealthProblem;
+}
+
+/**
+ * Why a provider cannot render, in the user's terms: nothing answers at its address; it answers
+ * but this workflow, mapping or setting cannot run there; it answers but models or nodes are
+ * missing; it refuses our token. Each has a different fix, so the status bar names it.
+ */
+export type HealthProblem = 'unreachable' | 'config' | 'models' | 'auth';
+
+const PROBLEM_BY_CODE: Record<string, HealthProblem> = {
+  UNREACHABLE: 'unreachable',
+  TIMEOUT: 'unreachable',
+  ADAPTER_CRASHED: 'unreachable',
+  WORKFLOW_INVALID: 'config',
+  SETTINGS_INVALID: 'config',
+  PROMPT_REJECTED: 'config',
+  INVALID_REQUEST: 'config',
+  MISSING_NODES: 'models',
+  MODEL_NOT_FOUND: 'models',
+  UNAUTHORIZED: 'auth',
+};
+
+export function healthProblem(h: Pick<ProviderHealth, 'state' | 'error'>): HealthProblem | undefined {
+  if (h.state === 'ok' || h.state === 'checking' || !h.error) return undefined;
+  return PROBLEM_BY_CODE[h.error.code];
 }
 
 export interface RenderOptions {

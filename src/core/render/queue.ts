@@ -39,7 +39,7 @@ export interface RenderJobSnapshot {
 export interface RenderQueueDeps {
   getProvider(id: ProviderId): Promise<VideoProvider>;
   outputRootFor(timelineFile: string, providerId: ProviderId): string;
-  /** Where run summaries go; defaults to `artifacts/` beside the timeline. */
+  /** Where run records go; defaults to a hidden `.scene-to-video/runs/` beside the timeline. */
   artifactsRoot?: string;
   randomSeed?(): number;
   /** File operations for saving renders (tests inject a disk that fills up). */
@@ -219,7 +219,7 @@ export class RenderQueue {
   private runFor(spec: RenderJobSpec): { startedAt: Date; jobs: RunSummaryJob[]; artifactsRoot: string } {
     let run = this.runs.get(spec.providerId);
     if (!run) {
-      run = { startedAt: new Date(), jobs: [], artifactsRoot: this.deps.artifactsRoot ?? path.join(path.dirname(spec.timelineFile), 'artifacts') };
+      run = { startedAt: new Date(), jobs: [], artifactsRoot: this.deps.artifactsRoot ?? path.join(path.dirname(spec.timelineFile), '.scene-to-video', 'runs') };
       this.runs.set(spec.providerId, run);
     }
     return run;

@@ -3,11 +3,12 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { COMMAND_IDS } from '../../../src/vscode/commandIds';
 import { keepPickerOpen } from '../../../src/vscode/quickPick';
 import { api, until, workspaceDir } from './helpers';
 
 const ADAPTER = process.env.STV_ADAPTER_URL ?? '';
-const COMMANDS = ['renderSceneFastVideo', 'renderSceneComfyUI', 'renderScene', 'renderAll', 'cancelRender', 'switchProvider', 'openPanel', 'startAdapter', 'stopAdapter', 'checkHealth', 'importGemDirect', 'importLocalGenSettings', 'exportLocalGenSettings', 'showLog', 'setAdapterToken', 'openSample', 'setupAdapter', 'openDocs'].map((c) => `sceneToVideo.${c}`);
+const COMMANDS = COMMAND_IDS;
 
 async function setFastVideo(key: string, value: unknown): Promise<void> {
   await vscode.workspace.getConfiguration('fastVideo').update(key, value, vscode.ConfigurationTarget.Workspace);

@@ -154,7 +154,6 @@ export async function importGemDirect(data: unknown, opts: { sourceFile: string;
     }
   }
   const timeline: Timeline = {
-    $schema: 'https://scene-to-video.invalid/schemas/timeline-v1.json',
     version: 1,
     title: title.slice(0, 200),
     defaults: { width: NATIVE.width, height: NATIVE.height, fps: NATIVE.fps, numFrames: NATIVE.numFrames, seedPolicy: 'fixed', seed: 42 },

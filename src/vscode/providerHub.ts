@@ -1,7 +1,7 @@
 /** Builds providers from settings (rebuilt when settings or the token change) and tracks health. */
 import * as vscode from 'vscode';
 import { createProvider } from '../core/providers/factory';
-import type { ProviderHealth, ProviderId, VideoProvider } from '../core/providers/types';
+import { healthProblem, type ProviderHealth, type ProviderId, type VideoProvider } from '../core/providers/types';
 import type { Settings } from '../core/settings/schema';
 import { log } from './log';
 
@@ -65,6 +65,8 @@ export class ProviderHub implements vscode.Disposable {
       const err = e as { code?: string; message?: string; hint?: string };
       h = { provider: id, state: 'down', endpoint: '', summary: err.message ?? String(e), checkedAt: new Date().toISOString(), error: { code: err.code ?? 'INTERNAL', message: err.message ?? String(e), ...(err.hint ? { hint: err.hint } : {}) } };
     }
+    const problem = h.problem ?? healthProblem(h);
+    if (problem) h = { ...h, problem };
     if (generation !== this.generation) return h; // settings changed meanwhile: a newer check decides
     const prev = this.health.get(id);
     if (prev?.state !== h.state) log().info(`${id} health: ${h.state} — ${h.summary}`);

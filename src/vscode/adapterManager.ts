@@ -3,6 +3,7 @@
  * otherwise run it in an integrated terminal (the process is the terminal's, so the user sees its
  * log and traceback), report a crash with "Show terminal" / "Restart", stop it on request.
  */
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { StvError } from '../core/errors';
 import { WSL_DEFAULT_PYTHON, buildAdapterLaunch, findPython, pythonCandidates, toShellCommandLine } from '../core/launch/adapterLaunch';
@@ -11,8 +12,9 @@ import { isLoopbackHostname } from '../core/net/loopback';
 import { RealWslProbe, checkWsl, type WslProbe } from '../core/launch/wslProbe';
 import type { Settings } from '../core/settings/schema';
 import { log } from './log';
-import { hasNvidiaGpu } from './onboarding';
-import { TOKEN_KEY, type ProviderHub } from './providers';
+import { hasNvidiaGpu, runSetup } from './onboarding';
+import type { SetupKind } from './setupSteps';
+import { TOKEN_KEY, type ProviderHub } from './providerHub';
 
 export class AdapterManager implements vscode.Disposable {
   private terminal?: vscode.Terminal;
@@ -57,7 +59,7 @@ export class AdapterManager implements vscode.Disposable {
    * Attaches to a running adapter or starts one; resolves when /health answers. `restart` first ends
    * the adapter this window started; aborting `signal` stops waiting and ends what was started.
    */
-  async start(opts: { signal?: AbortSignal; restart?: boolean } = {}): Promise<'attached' | 'started'> {
+  async start(opts: { signal?: AbortSignal; restart?: boolean; backend?: 'fastvideo' | 'preview' } = {}): Promise<'attached' | 'started'> {
     if (!vscode.workspace.isTrusted)
       throw new StvError('WORKSPACE_UNTRUSTED', 'This workspace is not trusted, so Scene to Video does not start the FastVideo adapter.', 'Trust the workspace (Workspaces: Manage Workspace Trust), or start the adapter yourself and set fastVideo.endpointUrl.');
     if (opts.restart) this.stop();
@@ -67,10 +69,10 @@ export class AdapterManager implements vscode.Disposable {
     if (this.isRunning()) return this.waitUntilUp(opts.signal);
     const url = new URL(s.endpointUrl);
     if (!isLoopbackHostname(url.hostname))
-      throw new StvError('UNREACHABLE', `fastVideo.endpointUrl points at another machine (${url.host}), which does not answer; the extension only starts adapters on this machine.`, 'Start the adapter on that machine (scripts/run-fastvideo-server), or set fastVideo.endpointUrl to http://127.0.0.1:8055.');
+      throw new StvError('UNREACHABLE', `fastVideo.endpointUrl points at another machine (${url.host}), which does not answer; the extension only starts adapters on this machine.`, 'Start the adapter on that machine, or set fastVideo.endpointUrl to http://127.0.0.1:8055.');
     const choice = chooseLaunchMode(s.launch, process.platform, s.launch === 'native' ? false : await this.probe.available());
     if (choice.note) log().warn(choice.note);
-    let backend = s.backend;
+    let backend = opts.backend ?? s.backend;
     const token = (await this.ctx.secrets.get(TOKEN_KEY)) || undefined;
     const common = {
       platform: process.platform,
@@ -80,6 +82,8 @@ export class AdapterManager implements vscode.Disposable {
       ...(s.modelPath ? { modelPath: s.modelPath } : {}),
       attentionBackend: s.attentionBackend,
       cpuOffload: s.cpuOffload,
+      // Its per-job records go to the extension's storage, not the workspace it runs in.
+      artifactsDir: path.join(this.ctx.globalStorageUri.fsPath, 'adapter-runs'),
       // The token travels in the environment only; never on the command line.
       extraEnv: token ? { STV_ADAPTER_TOKEN: token } : ({} as Record<string, string>),
     };
@@ -90,9 +94,9 @@ export class AdapterManager implements vscode.Disposable {
       plan = buildAdapterLaunch({ ...common, mode: 'wsl', wslDistro: distro.name, pythonPath: s.pythonPath || WSL_DEFAULT_PYTHON, backend });
       this.hub.location = describeLocation('wsl', distro.name);
     } else {
-      const python = findPython(pythonCandidates({ platform: process.platform, configured: s.pythonPath || undefined, workspaceDirs, extensionDir: this.ctx.extensionPath }));
+      const python = this.findEnvironment();
       if (!python)
-        throw new StvError('SETTINGS_INVALID', 'No Python environment with the adapter was found.', 'Run "Scene to Video: Set up the FastVideo adapter" (or scripts/setup-fastvideo), or set fastVideo.pythonPath to the environment\'s python.');
+        throw new StvError('SETTINGS_INVALID', 'No Python environment with the adapter was found.', 'Run "Scene to Video: Set up the FastVideo adapter", or set fastVideo.pythonPath to the environment\'s python.');
       if (backend === 'fastvideo' && !(await hasNvidiaGpu())) {
         const pick = await vscode.window.showWarningMessage('No NVIDIA GPU answers on this machine, so FastVideo cannot run here. Start the preview backend (not AI: it animates each keyframe) instead?', 'Use preview', 'Start FastVideo anyway');
         if (!pick) throw new StvError('CANCELLED', 'Not started.');
@@ -124,6 +128,19 @@ export class AdapterManager implements vscode.Disposable {
     });
     this.terminal.show(true);
     return this.waitUntilUp(opts.signal);
+  }
+
+  /** Creates the adapter's environment (onboarding.ts); resolves when it is done. */
+  setUp(kind: SetupKind): Promise<void> {
+    return runSetup(this.ctx, kind);
+  }
+
+  /** The adapter's Python on this machine (configured, a workspace's or the extension's venv, or the set-up's), if any. */
+  findEnvironment(): string | undefined {
+    const s = this.settings().fastVideo;
+    if (s.launch === 'wsl' || (s.launch === 'auto' && process.platform === 'win32')) return s.pythonPath || WSL_DEFAULT_PYTHON; // WSL: checked when it starts
+    const workspaceDirs = (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath);
+    return findPython(pythonCandidates({ platform: process.platform, configured: s.pythonPath || undefined, workspaceDirs, extensionDir: this.ctx.extensionPath }));
   }
 
   private async waitUntilUp(signal?: AbortSignal): Promise<'started'> {

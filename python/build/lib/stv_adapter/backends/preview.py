@@ -1,0 +1,186 @@
+"""The preview backend: CPU, no AI. It animates the keyframe (or a title card drawn from the prompt)
+with a seeded camera move and encodes a real H.264 MP4 with the ffmpeg that ships inside the
+imageio-ffmpeg wheel. It exists for drafts, demos and for testing the whole pipeline without a GPU."""
+from __future__ import annotations
+
+import math
+import random
+import subprocess
+import tempfile
+import textwrap
+import time
+from typing import Any
+
+import imageio_ffmpeg
+from PIL import Image, ImageDraw, ImageFont
+
+from ..errors import AdapterError, JobCancelled
+from . import BackendJob, BackendOutput, ProgressFn
+
+MODEL_ID = "preview (not AI: keyframe camera move)"
+OVERSCAN = 1.18  # the source is drawn this much larger than the frame so the camera can move
+
+
+def _ease(t: float) -> float:
+    """Ease in and out over t in [0, 1]; command() writes the same curve as an ffmpeg expression."""
+    return 0.5 - 0.5 * math.cos(math.pi * t)
+
+
+def title_card(prompt: str, width: int, height: int, seed: int) -> Image.Image:
+    rnd = random.Random(seed)
+    top = tuple(rnd.randrange(20, 90) for _ in range(3))
+    bottom = tuple(rnd.randrange(110, 220) for _ in range(3))
+    grad = Image.linear_gradient("L").resize((width, height))
+    img = Image.composite(Image.new("RGB", (width, height), bottom), Image.new("RGB", (width, height), top), grad)
+    draw = ImageDraw.Draw(img)
+    size = max(14, height // 14)
+    try:
+        font: Any = ImageFont.load_default(size=size)
+    except TypeError:  # Pillow without FreeType
+        font = ImageFont.load_default()
+    lines = textwrap.wrap(prompt, width=max(16, int(width / (size * 0.55))))[:6]
+    y = (height - len(lines) * size * 1.3) / 2
+    for line in lines:
+        draw.text((width / 2, y), line, fill=(245, 245, 245), font=font, anchor="ma")
+        y += size * 1.3
+    return img
+
+
+def camera_path(seed: int, src_w: int, src_h: int, out_w: int, out_h: int) -> tuple[tuple[float, float, float, float], tuple[float, float, float, float]]:
+    """Start and end crop boxes in source pixels for one of a few seeded moves."""
+    rnd = random.Random(seed)
+    move = rnd.choice(["push-in", "pull-out", "pan-right", "pan-left", "tilt-down", "tilt-up"])
+    full_w, full_h = src_w, src_h
+    tight_w, tight_h = full_w / OVERSCAN, full_h / OVERSCAN
+
+    def box(cx: float, cy: float, w: float, h: float) -> tuple[float, float, float, float]:
+        return (cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
+
+    cx, cy = full_w / 2, full_h / 2
+    dx, dy = (full_w - tight_w) / 2, (full_h - tight_h) / 2
+    if move == "push-in":
+        return box(cx, cy, full_w, full_h), box(cx, cy, tight_w, tight_h)
+    if move == "pull-out":
+        return box(cx, cy, tight_w, tight_h), box(cx, cy, full_w, full_h)
+    if move == "pan-right":
+        return box(cx - dx, cy, tight_w, tight_h), box(cx + dx, cy, tight_w, tight_h)
+    if move == "pan-left":
+        return box(cx + dx, cy, tight_w, tight_h), box(cx - dx, cy, tight_w, tight_h)
+    if move == "tilt-down":
+        return box(cx, cy - dy, tight_w, tight_h), box(cx, cy + dy, tight_w, tight_h)
+    return box(cx, cy + dy, tight_w, tight_h), box(cx, cy - dy, tight_w, tight_h)
+
+
+class PreviewBackend:
+    name = "preview"
+    is_ai = False
+
+    def __init__(self, crf: int = 20) -> None:
+        self.crf = crf
+        self.ffmpeg = imageio_ffmpeg.get_ffmpeg_exe()
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:  # nothing to load
+        pass
+
+    def health(self) -> dict[str, Any]:
+        return {
+            "status": "ok",
+            "model_id": MODEL_ID,
+            "model_profile": "preview",
+            "model_loaded": True,
+            "follows_keyframe": True,
+            "attention_backend": None,
+            "device": "cpu",
+            "gpu": None,
+            "warnings": [{"code": "NOT_AI", "message": "The preview backend is not AI: it animates the keyframe (or a title card) with a camera move, for drafts and tests."}],
+            "details": {"ffmpeg": self.ffmpeg, "note": "The preview backend is not AI: it animates the keyframe with a camera move."},
+        }
+
+    def source_image(self, job: BackendJob) -> Image.Image:
+        """The frame-shaped region the camera moves over: the keyframe (or a title card) scaled to
+        cover the frame at OVERSCAN, centre-cropped to the frame's aspect ratio."""
+        src = job.keyframe if job.keyframe is not None else title_card(job.prompt, job.width, job.height, job.seed)
+        scale = max(job.width / src.width, job.height / src.height) * OVERSCAN
+        region_w, region_h = round(job.width * OVERSCAN), round(job.height * OVERSCAN)
+        sw, sh = max(region_w, round(src.width * scale)), max(region_h, round(src.height * scale))
+        left, top = (sw - region_w) // 2, (sh - region_h) // 2
+        return src.convert("RGB").resize((sw, sh), Image.Resampling.BICUBIC).crop((left, top, left + region_w, top + region_h))
+
+    def command(self, job: BackendJob, region: Image.Image) -> list[str]:
+        """ffmpeg draws the move itself (zoompan over the one region frame read from stdin), so no
+        frame crosses the pipe: Python only feeds the region and reads progress."""
+        (x0, y0, x1, y1), (x2, y2, x3, y3) = camera_path(job.seed, region.width, region.height, job.width, job.height)
+        n = job.num_frames
+        e = f"(0.5-0.5*cos(PI*on/{max(1, n - 1)}))"  # _ease() of output frame `on`
+
+        def lerp(a: float, b: float) -> str:
+            return f"({a:.4f}+({b - a:.4f})*{e})"
+
+        zoom = f"{region.width}/{lerp(x1 - x0, x3 - x2)}"  # zoompan crops iw/zoom: the box's width
+        vf = (
+            # zoompan crops on whole pixels (+0.5 rounds instead of truncating); in yuv420p it would
+            # snap to even ones, so it works in full-resolution chroma.
+            "format=yuv444p,"
+            f"zoompan=z='{zoom}':x='{lerp(x0, x2)}+0.5':y='{lerp(y0, y2)}+0.5':d={n}:s={job.width}x{job.height}:fps={job.fps}"
+        )
+        return [
+            self.ffmpeg, "-hide_banner", "-loglevel", "error", "-nostats", "-y",
+            "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{region.width}x{region.height}", "-i", "-",
+            "-vf", vf, "-frames:v", str(n),
+            "-an", "-c:v", "libx264", "-preset", "veryfast", "-crf", str(self.crf), "-pix_fmt", "yuv420p",
+            "-movflags", "+faststart", "-progress", "pipe:1", "-stats_period", "0.05", "-f", "mp4", str(job.out_path),
+        ]
+
+    def run(self, job: BackendJob, progress: ProgressFn) -> BackendOutput:
+        t0 = time.perf_counter()
+        region = self.source_image(job)
+        n = job.num_frames
+        with tempfile.TemporaryFile() as err:
+            proc = subprocess.Popen(self.command(job, region), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err)
+            self._proc = proc
+            assert proc.stdin is not None and proc.stdout is not None
+            try:
+                try:
+                    proc.stdin.write(region.tobytes())
+                    proc.stdin.close()
+                except BrokenPipeError:
+                    pass  # ffmpeg ended early; its exit code and stderr say why below
+                # `-progress` writes key=value blocks; "frame=" says how many frames are encoded.
+                for line in proc.stdout:
+                    if job.cancel.is_set():
+                        raise JobCancelled("The job was cancelled while encoding.")
+                    if line.startswith(b"frame="):
+                        done = min(n, int(line[6:] or 0))
+                        if done:
+                            progress("encoding", done / n * 0.97, step=done, total_steps=n)
+                rc = proc.wait()
+                if job.cancel.is_set():
+                    raise JobCancelled("The job was cancelled while encoding.")
+            except BaseException:
+                proc.kill()
+                proc.wait()
+                raise
+            finally:
+                self._proc = None
+            if rc != 0:
+                err.seek(0)
+                msg = err.read().decode(errors="replace").strip()[-500:]
+                if "No space left" in msg:
+                    raise AdapterError("DISK_FULL", "The disk filled up while encoding the video.", "Free disk space; earlier renders were not touched.")
+                raise AdapterError("EXECUTION_ERROR", f"ffmpeg failed (exit {rc}): {msg}", "Check the adapter's log; the output folder must be writable.")
+        encode_ms = int((time.perf_counter() - t0) * 1000)
+        return BackendOutput(
+            width=job.width, height=job.height, num_frames=job.num_frames, fps=job.fps, model_id=MODEL_ID,
+            warnings=[{"code": "NOT_AI", "message": "Rendered by the preview backend: the keyframe animated with a camera move, not an AI model."}],
+            encode_ms=encode_ms, generate_ms=0,
+        )
+
+    def force_stop(self) -> bool:
+        # Preview jobs stop cooperatively between frames; nothing needs a reload.
+        return False
+
+    def close(self) -> None:
+        proc = self._proc
+        if proc and proc.poll() is None:
+            proc.kill()

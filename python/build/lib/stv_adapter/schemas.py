@@ -1,0 +1,155 @@
+"""The adapter's wire format (camelCase JSON), as pydantic v2 models. The OpenAPI document at
+/openapi.json is generated from these and is the API's reference."""
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.alias_generators import to_camel
+
+from . import validation
+
+SAFE_SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+MAX_PROMPT = 4000
+# base64 is 4/3 of the bytes; the decoded keyframe bound is enforced separately (keyframe.py).
+MAX_KEYFRAME_B64_CHARS = 48 * 1024 * 1024
+
+
+class CamelModel(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+
+class GenerateRequest(CamelModel):
+    prompt: str = Field(min_length=1, max_length=MAX_PROMPT, examples=["A lighthouse at dusk, waves rolling in, slow push-in"])
+    negative_prompt: str | None = Field(default=None, max_length=MAX_PROMPT, description="Goes to the model's negative prompt, never into the prompt.")
+    keyframe_base64: str | None = Field(default=None, max_length=MAX_KEYFRAME_B64_CHARS, description="PNG, JPEG or WebP bytes, base64 (a data: URL prefix is accepted).")
+    # Bounds in the schema so clients (and fuzzers) see them; the 4k+1 rule cannot be said in JSON
+    # Schema and is checked below. Messages name the nearest valid values (see app._validation_message).
+    width: int = Field(default=1280, ge=validation.MIN_SIDE, le=validation.MAX_SIDE, multiple_of=validation.SIZE_MULTIPLE, description="A multiple of 16 between 256 and 1920.")
+    height: int = Field(default=704, ge=validation.MIN_SIDE, le=validation.MAX_SIDE, multiple_of=validation.SIZE_MULTIPLE, description="A multiple of 16 between 256 and 1920.")
+    num_frames: int = Field(default=121, ge=validation.MIN_FRAMES, le=validation.MAX_FRAMES, description="4k+1 between 5 and 241.")
+    fps: int = Field(default=24, ge=validation.MIN_FPS, le=validation.MAX_FPS)
+    seed: int = Field(ge=0, le=2**32 - 1, description="Recorded in the sidecar; the client picks random seeds.")
+    steps: int | None = Field(default=None, ge=1, le=100, description="Denoising steps; the model's default when absent.")
+    scene_id: str | None = Field(default=None, max_length=64, description="Safe path segment; used in the output file name.")
+    output_dir: str | None = Field(default=None, max_length=512, description="Relative to the adapter's output root; must stay inside it.")
+
+    @field_validator("scene_id")
+    @classmethod
+    def _safe_scene_id(cls, v: str | None) -> str | None:
+        if v is not None and (not SAFE_SEGMENT.match(v) or ".." in v):
+            raise ValueError("sceneId must be letters, digits, '.', '_' or '-' (at most 64), without '..'")
+        return v
+
+    @model_validator(mode="after")
+    def _model_can_take_it(self) -> GenerateRequest:
+        problems = [p for p in (validation.side_problem("width", self.width), validation.side_problem("height", self.height), validation.frames_problem(self.num_frames)) if p]
+        if problems:
+            raise ValueError(" ".join(problems))
+        return self
+
+
+class ErrorBody(CamelModel):
+    code: str
+    message: str
+    hint: str | None = None
+
+
+class ErrorResponse(CamelModel):
+    error: ErrorBody
+
+
+Stage = Literal["queued", "loading", "encoding-prompt", "denoising", "decoding", "encoding", "saving", "done"]
+JobStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
+
+
+class Progress(CamelModel):
+    stage: Stage = "queued"
+    fraction: float = Field(default=0.0, ge=0.0, le=1.0)
+    step: int | None = None
+    total_steps: int | None = None
+    eta_ms: int | None = None
+    message: str | None = None
+    emitted_at: float | None = Field(default=None, description="When the backend reported this, in ms since the epoch (for latency measurements).")
+
+
+class Warning_(CamelModel):
+    code: str
+    message: str
+
+
+class Timings(CamelModel):
+    queue_ms: int = 0
+    load_ms: int = 0
+    generate_ms: int = 0
+    encode_ms: int = 0
+    total_ms: int = 0
+
+
+class GenerateResult(CamelModel):
+    status: Literal["succeeded"] = "succeeded"
+    job_id: str
+    output_video_path: str
+    sidecar_path: str
+    frames: int
+    fps: int
+    width: int
+    height: int
+    duration_ms: int
+    seed: int
+    model_id: str
+    backend: str
+    warnings: list[Warning_] = []
+    timings: Timings
+
+
+class Job(CamelModel):
+    job_id: str
+    status: JobStatus
+    progress: Progress
+    queue_position: int | None = None
+    created_at: str
+    started_at: str | None = None
+    finished_at: str | None = None
+    result: GenerateResult | None = None
+    error: ErrorBody | None = None
+    forced: bool = False
+
+
+class JobAccepted(CamelModel):
+    job_id: str
+    status: Literal["queued"] = "queued"
+    queue_position: int
+
+
+class GpuInfo(CamelModel):
+    name: str
+    memory_free_mb: int
+    memory_total_mb: int
+
+
+class MemoryInfo(CamelModel):
+    rss_mb: int
+
+
+class Health(CamelModel):
+    status: Literal["ok", "loading", "error"]
+    backend: Literal["fastvideo", "preview"]
+    is_ai: bool
+    model_id: str
+    model_profile: str
+    model_loaded: bool
+    follows_keyframe: bool
+    attention_backend: str | None
+    device: str
+    gpu: GpuInfo | None
+    memory: MemoryInfo
+    queue_depth: int
+    max_queue: int
+    running_job_id: str | None
+    version: str
+    output_root: str | None
+    error: ErrorBody | None = None
+    warnings: list[Warning_] = Field(default=[], description="What a user should know about this backend/model, e.g. NOT_AI (preview), KEYFRAME_IGNORED (FastWan).")
+    details: dict[str, Any] = {}
