@@ -10,6 +10,7 @@ import { SceneCodeLensProvider } from './codeLens';
 import { registerTimelineDiagnostics } from './diagnostics';
 import { openDocumentationCommand, setDocsRoot } from './docs';
 import { exportLocalGenSettingsCommand, importGemDirectCommand, importLocalGenSettingsCommand } from './importCommands';
+import { upgradeTimelineCommand } from './upgradeCommand';
 import { log } from './log';
 import { openSampleCommand, setupAdapterCommand } from './onboarding';
 import { ScenePanel } from './panel';
@@ -168,6 +169,7 @@ export function activate(ctx: vscode.ExtensionContext): SceneToVideoApi {
     return hs;
   });
   command('sceneToVideo.importGemDirect', importGemDirectCommand);
+  command('sceneToVideo.upgradeTimeline', upgradeTimelineCommand);
   command('sceneToVideo.importLocalGenSettings', importLocalGenSettingsCommand);
   command('sceneToVideo.exportLocalGenSettings', () => exportLocalGenSettingsCommand(settings));
   command('sceneToVideo.showLog', () => log().show());

@@ -8,9 +8,11 @@ import * as path from 'node:path';
 import { getNodePath, parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
 import type { z } from 'zod';
 import { LineIndex, nodeForPath } from './positions';
-import { SceneOverridesSchema, SceneSchema, TimelineDefaultsSchema, TimelineSchema, type Timeline } from './schema';
+import { KeyframesSchema, NamedWorkflowSchema, SceneOverridesSchema, SceneSchema, ShotSchema, TimelineDefaultsSchema, TimelineSchema, type Timeline } from './schema';
 import { describeFramesProblem, describeSideProblem, isValidFrameCount, MAX_FRAMES, MIN_FRAMES, NATIVE } from './validSizes';
 import { resolveKeyframePath } from './keyframePath';
+import { readImageSize, type ImageSize } from './imageSize';
+import { checkKeyframeAspect, checkVersionedFields } from './v2';
 
 export interface TimelineProblem {
   code: string;
@@ -37,6 +39,8 @@ export interface ParseOptions {
    * resolveScenes() falls back to as well), so a length in seconds is checked at the rate it renders.
    */
   fallbackFps?: number;
+  /** Reads a keyframe's width and height (the crop warning, `size: "auto"`); the real file by default. */
+  imageSize?: (absPath: string) => ImageSize | undefined;
 }
 
 /** Largest timeline file we read: 10,000 scenes of long prompts fit well inside this. */
@@ -48,12 +52,18 @@ const KNOWN_KEYS: Record<'top' | 'defaults' | 'scene' | 'overrides', string[]> =
   scene: Object.keys(SceneSchema.shape),
   overrides: Object.keys(SceneOverridesSchema.shape),
 };
+/** Version 2's objects, for "did you mean" on their unknown fields. */
+const KNOWN_V2_KEYS = { shot: Object.keys(ShotSchema.shape), keyframes: Object.keys(KeyframesSchema.shape), workflow: Object.keys(NamedWorkflowSchema.shape) };
 
 function keysFor(p: (string | number)[]): string[] {
   if (p.length === 0) return KNOWN_KEYS.top;
   if (p.length === 1 && p[0] === 'defaults') return KNOWN_KEYS.defaults;
   if (p.length === 2 && p[0] === 'scenes') return KNOWN_KEYS.scene;
   if (p.length === 3 && p[0] === 'scenes' && p[2] === 'overrides') return KNOWN_KEYS.overrides;
+  if (p.length === 4 && p[0] === 'scenes' && p[2] === 'shots') return KNOWN_V2_KEYS.shot;
+  if (p.length === 5 && p[0] === 'scenes' && p[2] === 'shots' && p[4] === 'overrides') return KNOWN_KEYS.overrides;
+  if (p[0] === 'scenes' && p[p.length - 1] === 'keyframes') return KNOWN_V2_KEYS.keyframes;
+  if (p.length === 2 && p[0] === 'workflows') return KNOWN_V2_KEYS.workflow;
   return [];
 }
 
@@ -218,11 +228,11 @@ export function parseTimeline(text: string, opts: ParseOptions): LoadResult {
     return { ok: false, problems };
   }
   const version = (data as { version?: unknown }).version;
-  if (version !== undefined && version !== 1) {
+  if (version !== undefined && version !== 1 && version !== 2) {
     const message =
       typeof version === 'number'
-        ? `Timeline version ${version} is not supported: this extension reads version 1. Update Scene to Video, or set "version": 1.`
-        : `"version" must be the number 1, not ${describeType(version)}: write "version": 1 without quotes.`;
+        ? `Timeline version ${version} is not supported: this extension reads versions 1 and 2. Update Scene to Video, or set "version": 2.`
+        : `"version" must be the number 2 (or 1), not ${describeType(version)}: write "version": 2 without quotes.`;
     at('error', 'unsupported-version', message, ['version']);
     return { ok: false, problems };
   }
@@ -236,7 +246,10 @@ export function parseTimeline(text: string, opts: ParseOptions): LoadResult {
 
   // Checks the schema cannot express, run on the raw data so they report even when other parts fail.
   semanticChecks(data as Record<string, unknown>, opts, fileExists, at);
+  checkVersionedFields(data as Record<string, unknown>, { timelineFile: opts.timelineFile, fileExists }, at);
   duplicateKeys(root, at);
+  if (parsed.success && !problems.some((p) => p.severity === 'error'))
+    checkKeyframeAspect(parsed.data, { timelineFile: opts.timelineFile, imageSize: opts.imageSize ?? readImageSize, ...(opts.fallbackFps ? { fallbacks: { fps: opts.fallbackFps } } : {}) }, at);
 
   const errors = problems.filter((p) => p.severity === 'error');
   if (errors.length > 0 || !parsed.success) return { ok: false, problems: sortProblems(problems) };
