@@ -24,6 +24,7 @@ import { loadTimelineFile, type TimelineProblem } from './core/timeline/load';
 import { resolveScenes } from './core/timeline/resolve';
 import { barsView, jsonLinesView, type ProgressView } from './cli/progressView';
 import { upgradeCommand } from './cli/upgrade';
+import { gemDirectHint, importCommand } from './cli/import';
 
 export const EXIT = { ok: 0, failed: 1, badInput: 2, unreachable: 3, cancelled: 130 } as const;
 
@@ -134,6 +135,15 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     return upgradeCommand(target, (l) => io.stdout.write(`${l}\n`), err);
   }
 
+  if (command === 'import') {
+    const source = args.positionals[0];
+    if (!source) {
+      err(`Name a gemDirect1 project export, story or scene file to import.\n\n${USAGE}`);
+      return EXIT.badInput;
+    }
+    return importCommand(source, o.out ?? o.output, (l) => io.stdout.write(`${l}\n`), err);
+  }
+
   if (command !== 'render' && command !== 'validate') {
     err(`Unknown command "${command}".\n\n${USAGE}`);
     return EXIT.badInput;
@@ -146,6 +156,12 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   const timelineFile = path.resolve(file);
   const loaded = await loadTimelineFile(timelineFile);
   if (!loaded.ok) {
+    // A gemDirect1 file fails the schema in a dozen places; what helps is the import command.
+    const hint = await gemDirectHint(timelineFile);
+    if (hint) {
+      err(hint);
+      return EXIT.badInput;
+    }
     for (const p of loaded.problems) err(formatProblem(file, p));
     err(`${loaded.problems.length} problem(s) in ${file}: fix them and run again.`);
     return EXIT.badInput;

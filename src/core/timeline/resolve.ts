@@ -118,8 +118,9 @@ export function resolveScenes(timeline: Timeline, timelineFile: string, fallback
       const steps = pick('steps');
       const provider = pick('provider');
       const model = pick('model');
-      // A shot with an end keyframe and no workflow of its own uses the timeline's bookend workflow.
-      const workflow = namedWorkflow(pick('workflow') ?? (endKeyframePath ? bookendWorkflow : undefined));
+      // A shot with an end keyframe and no workflow of its own (or its scene's) uses the timeline's
+      // bookend workflow rather than the default one, which may take only a start image.
+      const workflow = namedWorkflow(so?.workflow ?? o?.workflow ?? (endKeyframePath ? bookendWorkflow : undefined) ?? d.workflow);
       out.push({
         id: s.id,
         ...(shot ? { shotId: shot.id } : {}),
