@@ -73,8 +73,8 @@ describe('gemDirect1 import into timeline v2', function () {
     assert.match(out, /warning: Scene "scene-001": keyframe C:\\Users\\ana.*scene-001\.png is a Windows path that does not exist on this machine; it was found by its file name at .*keyframes.scene-001\.png/);
     assert.match(out, /warning: Scene "scene-002": keyframe \\\\nas\\share.*found by its file name at .*shots.scene-002\.jpg/);
     assert.match(out, /warning: Scene "scene-004": keyframe D:\/renders\/nowhere\/missing\.png was not found \(looked for /);
-    assert.match(out, /  - genre\n/);
-    assert.match(out, /  - scenes\[0\] \("scene-001"\)\.characters\n/);
+    assert.match(out, / {2}- genre\n/);
+    assert.match(out, / {2}- scenes\[0\] \("scene-001"\)\.characters\n/);
     const loaded = await loadTimelineFile(target);
     assert.ok(loaded.ok, JSON.stringify(!loaded.ok && loaded.problems));
     // The portrait keyframe renders portrait (size "auto"), the square one square, the landscape one landscape.
@@ -177,7 +177,7 @@ describe('gemDirect1 import into timeline v2', function () {
     for (const f of ['portrait-project.json', 'windows-story/story.json', 'scene-forest.json']) {
       const t = io();
       assert.equal(await main(['validate', path.join(FIX, f)], t.io), EXIT.badInput);
-      assert.match(t.err(), /is a gemDirect1 (project export|story file|scene file), not a Scene to Video timeline\. Import it with:\n  scene-to-video import /);
+      assert.match(t.err(), /is a gemDirect1 (project export|story file|scene file), not a Scene to Video timeline\. Import it with:\n {2}scene-to-video import /);
       assert.doesNotMatch(t.err(), /Unknown field/);
     }
     for (const flag of ['--help', '-h']) {
