@@ -4,6 +4,8 @@
  *   render <timeline> [--scene id ...] [--provider comfyui-local|fastvideo-local] [--endpoint URL]
  *          [--backend preview|fastvideo] [--output DIR] [--json] [--start-adapter | --no-start-adapter]
  *   validate <timeline>
+ *   upgrade <timeline>                      (version 1 -> 2, keeping the file's formatting)
+ *   import <gemDirect1 file> [--out DIR]    (project export, story or scene file)
  *   health [--provider ...] [--endpoint URL]
  * Exit codes: 0 ok, 1 a render failed, 2 bad input, 3 provider unreachable, 130 cancelled.
  */
@@ -21,6 +23,8 @@ import { DEFAULT_SETTINGS, SettingsSchema, type Settings } from './core/settings
 import { loadTimelineFile, type TimelineProblem } from './core/timeline/load';
 import { resolveScenes } from './core/timeline/resolve';
 import { barsView, jsonLinesView, type ProgressView } from './cli/progressView';
+import { upgradeCommand } from './cli/upgrade';
+import { gemDirectHint, importCommand } from './cli/import';
 
 export const EXIT = { ok: 0, failed: 1, badInput: 2, unreachable: 3, cancelled: 130 } as const;
 
@@ -38,6 +42,11 @@ const USAGE = `Usage:
                         [--start-adapter | --no-start-adapter]
                         [--workflow api-workflow.json --mapping mapping.json]   (ComfyUI: your own workflow)
   scene-to-video validate <timeline.json>
+  scene-to-video upgrade <timeline.json>           (rewrite a version 1 timeline as version 2)
+  scene-to-video import <gemDirect1.json> [--out DIR]
+                        (a gemDirect1 project export, story or scene file -> <name>.timeline.json + keyframes/)
+  --scene takes a scene id (all its shots) or scene/shot.
+  -h, --help            print this and exit
   scene-to-video health [--provider ID] [--endpoint URL]
 `;
 
@@ -66,6 +75,10 @@ function settingsFor(provider: ProviderId, endpoint: string | undefined, comfy?:
 export async function main(argv: string[], io: CliIo): Promise<number> {
   const [command, ...rest] = argv;
   const err = (line: string) => io.stderr.write(`${line}\n`);
+  if (command === '--help' || command === '-h' || command === 'help') {
+    io.stdout.write(USAGE);
+    return EXIT.ok;
+  }
   let args;
   try {
     args = parseArgs({
@@ -77,6 +90,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         endpoint: { type: 'string' },
         backend: { type: 'string' },
         output: { type: 'string' },
+        out: { type: 'string' },
         workflow: { type: 'string' },
         mapping: { type: 'string' },
         json: { type: 'boolean', default: false },
@@ -112,6 +126,24 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     return h.state === 'ok' || h.state === 'degraded' ? EXIT.ok : EXIT.unreachable;
   }
 
+  if (command === 'upgrade') {
+    const target = args.positionals[0];
+    if (!target) {
+      err(`Name a timeline file to upgrade.\n\n${USAGE}`);
+      return EXIT.badInput;
+    }
+    return upgradeCommand(target, (l) => io.stdout.write(`${l}\n`), err);
+  }
+
+  if (command === 'import') {
+    const source = args.positionals[0];
+    if (!source) {
+      err(`Name a gemDirect1 project export, story or scene file to import.\n\n${USAGE}`);
+      return EXIT.badInput;
+    }
+    return importCommand(source, o.out ?? o.output, (l) => io.stdout.write(`${l}\n`), err);
+  }
+
   if (command !== 'render' && command !== 'validate') {
     err(`Unknown command "${command}".\n\n${USAGE}`);
     return EXIT.badInput;
@@ -124,6 +156,12 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   const timelineFile = path.resolve(file);
   const loaded = await loadTimelineFile(timelineFile);
   if (!loaded.ok) {
+    // A gemDirect1 file fails the schema in a dozen places; what helps is the import command.
+    const hint = await gemDirectHint(timelineFile);
+    if (hint) {
+      err(hint);
+      return EXIT.badInput;
+    }
     for (const p of loaded.problems) err(formatProblem(file, p));
     err(`${loaded.problems.length} problem(s) in ${file}: fix them and run again.`);
     return EXIT.badInput;
@@ -131,16 +169,17 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   for (const w of loaded.warnings) err(formatProblem(file, w));
   let scenes = resolveScenes(loaded.timeline, timelineFile);
   if (command === 'validate') {
-    io.stdout.write(`${file}: ${scenes.length} scene(s), no problems.\n${scenes.map((s) => `  ${s.id}  ${s.width}x${s.height} ${s.numFrames} frames @ ${s.fps} fps  seed ${s.seed}  "${s.title}"`).join('\n')}\n`);
+    io.stdout.write(`${file}: ${scenes.length} clip(s), no problems.\n${scenes.map((s) => `  ${s.key ?? s.id}  ${s.width}x${s.height} ${s.numFrames} frames @ ${s.fps} fps  seed ${s.seed}  "${s.title}"`).join('\n')}\n`);
     return EXIT.ok;
   }
   if (o.scene?.length) {
-    const unknown = o.scene.filter((id) => !scenes.some((s) => s.id === id));
+    // A scene id picks all of its shots; "scene/shot" picks one.
+    const unknown = o.scene.filter((id) => !scenes.some((s) => s.id === id || s.key === id));
     if (unknown.length) {
-      err(`No scene with id ${unknown.map((u) => `"${u}"`).join(', ')} in ${file}. Scenes: ${scenes.map((s) => s.id).join(', ')}.`);
+      err(`No scene with id ${unknown.map((u) => `"${u}"`).join(', ')} in ${file}. Scenes: ${[...new Set(scenes.map((s) => s.key ?? s.id))].join(', ')}.`);
       return EXIT.badInput;
     }
-    scenes = scenes.filter((s) => o.scene?.includes(s.id));
+    scenes = scenes.filter((s) => o.scene?.includes(s.id) || o.scene?.includes(s.key ?? s.id));
   }
 
   const view: ProgressView = o.json || !io.stdout.isTTY ? jsonLinesView(io.stdout) : barsView();

@@ -15,7 +15,7 @@ export function jsonLinesView(out: NodeJS.WritableStream = process.stdout): Prog
       const key = `${job.jobId}:${job.state}:${job.progress?.stage}:${Math.floor((job.progress?.fraction ?? 0) * 20)}`;
       if (key === lastKey) return; // at most ~20 lines per job
       lastKey = key;
-      out.write(`${JSON.stringify({ type: 'job', jobId: job.jobId, scene: job.sceneId, state: job.state, seed: job.seed, stage: job.progress?.stage, fraction: job.progress?.fraction, etaMs: job.progress?.etaMs, video: job.artifact?.videoPath, error: job.error })}\n`);
+      out.write(`${JSON.stringify({ type: 'job', jobId: job.jobId, scene: job.sceneId, ...(job.shotId ? { shot: job.shotId } : {}), state: job.state, seed: job.seed, stage: job.progress?.stage, fraction: job.progress?.fraction, etaMs: job.progress?.etaMs, video: job.artifact?.videoPath, error: job.error })}\n`);
     },
     log(line) {
       out.write(`${JSON.stringify({ type: 'log', message: line })}\n`);
@@ -31,7 +31,7 @@ export function barsView(): ProgressView {
     update(job) {
       let bar = bars.get(job.jobId);
       if (!bar) {
-        bar = multi.create(100, 0, { scene: job.sceneId.padEnd(16).slice(0, 16), stage: job.state, eta_text: '' });
+        bar = multi.create(100, 0, { scene: (job.shotId ? `${job.sceneId}/${job.shotId}` : job.sceneId).padEnd(16).slice(0, 16), stage: job.state, eta_text: '' });
         bars.set(job.jobId, bar);
       }
       const stage = job.state === 'running' ? (job.progress?.stage ?? 'running') : job.state;

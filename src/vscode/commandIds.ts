@@ -16,6 +16,7 @@ export const COMMAND_IDS = [
   'sceneToVideo.stopAdapter',
   'sceneToVideo.checkHealth',
   'sceneToVideo.importGemDirect',
+  'sceneToVideo.upgradeTimeline',
   'sceneToVideo.importLocalGenSettings',
   'sceneToVideo.exportLocalGenSettings',
   'sceneToVideo.showLog',

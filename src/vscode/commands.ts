@@ -19,6 +19,7 @@ import { ScenePanel, type PanelDeps } from './panel';
 import { TOKEN_KEY, type ProviderHub } from './providerHub';
 import { keepPickerOpen } from './quickPick';
 import { showError, type RenderController } from './render';
+import { upgradeTimelineCommand } from './upgradeCommand';
 import { PROVIDER_LABEL, providerPickItem } from './statusFormat';
 import type { ProviderStatusBar } from './statusBar';
 import { loadResolved, pickScene, pickTimeline } from './timelines';
@@ -68,6 +69,7 @@ export function commandHandlers(d: CommandDeps): Record<CommandId, CommandHandle
       return hs;
     },
     'sceneToVideo.importGemDirect': importGemDirectCommand,
+    'sceneToVideo.upgradeTimeline': upgradeTimelineCommand,
     'sceneToVideo.importLocalGenSettings': importLocalGenSettingsCommand,
     'sceneToVideo.exportLocalGenSettings': () => exportLocalGenSettingsCommand(d.settings()),
     'sceneToVideo.showLog': () => log().show(),

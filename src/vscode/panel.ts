@@ -115,7 +115,7 @@ export class ScenePanel implements vscode.Disposable {
             fps: sc.fps,
             seed: sc.seed,
             providerId,
-            notices: sceneNotices({ providerId, hasKeyframe: !!sc.keyframePath, width: sc.width, height: sc.height, health: this.deps.hub.lastHealth(providerId), fastVideoModelId: s.fastVideo.modelId }),
+            notices: sceneNotices({ providerId, hasKeyframe: !!sc.keyframePath, hasEndKeyframe: !!sc.endKeyframePath, width: sc.width, height: sc.height, health: this.deps.hub.lastHealth(providerId), fastVideoModelId: s.fastVideo.modelId }),
             ...(job ? { job: toPanelJob(job) } : {}),
             renders: renders.slice(0, 20).map((a) => ({ videoPath: a.videoPath, videoUri: w.asWebviewUri(vscode.Uri.file(a.videoPath)).toString(), createdAt: a.createdAt, seed: a.seed, providerId: a.providerId, width: a.width, height: a.height, numFrames: a.numFrames, fps: a.fps, ...(a.model ? { model: a.model } : {}), ...(a.backend ? { backend: a.backend } : {}), warnings: a.warnings })),
           };

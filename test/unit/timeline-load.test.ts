@@ -139,8 +139,8 @@ describe('timeline loader', () => {
     only(both, 'length-conflict');
     const wrong = problemsOf('{ "version": 1, "title": "t", "defaults": { "fps": "24" }, "scenes": [] }');
     assert.match(only(wrong, 'wrong-type').message, /defaults\.fps must be a number, not string "24"/);
-    const v2 = problemsOf('{ "version": 2, "title": "t", "scenes": [] }');
-    assert.equal(only(v2, 'unsupported-version').column, 14);
+    const v3 = problemsOf('{ "version": 3, "title": "t", "scenes": [] }');
+    assert.equal(only(v3, 'unsupported-version').column, 14);
   });
 
   it('never reports a problem without a position inside the text', () => {
@@ -166,9 +166,9 @@ describe('timeline loader', () => {
   });
 
   it('says what to write when version is missing or a string', () => {
-    assert.match(only(problemsOf('{ "title": "t", "scenes": [] }'), 'missing-field').message, /version is required: add it with the value 1/);
+    assert.match(only(problemsOf('{ "title": "t", "scenes": [] }'), 'missing-field').message, /version is required: add it with one of 2, 1/);
     const quoted = only(problemsOf('{ "version": "1", "title": "t", "scenes": [] }'), 'unsupported-version');
-    assert.match(quoted.message, /must be the number 1, not string "1": write "version": 1 without quotes/);
+    assert.match(quoted.message, /must be the number 2 \(or 1\), not string "1": write "version": 2 without quotes/);
     assert.deepEqual([quoted.line, quoted.column, quoted.endColumn], [1, 14, 17]);
   });
 

@@ -11,8 +11,17 @@ export interface RenderRequest {
   sceneId: string;
   prompt: string;
   negativePrompt?: string;
-  /** Absolute path of the keyframe image on this machine, if the scene has one. */
+  /** The shot's id (timeline version 2), for renders of a scene written with shots; a sub-folder of the scene's. */
+  shotId?: string;
+  /** Absolute path of the keyframe image on this machine, if the scene has one: the clip's first frame. */
   keyframePath?: string;
+  /**
+   * Absolute path of the end keyframe (bookends): the clip's last frame. A provider that cannot use
+   * it says so with an END_KEYFRAME_IGNORED warning; it never drops it silently.
+   */
+  endKeyframePath?: string;
+  /** A named ComfyUI workflow (timeline version 2) to render with instead of the configured one. */
+  workflow?: { name: string; file: string; mapping: Record<string, string> };
   width: number;
   height: number;
   numFrames: number;
@@ -44,7 +53,7 @@ export type RenderStage = (typeof RENDER_STAGES)[number];
  * Codes of non-fatal render warnings: the one list for the provider contract, the panel protocol,
  * the sidecar schema and the adapter (python/stv_adapter uses the same codes; a test checks).
  */
-export const WARNING_CODES = ['KEYFRAME_IGNORED', 'SIZE_CHANGED', 'SEED_CHANGED', 'NOT_AI', 'OTHER'] as const;
+export const WARNING_CODES = ['KEYFRAME_IGNORED', 'END_KEYFRAME_IGNORED', 'SIZE_CHANGED', 'SEED_CHANGED', 'NOT_AI', 'OTHER'] as const;
 export type WarningCode = (typeof WARNING_CODES)[number];
 
 /**
@@ -119,6 +128,8 @@ export interface ProviderHealth {
   vramTotalMb?: number;
   /** False when the loaded model does not condition on the keyframe (FastWan 5B); undefined if unknown. */
   followsKeyframe?: boolean;
+  /** False when an end keyframe (bookends) would be ignored, so END_KEYFRAME_IGNORED is said before a render; undefined if unknown. */
+  followsEndKeyframe?: boolean;
   /** True for backends that are not AI at all (the adapter's preview backend). */
   notAi?: boolean;
   /** Where the adapter runs, e.g. "native", "WSL: Ubuntu-24.04", "remote". */

@@ -1,6 +1,8 @@
 /**
  * Finished renders on disk: `<outputRoot>/<sceneId>/<sceneId>_<UTC stamp>_s<seed>[_n].mp4` and a
- * sidecar JSON of the same name. The MP4 is copied to a hidden temp file in the destination
+ * sidecar JSON of the same name; a shot's (timeline version 2) go one folder down,
+ * `<outputRoot>/<sceneId>/<shotId>/<sceneId>_<shotId>_<UTC stamp>_s<seed>[_n].mp4`, so a scene's
+ * version 1 renders stay where they were. The MP4 is copied to a hidden temp file in the destination
  * folder, checked, fsynced and then linked into place, so no partial MP4 ever appears among the
  * outputs and no earlier render is ever replaced.
  */
@@ -24,6 +26,7 @@ export interface RenderArtifact {
   videoPath: string;
   sidecarPath: string;
   sceneId: string;
+  shotId?: string;
   providerId: ProviderId;
   seed: number;
   createdAt: string;
@@ -148,9 +151,9 @@ export interface SaveArtifactInput {
 export async function saveArtifact(input: SaveArtifactInput): Promise<RenderArtifact> {
   const { request: req, result } = input;
   const fs = input.fs ?? fsp;
-  const dir = path.join(input.outputRoot, req.sceneId);
+  const dir = req.shotId ? path.join(input.outputRoot, req.sceneId, req.shotId) : path.join(input.outputRoot, req.sceneId);
   const created = input.createdAt ?? new Date();
-  const base = `${req.sceneId}_${stamp(created)}_s${result.seed}`;
+  const base = `${req.sceneId}${req.shotId ? `_${req.shotId}` : ''}_${stamp(created)}_s${result.seed}`;
   try {
     await fs.mkdir(dir, { recursive: true });
   } catch (e) {
@@ -176,6 +179,7 @@ export async function saveArtifact(input: SaveArtifactInput): Promise<RenderArti
       videoPath: finalVideo,
       sidecarPath: finalVideo.replace(/\.mp4$/, '.json'),
       sceneId: req.sceneId,
+      ...(req.shotId ? { shotId: req.shotId } : {}),
       providerId: input.providerId,
       seed: result.seed,
       createdAt: created.toISOString(),
@@ -197,7 +201,7 @@ export async function saveArtifact(input: SaveArtifactInput): Promise<RenderArti
     await fs.rm(tmp, { force: true });
     // A video without its sidecar would be invisible to the history: remove it too.
     if (finalVideo) await fs.rm(finalVideo, { force: true });
-    throw fsError(e, `the render of scene ${req.sceneId}`);
+    throw fsError(e, `the render of scene ${req.sceneId}${req.shotId ? ` shot ${req.shotId}` : ''}`);
   } finally {
     if (result.videoIsTemporary) await fs.rm(result.videoPath, { force: true });
   }

@@ -10,6 +10,7 @@ const SidecarSchema = z.object({
   videoPath: z.string(),
   sidecarPath: z.string(),
   sceneId: z.string(),
+  shotId: z.string().optional(),
   providerId: z.enum(PROVIDER_IDS),
   seed: z.number(),
   createdAt: z.string(),
@@ -44,8 +45,18 @@ export async function listRenders(outputRoot: string, sceneId?: string): Promise
     return [];
   }
   const out: RenderArtifact[] = [];
+  // A scene's own renders sit in its folder; its shots' (timeline version 2) one folder down.
+  const dirs: string[] = [];
   for (const scene of scenes) {
     const dir = path.join(outputRoot, scene);
+    dirs.push(dir);
+    try {
+      for (const d of await readdir(dir, { withFileTypes: true })) if (d.isDirectory() && !d.name.startsWith('.')) dirs.push(path.join(dir, d.name));
+    } catch {
+      continue;
+    }
+  }
+  for (const dir of dirs) {
     let names: string[];
     try {
       names = await readdir(dir);

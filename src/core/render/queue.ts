@@ -24,6 +24,8 @@ export type { JobState } from '../providers/types';
 export interface RenderJobSnapshot {
   jobId: string;
   sceneId: string;
+  /** Set for the shot of a scene written with shots (timeline version 2). */
+  shotId?: string;
   timelineFile: string;
   providerId: ProviderId;
   state: JobState;
@@ -69,7 +71,7 @@ export class RenderQueue {
     let resolve!: (s: RenderJobSnapshot) => void;
     const done = new Promise<RenderJobSnapshot>((r) => (resolve = r));
     const job: Job = {
-      snap: { jobId: randomUUID(), sceneId: spec.scene.id, timelineFile: spec.timelineFile, providerId: spec.providerId, state: 'queued', seed, createdAt: new Date().toISOString(), progress: { stage: 'queued', fraction: 0 } },
+      snap: { jobId: randomUUID(), sceneId: spec.scene.id, ...(spec.scene.shotId ? { shotId: spec.scene.shotId } : {}), timelineFile: spec.timelineFile, providerId: spec.providerId, state: 'queued', seed, createdAt: new Date().toISOString(), progress: { stage: 'queued', fraction: 0 } },
       spec,
       controller: new AbortController(),
       done,
@@ -167,9 +169,12 @@ export class RenderQueue {
     const scratchDir = path.join(outputRoot, '.stv-tmp', job.snap.jobId);
     const request: RenderRequest = {
       sceneId: s.id,
+      ...(s.shotId ? { shotId: s.shotId } : {}),
       prompt: s.prompt,
       ...(s.negativePrompt ? { negativePrompt: s.negativePrompt } : {}),
       ...(s.keyframePath ? { keyframePath: s.keyframePath } : {}),
+      ...(s.endKeyframePath ? { endKeyframePath: s.endKeyframePath } : {}),
+      ...(s.workflow ? { workflow: { name: s.workflow.name, file: s.workflow.file, mapping: s.workflow.mapping } } : {}),
       width: s.width,
       height: s.height,
       numFrames: s.numFrames,
@@ -178,7 +183,7 @@ export class RenderQueue {
       ...(s.steps !== undefined ? { steps: s.steps } : {}),
       ...(s.model ? { model: s.model } : {}),
     };
-    const record: RunSummaryJob = { sceneId: s.id, state: 'running', seed: job.snap.seed };
+    const record: RunSummaryJob = { sceneId: s.key ?? s.id, state: 'running', seed: job.snap.seed };
     let outcome: { state: FinalJobState; extra: { error?: ErrorShape; artifact?: RenderArtifact } };
     this.runFor(spec).jobs.push(record);
     try {

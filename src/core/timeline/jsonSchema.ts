@@ -12,8 +12,8 @@ export function timelineJsonSchema(): Record<string, unknown> {
   const schema = z.toJSONSchema(TimelineSchema, { io: 'input', target: 'draft-7' }) as Record<string, unknown>;
   return {
     ...schema,
-    $id: 'https://scene-to-video.invalid/schemas/timeline-v1.json',
-    title: 'Scene to Video timeline (version 1)',
+    $id: 'https://scene-to-video.invalid/schemas/timeline-v2.json',
+    title: 'Scene to Video timeline (version 2; version 1 still loads)',
   };
 }
 

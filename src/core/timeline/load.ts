@@ -8,10 +8,12 @@ import * as path from 'node:path';
 import { getNodePath, parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
 import type { z } from 'zod';
 import { LineIndex, nodeForPath } from './positions';
-import { SceneOverridesSchema, SceneSchema, TimelineDefaultsSchema, TimelineSchema, type Timeline } from './schema';
+import { KeyframesSchema, NamedWorkflowSchema, SceneOverridesSchema, SceneSchema, ShotSchema, TimelineDefaultsSchema, TimelineSchema, type Timeline } from './schema';
 import { describeFramesProblem, describeSideProblem, isValidFrameCount, MAX_FRAMES, MIN_FRAMES, NATIVE } from './validSizes';
 import { keyframeEscape, resolveKeyframePath } from './keyframePath';
 import { imageFormatOf } from '../keyframeImage';
+import { readImageSize, type ImageSize } from './imageSize';
+import { checkKeyframeAspect, checkVersionedFields } from './v2';
 
 export interface TimelineProblem {
   code: string;
@@ -47,6 +49,8 @@ export interface ParseOptions {
   realPath?: (absPath: string) => string | undefined;
   /** The first bytes of a file, to tell an image by its content; defaults to reading the real file. */
   readHead?: (absPath: string) => Uint8Array | undefined;
+  /** Reads a keyframe's width and height (the crop warning, `size: "auto"`); the real file by default. */
+  imageSize?: (absPath: string) => ImageSize | undefined;
 }
 
 /** Deeper than any timeline needs (scenes[i].overrides.x is 4 levels); refused before parsing. */
@@ -61,12 +65,18 @@ const KNOWN_KEYS: Record<'top' | 'defaults' | 'scene' | 'overrides', string[]> =
   scene: Object.keys(SceneSchema.shape),
   overrides: Object.keys(SceneOverridesSchema.shape),
 };
+/** Version 2's objects, for "did you mean" on their unknown fields. */
+const KNOWN_V2_KEYS = { shot: Object.keys(ShotSchema.shape), keyframes: Object.keys(KeyframesSchema.shape), workflow: Object.keys(NamedWorkflowSchema.shape) };
 
 function keysFor(p: (string | number)[]): string[] {
   if (p.length === 0) return KNOWN_KEYS.top;
   if (p.length === 1 && p[0] === 'defaults') return KNOWN_KEYS.defaults;
   if (p.length === 2 && p[0] === 'scenes') return KNOWN_KEYS.scene;
   if (p.length === 3 && p[0] === 'scenes' && p[2] === 'overrides') return KNOWN_KEYS.overrides;
+  if (p.length === 4 && p[0] === 'scenes' && p[2] === 'shots') return KNOWN_V2_KEYS.shot;
+  if (p.length === 5 && p[0] === 'scenes' && p[2] === 'shots' && p[4] === 'overrides') return KNOWN_KEYS.overrides;
+  if (p[0] === 'scenes' && p[p.length - 1] === 'keyframes') return KNOWN_V2_KEYS.keyframes;
+  if (p.length === 2 && p[0] === 'workflows') return KNOWN_V2_KEYS.workflow;
   return [];
 }
 
@@ -237,11 +247,11 @@ export function parseTimeline(text: string, opts: ParseOptions): LoadResult {
     return { ok: false, problems };
   }
   const version = (data as { version?: unknown }).version;
-  if (version !== undefined && version !== 1) {
+  if (version !== undefined && version !== 1 && version !== 2) {
     const message =
       typeof version === 'number'
-        ? `Timeline version ${version} is not supported: this extension reads version 1. Update Scene to Video, or set "version": 1.`
-        : `"version" must be the number 1, not ${describeType(version)}: write "version": 1 without quotes.`;
+        ? `Timeline version ${version} is not supported: this extension reads versions 1 and 2. Update Scene to Video, or set "version": 2.`
+        : `"version" must be the number 2 (or 1), not ${describeType(version)}: write "version": 2 without quotes.`;
     at('error', 'unsupported-version', message, ['version']);
     return { ok: false, problems };
   }
@@ -255,7 +265,10 @@ export function parseTimeline(text: string, opts: ParseOptions): LoadResult {
 
   // Checks the schema cannot express, run on the raw data so they report even when other parts fail.
   semanticChecks(data as Record<string, unknown>, opts, fileExists, at);
+  checkVersionedFields(data as Record<string, unknown>, { timelineFile: opts.timelineFile, fileExists }, at);
   duplicateKeys(root, at);
+  if (parsed.success && !problems.some((p) => p.severity === 'error'))
+    checkKeyframeAspect(parsed.data, { timelineFile: opts.timelineFile, imageSize: opts.imageSize ?? readImageSize, ...(opts.fallbackFps ? { fallbacks: { fps: opts.fallbackFps } } : {}) }, at);
 
   const errors = problems.filter((p) => p.severity === 'error');
   if (errors.length > 0 || !parsed.success) return { ok: false, problems: sortProblems(problems) };

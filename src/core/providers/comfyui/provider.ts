@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
 import { StvError, isStvError, toStvError } from '../../errors';
 import type { ProviderHealth, RenderOptions, RenderRequest, RenderResult, VideoProvider } from '../types';
+import { endKeyframeWarnings, planWorkflow, type WorkflowPlan } from './bookends';
 import { ComfyClient, safeOutputName, type ObjectInfo } from './client';
 import { PromptFollower, cancelOnServer } from './follower';
 import { MODEL_FOLDERS, fillWorkflow, nodeTypes, type Mapping, type Workflow } from './workflow';
@@ -31,6 +32,8 @@ export interface ComfyUIProviderOptions {
   log?: (line: string) => void;
   /** Timeout of each HTTP request (upload, queue, history...); 30 s unless a test shortens it. */
   requestTimeoutMs?: number;
+  /** The workflow for shots with an end keyframe when `workflow` takes no end image (the built-in bookend one). */
+  bookendWorkflow?: WorkflowPlan;
 }
 
 const VIDEO_EXT = /\.(mp4|m4v|mov|webm|mkv)$/i;
@@ -107,7 +110,7 @@ export class ComfyUIProvider implements VideoProvider {
 
   async health(signal?: AbortSignal): Promise<ProviderHealth> {
     const checkedAt = new Date().toISOString();
-    const base = { provider: this.id, endpoint: this.endpoint, checkedAt, model: this.opts.workflowName, followsKeyframe: Object.values(this.opts.mapping).includes('keyframe_image') };
+    const base = { provider: this.id, endpoint: this.endpoint, checkedAt, model: this.opts.workflowName, followsKeyframe: Object.values(this.opts.mapping).includes('keyframe_image'), followsEndKeyframe: !!this.opts.bookendWorkflow || Object.values(this.opts.mapping).includes('end_image') };
     try {
       const stats = await this.client.systemStats(signal);
       const dev = stats.devices[0];
@@ -122,7 +125,11 @@ export class ComfyUIProvider implements VideoProvider {
         return { ...base, ...gpu, state: 'degraded', summary: message, error: { code: 'MISSING_NODES', message, hint: 'See docs/comfyui.md for the model files and where they go.' } };
       }
       const lowVram = dev && dev.type !== 'cpu' && dev.vram_free / 2 ** 20 < LOW_VRAM_MB;
-      return { ...base, ...gpu, state: lowVram ? 'degraded' : 'ok', summary: `ComfyUI${version}${gpuText}${lowVram ? ' (little free VRAM: close other GPU programs)' : ''}` };
+      // Only shots with an end keyframe need the bookend workflow: what it lacks is said, not degraded.
+      const b = this.opts.bookendWorkflow;
+      const bookendMissing = b ? missingRequirements(b.workflow, b.mapping, await this.objectInfo(signal)) : [];
+      const bookendNote = bookendMissing.length ? ` · shots with an end keyframe need the ${b?.workflowName} workflow, which lacks: ${bookendMissing.join('; ')}` : '';
+      return { ...base, ...gpu, state: lowVram ? 'degraded' : 'ok', summary: `ComfyUI${version}${gpuText}${lowVram ? ' (little free VRAM: close other GPU programs)' : ''}${bookendNote}` };
     } catch (e) {
       const err = toStvError(e, 'UNREACHABLE');
       return { ...base, state: 'down', summary: err.message, error: { code: err.code, message: err.message, ...(err.hint ? { hint: err.hint } : {}) } };
@@ -133,8 +140,11 @@ export class ComfyUIProvider implements VideoProvider {
     const started = Date.now();
     const { signal } = opts;
     const step = this.stepLog(req.sceneId, started);
-    const needsKeyframe = Object.values(this.opts.mapping).includes('keyframe_image');
-    opts.onProgress({ stage: 'uploading', fraction: 0 });
+    // A named workflow, the built-in bookend one for an end keyframe, or the configured one (bookends.ts).
+    const plan = await planWorkflow(req, this.opts, this.opts.bookendWorkflow);
+    const needsKeyframe = Object.values(plan.mapping).includes('keyframe_image');
+    const endWarnings = endKeyframeWarnings(req, plan);
+    opts.onProgress({ stage: 'uploading', fraction: 0, ...(endWarnings[0] ? { message: endWarnings[0].message } : {}) });
     let keyframeName: string | undefined;
     if (needsKeyframe && req.keyframePath) {
       const t = Date.now();
@@ -148,7 +158,19 @@ export class ComfyUIProvider implements VideoProvider {
       }
       step(`uploaded as ${keyframeName} in ${Date.now() - t} ms`);
     }
-    const workflow = fillWorkflow(this.opts.workflow, this.opts.mapping, { request: req, keyframeName, filenamePrefix: `scene-to-video/${req.sceneId}` });
+    let endKeyframeName: string | undefined;
+    if (req.endKeyframePath && endWarnings.length === 0) {
+      const t = Date.now();
+      step(`uploading the end keyframe ${req.endKeyframePath} to ${this.endpoint}`);
+      try {
+        endKeyframeName = await this.client.uploadImage(req.endKeyframePath, signal, `${req.sceneId}-end`);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new StvError('KEYFRAME_MISSING', `Cannot read the end keyframe ${req.endKeyframePath}.`, 'Fix the shot\'s "keyframes.end" path.');
+        throw e;
+      }
+      step(`uploaded as ${endKeyframeName} in ${Date.now() - t} ms`);
+    }
+    const workflow = fillWorkflow(plan.workflow, plan.mapping, { request: req, keyframeName, endKeyframeName, filenamePrefix: `scene-to-video/${req.sceneId}` });
     const tuning = { pollIntervalMs: this.opts.pollIntervalMs ?? 3000, serverLostMs: this.opts.serverLostMs ?? 60_000, log: step };
     const follower = new PromptFollower(this.client, this.wsUrl(), opts, workflow, tuning);
     await follower.connect(); // before queueing, so no message for our prompt is missed
@@ -175,9 +197,9 @@ export class ComfyUIProvider implements VideoProvider {
         height: req.height,
         numFrames: req.numFrames,
         fps: req.fps,
-        model: this.opts.workflowName,
+        model: plan.workflowName,
         backend: 'comfyui',
-        warnings: this.warnings(needsKeyframe, req),
+        warnings: [...endWarnings, ...this.warnings(needsKeyframe, req, plan)],
         timings: { ...follower.timings(), downloadMs: Date.now() - t0, totalMs: Date.now() - started },
         server: { comfyui: this.endpoint, promptId, clientId: this.clientId, output: file },
       };
@@ -207,10 +229,10 @@ export class ComfyUIProvider implements VideoProvider {
     }
   }
 
-  private warnings(needsKeyframe: boolean, req: RenderRequest): RenderResult['warnings'] {
+  private warnings(needsKeyframe: boolean, req: RenderRequest, plan: WorkflowPlan): RenderResult['warnings'] {
     return [
-      ...(needsKeyframe || !req.keyframePath ? [] : [{ code: 'KEYFRAME_IGNORED' as const, message: `The ${this.opts.workflowName} workflow has no keyframe input in its mapping: the keyframe was not used.` }]),
-      ...(Object.values(this.opts.mapping).includes('prompt') ? [] : [{ code: 'OTHER' as const, message: `The ${this.opts.workflowName} workflow has no prompt input in its mapping: the prompt was not used.` }]),
+      ...(needsKeyframe || !req.keyframePath ? [] : [{ code: 'KEYFRAME_IGNORED' as const, message: `The ${plan.workflowName} workflow has no keyframe input in its mapping: the keyframe was not used.` }]),
+      ...(Object.values(plan.mapping).includes('prompt') ? [] : [{ code: 'OTHER' as const, message: `The ${plan.workflowName} workflow has no prompt input in its mapping: the prompt was not used.` }]),
     ];
   }
 
