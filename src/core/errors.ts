@@ -34,6 +34,11 @@ export const ERROR_CODES = [
   'ADAPTER_CRASHED',
   'WORKSPACE_UNTRUSTED',
   'WSL_UNAVAILABLE',
+  // the cut (issue 19)
+  'TAKE_MISSING',
+  'FFMPEG_NOT_FOUND',
+  'ASSEMBLY_FAILED',
+  'OUTPUT_EXISTS',
   'INTERNAL',
 ] as const;
 
