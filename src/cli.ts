@@ -25,6 +25,7 @@ import { resolveScenes } from './core/timeline/resolve';
 import { barsView, jsonLinesView, type ProgressView } from './cli/progressView';
 import { upgradeCommand } from './cli/upgrade';
 import { gemDirectHint, importCommand } from './cli/import';
+import { CUT_COMMANDS, CUT_USAGE, cutMain } from './cli/cut';
 
 export const EXIT = { ok: 0, failed: 1, badInput: 2, unreachable: 3, cancelled: 130 } as const;
 
@@ -46,7 +47,7 @@ const USAGE = `Usage:
   scene-to-video import <gemDirect1.json> [--out DIR]
                         (a gemDirect1 project export, story or scene file -> <name>.timeline.json + keyframes/)
   --scene takes a scene id (all its shots) or scene/shot.
-  -h, --help            print this and exit
+${CUT_USAGE}  -h, --help            print this and exit
   scene-to-video health [--provider ID] [--endpoint URL]
 `;
 
@@ -79,6 +80,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     io.stdout.write(USAGE);
     return EXIT.ok;
   }
+  if (command && CUT_COMMANDS.has(command) && !rest.includes('--help') && !rest.includes('-h'))
+    return cutMain(command, rest, io, { repoRoot: repoRoot(), run: (a) => main(a, io) });
   let args;
   try {
     args = parseArgs({

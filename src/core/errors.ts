@@ -36,6 +36,11 @@ export const ERROR_CODES = [
   'WORKSPACE_UNTRUSTED',
   'WSL_UNAVAILABLE',
   'SETUP_FAILED',
+  // the cut (issue 19)
+  'TAKE_MISSING',
+  'FFMPEG_NOT_FOUND',
+  'ASSEMBLY_FAILED',
+  'OUTPUT_EXISTS',
   'INTERNAL',
 ] as const;
 

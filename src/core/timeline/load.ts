@@ -14,6 +14,7 @@ import { keyframeEscape, resolveKeyframePath } from './keyframePath';
 import { imageFormatOf } from '../keyframeImage';
 import { readImageSize, type ImageSize } from './imageSize';
 import { checkKeyframeAspect, checkVersionedFields } from './v2';
+import { checkCut } from '../takes/check';
 
 export interface TimelineProblem {
   code: string;
@@ -266,6 +267,7 @@ export function parseTimeline(text: string, opts: ParseOptions): LoadResult {
   // Checks the schema cannot express, run on the raw data so they report even when other parts fail.
   semanticChecks(data as Record<string, unknown>, opts, fileExists, at);
   checkVersionedFields(data as Record<string, unknown>, { timelineFile: opts.timelineFile, fileExists }, at);
+  checkCut(data as Record<string, unknown>, { timelineFile: opts.timelineFile, fileExists }, at);
   duplicateKeys(root, at);
   if (parsed.success && !problems.some((p) => p.severity === 'error'))
     checkKeyframeAspect(parsed.data, { timelineFile: opts.timelineFile, imageSize: opts.imageSize ?? readImageSize, ...(opts.fallbackFps ? { fallbacks: { fps: opts.fallbackFps } } : {}) }, at);

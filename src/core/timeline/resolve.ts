@@ -8,6 +8,7 @@ import type { ProviderId } from '../providers/types';
 import { autoSizeCandidates, nearestSize, readImageSize, type ImageSize } from './imageSize';
 import { resolveKeyframePath } from './keyframePath';
 import { migrateToV2 } from './migrate';
+import type { Transition } from './cut';
 import type { NamedWorkflow, SceneOverrides, Timeline } from './schema';
 import { NATIVE, framesForSeconds } from './validSizes';
 
@@ -46,8 +47,8 @@ export interface ResolvedScene {
   provider?: ProviderId;
   model?: string;
   workflow?: ResolvedWorkflow;
-  /** How this shot follows the previous one, as written (not rendered). */
-  transition?: string;
+  /** How this clip follows the previous one, as written (core/timeline/cut.ts says what it means). */
+  transition?: Transition;
 }
 
 /** Values for what a timeline leaves out: the provider's settings (seed < 0 means none). */
@@ -121,6 +122,7 @@ export function resolveScenes(timeline: Timeline, timelineFile: string, fallback
       // A shot with an end keyframe and no workflow of its own (or its scene's) uses the timeline's
       // bookend workflow rather than the default one, which may take only a start image.
       const workflow = namedWorkflow(so?.workflow ?? o?.workflow ?? (endKeyframePath ? bookendWorkflow : undefined) ?? d.workflow);
+      const transition = shot ? (shot.transition ?? (shot === s.shots?.[0] ? s.transition : undefined)) : s.transition;
       out.push({
         id: s.id,
         ...(shot ? { shotId: shot.id } : {}),
@@ -141,7 +143,8 @@ export function resolveScenes(timeline: Timeline, timelineFile: string, fallback
         ...(provider ? { provider } : {}),
         ...(model ? { model } : {}),
         ...(workflow ? { workflow } : {}),
-        ...(shot?.transition ? { transition: shot.transition } : {}),
+        // A scene's transition is how its first clip follows the previous scene's last.
+        ...(transition ? { transition } : {}),
       });
     }
   }

@@ -10,6 +10,7 @@
  */
 import { z } from 'zod';
 import { PROVIDER_IDS } from '../providers/types';
+import { ContinuitySchema, SoundtrackSchema, TakeSchema, TransitionSchema } from './cut';
 import { MAX_FPS, MAX_FRAMES, MAX_SIDE, MIN_FPS, MIN_FRAMES, MIN_SIDE, SIZE_MULTIPLE } from './validSizes';
 
 /** A scene id becomes a folder name: keep it a safe path segment on every OS. */
@@ -89,8 +90,10 @@ export const ShotSchema = z
     frames: frames().optional().describe('Length in frames (4k+1). Give frames or seconds, not both.'),
     seconds: z.number().positive().max(60).optional().describe('Length in seconds; converted to the nearest 4k+1 frame count.'),
     seed: seed().optional(),
-    transition: z.string().min(1).max(100).optional().describe('How this shot follows the previous one (e.g. "Cut", "Dissolve"); kept for editing, not rendered.'),
+    transition: TransitionSchema.optional(),
     overrides: SceneOverridesSchema.optional(),
+    take: TakeSchema.optional(),
+    continuity: ContinuitySchema.optional(),
   })
   .describe('Version 2. One shot: one clip.');
 
@@ -109,6 +112,9 @@ export const SceneSchema = z
     seed: seed().optional().describe("Fixed seed for this scene; overrides the timeline's seed policy."),
     overrides: SceneOverridesSchema.optional(),
     shots: z.array(ShotSchema).min(1).max(1000).optional().describe('Version 2. The clips of this scene; a scene without shots is one clip.'),
+    take: TakeSchema.optional().describe('The chosen take of a scene without shots (relative to this file); the newest render without it.'),
+    transition: TransitionSchema.optional(),
+    continuity: ContinuitySchema.optional(),
   })
   .describe('One scene: one clip, or (version 2) one clip per shot.');
 
@@ -153,6 +159,7 @@ export const TimelineSchema = z
     defaults: TimelineDefaultsSchema.prefault({}),
     scenes: z.array(SceneSchema).max(10_000),
     workflows: z.record(z.string().regex(WORKFLOW_NAME_PATTERN), NamedWorkflowSchema).optional().describe('Version 2. Named ComfyUI workflows.'),
+    soundtrack: SoundtrackSchema.optional(),
   })
   .describe('A Scene to Video timeline: scenes rendered to MP4 clips.');
 

@@ -1,0 +1,147 @@
+/**
+ * The cut's commands (issue 19), dispatched from cli.ts:
+ *   takes <timeline> [--shot ID] [--json]        every take of each clip; * marks the one that counts
+ *   choose <timeline> --shot ID <N|file>         record the chosen take (and re-link continuity)
+ *   link <timeline>                              re-extract stale continuity keyframes
+ *   assemble <timeline> [--out FILE] [--render-missing] [--json]
+ *   export <timeline> --format otio|edl|fcpxml [--out FILE]
+ */
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { StvError, toStvError } from '../core/errors';
+import { pythonCandidates } from '../core/launch/adapterLaunch';
+import { locateFfmpeg, type Ffmpeg } from '../core/ffmpeg/ffmpeg';
+import { outputDirFor } from '../core/providers/factory';
+import { DEFAULT_SETTINGS } from '../core/settings/schema';
+import { chooseTake, findClip, linkContinuity } from '../core/takes/edit';
+import { timelineTakes, type ClipTakes } from '../core/takes/takes';
+import { loadTimelineFile, type LoadResult } from '../core/timeline/load';
+import type { Timeline } from '../core/timeline/schema';
+
+export const CUT_COMMANDS = new Set(['takes', 'choose', 'link', 'assemble', 'export']);
+
+export interface CutIo {
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr: NodeJS.WritableStream;
+  env: NodeJS.ProcessEnv;
+  interrupted: Promise<void>;
+}
+
+export interface CutDeps {
+  repoRoot: string;
+  /** Runs another CLI command (render, for --render-missing) and returns its exit code. */
+  run: (argv: string[]) => Promise<number>;
+}
+
+const EXIT = { ok: 0, failed: 1, badInput: 2, cancelled: 130 } as const;
+
+export const CUT_USAGE = `  scene-to-video takes <timeline.json> [--shot ID] [--output DIR] [--json]   (the renders of each clip)
+  scene-to-video choose <timeline.json> --shot ID <N|file>   (record the chosen take; N from "takes")
+  scene-to-video link <timeline.json>              (re-extract continuity keyframes that are out of date)
+  scene-to-video assemble <timeline.json> [--out FILE.mp4] [--render-missing] [--json]
+  scene-to-video export <timeline.json> --format otio|edl|fcpxml [--out FILE]
+  --shot takes scene/shot, or a scene id for a scene without shots.
+`;
+
+export function outputRootOf(timelineFile: string, timeline: Timeline, output?: string): string {
+  const provider = timeline.defaults.provider ?? DEFAULT_SETTINGS.videoProvider;
+  return path.resolve(output ?? path.join(path.dirname(timelineFile), outputDirFor(provider, DEFAULT_SETTINGS)));
+}
+
+export function ffmpegFinder(repoRoot: string, env: NodeJS.ProcessEnv): () => Promise<Ffmpeg> {
+  let found: Promise<Ffmpeg> | undefined;
+  return () => (found ??= locateFfmpeg({ env, pythons: pythonCandidates({ platform: process.platform, workspaceDirs: [repoRoot] }) }));
+}
+
+function describeTake(c: ClipTakes, i: number): string {
+  const t = c.takes[i];
+  if (!t) return '';
+  const a = t.artifact;
+  const mark = c.chosen && path.resolve(c.chosen.path) === path.resolve(t.path) ? '*' : ' ';
+  const meta = a ? `  seed ${a.seed}  ${a.width}x${a.height} ${a.numFrames}f@${a.fps}  ${a.providerId}${a.model ? ` ${a.model}` : ''}  ${a.createdAt}` : '';
+  return `  ${mark} ${i + 1}  ${t.rel}${meta}`;
+}
+
+export async function cutMain(command: string, argv: string[], io: CutIo, deps: CutDeps): Promise<number> {
+  const err = (line: string) => io.stderr.write(`${line}\n`);
+  const out = (line: string) => io.stdout.write(`${line}\n`);
+  let args;
+  try {
+    args = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        shot: { type: 'string' },
+        out: { type: 'string' },
+        output: { type: 'string' },
+        format: { type: 'string' },
+        json: { type: 'boolean', default: false },
+        'render-missing': { type: 'boolean', default: false },
+      },
+    });
+  } catch (e) {
+    err(`${(e as Error).message}\n\nUsage:\n${CUT_USAGE}`);
+    return EXIT.badInput;
+  }
+  const o = args.values;
+  const file = args.positionals[0];
+  if (!file) {
+    err(`Name a timeline file.\n\nUsage:\n${CUT_USAGE}`);
+    return EXIT.badInput;
+  }
+  const timelineFile = path.resolve(file);
+  const loaded: LoadResult = await loadTimelineFile(timelineFile);
+  if (!loaded.ok) {
+    for (const p of loaded.problems) err(`${file}:${p.line}:${p.column}: ${p.severity}: ${p.message}`);
+    err(`${loaded.problems.length} problem(s) in ${file}: fix them and run again.`);
+    return EXIT.badInput;
+  }
+  for (const w of loaded.warnings) err(`${file}:${w.line}:${w.column}: warning: ${w.message}`);
+  const outputRoot = outputRootOf(timelineFile, loaded.timeline, o.output);
+  const ffmpeg = ffmpegFinder(deps.repoRoot, io.env);
+  try {
+    switch (command) {
+      case 'takes': {
+        let clips = await timelineTakes(loaded.timeline, timelineFile, { outputRoot });
+        if (o.shot) clips = [findClip(clips, o.shot)];
+        if (o.json) {
+          out(JSON.stringify(clips.map((c) => ({ key: c.clip.key ?? c.clip.id, chosen: c.chosen?.rel ?? null, chosenExplicitly: c.chosenExplicitly, missing: c.missing ?? null, outOfDate: c.outOfDate ?? null, takes: c.takes.map((t) => ({ path: t.rel, seed: t.artifact?.seed, model: t.artifact?.model, provider: t.artifact?.providerId, createdAt: t.artifact?.createdAt })) }))));
+          return EXIT.ok;
+        }
+        for (const c of clips) {
+          const how = c.missing ? `chosen take ${c.missing} is missing` : c.chosenExplicitly ? 'chosen' : c.chosen ? 'newest (no choice yet)' : 'no takes yet';
+          out(`${c.clip.key ?? c.clip.id}: ${c.takes.length} take(s), ${how}${c.outOfDate ? `; out of date: ${c.outOfDate}` : ''}`);
+          c.takes.forEach((_, i) => out(describeTake(c, i)));
+        }
+        return EXIT.ok;
+      }
+      case 'choose': {
+        const which = args.positionals[1];
+        if (!o.shot || !which) {
+          err(`choose needs --shot ID and a take (its number in "scene-to-video takes ${file}", or its file name).`);
+          return EXIT.badInput;
+        }
+        const r = await chooseTake(timelineFile, o.shot, which, { outputRoot, ffmpeg });
+        out(`${o.shot}: chose ${r.chosen}`);
+        for (const l of r.linked) out(`${l.key}: start keyframe ${l.keyframe} (the last frame of ${l.from}); re-render ${l.key} to use it`);
+        for (const u of r.unlinked) err(`${u.key}: not linked: ${u.why}`);
+        return EXIT.ok;
+      }
+      case 'link': {
+        const r = await linkContinuity(timelineFile, { outputRoot, ffmpeg });
+        for (const l of r.linked) out(`${l.key}: start keyframe ${l.keyframe} (the last frame of ${l.from}); re-render ${l.key} to use it`);
+        for (const u of r.unlinked) err(`${u.key}: not linked: ${u.why}`);
+        if (r.linked.length === 0 && r.unlinked.length === 0) out('Every continuity keyframe is up to date.');
+        return r.unlinked.length ? EXIT.failed : EXIT.ok;
+      }
+      default:
+        err(`Unknown command "${command}".\n\nUsage:\n${CUT_USAGE}`);
+        return EXIT.badInput;
+    }
+  } catch (e) {
+    const se = toStvError(e);
+    err(`[${se.code}] ${se.message}${se.hint ? `\nhint: ${se.hint}` : ''}`);
+    if (se.code === 'CANCELLED') return EXIT.cancelled;
+    return se instanceof StvError && ['SCENE_NOT_FOUND', 'TAKE_MISSING', 'TIMELINE_INVALID', 'OUTPUT_EXISTS', 'INVALID_REQUEST'].includes(se.code) ? EXIT.badInput : EXIT.failed;
+  }
+}
