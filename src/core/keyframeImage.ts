@@ -6,6 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { StvError } from './errors';
+import { declaredImageSize } from './timeline/imageSize';
 
 export type ImageFormat = 'png' | 'jpeg' | 'webp';
 export interface ImageInfo {
@@ -32,36 +33,11 @@ export function imageFormatOf(head: Uint8Array): ImageFormat | undefined {
 
 /** Format and size from the header alone; undefined when the bytes are not a PNG, JPEG or WebP. */
 export function sniffImage(b: Uint8Array): ImageInfo | undefined {
-  const u32 = (o: number) => ((b[o] ?? 0) * 2 ** 24) + (((b[o + 1] ?? 0) << 16) | ((b[o + 2] ?? 0) << 8) | (b[o + 3] ?? 0));
-  const u16 = (o: number) => ((b[o] ?? 0) << 8) | (b[o + 1] ?? 0);
-  const le16 = (o: number) => (b[o] ?? 0) | ((b[o + 1] ?? 0) << 8);
-  const ascii = (o: number, n: number) => String.fromCharCode(...b.subarray(o, o + n));
-  if (b.length >= 24 && ascii(1, 3) === 'PNG' && b[0] === 0x89 && ascii(12, 4) === 'IHDR') return { format: 'png', width: u32(16), height: u32(20) };
-  if (b.length >= 4 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) {
-    // Walk the segments to the first start-of-frame (SOF0..SOF15 but DHT, JPG and DAC).
-    let o = 2;
-    while (o + 9 < b.length) {
-      if (b[o] !== 0xff) return undefined;
-      const marker = b[o + 1] ?? 0;
-      if (marker === 0xff) {
-        o++;
-        continue;
-      }
-      if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) return { format: 'jpeg', width: u16(o + 7), height: u16(o + 5) };
-      o += 2 + u16(o + 2);
-    }
-    return undefined;
-  }
-  if (b.length >= 30 && ascii(0, 4) === 'RIFF' && ascii(8, 4) === 'WEBP') {
-    const kind = ascii(12, 4);
-    if (kind === 'VP8 ') return { format: 'webp', width: le16(26) & 0x3fff, height: le16(28) & 0x3fff };
-    if (kind === 'VP8L') {
-      const bits = (b[21] ?? 0) | ((b[22] ?? 0) << 8) | ((b[23] ?? 0) << 16) | ((b[24] ?? 0) << 24);
-      return { format: 'webp', width: (bits & 0x3fff) + 1, height: ((bits >>> 14) & 0x3fff) + 1 };
-    }
-    if (kind === 'VP8X') return { format: 'webp', width: 1 + ((b[24] ?? 0) | ((b[25] ?? 0) << 8) | ((b[26] ?? 0) << 16)), height: 1 + ((b[27] ?? 0) | ((b[28] ?? 0) << 8) | ((b[29] ?? 0) << 16)) };
-  }
-  return undefined;
+  const format = imageFormatOf(b);
+  if (!format) return undefined;
+  const buf = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+  const size = declaredImageSize((position, length) => buf.subarray(position, position + length));
+  return size && { format, ...size };
 }
 
 /** Why these bytes may not be sent as a keyframe (for a render of `render` size, when known), or undefined. */

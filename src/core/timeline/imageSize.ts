@@ -12,20 +12,30 @@ export interface ImageSize {
 }
 
 /** Reads `length` bytes at `position`; fewer at the end of the file. */
-type ReadAt = (position: number, length: number) => Buffer;
+export type ReadAt = (position: number, length: number) => Buffer;
 
 /** The size a PNG, JPEG or WebP header states, or undefined for anything else or a damaged header. */
 export function imageSizeFromHeader(readAt: ReadAt): ImageSize | undefined {
+  const size = declaredImageSize(readAt);
+  return size && positive(size.width, size.height);
+}
+
+/**
+ * The width and height a PNG, JPEG or WebP header declares, zero included (the keyframe check names
+ * a 0x10 header as such); undefined when the bytes are no such image. The one header parser: the
+ * keyframe check before upload (core/keyframeImage.ts) uses it too.
+ */
+export function declaredImageSize(readAt: ReadAt): ImageSize | undefined {
   const head = readAt(0, 32);
   if (head.length >= 24 && head.readUInt32BE(0) === 0x89504e47 && head.toString('latin1', 12, 16) === 'IHDR')
-    return positive(head.readUInt32BE(16), head.readUInt32BE(20));
+    return raw(head.readUInt32BE(16), head.readUInt32BE(20));
   if (head.length >= 30 && head.toString('latin1', 0, 4) === 'RIFF' && head.toString('latin1', 8, 12) === 'WEBP') {
     const chunk = head.toString('latin1', 12, 16);
-    if (chunk === 'VP8X') return positive(1 + head.readUIntLE(24, 3), 1 + head.readUIntLE(27, 3));
-    if (chunk === 'VP8 ') return positive(head.readUInt16LE(26) & 0x3fff, head.readUInt16LE(28) & 0x3fff);
+    if (chunk === 'VP8X') return raw(1 + head.readUIntLE(24, 3), 1 + head.readUIntLE(27, 3));
+    if (chunk === 'VP8 ') return raw(head.readUInt16LE(26) & 0x3fff, head.readUInt16LE(28) & 0x3fff);
     if (chunk === 'VP8L') {
       const b = head.readUInt32LE(21);
-      return positive((b & 0x3fff) + 1, ((b >> 14) & 0x3fff) + 1);
+      return raw((b & 0x3fff) + 1, ((b >> 14) & 0x3fff) + 1);
     }
     return undefined;
   }
@@ -49,10 +59,14 @@ function jpegSize(readAt: ReadAt): ImageSize | undefined {
       continue;
     }
     const isSof = marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc;
-    if (isSof) return seg.length >= 9 ? positive(seg.readUInt16BE(7), seg.readUInt16BE(5)) : undefined;
+    if (isSof) return seg.length >= 9 ? raw(seg.readUInt16BE(7), seg.readUInt16BE(5)) : undefined;
     pos += 2 + seg.readUInt16BE(2);
   }
   return undefined;
+}
+
+function raw(width: number, height: number): ImageSize {
+  return { width, height };
 }
 
 function positive(width: number, height: number): ImageSize | undefined {
