@@ -44,6 +44,8 @@ fi
 # No source at all (no COMFYUI_DIR, no vendored tarball, no network) is said in one line, and those
 # tests then show as pending; a source that fails to install or start fails the run.
 comfy_note=""
+# The ComfyUI client's Node 24 test (test/unit/comfyui-host.test.ts) runs the test tools' Node 24.
+[ -n "${STV_NODE24_DIR:-}" ] && export STV_NODE24_DIR
 if [ -n "${COMFYUI_URL:-}" ]; then
   comfy_note="real ComfyUI: the one at $COMFYUI_URL (COMFYUI_URL)"
 else

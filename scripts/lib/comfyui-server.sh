@@ -22,7 +22,7 @@ STV_COMFYUI_VERSION=0.3.64
 STV_COMFYUI_COMMIT=a125cd84b054a57729b5eecab930ca9408719832
 STV_COMFYUI_GIT=https://github.com/comfyanonymous/ComfyUI.git
 STV_TOOLS_DIR="${STV_TOOLS_DIR:-$HOME/.cache/stv-tools}"
-STV_COMFYUI_HOME="$STV_TOOLS_DIR/comfyui-$STV_COMFYUI_VERSION"
+STV_COMFYUI_HOME="${STV_COMFYUI_HOME:-$STV_TOOLS_DIR/comfyui-$STV_COMFYUI_VERSION}"
 _comfy_lib_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 _comfy_repo="$(cd "$_comfy_lib_dir/../.." && pwd)"
 

@@ -149,7 +149,9 @@ interface RealHistoryEntry {
         if (x.message?.startsWith('node 3 ') && !ac.signal.aborted) ac.abort(); // during the slow upscale
       },
     });
-    await assert.rejects(run, (e: unknown) => e instanceof StvError && e.code === 'CANCELLED' && /ComfyUI stopped the prompt/.test(e.message));
+    // ComfyUI checks for interrupts between nodes: on a loaded machine the slow node can outlast the
+    // provider's 10 s wait for the confirmation. Either way the server's history must show the interrupt.
+    await assert.rejects(run, (e: unknown) => e instanceof StvError && e.code === 'CANCELLED' && /ComfyUI stopped the prompt|asked to stop it/.test(e.message));
     await until('the interrupted prompt in /history', async () => (await recentHistory(clientIdOf(p))).length > 0, 60_000, 100);
     const [[id, entry] = []] = await recentHistory(clientIdOf(p));
     console.log(`      prompt ${id}: ${entry?.status.status_str}, messages ${entry?.status.messages.map(([t]) => t).join(', ')}; nodes seen: ${seen.join(', ')}`);

@@ -14,6 +14,7 @@ import { chromium } from 'playwright-core';
 import { runVsCodeBench } from './bench.mjs';
 import { E2E_STEPS, runE2E } from './e2e.mjs';
 import { FIRST_RUN_STEPS, runFirstRun } from './firstRun.mjs';
+import { COMFY_E2E_STEPS, makeComfyWorkspace, runComfyE2E } from './e2e-comfyui.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const CS = process.env.STV_CODE_SERVER;
@@ -224,6 +225,24 @@ async function main() {
       await killListener(port);
       timings.push(`first run ${((Date.now() - t0) / 1000).toFixed(1)} s${vsix ? ' (the installed .vsix: set-up)' : ' (development copy: start)'}`);
     }
+    if (want('e2e') && process.env.COMFYUI_URL) {
+      // The same UI against a real ComfyUI (scripts/test.sh starts one), in a workspace of its own.
+      t0 = Date.now();
+      const ws = makeComfyWorkspace(root, process.env.COMFYUI_URL);
+      cleanups.push(async () => rmSync(ws, { recursive: true, force: true }));
+      const b = await browser();
+      mkdirSync(path.join(root, 'test-results'), { recursive: true });
+      const results = await runComfyE2E({ browser: b, url: server.url, ws, root, devPath: vsix ? undefined : root, comfyUrl: process.env.COMFYUI_URL });
+      passing += results.filter((r) => r.ok).length;
+      failing += results.filter((r) => !r.ok).length;
+      if (results.length < COMFY_E2E_STEPS || results.some((r) => !r.ok)) {
+        ok = false;
+        if (!results.some((r) => !r.ok)) failing += 1;
+        console.log(server.cs.logTail());
+      }
+      await b.close().catch(() => {});
+      timings.push(`end to end with ComfyUI ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    } else if (want('e2e')) console.log('  end to end with a real ComfyUI: not run (no COMFYUI_URL)');
     try { process.kill(-server.cs.pid, 'SIGKILL'); } catch {}
   }
   if (want('untrusted')) {

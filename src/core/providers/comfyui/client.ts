@@ -96,9 +96,16 @@ export class ComfyClient {
         const r = await request(`${this.base}/upload/image`, { method: 'POST', body: form, signal: both, dispatcher: await dispatcher(), headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs });
         return { r, t: await r.body.text() };
       })();
-      const stop = new Promise<never>((_, reject) => both.addEventListener('abort', () => reject(both.reason as Error), { once: true }));
-      sent.catch(() => undefined); // settled by the race below; a late failure is not unhandled
-      ({ r: res, t: text } = await Promise.race([sent, stop]));
+      let onAbort: () => void = () => undefined;
+      const stop = new Promise<never>((_, reject) => both.addEventListener('abort', (onAbort = () => reject(both.reason as Error)), { once: true }));
+      // Whichever loses the race below settles later, unobserved: neither is an unhandled rejection.
+      sent.catch(() => undefined);
+      stop.catch(() => undefined);
+      try {
+        ({ r: res, t: text } = await Promise.race([sent, stop]));
+      } finally {
+        both.removeEventListener('abort', onAbort); // `both` follows the render's signal, which outlives the upload
+      }
     } catch (e) {
       if (signal?.aborted) throw new StvError('CANCELLED', 'The render was cancelled during the keyframe upload.', undefined, { cause: e });
       if (deadline.aborted)
