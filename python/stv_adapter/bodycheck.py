@@ -2,6 +2,7 @@
 gets a message in words (which byte, which line) instead of a parser's internals. Python's json
 module alone would accept UTF-16, NaN and duplicate keys, and answer a bare 400 for invalid UTF-8
 or a 5,000-digit integer."""
+
 from __future__ import annotations
 
 import json
@@ -26,7 +27,9 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 def _bounded_int(text: str) -> int:
     digits = len(text.lstrip("-"))
     if digits > MAX_INT_DIGITS:
-        raise BodyProblem(f"A number in the request body has {digits} digits; numbers in this API have at most {MAX_INT_DIGITS}.")
+        raise BodyProblem(
+            f"A number in the request body has {digits} digits; numbers in this API have at most {MAX_INT_DIGITS}."
+        )
     return int(text)
 
 

@@ -8,6 +8,7 @@
 - The FastVideo worker (and macOS, where neither exists) watches its parent and exits when it is
   gone (watch_parent). PDEATHSIG does not suit it: the thread that starts it ends right after.
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -99,24 +100,46 @@ def bind_children_to_this_process() -> bool:
         kernel32 = getattr(ctypes, "WinDLL")("kernel32", use_last_error=True)  # noqa: B009 - absent off Windows
 
         class BasicLimits(ctypes.Structure):
-            _fields_ = [("PerProcessUserTimeLimit", ctypes.c_int64), ("PerJobUserTimeLimit", ctypes.c_int64), ("LimitFlags", wintypes.DWORD),
-                        ("MinimumWorkingSetSize", ctypes.c_size_t), ("MaximumWorkingSetSize", ctypes.c_size_t), ("ActiveProcessLimit", wintypes.DWORD),
-                        ("Affinity", ctypes.c_size_t), ("PriorityClass", wintypes.DWORD), ("SchedulingClass", wintypes.DWORD)]
+            _fields_ = [
+                ("PerProcessUserTimeLimit", ctypes.c_int64),
+                ("PerJobUserTimeLimit", ctypes.c_int64),
+                ("LimitFlags", wintypes.DWORD),
+                ("MinimumWorkingSetSize", ctypes.c_size_t),
+                ("MaximumWorkingSetSize", ctypes.c_size_t),
+                ("ActiveProcessLimit", wintypes.DWORD),
+                ("Affinity", ctypes.c_size_t),
+                ("PriorityClass", wintypes.DWORD),
+                ("SchedulingClass", wintypes.DWORD),
+            ]
 
         class IoCounters(ctypes.Structure):
-            _fields_ = [(n, ctypes.c_uint64) for n in ("ReadOps", "WriteOps", "OtherOps", "ReadBytes", "WriteBytes", "OtherBytes")]
+            _fields_ = [
+                (n, ctypes.c_uint64)
+                for n in ("ReadOps", "WriteOps", "OtherOps", "ReadBytes", "WriteBytes", "OtherBytes")
+            ]
 
         class ExtendedLimits(ctypes.Structure):
-            _fields_ = [("Basic", BasicLimits), ("Io", IoCounters), ("ProcessMemoryLimit", ctypes.c_size_t), ("JobMemoryLimit", ctypes.c_size_t),
-                        ("PeakProcessMemoryUsed", ctypes.c_size_t), ("PeakJobMemoryUsed", ctypes.c_size_t)]
+            _fields_ = [
+                ("Basic", BasicLimits),
+                ("Io", IoCounters),
+                ("ProcessMemoryLimit", ctypes.c_size_t),
+                ("JobMemoryLimit", ctypes.c_size_t),
+                ("PeakProcessMemoryUsed", ctypes.c_size_t),
+                ("PeakJobMemoryUsed", ctypes.c_size_t),
+            ]
 
         job = kernel32.CreateJobObjectW(None, None)
         info = ExtendedLimits()
         info.Basic.LimitFlags = 0x2000  # JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE
-        ok = kernel32.SetInformationJobObject(job, 9, ctypes.byref(info), ctypes.sizeof(info))  # JobObjectExtendedLimitInformation
+        ok = kernel32.SetInformationJobObject(
+            job, 9, ctypes.byref(info), ctypes.sizeof(info)
+        )  # JobObjectExtendedLimitInformation
         ok = ok and kernel32.AssignProcessToJobObject(job, kernel32.GetCurrentProcess())
         if not ok:
-            log.warning("could not put the adapter in a job object (error %d); its children may outlive a crash", getattr(ctypes, "get_last_error")())  # noqa: B009
+            log.warning(
+                "could not put the adapter in a job object (error %d); its children may outlive a crash",
+                getattr(ctypes, "get_last_error")(),  # noqa: B009 - absent off Windows
+            )
             return False
         # The handle stays open for the adapter's lifetime on purpose: closing it kills the job.
         globals()["_job_handle"] = job

@@ -1,6 +1,7 @@
 """What the routes depend on, handed over through FastAPI's `Depends`: the job manager, the backend,
 the configuration and the caller's authorization. create_app puts the instances on `app.state`;
 tests can replace any of them with `app.dependency_overrides`."""
+
 from __future__ import annotations
 
 from typing import Annotated
@@ -29,7 +30,9 @@ def get_backend(request: Request) -> Backend:
     return backend
 
 
-def is_authorized(config: Annotated[AdapterConfig, Depends(get_config)], authorization: Annotated[str | None, Header()] = None) -> bool:
+def is_authorized(
+    config: Annotated[AdapterConfig, Depends(get_config)], authorization: Annotated[str | None, Header()] = None
+) -> bool:
     """True on an adapter without a token, or when the caller sent the right one."""
     return config.token is None or token_ok(config.token, authorization)
 
@@ -38,7 +41,11 @@ def require_token(authorized: Annotated[bool, Depends(is_authorized)]) -> None:
     """The job routes' guard. GuardMiddleware already refuses these requests before any body is
     read; this second check keeps a route safe even if it is mounted without the middleware."""
     if not authorized:
-        raise AdapterError("UNAUTHORIZED", "This adapter requires a token.", "Set it with 'Scene to Video: Set FastVideo adapter token' (the adapter's STV_ADAPTER_TOKEN).")
+        raise AdapterError(
+            "UNAUTHORIZED",
+            "This adapter requires a token.",
+            "Set it with 'Scene to Video: Set FastVideo adapter token' (the adapter's STV_ADAPTER_TOKEN).",
+        )
 
 
 ConfigDep = Annotated[AdapterConfig, Depends(get_config)]

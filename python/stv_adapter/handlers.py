@@ -1,4 +1,5 @@
 """Exception handlers: every refusal leaves the adapter as `{"error": {"code", "message", "hint"}}`."""
+
 from __future__ import annotations
 
 import logging
@@ -39,13 +40,24 @@ async def _adapter_error(_: Request, exc: Exception) -> JSONResponse:
 
 async def _invalid(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    return JSONResponse({"error": {"code": "INVALID_REQUEST", "message": _validation_message(exc), "hint": "See /docs for the request format; sizes are multiples of 16, frame counts 4k+1."}}, status_code=422)
+    return JSONResponse(
+        {
+            "error": {
+                "code": "INVALID_REQUEST",
+                "message": _validation_message(exc),
+                "hint": "See /docs for the request format; sizes are multiples of 16, frame counts 4k+1.",
+            }
+        },
+        status_code=422,
+    )
 
 
 async def _http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     routes: list[BaseRoute] = request.app.state.endpoint_routes
-    code = {401: "UNAUTHORIZED", 404: "NOT_FOUND", 405: "INVALID_REQUEST", 413: "PAYLOAD_TOO_LARGE"}.get(exc.status_code, "INVALID_REQUEST" if exc.status_code < 500 else "INTERNAL")
+    code = {401: "UNAUTHORIZED", 404: "NOT_FOUND", 405: "INVALID_REQUEST", 413: "PAYLOAD_TOO_LARGE"}.get(
+        exc.status_code, "INVALID_REQUEST" if exc.status_code < 500 else "INTERNAL"
+    )
     headers = dict(getattr(exc, "headers", None) or {})
     if exc.status_code == 405:
         # Starlette names only the first route's methods; a path served by several routes
@@ -58,12 +70,25 @@ async def _http(request: Request, exc: Exception) -> JSONResponse:
                 allowed |= set(methods)
         if allowed:
             headers["Allow"] = ", ".join(sorted(allowed))
-    return JSONResponse({"error": {"code": code, "message": str(exc.detail), "hint": None}}, status_code=exc.status_code, headers=headers or None)
+    return JSONResponse(
+        {"error": {"code": code, "message": str(exc.detail), "hint": None}},
+        status_code=exc.status_code,
+        headers=headers or None,
+    )
 
 
 async def _internal(_: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error")
-    return JSONResponse({"error": {"code": "INTERNAL", "message": f"{type(exc).__name__}: {exc}", "hint": "This is a bug in the adapter; see its log."}}, status_code=500)
+    return JSONResponse(
+        {
+            "error": {
+                "code": "INTERNAL",
+                "message": f"{type(exc).__name__}: {exc}",
+                "hint": "This is a bug in the adapter; see its log.",
+            }
+        },
+        status_code=500,
+    )
 
 
 def install(app: FastAPI, routers: list[APIRouter]) -> None:

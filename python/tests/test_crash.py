@@ -1,5 +1,6 @@
 """Clean restart (issue 14): the adapter is killed with SIGKILL mid-render; its ffmpeg must die with
 it, and the next adapter on the same output root removes the temp file left behind, and says so."""
+
 from __future__ import annotations
 
 import os
@@ -18,8 +19,25 @@ pytestmark = pytest.mark.skipif(os.name == "nt", reason="SIGKILL semantics; Wind
 
 
 def start(out: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen([sys.executable, "-m", "stv_adapter", "serve", "--backend", "preview", "--port", str(port), "--output-root", str(out / "o"), "--artifacts-dir", str(out / "a")],
-                            cwd=Path(__file__).parent.parent, stdout=subprocess.DEVNULL, stderr=log.open("wb"))
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "stv_adapter",
+            "serve",
+            "--backend",
+            "preview",
+            "--port",
+            str(port),
+            "--output-root",
+            str(out / "o"),
+            "--artifacts-dir",
+            str(out / "a"),
+        ],
+        cwd=Path(__file__).parent.parent,
+        stdout=subprocess.DEVNULL,
+        stderr=log.open("wb"),
+    )
     deadline = time.time() + 30
     while True:
         try:
@@ -45,7 +63,11 @@ def test_kill_9_mid_render_leaves_no_orphan_and_the_restart_removes_the_temp_fil
     adapter = start(tmp_path, port, tmp_path / "first.log")
     try:
         # A long render: the largest frame and frame count, so it is surely still encoding.
-        job = httpx.post(f"{url}/jobs", json={"prompt": "a long pan", "width": 1920, "height": 1088, "numFrames": 241, "fps": 24, "seed": 1}, timeout=30).json()["jobId"]
+        job = httpx.post(
+            f"{url}/jobs",
+            json={"prompt": "a long pan", "width": 1920, "height": 1088, "numFrames": 241, "fps": 24, "seed": 1},
+            timeout=30,
+        ).json()["jobId"]
         deadline = time.time() + 60
         while True:
             state = httpx.get(f"{url}/jobs/{job}", timeout=10).json()

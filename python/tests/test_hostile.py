@@ -1,6 +1,7 @@
 """The hostile-input corpus (issue 14): what a web page, an attacker or a clumsy client sends, each
 with the status, code and words the adapter must answer with. Against a real server (uvicorn on a
 loopback port, preview backend); raw sockets where an HTTP client would fix the input up."""
+
 from __future__ import annotations
 
 import base64
@@ -36,23 +37,60 @@ def raw(a: RunningAdapter, request: bytes) -> tuple[int, dict[str, Any]]:
 
 
 def post_bytes(body: bytes, content_type: str = "application/json") -> bytes:
-    return (f"POST /jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: {content_type}\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode() + body
+    return (
+        f"POST /jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: {content_type}\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+    ).encode() + body
 
 
 OK_BODY = json.dumps(small_request()).encode()
 
 # (case id, raw body, content type, status, code, words the message must contain)
 BODIES = [
-    ("invalid-utf8", b'{"prompt":"\xff\xfe lighthouse","seed":1}', "application/json", 400, "INVALID_REQUEST", "not valid UTF-8: byte 0xff at position 11"),
+    (
+        "invalid-utf8",
+        b'{"prompt":"\xff\xfe lighthouse","seed":1}',
+        "application/json",
+        400,
+        "INVALID_REQUEST",
+        "not valid UTF-8: byte 0xff at position 11",
+    ),
     ("utf16", json.dumps(small_request()).encode("utf-16"), "application/json", 400, "INVALID_REQUEST", "UTF-16"),
     ("utf8-bom", b"\xef\xbb\xbf" + OK_BODY, "application/json", 400, "INVALID_REQUEST", "byte order mark"),
-    ("huge-integer", b'{"prompt":"a","width":256,"height":256,"numFrames":9,"seed":' + b"9" * 5000 + b"}", "application/json", 400, "INVALID_REQUEST", "has 5000 digits"),
-    ("malformed-json", b'{"prompt": "a",, "seed": 1}', "application/json", 400, "INVALID_REQUEST", "not valid JSON: Expecting property name enclosed in double quotes at line 1, column 16"),
+    (
+        "huge-integer",
+        b'{"prompt":"a","width":256,"height":256,"numFrames":9,"seed":' + b"9" * 5000 + b"}",
+        "application/json",
+        400,
+        "INVALID_REQUEST",
+        "has 5000 digits",
+    ),
+    (
+        "malformed-json",
+        b'{"prompt": "a",, "seed": 1}',
+        "application/json",
+        400,
+        "INVALID_REQUEST",
+        "not valid JSON: Expecting property name enclosed in double quotes at line 1, column 16",
+    ),
     ("truncated-json", OK_BODY[:-5], "application/json", 400, "INVALID_REQUEST", "not valid JSON"),
     ("deep-nesting", b"[" * 100_000 + b"]" * 100_000, "application/json", 400, "INVALID_REQUEST", "nested too deeply"),
-    ("duplicate-key", b'{"prompt":"a","seed":1,"seed":2}', "application/json", 400, "INVALID_REQUEST", 'key "seed" appears twice'),
+    (
+        "duplicate-key",
+        b'{"prompt":"a","seed":1,"seed":2}',
+        "application/json",
+        400,
+        "INVALID_REQUEST",
+        'key "seed" appears twice',
+    ),
     ("nan", b'{"prompt":"a","seed":NaN}', "application/json", 400, "INVALID_REQUEST", "NaN is not valid JSON"),
-    ("infinity", b'{"prompt":"a","seed":-Infinity}', "application/json", 400, "INVALID_REQUEST", "-Infinity is not valid JSON"),
+    (
+        "infinity",
+        b'{"prompt":"a","seed":-Infinity}',
+        "application/json",
+        400,
+        "INVALID_REQUEST",
+        "-Infinity is not valid JSON",
+    ),
     ("empty", b"", "application/json", 400, "INVALID_REQUEST", "body is empty"),
     ("not-json-type", OK_BODY, "text/plain", 415, "INVALID_REQUEST", "must be JSON"),
     ("form", b"prompt=a&seed=1", "application/x-www-form-urlencoded", 415, "INVALID_REQUEST", "must be JSON"),
@@ -63,8 +101,12 @@ BODIES = [
 ]
 
 
-@pytest.mark.parametrize(("body", "ctype", "status", "code", "words"), [c[1:] for c in BODIES], ids=[c[0] for c in BODIES])
-def test_malformed_bodies_get_the_error_shape_in_words(shared: RunningAdapter, body: bytes, ctype: str, status: int, code: str, words: str) -> None:
+@pytest.mark.parametrize(
+    ("body", "ctype", "status", "code", "words"), [c[1:] for c in BODIES], ids=[c[0] for c in BODIES]
+)
+def test_malformed_bodies_get_the_error_shape_in_words(
+    shared: RunningAdapter, body: bytes, ctype: str, status: int, code: str, words: str
+) -> None:
     got, payload = raw(shared, post_bytes(body, ctype))
     assert got == status, payload
     assert set(payload) == {"error"} and payload["error"]["code"] == code, payload
@@ -85,14 +127,25 @@ def bomb_png() -> bytes:
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 200_000, 200_000, 8, 0, 0, 0, 0)) + chunk(b"IDAT", zlib.compress(b"\x00" * 1000)) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", 200_000, 200_000, 8, 0, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(b"\x00" * 1000))
+        + chunk(b"IEND", b"")
+    )
 
 
 KEYFRAMES = [
     ("decompression-bomb", base64.b64encode(bomb_png()).decode(), 413, "PAYLOAD_TOO_LARGE", "pixel bound"),
     ("over-pixel-bound", base64.b64encode(png_bytes(8000, 6000)).decode(), 413, "PAYLOAD_TOO_LARGE", "8000x6000"),
     ("not-base64", "!!!not base64!!!", 422, "INVALID_REQUEST", "not valid base64"),
-    ("text-as-image", base64.b64encode(b"root:x:0:0:root:/root:/bin/bash\n").decode(), 422, "INVALID_REQUEST", "could not be decoded"),
+    (
+        "text-as-image",
+        base64.b64encode(b"root:x:0:0:root:/root:/bin/bash\n").decode(),
+        422,
+        "INVALID_REQUEST",
+        "could not be decoded",
+    ),
     ("gif", base64.b64encode(b"GIF89a\x01\x00\x01\x00\x00\x00\x00;").decode(), 422, "INVALID_REQUEST", ""),
     ("extreme-wide", base64.b64encode(png_bytes(20000, 1)).decode(), 422, "INVALID_REQUEST", "20000:1"),
     ("extreme-tall", base64.b64encode(png_bytes(1, 20000)).decode(), 422, "INVALID_REQUEST", "1:20000"),
@@ -135,7 +188,9 @@ def test_host_and_origin_checks(shared: RunningAdapter, host: str, origin: str |
     else:
         for resp in (r, h):  # refused before routing: /health says nothing either
             assert resp.status_code == 403 and resp.json()["error"]["code"] == "ORIGIN_FORBIDDEN", resp.text
-        assert ("Origin" in r.json()["error"]["message"]) == (origin is not None and HostPolicy("127.0.0.1", ["tunnel.example"]).accepts(host))
+        assert ("Origin" in r.json()["error"]["message"]) == (
+            origin is not None and HostPolicy("127.0.0.1", ["tunnel.example"]).accepts(host)
+        )
 
 
 def test_a_wildcard_bind_accepts_addresses_and_its_own_names() -> None:

@@ -1,6 +1,7 @@
 """Memory proportional to the output (issue 14): keyframes of extreme size or aspect ratio in a
 request of a few hundred bytes must not make the adapter allocate memory out of proportion to the
 render. The adapter runs as its own process so its peak RSS (with ffmpeg) is measured alone."""
+
 from __future__ import annotations
 
 import base64
@@ -29,8 +30,27 @@ PEAK_RSS_BOUND_MB = 300
 def adapter_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, psutil.Process]]:
     port = free_port()
     out = tmp_path_factory.mktemp("mem")
-    proc = subprocess.Popen([sys.executable, "-m", "stv_adapter", "serve", "--backend", "preview", "--port", str(port), "--output-root", str(out / "o"), "--artifacts-dir", str(out / "a"), "--log-level", "warning"],
-                            cwd=Path(__file__).parent.parent, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "stv_adapter",
+            "serve",
+            "--backend",
+            "preview",
+            "--port",
+            str(port),
+            "--output-root",
+            str(out / "o"),
+            "--artifacts-dir",
+            str(out / "a"),
+            "--log-level",
+            "warning",
+        ],
+        cwd=Path(__file__).parent.parent,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 30
     while True:
@@ -62,8 +82,14 @@ def rss_mb(p: psutil.Process) -> float:
         return 0.0
 
 
-@pytest.mark.parametrize(("w", "h"), [(20000, 1), (1, 20000), (10000, 10), (2560, 256), (6000, 6000)], ids=["wide-20000x1", "tall-1x20000", "1000to1", "10to1", "36-megapixel"])
-def test_peak_rss_stays_bounded_for_extreme_keyframes(adapter_process: tuple[str, psutil.Process], w: int, h: int) -> None:
+@pytest.mark.parametrize(
+    ("w", "h"),
+    [(20000, 1), (1, 20000), (10000, 10), (2560, 256), (6000, 6000)],
+    ids=["wide-20000x1", "tall-1x20000", "1000to1", "10to1", "36-megapixel"],
+)
+def test_peak_rss_stays_bounded_for_extreme_keyframes(
+    adapter_process: tuple[str, psutil.Process], w: int, h: int
+) -> None:
     url, proc = adapter_process
     body: dict[str, Any] = small_request(keyframeBase64=png_b64(w, h), numFrames=9)
     idle = rss_mb(proc)
@@ -83,7 +109,10 @@ def test_peak_rss_stays_bounded_for_extreme_keyframes(adapter_process: tuple[str
     finally:
         stop.set()
         t.join()
-    print(f"\n{w}x{h}: HTTP {r.status_code}, idle {idle:.0f} MB, peak {peak:.0f} MB (+{peak - idle:.0f} MB)", file=sys.stderr)
+    print(
+        f"\n{w}x{h}: HTTP {r.status_code}, idle {idle:.0f} MB, peak {peak:.0f} MB (+{peak - idle:.0f} MB)",
+        file=sys.stderr,
+    )
     if os.environ.get("STV_MEASURE_ONLY"):
         return
     assert r.status_code in (200, 422), r.text

@@ -113,7 +113,16 @@ interface RealHistoryEntry {
 
   it('names the node and the exception of an execution_error (a keyframe that is not an image)', async () => {
     const broken = path.join(scratch, 'broken.png');
-    writeFileSync(broken, Buffer.from(Array.from({ length: 512 }, (_, i) => (i * 37) % 251)));
+    // A PNG signature and IHDR (so the extension's magic-byte check lets it through, issue 14) with a
+    // wrong checksum and garbage after it: Pillow, and so LoadImage, cannot identify it.
+    const ihdr = Buffer.alloc(25);
+    ihdr.writeUInt32BE(13, 0);
+    ihdr.write('IHDR', 4, 'ascii');
+    ihdr.writeUInt32BE(64, 8);
+    ihdr.writeUInt32BE(64, 12);
+    ihdr.set([8, 2, 0, 0, 0, 0, 0, 0, 0], 16);
+    const garbage = Buffer.from(Array.from({ length: 512 }, (_, i) => (i * 37) % 251));
+    writeFileSync(broken, Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), ihdr, garbage]));
     const p = await make('model-free');
     await assert.rejects(p.render(req({ keyframePath: broken }), { signal: new AbortController().signal, scratchDir: scratch, onProgress: () => undefined }), (e: unknown) => {
       assert.ok(e instanceof StvError, String(e));

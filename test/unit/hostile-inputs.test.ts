@@ -16,6 +16,7 @@ import { decodeTimelineBytes, loadTimelineFile, parseTimeline } from '../../src/
 import { repoRoot } from '../helpers/paths';
 import { startTestAdapter } from '../helpers/adapterProcess';
 import { AdapterClient } from '../../src/core/providers/fastvideo/client';
+import { FastVideoProvider } from '../../src/core/providers/fastvideo/provider';
 
 const PNG = path.join(repoRoot, 'media/sample/keyframes/lighthouse.png');
 
@@ -176,6 +177,11 @@ describe('hostile inputs: a token adapter and a client without its token', funct
     const a = await startTestAdapter({ token: 'hostile-test-token' });
     try {
       await assert.rejects(new AdapterClient({ endpoint: a.url }).health(), (e: unknown) => e instanceof StvError && e.code === 'UNAUTHORIZED' && /running but requires a token/.test(e.message));
+      // The provider calls it up but unusable ('degraded'), so the extension attaches instead of
+      // starting a second adapter on the same port; renders then fail with UNAUTHORIZED and its fix.
+      const seen = await new FastVideoProvider({ endpoint: a.url }).health();
+      assert.equal(seen.state, 'degraded');
+      assert.equal(seen.error?.code, 'UNAUTHORIZED');
       const h = await new AdapterClient({ endpoint: a.url, token: 'hostile-test-token' }).health();
       assert.equal(h.backend, 'preview');
     } finally {

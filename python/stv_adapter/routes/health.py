@@ -1,4 +1,5 @@
 """GET /health: is the adapter up, which model, how much memory."""
+
 from __future__ import annotations
 
 import psutil
@@ -21,15 +22,36 @@ def _rss_mb() -> int:
         return 0
 
 
-@router.get("/health", response_model=Health | HealthAlive, responses=ERRORS, summary="Is the adapter up, which model, how much memory")
-async def health(backend: BackendDep, manager: ManagerDep, config: ConfigDep, authed: AuthorizedDep) -> Health | HealthAlive:
+@router.get(
+    "/health",
+    response_model=Health | HealthAlive,
+    responses=ERRORS,
+    summary="Is the adapter up, which model, how much memory",
+)
+async def health(
+    backend: BackendDep, manager: ManagerDep, config: ConfigDep, authed: AuthorizedDep
+) -> Health | HealthAlive:
     if not authed:
         return HealthAlive()
     h = BackendHealth.model_validate(backend.health())
     return Health(
-        status=h.status, backend=backend_name(backend.name), is_ai=backend.is_ai, model_id=h.model_id, model_profile=h.model_profile,
-        model_loaded=h.model_loaded, follows_keyframe=h.follows_keyframe, attention_backend=h.attention_backend,
-        device=h.device, gpu=h.gpu, memory=MemoryInfo(rss_mb=_rss_mb()), queue_depth=manager.queue_depth, max_queue=config.max_queue,
-        running_job_id=manager.running.job_id if manager.running else None, version=__version__,
-        output_root=str(config.output_root), error=h.error, warnings=h.warnings, details=h.details,
+        status=h.status,
+        backend=backend_name(backend.name),
+        is_ai=backend.is_ai,
+        model_id=h.model_id,
+        model_profile=h.model_profile,
+        model_loaded=h.model_loaded,
+        follows_keyframe=h.follows_keyframe,
+        attention_backend=h.attention_backend,
+        device=h.device,
+        gpu=h.gpu,
+        memory=MemoryInfo(rss_mb=_rss_mb()),
+        queue_depth=manager.queue_depth,
+        max_queue=config.max_queue,
+        running_job_id=manager.running.job_id if manager.running else None,
+        version=__version__,
+        output_root=str(config.output_root),
+        error=h.error,
+        warnings=h.warnings,
+        details=h.details,
     )

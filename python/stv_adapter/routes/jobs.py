@@ -1,4 +1,5 @@
 """The job routes: queue a render, render and wait, a job's state, cancel, the MP4, progress events."""
+
 from __future__ import annotations
 
 import asyncio
@@ -26,14 +27,21 @@ async def submit(req: GenerateRequest, manager: ManagerDep) -> JobAccepted:
     return JobAccepted(job_id=rec.job_id, queue_position=manager.position(rec) or 0)
 
 
-@router.post("/generate", response_model=GenerateResult, responses=ERRORS, summary="Render and wait (queued like any job)")
+@router.post(
+    "/generate", response_model=GenerateResult, responses=ERRORS, summary="Render and wait (queued like any job)"
+)
 async def generate(req: GenerateRequest, manager: ManagerDep) -> GenerateResult:
     rec = await manager.submit(req)
     await rec.done.wait()
     if rec.status == "succeeded" and rec.result is not None:
         return rec.result
     err = rec.error
-    raise AdapterError(err.code if err else "INTERNAL", err.message if err else "The job failed.", err.hint if err else None, status=409 if rec.status == "cancelled" else None)
+    raise AdapterError(
+        err.code if err else "INTERNAL",
+        err.message if err else "The job failed.",
+        err.hint if err else None,
+        status=409 if rec.status == "cancelled" else None,
+    )
 
 
 @router.get("/jobs/{job_id}", response_model=Job, responses=ERRORS, summary="A job's state, progress and result")
@@ -41,17 +49,29 @@ async def get_job(job_id: str, manager: ManagerDep) -> Job:
     return manager.snapshot(manager.get(job_id))
 
 
-@router.delete("/jobs/{job_id}", response_model=Job, responses=ERRORS, summary="Cancel a job (a running FastVideo job is force-stopped and the model reloads)")
+@router.delete(
+    "/jobs/{job_id}",
+    response_model=Job,
+    responses=ERRORS,
+    summary="Cancel a job (a running FastVideo job is force-stopped and the model reloads)",
+)
 async def cancel_job(job_id: str, manager: ManagerDep) -> Job:
     rec = await manager.cancel(job_id)
     return manager.snapshot(rec)
 
 
-@router.get("/jobs/{job_id}/video", responses={**ERRORS, 200: {"content": {"video/mp4": {}}, "description": "The MP4"}}, response_class=FileResponse, summary="The finished MP4's bytes")
+@router.get(
+    "/jobs/{job_id}/video",
+    responses={**ERRORS, 200: {"content": {"video/mp4": {}}, "description": "The MP4"}},
+    response_class=FileResponse,
+    summary="The finished MP4's bytes",
+)
 async def get_video(job_id: str, manager: ManagerDep) -> FileResponse:
     rec = manager.get(job_id)
     if rec.status != "succeeded" or rec.result is None:
-        raise AdapterError("NOT_FOUND", f"Job {job_id} has no video ({rec.status}).", "Wait for the job to succeed.", status=404)
+        raise AdapterError(
+            "NOT_FOUND", f"Job {job_id} has no video ({rec.status}).", "Wait for the job to succeed.", status=404
+        )
     path = Path(rec.result.output_video_path)
     if not path.is_file():
         raise AdapterError("NOT_FOUND", f"The video of job {job_id} is no longer on disk.", "Render again.", status=404)
@@ -81,11 +101,22 @@ async def _event_stream(manager: ManagerDep, rec: JobRecord, after: int) -> Asyn
                 yield f": keep-alive {int(time.time())}\n\n"
 
 
-@router.get("/jobs/{job_id}/events", responses={**ERRORS, 200: {"content": {"text/event-stream": {}}, "description": "Server-sent progress events"}}, response_class=StreamingResponse, summary="Progress as server-sent events")
-async def events(job_id: str, manager: ManagerDep, last_event_id: Annotated[str | None, Header()] = None) -> StreamingResponse:
+@router.get(
+    "/jobs/{job_id}/events",
+    responses={**ERRORS, 200: {"content": {"text/event-stream": {}}, "description": "Server-sent progress events"}},
+    response_class=StreamingResponse,
+    summary="Progress as server-sent events",
+)
+async def events(
+    job_id: str, manager: ManagerDep, last_event_id: Annotated[str | None, Header()] = None
+) -> StreamingResponse:
     rec = manager.get(job_id)
     try:
         after = int(last_event_id) if last_event_id else 0
     except ValueError:
         after = 0
-    return StreamingResponse(_event_stream(manager, rec, after), media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    return StreamingResponse(
+        _event_stream(manager, rec, after),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )

@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { constants } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
+import { artifactTempName } from './scratch';
 import { StvError } from '../errors';
 import type { ProviderId, RenderRequest, RenderResult, RenderTimings, RenderWarning } from '../providers/types';
 
@@ -159,7 +160,7 @@ export async function saveArtifact(input: SaveArtifactInput): Promise<RenderArti
   } catch (e) {
     throw fsError(e, `the output folder ${dir}`);
   }
-  const tmp = path.join(dir, `.stv-${randomUUID()}.mp4.part`);
+  const tmp = path.join(dir, artifactTempName(randomUUID(), '.mp4')); // names its process: see scratch.ts
   let finalVideo: string | undefined;
   try {
     if (!(await looksLikeMp4(result.videoPath, fs)))

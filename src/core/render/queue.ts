@@ -11,6 +11,7 @@ import { FINAL_JOB_STATES, type FinalJobState, type JobState, type ProviderId, t
 import type { ResolvedScene } from '../timeline/resolve';
 import { saveArtifact, type ArtifactFs, type RenderArtifact } from './artifacts';
 import { writeRunSummary, type RunSummaryJob } from './telemetry';
+import { removeStaleScratch, scratchDirFor } from './scratch';
 
 export interface RenderJobSpec {
   timelineFile: string;
@@ -166,7 +167,7 @@ export class RenderQueue {
     this.emit(job);
     const outputRoot = this.deps.outputRootFor(spec.timelineFile, spec.providerId);
     // Per job: two providers may share an output folder and run at the same time.
-    const scratchDir = path.join(outputRoot, '.stv-tmp', job.snap.jobId);
+    const scratchDir = scratchDirFor(outputRoot, job.snap.jobId);
     const request: RenderRequest = {
       sceneId: s.id,
       ...(s.shotId ? { shotId: s.shotId } : {}),
@@ -188,6 +189,7 @@ export class RenderQueue {
     this.runFor(spec).jobs.push(record);
     try {
       const provider = await this.deps.getProvider(spec.providerId);
+      await removeStaleScratch(outputRoot).catch(() => 0); // what a crashed window or CLI left (issue 14)
       await mkdir(scratchDir, { recursive: true }).catch(() => undefined);
       // A cancel that landed while the provider was being built must not start a render.
       if (job.controller.signal.aborted) throw new StvError('CANCELLED', 'The render was cancelled.');

@@ -92,7 +92,9 @@ export class FastVideoProvider implements VideoProvider {
       };
     } catch (e) {
       const err = toStvError(e, 'UNREACHABLE');
-      return { ...base, state: 'down', summary: err.message, error: { code: err.code, message: err.message, ...(err.hint ? { hint: err.hint } : {}) } };
+      // A token adapter without our token is up (so nothing starts another on its port), just not usable.
+      const state = err.code === 'UNAUTHORIZED' ? 'degraded' : 'down';
+      return { ...base, state, summary: err.message, error: { code: err.code, message: err.message, ...(err.hint ? { hint: err.hint } : {}) } };
     }
   }
 
