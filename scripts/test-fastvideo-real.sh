@@ -3,7 +3,7 @@
 # model generated here (issue 16; python/tests/test_fastvideo_real.py says what it checks).
 # Installs FastVideo into a venv cached outside the repository the first time
 # (scripts/lib/fastvideo-venv.sh: ~3 min and ~0.7 GB on top of the shared ~3 GB torch), then runs the
-# tests (~5 min on two cores). scripts/test.sh runs this; it also runs alone:
+# tests and the smoke script (~6-10 min on two busy cores). scripts/test.sh runs this; it also runs alone:
 #   bash scripts/test-fastvideo-real.sh [pytest args, e.g. -k cancel]
 set -euo pipefail
 cd "$(dirname "$0")/.."

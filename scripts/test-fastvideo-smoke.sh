@@ -47,7 +47,8 @@ port=$("$py" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); prin
 out=$(mktemp -d)
 "$py" -m stv_adapter serve --host 127.0.0.1 --port "$port" "${serve_args[@]}" --output-root "$out" --artifacts-dir "$out/artifacts" >"$out/adapter.log" 2>&1 &
 pid=$!
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$out"' EXIT
+# set -e holds inside the trap too: wait's status (the killed adapter's 143) must not become ours.
+trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null || true; rm -rf "$out"' EXIT
 # Not `exec`: the EXIT trap above must still stop the adapter and remove its folder.
 rc=0
 "$py" - "$port" "$backend" "$out" "$body" <<'PY' || rc=$?

@@ -81,7 +81,7 @@ passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0} + ${e:-0})); skipped=$(
 [ "$rc" -eq 0 ] && [ -n "$p" ] || broken+=("adapter tests (pytest)")
 
 # The real FastVideo 0.2.1 on CPU with a tiny model (issue 16): its venv is cached outside the
-# repository; cold, it costs ~3 min of install on top of the shared torch, and the run ~5-7 min.
+# repository; cold, it costs ~3 min of install on top of the shared torch, and the run ~6-10 min.
 # STV_SKIP_FASTVIDEO=1 skips it (for a quick local loop; CI never sets it).
 if [ "${STV_SKIP_FASTVIDEO:-0}" != 1 ]; then
   printf '\n\033[1m== real FastVideo on CPU (tiny Wan 2.2 TI2V)\033[0m\n'

@@ -3,7 +3,8 @@
 FastWan2.2-TI2V-5B is DMD-distilled (3 fixed denoising steps) and its pipeline has no first-frame
 conditioning: FastVideo issues #785, #1153 and #806 (wontfix) say it was trained on text-to-video
 data only, so it IGNORES the keyframe. With an image, FastVideo 0.2.1 sizes the output of both TI2V
-models from the image (its aspect ratio at up to 480x832 in area), not from the request. The base Wan-AI/Wan2.2-TI2V-5B-Diffusers pipeline (50 steps) does use the image.
+models from the image (its aspect ratio at up to 480x832 in area), not from the request. The base
+Wan-AI/Wan2.2-TI2V-5B-Diffusers pipeline (50 steps) does use the image.
 """
 from __future__ import annotations
 

@@ -247,7 +247,9 @@ def test_the_base_wan_profile_follows_keyframes_without_warnings(tmp_path: Path,
         assert h["followsKeyframe"] is True and h["modelProfile"] == "wan22-ti2v-5b" and h["warnings"] == []
         # 832x480: FastVideo 0.2.1 caps the area of every TI2V clip with an image, the base model's too
         # (the real run in test_fastvideo_real.py shows it); within the cap there is nothing to warn of.
-        r = a.client.post("/generate", json=small_request(keyframeBase64=png_base64(), width=832, height=480, numFrames=5))
-        assert r.status_code == 200 and r.json()["warnings"] == [] and (r.json()["width"], r.json()["height"]) == (832, 480)
+        body = small_request(keyframeBase64=png_base64(), width=832, height=480, numFrames=5)
+        r = a.client.post("/generate", json=body)
+        assert r.status_code == 200 and r.json()["warnings"] == []
+        assert (r.json()["width"], r.json()["height"]) == (832, 480)
     req = next(c["request"] for c in calls(tmp_path) if c["event"] == "generate")
     assert req["inputs"]["image_path"].endswith(".png")

@@ -10,6 +10,7 @@ which patches FastVideo's four GPU-only assumptions; docs/fastvideo-adapter.md l
 Runs only with STV_FASTVIDEO_PYTHON set to that venv's Python: scripts/test-fastvideo-real.sh sets
 it (and the README's test command runs that script).
 """
+
 from __future__ import annotations
 
 import base64
@@ -54,8 +55,13 @@ def fv_env() -> dict[str, str]:
 
 
 def make_tiny(parent: Path, flavor: str) -> dict[str, Any]:
-    out = subprocess.run([FV_PYTHON, str(TESTS / "tiny_wan.py"), str(parent), "--flavor", flavor, "--seed", "0"],
-                         env=fv_env(), capture_output=True, text=True, timeout=600)
+    out = subprocess.run(
+        [FV_PYTHON, str(TESTS / "tiny_wan.py"), str(parent), "--flavor", flavor, "--seed", "0"],
+        env=fv_env(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     info: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
     return info
@@ -64,9 +70,25 @@ def make_tiny(parent: Path, flavor: str) -> dict[str, Any]:
 def ffprobe(path: str) -> dict[str, Any]:
     exe = shutil.which("ffprobe")
     assert exe, "ffprobe is needed to check the MP4s (apt-get install ffmpeg)"
-    out = subprocess.run([exe, "-v", "error", "-select_streams", "v:0", "-count_frames", "-show_entries",
-                          "stream=codec_name,width,height,nb_read_frames,avg_frame_rate", "-of", "json", path],
-                         capture_output=True, text=True, timeout=60, check=True)
+    out = subprocess.run(
+        [
+            exe,
+            "-v",
+            "error",
+            "-select_streams",
+            "v:0",
+            "-count_frames",
+            "-show_entries",
+            "stream=codec_name,width,height,nb_read_frames,avg_frame_rate",
+            "-of",
+            "json",
+            path,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
     stream: dict[str, Any] = json.loads(out.stdout)["streams"][0]
     return stream
 
@@ -88,10 +110,31 @@ class AdapterProcess:
         self.log_path = out / "adapter.log"
         self.out = out
         # Offload off: FastVideo's offload shards through a CUDA device mesh (component_loader.py:482).
-        cmd = [FV_PYTHON, "-m", "stv_adapter", "serve", "--host", "127.0.0.1", "--port", str(self.port), "--backend", "fastvideo",
-               "--model", model_id, "--model-path", folder, "--attention-backend", "TORCH_SDPA",
-               "--no-dit-cpu-offload", "--no-vae-cpu-offload", "--no-text-encoder-cpu-offload",
-               "--output-root", str(out / "outputs"), "--artifacts-dir", str(out / "artifacts")]
+        cmd = [
+            FV_PYTHON,
+            "-m",
+            "stv_adapter",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--backend",
+            "fastvideo",
+            "--model",
+            model_id,
+            "--model-path",
+            folder,
+            "--attention-backend",
+            "TORCH_SDPA",
+            "--no-dit-cpu-offload",
+            "--no-vae-cpu-offload",
+            "--no-text-encoder-cpu-offload",
+            "--output-root",
+            str(out / "outputs"),
+            "--artifacts-dir",
+            str(out / "artifacts"),
+        ]
         self.log = open(self.log_path, "w")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(cmd, env=fv_env(), stdout=self.log, stderr=subprocess.STDOUT)
         self.client = httpx.Client(base_url=self.url, timeout=120)
@@ -170,7 +213,9 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
 
 
 @pytest.fixture(scope="module")
-def base_adapter(tiny: dict[str, dict[str, Any]], tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[AdapterProcess, list[dict[str, Any]]]]:
+def base_adapter(
+    tiny: dict[str, dict[str, Any]], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[AdapterProcess, list[dict[str, Any]]]]:
     a = AdapterProcess(BASE_ID, tiny["base"]["folder"], tmp_path_factory.mktemp("adapter-base"))
     # Every /health answer until the model is loaded: the load takes seconds, so "loading" is seen.
     answers: list[dict[str, Any]] = []
@@ -189,11 +234,20 @@ def base_adapter(tiny: dict[str, dict[str, Any]], tmp_path_factory: pytest.TempP
         a.stop()
 
 
-def test_the_tiny_model_is_small_deterministic_and_shaped_like_the_real_repository(tiny: dict[str, dict[str, Any]], tmp_path: Path) -> None:
+def test_the_tiny_model_is_small_deterministic_and_shaped_like_the_real_repository(
+    tiny: dict[str, dict[str, Any]], tmp_path: Path
+) -> None:
     for flavor, info in tiny.items():
         folder = Path(info["folder"])
         assert info["bytes"] < 50 * 2**20, f"{flavor}: {info['bytes']} bytes"
-        for entry in ("model_index.json", "transformer", "vae", "text_encoder", "tokenizer/tokenizer.json", "scheduler/scheduler_config.json"):
+        for entry in (
+            "model_index.json",
+            "transformer",
+            "vae",
+            "text_encoder",
+            "tokenizer/tokenizer.json",
+            "scheduler/scheduler_config.json",
+        ):
             assert (folder / entry).exists(), f"{flavor} lacks {entry}"
     assert Path(tiny["base"]["folder"]).name == "Wan2.2-TI2V-5B-Diffusers"
     assert Path(tiny["fastwan"]["folder"]).name == "FastWan2.2-TI2V-5B-FullAttn-Diffusers"
@@ -201,7 +255,9 @@ def test_the_tiny_model_is_small_deterministic_and_shaped_like_the_real_reposito
     assert again["sha256"] == tiny["base"]["sha256"], "the same seed must write identical files"
 
 
-def test_health_says_loading_then_loaded_on_the_cpu_platform(base_adapter: tuple[AdapterProcess, list[dict[str, Any]]]) -> None:
+def test_health_says_loading_then_loaded_on_the_cpu_platform(
+    base_adapter: tuple[AdapterProcess, list[dict[str, Any]]],
+) -> None:
     a, answers = base_adapter
     assert answers[0]["status"] == "loading" and answers[0]["modelLoaded"] is False, answers[0]
     h = answers[-1]
@@ -212,7 +268,9 @@ def test_health_says_loading_then_loaded_on_the_cpu_platform(base_adapter: tuple
     assert not any(w["code"] == "KEYFRAME_IGNORED" for w in h["warnings"])
 
 
-def test_a_render_without_keyframe_gives_the_requested_mp4_with_progress_from_fastvideos_stage_logs(base_adapter: tuple[AdapterProcess, list[dict[str, Any]]]) -> None:
+def test_a_render_without_keyframe_gives_the_requested_mp4_with_progress_from_fastvideos_stage_logs(
+    base_adapter: tuple[AdapterProcess, list[dict[str, Any]]],
+) -> None:
     a, _ = base_adapter
     job_id = a.submit(SMALL)
     events = a.events(job_id)
@@ -221,7 +279,13 @@ def test_a_render_without_keyframe_gives_the_requested_mp4_with_progress_from_fa
     assert job["status"] == "succeeded", f"{job}\n{a.tail()}"
     res = job["result"]
     probe = ffprobe(res["outputVideoPath"])
-    assert (probe["codec_name"], probe["width"], probe["height"], probe["avg_frame_rate"], int(probe["nb_read_frames"])) == ("h264", 256, 256, "8/1", 9)
+    assert (
+        probe["codec_name"],
+        probe["width"],
+        probe["height"],
+        probe["avg_frame_rate"],
+        int(probe["nb_read_frames"]),
+    ) == ("h264", 256, 256, "8/1", 9)
     assert (res["width"], res["height"], res["frames"]) == (256, 256, 9) and res["warnings"] == []
 
     progress = [progress_of(e["data"]) for e in events if e["event"] == "progress"]
@@ -240,7 +304,9 @@ def test_a_render_without_keyframe_gives_the_requested_mp4_with_progress_from_fa
         assert f"FastVideo: {stage}" in messages, messages
 
 
-def test_a_render_with_a_keyframe_is_sized_by_fastvideo_and_says_so_and_reuses_the_loaded_model(base_adapter: tuple[AdapterProcess, list[dict[str, Any]]]) -> None:
+def test_a_render_with_a_keyframe_is_sized_by_fastvideo_and_says_so_and_reuses_the_loaded_model(
+    base_adapter: tuple[AdapterProcess, list[dict[str, Any]]],
+) -> None:
     a, _ = base_adapter
     r = a.client.post("/generate", json={**SMALL, "keyframeBase64": png_base64(256, 256)}, timeout=600)
     assert r.status_code == 200, f"{r.text}\n{a.tail()}"
@@ -257,7 +323,9 @@ def test_a_render_with_a_keyframe_is_sized_by_fastvideo_and_says_so_and_reuses_t
     assert a.health()["details"]["loads"] == 1  # type: ignore[index]  # a second job, no reload
 
 
-def test_cancel_while_running_stops_fastvideos_worker_and_the_model_reloads(base_adapter: tuple[AdapterProcess, list[dict[str, Any]]]) -> None:
+def test_cancel_while_running_stops_fastvideos_worker_and_the_model_reloads(
+    base_adapter: tuple[AdapterProcess, list[dict[str, Any]]],
+) -> None:
     a, _ = base_adapter
     # Long enough to be inside FastVideo when the cancel arrives (100 steps, 832x480x33).
     job_id = a.submit({**SMALL, "width": 832, "height": 480, "numFrames": 33, "steps": 100})
@@ -282,9 +350,27 @@ def test_cancel_while_running_stops_fastvideos_worker_and_the_model_reloads(base
 
 
 def test_the_dry_run_passes_on_the_tiny_folder_except_for_the_gpu(tiny: dict[str, dict[str, Any]]) -> None:
-    out = subprocess.run([FV_PYTHON, "-m", "stv_adapter", "serve", "--dry-run", "--backend", "fastvideo", "--model", BASE_ID,
-                          "--model-path", tiny["base"]["folder"], "--attention-backend", "TORCH_SDPA"],
-                         env=fv_env(), capture_output=True, text=True, timeout=300)
+    out = subprocess.run(
+        [
+            FV_PYTHON,
+            "-m",
+            "stv_adapter",
+            "serve",
+            "--dry-run",
+            "--backend",
+            "fastvideo",
+            "--model",
+            BASE_ID,
+            "--model-path",
+            tiny["base"]["folder"],
+            "--attention-backend",
+            "TORCH_SDPA",
+        ],
+        env=fv_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     lines = out.stdout.splitlines()
     missing = [ln for ln in lines if "[MISSING]" in ln]
     # On a CPU the one honest failure is the GPU; everything the render needs from the folder and
@@ -302,7 +388,9 @@ def test_fastwan_ignores_the_keyframe_and_the_adapter_says_so(tiny: dict[str, di
         h = a.wait_health("ok")
         assert h["followsKeyframe"] is False and h["modelProfile"] == "fastwan-ti2v-5b"
         assert any(w["code"] == "KEYFRAME_IGNORED" for w in h["warnings"])
-        r = a.client.post("/generate", json={**SMALL, "steps": None, "keyframeBase64": png_base64(256, 256)}, timeout=600)
+        r = a.client.post(
+            "/generate", json={**SMALL, "steps": None, "keyframeBase64": png_base64(256, 256)}, timeout=600
+        )
         assert r.status_code == 200, f"{r.text}\n{a.tail()}"
         res = r.json()
         codes = [w["code"] for w in res["warnings"]]

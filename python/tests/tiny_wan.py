@@ -13,6 +13,7 @@ Needs torch, diffusers, transformers and tokenizers: run it with the FastVideo t
 (scripts/lib/fastvideo-venv.sh). No network: the tokenizer is built here, not downloaded.
 Deterministic: the same seed writes byte-identical files (the test checks the hash).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -73,21 +74,31 @@ def build_tokenizer(folder: Path) -> int:
 
     pieces = ["<pad>", "</s>", "<unk>", "\u2581"]
     pieces += [chr(c) for c in range(33, 127)]
-    pieces += ["\u2581" + w for w in ("a", "the", "of", "in", "at", "and", "lighthouse", "dusk", "fox", "snow", "red", "sea")]
+    pieces += [
+        "\u2581" + w for w in ("a", "the", "of", "in", "at", "and", "lighthouse", "dusk", "fox", "snow", "red", "sea")
+    ]
     vocab = [(p, 0.0 if i < 3 else -float(i) / 10) for i, p in enumerate(pieces)]
     tok = Tokenizer(models.Unigram(vocab, unk_id=2, byte_fallback=False))
     tok.normalizer = normalizers.Sequence([normalizers.Replace(" {2,}", " ")])
     tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="\u2581", prepend_scheme="always")
     tok.decoder = decoders.Metaspace(replacement="\u2581", prepend_scheme="always")
-    tok.post_processor = processors.TemplateProcessing(single="$A </s>", pair="$A </s> $B </s>", special_tokens=[("</s>", 1)])
+    tok.post_processor = processors.TemplateProcessing(
+        single="$A </s>", pair="$A </s> $B </s>", special_tokens=[("</s>", 1)]
+    )
     folder.mkdir(parents=True, exist_ok=True)
     tok.save(str(folder / "tokenizer.json"))
-    _write_json(folder / "tokenizer_config.json", {
-        "tokenizer_class": "T5TokenizerFast",
-        "model_max_length": 512,
-        "pad_token": "<pad>", "eos_token": "</s>", "unk_token": "<unk>",
-        "extra_ids": 0, "additional_special_tokens": [],
-    })
+    _write_json(
+        folder / "tokenizer_config.json",
+        {
+            "tokenizer_class": "T5TokenizerFast",
+            "model_max_length": 512,
+            "pad_token": "<pad>",
+            "eos_token": "</s>",
+            "unk_token": "<unk>",
+            "extra_ids": 0,
+            "additional_special_tokens": [],
+        },
+    )
     _write_json(folder / "special_tokens_map.json", {"pad_token": "<pad>", "eos_token": "</s>", "unk_token": "<unk>"})
     return len(pieces)
 
@@ -105,19 +116,43 @@ def generate(parent: Path, flavor: str = "base", seed: int = 0) -> Path:
     # The real DiT: 30 layers, 24 heads of 128, ffn 14336, text_dim 4096. Head dim 24 keeps Wan's 3-D
     # rotary split (t, h, w) non-empty.
     transformer = WanTransformer3DModel(
-        patch_size=(1, 2, 2), num_attention_heads=2, attention_head_dim=24, in_channels=48, out_channels=48,
-        text_dim=TEXT_DIM, freq_dim=256, ffn_dim=64, num_layers=2, cross_attn_norm=True,
-        qk_norm="rms_norm_across_heads", eps=1e-6, image_dim=None, added_kv_proj_dim=None, rope_max_seq_len=1024,
+        patch_size=(1, 2, 2),
+        num_attention_heads=2,
+        attention_head_dim=24,
+        in_channels=48,
+        out_channels=48,
+        text_dim=TEXT_DIM,
+        freq_dim=256,
+        ffn_dim=64,
+        num_layers=2,
+        cross_attn_norm=True,
+        qk_norm="rms_norm_across_heads",
+        eps=1e-6,
+        image_dim=None,
+        added_kv_proj_dim=None,
+        rope_max_seq_len=1024,
     )
     transformer.save_pretrained(folder / "transformer", safe_serialization=True)
 
     torch.manual_seed(seed + 1)
     # The real VAE: base_dim 160, decoder_base_dim 256, residual, patch 2, z_dim 48, 16x spatial.
     vae = AutoencoderKLWan(
-        base_dim=8, decoder_base_dim=8, z_dim=48, dim_mult=[1, 2, 4, 4], num_res_blocks=1, attn_scales=[],
-        temperal_downsample=[False, True, True], dropout=0.0, is_residual=True, in_channels=12, out_channels=12,
-        patch_size=2, scale_factor_temporal=4, scale_factor_spatial=16,
-        latents_mean=[0.0] * 48, latents_std=[1.0] * 48,
+        base_dim=8,
+        decoder_base_dim=8,
+        z_dim=48,
+        dim_mult=[1, 2, 4, 4],
+        num_res_blocks=1,
+        attn_scales=[],
+        temperal_downsample=[False, True, True],
+        dropout=0.0,
+        is_residual=True,
+        in_channels=12,
+        out_channels=12,
+        patch_size=2,
+        scale_factor_temporal=4,
+        scale_factor_spatial=16,
+        latents_mean=[0.0] * 48,
+        latents_std=[1.0] * 48,
     )
     vae.save_pretrained(folder / "vae", safe_serialization=True)
     vae_config = json.loads((folder / "vae" / "config.json").read_text(encoding="utf-8"))
@@ -126,27 +161,42 @@ def generate(parent: Path, flavor: str = "base", seed: int = 0) -> Path:
 
     torch.manual_seed(seed + 2)
     # The real text encoder is UMT5-XXL (d_model 4096, 24 layers, 64 heads, vocab 256384).
-    text_encoder = UMT5EncoderModel(UMT5Config(
-        vocab_size=vocab_size, d_model=TEXT_DIM, d_kv=8, d_ff=64, num_layers=2, num_heads=4,
-        relative_attention_num_buckets=32, relative_attention_max_distance=128, dropout_rate=0.0,
-        feed_forward_proj="gated-gelu", tie_word_embeddings=False, pad_token_id=0, eos_token_id=1,
-        decoder_start_token_id=0,
-    ))
+    text_encoder = UMT5EncoderModel(
+        UMT5Config(
+            vocab_size=vocab_size,
+            d_model=TEXT_DIM,
+            d_kv=8,
+            d_ff=64,
+            num_layers=2,
+            num_heads=4,
+            relative_attention_num_buckets=32,
+            relative_attention_max_distance=128,
+            dropout_rate=0.0,
+            feed_forward_proj="gated-gelu",
+            tie_word_embeddings=False,
+            pad_token_id=0,
+            eos_token_id=1,
+            decoder_start_token_id=0,
+        )
+    )
     text_encoder.save_pretrained(folder / "text_encoder", safe_serialization=True)
 
     _write_json(folder / "scheduler" / "scheduler_config.json", SCHEDULER_CONFIG)
-    _write_json(folder / "model_index.json", {
-        "_class_name": PIPELINE_CLASS[flavor],
-        "_diffusers_version": "0.35.0.dev0",
-        "boundary_ratio": None,
-        "expand_timesteps": True,
-        "scheduler": ["diffusers", "UniPCMultistepScheduler"],
-        "text_encoder": ["transformers", "UMT5EncoderModel"],
-        "tokenizer": ["transformers", "T5TokenizerFast"],
-        "transformer": ["diffusers", "WanTransformer3DModel"],
-        "transformer_2": [None, None],
-        "vae": ["diffusers", "AutoencoderKLWan"],
-    })
+    _write_json(
+        folder / "model_index.json",
+        {
+            "_class_name": PIPELINE_CLASS[flavor],
+            "_diffusers_version": "0.35.0.dev0",
+            "boundary_ratio": None,
+            "expand_timesteps": True,
+            "scheduler": ["diffusers", "UniPCMultistepScheduler"],
+            "text_encoder": ["transformers", "UMT5EncoderModel"],
+            "tokenizer": ["transformers", "T5TokenizerFast"],
+            "transformer": ["diffusers", "WanTransformer3DModel"],
+            "transformer_2": [None, None],
+            "vae": ["diffusers", "AutoencoderKLWan"],
+        },
+    )
     return folder
 
 

@@ -325,10 +325,14 @@ class FastVideoBackend:
             if job.keyframe is not None and self.profile.image_max_area:
                 # FastVideo 0.2.1 sizes a TI2V clip from the image, not the request: the keyframe's
                 # aspect ratio at up to 480x832 in area (pipelines/stages/input_validation.py:110).
-                why = f"with a keyframe FastVideo renders this model at the keyframe's aspect ratio and up to 480x832 in area, whatever size is asked ({job.keyframe.width}x{job.keyframe.height} keyframe)"
+                why = (
+                    "with a keyframe FastVideo renders this model at the keyframe's aspect ratio and up to 480x832"
+                    f" in area, whatever size is asked ({job.keyframe.width}x{job.keyframe.height} keyframe)"
+                )
             else:
                 why = "FastVideo chose another size"
-            warnings.append({"code": "SIZE_CHANGED", "message": f"FastVideo rendered {width}x{height} instead of the requested {job.width}x{job.height}: {why}."})
+            message = f"FastVideo rendered {width}x{height} instead of the requested {job.width}x{job.height}: {why}."
+            warnings.append({"code": "SIZE_CHANGED", "message": message})
         return BackendOutput(width=width, height=height, num_frames=job.num_frames, fps=job.fps, model_id=self.config.model, warnings=warnings, load_ms=load_ms, generate_ms=gen_ms, extra={"peakMemoryMb": msg.get("peakMemoryMb"), "attentionBackend": self.attention, "stageMs": msg.get("stageMs")})
 
     def _wait_for_result(self, job: BackendJob, progress: ProgressFn, conn: Any) -> dict[str, Any]:

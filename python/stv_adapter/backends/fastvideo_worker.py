@@ -183,7 +183,8 @@ def worker_main(conn: Any, cfg: dict[str, Any]) -> None:
         device = str(current_platform.device_type)  # "cuda"; "cpu" on FastVideo's CPU platform (the CPU test)
     except Exception:  # noqa: BLE001 - only for /health; never fail a loaded model over it
         device = "cuda"
-    channel.send({"type": "loaded", "loadMs": int((time.perf_counter() - t0) * 1000), "gpu": _gpu_info(), "device": device})
+    load_ms = int((time.perf_counter() - t0) * 1000)
+    channel.send({"type": "loaded", "loadMs": load_ms, "gpu": _gpu_info(), "device": device})
 
     while True:
         try:

@@ -26,6 +26,7 @@ the original would do the wrong thing on a machine without CUDA or MPS. docs/fas
    NVIDIA driver" without CUDA. Patched: that module's synchronize does nothing when CUDA is
    unavailable (there is nothing asynchronous to wait for on a CPU).
 """
+
 from __future__ import annotations
 
 import importlib.abc
@@ -127,7 +128,9 @@ class _PatchAfterExec(importlib.abc.MetaPathFinder):
     """Finds the target modules with the normal finders, then patches each right after it executes,
     before any other module can copy its names with `from ... import`."""
 
-    def find_spec(self, fullname: str, path: Sequence[str] | None, target: types.ModuleType | None = None) -> importlib.machinery.ModuleSpec | None:
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: types.ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
         patch = PATCHES.get(fullname)
         if patch is None:
             return None
