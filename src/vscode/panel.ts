@@ -66,7 +66,7 @@ export class ScenePanel implements vscode.Disposable {
     );
     const unsubscribe = deps.renders.queue.onDidChange((j) => {
       if (j.timelineFile !== this.timelineFile) return;
-      void this.post({ type: 'job', sceneId: j.sceneId, job: toPanelJob(j) });
+      void this.post({ type: 'job', sceneId: j.shotId ? `${j.sceneId}/${j.shotId}` : j.sceneId, job: toPanelJob(j) });
       if (j.state === 'succeeded') void this.pushState();
     });
     this.subs.push({ dispose: unsubscribe });
@@ -94,11 +94,17 @@ export class ScenePanel implements vscode.Disposable {
       provider,
       scenes: await Promise.all(
         scenes.map(async (sc) => {
-          const renders = (await Promise.all(roots.map((root) => listRenders(root, sc.id)))).flat().sort((a, b) => b.createdAt.localeCompare(a.createdAt));
-          const job = jobs.filter((j) => j.sceneId === sc.id).at(-1);
+          // A shot lists its own renders; a one-shot scene those without a shot (its version 1 ones too).
+          const renders = (await Promise.all(roots.map((root) => listRenders(root, sc.id))))
+            .flat()
+            .filter((a) => a.shotId === sc.shotId)
+            .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+          const job = jobs.filter((j) => j.sceneId === sc.id && j.shotId === sc.shotId).at(-1);
           const providerId = this.deps.renders.providerFor(sc);
           return {
-            id: sc.id,
+            id: sc.key ?? sc.id,
+            ...(sc.shotId ? { sceneId: sc.id, shotId: sc.shotId } : {}),
+            ...(sc.endKeyframePath ? { endKeyframeUri: w.asWebviewUri(vscode.Uri.file(sc.endKeyframePath)).toString() } : {}),
             title: sc.title,
             prompt: sc.prompt,
             ...(sc.negativePrompt ? { negativePrompt: sc.negativePrompt } : {}),
