@@ -93,11 +93,13 @@ export class ScenePanel implements vscode.Disposable {
       problems: [],
       provider,
       scenes: await Promise.all(
-        scenes.map(async (sc) => {
-          // A shot lists its own renders; a one-shot scene those without a shot (its version 1 ones too).
+        scenes.map(async (sc, i) => {
+          // A shot lists its own renders; a one-shot scene those without a shot. The scene's renders from
+          // before it had shots stay visible, under its first shot.
+          const firstShot = sc.shotId !== undefined && scenes.findIndex((x) => x.id === sc.id) === i;
           const renders = (await Promise.all(roots.map((root) => listRenders(root, sc.id))))
             .flat()
-            .filter((a) => a.shotId === sc.shotId)
+            .filter((a) => a.shotId === sc.shotId || (firstShot && a.shotId === undefined))
             .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
           const job = jobs.filter((j) => j.sceneId === sc.id && j.shotId === sc.shotId).at(-1);
           const providerId = this.deps.renders.providerFor(sc);
