@@ -252,8 +252,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     const results: RenderJobSnapshot[] = await Promise.all(jobs.map((j) => queue.whenDone(j.jobId)));
     view.stop();
     for (const r of results) {
-      if (r.state === 'succeeded' && r.artifact) io.stdout.write(o.json || !io.stdout.isTTY ? '' : `✔ ${r.sceneId}: ${r.artifact.videoPath}\n`);
-      else if (r.state === 'failed') err(`✖ ${r.sceneId}: [${r.error?.code}] ${r.error?.message}${r.error?.hint ? `\n  hint: ${r.error.hint}` : ''}`);
+      if (r.state === 'succeeded' && r.artifact) io.stdout.write(o.json || !io.stdout.isTTY ? '' : `✔ ${r.shotId ? `${r.sceneId}/${r.shotId}` : r.sceneId}: ${r.artifact.videoPath}\n`);
+      else if (r.state === 'failed') err(`✖ ${r.shotId ? `${r.sceneId}/${r.shotId}` : r.sceneId}: [${r.error?.code}] ${r.error?.message}${r.error?.hint ? `\n  hint: ${r.error.hint}` : ''}`);
     }
     const ok = results.filter((r) => r.state === 'succeeded');
     io.stdout.write(o.json || !io.stdout.isTTY ? `${JSON.stringify({ type: 'summary', outputRoot, succeeded: ok.length, failed: results.filter((r) => r.state === 'failed').length, cancelled: results.filter((r) => r.state === 'cancelled').length, videos: ok.map((r) => r.artifact?.videoPath) })}\n` : `${ok.length} of ${results.length} scene(s) rendered into ${outputRoot}\n`);

@@ -14,9 +14,18 @@ import { importReport } from '../core/timeline/import/report';
 import { writeNewFile } from '../core/timeline/import/images';
 import { parseTimeline } from '../core/timeline/load';
 
-const SHAPE_WORDS: Record<GemDirectShape, string> = { project: 'project export', story: 'story file', scene: 'scene file' };
+const SHAPE_WORDS: Record<GemDirectShape, string> = {
+  project: 'project export',
+  story: 'story file',
+  scene: 'scene file',
+};
 
-export async function importCommand(file: string, outDir: string | undefined, out: (line: string) => void, err: (line: string) => void): Promise<number> {
+export async function importCommand(
+  file: string,
+  outDir: string | undefined,
+  out: (line: string) => void,
+  err: (line: string) => void,
+): Promise<number> {
   const source = path.resolve(file);
   let data: unknown;
   try {
@@ -27,7 +36,11 @@ export async function importCommand(file: string, outDir: string | undefined, ou
     return 2;
   }
   const dir = path.resolve(outDir ?? path.dirname(source));
-  const base = path.basename(source).replace(/\.json$/i, '').replace(/[^A-Za-z0-9._-]+/g, '-') || 'imported';
+  const base =
+    path
+      .basename(source)
+      .replace(/\.json$/i, '')
+      .replace(/[^A-Za-z0-9._-]+/g, '-') || 'imported';
   let target: string | undefined;
   try {
     // Reserve a new name first (never an existing timeline), then fill it.

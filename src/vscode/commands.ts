@@ -103,7 +103,7 @@ async function target(settings: Settings, file?: unknown, sceneId?: unknown): Pr
   if (typeof sceneId === 'string') return { file: f, sceneId };
   const { scenes } = await loadResolved(f, settings);
   const s = await pickScene(scenes);
-  return s ? { file: f, sceneId: s.id } : undefined;
+  return s ? { file: f, sceneId: s.key ?? s.id } : undefined;
 }
 
 async function cancelRender(renders: RenderController): Promise<void> {

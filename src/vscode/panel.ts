@@ -71,7 +71,7 @@ export class ScenePanel implements vscode.Disposable {
     );
     const unsubscribe = deps.renders.queue.onDidChange((j) => {
       if (j.timelineFile !== this.timelineFile) return;
-      void this.post({ type: 'job', sceneId: j.sceneId, job: toPanelJob(j) });
+      void this.post({ type: 'job', sceneId: j.shotId ? `${j.sceneId}/${j.shotId}` : j.sceneId, job: toPanelJob(j) });
       if (j.state === 'succeeded') void this.pushState();
     });
     this.subs.push({ dispose: unsubscribe });
@@ -98,13 +98,21 @@ export class ScenePanel implements vscode.Disposable {
       problems: [],
       provider,
       scenes: await Promise.all(
-        scenes.map(async (sc) => {
-          const renders = (await Promise.all(roots.map((root) => listRenders(root, sc.id)))).flat().sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+        scenes.map(async (sc, i) => {
+          // A shot lists its own renders; a one-shot scene those without a shot. The scene's renders from
+          // before it had shots stay visible, under its first shot.
+          const firstShot = sc.shotId !== undefined && scenes.findIndex((x) => x.id === sc.id) === i;
+          const renders = (await Promise.all(roots.map((root) => listRenders(root, sc.id))))
+            .flat()
+            .filter((a) => a.shotId === sc.shotId || (firstShot && a.shotId === undefined))
+            .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
           const providerId = this.deps.renders.providerFor(sc);
-          const last = jobs.filter((j) => j.sceneId === sc.id).at(-1);
+          const last = jobs.filter((j) => j.sceneId === sc.id && j.shotId === sc.shotId).at(-1);
           const job = last && !isStaleFailure(last, this.deps.hub.lastHealth(last.providerId)) ? last : undefined;
           return {
-            id: sc.id,
+            id: sc.key ?? sc.id,
+            ...(sc.shotId ? { sceneId: sc.id, shotId: sc.shotId } : {}),
+            ...(sc.endKeyframePath ? { endKeyframeUri: w.asWebviewUri(vscode.Uri.file(sc.endKeyframePath)).toString() } : {}),
             title: sc.title,
             prompt: sc.prompt,
             ...(sc.negativePrompt ? { negativePrompt: sc.negativePrompt } : {}),

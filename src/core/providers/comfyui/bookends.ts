@@ -16,16 +16,28 @@ export interface WorkflowPlan {
   workflowName: string;
 }
 
-export async function planWorkflow(req: RenderRequest, configured: WorkflowPlan, bookend?: WorkflowPlan): Promise<WorkflowPlan> {
+export async function planWorkflow(
+  req: RenderRequest,
+  configured: WorkflowPlan,
+  bookend?: WorkflowPlan,
+): Promise<WorkflowPlan> {
   if (req.workflow) {
     let text: string;
     try {
       text = await readFile(req.workflow.file, 'utf8');
     } catch (e) {
-      throw new StvError('WORKFLOW_INVALID', `Cannot read the timeline's workflow "${req.workflow.name}" (${req.workflow.file}): ${(e as Error).message}`, 'Fix its "file" in the timeline\'s "workflows" (relative to the timeline file).');
+      throw new StvError(
+        'WORKFLOW_INVALID',
+        `Cannot read the timeline's workflow "${req.workflow.name}" (${req.workflow.file}): ${(e as Error).message}`,
+        'Fix its "file" in the timeline\'s "workflows" (relative to the timeline file).',
+      );
     }
     const workflow = parseWorkflow(text, req.workflow.file);
-    return { workflow, mapping: parseMapping(req.workflow.mapping, workflow), workflowName: `${req.workflow.name} (${path.basename(req.workflow.file)})` };
+    return {
+      workflow,
+      mapping: parseMapping(req.workflow.mapping, workflow),
+      workflowName: `${req.workflow.name} (${path.basename(req.workflow.file)})`,
+    };
   }
   if (req.endKeyframePath && bookend && !Object.values(configured.mapping).includes('end_image')) return bookend;
   return configured;

@@ -41,13 +41,22 @@ export async function locateKeyframe(keyframePath: string, sourceFile: string): 
   const winAbs = isWindowsAbsolute(keyframePath);
   const onWindows = path.sep === '\\';
   // As given: an absolute path of this OS (a Windows path only means something on Windows).
-  const asGiven = winAbs ? (onWindows ? path.win32.normalize(keyframePath) : undefined) : path.isAbsolute(keyframePath) ? keyframePath : undefined;
+  const asGiven = winAbs
+    ? onWindows
+      ? path.win32.normalize(keyframePath)
+      : undefined
+    : path.isAbsolute(keyframePath)
+      ? keyframePath
+      : undefined;
   if (asGiven) {
     tried.push(asGiven);
     if (await isFile(asGiven)) return { file: asGiven, tried };
   }
   if (!winAbs && !path.isAbsolute(keyframePath)) {
-    const relative = path.resolve(dir, onWindows ? keyframePath.replace(/\//g, '\\') : keyframePath.replace(/\\/g, '/'));
+    const relative = path.resolve(
+      dir,
+      onWindows ? keyframePath.replace(/\//g, '\\') : keyframePath.replace(/\\/g, '/'),
+    );
     tried.push(relative);
     if (await isFile(relative)) return { file: relative, tried };
   }
@@ -56,14 +65,16 @@ export async function locateKeyframe(keyframePath: string, sourceFile: string): 
   const candidates = [path.join(dir, name), path.join(dir, 'keyframes', name)];
   try {
     for (const d of await readdir(dir, { withFileTypes: true }))
-      if (d.isDirectory() && !d.name.startsWith('.') && d.name !== 'keyframes') candidates.push(path.join(dir, d.name, name));
+      if (d.isDirectory() && !d.name.startsWith('.') && d.name !== 'keyframes')
+        candidates.push(path.join(dir, d.name, name));
   } catch {
     // an unreadable folder: the candidates so far are all there is
   }
   for (const c of candidates) {
     tried.push(c);
     if (await isFile(c)) {
-      const why = winAbs && !onWindows ? 'is a Windows path that does not exist on this machine' : 'does not exist as written';
+      const why =
+        winAbs && !onWindows ? 'is a Windows path that does not exist on this machine' : 'does not exist as written';
       return { file: c, fallback: `${why}; it was found by its file name at ${c}.`, tried };
     }
   }
