@@ -42,6 +42,7 @@ export const CUT_USAGE = `  scene-to-video takes <timeline.json> [--shot ID] [--
   scene-to-video choose <timeline.json> --shot ID <N|file>   (record the chosen take; N from "takes")
   scene-to-video link <timeline.json>              (re-extract continuity keyframes that are out of date)
   scene-to-video assemble <timeline.json> [--out FILE.mp4] [--render-missing] [--json]
+                        (--render-missing takes render's --provider, --endpoint and --backend)
   scene-to-video export <timeline.json> --format otio|edl|fcpxml [--out FILE]
   --shot takes scene/shot, or a scene id for a scene without shots.
 `;
@@ -78,6 +79,10 @@ export async function cutMain(command: string, argv: string[], io: CutIo, deps: 
         out: { type: 'string' },
         output: { type: 'string' },
         format: { type: 'string' },
+        // Passed on to "render" for --render-missing.
+        provider: { type: 'string' },
+        endpoint: { type: 'string' },
+        backend: { type: 'string' },
         json: { type: 'boolean', default: false },
         'render-missing': { type: 'boolean', default: false },
       },
@@ -145,8 +150,9 @@ export async function cutMain(command: string, argv: string[], io: CutIo, deps: 
         const missing = missingTakes(clips);
         if (missing.length && command === 'assemble' && o['render-missing']) {
           log(`Rendering ${missing.map((c) => c.clip.key ?? c.clip.id).join(', ')} first (no take yet).`);
+          const passOn = (['provider', 'endpoint', 'backend'] as const).flatMap((k) => (o[k] ? [`--${k}`, o[k]] : []));
           const scenes = missing.flatMap((c) => ['--scene', c.clip.key ?? c.clip.id]);
-          const code = await deps.run(['render', file, ...scenes, ...(o.output ? ['--output', o.output] : []), ...(o.json ? ['--json'] : [])]);
+          const code = await deps.run(['render', file, ...scenes, ...(o.output ? ['--output', o.output] : []), ...passOn, ...(o.json ? ['--json'] : [])]);
           if (code !== 0) return code;
           // A chosen take that was gone is replaced by the new render, so the timeline names a real file again.
           for (const c of missing.filter((m) => m.missing)) {

@@ -61,7 +61,8 @@ export function filterGraph(plan: CutPlan): { graph: string; video: string; audi
   });
   const runLabels = runs.map((r, k) => {
     if (r.labels.length === 1) return r.labels[0] as string;
-    parts.push(`${r.labels.join('')}concat=n=${r.labels.length}:v=1:a=0[r${k}]`);
+    // concat outputs in microseconds; fps puts the run back on 1/fps, which xfade needs on both inputs.
+    parts.push(`${r.labels.join('')}concat=n=${r.labels.length}:v=1:a=0,fps=${F}[r${k}]`);
     return `[r${k}]`;
   });
   let cur = runLabels[0] as string;
