@@ -11,6 +11,7 @@ import { registerTimelineDiagnostics } from './diagnostics';
 import { openDocumentationCommand, setDocsRoot } from './docs';
 import { exportLocalGenSettingsCommand, importGemDirectCommand, importLocalGenSettingsCommand } from './importCommands';
 import { upgradeTimelineCommand } from './upgradeCommand';
+import { assembleTimelineCommand } from './assembleCommand';
 import { log } from './log';
 import { openSampleCommand, setupAdapterCommand } from './onboarding';
 import { ScenePanel } from './panel';
@@ -170,6 +171,7 @@ export function activate(ctx: vscode.ExtensionContext): SceneToVideoApi {
   });
   command('sceneToVideo.importGemDirect', importGemDirectCommand);
   command('sceneToVideo.upgradeTimeline', upgradeTimelineCommand);
+  command('sceneToVideo.assembleTimeline', (file?: unknown) => assembleTimelineCommand(ctx.extensionPath, getSettings, file));
   command('sceneToVideo.importLocalGenSettings', importLocalGenSettingsCommand);
   command('sceneToVideo.exportLocalGenSettings', () => exportLocalGenSettingsCommand(settings));
   command('sceneToVideo.showLog', () => log().show());
