@@ -25,7 +25,7 @@ import { resolveScenes } from './core/timeline/resolve';
 import { barsView, jsonLinesView, type ProgressView } from './cli/progressView';
 import { upgradeCommand } from './cli/upgrade';
 import { gemDirectHint, importCommand } from './cli/import';
-import { CUT_COMMANDS, CUT_USAGE, cutMain } from './cli/cut';
+import { CUT_COMMANDS, CUT_USAGE, cutMain, ffmpegFinder } from './cli/cut';
 
 export const EXIT = { ok: 0, failed: 1, badInput: 2, unreachable: 3, cancelled: 130 } as const;
 
@@ -126,6 +126,11 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     const provider = await createProvider(id, settingsFor(id, o.endpoint), { token });
     const h = await provider.health();
     io.stdout.write(o.json ? `${JSON.stringify(h)}\n` : `${id} at ${h.endpoint}: ${h.state} — ${h.summary}\n`);
+    if (!o.json) {
+      // Which ffmpeg the cut (assemble, continuity) would use: imageio-ffmpeg's or a configured one.
+      const ff = await ffmpegFinder(repoRoot(), io.env)().catch((e: unknown) => toStvError(e));
+      io.stdout.write(ff instanceof StvError ? `ffmpeg: not found — ${ff.hint ?? ff.message}\n` : `ffmpeg ${ff.version} from ${ff.source}: ${ff.path}\n`);
+    }
     return h.state === 'ok' || h.state === 'degraded' ? EXIT.ok : EXIT.unreachable;
   }
 

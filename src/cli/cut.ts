@@ -13,6 +13,9 @@ import { pythonCandidates } from '../core/launch/adapterLaunch';
 import { locateFfmpeg, type Ffmpeg } from '../core/ffmpeg/ffmpeg';
 import { outputDirFor } from '../core/providers/factory';
 import { DEFAULT_SETTINGS } from '../core/settings/schema';
+import { assemble, defaultFilmPath } from '../core/assembly/assemble';
+import { missingTakes, missingTakesError, planCut } from '../core/assembly/plan';
+import { exportCut, EXPORT_FORMATS, type ExportFormat } from '../core/export/export';
 import { chooseTake, findClip, linkContinuity } from '../core/takes/edit';
 import { timelineTakes, type ClipTakes } from '../core/takes/takes';
 import { loadTimelineFile, type LoadResult } from '../core/timeline/load';
@@ -39,6 +42,7 @@ export const CUT_USAGE = `  scene-to-video takes <timeline.json> [--shot ID] [--
   scene-to-video choose <timeline.json> --shot ID <N|file>   (record the chosen take; N from "takes")
   scene-to-video link <timeline.json>              (re-extract continuity keyframes that are out of date)
   scene-to-video assemble <timeline.json> [--out FILE.mp4] [--render-missing] [--json]
+                        (--render-missing takes render's --provider, --endpoint and --backend)
   scene-to-video export <timeline.json> --format otio|edl|fcpxml [--out FILE]
   --shot takes scene/shot, or a scene id for a scene without shots.
 `;
@@ -75,6 +79,10 @@ export async function cutMain(command: string, argv: string[], io: CutIo, deps: 
         out: { type: 'string' },
         output: { type: 'string' },
         format: { type: 'string' },
+        // Passed on to "render" for --render-missing.
+        provider: { type: 'string' },
+        endpoint: { type: 'string' },
+        backend: { type: 'string' },
         json: { type: 'boolean', default: false },
         'render-missing': { type: 'boolean', default: false },
       },
@@ -133,6 +141,60 @@ export async function cutMain(command: string, argv: string[], io: CutIo, deps: 
         for (const u of r.unlinked) err(`${u.key}: not linked: ${u.why}`);
         if (r.linked.length === 0 && r.unlinked.length === 0) out('Every continuity keyframe is up to date.');
         return r.unlinked.length ? EXIT.failed : EXIT.ok;
+      }
+      case 'assemble':
+      case 'export': {
+        const json = o.json || !io.stdout.isTTY;
+        const log = (message: string) => out(json ? JSON.stringify({ type: 'log', message }) : message);
+        let clips = await timelineTakes(loaded.timeline, timelineFile, { outputRoot });
+        const missing = missingTakes(clips);
+        if (missing.length && command === 'assemble' && o['render-missing']) {
+          log(`Rendering ${missing.map((c) => c.clip.key ?? c.clip.id).join(', ')} first (no take yet).`);
+          const passOn = (['provider', 'endpoint', 'backend'] as const).flatMap((k) => (o[k] ? [`--${k}`, o[k]] : []));
+          const scenes = missing.flatMap((c) => ['--scene', c.clip.key ?? c.clip.id]);
+          const code = await deps.run(['render', file, ...scenes, ...(o.output ? ['--output', o.output] : []), ...passOn, ...(o.json ? ['--json'] : [])]);
+          if (code !== 0) return code;
+          // A chosen take that was gone is replaced by the new render, so the timeline names a real file again.
+          for (const c of missing.filter((m) => m.missing)) {
+            const r = await chooseTake(timelineFile, c.clip.key ?? c.clip.id, '1', { outputRoot, ffmpeg });
+            log(`${c.clip.key ?? c.clip.id}: chose the new take ${r.chosen} (${c.missing} was gone)`);
+          }
+          const reloaded = await loadTimelineFile(timelineFile);
+          if (!reloaded.ok) throw new StvError('TIMELINE_INVALID', `${file} no longer loads after rendering.`, `Run "scene-to-video validate ${file}".`);
+          clips = await timelineTakes(reloaded.timeline, timelineFile, { outputRoot });
+        }
+        if (missingTakes(clips).length) throw missingTakesError(missingTakes(clips));
+        for (const c of clips) if (c.outOfDate) err(`warning: ${c.clip.key ?? c.clip.id} is out of date: ${c.outOfDate}.`);
+        const plan = await planCut(loaded.timeline, timelineFile, clips, await ffmpeg());
+        if (command === 'export') {
+          const format = (o.format ?? 'otio') as ExportFormat;
+          if (!EXPORT_FORMATS.includes(format)) {
+            err(`Unknown format "${o.format}": use ${EXPORT_FORMATS.join(', ')}.`);
+            return EXIT.badInput;
+          }
+          const written = await exportCut(plan, format, o.out ? path.resolve(o.out) : undefined);
+          out(`Wrote ${written} (${plan.clips.length} clip(s), ${(plan.frames / plan.fps).toFixed(2)} s).`);
+          return EXIT.ok;
+        }
+        const ac = new AbortController();
+        void io.interrupted.then(() => ac.abort());
+        let last = -1;
+        const r = await assemble(plan, await ffmpeg(), {
+          out: o.out ? path.resolve(o.out) : defaultFilmPath(timelineFile),
+          uniqueName: !o.out,
+          signal: ac.signal,
+          onProgress: (f) => {
+            const pct = Math.floor(f * 100);
+            if (pct === last) return;
+            last = pct;
+            if (json) out(JSON.stringify({ type: 'progress', fraction: f }));
+            else io.stderr.write(`\rAssembling ${plan.clips.length} take(s): ${pct}%`);
+          },
+        });
+        if (!json) io.stderr.write('\n');
+        const summary = { type: 'summary', film: r.film, sidecar: r.sidecar, mode: r.mode, durationSeconds: r.durationSeconds, ffmpeg: (await ffmpeg()).source };
+        out(json ? JSON.stringify(summary) : `Assembled ${r.film} (${r.durationSeconds.toFixed(2)} s, ${r.mode === 'copy' ? 'streams copied' : 'encoded'}; ffmpeg from ${summary.ffmpeg}).`);
+        return EXIT.ok;
       }
       default:
         err(`Unknown command "${command}".\n\nUsage:\n${CUT_USAGE}`);

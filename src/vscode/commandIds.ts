@@ -17,6 +17,7 @@ export const COMMAND_IDS = [
   'sceneToVideo.checkHealth',
   'sceneToVideo.importGemDirect',
   'sceneToVideo.upgradeTimeline',
+  'sceneToVideo.assembleTimeline',
   'sceneToVideo.importLocalGenSettings',
   'sceneToVideo.exportLocalGenSettings',
   'sceneToVideo.showLog',

@@ -20,6 +20,7 @@ import { TOKEN_KEY, type ProviderHub } from './providerHub';
 import { keepPickerOpen } from './quickPick';
 import { showError, type RenderController } from './render';
 import { upgradeTimelineCommand } from './upgradeCommand';
+import { assembleTimelineCommand } from './assembleCommand';
 import { PROVIDER_LABEL, providerPickItem } from './statusFormat';
 import type { ProviderStatusBar } from './statusBar';
 import { loadResolved, pickScene, pickTimeline } from './timelines';
@@ -70,6 +71,7 @@ export function commandHandlers(d: CommandDeps): Record<CommandId, CommandHandle
     },
     'sceneToVideo.importGemDirect': importGemDirectCommand,
     'sceneToVideo.upgradeTimeline': upgradeTimelineCommand,
+    'sceneToVideo.assembleTimeline': (file?: unknown) => assembleTimelineCommand(d.ctx.extensionPath, d.settings, file),
     'sceneToVideo.importLocalGenSettings': importLocalGenSettingsCommand,
     'sceneToVideo.exportLocalGenSettings': () => exportLocalGenSettingsCommand(d.settings()),
     'sceneToVideo.showLog': () => log().show(),

@@ -7,7 +7,7 @@ import { manifestConfiguration, restrictedSettingKeys, SETTING_DESCRIPTIONS } fr
 import { repoRoot } from '../helpers/paths';
 
 const ALL_KEYS = [
-  ...['videoProvider', 'healthCheckIntervalSeconds'].map((k) => `sceneToVideo.${k}`),
+  ...['videoProvider', 'healthCheckIntervalSeconds', 'ffmpegPath'].map((k) => `sceneToVideo.${k}`),
   ...Object.keys(FastVideoSettingsSchema.shape).map((k) => `fastVideo.${k}`),
   ...Object.keys(ComfyUISettingsSchema.shape).map((k) => `comfyUI.${k}`),
 ];
@@ -17,6 +17,7 @@ describe('settings model', () => {
     assert.deepEqual(DEFAULT_SETTINGS, {
       videoProvider: 'comfyui-local',
       healthCheckIntervalSeconds: 30,
+      ffmpegPath: '',
       fastVideo: {
         endpointUrl: 'http://127.0.0.1:8055',
         modelId: 'FastVideo/FastWan2.2-TI2V-5B-Diffusers',

@@ -124,7 +124,10 @@ export function runFfmpeg(ff: Ffmpeg, args: string[], opts: RunOptions = {}): Pr
       opts.signal?.removeEventListener('abort', onAbort);
       if (opts.signal?.aborted) return reject(new StvError('CANCELLED', 'The assembly was cancelled; nothing was written.'));
       if (code === 0) return resolve();
-      const tail = err.trim().split('\n').slice(-6).join('\n');
+      const lines = err.trim().split('\n');
+      // ffmpeg's cause is usually the first error line, long before its summary at the end.
+      const errors = lines.filter((l) => /error|invalid|no such|not found|unable|cannot|failed/i.test(l) && !/Terminating thread|Task finished/.test(l));
+      const tail = (errors.length ? errors.slice(0, 4) : lines.slice(-6)).join('\n');
       reject(new StvError('ASSEMBLY_FAILED', `ffmpeg failed (exit ${code}):\n${tail}`, 'The takes may be damaged: check them with "scene-to-video takes TIMELINE", or report the message above.'));
     });
   });

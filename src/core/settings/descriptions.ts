@@ -44,7 +44,7 @@ interface Words {
   restricted?: boolean;
 }
 
-const TOP: Record<'videoProvider' | 'healthCheckIntervalSeconds', Words> = {
+const TOP: Record<'videoProvider' | 'healthCheckIntervalSeconds' | 'ffmpegPath', Words> = {
   videoProvider: {
     description: 'Which provider renders scenes (a timeline or scene can override it).',
     enumDescriptions: [
@@ -54,6 +54,10 @@ const TOP: Record<'videoProvider' | 'healthCheckIntervalSeconds', Words> = {
   },
   healthCheckIntervalSeconds: {
     description: "How often the status bar re-checks the active provider's health, in seconds (0: only on demand, on settings changes and after renders).",
+  },
+  ffmpegPath: {
+    description: "The ffmpeg that assembles timelines and extracts continuity keyframes. Empty: the one the imageio-ffmpeg package ships in the adapter's Python environment (python/.venv).",
+    restricted: true,
   },
 };
 

@@ -47,6 +47,8 @@ export const ComfyUISettingsSchema = z.object({
 export const SettingsSchema = z.object({
   videoProvider: z.enum(PROVIDER_IDS).default('comfyui-local'),
   healthCheckIntervalSeconds: z.int().min(0).max(3600).default(30),
+  // The cut's ffmpeg (core/ffmpeg): empty means imageio-ffmpeg's, from the adapter's environment.
+  ffmpegPath: z.string().default(''),
   fastVideo: FastVideoSettingsSchema.prefault({}),
   comfyUI: ComfyUISettingsSchema.prefault({}),
 });
@@ -106,7 +108,7 @@ export function readSettings(get: (key: string) => unknown): { settings: Setting
     }
     return out;
   };
-  const top = pick({ videoProvider: SettingsSchema.shape.videoProvider, healthCheckIntervalSeconds: SettingsSchema.shape.healthCheckIntervalSeconds }, 'sceneToVideo', DEFAULT_SETTINGS);
+  const top = pick({ videoProvider: SettingsSchema.shape.videoProvider, healthCheckIntervalSeconds: SettingsSchema.shape.healthCheckIntervalSeconds, ffmpegPath: SettingsSchema.shape.ffmpegPath }, 'sceneToVideo', DEFAULT_SETTINGS);
   const settings = SettingsSchema.parse({
     ...top,
     fastVideo: pick(FastVideoSettingsSchema.shape, 'fastVideo', DEFAULT_SETTINGS.fastVideo),

@@ -1,0 +1,127 @@
+/**
+ * The cut as data: the chosen take of every clip in timeline order, how each follows the previous
+ * one, the soundtrack, and where each take sits in the film. Assembly (assemble.ts) and the editor
+ * exports (core/export/) both read this one plan, so the film and the exported timelines agree.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import * as path from 'node:path';
+import { StvError } from '../errors';
+import { probe, type Ffmpeg, type MediaInfo } from '../ffmpeg/ffmpeg';
+import { resolveTransition, type ResolvedTransition } from '../timeline/cut';
+import type { Timeline } from '../timeline/schema';
+import { absFromTimeline, relToTimeline, type ClipTakes } from '../takes/takes';
+
+export interface PlannedClip {
+  key: string;
+  sceneId: string;
+  shotId?: string;
+  title: string;
+  /** Absolute path of the take, and as the timeline records it. */
+  take: string;
+  rel: string;
+  sha256: string;
+  info: MediaInfo;
+  /** The take's length in film frames (at the film's fps). */
+  frames: number;
+  /** How this clip follows the previous one (the first clip's is always a cut). */
+  transition: ResolvedTransition;
+  /** Where the take starts and ends in the film, in film frames (crossfades overlap). */
+  recordIn: number;
+  recordOut: number;
+}
+
+export interface CutPlan {
+  title: string;
+  timelineFile: string;
+  width: number;
+  height: number;
+  fps: number;
+  clips: PlannedClip[];
+  soundtrack?: { file: string; rel: string; fadeInSeconds: number; fadeOutSeconds: number };
+  /** The film's length in frames: the takes' sum minus the crossfades' overlaps. */
+  frames: number;
+}
+
+export async function sha256File(file: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(file)) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
+/** Clips that have no usable take: the assembly's error names them (or --render-missing renders them). */
+export function missingTakes(clips: ClipTakes[]): ClipTakes[] {
+  return clips.filter((c) => !c.chosen);
+}
+
+export function missingTakesError(missing: ClipTakes[]): StvError {
+  const names = missing.map((c) => (c.missing ? `"${c.clip.key ?? c.clip.id}" (its chosen take ${c.missing} is gone)` : `"${c.clip.key ?? c.clip.id}" (never rendered)`));
+  return new StvError('TAKE_MISSING', `No take to assemble for ${names.join(', ')}.`, 'Render them first (scene-to-video assemble --render-missing does it), or choose another take with "scene-to-video choose".');
+}
+
+export async function planCut(timeline: Timeline, timelineFile: string, clips: ClipTakes[], ff: Ffmpeg): Promise<CutPlan> {
+  const missing = missingTakes(clips);
+  if (clips.length === 0) throw new StvError('INVALID_REQUEST', 'The timeline has no clips to assemble.', 'Add scenes to it, render them, then assemble.');
+  if (missing.length) throw missingTakesError(missing);
+  const first = clips[0]?.clip;
+  // The film's size and rate: the timeline's defaults, else those of its first clip.
+  const width = timeline.defaults.width ?? first?.width ?? 1280;
+  const height = timeline.defaults.height ?? first?.height ?? 704;
+  const fps = timeline.defaults.fps ?? first?.fps ?? 24;
+  const planned: PlannedClip[] = [];
+  let cursor = 0;
+  for (const [i, c] of clips.entries()) {
+    const take = c.chosen?.path as string;
+    const key = c.clip.key ?? c.clip.id;
+    const info = await probe(ff, take);
+    if (!info.video) throw new StvError('ASSEMBLY_FAILED', `The take ${c.chosen?.rel} of "${key}" has no video stream.`, `Choose another take: scene-to-video takes ${path.basename(timelineFile)} --shot ${key}.`);
+    const frames = Math.max(1, Math.round(info.durationSeconds * fps));
+    const transition = i === 0 ? { type: 'cut' as const, seconds: 0 } : (resolveTransition(c.clip.transition) ?? { type: 'cut' as const, seconds: 0 });
+    const prev = planned[i - 1];
+    let overlap = transition.type === 'crossfade' ? Math.round(transition.seconds * fps) : 0;
+    if (transition.type === 'crossfade' && overlap < 1) overlap = 1;
+    if (prev && overlap >= Math.min(prev.frames, frames))
+      throw new StvError('INVALID_REQUEST', `The crossfade into "${key}" lasts ${transition.seconds} s, as long as or longer than "${prev.key}" or "${key}" (${(Math.min(prev.frames, frames) / fps).toFixed(2)} s).`, 'Shorten the crossfade ("seconds") in the timeline.');
+    const recordIn = prev ? cursor - overlap : 0;
+    planned.push({
+      key,
+      sceneId: c.clip.id,
+      ...(c.clip.shotId ? { shotId: c.clip.shotId } : {}),
+      title: c.clip.title,
+      take,
+      rel: c.chosen?.rel ?? relToTimeline(timelineFile, take),
+      sha256: await sha256File(take),
+      info,
+      frames,
+      transition: transition.type === 'crossfade' ? { type: 'crossfade', seconds: overlap / fps } : transition,
+      recordIn,
+      recordOut: recordIn + frames,
+    });
+    cursor = recordIn + frames;
+  }
+  const st = timeline.soundtrack;
+  return {
+    title: timeline.title,
+    timelineFile,
+    width,
+    height,
+    fps,
+    clips: planned,
+    ...(st ? { soundtrack: { file: absFromTimeline(timelineFile, st.file), rel: st.file, fadeInSeconds: st.fadeInSeconds ?? 0, fadeOutSeconds: st.fadeOutSeconds ?? 1 } } : {}),
+    frames: cursor,
+  };
+}
+
+/** True when the takes can be joined without re-encoding: same codec, size, rate and pixels; cuts only. */
+export function canStreamCopy(plan: CutPlan): boolean {
+  return plan.clips.every(
+    (c) =>
+      c.transition.type === 'cut' &&
+      c.info.video?.codec === 'h264' &&
+      c.info.video.pixFmt === 'yuv420p' &&
+      c.info.video.width === plan.width &&
+      c.info.video.height === plan.height &&
+      Math.abs(c.info.video.fps - plan.fps) < 0.01 &&
+      c.info.video.profile === plan.clips[0]?.info.video?.profile,
+  );
+}
