@@ -6,7 +6,7 @@
 import type { Dispatcher } from 'undici';
 import type { z } from 'zod';
 import { StvError, isAbortError, type ErrorCode } from './errors';
-import { undici } from './undici';
+import { ownDispatcher, undici } from './undici';
 
 export interface HttpOptions {
   method?: Dispatcher.HttpMethod;
@@ -19,8 +19,8 @@ export interface HttpOptions {
   /** Hint for when nothing answers. */
   unreachableHint?: string;
   /**
-   * The connection pool to use instead of the process-wide one. Inside VS Code's extension host the
-   * process-wide one can belong to another copy of undici (see ComfyClient's `ownDispatcher`).
+   * The connection pool; ours (`ownDispatcher()` in core/undici.ts) by default, never the process-wide
+   * one, which inside VS Code's extension host can belong to another copy of undici (issue 13).
    */
   dispatcher?: Dispatcher;
 }
@@ -57,7 +57,7 @@ export async function httpText(url: string, opts: HttpOptions): Promise<HttpResu
       signal,
       headersTimeout: opts.timeoutMs,
       bodyTimeout: opts.timeoutMs,
-      ...(opts.dispatcher ? { dispatcher: opts.dispatcher } : {}),
+      dispatcher: opts.dispatcher ?? (await ownDispatcher()),
     });
     const text = await res.body.text();
     return { status: res.statusCode, headers: res.headers, text };

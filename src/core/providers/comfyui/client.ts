@@ -6,9 +6,8 @@ import { readKeyframeImage } from '../../keyframeImage';
 import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { StvError } from '../../errors';
-import { undici } from '../../undici';
+import { ownDispatcher, undici } from '../../undici';
 import { httpText, networkError, parseJson } from '../../http';
-import type { Dispatcher } from 'undici';
 import { MODEL_FOLDERS, type Workflow } from './workflow';
 import { HistorySchema, PromptAcceptedSchema, PromptRejectedSchema, QueueSchema, SystemStatsSchema, UploadResultSchema, type HistoryEntry, type SavedFile, type SystemStats } from './wire';
 import { z } from 'zod';
@@ -29,23 +28,6 @@ export function safeOutputName(f: SavedFile): SavedFile {
   return f;
 }
 
-/**
- * Our own connection pool for every request to ComfyUI, from the undici bundled with us.
- *
- * Without it, undici's `request()` uses the process-wide dispatcher (the global
- * `Symbol.for('undici.globalDispatcher.1')`), which whoever loads undici first installs. In the CLI
- * that is our copy. In VS Code's extension host (Node 24) something has called the global `fetch`
- * before we run, so it is Node's internal undici (7.29 in Node 24.21), another copy: given the
- * keyframe upload's FormData, made by our copy, it sent the body (ComfyUI saved the image) but never
- * completed the request, and our headers timeout, an option that copy's pool did not apply, never
- * fired: issue 13, every render from VS Code stuck at "Uploading the keyframe · 0%".
- * Plain GETs and JSON POSTs worked through it, which is why health looked fine.
- */
-let ownDispatcher: Promise<Dispatcher> | undefined;
-function dispatcher(): Promise<Dispatcher> {
-  return (ownDispatcher ??= undici().then((u) => new u.Agent({ connect: { timeout: 10_000 } })));
-}
-
 export class ComfyClient {
   readonly base: string;
   readonly what: string;
@@ -57,7 +39,7 @@ export class ComfyClient {
   private hint = 'Start ComfyUI (python main.py --listen 127.0.0.1 --port 8188) or check comfyUI.url.';
 
   private async json<T>(method: 'GET' | 'POST', p: string, schema: z.ZodType<T>, body?: unknown, timeoutMs = this.timeoutMs, signal?: AbortSignal): Promise<T> {
-    const res = await httpText(`${this.base}${p}`, { method, what: this.what, unreachableHint: this.hint, timeoutMs, signal, dispatcher: await dispatcher(), ...(body !== undefined ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}) });
+    const res = await httpText(`${this.base}${p}`, { method, what: this.what, unreachableHint: this.hint, timeoutMs, signal, ...(body !== undefined ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}) });
     if (res.status >= 400) throw new StvError('BAD_RESPONSE', `${this.what} answered HTTP ${res.status} to ${method} ${p}: ${res.text.slice(0, 200)}`);
     return parseJson(res.text, schema, this.what);
   }
@@ -93,7 +75,7 @@ export class ComfyClient {
     let res, text;
     try {
       const sent = (async () => {
-        const r = await request(`${this.base}/upload/image`, { method: 'POST', body: form, signal: both, dispatcher: await dispatcher(), headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs });
+        const r = await request(`${this.base}/upload/image`, { method: 'POST', body: form, signal: both, dispatcher: await ownDispatcher(), headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs });
         return { r, t: await r.body.text() };
       })();
       let onAbort: () => void = () => undefined;
@@ -123,7 +105,7 @@ export class ComfyClient {
    * so a prompt whose submission was cut off can still be found and cancelled.
    */
   async queuePrompt(workflow: Workflow, clientId: string, promptId?: string, signal?: AbortSignal): Promise<string> {
-    const res = await httpText(`${this.base}/prompt`, { method: 'POST', what: this.what, unreachableHint: this.hint, timeoutMs: this.timeoutMs, signal, dispatcher: await dispatcher(), body: JSON.stringify({ prompt: workflow, client_id: clientId, ...(promptId ? { prompt_id: promptId } : {}) }), headers: { 'content-type': 'application/json' } });
+    const res = await httpText(`${this.base}/prompt`, { method: 'POST', what: this.what, unreachableHint: this.hint, timeoutMs: this.timeoutMs, signal, body: JSON.stringify({ prompt: workflow, client_id: clientId, ...(promptId ? { prompt_id: promptId } : {}) }), headers: { 'content-type': 'application/json' } });
     if (res.status === 200) return parseJson(res.text, PromptAcceptedSchema, this.what).prompt_id;
     if (res.status === 400) throw rejection(parseJson(res.text, PromptRejectedSchema, this.what), workflow);
     throw new StvError('BAD_RESPONSE', `${this.what} answered HTTP ${res.status} to POST /prompt: ${res.text.slice(0, 200)}`);
@@ -141,7 +123,7 @@ export class ComfyClient {
   }
 
   async deleteQueued(promptId: string): Promise<void> {
-    const res = await httpText(`${this.base}/queue`, { method: 'POST', what: this.what, timeoutMs: 10_000, dispatcher: await dispatcher(), body: JSON.stringify({ delete: [promptId] }), headers: { 'content-type': 'application/json' } });
+    const res = await httpText(`${this.base}/queue`, { method: 'POST', what: this.what, timeoutMs: 10_000, body: JSON.stringify({ delete: [promptId] }), headers: { 'content-type': 'application/json' } });
     if (res.status >= 400) throw new StvError('BAD_RESPONSE', `${this.what} answered HTTP ${res.status} to POST /queue {delete}.`);
   }
 
@@ -150,7 +132,7 @@ export class ComfyClient {
    * ones ignore the body and interrupt whatever runs, so call this only while ours is running.
    */
   async interrupt(promptId: string): Promise<void> {
-    const res = await httpText(`${this.base}/interrupt`, { method: 'POST', what: this.what, timeoutMs: 10_000, dispatcher: await dispatcher(), body: JSON.stringify({ prompt_id: promptId }), headers: { 'content-type': 'application/json' } });
+    const res = await httpText(`${this.base}/interrupt`, { method: 'POST', what: this.what, timeoutMs: 10_000, body: JSON.stringify({ prompt_id: promptId }), headers: { 'content-type': 'application/json' } });
     if (res.status >= 400) throw new StvError('BAD_RESPONSE', `${this.what} answered HTTP ${res.status} to POST /interrupt.`);
   }
 
@@ -160,7 +142,7 @@ export class ComfyClient {
     let res;
     try {
       // bodyTimeout is the longest pause between chunks, not a limit on a long download.
-      res = await (await undici()).request(`${this.base}/view?${q.toString()}`, { signal, dispatcher: await dispatcher(), headersTimeout: 30_000, bodyTimeout: 120_000 });
+      res = await (await undici()).request(`${this.base}/view?${q.toString()}`, { signal, dispatcher: await ownDispatcher(), headersTimeout: 30_000, bodyTimeout: 120_000 });
     } catch (e) {
       throw networkError(e, this.what, this.hint);
     }

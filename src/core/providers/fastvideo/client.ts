@@ -4,7 +4,7 @@ import { rm } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { ERROR_CODES, StvError } from '../../errors';
-import { undici } from '../../undici';
+import { ownDispatcher, undici } from '../../undici';
 import { httpText, isErrorCode, networkError, parseJson } from '../../http';
 import { ErrorResponseSchema, HealthSchema, JobAcceptedSchema, JobSchema, type AdapterHealth, type AdapterJob, type GenerateBody } from './wire';
 
@@ -94,6 +94,7 @@ export class AdapterClient {
     let res;
     try {
       res = await (await undici()).request(`${this.endpoint}/jobs/${encodeURIComponent(jobId)}/events`, {
+        dispatcher: await ownDispatcher(),
         headers: { ...this.headers(), accept: 'text/event-stream', ...(lastEventId ? { 'last-event-id': lastEventId } : {}) },
         signal,
         headersTimeout: 15_000,
@@ -126,7 +127,7 @@ export class AdapterClient {
   async downloadVideo(jobId: string, dest: string, signal: AbortSignal): Promise<number> {
     let res;
     try {
-      res = await (await undici()).request(`${this.endpoint}/jobs/${encodeURIComponent(jobId)}/video`, { headers: this.headers(), signal, headersTimeout: 30_000, bodyTimeout: 120_000 });
+      res = await (await undici()).request(`${this.endpoint}/jobs/${encodeURIComponent(jobId)}/video`, { headers: this.headers(), signal, dispatcher: await ownDispatcher(), headersTimeout: 30_000, bodyTimeout: 120_000 });
     } catch (e) {
       throw networkError(e, this.what, this.unreachableHint);
     }
