@@ -99,7 +99,7 @@ describe('scene-to-video CLI', function () {
     const ok = io();
     assert.equal(await main(['validate', path.join(ws, 'sample.timeline.json')], ok.io), EXIT.ok);
     assert.match(ok.out(), /6 clip\(s\), no problems/);
-    assert.match(ok.out(), /  city-night\/windows  640x352 25 frames @ 16 fps  seed 1238/);
+    assert.match(ok.out(), / {2}city-night\/windows {2}640x352 25 frames @ 16 fps {2}seed 1238/);
     const bad = path.join(ws, 'bad.timeline.json');
     writeFileSync(bad, '{ "version": 1, "title": "t",\n  "scenes": [ { "id": "a", "title": "A", "prompt": "p", "frames": 120 } ] }');
     const t = io();

@@ -54,6 +54,9 @@ export interface LocalGenImport {
   notes: string[];
 }
 
+/** Starts the note about video profiles settings cannot hold (a timeline import keeps them as named workflows). */
+export const OTHER_PROFILES_NOTE = 'Video workflow profiles';
+
 /** The top-level keys this import reads; every other one is listed in the notes. */
 const LOCALGEN_KEYS_READ = ['videoProvider', 'comfyUIUrl', 'comfyUIClientId', 'workflowProfiles', 'videoWorkflowProfile', 'fastVideo', 'workflowJson', 'mapping'];
 
@@ -124,6 +127,9 @@ export function importLocalGenSettings(raw: unknown): LocalGenImport {
   if (wanted && wanted in profiles && !workflows.some((w) => w.id === wanted)) notes.push(`videoWorkflowProfile "${wanted}" cannot render video (see above); no workflow was made the active one.`);
   const workflow = wanted ? workflows.find((w) => w.id === wanted) : workflows.find((w) => !w.bookends) ?? workflows[0];
   if (workflow) updates['comfyUI.mapping'] = workflow.mapping;
+  const others = workflows.filter((w) => w !== workflow).map((w) => `"${w.id}"`);
+  if (others.length)
+    notes.push(`${OTHER_PROFILES_NOTE} ${others.join(', ')} are not the active one: settings hold one workflow. Importing a project export keeps every profile as a named workflow of its timeline.`);
   const unread = Object.keys(raw).filter((k) => !LOCALGEN_KEYS_READ.includes(k));
   if (unread.length) notes.push(`Not imported (Scene to Video has no setting for them; they stay in the file): ${unread.join(', ')}.`);
   return { updates, ...(workflow ? { workflow } : {}), workflows, notes };

@@ -16,7 +16,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { z } from 'zod';
 import { StvError } from '../../errors';
-import { importLocalGenSettings } from '../../settings/localGenSettings';
+import { importLocalGenSettings, OTHER_PROFILES_NOTE } from '../../settings/localGenSettings';
 import {
   unsafeSceneIdReason,
   type Keyframes,
@@ -508,7 +508,8 @@ async function importEmbeddedSettings(
     ctx.notCarried.push(
       `localGenSettings: ${settingsOnly.join(', ')} (editor settings, not timeline fields: run "Scene to Video: Import localGenSettings.json" on the file to apply them)`,
     );
-  for (const n of imp.notes) ctx.notCarried.push(`localGenSettings: ${n}`);
+  // Every video profile becomes a named workflow here, so the note that settings keep only one does not apply.
+  for (const n of imp.notes) if (!n.startsWith(OTHER_PROFILES_NOTE)) ctx.notCarried.push(`localGenSettings: ${n}`);
   if (!imp.workflows.length) return undefined;
   const out: Record<string, NamedWorkflow> = {};
   const names = new Set<string>();
