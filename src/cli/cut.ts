@@ -141,7 +141,8 @@ export async function cutMain(command: string, argv: string[], io: CutIo, deps: 
   for (const w of loaded.warnings) err(`${file}:${w.line}:${w.column}: warning: ${w.message}`);
   const outputRoot = outputRootOf(timelineFile, loaded.timeline, o.output);
   const ffmpeg = ffmpegFinder(deps.repoRoot, io.env);
-  const c: CutContext = { command, file, timelineFile, loaded, o, positionals: args.positionals, outputRoot, ffmpeg, io, deps, err, out };
+  const { positionals } = args;
+  const c: CutContext = { command, file, timelineFile, loaded, o, positionals, outputRoot, ffmpeg, io, deps, err, out };
   try {
     const handler = CUT_HANDLERS.get(command);
     if (handler) return await handler(c);
@@ -170,7 +171,8 @@ async function takesCommand({ loaded, timelineFile, outputRoot, o, out }: CutCon
   return EXIT.ok;
 }
 
-async function chooseCommand({ positionals, o, file, timelineFile, outputRoot, ffmpeg, out, err }: CutContext): Promise<number> {
+async function chooseCommand(ctx: CutContext): Promise<number> {
+  const { positionals, o, file, timelineFile, outputRoot, ffmpeg, out, err } = ctx;
   const which = positionals[1];
   if (!o.shot || !which) {
     err(`choose needs --shot ID and a take (its number in "scene-to-video takes ${file}", or its file name).`);
@@ -210,7 +212,10 @@ async function assembleOrExport(ctx: CutContext): Promise<number> {
   return assemblePlan(ctx, plan, json);
 }
 
-/** --render-missing: renders the clips without a take, then returns every clip's takes again (or render's exit code). */
+/**
+ * --render-missing: renders the clips without a take, then returns every clip's takes again
+ * (or render's exit code).
+ */
 async function renderMissing(
   { o, file, timelineFile, outputRoot, ffmpeg, deps }: CutContext,
   missing: ClipTakes[],
@@ -242,7 +247,8 @@ async function exportPlan({ o, err, out }: CutContext, plan: CutPlan): Promise<n
   return EXIT.ok;
 }
 
-async function assemblePlan({ o, io, timelineFile, ffmpeg, out }: CutContext, plan: CutPlan, json: boolean): Promise<number> {
+async function assemblePlan(ctx: CutContext, plan: CutPlan, json: boolean): Promise<number> {
+  const { o, io, timelineFile, ffmpeg, out } = ctx;
   const ac = new AbortController();
   void io.interrupted.then(() => ac.abort());
   let last = -1;

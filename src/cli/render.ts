@@ -36,7 +36,8 @@ export async function renderCommand(ctx: CliContext): Promise<number> {
 
   const view: ProgressView = o.json || !io.stdout.isTTY ? jsonLinesView(io.stdout) : barsView();
   const explicitProvider = o.provider as ProviderId | undefined;
-  const providerId: ProviderId = explicitProvider ?? loaded.timeline.defaults.provider ?? DEFAULT_SETTINGS.videoProvider;
+  const providerId: ProviderId =
+    explicitProvider ?? loaded.timeline.defaults.provider ?? DEFAULT_SETTINGS.videoProvider;
   const comfy = readWorkflow(ctx);
   if (typeof comfy === 'number') return comfy;
   const settings = settingsFor(providerId, o.endpoint, comfy);
@@ -88,7 +89,10 @@ function pickScenes({ o, err }: CliContext, file: string, scenes: ResolvedScene[
 function readWorkflow({ o, err }: CliContext): ComfyWorkflow | undefined | number {
   if (!o.workflow) return undefined;
   try {
-    return { workflowPath: path.resolve(o.workflow), mapping: o.mapping ? (JSON.parse(readFileSync(o.mapping, 'utf8')) as Record<string, string>) : {} };
+    return {
+      workflowPath: path.resolve(o.workflow),
+      mapping: o.mapping ? (JSON.parse(readFileSync(o.mapping, 'utf8')) as Record<string, string>) : {},
+    };
   } catch (e) {
     err(`Cannot read the mapping ${o.mapping}: ${(e as Error).message}`);
     return EXIT.badInput;
@@ -124,7 +128,15 @@ async function startOwnAdapter(
   const backend = (o.backend as 'preview' | 'fastvideo' | undefined) ?? 'preview';
   view.log(`${providerId} is not reachable at ${health.endpoint}; starting the FastVideo adapter with the ${backend} backend${backend === 'preview' ? ' (not AI: it animates each keyframe)' : ''}.`);
   const adapterOutputs = (target.adapterOutputs = mkdtempSync(path.join(os.tmpdir(), 'stv-adapter-')));
-  const adapter = (target.adapter = await startAdapterProcess({ pythonPath: python, backend, outputRoot: adapterOutputs, artifactsDir: path.join(adapterOutputs, 'artifacts'), token, cwd: path.dirname(timelineFile), readyTimeoutMs: 120_000 }));
+  const adapter = (target.adapter = await startAdapterProcess({
+    pythonPath: python,
+    backend,
+    outputRoot: adapterOutputs,
+    artifactsDir: path.join(adapterOutputs, 'artifacts'),
+    token,
+    cwd: path.dirname(timelineFile),
+    readyTimeoutMs: 120_000,
+  }));
   target.providerId = 'fastvideo-local';
   target.settings = settingsFor(target.providerId, adapter.url);
   target.provider = await createProvider(target.providerId, target.settings, { token });

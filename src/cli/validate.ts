@@ -49,7 +49,8 @@ export async function validateCommand(ctx: CliContext): Promise<number> {
   if (typeof arg === 'number') return arg;
   const { file, scenes } = arg;
   const lines = scenes.map(
-    (s) => `  ${s.key ?? s.id}  ${s.width}x${s.height} ${s.numFrames} frames @ ${s.fps} fps  seed ${s.seed}  "${s.title}"`,
+    (s) =>
+      `  ${s.key ?? s.id}  ${s.width}x${s.height} ${s.numFrames} frames @ ${s.fps} fps  seed ${s.seed}  "${s.title}"`,
   );
   ctx.io.stdout.write(`${file}: ${scenes.length} clip(s), no problems.\n${lines.join('\n')}\n`);
   return EXIT.ok;
