@@ -13,6 +13,7 @@ import { detectShape, importGemDirect, type GemDirectShape } from '../core/timel
 import { importReport } from '../core/timeline/import/report';
 import { writeNewFile } from '../core/timeline/import/images';
 import { parseTimeline } from '../core/timeline/load';
+import { EXIT, type CliContext } from './context';
 
 const SHAPE_WORDS: Record<GemDirectShape, string> = {
   project: 'project export',
@@ -78,4 +79,14 @@ export async function gemDirectHint(file: string): Promise<string | undefined> {
   if (!shape) return undefined;
   const quoted = /\s/.test(file) ? JSON.stringify(file) : file;
   return `${file} is a gemDirect1 ${SHAPE_WORDS[shape]}, not a Scene to Video timeline. Import it with:\n  scene-to-video import ${quoted} [--out DIR]\nwhich writes <name>.timeline.json and its keyframes/ beside it.`;
+}
+
+/** `import` as main() dispatches it. */
+export async function importCli({ positionals, o, io, err, usage }: CliContext): Promise<number> {
+  const source = positionals[0];
+  if (!source) {
+    err(`Name a gemDirect1 project export, story or scene file to import.\n\n${usage}`);
+    return EXIT.badInput;
+  }
+  return importCommand(source, o.out ?? o.output, (l) => io.stdout.write(`${l}\n`), err);
 }

@@ -1,6 +1,7 @@
 /** `scene-to-video upgrade <timeline.json>`: rewrites a version 1 timeline as version 2 (core/timeline/upgrade.ts). */
 import { toStvError } from '../core/errors';
 import { upgradeTimelineFile } from '../core/timeline/upgrade';
+import { EXIT, type CliContext } from './context';
 
 export async function upgradeCommand(
   file: string,
@@ -22,4 +23,14 @@ export async function upgradeCommand(
     );
     return 2;
   }
+}
+
+/** `upgrade` as main() dispatches it. */
+export async function upgradeCli({ positionals, io, err, usage }: CliContext): Promise<number> {
+  const target = positionals[0];
+  if (!target) {
+    err(`Name a timeline file to upgrade.\n\n${usage}`);
+    return EXIT.badInput;
+  }
+  return upgradeCommand(target, (l) => io.stdout.write(`${l}\n`), err);
 }

@@ -126,7 +126,25 @@ class _LogForwarder(threading.Thread):
         time.sleep(0.05)  # the forwarder thread handles the last record it took
 
 
+_NOT_LOADED = object()  # what _load_generator returns after it reported why
+
+
 def worker_main(conn: Any, cfg: dict[str, Any]) -> None:
+    fatal_signal = _prepare_process(cfg)
+    channel, log_queue, forwarder = _start_log_forwarding(conn)
+    generator = _load_generator(cfg, channel, log_queue, forwarder)
+    if generator is _NOT_LOADED:
+        return
+    if not _serve_requests(conn, generator, channel, forwarder, fatal_signal):
+        return  # the server ends this process tree and loads the model again
+    try:
+        generator.shutdown()  # FastVideo ends its GPU workers gently, then forcibly after 5 s
+    except Exception:
+        pass
+
+
+def _prepare_process(cfg: dict[str, Any]) -> list[int]:
+    """FastVideo's environment, the orphan watch and the SIGQUIT note; returns the signals noted."""
     # FastVideo reads these from the environment; set them before it is imported. Its GPU worker
     # processes inherit them.
     if cfg.get("attention_backend"):
@@ -143,19 +161,27 @@ def worker_main(conn: Any, cfg: dict[str, Any]) -> None:
         # CUDA OOM (multiproc_executor.worker_main). Its default action would kill us before we can
         # say why; note it and report instead.
         signal.signal(signal.SIGQUIT, lambda signum, _frame: fatal_signal.append(signum))
+    return fatal_signal
+
+
+def _start_log_forwarding(conn: Any) -> tuple[_Channel, Any, _LogForwarder]:
     channel = _Channel(conn)
     import multiprocessing
 
     log_queue = multiprocessing.get_context("spawn").Queue()
     forwarder = _LogForwarder(log_queue, channel)
     forwarder.start()
+    return channel, log_queue, forwarder
 
+
+def _load_generator(cfg: dict[str, Any], channel: _Channel, log_queue: Any, forwarder: _LogForwarder) -> Any:
+    """The loaded VideoGenerator, after the "loaded" message; _NOT_LOADED after an "error" message."""
     t0 = time.perf_counter()
     try:
         from fastvideo import VideoGenerator  # noqa: PLC0415 - imported here on purpose, after the env vars
     except ImportError as e:
         channel.send({"type": "error", "code": "MODEL_NOT_FOUND", "message": f"FastVideo is not installed in this environment ({e}).", "hint": "Install the adapter's gpu extra: pip install -e \"python[gpu]\" (or run scripts/setup-fastvideo.sh)."})
-        return
+        return _NOT_LOADED
     try:
         generator = VideoGenerator.from_pretrained(
             cfg["model"],
@@ -176,7 +202,7 @@ def worker_main(conn: Any, cfg: dict[str, Any]) -> None:
         else:
             hint = "Run the dry run (python -m stv_adapter serve --dry-run) and check the adapter's log."
         channel.send({"type": "error", "code": "CUDA_OOM" if oom else "EXECUTION_ERROR", "message": f"Loading the model failed: {text}", "hint": hint, "trace": traceback.format_exc()[-4000:], "gpu": _gpu_info()})
-        return
+        return _NOT_LOADED
     try:
         from fastvideo.platforms import current_platform  # noqa: PLC0415
 
@@ -185,7 +211,13 @@ def worker_main(conn: Any, cfg: dict[str, Any]) -> None:
         device = "cuda"
     load_ms = int((time.perf_counter() - t0) * 1000)
     channel.send({"type": "loaded", "loadMs": load_ms, "gpu": _gpu_info(), "device": device})
+    return generator
 
+
+def _serve_requests(
+    conn: Any, generator: Any, channel: _Channel, forwarder: _LogForwarder, fatal_signal: list[int]
+) -> bool:
+    """Answers "generate" messages until "shutdown" or a closed pipe (True), or a fatal failure (False)."""
     while True:
         try:
             msg = conn.recv()
@@ -232,8 +264,5 @@ def worker_main(conn: Any, cfg: dict[str, Any]) -> None:
             channel.send({"type": "error", "code": "CUDA_OOM" if oom else "EXECUTION_ERROR", "message": detail, "fatal": fatal, "trace": traceback.format_exc()[-4000:], "gpu": _gpu_info()})
             forwarder.oom_seen.clear()
             if fatal:
-                return  # the server ends this process tree and loads the model again
-    try:
-        generator.shutdown()  # FastVideo ends its GPU workers gently, then forcibly after 5 s
-    except Exception:
-        pass
+                return False
+    return True

@@ -77,6 +77,7 @@ function sizeRule(levels: (SceneOverrides | undefined)[]): 'auto' | 'explicit' |
   return undefined;
 }
 
+// eslint-disable-next-line max-lines-per-function -- being restructured (issue 17)
 export function resolveScenes(
   timeline: Timeline,
   timelineFile: string,

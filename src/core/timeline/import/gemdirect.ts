@@ -240,6 +240,7 @@ export interface ImportOptions {
   targetTimelineFile: string;
 }
 
+// eslint-disable-next-line max-lines-per-function -- being restructured (issue 17)
 export async function importGemDirect(data: unknown, opts: ImportOptions): Promise<ImportResult> {
   const shape = detectShape(data);
   if (!shape)
