@@ -9,7 +9,7 @@ import { autoSizeCandidates, nearestSize, readImageSize, type ImageSize } from '
 import { resolveKeyframePath } from './keyframePath';
 import { migrateToV2 } from './migrate';
 import type { Transition } from './cut';
-import type { NamedWorkflow, SceneOverrides, Timeline } from './schema';
+import type { NamedWorkflow, Scene, SceneOverrides, Shot, Timeline, TimelineDefaults } from './schema';
 import { NATIVE, framesForSeconds } from './validSizes';
 
 export interface ResolvedWorkflow {
@@ -77,7 +77,18 @@ function sizeRule(levels: (SceneOverrides | undefined)[]): 'auto' | 'explicit' |
   return undefined;
 }
 
-// eslint-disable-next-line max-lines-per-function -- being restructured (issue 17)
+/** What every clip of a timeline shares while it is resolved. */
+interface ResolveContext {
+  timelineFile: string;
+  defaults: TimelineDefaults;
+  fallbacks: SceneFallbacks;
+  baseSeed: number;
+  imageSize: (absPath: string) => ImageSize | undefined;
+  namedWorkflow: (name: string | undefined) => ResolvedWorkflow | undefined;
+  /** The first workflow marked `bookends`, for clips with an end keyframe. */
+  bookendWorkflow: string | undefined;
+}
+
 export function resolveScenes(
   timeline: Timeline,
   timelineFile: string,
@@ -100,81 +111,109 @@ export function resolveScenes(
     };
   };
   const bookendWorkflow = Object.entries(workflows).find(([, w]) => w.bookends === true)?.[0];
+  const ctx: ResolveContext = {
+    timelineFile,
+    defaults: d,
+    fallbacks,
+    baseSeed,
+    imageSize,
+    namedWorkflow,
+    bookendWorkflow,
+  };
   const out: ResolvedScene[] = [];
-  for (const s of t.scenes) {
-    for (const shot of s.shots ?? [undefined]) {
-      const index = out.length;
-      const so = shot?.overrides;
-      const o = s.overrides;
-      const levels = [so, o, d];
-      const pick = <K extends keyof SceneOverrides>(k: K): SceneOverrides[K] =>
-        so?.[k] ?? o?.[k] ?? (d[k as keyof typeof d] as SceneOverrides[K]);
-      const fps = pick('fps') ?? fallbacks.fps ?? NATIVE.fps;
-      const length = (x: { frames?: number | undefined; seconds?: number | undefined } | undefined) =>
-        x?.frames ?? (x?.seconds !== undefined ? framesForSeconds(x.seconds, fps) : undefined);
-      const numFrames =
-        so?.numFrames ??
-        length(shot) ??
-        o?.numFrames ??
-        length(s) ??
-        d.numFrames ??
-        fallbacks.numFrames ??
-        NATIVE.numFrames;
-      const seed =
-        shot?.seed ??
-        s.seed ??
-        (d.seedPolicy === 'fixed'
-          ? baseSeed
-          : d.seedPolicy === 'increment'
-            ? (baseSeed + index) % 4_294_967_296
-            : 'random');
-      const negativePrompt = shot?.negativePrompt ?? s.negativePrompt ?? d.negativePrompt;
-      const keyframes = shot?.keyframes ?? s.keyframes;
-      const keyframePath = keyframes ? resolveKeyframePath(timelineFile, keyframes.start) : undefined;
-      const endKeyframePath = keyframes?.end ? resolveKeyframePath(timelineFile, keyframes.end) : undefined;
-      let width = pick('width') ?? fallbacks.width ?? NATIVE.width;
-      let height = pick('height') ?? fallbacks.height ?? NATIVE.height;
-      let autoSize = false;
-      if (sizeRule(levels) === 'auto' && keyframePath) {
-        const k = imageSize(keyframePath);
-        if (k) {
-          ({ width, height } = nearestSize(k, autoSizeCandidates({ width, height })));
-          autoSize = true;
-        }
-      }
-      const steps = pick('steps');
-      const provider = pick('provider');
-      const model = pick('model');
-      // A shot with an end keyframe and no workflow of its own (or its scene's) uses the timeline's
-      // bookend workflow rather than the default one, which may take only a start image.
-      const workflow = namedWorkflow(
-        so?.workflow ?? o?.workflow ?? (endKeyframePath ? bookendWorkflow : undefined) ?? d.workflow,
-      );
-      const transition = shot ? (shot.transition ?? (shot === s.shots?.[0] ? s.transition : undefined)) : s.transition;
-      out.push({
-        id: s.id,
-        ...(shot ? { shotId: shot.id } : {}),
-        key: shot ? `${s.id}/${shot.id}` : s.id,
-        index,
-        title: shot?.title ? `${s.title} — ${shot.title}` : shot ? `${s.title} — ${shot.id}` : s.title,
-        prompt: shot?.prompt ?? s.prompt ?? s.title,
-        ...(negativePrompt ? { negativePrompt } : {}),
-        ...(keyframePath ? { keyframePath } : {}),
-        ...(endKeyframePath ? { endKeyframePath } : {}),
-        width,
-        height,
-        ...(autoSize ? { autoSize } : {}),
-        fps,
-        numFrames,
-        seed,
-        ...(steps !== undefined ? { steps } : {}),
-        ...(provider ? { provider } : {}),
-        ...(model ? { model } : {}),
-        ...(workflow ? { workflow } : {}),
-        // A scene's transition is how its first clip follows the previous scene's last.
-        ...(transition ? { transition } : {}),
-      });
+  for (const s of t.scenes) for (const shot of s.shots ?? [undefined]) out.push(resolveClip(ctx, s, shot, out.length));
+  return out;
+}
+
+/** The seed of the clip at `index`: its own, its scene's, else what the timeline's seed policy gives. */
+function clipSeed(ctx: ResolveContext, s: Scene, shot: Shot | undefined, index: number): number | 'random' {
+  const d = ctx.defaults;
+  return (
+    shot?.seed ??
+    s.seed ??
+    (d.seedPolicy === 'fixed'
+      ? ctx.baseSeed
+      : d.seedPolicy === 'increment'
+        ? (ctx.baseSeed + index) % 4_294_967_296
+        : 'random')
+  );
+}
+
+/** Width and height as written or inherited, or, under `size: "auto"`, the size nearest the start keyframe's. */
+function clipSize(
+  ctx: ResolveContext,
+  levels: (SceneOverrides | undefined)[],
+  pick: <K extends keyof SceneOverrides>(k: K) => SceneOverrides[K],
+  keyframePath: string | undefined,
+): { width: number; height: number; autoSize: boolean } {
+  let width = pick('width') ?? ctx.fallbacks.width ?? NATIVE.width;
+  let height = pick('height') ?? ctx.fallbacks.height ?? NATIVE.height;
+  let autoSize = false;
+  if (sizeRule(levels) === 'auto' && keyframePath) {
+    const k = ctx.imageSize(keyframePath);
+    if (k) {
+      ({ width, height } = nearestSize(k, autoSizeCandidates({ width, height })));
+      autoSize = true;
     }
   }
-  return out;
+  return { width, height, autoSize };
+}
+
+/** One clip: `shot` of scene `s`, or the whole scene when it has no shots; `index` is its position. */
+function resolveClip(ctx: ResolveContext, s: Scene, shot: Shot | undefined, index: number): ResolvedScene {
+  const { timelineFile, defaults: d, fallbacks } = ctx;
+  const so = shot?.overrides;
+  const o = s.overrides;
+  const levels = [so, o, d];
+  const pick = <K extends keyof SceneOverrides>(k: K): SceneOverrides[K] =>
+    so?.[k] ?? o?.[k] ?? (d[k as keyof typeof d] as SceneOverrides[K]);
+  const fps = pick('fps') ?? fallbacks.fps ?? NATIVE.fps;
+  const length = (x: { frames?: number | undefined; seconds?: number | undefined } | undefined) =>
+    x?.frames ?? (x?.seconds !== undefined ? framesForSeconds(x.seconds, fps) : undefined);
+  const numFrames =
+    so?.numFrames ??
+    length(shot) ??
+    o?.numFrames ??
+    length(s) ??
+    d.numFrames ??
+    fallbacks.numFrames ??
+    NATIVE.numFrames;
+  const seed = clipSeed(ctx, s, shot, index);
+  const negativePrompt = shot?.negativePrompt ?? s.negativePrompt ?? d.negativePrompt;
+  const keyframes = shot?.keyframes ?? s.keyframes;
+  const keyframePath = keyframes ? resolveKeyframePath(timelineFile, keyframes.start) : undefined;
+  const endKeyframePath = keyframes?.end ? resolveKeyframePath(timelineFile, keyframes.end) : undefined;
+  const { width, height, autoSize } = clipSize(ctx, levels, pick, keyframePath);
+  const steps = pick('steps');
+  const provider = pick('provider');
+  const model = pick('model');
+  // A shot with an end keyframe and no workflow of its own (or its scene's) uses the timeline's
+  // bookend workflow rather than the default one, which may take only a start image.
+  const workflow = ctx.namedWorkflow(
+    so?.workflow ?? o?.workflow ?? (endKeyframePath ? ctx.bookendWorkflow : undefined) ?? d.workflow,
+  );
+  const transition = shot ? (shot.transition ?? (shot === s.shots?.[0] ? s.transition : undefined)) : s.transition;
+  return {
+    id: s.id,
+    ...(shot ? { shotId: shot.id } : {}),
+    key: shot ? `${s.id}/${shot.id}` : s.id,
+    index,
+    title: shot?.title ? `${s.title} — ${shot.title}` : shot ? `${s.title} — ${shot.id}` : s.title,
+    prompt: shot?.prompt ?? s.prompt ?? s.title,
+    ...(negativePrompt ? { negativePrompt } : {}),
+    ...(keyframePath ? { keyframePath } : {}),
+    ...(endKeyframePath ? { endKeyframePath } : {}),
+    width,
+    height,
+    ...(autoSize ? { autoSize } : {}),
+    fps,
+    numFrames,
+    seed,
+    ...(steps !== undefined ? { steps } : {}),
+    ...(provider ? { provider } : {}),
+    ...(model ? { model } : {}),
+    ...(workflow ? { workflow } : {}),
+    // A scene's transition is how its first clip follows the previous scene's last.
+    ...(transition ? { transition } : {}),
+  };
 }

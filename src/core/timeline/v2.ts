@@ -40,8 +40,16 @@ export interface V2CheckOptions {
   fileExists: (absPath: string) => boolean;
 }
 
+/** What the checks below share: the timeline's version, the options, the reporter and its helpers. */
+interface V2Context {
+  version: unknown;
+  opts: V2CheckOptions;
+  at: V2Reporter;
+  needV2: (p: (string | number)[], field: string) => void;
+  checkWorkflowRef: (o: Record<string, unknown> | undefined, p: (string | number)[]) => void;
+}
+
 /** Checks on the raw data, so they report even when other parts of the file fail the schema. */
-// eslint-disable-next-line max-lines-per-function -- being restructured (issue 17)
 export function checkVersionedFields(data: Record<string, unknown>, opts: V2CheckOptions, at: V2Reporter): void {
   const version = data.version;
   const v1 = version === 1;
@@ -55,6 +63,25 @@ export function checkVersionedFields(data: Record<string, unknown>, opts: V2Chec
   if (v1 && defaults) for (const f of V2_ONLY.defaults) if (f in defaults) needV2(['defaults'], f);
 
   const workflows = rec(data.workflows) ?? {};
+  checkWorkflowFiles(workflows, opts, at);
+  const checkWorkflowRef = (o: Record<string, unknown> | undefined, p: (string | number)[]) => {
+    if (typeof o?.workflow === 'string' && !(o.workflow in workflows))
+      at(
+        'error',
+        'unknown-workflow',
+        `Workflow "${o.workflow}" is not one of the timeline's "workflows" (${Object.keys(workflows).join(', ') || 'none defined'}).`,
+        [...p, 'workflow'],
+      );
+  };
+  checkWorkflowRef(defaults, ['defaults']);
+
+  const ctx: V2Context = { version, opts, at, needV2, checkWorkflowRef };
+  const scenes = Array.isArray(data.scenes) ? data.scenes : [];
+  scenes.forEach((raw, i) => checkScene(raw, i, ctx));
+}
+
+/** Each named workflow's file must exist (paths are relative to the timeline file). */
+function checkWorkflowFiles(workflows: Record<string, unknown>, opts: V2CheckOptions, at: V2Reporter): void {
   for (const [name, w] of Object.entries(workflows)) {
     const file = rec(w)?.file;
     if (
@@ -69,94 +96,96 @@ export function checkVersionedFields(data: Record<string, unknown>, opts: V2Chec
         ['workflows', name, 'file'],
       );
   }
-  const checkWorkflowRef = (o: Record<string, unknown> | undefined, p: (string | number)[]) => {
-    if (typeof o?.workflow === 'string' && !(o.workflow in workflows))
-      at(
-        'error',
-        'unknown-workflow',
-        `Workflow "${o.workflow}" is not one of the timeline's "workflows" (${Object.keys(workflows).join(', ') || 'none defined'}).`,
-        [...p, 'workflow'],
-      );
-  };
-  checkWorkflowRef(defaults, ['defaults']);
+}
 
-  const scenes = Array.isArray(data.scenes) ? data.scenes : [];
-  scenes.forEach((raw, i) => {
-    const s = rec(raw);
-    if (!s) return;
-    const sp = ['scenes', i];
-    const overrides = rec(s.overrides);
-    if (v1) {
-      for (const f of V2_ONLY.scene) if (f in s) needV2(sp, f);
-      if (overrides) for (const f of V2_ONLY.overrides) if (f in overrides) needV2([...sp, 'overrides'], f);
-    } else if (version === 2 && s.keyframe !== undefined) {
+/** One scene: the fields its version allows, its workflow reference, keyframes, prompt and shots. */
+function checkScene(raw: unknown, i: number, ctx: V2Context): void {
+  const { version, opts, at, needV2, checkWorkflowRef } = ctx;
+  const s = rec(raw);
+  if (!s) return;
+  const sp = ['scenes', i];
+  const overrides = rec(s.overrides);
+  if (version === 1) {
+    for (const f of V2_ONLY.scene) if (f in s) needV2(sp, f);
+    if (overrides) for (const f of V2_ONLY.overrides) if (f in overrides) needV2([...sp, 'overrides'], f);
+  } else if (version === 2 && s.keyframe !== undefined) {
+    at(
+      'error',
+      'keyframe-v1',
+      `scenes[${i}].keyframe is version 1's field: in version 2 write "keyframes": { "start": ${JSON.stringify(s.keyframe)} } (the upgrade command does it).`,
+      [...sp, 'keyframe'],
+    );
+  }
+  checkWorkflowRef(overrides, [...sp, 'overrides']);
+  checkKeyframes(s.keyframes, [...sp, 'keyframes'], `scene "${String(s.id ?? i)}"`, opts, at);
+  const shots = Array.isArray(s.shots) ? s.shots : undefined;
+  if (!shots) {
+    if (s.prompt === undefined && (version === 2 || version === 1))
       at(
         'error',
-        'keyframe-v1',
-        `scenes[${i}].keyframe is version 1's field: in version 2 write "keyframes": { "start": ${JSON.stringify(s.keyframe)} } (the upgrade command does it).`,
-        [...sp, 'keyframe'],
+        'missing-field',
+        `scenes[${i}].prompt is required: add the prompt as a string (in version 2, or give each of its "shots" a prompt).`,
+        [...sp, 'prompt'],
       );
-    }
-    checkWorkflowRef(overrides, [...sp, 'overrides']);
-    checkKeyframes(s.keyframes, [...sp, 'keyframes'], `scene "${String(s.id ?? i)}"`, opts, at);
-    const shots = Array.isArray(s.shots) ? s.shots : undefined;
-    if (!shots) {
-      if (s.prompt === undefined && (version === 2 || version === 1))
-        at(
-          'error',
-          'missing-field',
-          `scenes[${i}].prompt is required: add the prompt as a string (in version 2, or give each of its "shots" a prompt).`,
-          [...sp, 'prompt'],
-        );
-      return;
-    }
-    const seen = new Map<string, number>();
-    shots.forEach((rawShot, j) => {
-      const sh = rec(rawShot);
-      if (!sh) return;
-      const p = [...sp, 'shots', j];
-      const where = `scenes[${i}].shots[${j}]`;
-      if (typeof sh.id === 'string') {
-        const prev = seen.get(sh.id.toLowerCase());
-        if (prev !== undefined)
-          at(
-            'error',
-            'duplicate-shot-id',
-            `Shot id "${sh.id}" is used twice in scene "${String(s.id)}" (also by shots[${prev}], ignoring letter case). Shot ids must be unique within their scene: their renders go to a folder named after the id.`,
-            [...p, 'id'],
-          );
-        else seen.set(sh.id.toLowerCase(), j);
-      }
-      if (sh.prompt === undefined && s.prompt === undefined)
-        at(
-          'error',
-          'missing-field',
-          `${where} has no prompt, and neither has its scene: give the shot a "prompt" (or the scene one its shots share).`,
-          p,
-        );
-      if (sh.frames !== undefined && sh.seconds !== undefined)
-        at('error', 'length-conflict', `${where} gives both "frames" and "seconds": keep one of them.`, [
-          ...p,
-          'seconds',
-        ]);
-      if (
-        typeof sh.frames === 'number' &&
-        Number.isInteger(sh.frames) &&
-        sh.frames >= 5 &&
-        sh.frames <= 241 &&
-        !isValidFrameCount(sh.frames)
-      )
-        at('error', 'invalid-frames', `${where}.frames: ${describeFramesProblem(sh.frames)}`, [...p, 'frames']);
-      checkWorkflowRef(rec(sh.overrides), [...p, 'overrides']);
-      checkKeyframes(
-        sh.keyframes,
-        [...p, 'keyframes'],
-        `shot "${String(sh.id ?? j)}" of scene "${String(s.id ?? i)}"`,
-        opts,
-        at,
+    return;
+  }
+  const seen = new Map<string, number>();
+  shots.forEach((rawShot, j) => checkShot(rawShot, j, s, i, seen, ctx));
+}
+
+/** One shot of scene `s` (scenes[i]): a unique id, a prompt, one length, valid frames, workflow and keyframes. */
+function checkShot(
+  rawShot: unknown,
+  j: number,
+  s: Record<string, unknown>,
+  i: number,
+  seen: Map<string, number>,
+  ctx: V2Context,
+): void {
+  const { opts, at, checkWorkflowRef } = ctx;
+  const sh = rec(rawShot);
+  if (!sh) return;
+  const p = ['scenes', i, 'shots', j];
+  const where = `scenes[${i}].shots[${j}]`;
+  if (typeof sh.id === 'string') {
+    const prev = seen.get(sh.id.toLowerCase());
+    if (prev !== undefined)
+      at(
+        'error',
+        'duplicate-shot-id',
+        `Shot id "${sh.id}" is used twice in scene "${String(s.id)}" (also by shots[${prev}], ignoring letter case). Shot ids must be unique within their scene: their renders go to a folder named after the id.`,
+        [...p, 'id'],
       );
-    });
-  });
+    else seen.set(sh.id.toLowerCase(), j);
+  }
+  if (sh.prompt === undefined && s.prompt === undefined)
+    at(
+      'error',
+      'missing-field',
+      `${where} has no prompt, and neither has its scene: give the shot a "prompt" (or the scene one its shots share).`,
+      p,
+    );
+  if (sh.frames !== undefined && sh.seconds !== undefined)
+    at('error', 'length-conflict', `${where} gives both "frames" and "seconds": keep one of them.`, [
+      ...p,
+      'seconds',
+    ]);
+  if (
+    typeof sh.frames === 'number' &&
+    Number.isInteger(sh.frames) &&
+    sh.frames >= 5 &&
+    sh.frames <= 241 &&
+    !isValidFrameCount(sh.frames)
+  )
+    at('error', 'invalid-frames', `${where}.frames: ${describeFramesProblem(sh.frames)}`, [...p, 'frames']);
+  checkWorkflowRef(rec(sh.overrides), [...p, 'overrides']);
+  checkKeyframes(
+    sh.keyframes,
+    [...p, 'keyframes'],
+    `shot "${String(sh.id ?? j)}" of scene "${String(s.id ?? i)}"`,
+    opts,
+    at,
+  );
 }
 
 function checkKeyframes(

@@ -240,7 +240,31 @@ export interface ImportOptions {
   targetTimelineFile: string;
 }
 
-// eslint-disable-next-line max-lines-per-function -- being restructured (issue 17)
+type Project = z.infer<typeof ProjectSchema>;
+type ProjectScene = z.infer<typeof ProjectSceneSchema>;
+type FlatScene = z.infer<typeof FlatSceneSchema>;
+
+/** What the steps of one import share: where files go, what was written, and the report so far. */
+interface ImportContext {
+  opts: ImportOptions;
+  targetDir: string;
+  keyDir: string;
+  written: string[];
+  workflowsWritten: string[];
+  warnings: string[];
+  notCarried: string[];
+  /** Scene ids given so far (lower case). */
+  used: Set<string>;
+  defaults: TimelineDefaults;
+}
+
+/** What each input kind contributes to the timeline. */
+interface ImportedParts {
+  title: string | undefined;
+  scenes: Scene[];
+  workflows?: Record<string, NamedWorkflow>;
+}
+
 export async function importGemDirect(data: unknown, opts: ImportOptions): Promise<ImportResult> {
   const shape = detectShape(data);
   if (!shape)
@@ -250,223 +274,282 @@ export async function importGemDirect(data: unknown, opts: ImportOptions): Promi
       'Export the project from gemDirect1 (Save project), or pick one of its scene JSON files.',
     );
   const targetDir = path.dirname(opts.targetTimelineFile);
-  const keyDir = path.join(targetDir, 'keyframes');
-  const written: string[] = [];
-  const workflowsWritten: string[] = [];
-  const warnings: string[] = [];
-  const notCarried: string[] = [];
-  const used = new Set<string>();
-  const relKey = (abs: string) => path.relative(targetDir, abs).split(path.sep).join('/');
-
-  const writeImage = async (encoded: string | undefined, base: string, what: string): Promise<string | undefined> => {
-    if (!encoded) return undefined;
-    const img = decodeImage(encoded);
-    if (!img) {
-      warnings.push(`${what} is not a PNG, JPEG or WebP image; skipped.`);
-      return undefined;
-    }
-    await mkdir(keyDir, { recursive: true });
-    const file = await writeNewFile(keyDir, base, img.ext, img.bytes);
-    written.push(file);
-    return relKey(file);
+  const ctx: ImportContext = {
+    opts,
+    targetDir,
+    keyDir: path.join(targetDir, 'keyframes'),
+    written: [],
+    workflowsWritten: [],
+    warnings: [],
+    notCarried: [],
+    used: new Set<string>(),
+    defaults: {
+      width: NATIVE.width,
+      height: NATIVE.height,
+      fps: NATIVE.fps,
+      numFrames: NATIVE.numFrames,
+      seedPolicy: 'fixed',
+      seed: 42,
+      size: 'auto',
+    },
   };
-  const writeBookends = async (
-    k: { start?: string; end?: string },
-    base: string,
-    what: string,
-  ): Promise<Keyframes | undefined> => {
-    const start = await writeImage(k.start, base, `The start keyframe of ${what}`);
-    const end = await writeImage(k.end, `${base}-end`, `The end keyframe of ${what}`);
-    if (end && !start) {
-      warnings.push(
-        `${what} has an end keyframe but no start keyframe: the end image became its start keyframe (${end}).`,
-      );
-      return { start: end };
-    }
-    return start ? { start, ...(end ? { end } : {}) } : undefined;
-  };
-  const seconds = (duration: number, where: string): number => {
-    // Longer than one clip can be: keep the longest the model renders rather than a timeline our loader refuses.
-    const maxSeconds = Math.floor(((MAX_FRAMES - 1) / NATIVE.fps) * 100) / 100;
-    if (duration > maxSeconds)
-      warnings.push(
-        `${where}: its ${duration} s became ${maxSeconds} s, the longest clip the model renders at ${NATIVE.fps} fps; split it to keep the rest.`,
-      );
-    return Math.min(maxSeconds, duration);
-  };
-
-  const scenes: Scene[] = [];
-  let title = 'Imported from gemDirect1';
-  const defaults: TimelineDefaults = {
-    width: NATIVE.width,
-    height: NATIVE.height,
-    fps: NATIVE.fps,
-    numFrames: NATIVE.numFrames,
-    seedPolicy: 'fixed',
-    seed: 42,
-    size: 'auto',
-  };
-  let workflows: Record<string, NamedWorkflow> | undefined;
-
-  if (shape === 'project') {
-    const p = ProjectSchema.parse(data);
-    const raw = data as Record<string, unknown>;
-    notCarried.push(...unread(raw, READ.project, ''), ...unread(p.storyBible, READ.storyBible, 'storyBible'));
-    title = p.storyBible?.title || p.storyBible?.logline?.slice(0, 200) || title;
-    if (p.storyBible?.title && p.storyBible.logline)
-      notCarried.push('storyBible.logline (the title names the timeline)');
-    if (p.localGenSettings !== undefined)
-      workflows = await importEmbeddedSettings(p.localGenSettings, defaults, {
-        targetDir,
-        warnings,
-        notCarried,
-        workflowsWritten,
-      });
-    const shotImages = p.generatedShotImages ?? {};
-    for (const [si, s] of p.scenes.entries()) {
-      const id = safeId(s.id, used);
-      const where = `scenes[${si}] ("${s.id}")`;
-      const rawScene = (raw.scenes as unknown[])[si];
-      notCarried.push(
-        ...unread(rawScene, READ.scene, where),
-        ...unread(s.timeline, READ.sceneTimeline, `${where}.timeline`),
-        ...unread(s.temporalContext, READ.temporal, `${where}.temporalContext`),
-      );
-      const scene: Scene = { id, title: (s.title || id).slice(0, 200) };
-      if (s.summary?.trim()) scene.prompt = s.summary.trim().slice(0, 4000);
-      if (s.timeline?.negativePrompt) scene.negativePrompt = s.timeline.negativePrompt.slice(0, 4000);
-      const fromScene = { ...keyframeShape(s.keyframeStart, `${where}.keyframeStart`, notCarried) };
-      const endShape = keyframeShape(s.keyframeEnd, `${where}.keyframeEnd`, notCarried);
-      const sceneImages =
-        fromScene.start || endShape.start
-          ? { start: fromScene.start, end: endShape.start ?? fromScene.end }
-          : keyframeShape(p.generatedImages?.[s.id], `generatedImages["${s.id}"]`, notCarried);
-      const keyframes = await writeBookends(sceneImages, id, `scene "${id}"`);
-      if (keyframes) scene.keyframes = keyframes;
-      const duration = s.temporalContext?.duration;
-      if (duration) scene.seconds = seconds(duration, `Scene "${id}"`);
-
-      const shots = s.timeline?.shots ?? [];
-      const enhancers = rec(s.timeline?.shotEnhancers) ?? {};
-      const transitions = Array.isArray(s.timeline?.transitions) ? (s.timeline.transitions as unknown[]) : [];
-      const usedShots = new Set<string>();
-      const outShots: Shot[] = [];
-      for (const [j, sh] of shots.entries()) {
-        const shotWhere = `${where}.timeline.shots[${j}]`;
-        const rawShot = rec(sh) ?? {};
-        notCarried.push(...unread(rawShot, READ.shot, shotWhere));
-        const shotId = safeId(sh.id ?? `shot-${j + 1}`, usedShots, 'shot');
-        const main = sh.visualPrompt?.trim() || sh.description?.trim();
-        if (sh.visualPrompt?.trim() && sh.description?.trim() && sh.description.trim() !== sh.visualPrompt.trim())
-          notCarried.push(`${shotWhere}.description (the visualPrompt became the shot's prompt)`);
-        const shot: Shot = { id: shotId };
-        if (sh.title?.trim()) shot.title = sh.title.trim().slice(0, 200);
-        const prompt = joinPrompt([main, sh.id !== undefined ? enhancerText(enhancers[sh.id]) : undefined]);
-        if (prompt) shot.prompt = prompt;
-        else if (!scene.prompt) shot.prompt = scene.title;
-        const own = { ...keyframeShape(rawShot.keyframeStart, `${shotWhere}.keyframeStart`, notCarried) };
-        const ownEnd = keyframeShape(rawShot.keyframeEnd, `${shotWhere}.keyframeEnd`, notCarried);
-        const shotImages2 =
-          own.start || ownEnd.start
-            ? { start: own.start, end: ownEnd.start ?? own.end }
-            : sh.id !== undefined
-              ? keyframeShape(shotImages[sh.id], `generatedShotImages["${sh.id}"]`, notCarried)
-              : {};
-        const shotKeyframes = await writeBookends(shotImages2, `${id}-${shotId}`, `shot "${shotId}" of scene "${id}"`);
-        if (shotKeyframes) shot.keyframes = shotKeyframes;
-        // transitions[k] sits between shots k and k+1: it belongs to the shot it leads into.
-        const t = j > 0 ? transitions[j - 1] : undefined;
-        if (typeof t === 'string' && t.trim()) shot.transition = t.trim().slice(0, 100);
-        outShots.push(shot);
-      }
-      transitions
-        .slice(Math.max(0, shots.length - 1))
-        .forEach((t, k) =>
-          notCarried.push(
-            `${where}.timeline.transitions[${Math.max(0, shots.length - 1) + k}] (${JSON.stringify(t)}: no shot follows it)`,
-          ),
-        );
-      for (const k of Object.keys(enhancers))
-        if (!shots.some((sh) => sh.id === k))
-          notCarried.push(`${where}.timeline.shotEnhancers["${k}"] (no shot has that id)`);
-      if (outShots.length) scene.shots = outShots;
-      else if (!scene.prompt) scene.prompt = scene.title;
-      if (s.keyframeMode === 'single' && scene.keyframes?.end)
-        warnings.push(
-          `Scene "${id}" was in single-keyframe mode but carries an end keyframe: it was kept (${scene.keyframes.end}); remove it to render from the start keyframe alone.`,
-        );
-      scenes.push(scene);
-    }
-    const sceneIds = new Set(p.scenes.map((s) => s.id));
-    for (const k of Object.keys(p.generatedImages ?? {}))
-      if (!sceneIds.has(k)) notCarried.push(`generatedImages["${k}"] (no scene has that id)`);
-    const shotIds = new Set(p.scenes.flatMap((s) => (s.timeline?.shots ?? []).map((sh) => sh.id)));
-    for (const k of Object.keys(shotImages))
-      if (!shotIds.has(k)) notCarried.push(`generatedShotImages["${k}"] (no shot has that id)`);
-  } else {
-    const story =
-      shape === 'story'
-        ? StorySchema.parse(data)
-        : { title: undefined, logline: undefined, scenes: [FlatSceneSchema.parse(data)] };
-    if (shape === 'story') notCarried.push(...unread(data, READ.story, ''));
-    title = story.title || story.logline?.slice(0, 200) || title;
-    if (story.title && story.logline) notCarried.push('logline (the title names the timeline)');
-    for (const [si, s] of story.scenes.entries()) {
-      const id = safeId(s.id, used);
-      notCarried.push(...unread(s, READ.flat, shape === 'story' ? `scenes[${si}] ("${s.id}")` : ''));
-      const prompt =
-        joinPrompt([
-          s.prompt || s.summary,
-          s.cameraMovement ? `camera: ${s.cameraMovement}` : undefined,
-          s.mood ? `mood: ${s.mood}` : undefined,
-        ]) ||
-        s.title ||
-        id;
-      if (s.prompt && s.summary && s.summary.trim() !== s.prompt.trim())
-        notCarried.push(`${shape === 'story' ? `scenes[${si}].` : ''}summary (the prompt was used)`);
-      const scene: Scene = { id, title: (s.title || id).slice(0, 200), prompt };
-      if (s.negativePrompt) scene.negativePrompt = s.negativePrompt.slice(0, 4000);
-      if (s.expectedFrames) {
-        const frames = isValidFrameCount(s.expectedFrames)
-          ? s.expectedFrames
-          : (nearestFrameCounts(s.expectedFrames).at(-1) ?? framesForSeconds(5, NATIVE.fps));
-        if (frames !== s.expectedFrames)
-          warnings.push(
-            `Scene "${id}": expectedFrames ${s.expectedFrames} became ${frames} (the model takes 4k+1 frames).`,
-          );
-        scene.frames = frames;
-      }
-      if (s.keyframePath) {
-        const found = await locateKeyframe(s.keyframePath, opts.sourceFile);
-        if (!found.file)
-          warnings.push(
-            `Scene "${id}": keyframe ${s.keyframePath} was not found (looked for ${found.tried.join(', ')}); the scene has no keyframe.`,
-          );
-        else {
-          if (found.fallback) warnings.push(`Scene "${id}": keyframe ${s.keyframePath} ${found.fallback}`);
-          try {
-            const bytes = await readFile(found.file);
-            const img = decodeImage(bytes.toString('base64'));
-            if (!img) throw new Error('not a PNG, JPEG or WebP image');
-            const dest = await writeNewFile(keyDir, id, img.ext, bytes);
-            written.push(dest);
-            scene.keyframes = { start: relKey(dest) };
-          } catch (e) {
-            warnings.push(`Scene "${id}": keyframe ${found.file} could not be imported (${(e as Error).message}).`);
-          }
-        }
-      }
-      scenes.push(scene);
-    }
-  }
+  const parts = shape === 'project' ? await importProject(data, ctx) : await importFlatScenes(data, shape, ctx);
+  const title = parts.title || 'Imported from gemDirect1';
+  const workflows = parts.workflows;
   const timeline: Timeline = {
     version: 2,
     title: title.slice(0, 200),
-    defaults,
-    scenes,
+    defaults: ctx.defaults,
+    scenes: parts.scenes,
     ...(workflows && Object.keys(workflows).length ? { workflows } : {}),
   };
+  const { written, workflowsWritten, warnings, notCarried } = ctx;
   return { timeline, keyframesWritten: written, workflowsWritten, warnings, notCarried };
+}
+
+/** A path beside the new timeline, relative to its folder with forward slashes. */
+function relKey(ctx: ImportContext, abs: string): string {
+  return path.relative(ctx.targetDir, abs).split(path.sep).join('/');
+}
+
+async function writeImage(
+  ctx: ImportContext,
+  encoded: string | undefined,
+  base: string,
+  what: string,
+): Promise<string | undefined> {
+  if (!encoded) return undefined;
+  const img = decodeImage(encoded);
+  if (!img) {
+    ctx.warnings.push(`${what} is not a PNG, JPEG or WebP image; skipped.`);
+    return undefined;
+  }
+  await mkdir(ctx.keyDir, { recursive: true });
+  const file = await writeNewFile(ctx.keyDir, base, img.ext, img.bytes);
+  ctx.written.push(file);
+  return relKey(ctx, file);
+}
+
+async function writeBookends(
+  ctx: ImportContext,
+  k: { start?: string; end?: string },
+  base: string,
+  what: string,
+): Promise<Keyframes | undefined> {
+  const start = await writeImage(ctx, k.start, base, `The start keyframe of ${what}`);
+  const end = await writeImage(ctx, k.end, `${base}-end`, `The end keyframe of ${what}`);
+  if (end && !start) {
+    ctx.warnings.push(
+      `${what} has an end keyframe but no start keyframe: the end image became its start keyframe (${end}).`,
+    );
+    return { start: end };
+  }
+  return start ? { start, ...(end ? { end } : {}) } : undefined;
+}
+
+function clampSeconds(ctx: ImportContext, duration: number, where: string): number {
+  // Longer than one clip can be: keep the longest the model renders rather than a timeline our loader refuses.
+  const maxSeconds = Math.floor(((MAX_FRAMES - 1) / NATIVE.fps) * 100) / 100;
+  if (duration > maxSeconds)
+    ctx.warnings.push(
+      `${where}: its ${duration} s became ${maxSeconds} s, the longest clip the model renders at ${NATIVE.fps} fps; split it to keep the rest.`,
+    );
+  return Math.min(maxSeconds, duration);
+}
+
+/** Start and end images from the owner's keyframeStart/keyframeEnd, else from the fallback (generated images). */
+function bookendImages(
+  ctx: ImportContext,
+  owner: { keyframeStart?: unknown; keyframeEnd?: unknown },
+  where: string,
+  fallback: () => { start?: string; end?: string },
+): { start?: string; end?: string } {
+  const own = { ...keyframeShape(owner.keyframeStart, `${where}.keyframeStart`, ctx.notCarried) };
+  const ownEnd = keyframeShape(owner.keyframeEnd, `${where}.keyframeEnd`, ctx.notCarried);
+  return own.start || ownEnd.start ? { start: own.start, end: ownEnd.start ?? own.end } : fallback();
+}
+
+/** A project export (`ProjectSaveState`): its story bible, embedded settings, scenes and their shots. */
+async function importProject(data: unknown, ctx: ImportContext): Promise<ImportedParts> {
+  const { notCarried } = ctx;
+  const p = ProjectSchema.parse(data);
+  const raw = data as Record<string, unknown>;
+  notCarried.push(...unread(raw, READ.project, ''), ...unread(p.storyBible, READ.storyBible, 'storyBible'));
+  const title = p.storyBible?.title || p.storyBible?.logline?.slice(0, 200);
+  if (p.storyBible?.title && p.storyBible.logline) notCarried.push('storyBible.logline (the title names the timeline)');
+  let workflows: Record<string, NamedWorkflow> | undefined;
+  if (p.localGenSettings !== undefined)
+    workflows = await importEmbeddedSettings(p.localGenSettings, ctx.defaults, {
+      targetDir: ctx.targetDir,
+      warnings: ctx.warnings,
+      notCarried,
+      workflowsWritten: ctx.workflowsWritten,
+    });
+  const scenes: Scene[] = [];
+  for (const [si, s] of p.scenes.entries())
+    scenes.push(await importProjectScene(ctx, p, (raw.scenes as unknown[])[si], s, si));
+  const sceneIds = new Set(p.scenes.map((s) => s.id));
+  for (const k of Object.keys(p.generatedImages ?? {}))
+    if (!sceneIds.has(k)) notCarried.push(`generatedImages["${k}"] (no scene has that id)`);
+  const shotIds = new Set(p.scenes.flatMap((s) => (s.timeline?.shots ?? []).map((sh) => sh.id)));
+  for (const k of Object.keys(p.generatedShotImages ?? {}))
+    if (!shotIds.has(k)) notCarried.push(`generatedShotImages["${k}"] (no shot has that id)`);
+  return { title, scenes, workflows };
+}
+
+/** scenes[si] of a project export, with its keyframes, length and shots. */
+async function importProjectScene(
+  ctx: ImportContext,
+  p: Project,
+  rawScene: unknown,
+  s: ProjectScene,
+  si: number,
+): Promise<Scene> {
+  const { notCarried } = ctx;
+  const id = safeId(s.id, ctx.used);
+  const where = `scenes[${si}] ("${s.id}")`;
+  notCarried.push(
+    ...unread(rawScene, READ.scene, where),
+    ...unread(s.timeline, READ.sceneTimeline, `${where}.timeline`),
+    ...unread(s.temporalContext, READ.temporal, `${where}.temporalContext`),
+  );
+  const scene: Scene = { id, title: (s.title || id).slice(0, 200) };
+  if (s.summary?.trim()) scene.prompt = s.summary.trim().slice(0, 4000);
+  if (s.timeline?.negativePrompt) scene.negativePrompt = s.timeline.negativePrompt.slice(0, 4000);
+  const sceneImages = bookendImages(ctx, s, where, () =>
+    keyframeShape(p.generatedImages?.[s.id], `generatedImages["${s.id}"]`, notCarried),
+  );
+  const keyframes = await writeBookends(ctx, sceneImages, id, `scene "${id}"`);
+  if (keyframes) scene.keyframes = keyframes;
+  const duration = s.temporalContext?.duration;
+  if (duration) scene.seconds = clampSeconds(ctx, duration, `Scene "${id}"`);
+
+  const outShots = await importProjectShots(ctx, p, s, scene, where);
+  if (outShots.length) scene.shots = outShots;
+  else if (!scene.prompt) scene.prompt = scene.title;
+  if (s.keyframeMode === 'single' && scene.keyframes?.end)
+    ctx.warnings.push(
+      `Scene "${id}" was in single-keyframe mode but carries an end keyframe: it was kept (${scene.keyframes.end}); remove it to render from the start keyframe alone.`,
+    );
+  return scene;
+}
+
+/** The shots of a project scene, with the transitions that lead into them and their enhancers. */
+async function importProjectShots(
+  ctx: ImportContext,
+  p: Project,
+  s: ProjectScene,
+  scene: Scene,
+  where: string,
+): Promise<Shot[]> {
+  const { notCarried } = ctx;
+  const id = scene.id;
+  const shotImages = p.generatedShotImages ?? {};
+  const shots = s.timeline?.shots ?? [];
+  const enhancers = rec(s.timeline?.shotEnhancers) ?? {};
+  const transitions = Array.isArray(s.timeline?.transitions) ? (s.timeline.transitions as unknown[]) : [];
+  const usedShots = new Set<string>();
+  const outShots: Shot[] = [];
+  for (const [j, sh] of shots.entries()) {
+    const shotWhere = `${where}.timeline.shots[${j}]`;
+    const rawShot = rec(sh) ?? {};
+    notCarried.push(...unread(rawShot, READ.shot, shotWhere));
+    const shotId = safeId(sh.id ?? `shot-${j + 1}`, usedShots, 'shot');
+    const main = sh.visualPrompt?.trim() || sh.description?.trim();
+    if (sh.visualPrompt?.trim() && sh.description?.trim() && sh.description.trim() !== sh.visualPrompt.trim())
+      notCarried.push(`${shotWhere}.description (the visualPrompt became the shot's prompt)`);
+    const shot: Shot = { id: shotId };
+    if (sh.title?.trim()) shot.title = sh.title.trim().slice(0, 200);
+    const prompt = joinPrompt([main, sh.id !== undefined ? enhancerText(enhancers[sh.id]) : undefined]);
+    if (prompt) shot.prompt = prompt;
+    else if (!scene.prompt) shot.prompt = scene.title;
+    const shotImages2 = bookendImages(ctx, rawShot, shotWhere, () =>
+      sh.id !== undefined ? keyframeShape(shotImages[sh.id], `generatedShotImages["${sh.id}"]`, notCarried) : {},
+    );
+    const shotKeyframes = await writeBookends(ctx, shotImages2, `${id}-${shotId}`, `shot "${shotId}" of scene "${id}"`);
+    if (shotKeyframes) shot.keyframes = shotKeyframes;
+    // transitions[k] sits between shots k and k+1: it belongs to the shot it leads into.
+    const t = j > 0 ? transitions[j - 1] : undefined;
+    if (typeof t === 'string' && t.trim()) shot.transition = t.trim().slice(0, 100);
+    outShots.push(shot);
+  }
+  transitions
+    .slice(Math.max(0, shots.length - 1))
+    .forEach((t, k) =>
+      notCarried.push(
+        `${where}.timeline.transitions[${Math.max(0, shots.length - 1) + k}] (${JSON.stringify(t)}: no shot follows it)`,
+      ),
+    );
+  for (const k of Object.keys(enhancers))
+    if (!shots.some((sh) => sh.id === k))
+      notCarried.push(`${where}.timeline.shotEnhancers["${k}"] (no shot has that id)`);
+  return outShots;
+}
+
+/** A story file (its scenes[]) or one flat scene file. */
+async function importFlatScenes(data: unknown, shape: 'story' | 'scene', ctx: ImportContext): Promise<ImportedParts> {
+  const story =
+    shape === 'story'
+      ? StorySchema.parse(data)
+      : { title: undefined, logline: undefined, scenes: [FlatSceneSchema.parse(data)] };
+  if (shape === 'story') ctx.notCarried.push(...unread(data, READ.story, ''));
+  const title = story.title || story.logline?.slice(0, 200);
+  if (story.title && story.logline) ctx.notCarried.push('logline (the title names the timeline)');
+  const scenes: Scene[] = [];
+  for (const [si, s] of story.scenes.entries()) scenes.push(await importFlatScene(ctx, s, si, shape));
+  return { title, scenes };
+}
+
+async function importFlatScene(ctx: ImportContext, s: FlatScene, si: number, shape: 'story' | 'scene'): Promise<Scene> {
+  const id = safeId(s.id, ctx.used);
+  ctx.notCarried.push(...unread(s, READ.flat, shape === 'story' ? `scenes[${si}] ("${s.id}")` : ''));
+  const prompt =
+    joinPrompt([
+      s.prompt || s.summary,
+      s.cameraMovement ? `camera: ${s.cameraMovement}` : undefined,
+      s.mood ? `mood: ${s.mood}` : undefined,
+    ]) ||
+    s.title ||
+    id;
+  if (s.prompt && s.summary && s.summary.trim() !== s.prompt.trim())
+    ctx.notCarried.push(`${shape === 'story' ? `scenes[${si}].` : ''}summary (the prompt was used)`);
+  const scene: Scene = { id, title: (s.title || id).slice(0, 200), prompt };
+  if (s.negativePrompt) scene.negativePrompt = s.negativePrompt.slice(0, 4000);
+  if (s.expectedFrames) {
+    const frames = isValidFrameCount(s.expectedFrames)
+      ? s.expectedFrames
+      : (nearestFrameCounts(s.expectedFrames).at(-1) ?? framesForSeconds(5, NATIVE.fps));
+    if (frames !== s.expectedFrames)
+      ctx.warnings.push(
+        `Scene "${id}": expectedFrames ${s.expectedFrames} became ${frames} (the model takes 4k+1 frames).`,
+      );
+    scene.frames = frames;
+  }
+  if (s.keyframePath) await importKeyframeFile(ctx, s.keyframePath, scene);
+  return scene;
+}
+
+/** A flat scene's keyframePath (found where locate.ts looks), copied beside the timeline as its start keyframe. */
+async function importKeyframeFile(ctx: ImportContext, keyframePath: string, scene: Scene): Promise<void> {
+  const { id } = scene;
+  const found = await locateKeyframe(keyframePath, ctx.opts.sourceFile);
+  if (!found.file) {
+    ctx.warnings.push(
+      `Scene "${id}": keyframe ${keyframePath} was not found (looked for ${found.tried.join(', ')}); the scene has no keyframe.`,
+    );
+    return;
+  }
+  if (found.fallback) ctx.warnings.push(`Scene "${id}": keyframe ${keyframePath} ${found.fallback}`);
+  try {
+    const bytes = await readFile(found.file);
+    const img = decodeImage(bytes.toString('base64'));
+    if (!img) throw new Error('not a PNG, JPEG or WebP image');
+    const dest = await writeNewFile(ctx.keyDir, id, img.ext, bytes);
+    ctx.written.push(dest);
+    scene.keyframes = { start: relKey(ctx, dest) };
+  } catch (e) {
+    ctx.warnings.push(`Scene "${id}": keyframe ${found.file} could not be imported (${(e as Error).message}).`);
+  }
 }
 
 /**
