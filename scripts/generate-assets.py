@@ -80,6 +80,28 @@ def city_rain() -> Image.Image:
     return img
 
 
+def lighthouse_night() -> Image.Image:
+    """The lighthouse after nightfall: the end keyframe of the sample's bookend scene (same framing as lighthouse())."""
+    img = vertical_gradient(W, H, (8, 10, 30), (30, 34, 70))
+    d = ImageDraw.Draw(img)
+    rnd = random.Random(4)
+    for _ in range(70):  # stars
+        x, y = rnd.randrange(W), rnd.randrange(0, 240)
+        d.point((x, y), fill=(230, 230, 255))
+    d.ellipse((60, 40, 100, 80), fill=(236, 236, 220))  # moon
+    d.rectangle((0, 250, W, H), fill=(10, 20, 40))  # sea
+    for _ in range(60):  # moonlit glints
+        x, y = rnd.randrange(W), rnd.randrange(255, H)
+        d.line((x, y, x + rnd.randrange(8, 30), y), fill=(70, 90, 130), width=2)
+    d.polygon([(120, 250), (200, 250), (185, 215), (135, 215)], fill=(16, 16, 22))  # rock
+    d.polygon([(145, 215), (175, 215), (168, 110), (152, 110)], fill=(120, 120, 140))  # tower
+    for y in (130, 160, 190):
+        d.rectangle((150, y, 171, y + 10), fill=(90, 30, 40))
+    d.rectangle((148, 96, 172, 110), fill=(255, 250, 200))  # lamp
+    d.polygon([(172, 100), (W, 40), (W, 160)], fill=(255, 246, 200))  # brighter beam
+    return Image.blend(img, img.filter(ImageFilter.GaussianBlur(1.2)), 0.4)
+
+
 def icon() -> Image.Image:
     size = 128
     img = Image.new("RGBA", (size, size), (0, 0, 0, 0))
@@ -98,7 +120,8 @@ def icon() -> Image.Image:
 def main() -> None:
     out = ROOT / "media" / "sample" / "keyframes"
     out.mkdir(parents=True, exist_ok=True)
-    for name, fn in (("lighthouse.png", lighthouse), ("forest-stream.png", forest_stream), ("city-rain.png", city_rain)):
+    keyframes = (("lighthouse.png", lighthouse), ("forest-stream.png", forest_stream), ("city-rain.png", city_rain), ("lighthouse-night.png", lighthouse_night))
+    for name, fn in keyframes:
         fn().save(out / name, optimize=True)
     icon().save(ROOT / "media" / "icon.png", optimize=True)
     print("wrote media/sample/keyframes/*.png and media/icon.png")

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The README's first command: renders media/sample/sample.timeline.json to three MP4s.
+# The README's first command: renders media/sample/sample.timeline.json to six MP4s.
 # Uses a FastVideo adapter already running at http://127.0.0.1:8055 if there is one (your GPU);
 # otherwise starts one with the CPU preview backend (not AI) just for this run.
 #   STV_BACKEND=fastvideo bash scripts/render-sample.sh   # start the real model instead of preview

@@ -25,6 +25,7 @@ import { resolveScenes } from './core/timeline/resolve';
 import { barsView, jsonLinesView, type ProgressView } from './cli/progressView';
 import { upgradeCommand } from './cli/upgrade';
 import { CUT_COMMANDS, CUT_USAGE, cutMain, ffmpegFinder } from './cli/cut';
+import { gemDirectHint, importCommand } from './cli/import';
 
 export const EXIT = { ok: 0, failed: 1, badInput: 2, unreachable: 3, cancelled: 130 } as const;
 
@@ -142,6 +143,15 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     return upgradeCommand(target, (l) => io.stdout.write(`${l}\n`), err);
   }
 
+  if (command === 'import') {
+    const source = args.positionals[0];
+    if (!source) {
+      err(`Name a gemDirect1 project export, story or scene file to import.\n\n${USAGE}`);
+      return EXIT.badInput;
+    }
+    return importCommand(source, o.out ?? o.output, (l) => io.stdout.write(`${l}\n`), err);
+  }
+
   if (command !== 'render' && command !== 'validate') {
     err(`Unknown command "${command}".\n\n${USAGE}`);
     return EXIT.badInput;
@@ -154,6 +164,12 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   const timelineFile = path.resolve(file);
   const loaded = await loadTimelineFile(timelineFile);
   if (!loaded.ok) {
+    // A gemDirect1 file fails the schema in a dozen places; what helps is the import command.
+    const hint = await gemDirectHint(timelineFile);
+    if (hint) {
+      err(hint);
+      return EXIT.badInput;
+    }
     for (const p of loaded.problems) err(formatProblem(file, p));
     err(`${loaded.problems.length} problem(s) in ${file}: fix them and run again.`);
     return EXIT.badInput;
@@ -241,8 +257,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     const results: RenderJobSnapshot[] = await Promise.all(jobs.map((j) => queue.whenDone(j.jobId)));
     view.stop();
     for (const r of results) {
-      if (r.state === 'succeeded' && r.artifact) io.stdout.write(o.json || !io.stdout.isTTY ? '' : `✔ ${r.sceneId}: ${r.artifact.videoPath}\n`);
-      else if (r.state === 'failed') err(`✖ ${r.sceneId}: [${r.error?.code}] ${r.error?.message}${r.error?.hint ? `\n  hint: ${r.error.hint}` : ''}`);
+      if (r.state === 'succeeded' && r.artifact) io.stdout.write(o.json || !io.stdout.isTTY ? '' : `✔ ${r.shotId ? `${r.sceneId}/${r.shotId}` : r.sceneId}: ${r.artifact.videoPath}\n`);
+      else if (r.state === 'failed') err(`✖ ${r.shotId ? `${r.sceneId}/${r.shotId}` : r.sceneId}: [${r.error?.code}] ${r.error?.message}${r.error?.hint ? `\n  hint: ${r.error.hint}` : ''}`);
     }
     const ok = results.filter((r) => r.state === 'succeeded');
     io.stdout.write(o.json || !io.stdout.isTTY ? `${JSON.stringify({ type: 'summary', outputRoot, succeeded: ok.length, failed: results.filter((r) => r.state === 'failed').length, cancelled: results.filter((r) => r.state === 'cancelled').length, videos: ok.map((r) => r.artifact?.videoPath) })}\n` : `${ok.length} of ${results.length} scene(s) rendered into ${outputRoot}\n`);

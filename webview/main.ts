@@ -109,8 +109,13 @@ function jobView(scene: PanelScene, job: PanelJob): HTMLElement | undefined {
 
 function sceneView(s: PanelScene): HTMLElement {
   const running = s.job && (s.job.state === 'queued' || s.job.state === 'running');
-  const thumb = s.keyframeUri ? el('img', { class: 'thumb', src: s.keyframeUri, alt: `Keyframe of ${s.title}` }) : el('div', { class: 'thumb', role: 'img', 'aria-label': 'No keyframe' });
-  const actions = el('div', { class: 'actions' }, running ? button('Cancel', 'cancel', { jobId: s.job?.jobId ?? '' }, { secondary: true, icon: 'debug-stop' }) : button('Render', 'render', { scene: s.id }, { icon: 'play' }));
+  const start = s.keyframeUri ? el('img', { class: 'thumb', src: s.keyframeUri, alt: `${s.endKeyframeUri ? 'Start keyframe' : 'Keyframe'} of ${s.title}` }) : el('div', { class: 'thumb', role: 'img', 'aria-label': 'No keyframe' });
+  // Bookends: the end keyframe under the start one.
+  const thumb = s.endKeyframeUri ? el('div', { class: 'bookends' }, start, el('img', { class: 'thumb end', src: s.endKeyframeUri, alt: `End keyframe of ${s.title}` })) : start;
+  const renderButtons = s.sceneId
+    ? [button('Render shot', 'render', { scene: s.id }, { icon: 'play' }), button('Render scene', 'render', { scene: s.sceneId }, { secondary: true, icon: 'run-all' })]
+    : [button('Render', 'render', { scene: s.id }, { icon: 'play' })];
+  const actions = el('div', { class: 'actions' }, ...(running ? [button('Cancel', 'cancel', { jobId: s.job?.jobId ?? '' }, { secondary: true, icon: 'debug-stop' })] : renderButtons));
   const body = el(
     'div',
     {},

@@ -49,6 +49,8 @@ class JobRecord:
     cancel_requested: bool = False
     keyframe: Image.Image | None = None
     has_keyframe: bool = False
+    end_keyframe: Image.Image | None = None
+    has_end_keyframe: bool = False
     output_dir: Path | None = None
     backend_job: BackendJob | None = None
     enqueued_mono: float = field(default_factory=time.monotonic)
@@ -117,6 +119,17 @@ class JobManager:
     def queue_depth(self) -> int:
         return len(self.pending) + (1 if self.running else 0)
 
+    async def _decode_end_keyframe(self, req: GenerateRequest) -> Image.Image | None:
+        """The end keyframe, decoded and fitted to the render under the same bounds as the start one."""
+        if not req.end_keyframe_base64:
+            return None
+        try:
+            img = await asyncio.to_thread(decode_keyframe, req.end_keyframe_base64, self.config.max_keyframe_bytes, self.config.max_keyframe_pixels)
+        except AdapterError as e:
+            # decode_keyframe speaks of "the keyframe": say which one.
+            raise AdapterError(e.code, f"End keyframe (endKeyframeBase64): {e.message}", e.hint, e.status) from e
+        return fit_keyframe(img, req.width, req.height)
+
     # -- submission ------------------------------------------------------------------------------
     async def submit(self, req: GenerateRequest) -> JobRecord:
         if len(self.pending) >= self.config.max_queue:
@@ -133,7 +146,11 @@ class JobManager:
             # waiting job stays bounded by the render size, not by what the client sent.
             keyframe = fit_keyframe(keyframe, req.width, req.height)
             req = req.model_copy(update={"keyframe_base64": None})
+        end_keyframe = await self._decode_end_keyframe(req)
+        if end_keyframe is not None:
+            req = req.model_copy(update={"end_keyframe_base64": None})
         rec = JobRecord(job_id=uuid.uuid4().hex, request=req, keyframe=keyframe, has_keyframe=keyframe is not None, output_dir=output_dir)
+        rec.end_keyframe, rec.has_end_keyframe = end_keyframe, end_keyframe is not None
         self.jobs[rec.job_id] = rec
         self.pending.append(rec)
         self._trim_history()
@@ -216,6 +233,7 @@ class JobManager:
         rec.result = result
         rec.error = error
         rec.keyframe = None  # free the decoded image
+        rec.end_keyframe = None
         if status == "succeeded":
             rec.progress = Progress(stage="done", fraction=1.0)
         self._emit(rec, "done")
@@ -251,7 +269,7 @@ class JobManager:
         status, error = "failed", None
         try:
             tmp = temp_path_in(rec.output_dir, ".mp4")
-            bj = BackendJob(job_id=rec.job_id, prompt=req.prompt, negative_prompt=req.negative_prompt, keyframe=rec.keyframe, width=req.width, height=req.height, num_frames=req.num_frames, fps=req.fps, seed=req.seed, steps=req.steps, out_path=tmp)
+            bj = BackendJob(job_id=rec.job_id, prompt=req.prompt, negative_prompt=req.negative_prompt, keyframe=rec.keyframe, width=req.width, height=req.height, num_frames=req.num_frames, fps=req.fps, seed=req.seed, steps=req.steps, out_path=tmp, end_keyframe=rec.end_keyframe)
             rec.backend_job = bj
             if rec.cancel_requested:
                 bj.cancel.set()
@@ -305,8 +323,9 @@ class JobManager:
             model_id=out.model_id, backend=self.backend.name, warnings=[Warning_(**w) for w in out.warnings], timings=timings,
         )
         finished = now_iso()
-        request_record = req.model_dump(by_alias=True, exclude={"keyframe_base64"})
+        request_record = req.model_dump(by_alias=True, exclude={"keyframe_base64", "end_keyframe_base64"})
         request_record["hasKeyframe"] = rec.has_keyframe
+        request_record["hasEndKeyframe"] = rec.has_end_keyframe
         sidecar_data: dict[str, Any] = {
             "kind": SIDECAR_KIND, "adapterVersion": __version__, "jobId": rec.job_id, "createdAt": rec.created_at, "finishedAt": finished,
             "outputVideoPath": str(final), "request": request_record, "backend": self.backend.name, "modelId": out.model_id,

@@ -22,6 +22,10 @@ class ModelProfile:
     image_max_area: int | None  # FastVideo caps the output area when an image is given
     default_attention: str
     description: str
+    # FastVideo 0.2.1 reads an end image (`last_image`, a PIL image) only in its MiniMax-H3
+    # first-and-last-frame pipeline; the Wan 2.2 TI2V pipelines ignore it, so neither profile here
+    # takes one and a request with an end keyframe gets END_KEYFRAME_IGNORED.
+    follows_end_keyframe: bool = False
 
 
 FASTWAN = ModelProfile(

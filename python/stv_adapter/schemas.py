@@ -24,6 +24,11 @@ class GenerateRequest(CamelModel):
     prompt: str = Field(min_length=1, max_length=MAX_PROMPT, examples=["A lighthouse at dusk, waves rolling in, slow push-in"])
     negative_prompt: str | None = Field(default=None, max_length=MAX_PROMPT, description="Goes to the model's negative prompt, never into the prompt.")
     keyframe_base64: str | None = Field(default=None, max_length=MAX_KEYFRAME_B64_CHARS, description="PNG, JPEG or WebP bytes, base64 (a data: URL prefix is accepted).")
+    end_keyframe_base64: str | None = Field(
+        default=None,
+        max_length=MAX_KEYFRAME_B64_CHARS,
+        description="The end keyframe (bookends): the clip's last frame where the model can; otherwise an END_KEYFRAME_IGNORED warning.",
+    )
     # Bounds in the schema so clients (and fuzzers) see them; the 4k+1 rule cannot be said in JSON
     # Schema and is checked below. Messages name the nearest valid values (see app._validation_message).
     width: int = Field(default=1280, ge=validation.MIN_SIDE, le=validation.MAX_SIDE, multiple_of=validation.SIZE_MULTIPLE, description="A multiple of 16 between 256 and 1920.")
@@ -72,6 +77,10 @@ class Progress(CamelModel):
     eta_ms: int | None = None
     message: str | None = None
     emitted_at: float | None = Field(default=None, description="When the backend reported this, in ms since the epoch (for latency measurements).")
+
+
+# Codes of render warnings: the same list as WARNING_CODES in src/core/providers/types.ts (a test checks).
+RENDER_WARNING_CODES = ("KEYFRAME_IGNORED", "END_KEYFRAME_IGNORED", "SIZE_CHANGED", "SEED_CHANGED", "NOT_AI", "OTHER")
 
 
 class Warning_(CamelModel):

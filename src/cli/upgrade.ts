@@ -2,7 +2,11 @@
 import { toStvError } from '../core/errors';
 import { upgradeTimelineFile } from '../core/timeline/upgrade';
 
-export async function upgradeCommand(file: string, out: (line: string) => void, err: (line: string) => void): Promise<number> {
+export async function upgradeCommand(
+  file: string,
+  out: (line: string) => void,
+  err: (line: string) => void,
+): Promise<number> {
   try {
     const r = await upgradeTimelineFile(file);
     if (!r.changed) out(`${file} is version 2 already; nothing changed.`);
@@ -11,7 +15,11 @@ export async function upgradeCommand(file: string, out: (line: string) => void, 
   } catch (e) {
     const se = toStvError(e);
     const code = (e as NodeJS.ErrnoException).code;
-    err(code === 'ENOENT' ? `${file} does not exist.` : `[${se.code}] ${se.message}${se.hint ? `\nhint: ${se.hint}` : ''}`);
+    err(
+      code === 'ENOENT'
+        ? `${file} does not exist.`
+        : `[${se.code}] ${se.message}${se.hint ? `\nhint: ${se.hint}` : ''}`,
+    );
     return 2;
   }
 }

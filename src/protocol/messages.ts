@@ -7,7 +7,8 @@
 import { z } from 'zod';
 import { JOB_STATES, WARNING_CODES } from '../core/providers/types';
 
-const SceneId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/);
+// A scene id, or "scene/shot" for one shot of a scene written with shots (timeline version 2).
+const SceneId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}(\/[A-Za-z0-9][A-Za-z0-9._-]{0,63})?$/);
 const Text = (max: number) => z.string().max(max);
 
 /** Buttons an error offers; the extension runs the same handler for a notification and the panel. */
@@ -78,6 +79,10 @@ export const PanelSceneSchema = z.object({
   prompt: Text(20_000),
   negativePrompt: Text(20_000).optional(),
   keyframeUri: Text(8192).optional(),
+  /** Timeline version 2: the shot's scene and its own id (`id` is then "scene/shot"), and its end keyframe. */
+  sceneId: SceneId.optional(),
+  shotId: SceneId.optional(),
+  endKeyframeUri: Text(8192).optional(),
   width: z.number(),
   height: z.number(),
   numFrames: z.number(),

@@ -81,7 +81,7 @@ export function activate(ctx: vscode.ExtensionContext): SceneToVideoApi {
     if (typeof sceneId === 'string') return { file: f, sceneId };
     const { scenes } = await loadResolved(f, settings);
     const s = await pickScene(scenes);
-    return s ? { file: f, sceneId: s.id } : undefined;
+    return s ? { file: f, sceneId: s.key ?? s.id } : undefined;
   };
   const renderWith = (provider?: ProviderId) => async (file?: unknown, sceneId?: unknown) => {
     const t = await target(file, sceneId);

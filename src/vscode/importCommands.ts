@@ -8,6 +8,8 @@ import { exportLocalGenSettings, importLocalGenSettings } from '../core/settings
 import type { Settings } from '../core/settings/schema';
 import { importGemDirect } from '../core/timeline/import/gemdirect';
 import { writeNewFile } from '../core/timeline/import/images';
+import { importReport } from '../core/timeline/import/report';
+import { log } from './log';
 
 async function readJson(uri: vscode.Uri): Promise<unknown> {
   const text = await readFile(uri.fsPath, 'utf8');
@@ -35,8 +37,12 @@ export async function importGemDirectCommand(): Promise<string | undefined> {
   }
   const doc = await vscode.workspace.openTextDocument(target);
   await vscode.window.showTextDocument(doc);
-  const summary = `Imported ${result.timeline.scenes.length} scene(s) and ${result.keyframesWritten.length} keyframe(s) into ${vscode.workspace.asRelativePath(target)}.`;
-  void (result.warnings.length ? vscode.window.showWarningMessage(`${summary} ${result.warnings.join(' ')}`) : vscode.window.showInformationMessage(summary));
+  // The whole report (every field not carried over) goes to the log; the notification says how much.
+  const [summary = '', ...rest] = importReport(vscode.workspace.asRelativePath(target), result);
+  for (const l of [summary, ...rest]) log().info(l);
+  const notCarried = result.notCarried.length ? ` ${result.notCarried.length} field(s) had nowhere to go (listed in the log).` : '';
+  const message = `${summary}${result.warnings.length ? ` ${result.warnings.join(' ')}` : ''}${notCarried}`;
+  void (result.warnings.length || notCarried ? vscode.window.showWarningMessage(message, 'Show log').then((p) => p && log().show()) : vscode.window.showInformationMessage(message));
   return target;
 }
 

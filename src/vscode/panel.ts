@@ -66,7 +66,7 @@ export class ScenePanel implements vscode.Disposable {
     );
     const unsubscribe = deps.renders.queue.onDidChange((j) => {
       if (j.timelineFile !== this.timelineFile) return;
-      void this.post({ type: 'job', sceneId: j.sceneId, job: toPanelJob(j) });
+      void this.post({ type: 'job', sceneId: j.shotId ? `${j.sceneId}/${j.shotId}` : j.sceneId, job: toPanelJob(j) });
       if (j.state === 'succeeded') void this.pushState();
     });
     this.subs.push({ dispose: unsubscribe });
@@ -93,12 +93,20 @@ export class ScenePanel implements vscode.Disposable {
       problems: [],
       provider,
       scenes: await Promise.all(
-        scenes.map(async (sc) => {
-          const renders = (await Promise.all(roots.map((root) => listRenders(root, sc.id)))).flat().sort((a, b) => b.createdAt.localeCompare(a.createdAt));
-          const job = jobs.filter((j) => j.sceneId === sc.id).at(-1);
+        scenes.map(async (sc, i) => {
+          // A shot lists its own renders; a one-shot scene those without a shot. The scene's renders from
+          // before it had shots stay visible, under its first shot.
+          const firstShot = sc.shotId !== undefined && scenes.findIndex((x) => x.id === sc.id) === i;
+          const renders = (await Promise.all(roots.map((root) => listRenders(root, sc.id))))
+            .flat()
+            .filter((a) => a.shotId === sc.shotId || (firstShot && a.shotId === undefined))
+            .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+          const job = jobs.filter((j) => j.sceneId === sc.id && j.shotId === sc.shotId).at(-1);
           const providerId = this.deps.renders.providerFor(sc);
           return {
-            id: sc.id,
+            id: sc.key ?? sc.id,
+            ...(sc.shotId ? { sceneId: sc.id, shotId: sc.shotId } : {}),
+            ...(sc.endKeyframePath ? { endKeyframeUri: w.asWebviewUri(vscode.Uri.file(sc.endKeyframePath)).toString() } : {}),
             title: sc.title,
             prompt: sc.prompt,
             ...(sc.negativePrompt ? { negativePrompt: sc.negativePrompt } : {}),
@@ -109,7 +117,7 @@ export class ScenePanel implements vscode.Disposable {
             fps: sc.fps,
             seed: sc.seed,
             providerId,
-            notices: sceneNotices({ providerId, hasKeyframe: !!sc.keyframePath, width: sc.width, height: sc.height, health: this.deps.hub.lastHealth(providerId), fastVideoModelId: s.fastVideo.modelId }),
+            notices: sceneNotices({ providerId, hasKeyframe: !!sc.keyframePath, hasEndKeyframe: !!sc.endKeyframePath, width: sc.width, height: sc.height, health: this.deps.hub.lastHealth(providerId), fastVideoModelId: s.fastVideo.modelId }),
             ...(job ? { job: toPanelJob(job) } : {}),
             renders: renders.slice(0, 20).map((a) => ({ videoPath: a.videoPath, videoUri: w.asWebviewUri(vscode.Uri.file(a.videoPath)).toString(), createdAt: a.createdAt, seed: a.seed, providerId: a.providerId, width: a.width, height: a.height, numFrames: a.numFrames, fps: a.fps, ...(a.model ? { model: a.model } : {}), warnings: a.warnings })),
           };

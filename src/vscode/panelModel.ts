@@ -54,11 +54,17 @@ export interface NoticeInput {
   height: number;
   health: ProviderHealth | undefined;
   fastVideoModelId: string;
+  /** The shot has an end keyframe (bookends). */
+  hasEndKeyframe?: boolean;
 }
 
 /** Warnings shown on a scene before it renders, each offering the keyframe-faithful model where that helps. */
 export function sceneNotices(s: NoticeInput): PanelNotice[] {
   if (!s.hasKeyframe) return [];
+  const endIgnored: PanelNotice[] =
+    s.hasEndKeyframe && s.health?.followsEndKeyframe === false
+      ? [{ code: 'END_KEYFRAME_IGNORED', message: `${s.health.model ?? 'This provider'} takes no end image: the end keyframe will be ignored and the clip starts on the start keyframe only.`, offerFaithful: false }]
+      : [];
   const follows = followsKeyframe(s.providerId, s.health, s.fastVideoModelId);
   const model = s.providerId === 'fastvideo-local' ? (s.health?.state !== 'down' && s.health?.model) || s.fastVideoModelId : s.health?.model;
   const out: PanelNotice[] = [];
@@ -71,7 +77,7 @@ export function sceneNotices(s: NoticeInput): PanelNotice[] {
       out.push({ code: 'KEYFRAME_IGNORED', message: `The ${model ?? 'ComfyUI'} workflow has no keyframe input in comfyUI.mapping: the keyframe will not be used.`, offerFaithful: false });
     }
   }
-  return out;
+  return [...out, ...endIgnored];
 }
 
 

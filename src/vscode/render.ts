@@ -48,7 +48,8 @@ export class RenderController {
   /** Queues the scenes and follows them under one cancellable progress notification. */
   async render(timelineFile: string, sceneIds: string[] | 'all', opts: { provider?: ProviderId; seed?: number; quiet?: boolean } = {}): Promise<RenderJobSnapshot[]> {
     const { scenes } = await loadResolved(timelineFile, this.settings());
-    const chosen = sceneIds === 'all' ? scenes : scenes.filter((s) => sceneIds.includes(s.id));
+    // A scene id renders all of its shots; "scene/shot" renders one.
+    const chosen = sceneIds === 'all' ? scenes : scenes.filter((s) => sceneIds.includes(s.id) || sceneIds.includes(s.key ?? s.id));
     if (chosen.length === 0) throw new StvError('SCENE_NOT_FOUND', `No scene ${Array.isArray(sceneIds) ? sceneIds.join(', ') : ''} in ${path.basename(timelineFile)}.`);
     const providers = new Set(chosen.map((s) => this.providerFor(s, opts.provider)));
     if (providers.has('fastvideo-local') && this.settings().fastVideo.autoStart && this.hub.lastHealth('fastvideo-local')?.state !== 'ok') {

@@ -54,7 +54,7 @@ export async function pickTimeline(): Promise<string | undefined> {
 
 export async function pickScene(scenes: ResolvedScene[]): Promise<ResolvedScene | undefined> {
   const pick = await vscode.window.showQuickPick(
-    scenes.map((s) => ({ label: s.title, description: s.id, detail: `${s.width}×${s.height} · ${s.numFrames} frames @ ${s.fps} fps · ${s.prompt.slice(0, 120)}`, scene: s })),
+    scenes.map((s) => ({ label: s.title, description: s.key ?? s.id, detail: `${s.width}×${s.height} · ${s.numFrames} frames @ ${s.fps} fps · ${s.prompt.slice(0, 120)}`, scene: s })),
     { placeHolder: 'Which scene?', matchOnDescription: true, matchOnDetail: true, ignoreFocusOut: keepPickerOpen() },
   );
   return pick?.scene;

@@ -3,9 +3,18 @@ import * as vscode from 'vscode';
 import { upgradeTimelineFile } from '../core/timeline/upgrade';
 
 export async function upgradeTimelineCommand(file?: unknown): Promise<string | undefined> {
-  let target = typeof file === 'string' ? file : file instanceof vscode.Uri ? file.fsPath : vscode.window.activeTextEditor?.document.uri.fsPath;
+  let target =
+    typeof file === 'string'
+      ? file
+      : file instanceof vscode.Uri
+        ? file.fsPath
+        : vscode.window.activeTextEditor?.document.uri.fsPath;
   if (!target?.endsWith('.timeline.json')) {
-    const picked = await vscode.window.showOpenDialog({ canSelectMany: false, filters: { Timeline: ['json'] }, title: 'Upgrade which timeline to version 2?' });
+    const picked = await vscode.window.showOpenDialog({
+      canSelectMany: false,
+      filters: { Timeline: ['json'] },
+      title: 'Upgrade which timeline to version 2?',
+    });
     target = picked?.[0]?.fsPath;
   }
   if (!target) return undefined;
@@ -14,6 +23,8 @@ export async function upgradeTimelineCommand(file?: unknown): Promise<string | u
   if (open?.isDirty) await open.save();
   const r = await upgradeTimelineFile(target);
   const name = vscode.workspace.asRelativePath(r.file);
-  void vscode.window.showInformationMessage(r.changed ? `Upgraded ${name} to version 2: ${r.changes.join('; ')}.` : `${name} is version 2 already.`);
+  void vscode.window.showInformationMessage(
+    r.changed ? `Upgraded ${name} to version 2: ${r.changes.join('; ')}.` : `${name} is version 2 already.`,
+  );
   return r.file;
 }

@@ -43,19 +43,22 @@ describe('scene-to-video CLI', function () {
   });
   afterEach(() => rmSync(ws, { recursive: true, force: true }));
 
-  it('renders the sample timeline to three valid MP4s, starting a preview adapter itself', async () => {
+  it('renders the sample timeline to six valid MP4s (two shots, one bookend clip), starting a preview adapter itself', async () => {
     const t = io();
     // Port 9 (discard) never answers: the CLI must start its own adapter.
     const code = await main(['render', path.join(ws, 'sample.timeline.json'), '--provider', 'fastvideo-local', '--json'], t.io);
     assert.equal(code, EXIT.ok, t.err());
     const summary = JSON.parse(t.out().trim().split('\n').pop() as string) as { succeeded: number; videos: string[] };
-    assert.equal(summary.succeeded, 3);
+    assert.equal(summary.succeeded, 6);
     for (const v of summary.videos) {
       const p = probeMp4(v);
       assert.equal(p.codec, 'h264');
       assert.deepEqual(p.size, [640, 352]);
     }
-    assert.deepEqual(readdirSync(path.join(ws, 'renders')).sort(), ['city-rain', 'forest-stream', 'lighthouse']);
+    assert.deepEqual(readdirSync(path.join(ws, 'renders')).sort(), ['city-night', 'city-rain', 'forest-stream', 'lighthouse', 'nightfall']);
+    // Shots render one folder down, each with its own sidecar; the shot of 1.5 s at 16 fps has 25 frames.
+    assert.deepEqual(readdirSync(path.join(ws, 'renders', 'city-night')).sort(), ['wide', 'windows']);
+    assert.equal(probeMp4(summary.videos[4] as string).frames, 25);
     assert.equal(probeMp4(summary.videos[1] as string).frames, 33);
     // The system ffprobe too, where installed (CI installs ffmpeg): an independent decoder.
     const ffprobe = ffprobeFrames(summary.videos[1] as string);
@@ -95,7 +98,8 @@ describe('scene-to-video CLI', function () {
   it('validate lists scenes; bad timelines exit 2 with file:line:col', async () => {
     const ok = io();
     assert.equal(await main(['validate', path.join(ws, 'sample.timeline.json')], ok.io), EXIT.ok);
-    assert.match(ok.out(), /3 scene\(s\), no problems/);
+    assert.match(ok.out(), /6 clip\(s\), no problems/);
+    assert.match(ok.out(), / {2}city-night\/windows {2}640x352 25 frames @ 16 fps {2}seed 1238/);
     const bad = path.join(ws, 'bad.timeline.json');
     writeFileSync(bad, '{ "version": 1, "title": "t",\n  "scenes": [ { "id": "a", "title": "A", "prompt": "p", "frames": 120 } ] }');
     const t = io();
@@ -149,7 +153,7 @@ describe('scene-to-video CLI', function () {
     const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
     assert.equal(code, EXIT.cancelled, out);
     const summary = JSON.parse(out.trim().split('\n').pop() as string) as { cancelled: number; succeeded: number };
-    assert.equal(summary.cancelled + summary.succeeded, 3);
+    assert.equal(summary.cancelled + summary.succeeded, 6); // the sample's six clips
     assert.ok(summary.cancelled >= 2);
     const adapterPort = /127\.0\.0\.1:(\d+): preview backend/.exec(out)?.[1];
     assert.ok(adapterPort, out);

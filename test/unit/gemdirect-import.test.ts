@@ -43,23 +43,30 @@ describe('gemDirect1 import', () => {
     assert.equal(detectShape({ hello: 1 }), undefined);
   });
 
-  it('round-trips a project export: shots become the prompt, base64 keyframes become files', async () => {
+  it('round-trips a project export: each shot a shot, base64 bookends become files', async () => {
     const { res, loaded } = await roundTrip('project-export.json', dir);
     assert.ok(loaded.ok, JSON.stringify(!loaded.ok && loaded.problems));
     const [a, b, c] = res.timeline.scenes;
+    assert.equal(res.timeline.version, 2);
     assert.equal(res.timeline.title, 'Harbour Lights');
     assert.equal(a?.id, 'scene-1');
-    assert.equal(a?.prompt, 'A lighthouse on a cliff at dusk, waves, wide shot. The keeper climbs the spiral stairs'); // visualPrompt preferred
+    // visualPrompt preferred over the description; the scene's summary is the prompt its shots fall back to.
+    assert.deepEqual(a?.shots?.map((sh) => [sh.id, sh.prompt]), [
+      ['s1', 'A lighthouse on a cliff at dusk, waves, wide shot'],
+      ['s2', 'The keeper climbs the spiral stairs'],
+    ]);
+    assert.equal(a?.prompt, 'The keeper climbs the stairs.');
     assert.equal(a?.negativePrompt, 'blurry, text');
     assert.equal(a?.seconds, 5);
-    assert.equal(a?.keyframe, 'keyframes/scene-1.png');
+    assert.deepEqual(a?.keyframes, { start: 'keyframes/scene-1.png', end: 'keyframes/scene-1-end.png' }); // keyframeEnd kept
     assert.equal(b?.id, 'scene-2-the-lamp');
-    assert.equal(b?.keyframe, 'keyframes/scene-2-the-lamp.jpg'); // JPEG magic kept as .jpg
+    assert.equal(b?.keyframes?.start, 'keyframes/scene-2-the-lamp.jpg'); // JPEG magic kept as .jpg
+    assert.equal(c?.shots, undefined);
     assert.equal(c?.prompt, 'A storm rolls in over the harbour.'); // no shots: the summary
-    assert.equal(c?.keyframe, undefined);
-    assert.equal(res.keyframesWritten.length, 2);
+    assert.equal(c?.keyframes, undefined);
+    assert.equal(res.keyframesWritten.length, 3);
     assert.equal(readFileSync(path.join(dir, 'keyframes/scene-1.png')).readUInt32BE(0), 0x89504e47);
-    assert.ok(res.warnings.some((w) => /keyframeEnd/.test(w)));
+    assert.ok(res.notCarried.includes('directorsVision'), res.notCarried.join('\n'));
   });
 
   it('round-trips a story file and a single scene file, copying keyframes and fixing frame counts', async () => {
@@ -79,9 +86,10 @@ describe('gemDirect1 import', () => {
   it('writes keyframes that really decode, and resolves them from the loaded timeline', async () => {
     const { loaded, target } = await roundTrip('project-export.json', dir);
     assert.ok(loaded.ok);
-    const files = resolveScenes(loaded.timeline, target).flatMap((s) => (s.keyframePath ? [s.keyframePath] : []));
-    assert.equal(files.length, 2);
+    const files = [...new Set(resolveScenes(loaded.timeline, target).flatMap((s) => [s.keyframePath, s.endKeyframePath].filter((f): f is string => !!f)))];
+    assert.equal(files.length, 3);
     assert.deepEqual(decodeWithPillow(files), [
+      { format: 'PNG', size: [64, 36] },
       { format: 'PNG', size: [64, 36] },
       { format: 'JPEG', size: [64, 36] },
     ]);
@@ -94,14 +102,14 @@ describe('gemDirect1 import', () => {
     const [a, b, c] = res.timeline.scenes;
     assert.deepEqual(res.timeline.scenes.map((x) => x.id), ['Night-1', 'night-1-2', 'scene']); // unique ignoring case; ".." made safe
     assert.equal(res.timeline.title, 'Three nights at the harbour, exported with odd images.');
-    assert.equal(a?.prompt, 'Fog over the water'); // an empty visualPrompt falls back to the description
-    assert.equal(a?.keyframe, 'keyframes/Night-1.png'); // PNG bytes behind a data:image/jpeg URL: the bytes decide
+    assert.equal(a?.shots?.[0]?.prompt, 'Fog over the water'); // an empty visualPrompt falls back to the description
+    assert.equal(a?.keyframes?.start, 'keyframes/Night-1.png'); // PNG bytes behind a data:image/jpeg URL: the bytes decide
     assert.equal(a?.seconds, 10); // 20 s is longer than one clip: the longest the model renders
-    assert.equal(b?.keyframe, 'keyframes/night-1-2.webp');
+    assert.equal(b?.keyframes?.start, 'keyframes/night-1-2.webp');
     assert.equal(c?.title, 'scene');
-    assert.equal(c?.keyframe, undefined);
+    assert.equal(c?.keyframes, undefined);
     assert.ok(res.warnings.some((w) => /20 s became 10 s/.test(w)), res.warnings.join('\n'));
-    assert.ok(res.warnings.some((w) => /keyframeStart of scene "scene" is not a PNG, JPEG or WebP image/.test(w)));
+    assert.ok(res.warnings.some((w) => /start keyframe of scene "scene" is not a PNG, JPEG or WebP image/.test(w)), res.warnings.join('\n'));
     const files = resolveScenes(loaded.timeline, target).flatMap((s) => (s.keyframePath ? [s.keyframePath] : []));
     assert.deepEqual(decodeWithPillow(files).map((d) => d.format), ['PNG', 'WEBP']);
     assert.deepEqual(readdirSync(path.join(dir, 'keyframes')).sort(), ['Night-1.png', 'night-1-2.webp']); // no temp files left
@@ -119,7 +127,7 @@ describe('gemDirect1 import', () => {
     cpSync(path.join(FIX, 'images/forest.png'), path.join(dir, 'keyframes/forest.png'), { recursive: true });
     const before = readFileSync(path.join(dir, 'keyframes/forest.png'));
     const { res } = await roundTrip('story.json', dir);
-    assert.equal(res.timeline.scenes[0]?.keyframe, 'keyframes/forest-1.png');
+    assert.equal(res.timeline.scenes[0]?.keyframes?.start, 'keyframes/forest-1.png');
     assert.deepEqual(readFileSync(path.join(dir, 'keyframes/forest.png')), before);
   });
 

@@ -36,8 +36,11 @@ describe('timeline loader', () => {
     const r = await loadTimelineFile(file);
     assert.ok(r.ok, JSON.stringify(!r.ok && r.problems));
     const scenes = resolveScenes(r.timeline, file);
-    assert.deepEqual(scenes.map((s) => s.id), ['lighthouse', 'forest-stream', 'city-rain']);
-    assert.deepEqual(scenes.map((s) => s.seed), [1234, 1235, 1236]); // increment policy
+    assert.deepEqual(scenes.map((s) => s.key), ['lighthouse', 'forest-stream', 'city-rain', 'city-night/wide', 'city-night/windows', 'nightfall']);
+    assert.deepEqual(scenes.map((s) => s.seed), [1234, 1235, 1236, 1237, 1238, 1239]); // increment policy, per clip
+    assert.equal(scenes[4]?.numFrames, 25); // the shot's own 1.5 s at 16 fps
+    assert.equal(scenes[4]?.keyframePath, scenes[3]?.keyframePath); // both shots inherit the scene's keyframe
+    assert.ok(scenes[5]?.endKeyframePath?.endsWith(path.join('keyframes', 'lighthouse-night.png'))); // bookends
     assert.equal(scenes[1]?.numFrames, 33); // 2 s at 16 fps -> nearest 4k+1 to 33
     assert.equal(scenes[2]?.negativePrompt, 'daylight, blurry, watermark');
     assert.equal(scenes[0]?.negativePrompt, 'blurry, low quality, distorted, watermark, text');

@@ -49,7 +49,8 @@ export async function runE2E({ browser, url, ws, root, devPath, installed }) {
       await palette('Scene to Video: Open scene panel');
       await panel().locator('section[data-scene="lighthouse"] img.thumb').waitFor({ timeout: 30_000 });
       const n = await panel().locator('section.scene').count();
-      if (n !== 3) throw new Error(`expected 3 scenes, saw ${n}`);
+      // One section per clip: the sample's five scenes, one of them with two shots.
+      if (n !== 6) throw new Error(`expected 6 clips (5 scenes, one of two shots), saw ${n}`);
     });
     await step('"Render scene with FastVideo" shows progress in the panel, then a playable output', async () => {
       // Pickers opened over the panel keep open on focus loss (src/vscode/quickPick.ts). Should this one

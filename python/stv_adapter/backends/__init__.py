@@ -28,6 +28,8 @@ class BackendJob:
     steps: int | None
     out_path: Path  # a temporary file in the destination folder; the backend writes the MP4 here
     cancel: threading.Event = field(default_factory=threading.Event)
+    # The end keyframe (bookends), already fitted like `keyframe`; None when the request has none.
+    end_keyframe: Image.Image | None = None
     # Set by a backend that had to end its worker to honour a cancel (FastVideo cannot interrupt).
     forced: bool = False
 

@@ -225,7 +225,7 @@ class FastVideoBackend:
                 raise AdapterError(err["code"], err["message"], err.get("hint"))
         return int((time.perf_counter() - t0) * 1000)
 
-    def build_request(self, job: BackendJob, image_path: str | None) -> dict[str, Any]:
+    def build_request(self, job: BackendJob, image_path: str | None, end_image_path: str | None = None) -> dict[str, Any]:
         """The GenerationRequest for VideoGenerator.generate, as a mapping FastVideo parses (it
         refuses unknown fields). Only what the user set; the model's preset supplies the rest."""
         sampling: dict[str, Any] = {"num_frames": job.num_frames, "height": job.height, "width": job.width, "fps": job.fps, "seed": job.seed}
@@ -246,6 +246,9 @@ class FastVideoBackend:
             request["negative_prompt"] = job.negative_prompt  # never folded into the prompt
         if image_path:
             request["inputs"] = {"image_path": image_path}
+        if end_image_path and self.profile.follows_end_keyframe:
+            # FastVideo wants a PIL image there: the worker opens this path (fastvideo_worker.py).
+            request.setdefault("inputs", {})["last_image_path"] = end_image_path
         return request
 
     @staticmethod
@@ -256,6 +259,8 @@ class FastVideoBackend:
         out: list[dict[str, str]] = []
         if job.keyframe is not None and not self.profile.follows_keyframe:
             out.append({"code": "KEYFRAME_IGNORED", "message": f"{self.config.model} does not condition on the keyframe (FastVideo issues #785, #1153): the clip follows the prompt only. Choose Wan-AI/Wan2.2-TI2V-5B-Diffusers for keyframe-faithful clips."})
+        if job.end_keyframe is not None and not self.profile.follows_end_keyframe:
+            out.append({"code": "END_KEYFRAME_IGNORED", "message": f"{self.config.model} takes no end image (FastVideo 0.2.1 reads last_image only in first-and-last-frame pipelines): the clip starts on the start keyframe and ends where the model takes it. Render bookend shots with ComfyUI's first-and-last-frame workflow."})
         if job.keyframe is not None and self.profile.image_max_area and job.width * job.height > self.profile.image_max_area:
             out.append({"code": "SIZE_CHANGED", "message": f"With a keyframe FastVideo resizes this model's output to at most 480x832 in area; {job.width}x{job.height} was asked for."})
         return out
@@ -267,7 +272,11 @@ class FastVideoBackend:
             if job.keyframe is not None:
                 image_path = str(Path(tmpdir) / "keyframe.png")
                 job.keyframe.save(image_path, compress_level=1)  # read once by FastVideo: speed over size
-            request = self.build_request(job, image_path)
+            end_image_path = None
+            if job.end_keyframe is not None and self.profile.follows_end_keyframe:
+                end_image_path = str(Path(tmpdir) / "end-keyframe.png")
+                job.end_keyframe.save(end_image_path, compress_level=1)
+            request = self.build_request(job, image_path, end_image_path)
             with self._lock:
                 conn = self._conn
             if conn is None:

@@ -22,6 +22,20 @@ STAGE_START = re.compile(r"\[(?P<stage>[A-Za-z0-9_]+)\|[A-Za-z0-9_]+\] Starting 
 OOM_TEXT = ("out of memory", "outofmemoryerror")
 
 
+
+def _with_last_image(request: dict[str, Any]) -> dict[str, Any]:
+    """FastVideo takes the end image as a PIL image (`inputs.last_image`); the request crosses the
+    pipe as a path, opened here, in the process that renders."""
+    inputs = request.get("inputs")
+    if not isinstance(inputs, dict) or "last_image_path" not in inputs:
+        return request
+    from PIL import Image
+
+    inputs = dict(inputs)
+    with Image.open(inputs.pop("last_image_path")) as im:
+        inputs["last_image"] = im.convert("RGB")
+    return {**request, "inputs": inputs}
+
 def _is_oom(text: str) -> bool:
     text = text.lower()
     return any(t in text for t in OOM_TEXT)
@@ -175,7 +189,7 @@ def worker_main(conn: Any, cfg: dict[str, Any]) -> None:
         try:
             # A GenerationRequest as a mapping: FastVideo parses it and refuses unknown fields
             # (generate_video(**kwargs) is its deprecated form).
-            result = generator.generate(msg["request"])
+            result = generator.generate(_with_last_image(msg["request"]))
             if isinstance(result, list):  # prompt batches; we always send one prompt
                 result = result[0]
             channel.send({

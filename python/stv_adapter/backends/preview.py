@@ -46,6 +46,22 @@ def title_card(prompt: str, width: int, height: int, seed: int) -> Image.Image:
     return img
 
 
+def cover(img: Image.Image, width: int, height: int) -> Image.Image:
+    """`img` scaled to cover width x height and centre-cropped to it, as the models take a keyframe."""
+    scale = max(width / img.width, height / img.height)
+    sw, sh = max(width, round(img.width * scale)), max(height, round(img.height * scale))
+    left, top = (sw - width) // 2, (sh - height) // 2
+    return img.convert("RGB").resize((sw, sh), Image.Resampling.BICUBIC).crop((left, top, left + width, top + height))
+
+
+def write_raw(img: Image.Image, folder: str) -> str:
+    """Writes one rgb24 frame for ffmpeg's rawvideo input; returns its path."""
+    path = f"{folder}/end.rgb"
+    with open(path, "wb") as f:
+        f.write(img.tobytes())
+    return path
+
+
 def camera_path(seed: int, src_w: int, src_h: int, out_w: int, out_h: int) -> tuple[tuple[float, float, float, float], tuple[float, float, float, float]]:
     """Start and end crop boxes in source pixels for one of a few seeded moves."""
     rnd = random.Random(seed)
@@ -132,12 +148,32 @@ class PreviewBackend:
             "-movflags", "+faststart", "-progress", "pipe:1", "-stats_period", "0.05", "-f", "mp4", str(job.out_path),
         ]
 
+    def bookend_command(self, job: BackendJob, end_raw: str) -> list[str]:
+        """A clip that goes from the start keyframe (stdin, one rgb24 frame at the render size) to
+        the end keyframe (`end_raw`, the same) with an eased dissolve: frame 0 is the start image,
+        the last frame the end image, so the whole bookend path is testable without a GPU."""
+        n = job.num_frames
+        size = f"{job.width}x{job.height}"
+        ease = f"(0.5-0.5*cos(PI*N/{max(1, n - 1)}))"  # _ease() of frame N, as in command()
+        hold = f"loop=loop={n - 1}:size=1:start=0,setpts=N/({job.fps}*TB),format=gbrp"
+        graph = f"[0:v]{hold}[a];[1:v]{hold}[b];[a][b]blend=all_expr='A+(B-A)*{ease}',format=yuv420p[v]"
+        return [
+            self.ffmpeg, "-hide_banner", "-loglevel", "error", "-nostats", "-y",
+            "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", size, "-i", "-",
+            "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", size, "-i", end_raw,
+            "-filter_complex", graph, "-map", "[v]", "-frames:v", str(n), "-r", str(job.fps),
+            "-an", "-c:v", "libx264", "-preset", "veryfast", "-crf", str(self.crf), "-pix_fmt", "yuv420p",
+            "-movflags", "+faststart", "-progress", "pipe:1", "-stats_period", "0.05", "-f", "mp4", str(job.out_path),
+        ]
+
     def run(self, job: BackendJob, progress: ProgressFn) -> BackendOutput:
         t0 = time.perf_counter()
-        region = self.source_image(job)
+        # Bookends: a dissolve from the start keyframe to the end one (bookend_command); else the camera move.
+        region = self.source_image(job) if job.end_keyframe is None else cover(job.keyframe or title_card(job.prompt, job.width, job.height, job.seed), job.width, job.height)
         n = job.num_frames
-        with tempfile.TemporaryFile() as err:
-            proc = subprocess.Popen(self.command(job, region), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err)
+        with tempfile.TemporaryFile() as err, tempfile.TemporaryDirectory(prefix="stv-bookend-") as scratch:
+            cmd = self.command(job, region) if job.end_keyframe is None else self.bookend_command(job, write_raw(cover(job.end_keyframe, job.width, job.height), scratch))
+            proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err)
             self._proc = proc
             assert proc.stdin is not None and proc.stdout is not None
             try:

@@ -128,6 +128,8 @@ export interface ProviderHealth {
   vramTotalMb?: number;
   /** False when the loaded model does not condition on the keyframe (FastWan 5B); undefined if unknown. */
   followsKeyframe?: boolean;
+  /** False when an end keyframe (bookends) would be ignored, so END_KEYFRAME_IGNORED is said before a render; undefined if unknown. */
+  followsEndKeyframe?: boolean;
   /** True for backends that are not AI at all (the adapter's preview backend). */
   notAi?: boolean;
   /** Where the adapter runs, e.g. "native", "WSL: Ubuntu-24.04", "remote". */

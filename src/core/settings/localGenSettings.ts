@@ -40,14 +40,31 @@ export interface ImportedWorkflow {
   /** The API-format workflow, pretty-printed, ready to save as a file. */
   json: string;
   mapping: Record<string, string>;
+  /** Its mapping fills an end image: a first-and-last-frame workflow, for shots with an end keyframe. */
+  bookends?: boolean;
 }
 
 export interface LocalGenImport {
   /** VS Code setting key → value, e.g. {"comfyUI.url": "http://127.0.0.1:8188"}. */
   updates: Record<string, unknown>;
+  /** The active video profile (videoWorkflowProfile, else the first video profile). */
   workflow?: ImportedWorkflow;
+  /** Every profile that renders video, the active one included: named workflows a scene or shot can select. */
+  workflows: ImportedWorkflow[];
   notes: string[];
 }
+
+/** Starts the note about video profiles settings cannot hold (a timeline import keeps them as named workflows). */
+export const OTHER_PROFILES_NOTE = 'Video workflow profiles';
+
+/** The top-level keys this import reads; every other one is listed in the notes. */
+const LOCALGEN_KEYS_READ = ['videoProvider', 'comfyUIUrl', 'comfyUIClientId', 'workflowProfiles', 'videoWorkflowProfile', 'fastVideo', 'workflowJson', 'mapping'];
+
+/**
+ * Node types that write a video. A profile whose graph has none of them (a text-to-image profile
+ * ending in SaveImage) cannot render a clip, however its mapping looks.
+ */
+const VIDEO_OUTPUT_NODES = new Set(['SaveVideo', 'SaveWEBM', 'SaveAnimatedWEBP', 'SaveAnimatedPNG', 'VHS_VideoCombine', 'CreateVideo']);
 
 /** The fastVideo block's keys, the same names on both sides. */
 export const LOCALGEN_FASTVIDEO_KEYS = ['endpointUrl', 'modelId', 'fps', 'numFrames', 'height', 'width', 'seed', 'outputDir', 'attentionBackend'] as const;
@@ -93,42 +110,69 @@ export function importLocalGenSettings(raw: unknown): LocalGenImport {
     for (const k of LOCALGEN_FASTVIDEO_KEYS) take(`fastVideo.${k}`, `fastVideo.${k}`, fv[k], FastVideoSettingsSchema.shape[k]);
   } else if (s.fastVideo !== undefined) notes.push('fastVideo is not an object; its values were not imported.');
 
-  const profiles = isRecord(s.workflowProfiles) ? s.workflowProfiles : {};
-  if (s.workflowProfiles !== undefined && !isRecord(s.workflowProfiles)) notes.push('workflowProfiles is not an object of profiles; no workflow was imported.');
-  const wanted = typeof s.videoWorkflowProfile === 'string' && s.videoWorkflowProfile ? s.videoWorkflowProfile : undefined;
-  if (wanted && !(wanted in profiles)) notes.push(`videoWorkflowProfile "${wanted}" names no profile in workflowProfiles; no workflow was imported.`);
-  const profileId = wanted ? (wanted in profiles ? wanted : undefined) : Object.keys(profiles)[0];
-  let workflow: ImportedWorkflow | undefined;
-  if (profileId !== undefined) {
-    const p = Profile.safeParse(profiles[profileId]);
-    if (!p.success) notes.push(`Workflow profile "${profileId}" is not in gemDirect1's shape ({id, label, workflowJson, mapping}); it was not imported.`);
-    else if (p.data.workflowJson === undefined || p.data.workflowJson === '') notes.push(`Workflow profile "${profileId}" has no workflowJson; only the other settings were imported.`);
-    else {
-      let parsedWorkflow: unknown;
-      try {
-        parsedWorkflow = typeof p.data.workflowJson === 'string' ? JSON.parse(p.data.workflowJson) : p.data.workflowJson;
-      } catch {
-        parsedWorkflow = undefined;
-      }
-      if (!isRecord(parsedWorkflow)) notes.push(`Workflow profile "${profileId}" holds workflowJson that is not a JSON object; it was not imported.`);
-      else {
-        const mapping: Record<string, string> = {};
-        for (const [slot, target] of Object.entries(p.data.mapping ?? {})) {
-          if (typeof target !== 'string') continue;
-          // Our name for it, so the setting holds only values its schema lists; gemDirect1's
-          // "not mapped" ('' or 'none') is left out; an unknown name is kept for the provider to name.
-          const ours = mappingTarget(target);
-          if (ours === null) continue;
-          mapping[slot] = ours ?? target;
-        }
-        workflow = { id: profileId, label: p.data.label || profileId, json: `${JSON.stringify(parsedWorkflow, null, 2)}\n`, mapping };
-        updates['comfyUI.mapping'] = mapping;
-      }
-    }
+  const profiles: Record<string, unknown> = isRecord(s.workflowProfiles) ? { ...s.workflowProfiles } : {};
+  if (s.workflowProfiles !== undefined && !isRecord(s.workflowProfiles)) notes.push('workflowProfiles is not an object of profiles; no workflow was imported from it.');
+  // Older gemDirect1 files keep one workflow at the top level, before profiles existed.
+  if (raw.workflowJson !== undefined) {
+    const legacyId = 'legacy' in profiles ? 'legacy-workflow' : 'legacy';
+    profiles[legacyId] = { id: legacyId, label: 'Legacy workflow (top-level workflowJson)', workflowJson: raw.workflowJson, mapping: raw.mapping };
+  } else if (raw.mapping !== undefined) notes.push('mapping (top level) has no workflowJson beside it; it was not imported.');
+  const workflows: ImportedWorkflow[] = [];
+  for (const [id, value] of Object.entries(profiles)) {
+    const w = importProfile(id, value, notes);
+    if (w) workflows.push(w);
   }
-  const others = Object.keys(profiles).filter((k) => k !== profileId);
-  if (others.length && profileId !== undefined) notes.push(`Only the active workflow profile "${profileId}" was imported; ${others.join(', ')} stay in the file.`);
-  return { updates, ...(workflow ? { workflow } : {}), notes };
+  const wanted = typeof s.videoWorkflowProfile === 'string' && s.videoWorkflowProfile ? s.videoWorkflowProfile : undefined;
+  if (wanted && !(wanted in profiles)) notes.push(`videoWorkflowProfile "${wanted}" names no profile in workflowProfiles; no workflow was made the active one.`);
+  if (wanted && wanted in profiles && !workflows.some((w) => w.id === wanted)) notes.push(`videoWorkflowProfile "${wanted}" cannot render video (see above); no workflow was made the active one.`);
+  const workflow = wanted ? workflows.find((w) => w.id === wanted) : workflows.find((w) => !w.bookends) ?? workflows[0];
+  if (workflow) updates['comfyUI.mapping'] = workflow.mapping;
+  const others = workflows.filter((w) => w !== workflow).map((w) => `"${w.id}"`);
+  if (others.length)
+    notes.push(`${OTHER_PROFILES_NOTE} ${others.join(', ')} are not the active one: settings hold one workflow. Importing a project export keeps every profile as a named workflow of its timeline.`);
+  const unread = Object.keys(raw).filter((k) => !LOCALGEN_KEYS_READ.includes(k));
+  if (unread.length) notes.push(`Not imported (Scene to Video has no setting for them; they stay in the file): ${unread.join(', ')}.`);
+  return { updates, ...(workflow ? { workflow } : {}), workflows, notes };
+}
+
+/** One workflow profile as a workflow we can render with, or undefined with a note saying why not. */
+function importProfile(profileId: string, value: unknown, notes: string[]): ImportedWorkflow | undefined {
+  const p = Profile.safeParse(value);
+  if (!p.success) {
+    notes.push(`Workflow profile "${profileId}" is not in gemDirect1's shape ({id, label, workflowJson, mapping}); it was not imported.`);
+    return undefined;
+  }
+  if (p.data.workflowJson === undefined || p.data.workflowJson === '') {
+    notes.push(`Workflow profile "${profileId}" has no workflowJson; it was not imported.`);
+    return undefined;
+  }
+  let parsedWorkflow: unknown;
+  try {
+    parsedWorkflow = typeof p.data.workflowJson === 'string' ? JSON.parse(p.data.workflowJson) : p.data.workflowJson;
+  } catch {
+    parsedWorkflow = undefined;
+  }
+  if (!isRecord(parsedWorkflow) || Object.keys(parsedWorkflow).length === 0) {
+    notes.push(`Workflow profile "${profileId}" holds workflowJson that is not a JSON object of nodes; it was not imported.`);
+    return undefined;
+  }
+  const types = Object.values(parsedWorkflow).map((n) => (isRecord(n) && typeof n.class_type === 'string' ? n.class_type : ''));
+  if (!types.some((t) => VIDEO_OUTPUT_NODES.has(t))) {
+    const ends = types.filter((t) => /^(Save|Preview)Image/.test(t));
+    notes.push(`Workflow profile "${profileId}" (${p.data.label || profileId}) has no video output${ends.length ? ` (its graph ends in ${[...new Set(ends)].join(', ')})` : ''}: it makes images, not clips, so it was not imported as a video workflow.`);
+    return undefined;
+  }
+  const mapping: Record<string, string> = {};
+  for (const [slot, target] of Object.entries(p.data.mapping ?? {})) {
+    if (typeof target !== 'string') continue;
+    // Our name for it, so the setting holds only values its schema lists; gemDirect1's
+    // "not mapped" ('' or 'none') is left out; an unknown name is kept for the provider to name.
+    const ours = mappingTarget(target);
+    if (ours === null) continue;
+    mapping[slot] = ours ?? target;
+  }
+  const bookends = Object.values(mapping).includes('end_image');
+  return { id: profileId, label: p.data.label || profileId, json: `${JSON.stringify(parsedWorkflow, null, 2)}\n`, mapping, ...(bookends ? { bookends } : {}) };
 }
 
 /** Our settings in gemDirect1's shape, on top of `previous` so keys we do not use survive. */

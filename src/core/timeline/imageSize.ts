@@ -101,7 +101,9 @@ export function autoSizeCandidates(base: ImageSize): ImageSize[] {
 export function nearestSize(keyframe: ImageSize, candidates: ImageSize[]): ImageSize {
   const target = Math.log(keyframe.width / keyframe.height);
   let best = candidates[0] as ImageSize;
-  for (const c of candidates) if (Math.abs(Math.log(c.width / c.height) - target) < Math.abs(Math.log(best.width / best.height) - target)) best = c;
+  for (const c of candidates)
+    if (Math.abs(Math.log(c.width / c.height) - target) < Math.abs(Math.log(best.width / best.height) - target))
+      best = c;
   return best;
 }
 

@@ -77,7 +77,12 @@ function sizeRule(levels: (SceneOverrides | undefined)[]): 'auto' | 'explicit' |
   return undefined;
 }
 
-export function resolveScenes(timeline: Timeline, timelineFile: string, fallbacks: SceneFallbacks = {}, opts: ResolveOptions = {}): ResolvedScene[] {
+export function resolveScenes(
+  timeline: Timeline,
+  timelineFile: string,
+  fallbacks: SceneFallbacks = {},
+  opts: ResolveOptions = {},
+): ResolvedScene[] {
   const t = migrateToV2(timeline);
   const d = t.defaults;
   const baseSeed = d.seed ?? (fallbacks.seed !== undefined && fallbacks.seed >= 0 ? fallbacks.seed : DEFAULT_SEED);
@@ -86,7 +91,12 @@ export function resolveScenes(timeline: Timeline, timelineFile: string, fallback
   const namedWorkflow = (name: string | undefined): ResolvedWorkflow | undefined => {
     const w: NamedWorkflow | undefined = name === undefined ? undefined : workflows[name];
     if (!w || name === undefined) return undefined;
-    return { name, file: path.resolve(path.dirname(timelineFile), w.file.replace(/\\/g, '/')), mapping: w.mapping, bookends: w.bookends === true };
+    return {
+      name,
+      file: path.resolve(path.dirname(timelineFile), w.file.replace(/\\/g, '/')),
+      mapping: w.mapping,
+      bookends: w.bookends === true,
+    };
   };
   const bookendWorkflow = Object.entries(workflows).find(([, w]) => w.bookends === true)?.[0];
   const out: ResolvedScene[] = [];
@@ -96,12 +106,27 @@ export function resolveScenes(timeline: Timeline, timelineFile: string, fallback
       const so = shot?.overrides;
       const o = s.overrides;
       const levels = [so, o, d];
-      const pick = <K extends keyof SceneOverrides>(k: K): SceneOverrides[K] => so?.[k] ?? o?.[k] ?? d[k as keyof typeof d] as SceneOverrides[K];
+      const pick = <K extends keyof SceneOverrides>(k: K): SceneOverrides[K] =>
+        so?.[k] ?? o?.[k] ?? (d[k as keyof typeof d] as SceneOverrides[K]);
       const fps = pick('fps') ?? fallbacks.fps ?? NATIVE.fps;
       const length = (x: { frames?: number | undefined; seconds?: number | undefined } | undefined) =>
         x?.frames ?? (x?.seconds !== undefined ? framesForSeconds(x.seconds, fps) : undefined);
-      const numFrames = so?.numFrames ?? length(shot) ?? o?.numFrames ?? length(s) ?? d.numFrames ?? fallbacks.numFrames ?? NATIVE.numFrames;
-      const seed = shot?.seed ?? s.seed ?? (d.seedPolicy === 'fixed' ? baseSeed : d.seedPolicy === 'increment' ? (baseSeed + index) % 4_294_967_296 : 'random');
+      const numFrames =
+        so?.numFrames ??
+        length(shot) ??
+        o?.numFrames ??
+        length(s) ??
+        d.numFrames ??
+        fallbacks.numFrames ??
+        NATIVE.numFrames;
+      const seed =
+        shot?.seed ??
+        s.seed ??
+        (d.seedPolicy === 'fixed'
+          ? baseSeed
+          : d.seedPolicy === 'increment'
+            ? (baseSeed + index) % 4_294_967_296
+            : 'random');
       const negativePrompt = shot?.negativePrompt ?? s.negativePrompt ?? d.negativePrompt;
       const keyframes = shot?.keyframes ?? s.keyframes;
       const keyframePath = keyframes ? resolveKeyframePath(timelineFile, keyframes.start) : undefined;
@@ -119,9 +144,12 @@ export function resolveScenes(timeline: Timeline, timelineFile: string, fallback
       const steps = pick('steps');
       const provider = pick('provider');
       const model = pick('model');
-      // A shot with an end keyframe and no workflow of its own uses the timeline's bookend workflow.
       const transition = shot ? (shot.transition ?? (shot === s.shots?.[0] ? s.transition : undefined)) : s.transition;
-      const workflow = namedWorkflow(pick('workflow') ?? (endKeyframePath ? bookendWorkflow : undefined));
+      // A shot with an end keyframe and no workflow of its own (or its scene's) uses the timeline's
+      // bookend workflow rather than the default one, which may take only a start image.
+      const workflow = namedWorkflow(
+        so?.workflow ?? o?.workflow ?? (endKeyframePath ? bookendWorkflow : undefined) ?? d.workflow,
+      );
       out.push({
         id: s.id,
         ...(shot ? { shotId: shot.id } : {}),

@@ -29,11 +29,19 @@ export function upgradeTimelineText(text: string): UpgradeResult {
   const body = bom ? text.slice(1) : text;
   const root: Node | undefined = parseTree(body, [], { disallowComments: true, allowTrailingComma: false });
   if (!root || root.type !== 'object')
-    throw new StvError('TIMELINE_INVALID', 'This is not a timeline (a JSON object with "version", "title" and "scenes"); nothing was changed.', 'Fix the file first: "scene-to-video validate FILE" lists its problems.');
+    throw new StvError(
+      'TIMELINE_INVALID',
+      'This is not a timeline (a JSON object with "version", "title" and "scenes"); nothing was changed.',
+      'Fix the file first: "scene-to-video validate FILE" lists its problems.',
+    );
   const version = findNodeAtLocation(root, ['version']);
   if (version?.value === 2) return { text, changed: false, changes: [] };
   if (version?.value !== 1)
-    throw new StvError('TIMELINE_INVALID', `Only a version 1 timeline can be upgraded; this one has "version": ${JSON.stringify(version?.value ?? null)}.`, 'Set "version": 1 if it is a version 1 timeline.');
+    throw new StvError(
+      'TIMELINE_INVALID',
+      `Only a version 1 timeline can be upgraded; this one has "version": ${JSON.stringify(version?.value ?? null)}.`,
+      'Set "version": 1 if it is a version 1 timeline.',
+    );
   const edits: Edit[] = [];
   const changes: string[] = ['"version": 1 → 2'];
   edits.push({ offset: version.offset, length: version.length, content: '2' });
@@ -50,7 +58,11 @@ export function upgradeTimelineText(text: string): UpgradeResult {
     if (!prop || !value) continue;
     const hasKeyframes = (scene.children ?? []).some((c) => c.children?.[0]?.value === 'keyframes');
     if (hasKeyframes)
-      throw new StvError('TIMELINE_INVALID', `scenes[${i}] has both "keyframe" and "keyframes"; nothing was changed.`, 'Keep one of them, then upgrade.');
+      throw new StvError(
+        'TIMELINE_INVALID',
+        `scenes[${i}] has both "keyframe" and "keyframes"; nothing was changed.`,
+        'Keep one of them, then upgrade.',
+      );
     // The value's own text (not a re-serialisation) keeps its escapes exactly as written.
     const valueText = body.slice(value.offset, value.offset + value.length);
     edits.push({ offset: prop.offset, length: prop.length, content: `"keyframes": { "start": ${valueText} }` });
@@ -76,7 +88,11 @@ export async function upgradeTimelineFile(file: string): Promise<UpgradeFileResu
   const loaded = parseTimeline(r.text.replace(/^\uFEFF/, ''), { timelineFile: abs });
   if (!loaded.ok) {
     const first = loaded.problems.find((p: TimelineProblem) => p.severity === 'error');
-    throw new StvError('TIMELINE_INVALID', `The upgraded timeline would not load (${first ? `line ${first.line}: ${first.message}` : 'unknown problem'}); ${path.basename(abs)} was not changed.`, 'Fix the problem in the version 1 file ("scene-to-video validate FILE"), then upgrade.');
+    throw new StvError(
+      'TIMELINE_INVALID',
+      `The upgraded timeline would not load (${first ? `line ${first.line}: ${first.message}` : 'unknown problem'}); ${path.basename(abs)} was not changed.`,
+      'Fix the problem in the version 1 file ("scene-to-video validate FILE"), then upgrade.',
+    );
   }
   const tmp = path.join(path.dirname(abs), `.stv-${randomUUID()}.timeline.part`);
   try {

@@ -11,7 +11,14 @@ import { resolveScenes, type SceneFallbacks } from './resolve';
 import type { Timeline } from './schema';
 import { describeFramesProblem, isValidFrameCount } from './validSizes';
 
-export type V2Reporter = (severity: 'error' | 'warning', code: string, message: string, p: (string | number)[], key?: string, exact?: Node) => void;
+export type V2Reporter = (
+  severity: 'error' | 'warning',
+  code: string,
+  message: string,
+  p: (string | number)[],
+  key?: string,
+  exact?: Node,
+) => void;
 
 /** Fields that exist only in version 2, by where they sit. */
 const V2_ONLY = {
@@ -21,7 +28,8 @@ const V2_ONLY = {
   overrides: ['size', 'workflow'],
 } as const;
 
-const UPGRADE_HINT = 'Set "version": 2, or run "Scene to Video: Upgrade Timeline to v2" (scene-to-video upgrade FILE), which also rewrites "keyframe".';
+const UPGRADE_HINT =
+  'Set "version": 2, or run "Scene to Video: Upgrade Timeline to v2" (scene-to-video upgrade FILE), which also rewrites "keyframe".';
 
 function rec(v: unknown): Record<string, unknown> | undefined {
   return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
@@ -37,7 +45,10 @@ export function checkVersionedFields(data: Record<string, unknown>, opts: V2Chec
   const version = data.version;
   const v1 = version === 1;
   const needV2 = (p: (string | number)[], field: string) =>
-    at('error', 'needs-version-2', `"${field}" is a version 2 field, and this timeline is version 1. ${UPGRADE_HINT}`, [...p, field]);
+    at('error', 'needs-version-2', `"${field}" is a version 2 field, and this timeline is version 1. ${UPGRADE_HINT}`, [
+      ...p,
+      field,
+    ]);
   if (v1) for (const f of V2_ONLY.top) if (f in data) needV2([], f);
   const defaults = rec(data.defaults);
   if (v1 && defaults) for (const f of V2_ONLY.defaults) if (f in defaults) needV2(['defaults'], f);
@@ -45,12 +56,26 @@ export function checkVersionedFields(data: Record<string, unknown>, opts: V2Chec
   const workflows = rec(data.workflows) ?? {};
   for (const [name, w] of Object.entries(workflows)) {
     const file = rec(w)?.file;
-    if (typeof file === 'string' && file && !opts.fileExists(path.resolve(path.dirname(opts.timelineFile), file.replace(/\\/g, '/'))))
-      at('error', 'workflow-missing', `Workflow "${name}": its file "${file}" does not exist (paths are relative to the timeline file).`, ['workflows', name, 'file']);
+    if (
+      typeof file === 'string' &&
+      file &&
+      !opts.fileExists(path.resolve(path.dirname(opts.timelineFile), file.replace(/\\/g, '/')))
+    )
+      at(
+        'error',
+        'workflow-missing',
+        `Workflow "${name}": its file "${file}" does not exist (paths are relative to the timeline file).`,
+        ['workflows', name, 'file'],
+      );
   }
   const checkWorkflowRef = (o: Record<string, unknown> | undefined, p: (string | number)[]) => {
     if (typeof o?.workflow === 'string' && !(o.workflow in workflows))
-      at('error', 'unknown-workflow', `Workflow "${o.workflow}" is not one of the timeline's "workflows" (${Object.keys(workflows).join(', ') || 'none defined'}).`, [...p, 'workflow']);
+      at(
+        'error',
+        'unknown-workflow',
+        `Workflow "${o.workflow}" is not one of the timeline's "workflows" (${Object.keys(workflows).join(', ') || 'none defined'}).`,
+        [...p, 'workflow'],
+      );
   };
   checkWorkflowRef(defaults, ['defaults']);
 
@@ -64,14 +89,24 @@ export function checkVersionedFields(data: Record<string, unknown>, opts: V2Chec
       for (const f of V2_ONLY.scene) if (f in s) needV2(sp, f);
       if (overrides) for (const f of V2_ONLY.overrides) if (f in overrides) needV2([...sp, 'overrides'], f);
     } else if (version === 2 && s.keyframe !== undefined) {
-      at('error', 'keyframe-v1', `scenes[${i}].keyframe is version 1's field: in version 2 write "keyframes": { "start": ${JSON.stringify(s.keyframe)} } (the upgrade command does it).`, [...sp, 'keyframe']);
+      at(
+        'error',
+        'keyframe-v1',
+        `scenes[${i}].keyframe is version 1's field: in version 2 write "keyframes": { "start": ${JSON.stringify(s.keyframe)} } (the upgrade command does it).`,
+        [...sp, 'keyframe'],
+      );
     }
     checkWorkflowRef(overrides, [...sp, 'overrides']);
     checkKeyframes(s.keyframes, [...sp, 'keyframes'], `scene "${String(s.id ?? i)}"`, opts, at);
     const shots = Array.isArray(s.shots) ? s.shots : undefined;
     if (!shots) {
       if (s.prompt === undefined && (version === 2 || version === 1))
-        at('error', 'missing-field', `scenes[${i}].prompt is required: add the prompt as a string (in version 2, or give each of its "shots" a prompt).`, [...sp, 'prompt']);
+        at(
+          'error',
+          'missing-field',
+          `scenes[${i}].prompt is required: add the prompt as a string (in version 2, or give each of its "shots" a prompt).`,
+          [...sp, 'prompt'],
+        );
       return;
     }
     const seen = new Map<string, number>();
@@ -83,21 +118,53 @@ export function checkVersionedFields(data: Record<string, unknown>, opts: V2Chec
       if (typeof sh.id === 'string') {
         const prev = seen.get(sh.id.toLowerCase());
         if (prev !== undefined)
-          at('error', 'duplicate-shot-id', `Shot id "${sh.id}" is used twice in scene "${String(s.id)}" (also by shots[${prev}], ignoring letter case). Shot ids must be unique within their scene: their renders go to a folder named after the id.`, [...p, 'id']);
+          at(
+            'error',
+            'duplicate-shot-id',
+            `Shot id "${sh.id}" is used twice in scene "${String(s.id)}" (also by shots[${prev}], ignoring letter case). Shot ids must be unique within their scene: their renders go to a folder named after the id.`,
+            [...p, 'id'],
+          );
         else seen.set(sh.id.toLowerCase(), j);
       }
       if (sh.prompt === undefined && s.prompt === undefined)
-        at('error', 'missing-field', `${where} has no prompt, and neither has its scene: give the shot a "prompt" (or the scene one its shots share).`, p);
-      if (sh.frames !== undefined && sh.seconds !== undefined) at('error', 'length-conflict', `${where} gives both "frames" and "seconds": keep one of them.`, [...p, 'seconds']);
-      if (typeof sh.frames === 'number' && Number.isInteger(sh.frames) && sh.frames >= 5 && sh.frames <= 241 && !isValidFrameCount(sh.frames))
+        at(
+          'error',
+          'missing-field',
+          `${where} has no prompt, and neither has its scene: give the shot a "prompt" (or the scene one its shots share).`,
+          p,
+        );
+      if (sh.frames !== undefined && sh.seconds !== undefined)
+        at('error', 'length-conflict', `${where} gives both "frames" and "seconds": keep one of them.`, [
+          ...p,
+          'seconds',
+        ]);
+      if (
+        typeof sh.frames === 'number' &&
+        Number.isInteger(sh.frames) &&
+        sh.frames >= 5 &&
+        sh.frames <= 241 &&
+        !isValidFrameCount(sh.frames)
+      )
         at('error', 'invalid-frames', `${where}.frames: ${describeFramesProblem(sh.frames)}`, [...p, 'frames']);
       checkWorkflowRef(rec(sh.overrides), [...p, 'overrides']);
-      checkKeyframes(sh.keyframes, [...p, 'keyframes'], `shot "${String(sh.id ?? j)}" of scene "${String(s.id ?? i)}"`, opts, at);
+      checkKeyframes(
+        sh.keyframes,
+        [...p, 'keyframes'],
+        `shot "${String(sh.id ?? j)}" of scene "${String(s.id ?? i)}"`,
+        opts,
+        at,
+      );
     });
   });
 }
 
-function checkKeyframes(raw: unknown, p: (string | number)[], owner: string, opts: V2CheckOptions, at: V2Reporter): void {
+function checkKeyframes(
+  raw: unknown,
+  p: (string | number)[],
+  owner: string,
+  opts: V2CheckOptions,
+  at: V2Reporter,
+): void {
   const k = rec(raw);
   if (!k) return;
   for (const which of ['start', 'end'] as const) {
@@ -108,8 +175,20 @@ function checkKeyframes(raw: unknown, p: (string | number)[], owner: string, opt
     const hint = foreignAbsolute
       ? ' It is an absolute Windows path, which does not exist on this machine: write it relative to the timeline file instead (e.g. "keyframes/shot.png").'
       : ' Paths are relative to the timeline file.';
-    if (!opts.fileExists(abs)) at('error', 'keyframe-missing', `The ${which} keyframe "${rel}" of ${owner} does not exist (looked for ${abs}).${hint}`, [...p, which]);
-    else if (!/\.(png|jpe?g|webp)$/i.test(rel)) at('warning', 'keyframe-format', `The ${which} keyframe "${rel}" of ${owner} is not a .png, .jpg or .webp file; the providers read PNG, JPEG and WebP.`, [...p, which]);
+    if (!opts.fileExists(abs))
+      at(
+        'error',
+        'keyframe-missing',
+        `The ${which} keyframe "${rel}" of ${owner} does not exist (looked for ${abs}).${hint}`,
+        [...p, which],
+      );
+    else if (!/\.(png|jpe?g|webp)$/i.test(rel))
+      at(
+        'warning',
+        'keyframe-format',
+        `The ${which} keyframe "${rel}" of ${owner} is not a .png, .jpg or .webp file; the providers read PNG, JPEG and WebP.`,
+        [...p, which],
+      );
   }
 }
 
@@ -130,7 +209,11 @@ export function checkKeyframeAspect(
     const scene = timeline.scenes[i];
     const j = c.shotId === undefined ? -1 : (scene?.shots ?? []).findIndex((sh) => sh.id === c.shotId);
     const shot = j >= 0 ? scene?.shots?.[j] : undefined;
-    const p: (string | number)[] = shot?.keyframes ? ['scenes', i, 'shots', j, 'keyframes', 'start'] : scene?.keyframe !== undefined ? ['scenes', i, 'keyframe'] : ['scenes', i, 'keyframes', 'start'];
+    const p: (string | number)[] = shot?.keyframes
+      ? ['scenes', i, 'shots', j, 'keyframes', 'start']
+      : scene?.keyframe !== undefined
+        ? ['scenes', i, 'keyframe']
+        : ['scenes', i, 'keyframes', 'start'];
     const k = opts.imageSize(c.keyframePath);
     if (!k) continue; // missing or not an image: reported by the existence and format checks
     const crop = cropFraction(k, c);
@@ -138,8 +221,13 @@ export function checkKeyframeAspect(
     const better = nearestSize(k, autoSizeCandidates({ width: c.width, height: c.height }));
     const sameShape = better.width === c.width && better.height === c.height;
     const fix = sameShape
-      ? 'Crop or re-make the keyframe to the render\'s shape.'
+      ? "Crop or re-make the keyframe to the render's shape."
       : `Render it at ${better.width}x${better.height} (set "size": "auto" in its overrides, or width ${better.width} and height ${better.height}), or re-make the keyframe.`;
-    at('warning', 'keyframe-aspect', `The keyframe of ${c.shotId ? `shot "${c.key ?? c.id}"` : `scene "${c.id}"`} is ${k.width}x${k.height}; rendering it at ${c.width}x${c.height} crops ${Math.round(crop * 100)}% of it away. ${fix}`, p);
+    at(
+      'warning',
+      'keyframe-aspect',
+      `The keyframe of ${c.shotId ? `shot "${c.key ?? c.id}"` : `scene "${c.id}"`} is ${k.width}x${k.height}; rendering it at ${c.width}x${c.height} crops ${Math.round(crop * 100)}% of it away. ${fix}`,
+      p,
+    );
   }
 }

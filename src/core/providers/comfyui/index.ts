@@ -4,7 +4,7 @@ import { StvError } from '../../errors';
 import type { ComfyUISettings } from '../../settings/schema';
 import type { VideoProvider } from '../types';
 import { ComfyUIProvider } from './provider';
-import { BUILTIN_MAPPING, builtinWorkflow, parseMapping, parseWorkflow } from './workflow';
+import { BUILTIN_BOOKEND_MAPPING, BUILTIN_MAPPING, builtinBookendWorkflow, builtinWorkflow, parseMapping, parseWorkflow } from './workflow';
 
 export { ComfyUIProvider, pickVideo, missingRequirements } from './provider';
 export { ComfyClient } from './client';
@@ -12,7 +12,10 @@ export { ComfyClient } from './client';
 /** Builds the provider from settings: the built-in workflow, or the user's with its mapping. */
 export async function createComfyUIProvider(cfg: ComfyUISettings, opts: { workspaceDir?: string } = {}): Promise<VideoProvider> {
   const common = { url: cfg.url, clientId: cfg.clientId || undefined, timeoutMs: cfg.timeoutSeconds * 1000 };
-  if (!cfg.workflowPath) return new ComfyUIProvider({ ...common, workflow: builtinWorkflow(), mapping: BUILTIN_MAPPING, workflowName: 'built-in Wan 2.2 TI2V 5B' });
+  // With the built-in workflow, shots with an end keyframe render with the built-in first-and-last-frame
+  // one. A workflow of the user's is never swapped for ours: without end_image it warns END_KEYFRAME_IGNORED.
+  const bookendWorkflow = { workflow: builtinBookendWorkflow(), mapping: BUILTIN_BOOKEND_MAPPING, workflowName: 'built-in Wan 2.2 Fun Inpaint 5B (first and last frame)' };
+  if (!cfg.workflowPath) return new ComfyUIProvider({ ...common, workflow: builtinWorkflow(), mapping: BUILTIN_MAPPING, workflowName: 'built-in Wan 2.2 TI2V 5B', bookendWorkflow });
   const file = path.resolve(opts.workspaceDir ?? process.cwd(), cfg.workflowPath);
   let text: string;
   try {

@@ -4,6 +4,7 @@
  * drops), fetch the video through /view. Cancel reaches the server: /interrupt for our running
  * prompt, a queue delete for a pending one.
  */
+import { endKeyframeWarnings, planWorkflow, type WorkflowPlan } from './bookends';
 import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
 import WebSocket from 'ws';
@@ -25,6 +26,8 @@ export interface ComfyUIProviderOptions {
   pollIntervalMs?: number;
   /** How long ComfyUI may stay unreachable during a render before it is reported as gone. */
   serverLostMs?: number;
+  /** The workflow for shots with an end keyframe when `workflow` takes no end image (the built-in bookend one). */
+  bookendWorkflow?: WorkflowPlan;
 }
 
 const VIDEO_EXT = /\.(mp4|m4v|mov|webm|mkv)$/i;
@@ -95,7 +98,7 @@ export class ComfyUIProvider implements VideoProvider {
 
   async health(signal?: AbortSignal): Promise<ProviderHealth> {
     const checkedAt = new Date().toISOString();
-    const base = { provider: this.id, endpoint: this.endpoint, checkedAt, model: this.opts.workflowName, followsKeyframe: Object.values(this.opts.mapping).includes('keyframe_image') };
+    const base = { provider: this.id, endpoint: this.endpoint, checkedAt, model: this.opts.workflowName, followsKeyframe: Object.values(this.opts.mapping).includes('keyframe_image'), followsEndKeyframe: !!this.opts.bookendWorkflow || Object.values(this.opts.mapping).includes('end_image') };
     try {
       const stats = await this.client.systemStats(signal);
       const dev = stats.devices[0];
@@ -110,7 +113,11 @@ export class ComfyUIProvider implements VideoProvider {
         return { ...base, ...gpu, state: 'degraded', summary: message, error: { code: 'MISSING_NODES', message, hint: 'See docs/comfyui.md for the model files and where they go.' } };
       }
       const lowVram = dev && dev.type !== 'cpu' && dev.vram_free / 2 ** 20 < LOW_VRAM_MB;
-      return { ...base, ...gpu, state: lowVram ? 'degraded' : 'ok', summary: `ComfyUI${version}${gpuText}${lowVram ? ' (little free VRAM: close other GPU programs)' : ''}` };
+      // Only shots with an end keyframe need the bookend workflow: what it lacks is said, not degraded.
+      const b = this.opts.bookendWorkflow;
+      const bookendMissing = b ? missingRequirements(b.workflow, b.mapping, await this.objectInfo(signal)) : [];
+      const bookendNote = bookendMissing.length ? ` · shots with an end keyframe need the ${b?.workflowName} workflow, which lacks: ${bookendMissing.join('; ')}` : '';
+      return { ...base, ...gpu, state: lowVram ? 'degraded' : 'ok', summary: `ComfyUI${version}${gpuText}${lowVram ? ' (little free VRAM: close other GPU programs)' : ''}${bookendNote}` };
     } catch (e) {
       const err = toStvError(e, 'UNREACHABLE');
       return { ...base, state: 'down', summary: err.message, error: { code: err.code, message: err.message, ...(err.hint ? { hint: err.hint } : {}) } };
@@ -120,8 +127,11 @@ export class ComfyUIProvider implements VideoProvider {
   async render(req: RenderRequest, opts: RenderOptions): Promise<RenderResult> {
     const started = Date.now();
     const { signal } = opts;
-    const needsKeyframe = Object.values(this.opts.mapping).includes('keyframe_image');
-    opts.onProgress({ stage: 'uploading', fraction: 0 });
+    // A named workflow, the built-in bookend one for an end keyframe, or the configured one (bookends.ts).
+    const plan = await planWorkflow(req, this.opts, this.opts.bookendWorkflow);
+    const needsKeyframe = Object.values(plan.mapping).includes('keyframe_image');
+    const endWarnings = endKeyframeWarnings(req, plan);
+    opts.onProgress({ stage: 'uploading', fraction: 0, ...(endWarnings[0] ? { message: endWarnings[0].message } : {}) });
     let keyframeName: string | undefined;
     if (needsKeyframe && req.keyframePath) {
       try {
@@ -131,7 +141,16 @@ export class ComfyUIProvider implements VideoProvider {
         throw e;
       }
     }
-    const workflow = fillWorkflow(this.opts.workflow, this.opts.mapping, { request: req, keyframeName, filenamePrefix: `scene-to-video/${req.sceneId}` });
+    let endKeyframeName: string | undefined;
+    if (req.endKeyframePath && endWarnings.length === 0) {
+      try {
+        endKeyframeName = await this.client.uploadImage(req.endKeyframePath, signal, `${req.sceneId}-end`);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new StvError('KEYFRAME_MISSING', `Cannot read the end keyframe ${req.endKeyframePath}.`, 'Fix the shot\'s "keyframes.end" path.');
+        throw e;
+      }
+    }
+    const workflow = fillWorkflow(plan.workflow, plan.mapping, { request: req, keyframeName, endKeyframeName, filenamePrefix: `scene-to-video/${req.sceneId}` });
     const follower = new PromptFollower(this.client, this.wsUrl(), this.clientId, opts, workflow, { pollIntervalMs: this.opts.pollIntervalMs ?? 3000, serverLostMs: this.opts.serverLostMs ?? 60_000 });
     await follower.connect(); // before queueing, so no message for our prompt is missed
     try {
@@ -163,11 +182,12 @@ export class ComfyUIProvider implements VideoProvider {
         height: req.height,
         numFrames: req.numFrames,
         fps: req.fps,
-        model: this.opts.workflowName,
+        model: plan.workflowName,
         backend: 'comfyui',
         warnings: [
-          ...(needsKeyframe || !req.keyframePath ? [] : [{ code: 'KEYFRAME_IGNORED' as const, message: `The ${this.opts.workflowName} workflow has no keyframe input in its mapping: the keyframe was not used.` }]),
-          ...(Object.values(this.opts.mapping).includes('prompt') ? [] : [{ code: 'OTHER' as const, message: `The ${this.opts.workflowName} workflow has no prompt input in its mapping: the prompt was not used.` }]),
+          ...endWarnings,
+          ...(needsKeyframe || !req.keyframePath ? [] : [{ code: 'KEYFRAME_IGNORED' as const, message: `The ${plan.workflowName} workflow has no keyframe input in its mapping: the keyframe was not used.` }]),
+          ...(Object.values(plan.mapping).includes('prompt') ? [] : [{ code: 'OTHER' as const, message: `The ${plan.workflowName} workflow has no prompt input in its mapping: the prompt was not used.` }]),
         ],
         timings: { ...follower.timings(), downloadMs: Date.now() - t0, totalMs: Date.now() - started },
         server: { comfyui: this.endpoint, promptId, clientId: this.clientId, output: file },

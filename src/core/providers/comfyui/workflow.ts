@@ -6,9 +6,10 @@
 import { z } from 'zod';
 import { StvError } from '../../errors';
 import type { RenderRequest } from '../types';
+import wan22FunInpaint5b from './workflows/wan22_fun_inpaint_5b.json';
 import wan22Ti2v5b from './workflows/wan22_ti2v_5b.json';
 
-export const MAPPING_TARGETS = ['prompt', 'negative_prompt', 'keyframe_image', 'width', 'height', 'length', 'fps', 'seed', 'steps', 'filename_prefix'] as const;
+export const MAPPING_TARGETS = ['prompt', 'negative_prompt', 'keyframe_image', 'end_image', 'width', 'height', 'length', 'fps', 'seed', 'steps', 'filename_prefix'] as const;
 /**
  * gemDirect1's `full_timeline_json` writes its timeline as JSON text into a text input (a metadata
  * writer); we render one scene at a time, so it gets a JSON text of the scene's request. Accepted
@@ -27,6 +28,8 @@ const ALIASES: Record<string, MappingTarget> = {
   keyframe: 'keyframe_image',
   image: 'keyframe_image',
   start_image: 'keyframe_image',
+  last_image: 'end_image',
+  end_frame: 'end_image',
   frames: 'length',
   num_frames: 'length',
   frame_count: 'length',
@@ -58,6 +61,29 @@ export const BUILTIN_MAPPING: Mapping = {
 export function builtinWorkflow(): Workflow {
   return WorkflowSchema.parse(structuredClone(wan22Ti2v5b));
 }
+
+/**
+ * The built-in first-and-last-frame workflow, for shots with an end keyframe: the nodes of
+ * ComfyUI's official template video_wan2_2_5B_fun_inpaint.json (WanFunInpaintToVideo, start and
+ * end image, wan2.2_fun_inpaint_5B_bf16.safetensors, cfg 6), at our built-in's size and length.
+ */
+export function builtinBookendWorkflow(): Workflow {
+  return WorkflowSchema.parse(structuredClone(wan22FunInpaint5b));
+}
+
+export const BUILTIN_BOOKEND_MAPPING: Mapping = {
+  '5:text': 'prompt',
+  '6:text': 'negative_prompt',
+  '4:image': 'keyframe_image',
+  '13:image': 'end_image',
+  '7:width': 'width',
+  '7:height': 'height',
+  '7:length': 'length',
+  '11:fps': 'fps',
+  '9:seed': 'seed',
+  '9:steps': 'steps',
+  '12:filename_prefix': 'filename_prefix',
+};
 
 /** Parses a workflow file's text; refuses the UI format ("nodes"/"links") with the fix. */
 export function parseWorkflow(text: string, source: string): Workflow {
@@ -117,6 +143,8 @@ export interface FillValues {
   request: RenderRequest;
   /** The name ComfyUI gave the uploaded keyframe (`subfolder/name`). */
   keyframeName?: string;
+  /** The name ComfyUI gave the uploaded end keyframe (bookends). */
+  endKeyframeName?: string;
   filenamePrefix: string;
 }
 
@@ -128,6 +156,7 @@ export function fillWorkflow(workflow: Workflow, mapping: Mapping, v: FillValues
     prompt: r.prompt,
     negative_prompt: r.negativePrompt ?? '',
     keyframe_image: v.keyframeName,
+    end_image: v.endKeyframeName,
     width: r.width,
     height: r.height,
     length: r.numFrames,
@@ -143,6 +172,8 @@ export function fillWorkflow(workflow: Workflow, mapping: Mapping, v: FillValues
     if (value === undefined) {
       if (target === 'keyframe_image')
         throw new StvError('KEYFRAME_MISSING', 'This ComfyUI workflow needs a keyframe image, and the scene has none.', 'Add "keyframe" to the scene, or use a workflow without an image input.');
+      if (target === 'end_image')
+        throw new StvError('KEYFRAME_MISSING', 'This ComfyUI workflow is a first-and-last-frame workflow and needs an end keyframe, and the shot has none.', 'Add "keyframes": { "start": ..., "end": ... } to the shot, or render it with a workflow that takes only a start image.');
       continue; // e.g. steps: keep the workflow's own value
     }
     (out[nodeId] as Workflow[string]).inputs[input] = value;

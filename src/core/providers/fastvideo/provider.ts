@@ -83,6 +83,8 @@ export class FastVideoProvider implements VideoProvider {
         model: h.modelId,
         ...(h.gpu ? { gpuName: h.gpu.name, vramFreeMb: h.gpu.memoryFreeMb, vramTotalMb: h.gpu.memoryTotalMb } : {}),
         followsKeyframe: h.followsKeyframe,
+        // The preview backend dissolves to the end keyframe; FastVideo 0.2.1's Wan 2.2 TI2V pipelines take none.
+        followsEndKeyframe: h.backend === 'preview',
         notAi: !h.isAi,
         queueDepth: h.queueDepth,
         ...(h.error ? { error: { code: h.error.code, message: h.error.message, ...(h.error.hint ? { hint: h.error.hint } : {}) } } : {}),
@@ -101,7 +103,9 @@ export class FastVideoProvider implements VideoProvider {
     const deadline = this.opts.renderTimeoutMs ? AbortSignal.timeout(this.opts.renderTimeoutMs) : undefined;
     const signal = deadline ? AbortSignal.any([userOpts.signal, deadline]) : userOpts.signal;
     const opts: RenderOptions = { ...userOpts, signal };
-    opts.onProgress({ stage: 'uploading', fraction: 0 });
+    // Said before the render starts (the adapter's result repeats it, so it reaches the sidecar too).
+    const endNotice = req.endKeyframePath ? await this.endKeyframeNotice(signal) : undefined;
+    opts.onProgress({ stage: 'uploading', fraction: 0, ...(endNotice ? { message: endNotice } : {}) });
     // Not cancellable by the signal: a POST aborted in flight may still have queued the job on the
     // adapter, and then nobody would know its id to cancel it. Submitting is quick; a cancel
     // during it is honoured right after, on the server.
@@ -153,7 +157,22 @@ export class FastVideoProvider implements VideoProvider {
     }
   }
 
+  /** The END_KEYFRAME_IGNORED text when the adapter's model takes no end image; undefined when it does or is unknown. */
+  private async endKeyframeNotice(signal: AbortSignal): Promise<string | undefined> {
+    const h = await this.health(signal).catch(() => undefined);
+    if (h?.followsEndKeyframe !== false) return undefined;
+    return `END_KEYFRAME_IGNORED: ${h.model ?? 'this model'} takes no end image: the clip starts on the start keyframe only. Render bookend shots with ComfyUI's first-and-last-frame workflow.`;
+  }
+
   private async buildBody(req: RenderRequest): Promise<GenerateBody> {
+    let endKeyframeBase64: string | undefined;
+    if (req.endKeyframePath) {
+      try {
+        endKeyframeBase64 = (await readFile(req.endKeyframePath)).toString('base64');
+      } catch (e) {
+        throw new StvError('KEYFRAME_MISSING', `Cannot read the end keyframe ${req.endKeyframePath}: ${(e as Error).message}`, 'Fix the shot\'s "keyframes.end" path (relative to the timeline file).');
+      }
+    }
     let keyframeBase64: string | undefined;
     if (req.keyframePath) {
       try {
@@ -166,6 +185,7 @@ export class FastVideoProvider implements VideoProvider {
       prompt: req.prompt,
       ...(req.negativePrompt ? { negativePrompt: req.negativePrompt } : {}),
       ...(keyframeBase64 ? { keyframeBase64 } : {}),
+      ...(endKeyframeBase64 ? { endKeyframeBase64 } : {}),
       width: req.width,
       height: req.height,
       numFrames: req.numFrames,

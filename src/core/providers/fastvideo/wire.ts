@@ -77,6 +77,8 @@ export interface GenerateBody {
   prompt: string;
   negativePrompt?: string;
   keyframeBase64?: string;
+  /** The end keyframe (bookends); the adapter warns END_KEYFRAME_IGNORED where the model takes none. */
+  endKeyframeBase64?: string;
   width: number;
   height: number;
   numFrames: number;
