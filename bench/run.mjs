@@ -20,6 +20,8 @@ console.error('model loaded once, preview vs ffmpeg, load…');
 const adapter = json(py, ['bench/model_and_preview.py', '--jobs', '6']);
 console.error('extension: progress path, timeline load, bundles…');
 const ext = json(process.execPath, ['out/bench/extension_bench.js']);
+console.error('the cut: 20 five-second takes, cuts vs concat copy, crossfades vs a hand-written graph…');
+const cut = json(process.execPath, ['out/bench/assembly_bench.js']);
 console.error('extension in a real VS Code: activation, scene panel first paint…');
 // The packaged .vsix in code-server (scripts/install-test-tools.sh installs it outside the repo).
 const vscodeRun = execFileSync('bash', ['-c', 'eval "$(bash scripts/install-test-tools.sh)" && PATH="$STV_NODE24_DIR:$PATH" STV_VSIX=dist/scene-to-video.vsix STV_CODE_SERVER="$STV_CODE_SERVER" STV_CHROMIUM="$STV_CHROMIUM" node test/vscode/harness.mjs bench'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
@@ -38,6 +40,8 @@ const rows = [
   ['Queue under load', `${adapter.load.jobs} jobs, ${adapter.load.succeeded} done, ${adapter.load.lost} lost, ${adapter.load.busyRefusals} BUSY`, `RSS +${adapter.load.rssGrowthMb} MB`, '0 lost'],
   ['Activation in VS Code (its own figure) vs the built-in Git extension', `${vsc.activationMs} ms vs ${vsc.gitActivationMs} ms`, `×${vsc.activationRatioToGit}`, '—'],
   ['Scene panel first paint, 200 scenes vs 3 scenes', `${Math.round(vsc.panel200Ms)} ms vs ${Math.round(vsc.panel3Ms)} ms`, `×${vsc.panelRatio200to3}`, '—'],
+  ['Assemble 20 five-second takes with cuts vs ffmpeg -f concat -c copy', `${cut.cuts.oursMs} ms vs ${cut.cuts.plainConcatMs} ms`, `×${cut.cuts.ratio}`, '≤ 1.1'],
+  ['Assemble them with 0.5 s crossfades vs a hand-written xfade graph', `${cut.crossfades.oursMs} ms vs ${cut.crossfades.handGraphMs} ms`, `×${cut.crossfades.ratio}`, '≤ 1.1'],
   ['Bundles (production)', `extension ${ext.bundles.extensionKb} KB, webview ${ext.bundles.webviewKb} KB`, `.vsix ${ext.bundles.vsixKb} KB`, '—'],
 ];
 const w = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => r[i].length), ['What', 'Measured', 'Result', 'Goal'][i].length));

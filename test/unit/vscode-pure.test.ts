@@ -56,7 +56,7 @@ describe('package.json contributes.configuration', () => {
   const manifest = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { contributes: { configuration: { properties: Record<string, { default: unknown }> }[] } };
   const props = Object.assign({}, ...manifest.contributes.configuration.map((c) => c.properties)) as Record<string, { default: unknown }>;
   it('declares every setting of the settings model, with the same default', () => {
-    const expected: Record<string, unknown> = { 'sceneToVideo.videoProvider': DEFAULT_SETTINGS.videoProvider, 'sceneToVideo.healthCheckIntervalSeconds': DEFAULT_SETTINGS.healthCheckIntervalSeconds };
+    const expected: Record<string, unknown> = { 'sceneToVideo.videoProvider': DEFAULT_SETTINGS.videoProvider, 'sceneToVideo.healthCheckIntervalSeconds': DEFAULT_SETTINGS.healthCheckIntervalSeconds, 'sceneToVideo.ffmpegPath': DEFAULT_SETTINGS.ffmpegPath };
     for (const k of Object.keys(FastVideoSettingsSchema.shape)) expected[`fastVideo.${k}`] = DEFAULT_SETTINGS.fastVideo[k as keyof typeof DEFAULT_SETTINGS.fastVideo];
     for (const k of Object.keys(ComfyUISettingsSchema.shape)) expected[`comfyUI.${k}`] = DEFAULT_SETTINGS.comfyUI[k as keyof typeof DEFAULT_SETTINGS.comfyUI];
     assert.deepEqual(Object.keys(props).sort(), Object.keys(expected).sort());
@@ -66,6 +66,6 @@ describe('package.json contributes.configuration', () => {
   it('keeps process-starting settings out of untrusted workspaces', () => {
     const m = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { capabilities: { untrustedWorkspaces: { supported: string; restrictedConfigurations: string[] } } };
     assert.equal(m.capabilities.untrustedWorkspaces.supported, 'limited');
-    for (const k of ['fastVideo.pythonPath', 'fastVideo.modelPath', 'fastVideo.autoStart', 'comfyUI.workflowPath']) assert.ok(m.capabilities.untrustedWorkspaces.restrictedConfigurations.includes(k), k);
+    for (const k of ['sceneToVideo.ffmpegPath', 'fastVideo.pythonPath', 'fastVideo.modelPath', 'fastVideo.autoStart', 'comfyUI.workflowPath']) assert.ok(m.capabilities.untrustedWorkspaces.restrictedConfigurations.includes(k), k);
   });
 });

@@ -148,6 +148,7 @@ export async function assemble(plan: CutPlan, ff: Ffmpeg, opts: AssembleOptions)
       }
     }
     const sidecar = film.replace(/\.mp4$/i, '') + '.json';
+    const hashes = await Promise.all(plan.clips.map((c) => c.sha256));
     const record = {
       kind: ASSEMBLY_SIDECAR_KIND,
       version: 1,
@@ -161,12 +162,12 @@ export async function assemble(plan: CutPlan, ff: Ffmpeg, opts: AssembleOptions)
       fps: plan.fps,
       frames: plan.frames,
       durationSeconds: total,
-      takes: plan.clips.map((c) => ({
+      takes: plan.clips.map((c, i) => ({
         clip: c.key,
         scene: c.sceneId,
         ...(c.shotId ? { shot: c.shotId } : {}),
         path: c.rel,
-        sha256: c.sha256,
+        sha256: hashes[i],
         // Source in and out points in seconds (the whole take), and where it sits in the film.
         in: 0,
         out: c.frames / plan.fps,

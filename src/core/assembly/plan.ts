@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import * as path from 'node:path';
 import { StvError } from '../errors';
-import { probe, type Ffmpeg, type MediaInfo } from '../ffmpeg/ffmpeg';
+import { probeMany, type Ffmpeg, type MediaInfo } from '../ffmpeg/ffmpeg';
 import { resolveTransition, type ResolvedTransition } from '../timeline/cut';
 import type { Timeline } from '../timeline/schema';
 import { absFromTimeline, relToTimeline, type ClipTakes } from '../takes/takes';
@@ -20,7 +20,8 @@ export interface PlannedClip {
   /** Absolute path of the take, and as the timeline records it. */
   take: string;
   rel: string;
-  sha256: string;
+  /** The take's SHA-256, computed while ffmpeg works (only the sidecar and the exports wait for it). */
+  sha256: Promise<string>;
   info: MediaInfo;
   /** The take's length in film frames (at the film's fps). */
   frames: number;
@@ -70,10 +71,16 @@ export async function planCut(timeline: Timeline, timelineFile: string, clips: C
   const fps = timeline.defaults.fps ?? first?.fps ?? 24;
   const planned: PlannedClip[] = [];
   let cursor = 0;
+  const takes = clips.map((c) => c.chosen?.path as string);
+  // One ffmpeg describes every take: with the hashes running alongside, this is the assembly's fixed cost.
+  const hashes = takes.map((t) => sha256File(t));
+  // Nothing may reject unobserved while an error below (a missing take) ends the plan early.
+  for (const h of hashes) h.catch(() => undefined);
+  const infos = await probeMany(ff, takes);
   for (const [i, c] of clips.entries()) {
-    const take = c.chosen?.path as string;
+    const take = takes[i] as string;
     const key = c.clip.key ?? c.clip.id;
-    const info = await probe(ff, take);
+    const info = infos[i] as MediaInfo;
     if (!info.video) throw new StvError('ASSEMBLY_FAILED', `The take ${c.chosen?.rel} of "${key}" has no video stream.`, `Choose another take: scene-to-video takes ${path.basename(timelineFile)} --shot ${key}.`);
     const frames = Math.max(1, Math.round(info.durationSeconds * fps));
     const transition = i === 0 ? { type: 'cut' as const, seconds: 0 } : (resolveTransition(c.clip.transition) ?? { type: 'cut' as const, seconds: 0 });
@@ -90,7 +97,7 @@ export async function planCut(timeline: Timeline, timelineFile: string, clips: C
       title: c.clip.title,
       take,
       rel: c.chosen?.rel ?? relToTimeline(timelineFile, take),
-      sha256: await sha256File(take),
+      sha256: hashes[i] as Promise<string>,
       info,
       frames,
       transition: transition.type === 'crossfade' ? { type: 'crossfade', seconds: overlap / fps } : transition,

@@ -12,13 +12,13 @@ export const EXPORT_FORMATS = ['otio', 'edl', 'fcpxml'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 const EXT: Record<ExportFormat, string> = { otio: '.otio', edl: '.edl', fcpxml: '.xml' };
 
-export function renderExport(plan: CutPlan, format: ExportFormat): string {
-  return format === 'otio' ? toOtio(plan) : format === 'edl' ? toEdl(plan) : toFcpXml(plan);
+export async function renderExport(plan: CutPlan, format: ExportFormat): Promise<string> {
+  return format === 'otio' ? toOtio(plan, await Promise.all(plan.clips.map((c) => c.sha256))) : format === 'edl' ? toEdl(plan) : toFcpXml(plan);
 }
 
 /** Writes `out` (default: beside the timeline, `<name>.<ext>`, then `<name>_1.<ext>`...) atomically. */
 export async function exportCut(plan: CutPlan, format: ExportFormat, out?: string): Promise<string> {
-  const text = renderExport(plan, format);
+  const text = await renderExport(plan, format);
   const base = out ?? path.join(path.dirname(plan.timelineFile), 'films', path.basename(plan.timelineFile).replace(/\.timeline\.json$|\.json$/i, '') + EXT[format]);
   await mkdir(path.dirname(base), { recursive: true });
   const tmp = path.join(path.dirname(base), `.stv-${randomUUID()}.part`);

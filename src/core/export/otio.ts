@@ -6,10 +6,10 @@ import { editorial } from './editorial';
 const rt = (value: number, rate: number) => ({ OTIO_SCHEMA: 'RationalTime.1', rate, value });
 const range = (start: number, duration: number, rate: number) => ({ OTIO_SCHEMA: 'TimeRange.1', start_time: rt(start, rate), duration: rt(duration, rate) });
 
-export function toOtio(plan: CutPlan): string {
+export function toOtio(plan: CutPlan, hashes: string[]): string {
   const fps = plan.fps;
   const children: unknown[] = [];
-  for (const e of editorial(plan)) {
+  for (const [i, e] of editorial(plan).entries()) {
     if (e.fadeIn)
       children.push({
         OTIO_SCHEMA: 'Transition.1',
@@ -22,7 +22,7 @@ export function toOtio(plan: CutPlan): string {
     const c = e.clip;
     children.push({
       OTIO_SCHEMA: 'Clip.2',
-      metadata: { 'scene-to-video': { scene: c.sceneId, ...(c.shotId ? { shot: c.shotId } : {}), take: c.rel, sha256: c.sha256 } },
+      metadata: { 'scene-to-video': { scene: c.sceneId, ...(c.shotId ? { shot: c.shotId } : {}), take: c.rel, sha256: hashes[i] } },
       name: c.key,
       source_range: range(e.sourceIn, e.sourceOut - e.sourceIn, fps),
       effects: [],
