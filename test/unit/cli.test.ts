@@ -3,13 +3,13 @@ import { execFileSync, spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { EXIT, main } from '../../src/cli';
 import { repoRoot } from '../helpers/paths';
 import { probeMp4 } from '../helpers/probe';
 import { FakeComfyUI } from '../fakes/fakeComfyUI';
 import { FastVideoProvider } from '../../src/core/providers/fastvideo/provider';
 import { startTestAdapter } from '../helpers/adapterProcess';
+import { captureIo } from '../helpers/cliIo';
 
 /** Frames counted by the system ffprobe, or undefined where ffprobe is not installed. */
 function ffprobeFrames(file: string): number | undefined {
@@ -24,15 +24,7 @@ function ffprobeFrames(file: string): number | undefined {
   }
 }
 
-function io(interrupt?: Promise<void>) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c: Buffer) => (out += c.toString()));
-  stderr.on('data', (c: Buffer) => (err += c.toString()));
-  return { io: { stdout, stderr, env: {}, interrupted: interrupt ?? new Promise<void>(() => undefined) }, out: () => out, err: () => err };
-}
+const io = captureIo;
 
 describe('scene-to-video CLI', function () {
   this.timeout(120_000);

@@ -9,7 +9,6 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { EXIT, main } from '../../src/cli';
 import { assemble } from '../../src/core/assembly/assemble';
 import { planCut } from '../../src/core/assembly/plan';
@@ -19,6 +18,7 @@ import { loadTimelineFile } from '../../src/core/timeline/load';
 import { startTestAdapter, type TestAdapter } from '../helpers/adapterProcess';
 import { repoRoot, venvPython } from '../helpers/paths';
 import { readImageSize } from '../../src/core/timeline/imageSize';
+import { captureIo } from '../helpers/cliIo';
 
 interface FilmProbe {
   width: number;
@@ -51,15 +51,7 @@ async function probeFilm(ff: Ffmpeg, file: string): Promise<FilmProbe> {
   }
 }
 
-function io() {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c: Buffer) => (out += c.toString()));
-  stderr.on('data', (c: Buffer) => (err += c.toString()));
-  return { io: { stdout, stderr, env: {}, interrupted: new Promise<void>(() => undefined) }, out: () => out, err: () => err };
-}
+const io = captureIo;
 
 const TIMELINE = {
   version: 2,

@@ -3,7 +3,6 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { EXIT, main } from '../../src/cli';
 import { importLocalGenSettings } from '../../src/core/settings/localGenSettings';
 import { importGemDirect } from '../../src/core/timeline/import/gemdirect';
@@ -14,22 +13,11 @@ import { resolveScenes } from '../../src/core/timeline/resolve';
 import type { Timeline } from '../../src/core/timeline/schema';
 import { repoRoot, venvPython } from '../helpers/paths';
 import { probeMp4 } from '../helpers/probe';
+import { captureIo } from '../helpers/cliIo';
 
 const FIX = path.join(repoRoot, 'test/fixtures/gemdirect');
 
-function io() {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c: Buffer) => (out += c.toString()));
-  stderr.on('data', (c: Buffer) => (err += c.toString()));
-  return {
-    io: { stdout, stderr, env: {}, interrupted: new Promise<void>(() => undefined) },
-    out: () => out,
-    err: () => err,
-  };
-}
+const io = captureIo;
 
 /** Mean RGB of the first and last frame of an MP4, decoded by the adapter venv's ffmpeg. */
 function endFrameColours(file: string): { first: number[]; last: number[] } {

@@ -7,7 +7,6 @@ import * as assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, copyFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { EXIT, main } from '../../src/cli';
 import { StvError } from '../../src/core/errors';
 import { imageFormatOf, keyframeProblem, MAX_ASPECT_MISMATCH, MAX_KEYFRAME_PIXELS, readKeyframeImage, sniffImage } from '../../src/core/keyframeImage';
@@ -17,6 +16,7 @@ import { repoRoot } from '../helpers/paths';
 import { startTestAdapter } from '../helpers/adapterProcess';
 import { AdapterClient } from '../../src/core/providers/fastvideo/client';
 import { FastVideoProvider } from '../../src/core/providers/fastvideo/provider';
+import { captureIo } from '../helpers/cliIo';
 
 const PNG = path.join(repoRoot, 'media/sample/keyframes/lighthouse.png');
 
@@ -25,14 +25,9 @@ function timeline(keyframe?: string, prompt = 'a lighthouse'): string {
 }
 
 async function validate(file: string): Promise<{ code: number; err: string; out: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c: Buffer) => (out += c.toString()));
-  stderr.on('data', (c: Buffer) => (err += c.toString()));
-  const code = await main(['validate', file], { stdout, stderr, env: {}, interrupted: new Promise<void>(() => undefined) });
-  return { code, err, out };
+  const c = captureIo();
+  const code = await main(['validate', file], c.io);
+  return { code, err: c.err(), out: c.out() };
 }
 
 /** A PNG header (signature + IHDR) declaring w x h; enough for sniffImage. */

@@ -13,7 +13,8 @@ import { describeFramesProblem, describeSideProblem, isValidFrameCount, MAX_FRAM
 import { keyframeEscape, resolveKeyframePath } from './keyframePath';
 import { imageFormatOf } from '../keyframeImage';
 import { readImageSize, type ImageSize } from './imageSize';
-import { checkKeyframeAspect, checkVersionedFields } from './v2';
+import { checkKeyframeAspect, checkVersionedFields, type V2Reporter } from './v2';
+import { closestMatch } from './suggest';
 import { checkCut } from '../takes/check';
 
 export interface TimelineProblem {
@@ -81,28 +82,9 @@ function keysFor(p: (string | number)[]): string[] {
   return [];
 }
 
-function editDistance(a: string, b: string): number {
-  const dp = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = dp[0] ?? 0;
-    dp[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = dp[j] ?? 0;
-      dp[j] = Math.min((dp[j] ?? 0) + 1, (dp[j - 1] ?? 0) + 1, prev + (a[i - 1]?.toLowerCase() === b[j - 1]?.toLowerCase() ? 0 : 1));
-      prev = tmp;
-    }
-  }
-  return dp[b.length] ?? 0;
-}
-
 function didYouMean(key: string, candidates: string[]): string {
-  let best: string | undefined;
-  let bestD = Infinity;
-  for (const c of candidates) {
-    const d = editDistance(key, c);
-    if (d < bestD) [best, bestD] = [c, d];
-  }
-  return best && bestD <= Math.max(2, Math.floor(key.length / 3)) ? ` Did you mean "${best}"?` : '';
+  const best = closestMatch(key, candidates);
+  return best ? ` Did you mean "${best}"?` : '';
 }
 
 function pathLabel(p: (string | number)[]): string {
@@ -206,14 +188,7 @@ export function parseTimeline(text: string, opts: ParseOptions): LoadResult {
   }
   const root: Node | undefined = parseTree(text, syntax, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
 
-  const at = (
-    severity: 'error' | 'warning',
-    code: string,
-    message: string,
-    p: (string | number)[],
-    key?: string,
-    exact?: Node,
-  ): void => {
+  const at: V2Reporter = (severity, code, message, p, key, exact) => {
     const node = exact ?? nodeForPath(root, p, key);
     const r = node ? lines.range(node.offset, node.length) : lines.range(0, 0);
     problems.push({ code, message, severity, path: p, ...r });

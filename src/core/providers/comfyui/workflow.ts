@@ -71,19 +71,8 @@ export function builtinBookendWorkflow(): Workflow {
   return WorkflowSchema.parse(structuredClone(wan22FunInpaint5b));
 }
 
-export const BUILTIN_BOOKEND_MAPPING: Mapping = {
-  '5:text': 'prompt',
-  '6:text': 'negative_prompt',
-  '4:image': 'keyframe_image',
-  '13:image': 'end_image',
-  '7:width': 'width',
-  '7:height': 'height',
-  '7:length': 'length',
-  '11:fps': 'fps',
-  '9:seed': 'seed',
-  '9:steps': 'steps',
-  '12:filename_prefix': 'filename_prefix',
-};
+// The bookend workflow keeps the built-in's node ids and adds node 13, the end image.
+export const BUILTIN_BOOKEND_MAPPING: Mapping = { ...BUILTIN_MAPPING, '13:image': 'end_image' };
 
 /** Parses a workflow file's text; refuses the UI format ("nodes"/"links") with the fix. */
 export function parseWorkflow(text: string, source: string): Workflow {

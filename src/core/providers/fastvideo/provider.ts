@@ -36,6 +36,16 @@ const STAGES: ReadonlySet<string> = new Set(RENDER_STAGES);
 // A code the adapter sends that this extension does not know yet is shown as OTHER.
 const KNOWN_WARNINGS: ReadonlySet<string> = new Set(WARNING_CODES.filter((c) => c !== 'OTHER'));
 
+/** A keyframe's bytes for the adapter, checked as an image within the render's bounds first. */
+async function keyframeBase64Of(file: string, render: { width: number; height: number }, what: string, field: string): Promise<string> {
+  try {
+    return (await readKeyframeImage(file, render)).toString('base64');
+  } catch (e) {
+    if (e instanceof StvError) throw e; // not an image, or out of bounds: said as such
+    throw new StvError('KEYFRAME_MISSING', `Cannot read the ${what} ${file}: ${(e as Error).message}`, `Fix ${field} (relative to the timeline file).`);
+  }
+}
+
 function toProgress(p: AdapterProgress): RenderProgress {
   return {
     stage: (STAGES.has(p.stage) ? p.stage : 'denoising') as RenderStage,
@@ -168,24 +178,13 @@ export class FastVideoProvider implements VideoProvider {
   }
 
   private async buildBody(req: RenderRequest): Promise<GenerateBody> {
-    let endKeyframeBase64: string | undefined;
-    if (req.endKeyframePath) {
-      try {
-        endKeyframeBase64 = (await readKeyframeImage(req.endKeyframePath, { width: req.width, height: req.height })).toString('base64');
-      } catch (e) {
-        if (e instanceof StvError) throw e; // not an image, or out of bounds: said as such
-        throw new StvError('KEYFRAME_MISSING', `Cannot read the end keyframe ${req.endKeyframePath}: ${(e as Error).message}`, 'Fix the shot\'s "keyframes.end" path (relative to the timeline file).');
-      }
-    }
-    let keyframeBase64: string | undefined;
-    if (req.keyframePath) {
-      try {
-        keyframeBase64 = (await readKeyframeImage(req.keyframePath, { width: req.width, height: req.height })).toString('base64');
-      } catch (e) {
-        if (e instanceof StvError) throw e; // not an image, or out of bounds: said as such
-        throw new StvError('KEYFRAME_MISSING', `Cannot read the keyframe ${req.keyframePath}: ${(e as Error).message}`, 'Fix the scene\'s "keyframe" path (relative to the timeline file).');
-      }
-    }
+    const size = { width: req.width, height: req.height };
+    const keyframeBase64 = req.keyframePath
+      ? await keyframeBase64Of(req.keyframePath, size, 'keyframe', 'the scene\'s "keyframe" path')
+      : undefined;
+    const endKeyframeBase64 = req.endKeyframePath
+      ? await keyframeBase64Of(req.endKeyframePath, size, 'end keyframe', 'the shot\'s "keyframes.end" path')
+      : undefined;
     return {
       prompt: req.prompt,
       ...(req.negativePrompt ? { negativePrompt: req.negativePrompt } : {}),
