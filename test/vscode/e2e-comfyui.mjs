@@ -6,8 +6,8 @@
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { STATUS, playPast, stepRecorder } from './steps.mjs';
 
-const STATUS = '[id="scene-to-video.scene-to-video.sceneToVideo.status"]';
 export const COMFY_E2E_STEPS = 4;
 
 /** A copy of the sample whose provider is ComfyUI with the slow model-free workflow. */
@@ -28,19 +28,7 @@ export function makeComfyWorkspace(root, comfyUrl) {
 }
 
 export async function runComfyE2E({ browser, url, ws, root, devPath, comfyUrl }) {
-  const results = [];
-  const step = async (name, fn) => {
-    const t0 = Date.now();
-    try {
-      await fn();
-      results.push({ name, ok: true });
-      console.log(`    ✔ ${name} (${Date.now() - t0}ms)`);
-    } catch (e) {
-      results.push({ name, ok: false });
-      console.log(`    ✖ ${name}\n      ${String(e?.message ?? e).split('\n').slice(0, 6).join('\n      ')}`);
-      throw e;
-    }
-  };
+  const { results, step } = stepRecorder();
   const comfy = async (p) => (await fetch(`${comfyUrl}${p}`)).json();
   const ours = (row) => String(row?.[3]?.client_id ?? '').startsWith('scene-to-video-');
   const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
@@ -66,14 +54,7 @@ export async function runComfyE2E({ browser, url, ws, root, devPath, comfyUrl })
       if (text) seen.add(text);
     }
     if (seen.size < 2) throw new Error(`the progress never moved: ${[...seen].join(' | ') || '(nothing)'}`);
-    const played = await video.evaluate((v) => new Promise((resolve, reject) => {
-      v.muted = true;
-      const tick = () => { if (v.currentTime > 0.5) { v.pause(); resolve(v.currentTime); } };
-      v.addEventListener('timeupdate', tick);
-      v.play().catch(reject);
-      setTimeout(() => reject(new Error(`stalled at ${v.currentTime} s (readyState ${v.readyState})`)), 20_000);
-    }));
-    if (!(played > 0.5)) throw new Error(`the video played only to ${played} s`);
+    await playPast(video, 0.5);
     return [...seen];
   };
   console.log('  end to end through the UI with a real ComfyUI (Playwright)');

@@ -6,25 +6,13 @@
 // finds it in the Extensions view with its icon.
 import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
+import { STATUS, playPast, stepRecorder } from './steps.mjs';
 
-const STATUS = '[id="scene-to-video.scene-to-video.sceneToVideo.status"]';
 /** How many steps a complete run has (the harness counts a shorter run as a failure). */
 export const E2E_STEPS = 6;
 
 export async function runE2E({ browser, url, ws, root, devPath, installed }) {
-  const results = [];
-  const step = async (name, fn) => {
-    const t0 = Date.now();
-    try {
-      await fn();
-      results.push({ name, ok: true });
-      console.log(`    ✔ ${name} (${Date.now() - t0}ms)`);
-    } catch (e) {
-      results.push({ name, ok: false });
-      console.log(`    ✖ ${name}\n      ${String(e?.message ?? e).split('\n').slice(0, 6).join('\n      ')}`);
-      throw e;
-    }
-  };
+  const { results, step } = stepRecorder();
   const images = path.join(root, 'docs/images');
   mkdirSync(images, { recursive: true });
   const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
@@ -83,14 +71,7 @@ export async function runE2E({ browser, url, ws, root, devPath, installed }) {
       }));
       if (!(duration > 1)) throw new Error(`the rendered video reports duration ${duration}`);
       // Playable, not just parsable: it plays past one second, then stays paused for the screenshot.
-      const played = await video.evaluate((v) => new Promise((resolve, reject) => {
-        v.muted = true;
-        const tick = () => { if (v.currentTime > 1) { v.pause(); resolve(v.currentTime); } };
-        v.addEventListener('timeupdate', tick);
-        v.play().catch(reject);
-        setTimeout(() => reject(new Error(`stalled at ${v.currentTime} s (readyState ${v.readyState})`)), 20_000);
-      }));
-      if (!(played > 1)) throw new Error(`the video played only to ${played} s`);
+      await playPast(video, 1);
       await page.screenshot({ path: path.join(images, 'scene-panel.png') });
     });
     await step('the status bar item\'s tooltip shows endpoint, model and last check', async () => {

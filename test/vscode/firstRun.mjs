@@ -6,6 +6,7 @@
 // show on the way. Screenshots go to docs/images/. Called by test/vscode/harness.mjs.
 import { existsSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
+import { playPast } from './steps.mjs';
 
 /** How many steps a complete run has (the harness counts a shorter run as a failure). */
 export const FIRST_RUN_STEPS = 4;
@@ -110,14 +111,7 @@ export async function runFirstRun({ browser, url, ws, root, devPath }) {
       await palette('Scene to Video: Open scene panel');
       const video = panel().locator('section[data-scene="first-scene"] video').first();
       await video.waitFor({ timeout: 30_000 });
-      const played = await video.evaluate((v) => new Promise((resolve, reject) => {
-        v.muted = true;
-        const tick = () => { if (v.currentTime > 0.5) { v.pause(); resolve(v.currentTime); } };
-        v.addEventListener('timeupdate', tick);
-        v.play().catch(reject);
-        setTimeout(() => reject(new Error(`stalled at ${v.currentTime} s (readyState ${v.readyState})`)), 20_000);
-      }));
-      if (!(played > 0.5)) throw new Error(`the video played only to ${played} s`);
+      await playPast(video, 0.5);
       const label = await panel().locator('section[data-scene="first-scene"] li.render').first().innerText();
       if (!/fastvideo-local/.test(label) || !/preview/i.test(label)) throw new Error(`the clip's label does not say what made it: ${label}`);
       await page.screenshot({ path: path.join(images, 'first-clip.png') });
