@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import io
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -95,3 +97,28 @@ def probe_mp4(path: str | Path) -> dict[str, Any]:
     meta = next(reader)
     count = sum(1 for _ in reader)
     return {"codec": meta.get("codec"), "size": tuple(meta["size"]), "fps": meta["fps"], "frames": count}
+
+
+def start_preview_process(out: Path, port: int, stderr: Path | None = None, *extra: str) -> subprocess.Popen[bytes]:
+    """`python -m stv_adapter serve --backend preview` as a process of its own (for tests that kill it
+    or measure its memory), outputs under `out`; returns once /health answers."""
+    log = stderr.open("wb") if stderr is not None else subprocess.DEVNULL
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "stv_adapter", "serve", "--backend", "preview", "--port", str(port),
+         "--output-root", str(out / "o"), "--artifacts-dir", str(out / "a"), *extra],
+        cwd=Path(__file__).parent.parent,
+        stdout=subprocess.DEVNULL,
+        stderr=log,
+    )
+    deadline = time.time() + 30
+    while True:
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/health", timeout=1)
+            return proc
+        except httpx.HTTPError:
+            if time.time() > deadline or proc.poll() is not None:
+                proc.kill()
+                said = stderr.read_text() if stderr is not None else ""
+                raise RuntimeError(f"the adapter did not start: {said}") from None
+            time.sleep(0.1)
+

@@ -6,48 +6,19 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx
 import psutil
 import pytest
-from conftest import free_port
+from conftest import free_port, start_preview_process
 
 pytestmark = pytest.mark.skipif(os.name == "nt", reason="SIGKILL semantics; Windows uses a job object (childproc.py)")
 
 
 def start(out: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "stv_adapter",
-            "serve",
-            "--backend",
-            "preview",
-            "--port",
-            str(port),
-            "--output-root",
-            str(out / "o"),
-            "--artifacts-dir",
-            str(out / "a"),
-        ],
-        cwd=Path(__file__).parent.parent,
-        stdout=subprocess.DEVNULL,
-        stderr=log.open("wb"),
-    )
-    deadline = time.time() + 30
-    while True:
-        try:
-            httpx.get(f"http://127.0.0.1:{port}/health", timeout=1)
-            return proc
-        except httpx.HTTPError:
-            if time.time() > deadline or proc.poll() is not None:
-                proc.kill()
-                raise RuntimeError(f"the adapter did not start: {log.read_text()}") from None
-            time.sleep(0.1)
+    return start_preview_process(out, port, log)
 
 
 def gone(pid: int) -> bool:

@@ -7,18 +7,16 @@ from __future__ import annotations
 import base64
 import io
 import os
-import subprocess
 import sys
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import psutil
 import pytest
-from conftest import free_port, small_request
+from conftest import free_port, small_request, start_preview_process
 from PIL import Image
 
 # The bound docs/reliability.md states: the adapter's peak RSS over its idle RSS while it renders
@@ -30,38 +28,8 @@ PEAK_RSS_BOUND_MB = 300
 def adapter_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, psutil.Process]]:
     port = free_port()
     out = tmp_path_factory.mktemp("mem")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "stv_adapter",
-            "serve",
-            "--backend",
-            "preview",
-            "--port",
-            str(port),
-            "--output-root",
-            str(out / "o"),
-            "--artifacts-dir",
-            str(out / "a"),
-            "--log-level",
-            "warning",
-        ],
-        cwd=Path(__file__).parent.parent,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    proc = start_preview_process(out, port, None, "--log-level", "warning")
     url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 30
-    while True:
-        try:
-            httpx.get(f"{url}/health", timeout=1)
-            break
-        except httpx.HTTPError:
-            if time.time() > deadline or proc.poll() is not None:
-                proc.kill()
-                raise RuntimeError("the adapter did not start") from None
-            time.sleep(0.1)
     try:
         yield url, psutil.Process(proc.pid)
     finally:
