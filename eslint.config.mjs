@@ -2,7 +2,19 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['out/**', 'dist/**', 'node_modules/**', 'python/**', '.tools/**', 'esbuild.mjs', '**/*.js', '**/*.mjs', '**/*.cjs'] },
+  {
+    ignores: [
+      'out/**',
+      'dist/**',
+      'node_modules/**',
+      'python/**',
+      '.tools/**',
+      'esbuild.mjs',
+      '**/*.js',
+      '**/*.mjs',
+      '**/*.cjs',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.strict,
   {
@@ -18,7 +30,10 @@ export default tseslint.config(
     files: ['src/**/*.ts', 'webview/**/*.ts'],
     ignores: ['src/vscode/**'],
     rules: {
-      'no-restricted-imports': ['error', { paths: [{ name: 'vscode', message: 'Only src/vscode may import vscode (see docs/architecture.md).' }] }],
+      'no-restricted-imports': [
+        'error',
+        { paths: [{ name: 'vscode', message: 'Only src/vscode may import vscode (see docs/architecture.md).' }] },
+      ],
     },
   },
   {

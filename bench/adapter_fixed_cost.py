@@ -11,6 +11,7 @@ response. Each scenario runs sequentially (one request in flight), after a warm-
 Compare with bench/adapter_overhead.py, which measures the same thing as (full path - in-process
 preview encode) for real-sized jobs.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -52,13 +53,24 @@ class CopyBackend:
     def start(self) -> None: ...
 
     def health(self) -> dict[str, Any]:
-        return {"status": "ok", "model_id": "copy", "model_profile": "copy", "model_loaded": True, "follows_keyframe": True, "attention_backend": None, "device": "cpu", "gpu": None}
+        return {
+            "status": "ok",
+            "model_id": "copy",
+            "model_profile": "copy",
+            "model_loaded": True,
+            "follows_keyframe": True,
+            "attention_backend": None,
+            "device": "cpu",
+            "gpu": None,
+        }
 
     def run(self, job: BackendJob, progress: ProgressFn) -> BackendOutput:
         progress("encoding", 0.5)
         shutil.copyfile(self.mp4, job.out_path)
         self.runs += 1
-        return BackendOutput(width=job.width, height=job.height, num_frames=job.num_frames, fps=job.fps, model_id="copy")
+        return BackendOutput(
+            width=job.width, height=job.height, num_frames=job.num_frames, fps=job.fps, model_id="copy"
+        )
 
     def force_stop(self) -> bool:
         return False
@@ -92,8 +104,12 @@ def main() -> None:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
         backend = CopyBackend(mp4)
-        cfg = AdapterConfig(port=port, backend="preview", output_root=tmp / "out", artifacts_dir=tmp / "artifacts", max_queue=8)
-        server = uvicorn.Server(uvicorn.Config(create_app(cfg, backend), host="127.0.0.1", port=port, log_level="warning", access_log=False))
+        cfg = AdapterConfig(
+            port=port, backend="preview", output_root=tmp / "out", artifacts_dir=tmp / "artifacts", max_queue=8
+        )
+        server = uvicorn.Server(
+            uvicorn.Config(create_app(cfg, backend), host="127.0.0.1", port=port, log_level="warning", access_log=False)
+        )
         t = threading.Thread(target=server.run, daemon=True)
         t.start()
         while not server.started:
@@ -103,7 +119,15 @@ def main() -> None:
         key_b64 = base64.b64encode(buf.getvalue()).decode()
         scenarios = {
             "no keyframe": {"prompt": "overhead", "width": 1280, "height": 704, "numFrames": 121, "fps": 24, "seed": 1},
-            f"1280x704 PNG keyframe ({len(buf.getvalue()) // 1024} KB)": {"prompt": "overhead", "width": 1280, "height": 704, "numFrames": 121, "fps": 24, "seed": 1, "keyframeBase64": key_b64},
+            f"1280x704 PNG keyframe ({len(buf.getvalue()) // 1024} KB)": {
+                "prompt": "overhead",
+                "width": 1280,
+                "height": 704,
+                "numFrames": 121,
+                "fps": 24,
+                "seed": 1,
+                "keyframeBase64": key_b64,
+            },
         }
         results: dict[str, Any] = {}
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
@@ -117,17 +141,29 @@ def main() -> None:
                     times.append((time.perf_counter() - t0) * 1000)
                     r.raise_for_status()
                 half = a.runs // 2  # does the cost grow with the jobs already served?
-                results[name] = {"runs": a.runs, "medianMs": round(statistics.median(times), 2), "p95Ms": round(percentile(times, 0.95), 2), "minMs": round(min(times), 2),
-                                 "firstHalfMedianMs": round(statistics.median(times[:half]), 2), "secondHalfMedianMs": round(statistics.median(times[half:]), 2)}
+                results[name] = {
+                    "runs": a.runs,
+                    "medianMs": round(statistics.median(times), 2),
+                    "p95Ms": round(percentile(times, 0.95), 2),
+                    "minMs": round(min(times), 2),
+                    "firstHalfMedianMs": round(statistics.median(times[:half]), 2),
+                    "secondHalfMedianMs": round(statistics.median(times[half:]), 2),
+                }
         server.should_exit = True
         t.join(timeout=10)
-        out = {"what": "POST /generate round trip with a backend that only copies a finished MP4", "backendRuns": backend.runs, "scenarios": results}
+        out = {
+            "what": "POST /generate round trip with a backend that only copies a finished MP4",
+            "backendRuns": backend.runs,
+            "scenarios": results,
+        }
         if a.json:
             print(json.dumps(out))
         else:
             print(out["what"])
             for name, r in results.items():
-                print(f"  {name:<34} median {r['medianMs']:>7} ms   p95 {r['p95Ms']:>7} ms   min {r['minMs']:>7} ms   ({r['runs']} runs)")
+                print(
+                    f"  {name:<34} median {r['medianMs']:>7} ms   p95 {r['p95Ms']:>7} ms   min {r['minMs']:>7} ms   ({r['runs']} runs)"
+                )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -4,6 +4,7 @@ same machine state. Reports medians, the overhead in ms, and the ratio.
 
     python/.venv/bin/python bench/adapter_overhead.py [--runs 15] [--size 1280x704] [--frames 121]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,7 +39,11 @@ def main() -> None:
     a = ap.parse_args()
     w, h = (int(x) for x in a.size.split("x"))
     # A real keyframe (the sample's, at the render size): its PNG is what a client base64-encodes.
-    key = Image.open(Path(__file__).resolve().parent.parent / "media/sample/keyframes/lighthouse.png").convert("RGB").resize((w, h), Image.Resampling.BICUBIC)
+    key = (
+        Image.open(Path(__file__).resolve().parent.parent / "media/sample/keyframes/lighthouse.png")
+        .convert("RGB")
+        .resize((w, h), Image.Resampling.BICUBIC)
+    )
     buf = io.BytesIO()
     key.save(buf, "PNG")
     key_b64 = base64.b64encode(buf.getvalue()).decode()
@@ -56,15 +61,36 @@ def main() -> None:
         time.sleep(0.02)
     client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=600)
     backend = PreviewBackend()
-    body = {"prompt": "bench", "width": w, "height": h, "numFrames": a.frames, "fps": a.fps, "seed": 1, "keyframeBase64": key_b64}
+    body = {
+        "prompt": "bench",
+        "width": w,
+        "height": h,
+        "numFrames": a.frames,
+        "fps": a.fps,
+        "seed": 1,
+        "keyframeBase64": key_b64,
+    }
 
     direct, full = [], []
     client.post("/generate", json=body)  # warm-up (imports, page cache)
+
     def run_direct(i: int) -> None:
         # The backend's own work, given the decoded keyframe as the adapter would; the same seed
         # (so the same camera move) as the request of the same run.
         t0 = time.perf_counter()
-        job = BackendJob(job_id="d", prompt="bench", negative_prompt=None, keyframe=Image.open(io.BytesIO(base64.b64decode(key_b64))).convert("RGB"), width=w, height=h, num_frames=a.frames, fps=a.fps, seed=i, steps=None, out_path=tmp / f"direct-{i}.mp4")
+        job = BackendJob(
+            job_id="d",
+            prompt="bench",
+            negative_prompt=None,
+            keyframe=Image.open(io.BytesIO(base64.b64decode(key_b64))).convert("RGB"),
+            width=w,
+            height=h,
+            num_frames=a.frames,
+            fps=a.fps,
+            seed=i,
+            steps=None,
+            out_path=tmp / f"direct-{i}.mp4",
+        )
         backend.run(job, lambda *args, **kw: None)
         direct.append((time.perf_counter() - t0) * 1000)
 
@@ -76,7 +102,7 @@ def main() -> None:
 
     for i in range(a.runs):
         # Alternate which goes first, so neither always runs on a cooler machine.
-        for step in ((run_direct, run_full) if i % 2 == 0 else (run_full, run_direct)):
+        for step in (run_direct, run_full) if i % 2 == 0 else (run_full, run_direct):
             step(i)
     server.should_exit = True
     t.join(timeout=10)
@@ -86,9 +112,18 @@ def main() -> None:
     diffs = [x - y for x, y in zip(full, direct, strict=True)]
     half = a.runs // 2
     overhead = statistics.median(diffs)
-    res = {"size": a.size, "frames": a.frames, "runs": a.runs, "directMedianMs": round(d, 1), "fullPathMedianMs": round(f, 1), "overheadMs": round(overhead, 1), "ratio": round((d + overhead) / d, 4),
-           "spreadMs": round(statistics.quantiles(diffs, n=4)[2] - statistics.quantiles(diffs, n=4)[0], 1),
-           "firstHalfOverheadMs": round(statistics.median(diffs[:half]), 1), "secondHalfOverheadMs": round(statistics.median(diffs[half:]), 1)}
+    res = {
+        "size": a.size,
+        "frames": a.frames,
+        "runs": a.runs,
+        "directMedianMs": round(d, 1),
+        "fullPathMedianMs": round(f, 1),
+        "overheadMs": round(overhead, 1),
+        "ratio": round((d + overhead) / d, 4),
+        "spreadMs": round(statistics.quantiles(diffs, n=4)[2] - statistics.quantiles(diffs, n=4)[0], 1),
+        "firstHalfOverheadMs": round(statistics.median(diffs[:half]), 1),
+        "secondHalfOverheadMs": round(statistics.median(diffs[half:]), 1),
+    }
     print(json.dumps(res) if a.json else "\n".join(f"{k:>22}: {v}" for k, v in res.items()))
 
 

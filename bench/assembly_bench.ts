@@ -40,8 +40,26 @@ async function time(fn: () => Promise<unknown>): Promise<number> {
 
 function clipTakes(dir: string, files: string[], crossfade: boolean): ClipTakes[] {
   return files.map((f, i) => {
-    const clip: ResolvedScene = { id: `s${i}`, key: `s${i}`, index: i, title: `take ${i}`, prompt: '', width: W, height: H, fps: FPS, numFrames: FRAMES, seed: i, ...(crossfade && i > 0 ? { transition: { type: 'crossfade' as const, seconds: FADE } } : {}) };
-    return { clip, location: { scene: i }, takes: [{ path: f, rel: path.relative(dir, f) }], chosen: { path: f, rel: path.relative(dir, f) }, chosenExplicitly: false };
+    const clip: ResolvedScene = {
+      id: `s${i}`,
+      key: `s${i}`,
+      index: i,
+      title: `take ${i}`,
+      prompt: '',
+      width: W,
+      height: H,
+      fps: FPS,
+      numFrames: FRAMES,
+      seed: i,
+      ...(crossfade && i > 0 ? { transition: { type: 'crossfade' as const, seconds: FADE } } : {}),
+    };
+    return {
+      clip,
+      location: { scene: i },
+      takes: [{ path: f, rel: path.relative(dir, f) }],
+      chosen: { path: f, rel: path.relative(dir, f) },
+      chosenExplicitly: false,
+    };
   });
 }
 
@@ -52,10 +70,31 @@ async function main(): Promise<void> {
     const files: string[] = [];
     for (let i = 0; i < N; i++) {
       const f = path.join(dir, `take${i}.mp4`);
-      execFileSync(ff.path, ['-v', 'error', '-f', 'lavfi', '-i', `testsrc2=s=${W}x${H}:r=${FPS}`, '-frames:v', String(FRAMES), '-c:v', 'libx264', '-preset', 'veryfast', '-pix_fmt', 'yuv420p', f]);
+      execFileSync(ff.path, [
+        '-v',
+        'error',
+        '-f',
+        'lavfi',
+        '-i',
+        `testsrc2=s=${W}x${H}:r=${FPS}`,
+        '-frames:v',
+        String(FRAMES),
+        '-c:v',
+        'libx264',
+        '-preset',
+        'veryfast',
+        '-pix_fmt',
+        'yuv420p',
+        f,
+      ]);
       files.push(f);
     }
-    const timeline = { version: 2, title: 'bench', defaults: { width: W, height: H, fps: FPS, seedPolicy: 'fixed' }, scenes: [] } as unknown as Timeline;
+    const timeline = {
+      version: 2,
+      title: 'bench',
+      defaults: { width: W, height: H, fps: FPS, seedPolicy: 'fixed' },
+      scenes: [],
+    } as unknown as Timeline;
     const timelineFile = path.join(dir, 'bench.timeline.json');
     const list = path.join(dir, 'list.txt');
     writeFileSync(list, files.map((f) => `file '${f}'`).join('\n'));
@@ -68,21 +107,55 @@ async function main(): Promise<void> {
     // The hand-written graph: xfade straight on the inputs (they already match), same encoder settings.
     const handGraph = files
       .slice(1)
-      .map((_, k) => `${k === 0 ? '[0:v]' : `[x${k}]`}[${k + 1}:v]xfade=transition=fade:duration=${FADE}:offset=${((k + 1) * (FRAMES / FPS - FADE)).toFixed(6)}[x${k + 1}]`)
+      .map(
+        (_, k) =>
+          `${k === 0 ? '[0:v]' : `[x${k}]`}[${k + 1}:v]xfade=transition=fade:duration=${FADE}:offset=${((k + 1) * (FRAMES / FPS - FADE)).toFixed(6)}[x${k + 1}]`,
+      )
       .join(';');
     for (let r = 0; r < RUNS; r++) {
       // Alternate the order so neither side always runs on a warmer cache.
-      const pair = async (a: () => Promise<number>, b: () => Promise<number>) => (r % 2 === 0 ? [await a(), await b()] : [await b(), await a()].reverse()) as [number, number];
+      const pair = async (a: () => Promise<number>, b: () => Promise<number>) =>
+        (r % 2 === 0 ? [await a(), await b()] : [await b(), await a()].reverse()) as [number, number];
       const [oc, pc] = await pair(
-        () => time(async () => assemble(await planCut(timeline, timelineFile, clipTakes(dir, files, false), ff), ff, { out: out() })),
+        () =>
+          time(async () =>
+            assemble(await planCut(timeline, timelineFile, clipTakes(dir, files, false), ff), ff, { out: out() }),
+          ),
         () => time(() => runFfmpeg(ff, ['-f', 'concat', '-safe', '0', '-i', list, '-c', 'copy', '-f', 'mp4', out()])),
       );
       cuts.ours.push(oc);
       cuts.plain.push(pc);
       if (CUTS_ONLY) continue;
       const [of, hf] = await pair(
-        () => time(async () => assemble(await planCut(timeline, timelineFile, clipTakes(dir, files, true), ff), ff, { out: out() })),
-        () => time(() => runFfmpeg(ff, [...files.flatMap((f) => ['-i', f]), '-filter_complex', handGraph, '-map', `[x${N - 1}]`, '-c:v', 'libx264', '-preset', 'fast', '-crf', '18', '-pix_fmt', 'yuv420p', '-r', String(FPS), '-movflags', '+faststart', '-f', 'mp4', out()])),
+        () =>
+          time(async () =>
+            assemble(await planCut(timeline, timelineFile, clipTakes(dir, files, true), ff), ff, { out: out() }),
+          ),
+        () =>
+          time(() =>
+            runFfmpeg(ff, [
+              ...files.flatMap((f) => ['-i', f]),
+              '-filter_complex',
+              handGraph,
+              '-map',
+              `[x${N - 1}]`,
+              '-c:v',
+              'libx264',
+              '-preset',
+              'fast',
+              '-crf',
+              '18',
+              '-pix_fmt',
+              'yuv420p',
+              '-r',
+              String(FPS),
+              '-movflags',
+              '+faststart',
+              '-f',
+              'mp4',
+              out(),
+            ]),
+          ),
       );
       fades.ours.push(of);
       fades.hand.push(hf);
@@ -94,8 +167,16 @@ async function main(): Promise<void> {
         size: `${W}x${H}`,
         seconds: FRAMES / FPS,
         ffmpeg: `${ff.version} (${ff.source})`,
-        cuts: { oursMs: Math.round(median(cuts.ours)), plainConcatMs: Math.round(median(cuts.plain)), ratio: r2(median(cuts.ours) / median(cuts.plain)) },
-        crossfades: { oursMs: Math.round(median(fades.ours)), handGraphMs: Math.round(median(fades.hand)), ratio: r2(median(fades.ours) / median(fades.hand)) },
+        cuts: {
+          oursMs: Math.round(median(cuts.ours)),
+          plainConcatMs: Math.round(median(cuts.plain)),
+          ratio: r2(median(cuts.ours) / median(cuts.plain)),
+        },
+        crossfades: {
+          oursMs: Math.round(median(fades.ours)),
+          handGraphMs: Math.round(median(fades.hand)),
+          ratio: r2(median(fades.ours) / median(fades.hand)),
+        },
       }),
     );
   } finally {

@@ -21,7 +21,13 @@ function pct(xs: number[], p: number): number {
 }
 
 async function progressLatency(): Promise<Record<string, number>> {
-  const a = await startAdapterProcess({ pythonPath: venvPython, backend: 'preview', cwd: root, outputRoot: path.join(root, 'test-results', 'bench-adapter'), artifactsDir: path.join(root, 'test-results', 'bench-adapter', 'artifacts') });
+  const a = await startAdapterProcess({
+    pythonPath: venvPython,
+    backend: 'preview',
+    cwd: root,
+    outputRoot: path.join(root, 'test-results', 'bench-adapter'),
+    artifactsDir: path.join(root, 'test-results', 'bench-adapter', 'artifacts'),
+  });
   try {
     const client = new AdapterClient({ endpoint: a.url });
     const lat: number[] = [];
@@ -40,8 +46,19 @@ async function progressLatency(): Promise<Record<string, number>> {
 }
 
 function timelineLoad(): Record<string, number> {
-  const scenes = Array.from({ length: 1000 }, (_, i) => ({ id: `scene-${i}`, title: `Scene ${i}`, prompt: `A slow camera move over landscape number ${i}, golden hour, cinematic, 35mm film grain`, negativePrompt: 'blurry, text', seconds: 5, seed: i }));
-  const text = JSON.stringify({ version: 1, title: 'Big', defaults: { width: 1280, height: 704, fps: 24, numFrames: 121 }, scenes }, null, 2);
+  const scenes = Array.from({ length: 1000 }, (_, i) => ({
+    id: `scene-${i}`,
+    title: `Scene ${i}`,
+    prompt: `A slow camera move over landscape number ${i}, golden hour, cinematic, 35mm film grain`,
+    negativePrompt: 'blurry, text',
+    seconds: 5,
+    seed: i,
+  }));
+  const text = JSON.stringify(
+    { version: 1, title: 'Big', defaults: { width: 1280, height: 704, fps: 24, numFrames: 121 }, scenes },
+    null,
+    2,
+  );
   const opts = { timelineFile: '/tmp/big.timeline.json', fileExists: () => true };
   const time = (fn: () => unknown, n: number) => {
     for (let i = 0; i < 3; i++) fn();
@@ -57,7 +74,13 @@ function timelineLoad(): Record<string, number> {
   if (!ok.ok) throw new Error('the generated timeline should load');
   const ours = time(() => parseTimeline(text, opts), 15);
   const base = time(() => JSON.parse(text), 50);
-  return { scenes: 1000, bytes: text.length, loadMs: +ours.toFixed(1), jsonParseMs: +base.toFixed(2), ratio: +(ours / base).toFixed(1) };
+  return {
+    scenes: 1000,
+    bytes: text.length,
+    loadMs: +ours.toFixed(1),
+    jsonParseMs: +base.toFixed(2),
+    ratio: +(ours / base).toFixed(1),
+  };
 }
 
 function bundles(): Record<string, number> {

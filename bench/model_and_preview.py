@@ -4,6 +4,7 @@
   - preview backend: 121 frames at 1280x704 against plain ffmpeg doing the same motion (zoompan);
   - load: hundreds of jobs from concurrent clients that retry on BUSY; adapter RSS before/after.
 Prints one JSON object. python/.venv/bin/python bench/model_and_preview.py [--jobs 5]"""
+
 from __future__ import annotations
 
 import argparse
@@ -50,7 +51,13 @@ def model_loaded_once(n: int, tmp: Path) -> dict:
             lat.append((time.perf_counter() - t0) * 1000)
         loads = a.client.get("/health").json()["details"]["loads"]
     calls = [json.loads(line) for line in (tmp / "calls.jsonl").read_text().splitlines()]
-    return {"jobs": n, "loads": loads, "fromPretrainedCalls": sum(c["event"] == "from_pretrained" for c in calls), "firstJobMs": round(lat[0]), "warmMedianMs": round(statistics.median(lat[1:]))}
+    return {
+        "jobs": n,
+        "loads": loads,
+        "fromPretrainedCalls": sum(c["event"] == "from_pretrained" for c in calls),
+        "firstJobMs": round(lat[0]),
+        "warmMedianMs": round(statistics.median(lat[1:])),
+    }
 
 
 def preview_vs_ffmpeg(tmp: Path, runs: int = 3) -> dict:
@@ -62,16 +69,62 @@ def preview_vs_ffmpeg(tmp: Path, runs: int = 3) -> dict:
     ffmpeg = imageio_ffmpeg.get_ffmpeg_exe()
     for i in range(runs):
         out = tmp / f"ours-{i}.mp4"
-        job = BackendJob(job_id="b", prompt="x", negative_prompt=None, keyframe=Image.open(key).convert("RGB"), width=w, height=h, num_frames=n, fps=fps, seed=2, steps=None, out_path=out)  # seed 2: a push-in, like the baseline
+        job = BackendJob(
+            job_id="b",
+            prompt="x",
+            negative_prompt=None,
+            keyframe=Image.open(key).convert("RGB"),
+            width=w,
+            height=h,
+            num_frames=n,
+            fps=fps,
+            seed=2,
+            steps=None,
+            out_path=out,
+        )  # seed 2: a push-in, like the baseline
         t0 = time.perf_counter()
         backend.run(job, lambda *a, **k: None)
         ours.append(time.perf_counter() - t0)
         # The same work for plain ffmpeg: a slow push-in on the keyframe, H.264, same preset and CRF.
         t0 = time.perf_counter()
-        subprocess.run([ffmpeg, "-hide_banner", "-loglevel", "error", "-y", "-loop", "1", "-i", str(key), "-vf", f"scale={int(w*1.18)}:{int(h*1.18)},zoompan=z='min(zoom+0.0015,1.18)':d={n}:s={w}x{h}:fps={fps}", "-frames:v", str(n), "-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p", "-movflags", "+faststart", str(tmp / f"ffmpeg-{i}.mp4")], check=True)
+        subprocess.run(
+            [
+                ffmpeg,
+                "-hide_banner",
+                "-loglevel",
+                "error",
+                "-y",
+                "-loop",
+                "1",
+                "-i",
+                str(key),
+                "-vf",
+                f"scale={int(w * 1.18)}:{int(h * 1.18)},zoompan=z='min(zoom+0.0015,1.18)':d={n}:s={w}x{h}:fps={fps}",
+                "-frames:v",
+                str(n),
+                "-c:v",
+                "libx264",
+                "-preset",
+                "veryfast",
+                "-crf",
+                "20",
+                "-pix_fmt",
+                "yuv420p",
+                "-movflags",
+                "+faststart",
+                str(tmp / f"ffmpeg-{i}.mp4"),
+            ],
+            check=True,
+        )
         theirs.append(time.perf_counter() - t0)
     o, t = statistics.median(ours), statistics.median(theirs)
-    return {"frames": n, "size": f"{w}x{h}", "previewFps": round(n / o, 1), "ffmpegFps": round(n / t, 1), "ratio": round(o / t, 3)}
+    return {
+        "frames": n,
+        "size": f"{w}x{h}",
+        "previewFps": round(n / o, 1),
+        "ffmpegFps": round(n / t, 1),
+        "ratio": round(o / t, 3),
+    }
 
 
 def load(tmp: Path, jobs: int = 200, clients: int = 10, warmup: int = 20) -> dict:
@@ -81,7 +134,27 @@ def load(tmp: Path, jobs: int = 200, clients: int = 10, warmup: int = 20) -> dic
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     url = f"http://127.0.0.1:{port}"
-    proc = subprocess.Popen([sys.executable, "-m", "stv_adapter", "serve", "--backend", "preview", "--port", str(port), "--output-root", str(tmp / "out"), "--artifacts-dir", str(tmp / "artifacts"), "--max-queue", "24", "--log-level", "warning"], cwd=ROOT / "python")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "stv_adapter",
+            "serve",
+            "--backend",
+            "preview",
+            "--port",
+            str(port),
+            "--output-root",
+            str(tmp / "out"),
+            "--artifacts-dir",
+            str(tmp / "artifacts"),
+            "--max-queue",
+            "24",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT / "python",
+    )
     try:
         with httpx.Client(base_url=url, timeout=120) as c:
             deadline = time.time() + 60
@@ -127,7 +200,15 @@ def load(tmp: Path, jobs: int = 200, clients: int = 10, warmup: int = 20) -> dic
             ok = sum(finished(j)["status"] == "succeeded" for j in done)
             seconds = time.perf_counter() - t0
             rss1 = adapter.memory_info().rss
-        return {"jobs": jobs, "succeeded": ok, "lost": jobs - ok, "busyRefusals": refused[0], "seconds": round(seconds, 1), "rssBeforeMb": round(rss0 / 2**20, 1), "rssGrowthMb": round((rss1 - rss0) / 2**20, 1)}
+        return {
+            "jobs": jobs,
+            "succeeded": ok,
+            "lost": jobs - ok,
+            "busyRefusals": refused[0],
+            "seconds": round(seconds, 1),
+            "rssBeforeMb": round(rss0 / 2**20, 1),
+            "rssGrowthMb": round((rss1 - rss0) / 2**20, 1),
+        }
     finally:
         proc.terminate()
         proc.wait(timeout=30)
@@ -141,7 +222,11 @@ def main() -> None:
         tmp = Path(d)
         for sub in ("m", "p", "l"):
             (tmp / sub).mkdir()
-        res = {"modelLoadedOnce": model_loaded_once(a.jobs, tmp / "m"), "previewVsFfmpeg": preview_vs_ffmpeg(tmp / "p"), "load": load(tmp / "l")}
+        res = {
+            "modelLoadedOnce": model_loaded_once(a.jobs, tmp / "m"),
+            "previewVsFfmpeg": preview_vs_ffmpeg(tmp / "p"),
+            "load": load(tmp / "l"),
+        }
     print(json.dumps(res))
 
 

@@ -7,7 +7,13 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const py = path.join(root, 'python/.venv', process.platform === 'win32' ? 'Scripts/python.exe' : 'bin/python');
-const json = (cmd, args) => JSON.parse(execFileSync(cmd, args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').pop());
+const json = (cmd, args) =>
+  JSON.parse(
+    execFileSync(cmd, args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })
+      .trim()
+      .split('\n')
+      .pop(),
+  );
 
 console.error('adapter overhead (1280x704, 121 frames)…');
 const big = json(py, ['bench/adapter_overhead.py', '--runs', '16', '--size', '1280x704', '--frames', '121', '--json']);
@@ -24,27 +30,106 @@ console.error('the cut: 20 five-second takes, cuts vs concat copy, crossfades vs
 const cut = json(process.execPath, ['out/bench/assembly_bench.js']);
 console.error('extension in a real VS Code: activation, scene panel first paint…');
 // The packaged .vsix in code-server (scripts/install-test-tools.sh installs it outside the repo).
-const vscodeRun = execFileSync('bash', ['-c', 'eval "$(bash scripts/install-test-tools.sh)" && PATH="$STV_NODE24_DIR:$PATH" STV_VSIX=dist/scene-to-video.vsix STV_CODE_SERVER="$STV_CODE_SERVER" STV_CHROMIUM="$STV_CHROMIUM" node test/vscode/harness.mjs bench'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+const vscodeRun = execFileSync(
+  'bash',
+  [
+    '-c',
+    'eval "$(bash scripts/install-test-tools.sh)" && PATH="$STV_NODE24_DIR:$PATH" STV_VSIX=dist/scene-to-video.vsix STV_CODE_SERVER="$STV_CODE_SERVER" STV_CHROMIUM="$STV_CHROMIUM" node test/vscode/harness.mjs bench',
+  ],
+  { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
+);
 const vsc = JSON.parse(/^BENCH_JSON (.*)$/m.exec(vscodeRun)?.[1] ?? 'null');
 if (!vsc) throw new Error(`the VS Code benchmark printed no result:\n${vscodeRun.slice(-2000)}`);
 
 const rows = [
-  ['Adapter overhead, 1280x704 keyframe, 121 frames', `${big.fullPathMedianMs} ms vs ${big.directMedianMs} ms in-process`, `×${big.ratio} (${big.overheadMs >= 0 ? '+' : ''}${big.overheadMs} ms, paired runs; IQR ${big.spreadMs} ms)`, '≤ 1.02'],
-  ['Adapter overhead, 256x256 keyframe, 9 frames', `${small.fullPathMedianMs} ms vs ${small.directMedianMs} ms`, `+${small.overheadMs} ms per request (IQR ${small.spreadMs} ms)`, 'fixed, small'],
-  ["The adapter's own cost per POST /generate (backend copies an MP4)", `no keyframe ${noKey[1].medianMs} ms (p95 ${noKey[1].p95Ms})`, `${withKey[0].replace('1280x704 PNG keyframe', 'with a 1280x704 PNG')}: ${withKey[1].medianMs} ms`, 'fixed, small'],
-  ['Own cost, first vs second half of those requests', `${noKey[1].firstHalfMedianMs} ms → ${noKey[1].secondHalfMedianMs} ms (${noKey[1].runs} runs)`, `with keyframe ${withKey[1].firstHalfMedianMs} → ${withKey[1].secondHalfMedianMs} ms`, 'flat'],
-  ['Model loads over N jobs (fastvideo backend, fake library)', `${adapter.modelLoadedOnce.loads} load(s) / ${adapter.modelLoadedOnce.jobs} jobs`, `first ${adapter.modelLoadedOnce.firstJobMs} ms, warm ${adapter.modelLoadedOnce.warmMedianMs} ms`, '1 load'],
-  ['Preview backend, 121 frames 1280x704', `${adapter.previewVsFfmpeg.previewFps} fps vs ffmpeg ${adapter.previewVsFfmpeg.ffmpegFps} fps`, `×${adapter.previewVsFfmpeg.ratio}`, '≤ 1.25'],
-  ['Progress path (backend step → client)', `median ${ext.progressPath.medianMs} ms, p95 ${ext.progressPath.p95Ms} ms`, `${ext.progressPath.events} events`, '—'],
-  ['1,000-scene timeline: load + validate vs JSON.parse', `${ext.timeline1000.loadMs} ms vs ${ext.timeline1000.jsonParseMs} ms`, `×${ext.timeline1000.ratio}`, '—'],
-  ['Queue under load', `${adapter.load.jobs} jobs, ${adapter.load.succeeded} done, ${adapter.load.lost} lost, ${adapter.load.busyRefusals} BUSY`, `RSS +${adapter.load.rssGrowthMb} MB`, '0 lost'],
-  ['Activation in VS Code (its own figure) vs the built-in Git extension', `${vsc.activationMs} ms vs ${vsc.gitActivationMs} ms`, `×${vsc.activationRatioToGit}`, '—'],
-  ['Scene panel first paint, 200 scenes vs 3 scenes', `${Math.round(vsc.panel200Ms)} ms vs ${Math.round(vsc.panel3Ms)} ms`, `×${vsc.panelRatio200to3}`, '—'],
-  ['Assemble 20 five-second takes with cuts vs ffmpeg -f concat -c copy', `${cut.cuts.oursMs} ms vs ${cut.cuts.plainConcatMs} ms`, `×${cut.cuts.ratio}`, '≤ 1.1'],
-  ['Assemble them with 0.5 s crossfades vs a hand-written xfade graph', `${cut.crossfades.oursMs} ms vs ${cut.crossfades.handGraphMs} ms`, `×${cut.crossfades.ratio}`, '≤ 1.1'],
-  ['Bundles (production)', `extension ${ext.bundles.extensionKb} KB, webview ${ext.bundles.webviewKb} KB`, `.vsix ${ext.bundles.vsixKb} KB`, '—'],
+  [
+    'Adapter overhead, 1280x704 keyframe, 121 frames',
+    `${big.fullPathMedianMs} ms vs ${big.directMedianMs} ms in-process`,
+    `×${big.ratio} (${big.overheadMs >= 0 ? '+' : ''}${big.overheadMs} ms, paired runs; IQR ${big.spreadMs} ms)`,
+    '≤ 1.02',
+  ],
+  [
+    'Adapter overhead, 256x256 keyframe, 9 frames',
+    `${small.fullPathMedianMs} ms vs ${small.directMedianMs} ms`,
+    `+${small.overheadMs} ms per request (IQR ${small.spreadMs} ms)`,
+    'fixed, small',
+  ],
+  [
+    "The adapter's own cost per POST /generate (backend copies an MP4)",
+    `no keyframe ${noKey[1].medianMs} ms (p95 ${noKey[1].p95Ms})`,
+    `${withKey[0].replace('1280x704 PNG keyframe', 'with a 1280x704 PNG')}: ${withKey[1].medianMs} ms`,
+    'fixed, small',
+  ],
+  [
+    'Own cost, first vs second half of those requests',
+    `${noKey[1].firstHalfMedianMs} ms → ${noKey[1].secondHalfMedianMs} ms (${noKey[1].runs} runs)`,
+    `with keyframe ${withKey[1].firstHalfMedianMs} → ${withKey[1].secondHalfMedianMs} ms`,
+    'flat',
+  ],
+  [
+    'Model loads over N jobs (fastvideo backend, fake library)',
+    `${adapter.modelLoadedOnce.loads} load(s) / ${adapter.modelLoadedOnce.jobs} jobs`,
+    `first ${adapter.modelLoadedOnce.firstJobMs} ms, warm ${adapter.modelLoadedOnce.warmMedianMs} ms`,
+    '1 load',
+  ],
+  [
+    'Preview backend, 121 frames 1280x704',
+    `${adapter.previewVsFfmpeg.previewFps} fps vs ffmpeg ${adapter.previewVsFfmpeg.ffmpegFps} fps`,
+    `×${adapter.previewVsFfmpeg.ratio}`,
+    '≤ 1.25',
+  ],
+  [
+    'Progress path (backend step → client)',
+    `median ${ext.progressPath.medianMs} ms, p95 ${ext.progressPath.p95Ms} ms`,
+    `${ext.progressPath.events} events`,
+    '—',
+  ],
+  [
+    '1,000-scene timeline: load + validate vs JSON.parse',
+    `${ext.timeline1000.loadMs} ms vs ${ext.timeline1000.jsonParseMs} ms`,
+    `×${ext.timeline1000.ratio}`,
+    '—',
+  ],
+  [
+    'Queue under load',
+    `${adapter.load.jobs} jobs, ${adapter.load.succeeded} done, ${adapter.load.lost} lost, ${adapter.load.busyRefusals} BUSY`,
+    `RSS +${adapter.load.rssGrowthMb} MB`,
+    '0 lost',
+  ],
+  [
+    'Activation in VS Code (its own figure) vs the built-in Git extension',
+    `${vsc.activationMs} ms vs ${vsc.gitActivationMs} ms`,
+    `×${vsc.activationRatioToGit}`,
+    '—',
+  ],
+  [
+    'Scene panel first paint, 200 scenes vs 3 scenes',
+    `${Math.round(vsc.panel200Ms)} ms vs ${Math.round(vsc.panel3Ms)} ms`,
+    `×${vsc.panelRatio200to3}`,
+    '—',
+  ],
+  [
+    'Assemble 20 five-second takes with cuts vs ffmpeg -f concat -c copy',
+    `${cut.cuts.oursMs} ms vs ${cut.cuts.plainConcatMs} ms`,
+    `×${cut.cuts.ratio}`,
+    '≤ 1.1',
+  ],
+  [
+    'Assemble them with 0.5 s crossfades vs a hand-written xfade graph',
+    `${cut.crossfades.oursMs} ms vs ${cut.crossfades.handGraphMs} ms`,
+    `×${cut.crossfades.ratio}`,
+    '≤ 1.1',
+  ],
+  [
+    'Bundles (production)',
+    `extension ${ext.bundles.extensionKb} KB, webview ${ext.bundles.webviewKb} KB`,
+    `.vsix ${ext.bundles.vsixKb} KB`,
+    '—',
+  ],
 ];
-const w = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => r[i].length), ['What', 'Measured', 'Result', 'Goal'][i].length));
+const w = [0, 1, 2, 3].map((i) =>
+  Math.max(...rows.map((r) => r[i].length), ['What', 'Measured', 'Result', 'Goal'][i].length),
+);
 const line = (r) => `| ${r.map((c, i) => c.padEnd(w[i])).join(' | ')} |`;
 console.log(line(['What', 'Measured', 'Result', 'Goal']));
 console.log(`|${w.map((n) => '-'.repeat(n + 2)).join('|')}|`);

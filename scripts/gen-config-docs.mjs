@@ -29,7 +29,8 @@ export function renderConfigurationDoc(manifest) {
     const props = Object.entries(section.properties ?? {}).sort(([a], [b]) => a.localeCompare(b));
     for (const [key, p] of props) {
       const type = [p.type].flat().join(' \\| ') + (p.enum ? `: ${p.enum.map((e) => `\`${e}\``).join(', ')}` : '');
-      const range = p.minimum !== undefined || p.maximum !== undefined ? ` (${p.minimum ?? '…'}–${p.maximum ?? '…'})` : '';
+      const range =
+        p.minimum !== undefined || p.maximum !== undefined ? ` (${p.minimum ?? '…'}–${p.maximum ?? '…'})` : '';
       const desc = (p.markdownDescription ?? p.description ?? '').replace(/\r?\n+/g, ' ').replace(/\|/g, '\\|');
       const trust = restricted.has(key) ? ' *Machine-trusted: ignored in untrusted workspaces.*' : '';
       lines.push(`| \`${key}\` | ${type}${range} | \`${JSON.stringify(p.default)}\` | ${desc}${trust} |`);

@@ -4,6 +4,7 @@
 No third-party images: everything here is procedural, so the repository can ship it. Run with the
 adapter's environment: python/.venv/bin/python scripts/generate-assets.py
 """
+
 from __future__ import annotations
 
 import math
@@ -120,7 +121,12 @@ def icon() -> Image.Image:
 def main() -> None:
     out = ROOT / "media" / "sample" / "keyframes"
     out.mkdir(parents=True, exist_ok=True)
-    keyframes = (("lighthouse.png", lighthouse), ("forest-stream.png", forest_stream), ("city-rain.png", city_rain), ("lighthouse-night.png", lighthouse_night))
+    keyframes = (
+        ("lighthouse.png", lighthouse),
+        ("forest-stream.png", forest_stream),
+        ("city-rain.png", city_rain),
+        ("lighthouse-night.png", lighthouse_night),
+    )
     for name, fn in keyframes:
         fn().save(out / name, optimize=True)
     icon().save(ROOT / "media" / "icon.png", optimize=True)

@@ -7,7 +7,9 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
-const { timelineJsonSchemaText, timelineEditorJsonSchemaText } = require(join(root, 'out/src/core/timeline/jsonSchema.js'));
+const { timelineJsonSchemaText, timelineEditorJsonSchemaText } = require(
+  join(root, 'out/src/core/timeline/jsonSchema.js'),
+);
 writeFileSync(join(root, 'media/timeline.schema.json'), timelineJsonSchemaText());
 // The editor's copy (contributes.jsonValidation): completion and hovers, no validation.
 writeFileSync(join(root, 'media/timeline.editor.schema.json'), timelineEditorJsonSchemaText());

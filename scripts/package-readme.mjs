@@ -19,7 +19,9 @@ const packaged = fs
   .replace(RELATIVE_LINK, (_, text, target) => (text === target ? `\`${text}\`` : text));
 const left = packaged.match(RELATIVE_IMAGE);
 if (left) {
-  console.error(`README.md has images outside the <!-- screenshots --> block, which an installed extension cannot show: ${left.join(', ')}`);
+  console.error(
+    `README.md has images outside the <!-- screenshots --> block, which an installed extension cannot show: ${left.join(', ')}`,
+  );
   process.exit(1);
 }
 fs.mkdirSync('dist', { recursive: true });

@@ -62,6 +62,7 @@ else
 fi
 [ -n "$comfy_note" ] && printf '%s\n' "$comfy_note"
 
+step "format (prettier --check, ruff format --check)" bash -c 'npx prettier --check . --log-level warn && cd python && .venv/bin/ruff format --check --quiet . ../bench ../scripts'
 step "lint (eslint)" npx eslint . --max-warnings 0
 step "type-check (tsc)" npm run --silent typecheck
 step "adapter lint (ruff) and types (mypy --strict)" bash -c 'cd python && .venv/bin/ruff check . ../bench && .venv/bin/mypy'

@@ -35,7 +35,11 @@ const app = document.getElementById('app') as HTMLElement;
 /** Video elements by URI, reused across redraws (a new element would restart the clip). */
 let videos = new Map<string, HTMLVideoElement>();
 
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, ...children: (Node | string | undefined)[]): HTMLElementTagNameMap[K] {
+function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Record<string, string> = {},
+  ...children: (Node | string | undefined)[]
+): HTMLElementTagNameMap[K] {
   const e = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
   for (const c of children) if (c !== undefined) e.append(c);
@@ -50,7 +54,12 @@ function keyed(e: HTMLElement, action: string, data: Record<string, string>): HT
   return e;
 }
 
-function button(label: string, action: string, data: Record<string, string> = {}, opts: { secondary?: boolean; icon?: string } = {}): HTMLElement {
+function button(
+  label: string,
+  action: string,
+  data: Record<string, string> = {},
+  opts: { secondary?: boolean; icon?: string } = {},
+): HTMLElement {
   const b = document.createElement('vscode-button');
   b.textContent = label;
   if (opts.secondary) b.setAttribute('secondary', '');
@@ -82,9 +91,13 @@ function formatEta(ms?: number): string {
 }
 
 function progressLabel(job: PanelJob): string {
-  if (job.state === 'queued' || job.stage === 'queued') return job.queuePosition ? `Queued (position ${job.queuePosition})` : 'Queued';
+  if (job.state === 'queued' || job.stage === 'queued')
+    return job.queuePosition ? `Queued (position ${job.queuePosition})` : 'Queued';
   const stage = STAGE_LABEL[job.stage ?? ''] ?? job.stage ?? 'Rendering';
-  const steps = job.stage === 'denoising' && job.step !== undefined && job.totalSteps ? ` (step ${job.step} of ${job.totalSteps})` : '';
+  const steps =
+    job.stage === 'denoising' && job.step !== undefined && job.totalSteps
+      ? ` (step ${job.step} of ${job.totalSteps})`
+      : '';
   return `${stage}${steps} · ${Math.round((job.fraction ?? 0) * 100)}%${formatEta(job.etaMs)}`;
 }
 
@@ -95,12 +108,24 @@ function jobView(scene: PanelScene, job: PanelJob): HTMLElement | undefined {
     // Indeterminate (moving) until there is progress to show; a 0% bar would look stalled.
     if (job.state === 'running' && job.fraction) bar.setAttribute('value', String(Math.round(job.fraction * 100)));
     bar.setAttribute('aria-label', `Rendering ${scene.title}`);
-    return el('div', { class: 'progress', 'data-testid': `progress-${scene.id}` }, el('div', { class: 'label', role: 'status' }, progressLabel(job)), bar);
+    return el(
+      'div',
+      { class: 'progress', 'data-testid': `progress-${scene.id}` },
+      el('div', { class: 'label', role: 'status' }, progressLabel(job)),
+      bar,
+    );
   }
   if (job.state === 'failed' && job.error) {
-    const box = el('div', { class: 'notice error', role: 'alert', 'data-testid': `error-${scene.id}` }, el('strong', {}, `${job.error.code}: `), job.error.message);
+    const box = el(
+      'div',
+      { class: 'notice error', role: 'alert', 'data-testid': `error-${scene.id}` },
+      el('strong', {}, `${job.error.code}: `),
+      job.error.message,
+    );
     if (job.error.hint) box.append(el('div', {}, job.error.hint));
-    const actions = job.error.actions.map((a: ErrorAction, i) => button(a, 'errorAction', { errorAction: a, code: job.error?.code ?? '' }, { secondary: i > 0 }));
+    const actions = job.error.actions.map((a: ErrorAction, i) =>
+      button(a, 'errorAction', { errorAction: a, code: job.error?.code ?? '' }, { secondary: i > 0 }),
+    );
     if (actions.length) box.append(el('div', { class: 'actions' }, ...actions));
     return box;
   }
@@ -110,29 +135,62 @@ function jobView(scene: PanelScene, job: PanelJob): HTMLElement | undefined {
 
 /** What made a clip, from its sidecar (not the provider active now): provider, model, backend. */
 function madeBy(r: PanelRender): string {
-  return [r.providerId, r.model, r.backend && !r.model?.toLowerCase().includes(r.backend) ? `${r.backend} backend` : undefined].filter(Boolean).join(' · ');
+  return [
+    r.providerId,
+    r.model,
+    r.backend && !r.model?.toLowerCase().includes(r.backend) ? `${r.backend} backend` : undefined,
+  ]
+    .filter(Boolean)
+    .join(' · ');
 }
 
 function sceneView(s: PanelScene): HTMLElement {
   const running = s.job && (s.job.state === 'queued' || s.job.state === 'running');
-  const start = s.keyframeUri ? el('img', { class: 'thumb', src: s.keyframeUri, alt: `${s.endKeyframeUri ? 'Start keyframe' : 'Keyframe'} of ${s.title}` }) : el('div', { class: 'thumb', role: 'img', 'aria-label': 'No keyframe' });
+  const start = s.keyframeUri
+    ? el('img', {
+        class: 'thumb',
+        src: s.keyframeUri,
+        alt: `${s.endKeyframeUri ? 'Start keyframe' : 'Keyframe'} of ${s.title}`,
+      })
+    : el('div', { class: 'thumb', role: 'img', 'aria-label': 'No keyframe' });
   // Bookends: the end keyframe under the start one.
-  const thumb = s.endKeyframeUri ? el('div', { class: 'bookends' }, start, el('img', { class: 'thumb end', src: s.endKeyframeUri, alt: `End keyframe of ${s.title}` })) : start;
+  const thumb = s.endKeyframeUri
+    ? el(
+        'div',
+        { class: 'bookends' },
+        start,
+        el('img', { class: 'thumb end', src: s.endKeyframeUri, alt: `End keyframe of ${s.title}` }),
+      )
+    : start;
   const renderButtons = s.sceneId
-    ? [button('Render shot', 'render', { scene: s.id }, { icon: 'play' }), button('Render scene', 'render', { scene: s.sceneId }, { secondary: true, icon: 'run-all' })]
+    ? [
+        button('Render shot', 'render', { scene: s.id }, { icon: 'play' }),
+        button('Render scene', 'render', { scene: s.sceneId }, { secondary: true, icon: 'run-all' }),
+      ]
     : [button('Render', 'render', { scene: s.id }, { icon: 'play' })];
-  const actions = el('div', { class: 'actions' }, ...(running ? [button('Cancel', 'cancel', { jobId: s.job?.jobId ?? '' }, { secondary: true, icon: 'debug-stop' })] : renderButtons));
+  const actions = el(
+    'div',
+    { class: 'actions' },
+    ...(running
+      ? [button('Cancel', 'cancel', { jobId: s.job?.jobId ?? '' }, { secondary: true, icon: 'debug-stop' })]
+      : renderButtons),
+  );
   const body = el(
     'div',
     {},
     el('h2', {}, s.title),
-    el('div', { class: 'meta' }, `${s.id} · ${s.width}×${s.height} · ${s.numFrames} frames @ ${s.fps} fps · seed ${s.seed} · ${s.providerId}`),
+    el(
+      'div',
+      { class: 'meta' },
+      `${s.id} · ${s.width}×${s.height} · ${s.numFrames} frames @ ${s.fps} fps · seed ${s.seed} · ${s.providerId}`,
+    ),
     el('div', { class: 'prompt' }, s.prompt),
     s.negativePrompt ? el('div', { class: 'meta' }, `Avoid: ${s.negativePrompt}`) : undefined,
   );
   for (const n of s.notices) {
     const warn = el('div', { class: 'warn', 'data-code': n.code }, n.message);
-    if (n.offerFaithful) warn.append(' ', link('Use the keyframe-faithful model', 'faithful', { scene: s.id, code: n.code }));
+    if (n.offerFaithful)
+      warn.append(' ', link('Use the keyframe-faithful model', 'faithful', { scene: s.id, code: n.code }));
     body.append(warn);
   }
   body.append(actions);
@@ -141,15 +199,36 @@ function sceneView(s: PanelScene): HTMLElement {
   if (s.renders.length) {
     const list = el('ul', { class: 'renders', 'aria-label': `Renders of ${s.title}, newest first` });
     for (const r of s.renders) {
-      const video = videos.get(r.videoUri) ?? el('video', { src: r.videoUri, controls: '', preload: 'metadata', 'aria-label': `Render of ${s.title}, seed ${r.seed}` });
+      const video =
+        videos.get(r.videoUri) ??
+        el('video', {
+          src: r.videoUri,
+          controls: '',
+          preload: 'metadata',
+          'aria-label': `Render of ${s.title}, seed ${r.seed}`,
+        });
       nextVideos.set(r.videoUri, video);
-      const info = el('div', {}, el('div', {}, `${new Date(r.createdAt).toLocaleString()} · ${madeBy(r)} · seed ${r.seed}`), el('div', { class: 'meta' }, `${r.width}×${r.height}, ${r.numFrames} frames @ ${r.fps} fps`));
+      const info = el(
+        'div',
+        {},
+        el('div', {}, `${new Date(r.createdAt).toLocaleString()} · ${madeBy(r)} · seed ${r.seed}`),
+        el('div', { class: 'meta' }, `${r.width}×${r.height}, ${r.numFrames} frames @ ${r.fps} fps`),
+      );
       for (const w of r.warnings) {
         const warn = el('div', { class: 'warn', 'data-code': w.code }, w.message);
-        if (offersFaithful(w.code, r.providerId)) warn.append(' ', link('Use the keyframe-faithful model', 'faithful', { path: r.videoPath, code: w.code }));
+        if (offersFaithful(w.code, r.providerId))
+          warn.append(' ', link('Use the keyframe-faithful model', 'faithful', { path: r.videoPath, code: w.code }));
         info.append(warn);
       }
-      info.append(el('div', { class: 'actions' }, link('Open', 'open', { path: r.videoPath }), link('Reveal', 'reveal', { path: r.videoPath }), link('Re-render with this seed', 'render', { scene: s.id, seed: String(r.seed) })));
+      info.append(
+        el(
+          'div',
+          { class: 'actions' },
+          link('Open', 'open', { path: r.videoPath }),
+          link('Reveal', 'reveal', { path: r.videoPath }),
+          link('Re-render with this seed', 'render', { scene: s.id, seed: String(r.seed) }),
+        ),
+      );
       list.append(el('li', { class: 'render' }, video, info));
     }
     body.append(list);
@@ -189,7 +268,16 @@ function redraw(sceneId?: string): void {
 }
 
 function page(): HTMLElement[] {
-  if (!state) return [el('p', {}, 'Open a *.timeline.json file to see its scenes, or ', link('start a new timeline', 'command', { command: 'sceneToVideo.newTimeline' }), '.')];
+  if (!state)
+    return [
+      el(
+        'p',
+        {},
+        'Open a *.timeline.json file to see its scenes, or ',
+        link('start a new timeline', 'command', { command: 'sceneToVideo.newTimeline' }),
+        '.',
+      ),
+    ];
   const out: HTMLElement[] = [];
   const p = state.provider;
   out.push(
@@ -197,7 +285,11 @@ function page(): HTMLElement[] {
       'header',
       {},
       el('h1', {}, state.title ?? 'Scenes'),
-      el('span', { class: `provider ${p.state}`, 'data-testid': 'provider', role: 'status' }, `${p.id}: ${p.state} — ${p.summary}`),
+      el(
+        'span',
+        { class: `provider ${p.state}`, 'data-testid': 'provider', role: 'status' },
+        `${p.id}: ${p.state} — ${p.summary}`,
+      ),
       button('Render all', 'renderAll', {}, { icon: 'run-all' }),
       button('Cancel all', 'cancelAll', {}, { secondary: true }),
       button('Switch provider', 'command', { command: 'sceneToVideo.switchProvider' }, { secondary: true }),
@@ -206,16 +298,51 @@ function page(): HTMLElement[] {
   // One line for what several scenes share; each scene repeats its own warning in short.
   const faithful = state.scenes.filter((s) => s.notices.some((n) => n.offerFaithful));
   if (faithful.length)
-    out.push(el('div', { class: 'notice', role: 'note', 'data-testid': 'keyframe-notice' }, `${faithful.length} scene(s) have keyframes that the loaded model ignores or shrinks. `, link('Use the keyframe-faithful model (Wan2.2-TI2V-5B, 50 steps, slower)', 'faithful', {})));
-  if (p.notAi) out.push(el('div', { class: 'notice', role: 'note' }, 'The adapter runs its preview backend: renders animate the keyframe with a camera move; no AI model is used.'));
+    out.push(
+      el(
+        'div',
+        { class: 'notice', role: 'note', 'data-testid': 'keyframe-notice' },
+        `${faithful.length} scene(s) have keyframes that the loaded model ignores or shrinks. `,
+        link('Use the keyframe-faithful model (Wan2.2-TI2V-5B, 50 steps, slower)', 'faithful', {}),
+      ),
+    );
+  if (p.notAi)
+    out.push(
+      el(
+        'div',
+        { class: 'notice', role: 'note' },
+        'The adapter runs its preview backend: renders animate the keyframe with a camera move; no AI model is used.',
+      ),
+    );
   if (p.state === 'down') {
-    const fix = p.id === 'fastvideo-local' ? [link('Start FastVideo adapter', 'command', { command: 'sceneToVideo.startAdapter' }), ' · '] : [];
-    out.push(el('div', { class: 'notice error', role: 'alert' }, `${p.summary} `, ...fix, link('Switch provider', 'command', { command: 'sceneToVideo.switchProvider' }), ' · ', link('Show log', 'command', { command: 'sceneToVideo.showLog' })));
+    const fix =
+      p.id === 'fastvideo-local'
+        ? [link('Start FastVideo adapter', 'command', { command: 'sceneToVideo.startAdapter' }), ' · ']
+        : [];
+    out.push(
+      el(
+        'div',
+        { class: 'notice error', role: 'alert' },
+        `${p.summary} `,
+        ...fix,
+        link('Switch provider', 'command', { command: 'sceneToVideo.switchProvider' }),
+        ' · ',
+        link('Show log', 'command', { command: 'sceneToVideo.showLog' }),
+      ),
+    );
   }
   for (const problem of state.problems) out.push(el('div', { class: 'notice error', role: 'alert' }, problem));
   for (const s of state.scenes) out.push(sceneView(s));
   if (state.scenes.length === 0 && state.problems.length === 0)
-    out.push(el('p', { 'data-testid': 'empty' }, 'No scenes yet. In the timeline, complete "New scene" inside "scenes", or ', link('start a new timeline', 'command', { command: 'sceneToVideo.newTimeline' }), ' with one scene.'));
+    out.push(
+      el(
+        'p',
+        { 'data-testid': 'empty' },
+        'No scenes yet. In the timeline, complete "New scene" inside "scenes", or ',
+        link('start a new timeline', 'command', { command: 'sceneToVideo.newTimeline' }),
+        ' with one scene.',
+      ),
+    );
   return out;
 }
 

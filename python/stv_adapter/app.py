@@ -1,6 +1,7 @@
 """The HTTP API (FastAPI). The OpenAPI page at /docs is the API's reference; docs/adapter-api.md
 explains it for the extension's side. Routes live in routes/*, their dependencies in deps.py, the
 error handlers in handlers.py; this module only assembles them."""
+
 from __future__ import annotations
 
 import asyncio
@@ -39,7 +40,13 @@ def create_app(config: AdapterConfig, backend: Backend | None = None) -> FastAPI
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         config.output_root.mkdir(parents=True, exist_ok=True)
         stale = await asyncio.to_thread(remove_stale_temp_files, [config.output_root, config.artifacts_dir])
-        log.info("removed %d stale temporary file%s under %s and %s", stale, "" if stale == 1 else "s", config.output_root, config.artifacts_dir)
+        log.info(
+            "removed %d stale temporary file%s under %s and %s",
+            stale,
+            "" if stale == 1 else "s",
+            config.output_root,
+            config.artifacts_dir,
+        )
         backend.start()
         manager.start()
         try:
@@ -57,7 +64,12 @@ def create_app(config: AdapterConfig, backend: Backend | None = None) -> FastAPI
     app.state.manager = manager
     app.state.backend = backend
     app.state.config = config
-    app.add_middleware(GuardMiddleware, max_body=config.max_body_bytes, token=config.token, hosts=HostPolicy(config.host, config.allowed_hosts))
+    app.add_middleware(
+        GuardMiddleware,
+        max_body=config.max_body_bytes,
+        token=config.token,
+        hosts=HostPolicy(config.host, config.allowed_hosts),
+    )
     routers = [health.router, jobs.router]
     handlers.install(app, routers)
     for router in routers:

@@ -1,4 +1,5 @@
 """Adapter configuration, from the command line and the environment."""
+
 from __future__ import annotations
 
 import os

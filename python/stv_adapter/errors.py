@@ -1,5 +1,6 @@
 """Errors with a stable code, a message a person can act on, and a hint; the HTTP layer turns them
 into ``{"error": {"code", "message", "hint"}}`` with the status below."""
+
 from __future__ import annotations
 
 STATUS_BY_CODE: dict[str, int] = {
@@ -43,7 +44,13 @@ def from_os_error(e: OSError, what: str) -> AdapterError:
     import errno
 
     if e.errno == errno.ENOSPC:
-        return AdapterError("DISK_FULL", f"The disk is full while writing {what}.", "Free disk space; earlier renders were not touched.")
+        return AdapterError(
+            "DISK_FULL", f"The disk is full while writing {what}.", "Free disk space; earlier renders were not touched."
+        )
     if e.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        return AdapterError("OUTPUT_NOT_WRITABLE", f"Cannot write {what}: {e.strerror}.", "Choose another output folder (--output-root) or fix its permissions.")
+        return AdapterError(
+            "OUTPUT_NOT_WRITABLE",
+            f"Cannot write {what}: {e.strerror}.",
+            "Choose another output folder (--output-root) or fix its permissions.",
+        )
     return AdapterError("INTERNAL", f"Cannot write {what}: {e}", None)

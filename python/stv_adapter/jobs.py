@@ -1,6 +1,7 @@
 """The job queue: FIFO, one job at a time on the backend, bounded, with progress events that the
 SSE endpoint replays from any event id. Finished jobs are kept in a bounded history and as
 sidecars on disk, so a restarted adapter still serves their videos."""
+
 from __future__ import annotations
 
 import asyncio
@@ -21,7 +22,15 @@ from .backends import Backend, BackendJob
 from .config import AdapterConfig
 from .errors import AdapterError, JobCancelled, from_os_error
 from .keyframe import decode_keyframe, fit_keyframe
-from .outputs import SIDECAR_KIND, base_name, publish_unique, read_sidecars, resolve_output_dir, temp_path_in, write_json_atomic
+from .outputs import (
+    SIDECAR_KIND,
+    base_name,
+    publish_unique,
+    read_sidecars,
+    resolve_output_dir,
+    temp_path_in,
+    write_json_atomic,
+)
 from .schemas import ErrorBody, GenerateRequest, GenerateResult, Job, JobStatus, Progress, Timings, Warning_, is_stage
 from .telemetry import write_run_summary
 
@@ -94,7 +103,14 @@ class JobManager:
                 result = GenerateResult.model_validate(data["result"])
             except Exception:
                 continue
-            rec = JobRecord(job_id=result.job_id, request=None, status="succeeded", result=result, created_at=data.get("createdAt", now_iso()), finished_at=data.get("finishedAt"))
+            rec = JobRecord(
+                job_id=result.job_id,
+                request=None,
+                status="succeeded",
+                result=result,
+                created_at=data.get("createdAt", now_iso()),
+                finished_at=data.get("finishedAt"),
+            )
             rec.progress = Progress(stage="done", fraction=1.0)
             rec.done.set()
             self.jobs[rec.job_id] = rec
@@ -103,7 +119,11 @@ class JobManager:
     def get(self, job_id: str) -> JobRecord:
         rec = self.jobs.get(job_id)
         if rec is None:
-            raise AdapterError("NOT_FOUND", f"No job {job_id!r} on this adapter.", "The adapter may have restarted before the job finished; render again.")
+            raise AdapterError(
+                "NOT_FOUND",
+                f"No job {job_id!r} on this adapter.",
+                "The adapter may have restarted before the job finished; render again.",
+            )
         return rec
 
     def position(self, rec: JobRecord) -> int | None:
@@ -113,7 +133,18 @@ class JobManager:
             return None
 
     def snapshot(self, rec: JobRecord) -> Job:
-        return Job(job_id=rec.job_id, status=rec.status, progress=rec.progress, queue_position=self.position(rec), created_at=rec.created_at, started_at=rec.started_at, finished_at=rec.finished_at, result=rec.result, error=rec.error, forced=rec.forced)
+        return Job(
+            job_id=rec.job_id,
+            status=rec.status,
+            progress=rec.progress,
+            queue_position=self.position(rec),
+            created_at=rec.created_at,
+            started_at=rec.started_at,
+            finished_at=rec.finished_at,
+            result=rec.result,
+            error=rec.error,
+            forced=rec.forced,
+        )
 
     @property
     def queue_depth(self) -> int:
@@ -124,7 +155,12 @@ class JobManager:
         if not req.end_keyframe_base64:
             return None
         try:
-            img = await asyncio.to_thread(decode_keyframe, req.end_keyframe_base64, self.config.max_keyframe_bytes, self.config.max_keyframe_pixels)
+            img = await asyncio.to_thread(
+                decode_keyframe,
+                req.end_keyframe_base64,
+                self.config.max_keyframe_bytes,
+                self.config.max_keyframe_pixels,
+            )
         except AdapterError as e:
             # decode_keyframe speaks of "the keyframe": say which one.
             raise AdapterError(e.code, f"End keyframe (endKeyframeBase64): {e.message}", e.hint, e.status) from e
@@ -133,14 +169,24 @@ class JobManager:
     # -- submission ------------------------------------------------------------------------------
     async def submit(self, req: GenerateRequest) -> JobRecord:
         if len(self.pending) >= self.config.max_queue:
-            raise AdapterError("BUSY", f"The adapter's queue is full ({self.config.max_queue} jobs waiting).", "Wait for queued renders to finish, or start the adapter with a larger --max-queue.")
+            raise AdapterError(
+                "BUSY",
+                f"The adapter's queue is full ({self.config.max_queue} jobs waiting).",
+                "Wait for queued renders to finish, or start the adapter with a larger --max-queue.",
+            )
         output_dir = resolve_output_dir(self.config.output_root, req.output_dir)
         keyframe = None
         if req.keyframe_base64:
-            keyframe = await asyncio.to_thread(decode_keyframe, req.keyframe_base64, self.config.max_keyframe_bytes, self.config.max_keyframe_pixels)
+            keyframe = await asyncio.to_thread(
+                decode_keyframe, req.keyframe_base64, self.config.max_keyframe_bytes, self.config.max_keyframe_pixels
+            )
         # Re-check after the await: other submissions may have filled the queue meanwhile.
         if len(self.pending) >= self.config.max_queue:
-            raise AdapterError("BUSY", f"The adapter's queue is full ({self.config.max_queue} jobs waiting).", "Wait for queued renders to finish, or start the adapter with a larger --max-queue.")
+            raise AdapterError(
+                "BUSY",
+                f"The adapter's queue is full ({self.config.max_queue} jobs waiting).",
+                "Wait for queued renders to finish, or start the adapter with a larger --max-queue.",
+            )
         if keyframe is not None:
             # A queued job keeps neither the base64 text nor a needlessly large image: memory per
             # waiting job stays bounded by the render size, not by what the client sent.
@@ -149,14 +195,29 @@ class JobManager:
         end_keyframe = await self._decode_end_keyframe(req)
         if end_keyframe is not None:
             req = req.model_copy(update={"end_keyframe_base64": None})
-        rec = JobRecord(job_id=uuid.uuid4().hex, request=req, keyframe=keyframe, has_keyframe=keyframe is not None, output_dir=output_dir)
+        rec = JobRecord(
+            job_id=uuid.uuid4().hex,
+            request=req,
+            keyframe=keyframe,
+            has_keyframe=keyframe is not None,
+            output_dir=output_dir,
+        )
         rec.end_keyframe, rec.has_end_keyframe = end_keyframe, end_keyframe is not None
         self.jobs[rec.job_id] = rec
         self.pending.append(rec)
         self._trim_history()
         self._emit(rec, "progress")
         self._wakeup.set()
-        log.info("job %s queued (position %d): %dx%d, %d frames @ %d fps, seed %d", rec.job_id[:8], len(self.pending), req.width, req.height, req.num_frames, req.fps, req.seed)
+        log.info(
+            "job %s queued (position %d): %dx%d, %d frames @ %d fps, seed %d",
+            rec.job_id[:8],
+            len(self.pending),
+            req.width,
+            req.height,
+            req.num_frames,
+            req.fps,
+            req.seed,
+        )
         return rec
 
     def _trim_history(self) -> None:
@@ -172,7 +233,9 @@ class JobManager:
     async def cancel(self, job_id: str) -> JobRecord:
         rec = self.get(job_id)
         if rec.status in TERMINAL:
-            raise AdapterError("INVALID_REQUEST", f"Job {job_id} already ended ({rec.status}); nothing to cancel.", None, status=409)
+            raise AdapterError(
+                "INVALID_REQUEST", f"Job {job_id} already ended ({rec.status}); nothing to cancel.", None, status=409
+            )
         if rec.status == "queued":
             self.pending.remove(rec)
             self._finish(rec, "cancelled", error=ErrorBody(code="CANCELLED", message="Cancelled before it started."))
@@ -211,7 +274,15 @@ class JobManager:
         loop = self._loop
         assert loop is not None
 
-        def progress(stage: str, fraction: float, *, step: int | None = None, total_steps: int | None = None, eta_ms: int | None = None, message: str | None = None) -> None:
+        def progress(
+            stage: str,
+            fraction: float,
+            *,
+            step: int | None = None,
+            total_steps: int | None = None,
+            eta_ms: int | None = None,
+            message: str | None = None,
+        ) -> None:
             emitted_at = time.time() * 1000
 
             def apply() -> None:
@@ -223,14 +294,24 @@ class JobManager:
                 # Monotonic against what the job last showed, the adapter's own 1% "loading" mark
                 # included: a backend's first step can be smaller (ffmpeg's first frame of 121).
                 shown = rec.progress.fraction if rec.progress else 0.0
-                rec.progress = Progress(stage=stage, fraction=round(max(shown, min(1.0, fraction)), 4), step=step, total_steps=total_steps, eta_ms=eta_ms, message=message, emitted_at=emitted_at)
+                rec.progress = Progress(
+                    stage=stage,
+                    fraction=round(max(shown, min(1.0, fraction)), 4),
+                    step=step,
+                    total_steps=total_steps,
+                    eta_ms=eta_ms,
+                    message=message,
+                    emitted_at=emitted_at,
+                )
                 self._emit(rec, "progress")
 
             loop.call_soon_threadsafe(apply)
 
         return progress
 
-    def _finish(self, rec: JobRecord, status: JobStatus, *, result: GenerateResult | None = None, error: ErrorBody | None = None) -> None:
+    def _finish(
+        self, rec: JobRecord, status: JobStatus, *, result: GenerateResult | None = None, error: ErrorBody | None = None
+    ) -> None:
         rec.status = status
         rec.finished_at = now_iso()
         rec.result = result
@@ -273,7 +354,20 @@ class JobManager:
         error: ErrorBody | None = None
         try:
             tmp = temp_path_in(rec.output_dir, ".mp4")
-            bj = BackendJob(job_id=rec.job_id, prompt=req.prompt, negative_prompt=req.negative_prompt, keyframe=rec.keyframe, width=req.width, height=req.height, num_frames=req.num_frames, fps=req.fps, seed=req.seed, steps=req.steps, out_path=tmp, end_keyframe=rec.end_keyframe)
+            bj = BackendJob(
+                job_id=rec.job_id,
+                prompt=req.prompt,
+                negative_prompt=req.negative_prompt,
+                keyframe=rec.keyframe,
+                width=req.width,
+                height=req.height,
+                num_frames=req.num_frames,
+                fps=req.fps,
+                seed=req.seed,
+                steps=req.steps,
+                out_path=tmp,
+                end_keyframe=rec.end_keyframe,
+            )
             rec.backend_job = bj
             if rec.cancel_requested:
                 bj.cancel.set()
@@ -284,7 +378,9 @@ class JobManager:
             tmp = None
             rec.backend_job = None
             self._finish(rec, "succeeded", result=result)
-            log.info("job %s succeeded in %d ms -> %s", rec.job_id[:8], result.timings.total_ms, result.output_video_path)
+            log.info(
+                "job %s succeeded in %d ms -> %s", rec.job_id[:8], result.timings.total_ms, result.output_video_path
+            )
             return
         except JobCancelled as e:
             rec.forced = bool(rec.backend_job and rec.backend_job.forced)
@@ -297,7 +393,9 @@ class JobManager:
             error = ErrorBody(code=ae.code, message=ae.message, hint=ae.hint)
         except Exception as e:  # a bug: keep the server alive and say so
             log.exception("job %s crashed", rec.job_id[:8])
-            error = ErrorBody(code="INTERNAL", message=f"{type(e).__name__}: {e}", hint="This is a bug in the adapter; see its log.")
+            error = ErrorBody(
+                code="INTERNAL", message=f"{type(e).__name__}: {e}", hint="This is a bug in the adapter; see its log."
+            )
         finally:
             if tmp is not None:  # a cancelled or failed render leaves no partial file behind
                 tmp.unlink(missing_ok=True)
@@ -305,44 +403,104 @@ class JobManager:
         # Failed and cancelled runs get a summary too (an OOM or a force-stop is worth a record),
         # written before the job is reported finished so whoever sees it finished also sees that.
         assert error is not None
-        await asyncio.to_thread(write_run_summary, self.config.artifacts_dir, rec.job_id, {
-            "jobId": rec.job_id, "status": status, "errorCode": error.code, "finishedAt": now_iso(), "backend": self.backend.name,
-            "queueWaitMs": queue_ms, "totalMs": int((time.perf_counter() - t0) * 1000) + queue_ms,
-            "frames": req.num_frames, "fps": req.fps, "width": req.width, "height": req.height, "seed": req.seed, "forced": rec.forced,
-        })
+        await asyncio.to_thread(
+            write_run_summary,
+            self.config.artifacts_dir,
+            rec.job_id,
+            {
+                "jobId": rec.job_id,
+                "status": status,
+                "errorCode": error.code,
+                "finishedAt": now_iso(),
+                "backend": self.backend.name,
+                "queueWaitMs": queue_ms,
+                "totalMs": int((time.perf_counter() - t0) * 1000) + queue_ms,
+                "frames": req.num_frames,
+                "fps": req.fps,
+                "width": req.width,
+                "height": req.height,
+                "seed": req.seed,
+                "forced": rec.forced,
+            },
+        )
         self._finish(rec, status, error=error)
 
-    def _publish(self, rec: JobRecord, req: GenerateRequest, tmp: Path, out: Any, queue_ms: int, t0: float) -> GenerateResult:
+    def _publish(
+        self, rec: JobRecord, req: GenerateRequest, tmp: Path, out: Any, queue_ms: int, t0: float
+    ) -> GenerateResult:
         size = tmp.stat().st_size if tmp.exists() else 0
         if size == 0:
-            raise AdapterError("EXECUTION_ERROR", "The backend finished without writing a video.", "See the adapter's log.")
+            raise AdapterError(
+                "EXECUTION_ERROR", "The backend finished without writing a video.", "See the adapter's log."
+            )
         assert rec.output_dir is not None
         final = publish_unique(tmp, rec.output_dir, base_name(req.scene_id, req.prompt, req.seed), ".mp4")
         sidecar = final.with_suffix(".json")
         total_ms = int((time.perf_counter() - t0) * 1000) + queue_ms
-        timings = Timings(queue_ms=queue_ms, load_ms=out.load_ms, generate_ms=out.generate_ms, encode_ms=out.encode_ms, total_ms=total_ms)
+        timings = Timings(
+            queue_ms=queue_ms,
+            load_ms=out.load_ms,
+            generate_ms=out.generate_ms,
+            encode_ms=out.encode_ms,
+            total_ms=total_ms,
+        )
         result = GenerateResult(
-            job_id=rec.job_id, output_video_path=str(final), sidecar_path=str(sidecar), frames=out.num_frames, fps=out.fps,
-            width=out.width, height=out.height, duration_ms=int(out.num_frames / out.fps * 1000), seed=req.seed,
-            model_id=out.model_id, backend=self.backend.name, warnings=[Warning_(**w) for w in out.warnings], timings=timings,
+            job_id=rec.job_id,
+            output_video_path=str(final),
+            sidecar_path=str(sidecar),
+            frames=out.num_frames,
+            fps=out.fps,
+            width=out.width,
+            height=out.height,
+            duration_ms=int(out.num_frames / out.fps * 1000),
+            seed=req.seed,
+            model_id=out.model_id,
+            backend=self.backend.name,
+            warnings=[Warning_(**w) for w in out.warnings],
+            timings=timings,
         )
         finished = now_iso()
         request_record = req.model_dump(by_alias=True, exclude={"keyframe_base64", "end_keyframe_base64"})
         request_record["hasKeyframe"] = rec.has_keyframe
         request_record["hasEndKeyframe"] = rec.has_end_keyframe
         sidecar_data: dict[str, Any] = {
-            "kind": SIDECAR_KIND, "adapterVersion": __version__, "jobId": rec.job_id, "createdAt": rec.created_at, "finishedAt": finished,
-            "outputVideoPath": str(final), "request": request_record, "backend": self.backend.name, "modelId": out.model_id,
-            "extra": out.extra, "result": result.model_dump(by_alias=True),
+            "kind": SIDECAR_KIND,
+            "adapterVersion": __version__,
+            "jobId": rec.job_id,
+            "createdAt": rec.created_at,
+            "finishedAt": finished,
+            "outputVideoPath": str(final),
+            "request": request_record,
+            "backend": self.backend.name,
+            "modelId": out.model_id,
+            "extra": out.extra,
+            "result": result.model_dump(by_alias=True),
         }
         try:
             write_json_atomic(sidecar, sidecar_data)
         except AdapterError:
             final.unlink(missing_ok=True)  # a video without its sidecar would be invisible after a restart
             raise
-        write_run_summary(self.config.artifacts_dir, rec.job_id, {
-            "jobId": rec.job_id, "status": "succeeded", "finishedAt": finished, "backend": self.backend.name, "modelId": out.model_id,
-            "queueWaitMs": queue_ms, "modelLoadMs": out.load_ms, "generationMs": out.generate_ms, "encodeMs": out.encode_ms, "totalMs": total_ms,
-            "frames": out.num_frames, "fps": out.fps, "width": out.width, "height": out.height, "outputPath": str(final), "seed": req.seed,
-        })
+        write_run_summary(
+            self.config.artifacts_dir,
+            rec.job_id,
+            {
+                "jobId": rec.job_id,
+                "status": "succeeded",
+                "finishedAt": finished,
+                "backend": self.backend.name,
+                "modelId": out.model_id,
+                "queueWaitMs": queue_ms,
+                "modelLoadMs": out.load_ms,
+                "generationMs": out.generate_ms,
+                "encodeMs": out.encode_ms,
+                "totalMs": total_ms,
+                "frames": out.num_frames,
+                "fps": out.fps,
+                "width": out.width,
+                "height": out.height,
+                "outputPath": str(final),
+                "seed": req.seed,
+            },
+        )
         return result

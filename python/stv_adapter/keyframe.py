@@ -1,4 +1,5 @@
 """Decodes the request's base64 keyframe with bounds, so a hostile or huge image cannot exhaust memory."""
+
 from __future__ import annotations
 
 import base64
@@ -25,28 +26,50 @@ def decode_keyframe(b64: str, max_bytes: int, max_pixels: int) -> Image.Image:
     if b64.startswith("data:"):
         _, _, b64 = b64.partition(",")
     if len(b64) * 3 // 4 > max_bytes + 3:
-        raise AdapterError("PAYLOAD_TOO_LARGE", f"The keyframe is larger than {max_bytes // (1024 * 1024)} MB.", "Use a PNG or JPEG at the render size.")
+        raise AdapterError(
+            "PAYLOAD_TOO_LARGE",
+            f"The keyframe is larger than {max_bytes // (1024 * 1024)} MB.",
+            "Use a PNG or JPEG at the render size.",
+        )
     try:
         raw = _strict_b64decode(b64)
     except (binascii.Error, ValueError) as e:
-        raise AdapterError("INVALID_REQUEST", "keyframeBase64 is not valid base64.", "Send the image file's bytes base64-encoded.") from e
+        raise AdapterError(
+            "INVALID_REQUEST", "keyframeBase64 is not valid base64.", "Send the image file's bytes base64-encoded."
+        ) from e
     try:
         with Image.open(io.BytesIO(raw)) as probe:
             fmt = probe.format
             w, h = probe.size
         if fmt not in ACCEPTED_FORMATS:
-            raise AdapterError("INVALID_REQUEST", f"The keyframe is a {fmt} image; PNG, JPEG or WebP are accepted.", "Convert it to PNG.")
+            raise AdapterError(
+                "INVALID_REQUEST",
+                f"The keyframe is a {fmt} image; PNG, JPEG or WebP are accepted.",
+                "Convert it to PNG.",
+            )
         if w * h > max_pixels:
-            raise AdapterError("PAYLOAD_TOO_LARGE", f"The keyframe is {w}x{h} pixels, more than the {max_pixels} pixel bound.", "Resize it to the render size first.")
+            raise AdapterError(
+                "PAYLOAD_TOO_LARGE",
+                f"The keyframe is {w}x{h} pixels, more than the {max_pixels} pixel bound.",
+                "Resize it to the render size first.",
+            )
         img = Image.open(io.BytesIO(raw))
         img.load()
         return img if img.mode == "RGB" else img.convert("RGB")  # no second copy of a large image
     except AdapterError:
         raise
     except Image.DecompressionBombError as e:  # Pillow's own bound, met before ours on huge headers
-        raise AdapterError("PAYLOAD_TOO_LARGE", f"The keyframe declares more pixels than the {max_pixels} pixel bound ({e}).", "Resize it to the render size first.") from e
+        raise AdapterError(
+            "PAYLOAD_TOO_LARGE",
+            f"The keyframe declares more pixels than the {max_pixels} pixel bound ({e}).",
+            "Resize it to the render size first.",
+        ) from e
     except Exception as e:  # Pillow raises many types for corrupt data
-        raise AdapterError("INVALID_REQUEST", f"The keyframe could not be decoded as an image ({type(e).__name__}).", "Check that the file is a valid PNG, JPEG or WebP.") from e
+        raise AdapterError(
+            "INVALID_REQUEST",
+            f"The keyframe could not be decoded as an image ({type(e).__name__}).",
+            "Check that the file is a valid PNG, JPEG or WebP.",
+        ) from e
 
 
 # Backends crop and scale the keyframe to the render size; keep a little more than that for the

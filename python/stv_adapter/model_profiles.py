@@ -6,6 +6,7 @@ data only, so it IGNORES the keyframe. With an image, FastVideo 0.2.1 sizes the 
 models from the image (its aspect ratio at up to 480x832 in area), not from the request. The base
 Wan-AI/Wan2.2-TI2V-5B-Diffusers pipeline (50 steps) does use the image.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -55,7 +56,12 @@ EXPECTED_ENTRIES = ("model_index.json", "transformer", "vae", "text_encoder", "t
 PIPELINE_ENTRIES = (*EXPECTED_ENTRIES, "scheduler")
 
 # Kernels each attention backend needs; FLASH_ATTN silently falls back to TORCH_SDPA without them.
-ATTENTION_MODULES = {"FLASH_ATTN": "flash_attn", "SAGE_ATTN": "sageattention", "VIDEO_SPARSE_ATTN": "fastvideo_kernel", "TORCH_SDPA": None}
+ATTENTION_MODULES = {
+    "FLASH_ATTN": "flash_attn",
+    "SAGE_ATTN": "sageattention",
+    "VIDEO_SPARSE_ATTN": "fastvideo_kernel",
+    "TORCH_SDPA": None,
+}
 
 
 def known_folder_names() -> set[str]:
@@ -75,7 +81,10 @@ def fastvideo_home() -> Path:
 
 
 def hf_cache_dir(hub_id: str) -> Path:
-    hub = Path(os.environ.get("HF_HUB_CACHE") or Path(os.environ.get("HF_HOME", Path.home() / ".cache" / "huggingface")) / "hub")
+    hub = Path(
+        os.environ.get("HF_HUB_CACHE")
+        or Path(os.environ.get("HF_HOME", Path.home() / ".cache" / "huggingface")) / "hub"
+    )
     return hub / ("models--" + hub_id.replace("/", "--"))
 
 
@@ -107,8 +116,10 @@ def locate_model(model_id: str, model_path: str | None) -> tuple[str | None, str
         if not missing:
             if folder.name.lower() not in known_folder_names():
                 # FastVideo picks the pipeline config by the folder's name first (registry.py).
-                notes.append(f"FastVideo chooses the pipeline by the folder name; {folder.name!r} is not one it knows, so it falls back to model_index.json. "
-                             f"Name the folder {profile_for(model_id).hub_ids[0].split('/')[-1]} to be sure.")
+                notes.append(
+                    f"FastVideo chooses the pipeline by the folder name; {folder.name!r} is not one it knows, so it falls back to model_index.json. "
+                    f"Name the folder {profile_for(model_id).hub_ids[0].split('/')[-1]} to be sure."
+                )
             return str(folder), str(folder), notes
         notes.append(f"{folder} is missing {', '.join(missing)}")
         return None, str(folder), notes
@@ -118,7 +129,9 @@ def locate_model(model_id: str, model_path: str | None) -> tuple[str | None, str
         for folder in candidate_dirs(hub_id):
             if folder.is_dir() and not missing_entries(folder):
                 if hub_id != model_id:
-                    notes.append(f"{model_id} not found locally; using {hub_id}, which FastVideo maps to the same config")
+                    notes.append(
+                        f"{model_id} not found locally; using {hub_id}, which FastVideo maps to the same config"
+                    )
                 return str(folder), hub_id, notes
     return None, canonical_hub_id(model_id), notes
 

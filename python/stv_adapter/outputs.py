@@ -1,5 +1,6 @@
 """Output files: unique names, paths that cannot leave the output root, atomic writes that never
 overwrite, and the sidecar JSON that lets a restart find every finished render."""
+
 from __future__ import annotations
 
 import json
@@ -25,7 +26,7 @@ LEGACY_STALE_SECONDS = 3600  # temp files from before the pid was in the name
 def slugify(text: str, limit: int = 40) -> str:
     norm = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^A-Za-z0-9]+", "-", norm).strip("-").lower()
-    return (slug[:limit].rstrip("-") or "clip")
+    return slug[:limit].rstrip("-") or "clip"
 
 
 def resolve_output_dir(root: Path, output_dir: str | None) -> Path:
@@ -40,7 +41,12 @@ def resolve_output_dir(root: Path, output_dir: str | None) -> Path:
     normalized = output_dir.replace("\\", "/")
     if re.match(r"^[A-Za-z]:", normalized) or normalized.startswith("//"):
         if os.name != "nt":
-            raise AdapterError("PATH_FORBIDDEN", f"outputDir {output_dir!r} is a Windows path; this adapter's output root is {root}.", "Send a folder relative to the output root (for example the scene id).", status=400)
+            raise AdapterError(
+                "PATH_FORBIDDEN",
+                f"outputDir {output_dir!r} is a Windows path; this adapter's output root is {root}.",
+                "Send a folder relative to the output root (for example the scene id).",
+                status=400,
+            )
     else:
         output_dir = normalized
     candidate = Path(output_dir)
@@ -86,7 +92,12 @@ def publish_unique(tmp: Path, folder: Path, base: str, ext: str) -> Path:
         except FileExistsError:
             continue
         except OSError as e:
-            if isinstance(e, PermissionError) or getattr(e, "errno", None) in (1, 95, 18, 38):  # EPERM, EOPNOTSUPP, EXDEV, ENOSYS
+            if isinstance(e, PermissionError) or getattr(e, "errno", None) in (
+                1,
+                95,
+                18,
+                38,
+            ):  # EPERM, EOPNOTSUPP, EXDEV, ENOSYS
                 if final.exists():
                     continue
                 try:
@@ -130,7 +141,11 @@ def read_sidecars(root: Path, limit: int) -> list[dict[str, Any]]:
             data = json.loads(p.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue
-        if isinstance(data, dict) and data.get("kind") == SIDECAR_KIND and Path(str(data.get("outputVideoPath", ""))).is_file():
+        if (
+            isinstance(data, dict)
+            and data.get("kind") == SIDECAR_KIND
+            and Path(str(data.get("outputVideoPath", ""))).is_file()
+        ):
             out.append(data)
         if len(out) >= limit:
             break

@@ -1,5 +1,6 @@
 """The adapter's wire format (camelCase JSON), as pydantic v2 models. The OpenAPI document at
 /openapi.json is generated from these and is the API's reference."""
+
 from __future__ import annotations
 
 import re
@@ -21,9 +22,17 @@ class CamelModel(BaseModel):
 
 
 class GenerateRequest(CamelModel):
-    prompt: str = Field(min_length=1, max_length=MAX_PROMPT, examples=["A lighthouse at dusk, waves rolling in, slow push-in"])
-    negative_prompt: str | None = Field(default=None, max_length=MAX_PROMPT, description="Goes to the model's negative prompt, never into the prompt.")
-    keyframe_base64: str | None = Field(default=None, max_length=MAX_KEYFRAME_B64_CHARS, description="PNG, JPEG or WebP bytes, base64 (a data: URL prefix is accepted).")
+    prompt: str = Field(
+        min_length=1, max_length=MAX_PROMPT, examples=["A lighthouse at dusk, waves rolling in, slow push-in"]
+    )
+    negative_prompt: str | None = Field(
+        default=None, max_length=MAX_PROMPT, description="Goes to the model's negative prompt, never into the prompt."
+    )
+    keyframe_base64: str | None = Field(
+        default=None,
+        max_length=MAX_KEYFRAME_B64_CHARS,
+        description="PNG, JPEG or WebP bytes, base64 (a data: URL prefix is accepted).",
+    )
     end_keyframe_base64: str | None = Field(
         default=None,
         max_length=MAX_KEYFRAME_B64_CHARS,
@@ -31,14 +40,34 @@ class GenerateRequest(CamelModel):
     )
     # Bounds in the schema so clients (and fuzzers) see them; the 4k+1 rule cannot be said in JSON
     # Schema and is checked below. Messages name the nearest valid values (see app._validation_message).
-    width: int = Field(default=1280, ge=validation.MIN_SIDE, le=validation.MAX_SIDE, multiple_of=validation.SIZE_MULTIPLE, description="A multiple of 16 between 256 and 1920.")
-    height: int = Field(default=704, ge=validation.MIN_SIDE, le=validation.MAX_SIDE, multiple_of=validation.SIZE_MULTIPLE, description="A multiple of 16 between 256 and 1920.")
-    num_frames: int = Field(default=121, ge=validation.MIN_FRAMES, le=validation.MAX_FRAMES, description="4k+1 between 5 and 241.")
+    width: int = Field(
+        default=1280,
+        ge=validation.MIN_SIDE,
+        le=validation.MAX_SIDE,
+        multiple_of=validation.SIZE_MULTIPLE,
+        description="A multiple of 16 between 256 and 1920.",
+    )
+    height: int = Field(
+        default=704,
+        ge=validation.MIN_SIDE,
+        le=validation.MAX_SIDE,
+        multiple_of=validation.SIZE_MULTIPLE,
+        description="A multiple of 16 between 256 and 1920.",
+    )
+    num_frames: int = Field(
+        default=121, ge=validation.MIN_FRAMES, le=validation.MAX_FRAMES, description="4k+1 between 5 and 241."
+    )
     fps: int = Field(default=24, ge=validation.MIN_FPS, le=validation.MAX_FPS)
     seed: int = Field(ge=0, le=2**32 - 1, description="Recorded in the sidecar; the client picks random seeds.")
-    steps: int | None = Field(default=None, ge=1, le=100, description="Denoising steps; the model's default when absent.")
-    scene_id: str | None = Field(default=None, max_length=64, description="Safe path segment; used in the output file name.")
-    output_dir: str | None = Field(default=None, max_length=512, description="Relative to the adapter's output root; must stay inside it.")
+    steps: int | None = Field(
+        default=None, ge=1, le=100, description="Denoising steps; the model's default when absent."
+    )
+    scene_id: str | None = Field(
+        default=None, max_length=64, description="Safe path segment; used in the output file name."
+    )
+    output_dir: str | None = Field(
+        default=None, max_length=512, description="Relative to the adapter's output root; must stay inside it."
+    )
 
     @field_validator("scene_id")
     @classmethod
@@ -49,7 +78,15 @@ class GenerateRequest(CamelModel):
 
     @model_validator(mode="after")
     def _model_can_take_it(self) -> GenerateRequest:
-        problems = [p for p in (validation.side_problem("width", self.width), validation.side_problem("height", self.height), validation.frames_problem(self.num_frames)) if p]
+        problems = [
+            p
+            for p in (
+                validation.side_problem("width", self.width),
+                validation.side_problem("height", self.height),
+                validation.frames_problem(self.num_frames),
+            )
+            if p
+        ]
         if problems:
             raise ValueError(" ".join(problems))
         return self
@@ -90,7 +127,9 @@ class Progress(CamelModel):
     total_steps: int | None = None
     eta_ms: int | None = None
     message: str | None = None
-    emitted_at: float | None = Field(default=None, description="When the backend reported this, in ms since the epoch (for latency measurements).")
+    emitted_at: float | None = Field(
+        default=None, description="When the backend reported this, in ms since the epoch (for latency measurements)."
+    )
 
 
 # Codes of render warnings: the same list as WARNING_CODES in src/core/providers/types.ts (a test checks).
@@ -191,7 +230,10 @@ class Health(CamelModel):
     version: str
     output_root: str | None
     error: ErrorBody | None = None
-    warnings: list[Warning_] = Field(default=[], description="What a user should know about this backend/model, e.g. NOT_AI (preview), KEYFRAME_IGNORED (FastWan).")
+    warnings: list[Warning_] = Field(
+        default=[],
+        description="What a user should know about this backend/model, e.g. NOT_AI (preview), KEYFRAME_IGNORED (FastWan).",
+    )
     details: dict[str, Any] = {}
 
 

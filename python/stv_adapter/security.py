@@ -1,4 +1,5 @@
 """Bearer-token auth, Host/Origin checks against DNS rebinding, and request-size bounds."""
+
 from __future__ import annotations
 
 import hmac
@@ -65,7 +66,11 @@ class HostPolicy:
             ip = ipaddress.ip_address(host.split("%", 1)[0])  # fe80::1%eth0: drop the zone
         except ValueError:
             return False
-        return ip.is_loopback or self.wildcard_bind or (isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None and ip.ipv4_mapped.is_loopback)
+        return (
+            ip.is_loopback
+            or self.wildcard_bind
+            or (isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None and ip.ipv4_mapped.is_loopback)
+        )
 
     def origin_problem(self, origin: str) -> str | None:
         """Why a request's Origin is refused, or None. 'null' (sandboxed frames, file: pages) and
@@ -85,9 +90,18 @@ def token_ok(expected: str, header: str | None) -> bool:
     return hmac.compare_digest(header[7:].strip().encode(), expected.encode())
 
 
-async def _send_error(send: Send, status: int, code: str, message: str, hint: str | None, extra_headers: list[tuple[bytes, bytes]] | None = None) -> None:
+async def _send_error(
+    send: Send,
+    status: int,
+    code: str,
+    message: str,
+    hint: str | None,
+    extra_headers: list[tuple[bytes, bytes]] | None = None,
+) -> None:
     body = json.dumps({"error": {"code": code, "message": message, "hint": hint}}).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())] + (extra_headers or [])
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())] + (
+        extra_headers or []
+    )
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
@@ -144,16 +158,38 @@ class GuardMiddleware:
         headers = {k.decode().lower(): v.decode(errors="replace") for k, v in scope.get("headers", [])}
         host = headers.get("host")
         if host is not None and not self.hosts.accepts(host):
-            await _send_error(send, 403, "ORIGIN_FORBIDDEN", f"This adapter does not answer to the name {_host_part(host)!r} (the request's Host header).",
-                              f"Use http://127.0.0.1 or localhost, or start the adapter with --allow-host {_host_part(host) or 'NAME'} (STV_ALLOWED_HOSTS) if that name is yours (an SSH tunnel, a LAN name).")
+            await _send_error(
+                send,
+                403,
+                "ORIGIN_FORBIDDEN",
+                f"This adapter does not answer to the name {_host_part(host)!r} (the request's Host header).",
+                f"Use http://127.0.0.1 or localhost, or start the adapter with --allow-host {_host_part(host) or 'NAME'} (STV_ALLOWED_HOSTS) if that name is yours (an SSH tunnel, a LAN name).",
+            )
             return
         origin = headers.get("origin")
         problem = self.hosts.origin_problem(origin) if origin is not None else None
         if problem:
-            await _send_error(send, 403, "ORIGIN_FORBIDDEN", problem, "Call the adapter from the extension, the CLI or curl; a browser page may only call it from a page the adapter itself serves (/docs).")
+            await _send_error(
+                send,
+                403,
+                "ORIGIN_FORBIDDEN",
+                problem,
+                "Call the adapter from the extension, the CLI or curl; a browser page may only call it from a page the adapter itself serves (/docs).",
+            )
             return
-        if self.token and scope.get("path") not in OPEN_PATHS and not token_ok(self.token, headers.get("authorization")):
-            await _send_error(send, 401, "UNAUTHORIZED", "This adapter requires a token.", "Set it with 'Scene to Video: Set FastVideo adapter token' (the adapter's STV_ADAPTER_TOKEN).", [(b"www-authenticate", b"Bearer")])
+        if (
+            self.token
+            and scope.get("path") not in OPEN_PATHS
+            and not token_ok(self.token, headers.get("authorization"))
+        ):
+            await _send_error(
+                send,
+                401,
+                "UNAUTHORIZED",
+                "This adapter requires a token.",
+                "Set it with 'Scene to Video: Set FastVideo adapter token' (the adapter's STV_ADAPTER_TOKEN).",
+                [(b"www-authenticate", b"Bearer")],
+            )
             return
         declared = headers.get("content-length")
         if declared is not None:
@@ -162,7 +198,13 @@ class GuardMiddleware:
             except ValueError:
                 too_big = False
             if too_big:
-                await _send_error(send, 413, "PAYLOAD_TOO_LARGE", f"The request body is larger than {self.max_body // (1024 * 1024)} MB.", "Use a smaller keyframe (a PNG or JPEG at the render size).")
+                await _send_error(
+                    send,
+                    413,
+                    "PAYLOAD_TOO_LARGE",
+                    f"The request body is larger than {self.max_body // (1024 * 1024)} MB.",
+                    "Use a smaller keyframe (a PNG or JPEG at the render size).",
+                )
                 return
         seen = 0
         started = False
@@ -187,17 +229,35 @@ class GuardMiddleware:
             if (scope.get("method"), scope.get("path")) in JSON_BODY_ROUTES:
                 ctype = headers.get("content-type", "").split(";", 1)[0].strip().lower()
                 if ctype != "application/json":
-                    await _send_error(send, 415, "INVALID_REQUEST", f"The request body must be JSON (Content-Type: application/json), not {ctype or 'unlabelled'}.", "Send the GenerateRequest as JSON; see /docs.")
+                    await _send_error(
+                        send,
+                        415,
+                        "INVALID_REQUEST",
+                        f"The request body must be JSON (Content-Type: application/json), not {ctype or 'unlabelled'}.",
+                        "Send the GenerateRequest as JSON; see /docs.",
+                    )
                     return
                 body, app_receive = await _buffered(limited_receive)
                 problem = body_problem(body)
                 del body
                 if problem:
-                    await _send_error(send, 400, "INVALID_REQUEST", problem, "Send the GenerateRequest as a UTF-8 JSON object; see /docs.")
+                    await _send_error(
+                        send,
+                        400,
+                        "INVALID_REQUEST",
+                        problem,
+                        "Send the GenerateRequest as a UTF-8 JSON object; see /docs.",
+                    )
                     return
             await self.app(scope, app_receive, tracking_send)
         except _Disconnected:
             return
         except _TooLarge:
             if not started:
-                await _send_error(send, 413, "PAYLOAD_TOO_LARGE", f"The request body is larger than {self.max_body // (1024 * 1024)} MB.", "Use a smaller keyframe.")
+                await _send_error(
+                    send,
+                    413,
+                    "PAYLOAD_TOO_LARGE",
+                    f"The request body is larger than {self.max_body // (1024 * 1024)} MB.",
+                    "Use a smaller keyframe.",
+                )

@@ -1,5 +1,6 @@
 """What sizes and lengths Wan 2.2 TI2V 5B accepts (mirrors src/core/timeline/validSizes.ts):
 width/height multiples of 16 (the VAE's spatial stride x patch size), frames 4k+1 (temporal stride 4)."""
+
 from __future__ import annotations
 
 SIZE_MULTIPLE = 16

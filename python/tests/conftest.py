@@ -1,5 +1,6 @@
 """Fixtures: a real adapter (uvicorn on a free loopback port, in a thread of this process so tests
 can also inject faults), and helpers to decode the MP4s it writes."""
+
 from __future__ import annotations
 
 import base64
@@ -33,7 +34,9 @@ class RunningAdapter:
     def __init__(self, config: AdapterConfig, backend: Any = None) -> None:
         self.config = config
         self.app = create_app(config, backend)
-        self.server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=config.port, log_level="warning", lifespan="on"))
+        self.server = uvicorn.Server(
+            uvicorn.Config(self.app, host="127.0.0.1", port=config.port, log_level="warning", lifespan="on")
+        )
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.url = f"http://127.0.0.1:{config.port}"
         headers = {"Authorization": f"Bearer {config.token}"} if config.token else {}
@@ -68,7 +71,13 @@ class RunningAdapter:
 
 
 def make_config(tmp_path: Path, **overrides: Any) -> AdapterConfig:
-    base: dict[str, Any] = dict(port=free_port(), backend="preview", output_root=tmp_path / "out", artifacts_dir=tmp_path / "artifacts", preview_crf=30)
+    base: dict[str, Any] = dict(
+        port=free_port(),
+        backend="preview",
+        output_root=tmp_path / "out",
+        artifacts_dir=tmp_path / "artifacts",
+        preview_crf=30,
+    )
     base.update(overrides)
     return AdapterConfig(**base)
 
@@ -80,7 +89,14 @@ def adapter(tmp_path: Path) -> Iterator[RunningAdapter]:
 
 
 def small_request(**overrides: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {"prompt": "a lighthouse at dusk", "width": 256, "height": 256, "numFrames": 9, "fps": 8, "seed": 3}
+    body: dict[str, Any] = {
+        "prompt": "a lighthouse at dusk",
+        "width": 256,
+        "height": 256,
+        "numFrames": 9,
+        "fps": 8,
+        "seed": 3,
+    }
     body.update(overrides)
     return body
 
@@ -104,8 +120,21 @@ def start_preview_process(out: Path, port: int, stderr: Path | None = None, *ext
     or measure its memory), outputs under `out`; returns once /health answers."""
     log = stderr.open("wb") if stderr is not None else subprocess.DEVNULL
     proc = subprocess.Popen(
-        [sys.executable, "-m", "stv_adapter", "serve", "--backend", "preview", "--port", str(port),
-         "--output-root", str(out / "o"), "--artifacts-dir", str(out / "a"), *extra],
+        [
+            sys.executable,
+            "-m",
+            "stv_adapter",
+            "serve",
+            "--backend",
+            "preview",
+            "--port",
+            str(port),
+            "--output-root",
+            str(out / "o"),
+            "--artifacts-dir",
+            str(out / "a"),
+            *extra,
+        ],
         cwd=Path(__file__).parent.parent,
         stdout=subprocess.DEVNULL,
         stderr=log,
@@ -121,4 +150,3 @@ def start_preview_process(out: Path, port: int, stderr: Path | None = None, *ext
                 said = stderr.read_text() if stderr is not None else ""
                 raise RuntimeError(f"the adapter did not start: {said}") from None
             time.sleep(0.1)
-

@@ -1,4 +1,5 @@
 """The adapter's HTTP contract, against a real server with the preview backend."""
+
 from __future__ import annotations
 
 import json
@@ -28,11 +29,17 @@ def test_health_says_the_preview_backend_is_not_ai(adapter: RunningAdapter) -> N
 
 
 def test_generate_writes_a_playable_mp4_and_its_sidecar(adapter: RunningAdapter) -> None:
-    r = adapter.client.post("/generate", json=small_request(sceneId="shot-1", negativePrompt="blurry", keyframeBase64=png_base64()))
+    r = adapter.client.post(
+        "/generate", json=small_request(sceneId="shot-1", negativePrompt="blurry", keyframeBase64=png_base64())
+    )
     assert r.status_code == 200, r.text
     res = r.json()
     video = Path(res["outputVideoPath"])
-    assert video.parent == adapter.config.output_root.resolve() and video.name.startswith("shot-1_") and video.name.endswith("_s3.mp4")
+    assert (
+        video.parent == adapter.config.output_root.resolve()
+        and video.name.startswith("shot-1_")
+        and video.name.endswith("_s3.mp4")
+    )
     assert probe_mp4(video) == {"codec": "h264", "size": (256, 256), "fps": 8.0, "frames": 9}
     side = json.loads(Path(res["sidecarPath"]).read_text())
     assert side["request"]["negativePrompt"] == "blurry" and side["request"]["prompt"] == "a lighthouse at dusk"
@@ -117,7 +124,9 @@ def test_token_is_required_everywhere_but_health(tmp_path: Path) -> None:
         anon.close()
 
 
-def test_refuses_to_bind_beyond_loopback_without_a_token(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_refuses_to_bind_beyond_loopback_without_a_token(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("STV_ADAPTER_TOKEN", raising=False)
     assert main(["serve", "--host", "0.0.0.0", "--backend", "preview"]) == 2
     assert "without a token" in capsys.readouterr().err
@@ -141,7 +150,9 @@ def test_jobs_run_in_fifo_order_and_cancel_works_queued_and_running(adapter: Run
     assert done["status"] == "succeeded"
     outputs = sorted(p.name for p in adapter.config.output_root.iterdir())
     assert all(n.startswith("a-lighthouse") is False for n in outputs)
-    assert [n for n in outputs if n.endswith(".mp4")] == [Path(done["result"]["outputVideoPath"]).name]  # no partial MP4
+    assert [n for n in outputs if n.endswith(".mp4")] == [
+        Path(done["result"]["outputVideoPath"]).name
+    ]  # no partial MP4
     assert adapter.client.delete(f"/jobs/{third}").status_code == 409
 
 
@@ -212,7 +223,9 @@ def test_video_download_and_restart_recovery(tmp_path: Path) -> None:
         assert b.client.get("/jobs/nope").status_code == 404
 
 
-def test_full_disk_fails_the_job_cleanly_and_keeps_earlier_renders(adapter: RunningAdapter, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_full_disk_fails_the_job_cleanly_and_keeps_earlier_renders(
+    adapter: RunningAdapter, monkeypatch: pytest.MonkeyPatch
+) -> None:
     earlier = adapter.client.post("/generate", json=small_request(sceneId="keep")).json()
     import errno
     import os
@@ -259,7 +272,9 @@ def test_queue_bound_answers_busy_and_loses_nothing(tmp_path: Path) -> None:
 def test_keyframe_pixel_bound_is_refused_before_decoding(tmp_path: Path) -> None:
     with RunningAdapter(make_config(tmp_path, max_keyframe_pixels=100_000)) as a:
         r = a.client.post("/jobs", json=small_request(keyframeBase64=png_base64(400, 300)))
-        assert r.status_code == 413 and error_of(r)["code"] == "PAYLOAD_TOO_LARGE" and "400x300" in error_of(r)["message"]
+        assert (
+            r.status_code == 413 and error_of(r)["code"] == "PAYLOAD_TOO_LARGE" and "400x300" in error_of(r)["message"]
+        )
         assert a.client.post("/jobs", json=small_request(keyframeBase64=png_base64(300, 300))).status_code == 202
 
 
@@ -271,7 +286,9 @@ def test_a_large_keyframe_is_kept_at_render_size_while_queued(adapter: RunningAd
 
     buf = io.BytesIO()
     Image.new("RGB", (2000, 1200), (10, 200, 30)).save(buf, format="JPEG")
-    job = adapter.client.post("/jobs", json=small_request(keyframeBase64=base64.b64encode(buf.getvalue()).decode())).json()["jobId"]
+    job = adapter.client.post(
+        "/jobs", json=small_request(keyframeBase64=base64.b64encode(buf.getvalue()).decode())
+    ).json()["jobId"]
     rec = adapter.manager.jobs[job]
     assert rec.request.keyframe_base64 is None, "the base64 text is not kept"
     if rec.keyframe is not None:  # still queued or running
@@ -289,7 +306,9 @@ def test_windows_style_output_dirs(adapter: RunningAdapter) -> None:
         assert r.status_code == 400 and error_of(r)["code"] == "PATH_FORBIDDEN", (bad, r.text)
 
 
-def test_an_unwritable_output_folder_is_output_not_writable(adapter: RunningAdapter, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_unwritable_output_folder_is_output_not_writable(
+    adapter: RunningAdapter, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import errno
 
     import stv_adapter.outputs as outputs
@@ -344,7 +363,9 @@ def test_token_from_a_named_environment_variable_and_auto_attention(monkeypatch:
     from stv_adapter.__main__ import build_parser, config_from_args
 
     monkeypatch.setenv("MY_TOKEN", "  from-env  ")
-    cfg = config_from_args(build_parser().parse_args(["serve", "--token-env", "MY_TOKEN", "--attention-backend", "auto"]))
+    cfg = config_from_args(
+        build_parser().parse_args(["serve", "--token-env", "MY_TOKEN", "--attention-backend", "auto"])
+    )
     assert cfg.token == "from-env" and cfg.attention_backend is None
     monkeypatch.setenv("STV_ADAPTER_TOKEN", "default-env")
     assert config_from_args(build_parser().parse_args(["serve"])).token == "default-env"

@@ -1,6 +1,7 @@
 """Bookends (a start and an end keyframe) through the adapter: the preview backend dissolves from
 the one to the other, so frame 0 is the start image and the last frame the end image; the request
 schema carries the end keyframe; FastVideo models that take no end image say END_KEYFRAME_IGNORED."""
+
 from __future__ import annotations
 
 import json
@@ -35,7 +36,20 @@ def test_preview_goes_from_the_start_keyframe_to_the_end_one(tmp_path: Path) -> 
     start = Image.new("RGB", (360, 640), RED)
     end = Image.new("RGB", (400, 400), BLUE)
     out = tmp_path / "b.mp4"
-    job = BackendJob(job_id="b", prompt="p", negative_prompt=None, keyframe=start, width=176, height=320, num_frames=17, fps=8, seed=1, steps=None, out_path=out, end_keyframe=end)
+    job = BackendJob(
+        job_id="b",
+        prompt="p",
+        negative_prompt=None,
+        keyframe=start,
+        width=176,
+        height=320,
+        num_frames=17,
+        fps=8,
+        seed=1,
+        steps=None,
+        out_path=out,
+        end_keyframe=end,
+    )
     fractions: list[float] = []
 
     def on_progress(stage: str, fraction: float, **_k: Any) -> None:
@@ -57,7 +71,9 @@ def test_preview_goes_from_the_start_keyframe_to_the_end_one(tmp_path: Path) -> 
 
 
 def test_the_adapter_takes_an_end_keyframe_and_records_it_without_the_bytes(adapter: RunningAdapter) -> None:
-    r = adapter.client.post("/generate", json=small_request(keyframeBase64=png_base64(color=RED), endKeyframeBase64=png_base64(color=BLUE)))
+    r = adapter.client.post(
+        "/generate", json=small_request(keyframeBase64=png_base64(color=RED), endKeyframeBase64=png_base64(color=BLUE))
+    )
     assert r.status_code == 200, r.text
     res = r.json()
     side = json.loads(Path(res["sidecarPath"]).read_text())
@@ -65,7 +81,9 @@ def test_the_adapter_takes_an_end_keyframe_and_records_it_without_the_bytes(adap
     fs = frames(Path(res["outputVideoPath"]), 256, 256)
     assert np.abs(fs[-1].reshape(-1, 3).mean(axis=0) - BLUE).max() < 12
     bad = adapter.client.post("/jobs", json=small_request(endKeyframeBase64="not base64!!"))
-    assert bad.status_code == 422 and bad.json()["error"]["message"].startswith("End keyframe (endKeyframeBase64): "), bad.text
+    assert bad.status_code == 422 and bad.json()["error"]["message"].startswith("End keyframe (endKeyframeBase64): "), (
+        bad.text
+    )
 
 
 def test_the_worker_hands_fastvideo_the_end_image_as_a_pil_image(tmp_path: Path) -> None:
@@ -85,10 +103,24 @@ def test_warning_codes_are_the_extensions() -> None:
     assert tuple(re.findall(r"'([A-Z_]+)'", m.group(1))) == RENDER_WARNING_CODES
 
 
-def test_fastvideo_says_end_keyframe_ignored_for_wan_ti2v(tmp_path: Path, fake_model: Path, fake_nvidia_smi: Path) -> None:  # noqa: F811
+def test_fastvideo_says_end_keyframe_ignored_for_wan_ti2v(
+    tmp_path: Path,
+    fake_model: Path,  # noqa: F811 (a fixture imported from test_fastvideo_backend)
+    fake_nvidia_smi: Path,  # noqa: F811
+) -> None:
     with RunningAdapter(fv_config(tmp_path, fake_model)) as a:
         wait_loaded(a)
-        r = a.client.post("/generate", json=small_request(keyframeBase64=png_base64(), endKeyframeBase64=png_base64(color=BLUE), width=1280, height=704, numFrames=9, fps=24))
+        r = a.client.post(
+            "/generate",
+            json=small_request(
+                keyframeBase64=png_base64(),
+                endKeyframeBase64=png_base64(color=BLUE),
+                width=1280,
+                height=704,
+                numFrames=9,
+                fps=24,
+            ),
+        )
         assert r.status_code == 200, r.text
         codes = [w["code"] for w in r.json()["warnings"]]
         assert "END_KEYFRAME_IGNORED" in codes, codes

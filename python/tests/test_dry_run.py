@@ -1,5 +1,6 @@
 """`serve --dry-run`: checks without loading weights, prints the fix for each missing piece, and
 exits non-zero when anything is missing. Runs the real command line in a subprocess."""
+
 from __future__ import annotations
 
 import os
@@ -9,8 +10,19 @@ from pathlib import Path
 
 
 def dry_run(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "FASTVIDEO_HOME": str(tmp_path / "fvhome"), "HF_HUB_CACHE": str(tmp_path / "hub"), "STV_HOME": str(tmp_path / "home")}
-    return subprocess.run([sys.executable, "-m", "stv_adapter", "serve", "--dry-run", *args], capture_output=True, text=True, env=env, timeout=120)
+    env = {
+        **os.environ,
+        "FASTVIDEO_HOME": str(tmp_path / "fvhome"),
+        "HF_HUB_CACHE": str(tmp_path / "hub"),
+        "STV_HOME": str(tmp_path / "home"),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "stv_adapter", "serve", "--dry-run", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
 
 
 def test_the_preview_backend_is_ready_anywhere(tmp_path: Path) -> None:
@@ -22,7 +34,10 @@ def test_the_preview_backend_is_ready_anywhere(tmp_path: Path) -> None:
 def test_a_missing_model_prints_the_download_command_and_fails(tmp_path: Path) -> None:
     r = dry_run(tmp_path, "--backend", "fastvideo", "--model", "FastVideo/FastWan2.2-TI2V-5B-Diffusers")
     assert r.returncode == 1
-    assert f'fix: hf download FastVideo/FastWan2.2-TI2V-5B-FullAttn-Diffusers --local-dir "{tmp_path / "fvhome" / "FastWan2.2-TI2V-5B-FullAttn-Diffusers"}"' in r.stdout, r.stdout
+    assert (
+        f'fix: hf download FastVideo/FastWan2.2-TI2V-5B-FullAttn-Diffusers --local-dir "{tmp_path / "fvhome" / "FastWan2.2-TI2V-5B-FullAttn-Diffusers"}"'
+        in r.stdout
+    ), r.stdout
     assert "IGNORED by this model" in r.stdout
 
 

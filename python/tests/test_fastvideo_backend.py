@@ -1,6 +1,7 @@
 """The `fastvideo` backend with FastVideo's library boundary replaced by a recording fake
 (tests/fake_fastvideo). Everything else is real: the spawned worker process, the pipe, the HTTP
 server, the files."""
+
 from __future__ import annotations
 
 import json
@@ -33,7 +34,9 @@ def fake_nvidia_smi(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     bindir = tmp_path / "bin"
     bindir.mkdir()
     exe = bindir / "nvidia-smi"
-    exe.write_text('#!/bin/sh\necho "$@" >> "$(dirname "$0")/nvidia-smi.args"\necho "NVIDIA GeForce RTX 4080, 12034, 16376"\n')
+    exe.write_text(
+        '#!/bin/sh\necho "$@" >> "$(dirname "$0")/nvidia-smi.args"\necho "NVIDIA GeForce RTX 4080, 12034, 16376"\n'
+    )
     exe.chmod(0o755)
     monkeypatch.setenv("PATH", f"{bindir}{os.pathsep}{os.environ['PATH']}")
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "1")
@@ -56,17 +59,44 @@ def wait_loaded(a: RunningAdapter, timeout: float = 60) -> dict[str, Any]:
 
 
 def fv_config(tmp_path: Path, model: Path, **kw: Any) -> Any:
-    return make_config(tmp_path, backend="fastvideo", model="FastVideo/FastWan2.2-TI2V-5B-Diffusers", model_path=str(model), attention_backend="TORCH_SDPA", **kw)
+    return make_config(
+        tmp_path,
+        backend="fastvideo",
+        model="FastVideo/FastWan2.2-TI2V-5B-Diffusers",
+        model_path=str(model),
+        attention_backend="TORCH_SDPA",
+        **kw,
+    )
 
 
-def test_loads_once_maps_parameters_exactly_and_tells_the_truth_about_keyframes(tmp_path: Path, fake_model: Path, fake_nvidia_smi: Path) -> None:
+def test_loads_once_maps_parameters_exactly_and_tells_the_truth_about_keyframes(
+    tmp_path: Path, fake_model: Path, fake_nvidia_smi: Path
+) -> None:
     with RunningAdapter(fv_config(tmp_path, fake_model)) as a:
         h = wait_loaded(a)
         assert h["gpu"] == {"name": "NVIDIA GeForce RTX 4080", "memoryFreeMb": 12034, "memoryTotalMb": 16376}
         assert "-i 1" in (fake_nvidia_smi / "nvidia-smi.args").read_text()  # the GPU CUDA_VISIBLE_DEVICES names first
-        assert h["status"] == "ok" and h["isAi"] and h["followsKeyframe"] is False and h["attentionBackend"] == "TORCH_SDPA"
+        assert (
+            h["status"] == "ok"
+            and h["isAi"]
+            and h["followsKeyframe"] is False
+            and h["attentionBackend"] == "TORCH_SDPA"
+        )
         assert [w["code"] for w in h["warnings"]] == ["KEYFRAME_IGNORED"]
-        r1 = a.client.post("/generate", json=small_request(prompt="a fox", negativePrompt="blurry", keyframeBase64=png_base64(), width=1280, height=704, numFrames=9, fps=24, seed=77, steps=3))
+        r1 = a.client.post(
+            "/generate",
+            json=small_request(
+                prompt="a fox",
+                negativePrompt="blurry",
+                keyframeBase64=png_base64(),
+                width=1280,
+                height=704,
+                numFrames=9,
+                fps=24,
+                seed=77,
+                steps=3,
+            ),
+        )
         assert r1.status_code == 200, r1.text
         res = r1.json()
         codes = [w["code"] for w in res["warnings"]]
@@ -79,14 +109,30 @@ def test_loads_once_maps_parameters_exactly_and_tells_the_truth_about_keyframes(
     loads = [c for c in log if c["event"] == "from_pretrained"]
     assert len(loads) == 1, "the generator is loaded exactly once"
     assert loads[0]["model_path"] == str(fake_model)
-    assert loads[0]["attention"] == "TORCH_SDPA" and loads[0]["stage_logging"] == "1"  # set before fastvideo was imported
+    assert (
+        loads[0]["attention"] == "TORCH_SDPA" and loads[0]["stage_logging"] == "1"
+    )  # set before fastvideo was imported
     assert loads[0]["has_log_queue"] is True and loads[0]["hf_offline"] is None
-    assert loads[0]["kwargs"] == {"num_gpus": 1, "use_fsdp_inference": False, "dit_cpu_offload": True, "vae_cpu_offload": True, "text_encoder_cpu_offload": True, "pin_cpu_memory": False}
+    assert loads[0]["kwargs"] == {
+        "num_gpus": 1,
+        "use_fsdp_inference": False,
+        "dit_cpu_offload": True,
+        "vae_cpu_offload": True,
+        "text_encoder_cpu_offload": True,
+        "pin_cpu_memory": False,
+    }
     gen = [c["request"] for c in log if c["event"] == "generate"]
     assert [g["prompt"] for g in gen] == ["a fox", "second"]  # the negative prompt never goes into the prompt
     first = gen[0]
     assert first["negative_prompt"] == "blurry"
-    assert first["sampling"] == {"num_frames": 9, "height": 704, "width": 1280, "fps": 24, "seed": 77, "num_inference_steps": 3}
+    assert first["sampling"] == {
+        "num_frames": 9,
+        "height": 704,
+        "width": 1280,
+        "fps": 24,
+        "seed": 77,
+        "num_inference_steps": 3,
+    }
     assert first["output"]["save_video"] is True and first["output"]["return_frames"] is False
     assert first["output"]["output_path"].endswith(".mp4") and first["inputs"]["image_path"].endswith(".png")
     assert set(gen[1]) == {"prompt", "sampling", "output"}, "no negative prompt, keyframe or steps unless given"
@@ -111,14 +157,21 @@ def test_progress_follows_fastvideo_stages(tmp_path: Path, fake_model: Path, mon
     for events in runs:
         progress = [e for e in events if "fraction" in e and "result" not in e]
         stages = [e["stage"] for e in progress]
-        assert stages.index("encoding-prompt") < stages.index("denoising") < stages.index("decoding") < stages.index("saving"), stages
+        assert (
+            stages.index("encoding-prompt")
+            < stages.index("denoising")
+            < stages.index("decoding")
+            < stages.index("saving")
+        ), stages
         fractions = [e["fraction"] for e in progress]
         assert fractions == sorted(fractions)
         assert any("denoising" in (e.get("message") or "") for e in progress), "names FastVideo's stage"
         assert runs[-1][-1]["status"] == "succeeded"
     second = [e for e in runs[1] if e.get("stage") == "denoising"]
     assert any(0.15 < e["fraction"] < 0.85 for e in second), "estimated within the denoising stage on the second run"
-    assert not any(0.15 < e["fraction"] < 0.85 for e in runs[0] if e.get("stage") == "denoising"), "no guess before a run was seen"
+    assert not any(0.15 < e["fraction"] < 0.85 for e in runs[0] if e.get("stage") == "denoising"), (
+        "no guess before a run was seen"
+    )
     assert any(e.get("etaMs") is not None for e in second)
 
 
@@ -173,7 +226,9 @@ def test_recycles_the_generator_after_n_jobs(tmp_path: Path, fake_model: Path) -
     assert len([c for c in calls(tmp_path) if c["event"] == "from_pretrained"]) == 2
 
 
-def test_cancel_while_the_model_loads_ends_the_job_and_the_next_one_runs(tmp_path: Path, fake_model: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cancel_while_the_model_loads_ends_the_job_and_the_next_one_runs(
+    tmp_path: Path, fake_model: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("STV_FAKE_FASTVIDEO_LOAD_SECONDS", "3")
     with RunningAdapter(fv_config(tmp_path, fake_model, lazy=True)) as a:
         job = a.client.post("/jobs", json=small_request(prompt="while loading")).json()["jobId"]
@@ -187,7 +242,9 @@ def test_cancel_while_the_model_loads_ends_the_job_and_the_next_one_runs(tmp_pat
     assert [c["request"]["prompt"] for c in calls(tmp_path) if c["event"] == "generate"] == ["after"]
 
 
-def test_an_oom_in_fastvideos_gpu_worker_reloads_the_model_and_the_next_job_runs(tmp_path: Path, fake_model: Path) -> None:
+def test_an_oom_in_fastvideos_gpu_worker_reloads_the_model_and_the_next_job_runs(
+    tmp_path: Path, fake_model: Path
+) -> None:
     with RunningAdapter(fv_config(tmp_path, fake_model)) as a:
         wait_loaded(a)
         r = a.client.post("/generate", json=small_request(prompt="gpu-worker-oom please"))
@@ -207,19 +264,29 @@ def test_a_pipeline_error_is_an_execution_error_and_the_model_stays_loaded(tmp_p
     with RunningAdapter(fv_config(tmp_path, fake_model)) as a:
         wait_loaded(a)
         r = a.client.post("/generate", json=small_request(prompt="fail please"))
-        assert r.status_code == 500 and r.json()["error"]["code"] == "EXECUTION_ERROR" and "the fake pipeline failed" in r.json()["error"]["message"]
+        assert (
+            r.status_code == 500
+            and r.json()["error"]["code"] == "EXECUTION_ERROR"
+            and "the fake pipeline failed" in r.json()["error"]["message"]
+        )
         assert a.client.post("/generate", json=small_request(prompt="fine")).status_code == 200
     assert len([c for c in calls(tmp_path) if c["event"] == "from_pretrained"]) == 1
 
 
-def test_a_model_in_the_hugging_face_cache_is_loaded_by_hub_id_offline(tmp_path: Path, fake_model: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_model_in_the_hugging_face_cache_is_loaded_by_hub_id_offline(
+    tmp_path: Path, fake_model: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # A cache snapshot is named by its commit hash; FastVideo picks the pipeline config by name.
-    snap = tmp_path / "hf" / "hub" / "models--FastVideo--FastWan2.2-TI2V-5B-FullAttn-Diffusers" / "snapshots" / "0123abcd"
+    snap = (
+        tmp_path / "hf" / "hub" / "models--FastVideo--FastWan2.2-TI2V-5B-FullAttn-Diffusers" / "snapshots" / "0123abcd"
+    )
     snap.parent.mkdir(parents=True)
     fake_model.rename(snap)
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf" / "hub"))
     monkeypatch.setenv("FASTVIDEO_HOME", str(tmp_path / "fvhome"))
-    cfg = make_config(tmp_path, backend="fastvideo", model="FastVideo/FastWan2.2-TI2V-5B-Diffusers", attention_backend="TORCH_SDPA")
+    cfg = make_config(
+        tmp_path, backend="fastvideo", model="FastVideo/FastWan2.2-TI2V-5B-Diffusers", attention_backend="TORCH_SDPA"
+    )
     with RunningAdapter(cfg) as a:
         h = wait_loaded(a)
         assert h["status"] == "ok" and h["details"]["modelSource"] == str(snap)
@@ -228,7 +295,9 @@ def test_a_model_in_the_hugging_face_cache_is_loaded_by_hub_id_offline(tmp_path:
     assert load["model_path"] == "FastVideo/FastWan2.2-TI2V-5B-FullAttn-Diffusers" and load["hf_offline"] == "1"
 
 
-def test_a_missing_model_names_the_public_repository_to_download(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_missing_model_names_the_public_repository_to_download(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty-hub"))
     monkeypatch.setenv("FASTVIDEO_HOME", str(tmp_path / "fvhome"))
     cfg = make_config(tmp_path, backend="fastvideo", model="FastVideo/FastWan2.2-TI2V-5B-Diffusers")
@@ -241,7 +310,13 @@ def test_a_missing_model_names_the_public_repository_to_download(tmp_path: Path,
 
 def test_the_base_wan_profile_follows_keyframes_without_warnings(tmp_path: Path, fake_model: Path) -> None:
     base = fake_model.rename(fake_model.with_name("Wan2.2-TI2V-5B-Diffusers"))
-    cfg = make_config(tmp_path, backend="fastvideo", model="Wan-AI/Wan2.2-TI2V-5B-Diffusers", model_path=str(base), attention_backend="TORCH_SDPA")
+    cfg = make_config(
+        tmp_path,
+        backend="fastvideo",
+        model="Wan-AI/Wan2.2-TI2V-5B-Diffusers",
+        model_path=str(base),
+        attention_backend="TORCH_SDPA",
+    )
     with RunningAdapter(cfg) as a:
         h = wait_loaded(a)
         assert h["followsKeyframe"] is True and h["modelProfile"] == "wan22-ti2v-5b" and h["warnings"] == []

@@ -2,6 +2,7 @@
 response conforms to the documented schema and status codes, and every 4xx carries the
 {error: {code, message, hint}} shape. The backend is a fast stand-in that copies a small real MP4,
 so thousands of requests exercise the HTTP, validation, queue and file layers in seconds."""
+
 from __future__ import annotations
 
 import shutil
@@ -34,12 +35,23 @@ class CopyBackend:
         pass
 
     def health(self) -> dict[str, Any]:
-        return {"status": "ok", "model_id": "copy", "model_profile": "copy", "model_loaded": True, "follows_keyframe": True, "attention_backend": None, "device": "cpu", "gpu": None}
+        return {
+            "status": "ok",
+            "model_id": "copy",
+            "model_profile": "copy",
+            "model_loaded": True,
+            "follows_keyframe": True,
+            "attention_backend": None,
+            "device": "cpu",
+            "gpu": None,
+        }
 
     def run(self, job: BackendJob, progress: ProgressFn) -> BackendOutput:
         progress("encoding", 0.5)
         shutil.copyfile(TINY_MP4, job.out_path)
-        return BackendOutput(width=job.width, height=job.height, num_frames=job.num_frames, fps=job.fps, model_id="copy")
+        return BackendOutput(
+            width=job.width, height=job.height, num_frames=job.num_frames, fps=job.fps, model_id="copy"
+        )
 
     def force_stop(self) -> bool:
         return False

@@ -1,6 +1,7 @@
 """Load: hundreds of small jobs against the preview backend, submitted faster than they run by
 clients that retry when refused. Every submission is either accepted or refused with BUSY at the
 queue bound; every accepted job finishes; none is lost; memory stays bounded."""
+
 from __future__ import annotations
 
 import gc
@@ -36,7 +37,11 @@ def test_hundreds_of_jobs_finish_or_are_refused_and_memory_stays_bounded(tmp_pat
                             if r.status_code == 202:
                                 accepted.append(r.json()["jobId"])
                                 break
-                            assert r.status_code == 429 and r.json()["error"]["code"] == "BUSY" and r.headers["retry-after"], r.text
+                            assert (
+                                r.status_code == 429
+                                and r.json()["error"]["code"] == "BUSY"
+                                and r.headers["retry-after"]
+                            ), r.text
                             refused += 1
                         time.sleep(0.05)
 
@@ -53,5 +58,7 @@ def test_hundreds_of_jobs_finish_or_are_refused_and_memory_stays_bounded(tmp_pat
         assert len(videos) == len(accepted) + 1
         gc.collect()
         grown_mb = (me.memory_info().rss - rss_before) / 2**20
-        print(f"\nload: {JOBS} jobs from {CLIENTS} clients, all rendered; {refused} submissions refused with BUSY and retried; RSS {grown_mb:+.1f} MB")
+        print(
+            f"\nload: {JOBS} jobs from {CLIENTS} clients, all rendered; {refused} submissions refused with BUSY and retried; RSS {grown_mb:+.1f} MB"
+        )
         assert grown_mb < 40, f"RSS grew by {grown_mb:.1f} MB"

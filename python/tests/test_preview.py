@@ -1,5 +1,6 @@
 """The preview backend on its own: ffmpeg draws the seeded camera move (zoompan), and what it draws
 is the move camera_path() describes, frame by frame; cancel ends ffmpeg; progress counts frames."""
+
 from __future__ import annotations
 
 import random
@@ -25,7 +26,19 @@ def seed_for(move: str) -> int:
 
 
 def job(tmp_path: Path, seed: int, **kw: object) -> BackendJob:
-    args: dict[str, object] = {"job_id": "t", "prompt": "a lighthouse", "negative_prompt": None, "keyframe": KEYFRAME, "width": 320, "height": 176, "num_frames": 25, "fps": 16, "seed": seed, "steps": None, "out_path": tmp_path / f"s{seed}.mp4"}
+    args: dict[str, object] = {
+        "job_id": "t",
+        "prompt": "a lighthouse",
+        "negative_prompt": None,
+        "keyframe": KEYFRAME,
+        "width": 320,
+        "height": 176,
+        "num_frames": 25,
+        "fps": 16,
+        "seed": seed,
+        "steps": None,
+        "out_path": tmp_path / f"s{seed}.mp4",
+    }
     args.update(kw)
     return BackendJob(**args)  # type: ignore[arg-type]
 

@@ -54,7 +54,11 @@ export function outputRootOf(timelineFile: string, timeline: Timeline, output?: 
 
 export function ffmpegFinder(repoRoot: string, env: NodeJS.ProcessEnv): () => Promise<Ffmpeg> {
   let found: Promise<Ffmpeg> | undefined;
-  return () => (found ??= locateFfmpeg({ env, pythons: pythonCandidates({ platform: process.platform, workspaceDirs: [repoRoot] }) }));
+  return () =>
+    (found ??= locateFfmpeg({
+      env,
+      pythons: pythonCandidates({ platform: process.platform, workspaceDirs: [repoRoot] }),
+    }));
 }
 
 function describeTake(c: ClipTakes, i: number): string {
@@ -62,7 +66,9 @@ function describeTake(c: ClipTakes, i: number): string {
   if (!t) return '';
   const a = t.artifact;
   const mark = c.chosen && path.resolve(c.chosen.path) === path.resolve(t.path) ? '*' : ' ';
-  const meta = a ? `  seed ${a.seed}  ${a.width}x${a.height} ${a.numFrames}f@${a.fps}  ${a.providerId}${a.model ? ` ${a.model}` : ''}  ${a.createdAt}` : '';
+  const meta = a
+    ? `  seed ${a.seed}  ${a.width}x${a.height} ${a.numFrames}f@${a.fps}  ${a.providerId}${a.model ? ` ${a.model}` : ''}  ${a.createdAt}`
+    : '';
   return `  ${mark} ${i + 1}  ${t.rel}${meta}`;
 }
 
@@ -152,7 +158,10 @@ export async function cutMain(command: string, argv: string[], io: CutIo, deps: 
     const se = toStvError(e);
     err(`[${se.code}] ${se.message}${se.hint ? `\nhint: ${se.hint}` : ''}`);
     if (se.code === 'CANCELLED') return EXIT.cancelled;
-    return se instanceof StvError && ['SCENE_NOT_FOUND', 'TAKE_MISSING', 'TIMELINE_INVALID', 'OUTPUT_EXISTS', 'INVALID_REQUEST'].includes(se.code) ? EXIT.badInput : EXIT.failed;
+    return se instanceof StvError &&
+      ['SCENE_NOT_FOUND', 'TAKE_MISSING', 'TIMELINE_INVALID', 'OUTPUT_EXISTS', 'INVALID_REQUEST'].includes(se.code)
+      ? EXIT.badInput
+      : EXIT.failed;
   }
 }
 
@@ -160,12 +169,37 @@ async function takesCommand({ loaded, timelineFile, outputRoot, o, out }: CutCon
   let clips = await timelineTakes(loaded.timeline, timelineFile, { outputRoot });
   if (o.shot) clips = [findClip(clips, o.shot)];
   if (o.json) {
-    out(JSON.stringify(clips.map((c) => ({ key: c.clip.key ?? c.clip.id, chosen: c.chosen?.rel ?? null, chosenExplicitly: c.chosenExplicitly, missing: c.missing ?? null, outOfDate: c.outOfDate ?? null, takes: c.takes.map((t) => ({ path: t.rel, seed: t.artifact?.seed, model: t.artifact?.model, provider: t.artifact?.providerId, createdAt: t.artifact?.createdAt })) }))));
+    out(
+      JSON.stringify(
+        clips.map((c) => ({
+          key: c.clip.key ?? c.clip.id,
+          chosen: c.chosen?.rel ?? null,
+          chosenExplicitly: c.chosenExplicitly,
+          missing: c.missing ?? null,
+          outOfDate: c.outOfDate ?? null,
+          takes: c.takes.map((t) => ({
+            path: t.rel,
+            seed: t.artifact?.seed,
+            model: t.artifact?.model,
+            provider: t.artifact?.providerId,
+            createdAt: t.artifact?.createdAt,
+          })),
+        })),
+      ),
+    );
     return EXIT.ok;
   }
   for (const c of clips) {
-    const how = c.missing ? `chosen take ${c.missing} is missing` : c.chosenExplicitly ? 'chosen' : c.chosen ? 'newest (no choice yet)' : 'no takes yet';
-    out(`${c.clip.key ?? c.clip.id}: ${c.takes.length} take(s), ${how}${c.outOfDate ? `; out of date: ${c.outOfDate}` : ''}`);
+    const how = c.missing
+      ? `chosen take ${c.missing} is missing`
+      : c.chosenExplicitly
+        ? 'chosen'
+        : c.chosen
+          ? 'newest (no choice yet)'
+          : 'no takes yet';
+    out(
+      `${c.clip.key ?? c.clip.id}: ${c.takes.length} take(s), ${how}${c.outOfDate ? `; out of date: ${c.outOfDate}` : ''}`,
+    );
     c.takes.forEach((_, i) => out(describeTake(c, i)));
   }
   return EXIT.ok;
@@ -180,14 +214,16 @@ async function chooseCommand(ctx: CutContext): Promise<number> {
   }
   const r = await chooseTake(timelineFile, o.shot, which, { outputRoot, ffmpeg });
   out(`${o.shot}: chose ${r.chosen}`);
-  for (const l of r.linked) out(`${l.key}: start keyframe ${l.keyframe} (the last frame of ${l.from}); re-render ${l.key} to use it`);
+  for (const l of r.linked)
+    out(`${l.key}: start keyframe ${l.keyframe} (the last frame of ${l.from}); re-render ${l.key} to use it`);
   for (const u of r.unlinked) err(`${u.key}: not linked: ${u.why}`);
   return EXIT.ok;
 }
 
 async function linkCommand({ timelineFile, outputRoot, ffmpeg, out, err }: CutContext): Promise<number> {
   const r = await linkContinuity(timelineFile, { outputRoot, ffmpeg });
-  for (const l of r.linked) out(`${l.key}: start keyframe ${l.keyframe} (the last frame of ${l.from}); re-render ${l.key} to use it`);
+  for (const l of r.linked)
+    out(`${l.key}: start keyframe ${l.keyframe} (the last frame of ${l.from}); re-render ${l.key} to use it`);
   for (const u of r.unlinked) err(`${u.key}: not linked: ${u.why}`);
   if (r.linked.length === 0 && r.unlinked.length === 0) out('Every continuity keyframe is up to date.');
   return r.unlinked.length ? EXIT.failed : EXIT.ok;
@@ -224,7 +260,14 @@ async function renderMissing(
   log(`Rendering ${missing.map((c) => c.clip.key ?? c.clip.id).join(', ')} first (no take yet).`);
   const passOn = (['provider', 'endpoint', 'backend'] as const).flatMap((k) => (o[k] ? [`--${k}`, o[k]] : []));
   const scenes = missing.flatMap((c) => ['--scene', c.clip.key ?? c.clip.id]);
-  const code = await deps.run(['render', file, ...scenes, ...(o.output ? ['--output', o.output] : []), ...passOn, ...(o.json ? ['--json'] : [])]);
+  const code = await deps.run([
+    'render',
+    file,
+    ...scenes,
+    ...(o.output ? ['--output', o.output] : []),
+    ...passOn,
+    ...(o.json ? ['--json'] : []),
+  ]);
   if (code !== 0) return code;
   // A chosen take that was gone is replaced by the new render, so the timeline names a real file again.
   for (const c of missing.filter((m) => m.missing)) {
@@ -232,7 +275,12 @@ async function renderMissing(
     log(`${c.clip.key ?? c.clip.id}: chose the new take ${r.chosen} (${c.missing} was gone)`);
   }
   const reloaded = await loadTimelineFile(timelineFile);
-  if (!reloaded.ok) throw new StvError('TIMELINE_INVALID', `${file} no longer loads after rendering.`, `Run "scene-to-video validate ${file}".`);
+  if (!reloaded.ok)
+    throw new StvError(
+      'TIMELINE_INVALID',
+      `${file} no longer loads after rendering.`,
+      `Run "scene-to-video validate ${file}".`,
+    );
   return timelineTakes(reloaded.timeline, timelineFile, { outputRoot });
 }
 
@@ -265,7 +313,18 @@ async function assemblePlan(ctx: CutContext, plan: CutPlan, json: boolean): Prom
     },
   });
   if (!json) io.stderr.write('\n');
-  const summary = { type: 'summary', film: r.film, sidecar: r.sidecar, mode: r.mode, durationSeconds: r.durationSeconds, ffmpeg: (await ffmpeg()).source };
-  out(json ? JSON.stringify(summary) : `Assembled ${r.film} (${r.durationSeconds.toFixed(2)} s, ${r.mode === 'copy' ? 'streams copied' : 'encoded'}; ffmpeg from ${summary.ffmpeg}).`);
+  const summary = {
+    type: 'summary',
+    film: r.film,
+    sidecar: r.sidecar,
+    mode: r.mode,
+    durationSeconds: r.durationSeconds,
+    ffmpeg: (await ffmpeg()).source,
+  };
+  out(
+    json
+      ? JSON.stringify(summary)
+      : `Assembled ${r.film} (${r.durationSeconds.toFixed(2)} s, ${r.mode === 'copy' ? 'streams copied' : 'encoded'}; ffmpeg from ${summary.ffmpeg}).`,
+  );
   return EXIT.ok;
 }

@@ -50,7 +50,9 @@ export async function renderCommand(ctx: CliContext): Promise<number> {
     return EXIT.badInput;
   }
   const target: RenderTarget = { providerId, settings, provider };
-  const outputRoot = path.resolve(o.output ?? path.join(path.dirname(timelineFile), outputDirFor(providerId, settings)));
+  const outputRoot = path.resolve(
+    o.output ?? path.join(path.dirname(timelineFile), outputDirFor(providerId, settings)),
+  );
 
   try {
     let health = await target.provider.health();
@@ -61,13 +63,17 @@ export async function renderCommand(ctx: CliContext): Promise<number> {
     }
     view.log(`${target.providerId} at ${health.endpoint}: ${health.summary}`);
     if (health.followsKeyframe === false && scenes.some((s) => s.keyframePath))
-      view.log(`note: ${health.model} ignores keyframes; for keyframe-faithful clips use Wan-AI/Wan2.2-TI2V-5B-Diffusers.`);
+      view.log(
+        `note: ${health.model} ignores keyframes; for keyframe-faithful clips use Wan-AI/Wan2.2-TI2V-5B-Diffusers.`,
+      );
     return await renderScenes(ctx, target, scenes, timelineFile, outputRoot, view);
   } catch (e) {
     view.stop();
     const se = toStvError(e);
     err(`[${se.code}] ${se.message}${se.hint ? `\nhint: ${se.hint}` : ''}`);
-    return se instanceof StvError && (se.code === 'UNREACHABLE' || se.code === 'ADAPTER_CRASHED') ? EXIT.unreachable : EXIT.failed;
+    return se instanceof StvError && (se.code === 'UNREACHABLE' || se.code === 'ADAPTER_CRASHED')
+      ? EXIT.unreachable
+      : EXIT.failed;
   } finally {
     await target.adapter?.stop();
     if (target.adapterOutputs) rmSync(target.adapterOutputs, { recursive: true, force: true });
@@ -79,7 +85,9 @@ function pickScenes({ o, err }: CliContext, file: string, scenes: ResolvedScene[
   if (!o.scene?.length) return scenes;
   const unknown = o.scene.filter((id) => !scenes.some((s) => s.id === id || s.key === id));
   if (unknown.length) {
-    err(`No scene with id ${unknown.map((u) => `"${u}"`).join(', ')} in ${file}. Scenes: ${[...new Set(scenes.map((s) => s.key ?? s.id))].join(', ')}.`);
+    err(
+      `No scene with id ${unknown.map((u) => `"${u}"`).join(', ')} in ${file}. Scenes: ${[...new Set(scenes.map((s) => s.key ?? s.id))].join(', ')}.`,
+    );
     return EXIT.badInput;
   }
   return scenes.filter((s) => o.scene?.includes(s.id) || o.scene?.includes(s.key ?? s.id));
@@ -113,7 +121,9 @@ async function startOwnAdapter(
   explicitProvider: ProviderId | undefined,
 ): Promise<ProviderHealth | number> {
   const { providerId } = target;
-  const canStart = !o['no-start-adapter'] && (o['start-adapter'] || (!o.endpoint && (providerId === 'fastvideo-local' || !explicitProvider)));
+  const canStart =
+    !o['no-start-adapter'] &&
+    (o['start-adapter'] || (!o.endpoint && (providerId === 'fastvideo-local' || !explicitProvider)));
   if (!canStart) {
     err(`${providerId} is not reachable at ${health.endpoint}: ${health.summary}`);
     if (health.error?.hint) err(`hint: ${health.error.hint}`);
@@ -126,7 +136,9 @@ async function startOwnAdapter(
     return EXIT.unreachable;
   }
   const backend = (o.backend as 'preview' | 'fastvideo' | undefined) ?? 'preview';
-  view.log(`${providerId} is not reachable at ${health.endpoint}; starting the FastVideo adapter with the ${backend} backend${backend === 'preview' ? ' (not AI: it animates each keyframe)' : ''}.`);
+  view.log(
+    `${providerId} is not reachable at ${health.endpoint}; starting the FastVideo adapter with the ${backend} backend${backend === 'preview' ? ' (not AI: it animates each keyframe)' : ''}.`,
+  );
   const adapterOutputs = (target.adapterOutputs = mkdtempSync(path.join(os.tmpdir(), 'stv-adapter-')));
   const adapter = (target.adapter = await startAdapterProcess({
     pythonPath: python,
@@ -165,14 +177,29 @@ async function renderScenes(
   const results: RenderJobSnapshot[] = await Promise.all(jobs.map((j) => queue.whenDone(j.jobId)));
   view.stop();
   for (const r of results) {
-    if (r.state === 'succeeded' && r.artifact) io.stdout.write(o.json || !io.stdout.isTTY ? '' : `✔ ${r.shotId ? `${r.sceneId}/${r.shotId}` : r.sceneId}: ${r.artifact.videoPath}\n`);
-    else if (r.state === 'failed') err(`✖ ${r.shotId ? `${r.sceneId}/${r.shotId}` : r.sceneId}: [${r.error?.code}] ${r.error?.message}${r.error?.hint ? `\n  hint: ${r.error.hint}` : ''}`);
+    if (r.state === 'succeeded' && r.artifact)
+      io.stdout.write(
+        o.json || !io.stdout.isTTY
+          ? ''
+          : `✔ ${r.shotId ? `${r.sceneId}/${r.shotId}` : r.sceneId}: ${r.artifact.videoPath}\n`,
+      );
+    else if (r.state === 'failed')
+      err(
+        `✖ ${r.shotId ? `${r.sceneId}/${r.shotId}` : r.sceneId}: [${r.error?.code}] ${r.error?.message}${r.error?.hint ? `\n  hint: ${r.error.hint}` : ''}`,
+      );
   }
   const ok = results.filter((r) => r.state === 'succeeded');
-  io.stdout.write(o.json || !io.stdout.isTTY ? `${JSON.stringify({ type: 'summary', outputRoot, succeeded: ok.length, failed: results.filter((r) => r.state === 'failed').length, cancelled: results.filter((r) => r.state === 'cancelled').length, videos: ok.map((r) => r.artifact?.videoPath) })}\n` : `${ok.length} of ${results.length} scene(s) rendered into ${outputRoot}\n`);
+  io.stdout.write(
+    o.json || !io.stdout.isTTY
+      ? `${JSON.stringify({ type: 'summary', outputRoot, succeeded: ok.length, failed: results.filter((r) => r.state === 'failed').length, cancelled: results.filter((r) => r.state === 'cancelled').length, videos: ok.map((r) => r.artifact?.videoPath) })}\n`
+      : `${ok.length} of ${results.length} scene(s) rendered into ${outputRoot}\n`,
+  );
   if (cancelled) return EXIT.cancelled;
   if (ok.length === results.length) return EXIT.ok;
   // Every failure was the provider going away (not a bad scene): say "unreachable", like at start.
   const failed = results.filter((r) => r.state === 'failed');
-  return failed.length > 0 && failed.every((r) => r.error?.code === 'UNREACHABLE' || r.error?.code === 'ADAPTER_CRASHED') ? EXIT.unreachable : EXIT.failed;
+  return failed.length > 0 &&
+    failed.every((r) => r.error?.code === 'UNREACHABLE' || r.error?.code === 'ADAPTER_CRASHED')
+    ? EXIT.unreachable
+    : EXIT.failed;
 }

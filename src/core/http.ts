@@ -31,14 +31,33 @@ export interface HttpResult {
   text: string;
 }
 
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'UND_ERR_SOCKET', 'EPIPE']);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  'UND_ERR_SOCKET',
+  'EPIPE',
+]);
 
 export function networkError(e: unknown, what: string, hint?: string): StvError {
   if (isAbortError(e)) return new StvError('CANCELLED', 'Cancelled.', undefined, { cause: e });
   const err = e as { code?: string; cause?: { code?: string }; name?: string; message?: string };
   const code = err.code ?? err.cause?.code;
-  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT' || err.name === 'TimeoutError')
-    return new StvError('TIMEOUT', `${what} did not answer in time.`, 'Check that the server is not stuck; a first model load can take minutes.', { cause: e });
+  if (
+    code === 'UND_ERR_HEADERS_TIMEOUT' ||
+    code === 'UND_ERR_BODY_TIMEOUT' ||
+    code === 'UND_ERR_CONNECT_TIMEOUT' ||
+    err.name === 'TimeoutError'
+  )
+    return new StvError(
+      'TIMEOUT',
+      `${what} did not answer in time.`,
+      'Check that the server is not stuck; a first model load can take minutes.',
+      { cause: e },
+    );
   if (code && NETWORK_CODES.has(code))
     return new StvError('UNREACHABLE', `Nothing answers at ${what} (${code}).`, hint, { cause: e });
   return new StvError('UNREACHABLE', `Cannot reach ${what}: ${err.message ?? String(e)}`, hint, { cause: e });
@@ -46,7 +65,9 @@ export function networkError(e: unknown, what: string, hint?: string): StvError 
 
 /** One request with a timeout and cancellation; resolves with the raw status and text. */
 export async function httpText(url: string, opts: HttpOptions): Promise<HttpResult> {
-  const signals = [opts.signal, opts.timeoutMs ? AbortSignal.timeout(opts.timeoutMs) : undefined].filter((s): s is AbortSignal => !!s);
+  const signals = [opts.signal, opts.timeoutMs ? AbortSignal.timeout(opts.timeoutMs) : undefined].filter(
+    (s): s is AbortSignal => !!s,
+  );
   const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
   try {
     const { request } = await undici();
@@ -64,7 +85,12 @@ export async function httpText(url: string, opts: HttpOptions): Promise<HttpResu
   } catch (e) {
     if (opts.signal?.aborted) throw new StvError('CANCELLED', 'Cancelled.', undefined, { cause: e });
     if (isAbortError(e) || (e as Error).name === 'TimeoutError')
-      throw new StvError('TIMEOUT', `${opts.what} did not answer within ${Math.round((opts.timeoutMs ?? 0) / 1000)} s.`, 'Check that the server is not stuck; a first model load can take minutes.', { cause: e });
+      throw new StvError(
+        'TIMEOUT',
+        `${opts.what} did not answer within ${Math.round((opts.timeoutMs ?? 0) / 1000)} s.`,
+        'Check that the server is not stuck; a first model load can take minutes.',
+        { cause: e },
+      );
     throw networkError(e, opts.what, opts.unreachableHint);
   }
 }
@@ -75,12 +101,20 @@ export function parseJson<T>(text: string, schema: z.ZodType<T>, what: string): 
     data = JSON.parse(text);
   } catch {
     const sample = text.slice(0, 120).replace(/\s+/g, ' ');
-    throw new StvError('BAD_RESPONSE', `${what} answered something that is not JSON: "${sample}".`, 'Check that the URL points at the right server (not a proxy or another service).');
+    throw new StvError(
+      'BAD_RESPONSE',
+      `${what} answered something that is not JSON: "${sample}".`,
+      'Check that the URL points at the right server (not a proxy or another service).',
+    );
   }
   const r = schema.safeParse(data);
   if (!r.success) {
     const issue = r.error.issues[0];
-    throw new StvError('BAD_RESPONSE', `${what} answered JSON that does not match its protocol (${issue?.path.join('.') || 'body'}: ${issue?.message}).`, 'The server may be a different version than this extension expects.');
+    throw new StvError(
+      'BAD_RESPONSE',
+      `${what} answered JSON that does not match its protocol (${issue?.path.join('.') || 'body'}: ${issue?.message}).`,
+      'The server may be a different version than this extension expects.',
+    );
   }
   return r.data;
 }

@@ -41,16 +41,26 @@ export function sniffImage(b: Uint8Array): ImageInfo | undefined {
 }
 
 /** Why these bytes may not be sent as a keyframe (for a render of `render` size, when known), or undefined. */
-export function keyframeProblem(bytes: Uint8Array, file: string, render?: { width: number; height: number }): string | undefined {
+export function keyframeProblem(
+  bytes: Uint8Array,
+  file: string,
+  render?: { width: number; height: number },
+): string | undefined {
   const info = sniffImage(bytes);
-  if (!info) return `Keyframe ${file} is not a PNG, JPEG or WebP image (judged by its content, not its name); it was not sent.`;
+  if (!info)
+    return `Keyframe ${file} is not a PNG, JPEG or WebP image (judged by its content, not its name); it was not sent.`;
   const { width: w, height: h } = info;
   if (w < 1 || h < 1) return `Keyframe ${file} declares a ${w}x${h} image.`;
-  if (w * h > MAX_KEYFRAME_PIXELS) return `Keyframe ${file} is ${w}x${h} pixels, more than the ${MAX_KEYFRAME_PIXELS.toLocaleString('en-US')}-pixel bound.`;
-  const elongation = render ? Math.max((w * render.height) / (h * render.width), (h * render.width) / (w * render.height)) : Math.max(w / h, h / w);
+  if (w * h > MAX_KEYFRAME_PIXELS)
+    return `Keyframe ${file} is ${w}x${h} pixels, more than the ${MAX_KEYFRAME_PIXELS.toLocaleString('en-US')}-pixel bound.`;
+  const elongation = render
+    ? Math.max((w * render.height) / (h * render.width), (h * render.width) / (w * render.height))
+    : Math.max(w / h, h / w);
   const bound = render ? MAX_ASPECT_MISMATCH : MAX_ASPECT_MISMATCH * MOST_ELONGATED_RENDER;
   if (elongation > bound) {
-    const shape = render ? `${Math.round(elongation)} times wider or taller than the ${render.width}x${render.height} render` : `an aspect ratio of ${Math.round(elongation)}:1`;
+    const shape = render
+      ? `${Math.round(elongation)} times wider or taller than the ${render.width}x${render.height} render`
+      : `an aspect ratio of ${Math.round(elongation)}:1`;
     return `Keyframe ${file} is ${w}x${h} pixels, ${shape}; at most ${bound} is accepted.`;
   }
   return undefined;
@@ -60,6 +70,7 @@ export function keyframeProblem(bytes: Uint8Array, file: string, render?: { widt
 export async function readKeyframeImage(file: string, render?: { width: number; height: number }): Promise<Buffer> {
   const bytes = await readFile(file);
   const problem = keyframeProblem(bytes, file, render);
-  if (problem) throw new StvError('INVALID_REQUEST', problem, 'Use a PNG, JPEG or WebP of about the render size and shape.');
+  if (problem)
+    throw new StvError('INVALID_REQUEST', problem, 'Use a PNG, JPEG or WebP of about the render size and shape.');
   return bytes;
 }

@@ -12,12 +12,28 @@ const SceneId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}(\/[A-Za-z0-9]
 const Text = (max: number) => z.string().max(max);
 
 /** Buttons an error offers; the extension runs the same handler for a notification and the panel. */
-export const ERROR_ACTIONS = ['Start adapter', 'Restart adapter', 'Open settings', 'Show log', 'Switch provider', 'Set token', 'Troubleshooting', 'Manage trust'] as const;
+export const ERROR_ACTIONS = [
+  'Start adapter',
+  'Restart adapter',
+  'Open settings',
+  'Show log',
+  'Switch provider',
+  'Set token',
+  'Troubleshooting',
+  'Manage trust',
+] as const;
 export const ErrorActionSchema = z.enum(ERROR_ACTIONS);
 export type ErrorAction = z.infer<typeof ErrorActionSchema>;
 
 /** Commands the panel may run directly; anything else is refused. */
-export const PANEL_COMMANDS = ['sceneToVideo.startAdapter', 'sceneToVideo.switchProvider', 'sceneToVideo.showLog', 'sceneToVideo.checkHealth', 'sceneToVideo.setAdapterToken', 'sceneToVideo.newTimeline'] as const;
+export const PANEL_COMMANDS = [
+  'sceneToVideo.startAdapter',
+  'sceneToVideo.switchProvider',
+  'sceneToVideo.showLog',
+  'sceneToVideo.checkHealth',
+  'sceneToVideo.setAdapterToken',
+  'sceneToVideo.newTimeline',
+] as const;
 
 export const WebviewToExtensionSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('ready') }),
@@ -30,7 +46,11 @@ export const WebviewToExtensionSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('useKeyframeFaithfulModel') }),
   z.object({ type: z.literal('runCommand'), command: z.enum(PANEL_COMMANDS) }),
   // An action offered by an error shown in the panel; `code` picks the troubleshooting section.
-  z.object({ type: z.literal('errorAction'), action: ErrorActionSchema, code: z.string().regex(/^[A-Z][A-Z0-9_]{0,39}$/) }),
+  z.object({
+    type: z.literal('errorAction'),
+    action: ErrorActionSchema,
+    code: z.string().regex(/^[A-Z][A-Z0-9_]{0,39}$/),
+  }),
 ]);
 export type WebviewToExtension = z.infer<typeof WebviewToExtensionSchema>;
 
@@ -62,7 +82,14 @@ export const PanelJobSchema = z.object({
   totalSteps: z.number().optional(),
   etaMs: z.number().min(0).optional(),
   queuePosition: z.number().optional(),
-  error: z.object({ code: Text(64), message: Text(4000), hint: Text(4000).optional(), actions: z.array(ErrorActionSchema).default([]) }).optional(),
+  error: z
+    .object({
+      code: Text(64),
+      message: Text(4000),
+      hint: Text(4000).optional(),
+      actions: z.array(ErrorActionSchema).default([]),
+    })
+    .optional(),
 });
 export type PanelJob = z.infer<typeof PanelJobSchema>;
 
@@ -102,7 +129,14 @@ export const PanelStateSchema = z.object({
   timelineFile: Text(4096).optional(),
   title: Text(500).optional(),
   problems: z.array(Text(2000)),
-  provider: z.object({ id: Text(64), state: Text(16), summary: Text(2000), followsKeyframe: z.boolean().optional(), notAi: z.boolean().optional(), model: Text(512).optional() }),
+  provider: z.object({
+    id: Text(64),
+    state: Text(16),
+    summary: Text(2000),
+    followsKeyframe: z.boolean().optional(),
+    notAi: z.boolean().optional(),
+    model: Text(512).optional(),
+  }),
   scenes: z.array(PanelSceneSchema),
 });
 export type PanelState = z.infer<typeof PanelStateSchema>;

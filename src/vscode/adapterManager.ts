@@ -6,7 +6,13 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { StvError } from '../core/errors';
-import { WSL_DEFAULT_PYTHON, buildAdapterLaunch, findPython, pythonCandidates, toShellCommandLine } from '../core/launch/adapterLaunch';
+import {
+  WSL_DEFAULT_PYTHON,
+  buildAdapterLaunch,
+  findPython,
+  pythonCandidates,
+  toShellCommandLine,
+} from '../core/launch/adapterLaunch';
 import { chooseLaunchMode, describeLocation } from '../core/launch/mode';
 import { isLoopbackHostname } from '../core/net/loopback';
 import { RealWslProbe, checkWsl, type WslProbe } from '../core/launch/wslProbe';
@@ -44,11 +50,18 @@ export class AdapterManager implements vscode.Disposable {
   private reportCrash(code: number | undefined): void {
     this.crashReported = true;
     log().error(`the FastVideo adapter stopped (exit code ${code ?? '?'})`);
-    void vscode.window.showErrorMessage(`The FastVideo adapter stopped (exit code ${code ?? 'unknown'}). Renders in progress failed.`, 'Show terminal', 'Restart', 'Show log').then((pick) => {
-      if (pick === 'Show terminal') this.terminal?.show();
-      if (pick === 'Restart') void vscode.commands.executeCommand('sceneToVideo.startAdapter', { restart: true });
-      if (pick === 'Show log') log().show();
-    });
+    void vscode.window
+      .showErrorMessage(
+        `The FastVideo adapter stopped (exit code ${code ?? 'unknown'}). Renders in progress failed.`,
+        'Show terminal',
+        'Restart',
+        'Show log',
+      )
+      .then((pick) => {
+        if (pick === 'Show terminal') this.terminal?.show();
+        if (pick === 'Restart') void vscode.commands.executeCommand('sceneToVideo.startAdapter', { restart: true });
+        if (pick === 'Show log') log().show();
+      });
   }
 
   isRunning(): boolean {
@@ -59,9 +72,15 @@ export class AdapterManager implements vscode.Disposable {
    * Attaches to a running adapter or starts one; resolves when /health answers. `restart` first ends
    * the adapter this window started; aborting `signal` stops waiting and ends what was started.
    */
-  async start(opts: { signal?: AbortSignal; restart?: boolean; backend?: 'fastvideo' | 'preview' } = {}): Promise<'attached' | 'started'> {
+  async start(
+    opts: { signal?: AbortSignal; restart?: boolean; backend?: 'fastvideo' | 'preview' } = {},
+  ): Promise<'attached' | 'started'> {
     if (!vscode.workspace.isTrusted)
-      throw new StvError('WORKSPACE_UNTRUSTED', 'This workspace is not trusted, so Scene to Video does not start the FastVideo adapter.', 'Trust the workspace (Workspaces: Manage Workspace Trust), or start the adapter yourself and set fastVideo.endpointUrl.');
+      throw new StvError(
+        'WORKSPACE_UNTRUSTED',
+        'This workspace is not trusted, so Scene to Video does not start the FastVideo adapter.',
+        'Trust the workspace (Workspaces: Manage Workspace Trust), or start the adapter yourself and set fastVideo.endpointUrl.',
+      );
     if (opts.restart) this.stop();
     const s = this.settings().fastVideo;
     const h = await this.hub.check('fastvideo-local');
@@ -69,8 +88,16 @@ export class AdapterManager implements vscode.Disposable {
     if (this.isRunning()) return this.waitUntilUp(opts.signal);
     const url = new URL(s.endpointUrl);
     if (!isLoopbackHostname(url.hostname))
-      throw new StvError('UNREACHABLE', `fastVideo.endpointUrl points at another machine (${url.host}), which does not answer; the extension only starts adapters on this machine.`, 'Start the adapter on that machine, or set fastVideo.endpointUrl to http://127.0.0.1:8055.');
-    const choice = chooseLaunchMode(s.launch, process.platform, s.launch === 'native' ? false : await this.probe.available());
+      throw new StvError(
+        'UNREACHABLE',
+        `fastVideo.endpointUrl points at another machine (${url.host}), which does not answer; the extension only starts adapters on this machine.`,
+        'Start the adapter on that machine, or set fastVideo.endpointUrl to http://127.0.0.1:8055.',
+      );
+    const choice = chooseLaunchMode(
+      s.launch,
+      process.platform,
+      s.launch === 'native' ? false : await this.probe.available(),
+    );
     if (choice.note) log().warn(choice.note);
     let backend = opts.backend ?? s.backend;
     const token = (await this.ctx.secrets.get(TOKEN_KEY)) || undefined;
@@ -91,18 +118,34 @@ export class AdapterManager implements vscode.Disposable {
     const workspaceDirs = (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath);
     if (choice.mode === 'wsl') {
       const distro = await checkWsl(this.probe, s.wslDistro, { needGpu: backend === 'fastvideo' });
-      plan = buildAdapterLaunch({ ...common, mode: 'wsl', wslDistro: distro.name, pythonPath: s.pythonPath || WSL_DEFAULT_PYTHON, backend });
+      plan = buildAdapterLaunch({
+        ...common,
+        mode: 'wsl',
+        wslDistro: distro.name,
+        pythonPath: s.pythonPath || WSL_DEFAULT_PYTHON,
+        backend,
+      });
       this.hub.location = describeLocation('wsl', distro.name);
     } else {
       const python = this.findEnvironment();
       if (!python)
-        throw new StvError('SETTINGS_INVALID', 'No Python environment with the adapter was found.', 'Run "Scene to Video: Set up the FastVideo adapter", or set fastVideo.pythonPath to the environment\'s python.');
+        throw new StvError(
+          'SETTINGS_INVALID',
+          'No Python environment with the adapter was found.',
+          'Run "Scene to Video: Set up the FastVideo adapter", or set fastVideo.pythonPath to the environment\'s python.',
+        );
       if (backend === 'fastvideo' && !(await hasNvidiaGpu())) {
-        const pick = await vscode.window.showWarningMessage('No NVIDIA GPU answers on this machine, so FastVideo cannot run here. Start the preview backend (not AI: it animates each keyframe) instead?', 'Use preview', 'Start FastVideo anyway');
+        const pick = await vscode.window.showWarningMessage(
+          'No NVIDIA GPU answers on this machine, so FastVideo cannot run here. Start the preview backend (not AI: it animates each keyframe) instead?',
+          'Use preview',
+          'Start FastVideo anyway',
+        );
         if (!pick) throw new StvError('CANCELLED', 'Not started.');
         if (pick === 'Use preview') {
           backend = 'preview';
-          await vscode.workspace.getConfiguration('fastVideo').update('backend', 'preview', vscode.ConfigurationTarget.Global);
+          await vscode.workspace
+            .getConfiguration('fastVideo')
+            .update('backend', 'preview', vscode.ConfigurationTarget.Global);
         }
       }
       plan = buildAdapterLaunch({ ...common, mode: 'native', pythonPath: python, backend });
@@ -110,7 +153,9 @@ export class AdapterManager implements vscode.Disposable {
     }
     this.hub.invalidate();
     // Logged as a line the user can paste into their own shell (without the token).
-    log().info(`starting the FastVideo adapter (${plan.description}): ${toShellCommandLine(plan, process.platform === 'win32' ? 'powershell' : 'bash')}`);
+    log().info(
+      `starting the FastVideo adapter (${plan.description}): ${toShellCommandLine(plan, process.platform === 'win32' ? 'powershell' : 'bash')}`,
+    );
     for (const w of plan.warnings ?? []) {
       log().warn(w);
       void vscode.window.showWarningMessage(w);
@@ -138,9 +183,17 @@ export class AdapterManager implements vscode.Disposable {
   /** The adapter's Python on this machine (configured, a workspace's or the extension's venv, or the set-up's), if any. */
   findEnvironment(): string | undefined {
     const s = this.settings().fastVideo;
-    if (s.launch === 'wsl' || (s.launch === 'auto' && process.platform === 'win32')) return s.pythonPath || WSL_DEFAULT_PYTHON; // WSL: checked when it starts
+    if (s.launch === 'wsl' || (s.launch === 'auto' && process.platform === 'win32'))
+      return s.pythonPath || WSL_DEFAULT_PYTHON; // WSL: checked when it starts
     const workspaceDirs = (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath);
-    return findPython(pythonCandidates({ platform: process.platform, configured: s.pythonPath || undefined, workspaceDirs, extensionDir: this.ctx.extensionPath }));
+    return findPython(
+      pythonCandidates({
+        platform: process.platform,
+        configured: s.pythonPath || undefined,
+        workspaceDirs,
+        extensionDir: this.ctx.extensionPath,
+      }),
+    );
   }
 
   private async waitUntilUp(signal?: AbortSignal): Promise<'started'> {
@@ -150,7 +203,12 @@ export class AdapterManager implements vscode.Disposable {
         this.stop();
         throw new StvError('CANCELLED', 'Starting the FastVideo adapter was cancelled; the adapter was stopped.');
       }
-      if (this.terminal?.exitStatus) throw new StvError('ADAPTER_CRASHED', `The FastVideo adapter exited while starting (exit code ${this.terminal.exitStatus.code ?? '?'}).`, 'Look at the "FastVideo adapter" terminal for the reason.');
+      if (this.terminal?.exitStatus)
+        throw new StvError(
+          'ADAPTER_CRASHED',
+          `The FastVideo adapter exited while starting (exit code ${this.terminal.exitStatus.code ?? '?'}).`,
+          'Look at the "FastVideo adapter" terminal for the reason.',
+        );
       const h = await this.hub.check('fastvideo-local');
       if (h.state !== 'down') return 'started';
       await new Promise<void>((r) => {
@@ -163,7 +221,11 @@ export class AdapterManager implements vscode.Disposable {
         signal?.addEventListener('abort', done, { once: true });
       });
     }
-    throw new StvError('TIMEOUT', 'The FastVideo adapter did not answer within 3 minutes.', 'Look at the "FastVideo adapter" terminal.');
+    throw new StvError(
+      'TIMEOUT',
+      'The FastVideo adapter did not answer within 3 minutes.',
+      'Look at the "FastVideo adapter" terminal.',
+    );
   }
 
   stop(): boolean {

@@ -14,10 +14,23 @@ import type { Settings } from '../core/settings/schema';
 import { timelineTakes } from '../core/takes/takes';
 import { loadTimelineFile } from '../core/timeline/load';
 
-export async function assembleTimelineCommand(extensionPath: string, settings: () => Settings, file?: unknown): Promise<string | undefined> {
-  let target = typeof file === 'string' ? file : file instanceof vscode.Uri ? file.fsPath : vscode.window.activeTextEditor?.document.uri.fsPath;
+export async function assembleTimelineCommand(
+  extensionPath: string,
+  settings: () => Settings,
+  file?: unknown,
+): Promise<string | undefined> {
+  let target =
+    typeof file === 'string'
+      ? file
+      : file instanceof vscode.Uri
+        ? file.fsPath
+        : vscode.window.activeTextEditor?.document.uri.fsPath;
   if (!target?.endsWith('.timeline.json')) {
-    const picked = await vscode.window.showOpenDialog({ canSelectMany: false, filters: { Timeline: ['json'] }, title: 'Assemble which timeline?' });
+    const picked = await vscode.window.showOpenDialog({
+      canSelectMany: false,
+      filters: { Timeline: ['json'] },
+      title: 'Assemble which timeline?',
+    });
     target = picked?.[0]?.fsPath;
   }
   if (!target) return undefined;
@@ -26,19 +39,29 @@ export async function assembleTimelineCommand(extensionPath: string, settings: (
   if (open?.isDirty) await open.save();
   const loaded = await loadTimelineFile(timelineFile);
   if (!loaded.ok) {
-    void vscode.window.showErrorMessage(`${path.basename(timelineFile)} has ${loaded.problems.length} problem(s); see the Problems panel.`);
+    void vscode.window.showErrorMessage(
+      `${path.basename(timelineFile)} has ${loaded.problems.length} problem(s); see the Problems panel.`,
+    );
     return undefined;
   }
   const s = settings();
   const provider = loaded.timeline.defaults.provider ?? s.videoProvider;
   const outputRoot = path.resolve(path.dirname(timelineFile), outputDirFor(provider, s));
   const workspaceDirs = (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath);
-  const ff = await locateFfmpeg({ ...(s.ffmpegPath ? { configured: s.ffmpegPath } : {}), env: process.env, pythons: pythonCandidates({ platform: process.platform, workspaceDirs, extensionDir: extensionPath }) });
+  const ff = await locateFfmpeg({
+    ...(s.ffmpegPath ? { configured: s.ffmpegPath } : {}),
+    env: process.env,
+    pythons: pythonCandidates({ platform: process.platform, workspaceDirs, extensionDir: extensionPath }),
+  });
   const clips = await timelineTakes(loaded.timeline, timelineFile, { outputRoot });
   if (missingTakes(clips).length) throw missingTakesError(missingTakes(clips));
   const plan = await planCut(loaded.timeline, timelineFile, clips, ff);
   const result = await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: `Assembling ${plan.clips.length} take(s)`, cancellable: true },
+    {
+      location: vscode.ProgressLocation.Notification,
+      title: `Assembling ${plan.clips.length} take(s)`,
+      cancellable: true,
+    },
     async (progress, token) => {
       const ac = new AbortController();
       token.onCancellationRequested(() => ac.abort());
@@ -56,7 +79,10 @@ export async function assembleTimelineCommand(extensionPath: string, settings: (
     },
   );
   const name = vscode.workspace.asRelativePath(result.film);
-  const choice = await vscode.window.showInformationMessage(`Assembled ${name} (${result.durationSeconds.toFixed(1)} s, ${result.mode === 'copy' ? 'streams copied' : 'encoded'}; ffmpeg from ${ff.source}).`, 'Open film');
+  const choice = await vscode.window.showInformationMessage(
+    `Assembled ${name} (${result.durationSeconds.toFixed(1)} s, ${result.mode === 'copy' ? 'streams copied' : 'encoded'}; ffmpeg from ${ff.source}).`,
+    'Open film',
+  );
   if (choice === 'Open film') await vscode.commands.executeCommand('vscode.open', vscode.Uri.file(result.film));
   return result.film;
 }

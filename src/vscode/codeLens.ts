@@ -20,9 +20,22 @@ export class SceneCodeLensProvider implements vscode.CodeLensProvider {
       if (typeof id !== 'string') continue;
       const range = new vscode.Range(doc.positionAt(scene.offset), doc.positionAt(scene.offset));
       lenses.push(
-        new vscode.CodeLens(range, { title: '$(play) Render', command: 'sceneToVideo.renderScene', arguments: [doc.uri.fsPath, id], tooltip: `Render scene "${id}" with the active provider` }),
-        new vscode.CodeLens(range, { title: 'FastVideo', command: 'sceneToVideo.renderSceneFastVideo', arguments: [doc.uri.fsPath, id] }),
-        new vscode.CodeLens(range, { title: 'ComfyUI', command: 'sceneToVideo.renderSceneComfyUI', arguments: [doc.uri.fsPath, id] }),
+        new vscode.CodeLens(range, {
+          title: '$(play) Render',
+          command: 'sceneToVideo.renderScene',
+          arguments: [doc.uri.fsPath, id],
+          tooltip: `Render scene "${id}" with the active provider`,
+        }),
+        new vscode.CodeLens(range, {
+          title: 'FastVideo',
+          command: 'sceneToVideo.renderSceneFastVideo',
+          arguments: [doc.uri.fsPath, id],
+        }),
+        new vscode.CodeLens(range, {
+          title: 'ComfyUI',
+          command: 'sceneToVideo.renderSceneComfyUI',
+          arguments: [doc.uri.fsPath, id],
+        }),
       );
     }
     return lenses;

@@ -59,7 +59,10 @@ export function commandHandlers(d: CommandDeps): Record<CommandId, CommandHandle
     },
     'sceneToVideo.startAdapter': (opts?: unknown) => startAdapter(d, opts),
     'sceneToVideo.stopAdapter': () => {
-      if (!d.adapter.stop()) void vscode.window.showInformationMessage('No adapter was started from this window (an adapter started elsewhere keeps running).');
+      if (!d.adapter.stop())
+        void vscode.window.showInformationMessage(
+          'No adapter was started from this window (an adapter started elsewhere keeps running).',
+        );
     },
     'sceneToVideo.checkHealth': async () => {
       const hs = await Promise.all(PROVIDER_IDS.map((id) => d.hub.check(id)));
@@ -99,7 +102,11 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
 }
 
 /** Resolves (timeline, scene) from code-lens arguments or quick picks. */
-async function target(settings: Settings, file?: unknown, sceneId?: unknown): Promise<{ file: string; sceneId: string } | undefined> {
+async function target(
+  settings: Settings,
+  file?: unknown,
+  sceneId?: unknown,
+): Promise<{ file: string; sceneId: string } | undefined> {
   const f = typeof file === 'string' ? file : await pickTimeline();
   if (!f) return undefined;
   if (typeof sceneId === 'string') return { file: f, sceneId };
@@ -112,7 +119,13 @@ async function cancelRender(renders: RenderController): Promise<void> {
   const active = renders.queue.jobs().filter((j) => j.state === 'queued' || j.state === 'running');
   if (active.length === 0) return void vscode.window.showInformationMessage('Nothing is rendering.');
   if (active.length === 1) return renders.queue.cancel(active[0]?.jobId ?? '');
-  const pick = await vscode.window.showQuickPick([{ label: 'Cancel all', jobId: '*' }, ...active.map((j) => ({ label: j.sceneId, description: `${j.state} · ${j.providerId}`, jobId: j.jobId }))], { placeHolder: 'Cancel which render?', ignoreFocusOut: keepPickerOpen() });
+  const pick = await vscode.window.showQuickPick(
+    [
+      { label: 'Cancel all', jobId: '*' },
+      ...active.map((j) => ({ label: j.sceneId, description: `${j.state} · ${j.providerId}`, jobId: j.jobId })),
+    ],
+    { placeHolder: 'Cancel which render?', ignoreFocusOut: keepPickerOpen() },
+  );
   if (pick?.jobId === '*') renders.queue.cancelAll();
   else if (pick) renders.queue.cancel(pick.jobId);
 }
@@ -128,13 +141,18 @@ async function switchProvider(hub: ProviderHub, settings: () => Settings): Promi
   const fill = () => {
     if (!open) return;
     const active = qp.activeItems[0]?.id;
-    qp.items = PROVIDER_IDS.map((id) => ({ ...providerPickItem(id, hub.lastHealth(id), settings().videoProvider), id }));
+    qp.items = PROVIDER_IDS.map((id) => ({
+      ...providerPickItem(id, hub.lastHealth(id), settings().videoProvider),
+      id,
+    }));
     const keep = qp.items.find((i) => i.id === active);
     if (keep) qp.activeItems = [keep];
   };
   fill();
   qp.busy = true;
-  const checks = Promise.all(PROVIDER_IDS.map((id) => hub.check(id).then(() => fill()))).finally(() => (qp.busy = false));
+  const checks = Promise.all(PROVIDER_IDS.map((id) => hub.check(id).then(() => fill()))).finally(
+    () => (qp.busy = false),
+  );
   const picked = await new Promise<ProviderId | undefined>((resolve) => {
     qp.onDidAccept(() => resolve(qp.selectedItems[0]?.id));
     qp.onDidHide(() => resolve(undefined));
@@ -144,22 +162,43 @@ async function switchProvider(hub: ProviderHub, settings: () => Settings): Promi
   qp.dispose();
   void checks;
   if (!picked) return;
-  await vscode.workspace.getConfiguration('sceneToVideo').update('videoProvider', picked, vscode.workspace.workspaceFolders ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global);
+  await vscode.workspace
+    .getConfiguration('sceneToVideo')
+    .update(
+      'videoProvider',
+      picked,
+      vscode.workspace.workspaceFolders ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global,
+    );
 }
 
 async function startAdapter(d: CommandDeps, opts?: unknown): Promise<void> {
   const restart = typeof opts === 'object' && opts !== null && (opts as { restart?: unknown }).restart === true;
-  const how = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: restart ? 'Restarting the FastVideo adapter…' : 'Starting the FastVideo adapter…', cancellable: true }, (_p, token) => {
-    const abort = new AbortController();
-    token.onCancellationRequested(() => abort.abort());
-    return d.adapter.start({ signal: abort.signal, restart });
-  });
+  const how = await vscode.window.withProgress(
+    {
+      location: vscode.ProgressLocation.Notification,
+      title: restart ? 'Restarting the FastVideo adapter…' : 'Starting the FastVideo adapter…',
+      cancellable: true,
+    },
+    (_p, token) => {
+      const abort = new AbortController();
+      token.onCancellationRequested(() => abort.abort());
+      return d.adapter.start({ signal: abort.signal, restart });
+    },
+  );
   const h = d.hub.lastHealth('fastvideo-local');
-  void vscode.window.showInformationMessage(`FastVideo adapter ${how === 'attached' ? 'already running: attached' : 'started'} (${h?.summary ?? 'up'}).`);
+  void vscode.window.showInformationMessage(
+    `FastVideo adapter ${how === 'attached' ? 'already running: attached' : 'started'} (${h?.summary ?? 'up'}).`,
+  );
 }
 
 async function setAdapterToken(d: CommandDeps): Promise<void> {
-  const token = await vscode.window.showInputBox({ title: 'FastVideo adapter token', prompt: 'The bearer token the adapter was started with (STV_ADAPTER_TOKEN). Kept in VS Code\'s SecretStorage. Leave empty to remove it.', password: true, ignoreFocusOut: true });
+  const token = await vscode.window.showInputBox({
+    title: 'FastVideo adapter token',
+    prompt:
+      "The bearer token the adapter was started with (STV_ADAPTER_TOKEN). Kept in VS Code's SecretStorage. Leave empty to remove it.",
+    password: true,
+    ignoreFocusOut: true,
+  });
   if (token === undefined) return;
   if (token) await d.ctx.secrets.store(TOKEN_KEY, token);
   else await d.ctx.secrets.delete(TOKEN_KEY);
@@ -170,7 +209,10 @@ async function setAdapterToken(d: CommandDeps): Promise<void> {
 /** A quick pick of the run records (newest first); the picked one opens in an editor. */
 async function openRunRecords(dir: string | undefined): Promise<void> {
   const records = dir ? await listRunRecords(dir) : [];
-  if (records.length === 0) return void vscode.window.showInformationMessage('No run records yet: each render run writes one (the newest ' + RUN_RECORDS_KEPT + ' per provider are kept).');
+  if (records.length === 0)
+    return void vscode.window.showInformationMessage(
+      'No run records yet: each render run writes one (the newest ' + RUN_RECORDS_KEPT + ' per provider are kept).',
+    );
   const pick = await vscode.window.showQuickPick(
     records.map((r) => ({
       label: `${new Date(r.startedAt).toLocaleString()} · ${PROVIDER_LABEL[r.provider as ProviderId] ?? r.provider}`,
@@ -178,7 +220,11 @@ async function openRunRecords(dir: string | undefined): Promise<void> {
       detail: r.scenes.join(', '),
       file: r.file,
     })),
-    { placeHolder: `Run records (the newest ${RUN_RECORDS_KEPT} per provider are kept)`, matchOnDetail: true, ignoreFocusOut: keepPickerOpen() },
+    {
+      placeHolder: `Run records (the newest ${RUN_RECORDS_KEPT} per provider are kept)`,
+      matchOnDetail: true,
+      ignoreFocusOut: keepPickerOpen(),
+    },
   );
   if (pick) await vscode.window.showTextDocument(vscode.Uri.file(pick.file));
 }

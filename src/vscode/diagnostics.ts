@@ -18,7 +18,11 @@ export function registerTimelineDiagnostics(ctx: vscode.ExtensionContext, fps: (
   const check = async (doc: vscode.TextDocument) => {
     if (!isTimeline(doc.uri) || doc.uri.scheme !== 'file') return;
     const version = doc.version;
-    const r = parseTimeline(doc.getText(), { timelineFile: doc.uri.fsPath, fallbackFps: fps(), keyframesOutside: vscode.workspace.isTrusted ? 'warning' : 'error' });
+    const r = parseTimeline(doc.getText(), {
+      timelineFile: doc.uri.fsPath,
+      fallbackFps: fps(),
+      keyframesOutside: vscode.workspace.isTrusted ? 'warning' : 'error',
+    });
     const problems = await withKeyframeSuggestions(r.ok ? r.warnings : r.problems, doc);
     // A newer edit has its own check under way; this one's positions may no longer fit.
     if (doc.version !== version || doc.isClosed) return;
@@ -27,7 +31,10 @@ export function registerTimelineDiagnostics(ctx: vscode.ExtensionContext, fps: (
   const debounced = (doc: vscode.TextDocument) => {
     const key = doc.uri.toString();
     clearTimeout(timers.get(key));
-    timers.set(key, setTimeout(() => void check(doc), 250));
+    timers.set(
+      key,
+      setTimeout(() => void check(doc), 250),
+    );
   };
   ctx.subscriptions.push(
     collection,
@@ -56,7 +63,10 @@ function toDiagnostic(p: TimelineProblem): vscode.Diagnostic {
 }
 
 /** A missing keyframe's message names the image it most likely meant (the quick fix uses it). */
-async function withKeyframeSuggestions(problems: TimelineProblem[], doc: vscode.TextDocument): Promise<TimelineProblem[]> {
+async function withKeyframeSuggestions(
+  problems: TimelineProblem[],
+  doc: vscode.TextDocument,
+): Promise<TimelineProblem[]> {
   if (!problems.some((p) => p.code === 'keyframe-missing')) return problems;
   const images = await listKeyframeImages(path.dirname(doc.uri.fsPath));
   return problems.map((p) => {

@@ -17,7 +17,12 @@ export function setDocsRoot(dir: string): void {
 export async function openDocAt(file: string, heading?: string): Promise<void> {
   if (!docsRoot) return;
   const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(path.join(docsRoot, file)));
-  const line = heading ? doc.getText().split(/\r?\n/).findIndex((l) => l.trim() === heading) : -1;
+  const line = heading
+    ? doc
+        .getText()
+        .split(/\r?\n/)
+        .findIndex((l) => l.trim() === heading)
+    : -1;
   const editor = await vscode.window.showTextDocument(doc, { preview: true });
   if (line >= 0) {
     const pos = new vscode.Position(line, 0);
@@ -50,8 +55,18 @@ export async function openDocumentationCommand(name?: unknown): Promise<void> {
   if (!docsRoot) return;
   const guides = await listGuides(docsRoot);
   const named = typeof name === 'string' ? guides.find((g) => g.file === name || g.file === `${name}.md`) : undefined;
-  if (typeof name === 'string' && !named) return void vscode.window.showWarningMessage(`There is no guide called "${name}". The guides are: ${guides.map((g) => g.file).join(', ')}.`);
-  const guide = named ?? (await vscode.window.showQuickPick(guides.map((g) => ({ label: g.title, description: g.file, guide: g })), { placeHolder: 'Open which guide?', matchOnDescription: true, ignoreFocusOut: keepPickerOpen() }))?.guide;
+  if (typeof name === 'string' && !named)
+    return void vscode.window.showWarningMessage(
+      `There is no guide called "${name}". The guides are: ${guides.map((g) => g.file).join(', ')}.`,
+    );
+  const guide =
+    named ??
+    (
+      await vscode.window.showQuickPick(
+        guides.map((g) => ({ label: g.title, description: g.file, guide: g })),
+        { placeHolder: 'Open which guide?', matchOnDescription: true, ignoreFocusOut: keepPickerOpen() },
+      )
+    )?.guide;
   if (!guide) return;
   const uri = vscode.Uri.file(path.join(docsRoot, guide.file));
   // The preview comes from VS Code's built-in Markdown extension, which a user can disable.

@@ -7,7 +7,9 @@ export type { ErrorAction };
 export function actionsFor(code: ErrorCode | string, providerId: string): ErrorAction[] {
   switch (code) {
     case 'UNREACHABLE':
-      return providerId === 'fastvideo-local' ? ['Start adapter', 'Open settings', 'Switch provider'] : ['Open settings', 'Switch provider', 'Troubleshooting'];
+      return providerId === 'fastvideo-local'
+        ? ['Start adapter', 'Open settings', 'Switch provider']
+        : ['Open settings', 'Switch provider', 'Troubleshooting'];
     case 'ADAPTER_CRASHED':
       return ['Restart adapter', 'Show log'];
     case 'UNAUTHORIZED':

@@ -20,7 +20,17 @@ import { SETTING_SECTIONS, currentSettings, providerChosen } from './settings';
 import { ProviderStatusBar } from './statusBar';
 
 /** Settings the adapter takes on its command line or environment when the extension starts it. */
-const ADAPTER_START_SETTINGS = ['fastVideo.modelId', 'fastVideo.modelPath', 'fastVideo.backend', 'fastVideo.attentionBackend', 'fastVideo.cpuOffload', 'fastVideo.pythonPath', 'fastVideo.launch', 'fastVideo.wslDistro', 'fastVideo.endpointUrl'];
+const ADAPTER_START_SETTINGS = [
+  'fastVideo.modelId',
+  'fastVideo.modelPath',
+  'fastVideo.backend',
+  'fastVideo.attentionBackend',
+  'fastVideo.cpuOffload',
+  'fastVideo.pythonPath',
+  'fastVideo.launch',
+  'fastVideo.wslDistro',
+  'fastVideo.endpointUrl',
+];
 
 export function activate(ctx: vscode.ExtensionContext): SceneToVideoApi {
   setDocsRoot(path.join(ctx.extensionPath, 'docs'));
@@ -32,7 +42,13 @@ export function activate(ctx: vscode.ExtensionContext): SceneToVideoApi {
   const adapter = new AdapterManager(ctx, hub, getSettings);
   const renders = new RenderController(hub, getSettings, adapter, () => void status.refresh(), runRecordsDir(ctx));
   const lenses = new SceneCodeLensProvider();
-  ctx.subscriptions.push(log(), hub, status, adapter, vscode.languages.registerCodeLensProvider({ pattern: '**/*.timeline.json' }, lenses));
+  ctx.subscriptions.push(
+    log(),
+    hub,
+    status,
+    adapter,
+    vscode.languages.registerCodeLensProvider({ pattern: '**/*.timeline.json' }, lenses),
+  );
   const diagnostics = registerTimelineDiagnostics(ctx, () => settings.fastVideo.fps);
   const panel: PanelDeps = { ctx, hub, renders, settings: getSettings };
   reportSettingProblems();
@@ -69,7 +85,10 @@ export function activate(ctx: vscode.ExtensionContext): SceneToVideoApi {
     refreshHealth: () => Promise.all(PROVIDER_IDS.map((id) => hub.check(id))).then((hs) => (status.render(), hs)),
     statusBarText: () => status.text,
     adapter: { isRunning: () => adapter.isRunning() },
-    panel: () => (ScenePanel.current ? { timelineFile: ScenePanel.current.timelineFile, state: ScenePanel.current.shownState } : undefined),
+    panel: () =>
+      ScenePanel.current
+        ? { timelineFile: ScenePanel.current.timelineFile, state: ScenePanel.current.shownState }
+        : undefined,
   };
 }
 
@@ -89,13 +108,18 @@ function locate(hub: ProviderHub, { fastVideo: fv }: Settings): void {
 
 function reportSettingProblems(): void {
   for (const p of currentSettings().problems)
-    void vscode.window.showWarningMessage(p.message, 'Open settings').then((a) => a && vscode.commands.executeCommand('workbench.action.openSettings', p.key));
+    void vscode.window
+      .showWarningMessage(p.message, 'Open settings')
+      .then((a) => a && vscode.commands.executeCommand('workbench.action.openSettings', p.key));
 }
 
 /** Settings the adapter reads at start-up apply to the running one only after a restart. */
 function offerAdapterRestart(): void {
   void vscode.window
-    .showInformationMessage('The FastVideo adapter started from this window still runs with the previous settings.', 'Restart adapter')
+    .showInformationMessage(
+      'The FastVideo adapter started from this window still runs with the previous settings.',
+      'Restart adapter',
+    )
     .then((p) => p && vscode.commands.executeCommand('sceneToVideo.startAdapter', { restart: true }));
 }
 

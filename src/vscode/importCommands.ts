@@ -21,7 +21,11 @@ async function readJson(uri: vscode.Uri): Promise<unknown> {
 }
 
 export async function importGemDirectCommand(): Promise<string | undefined> {
-  const picked = await vscode.window.showOpenDialog({ canSelectMany: false, filters: { 'gemDirect1 export': ['json'] }, title: 'Import a gemDirect1 project export, story or scene file' });
+  const picked = await vscode.window.showOpenDialog({
+    canSelectMany: false,
+    filters: { 'gemDirect1 export': ['json'] },
+    title: 'Import a gemDirect1 project export, story or scene file',
+  });
   if (!picked?.[0]) return undefined;
   const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? path.dirname(picked[0].fsPath);
   const base = path.basename(picked[0].fsPath, '.json').replace(/[^A-Za-z0-9._-]+/g, '-');
@@ -29,7 +33,10 @@ export async function importGemDirectCommand(): Promise<string | undefined> {
   const target = await writeNewFile(folder, `${base}`, '.timeline.json', Buffer.from('{}'));
   let result;
   try {
-    result = await importGemDirect(await readJson(picked[0]), { sourceFile: picked[0].fsPath, targetTimelineFile: target });
+    result = await importGemDirect(await readJson(picked[0]), {
+      sourceFile: picked[0].fsPath,
+      targetTimelineFile: target,
+    });
     await writeJsonAtomic(target, result.timeline);
   } catch (e) {
     await rm(target, { force: true }); // the reserved name held only a placeholder
@@ -40,31 +47,58 @@ export async function importGemDirectCommand(): Promise<string | undefined> {
   // The whole report (every field not carried over) goes to the log; the notification says how much.
   const [summary = '', ...rest] = importReport(vscode.workspace.asRelativePath(target), result);
   for (const l of [summary, ...rest]) log().info(l);
-  const notCarried = result.notCarried.length ? ` ${result.notCarried.length} field(s) had nowhere to go (listed in the log).` : '';
+  const notCarried = result.notCarried.length
+    ? ` ${result.notCarried.length} field(s) had nowhere to go (listed in the log).`
+    : '';
   const message = `${summary}${result.warnings.length ? ` ${result.warnings.join(' ')}` : ''}${notCarried}`;
-  void (result.warnings.length || notCarried ? vscode.window.showWarningMessage(message, 'Show log').then((p) => p && log().show()) : vscode.window.showInformationMessage(message));
+  void (result.warnings.length || notCarried
+    ? vscode.window.showWarningMessage(message, 'Show log').then((p) => p && log().show())
+    : vscode.window.showInformationMessage(message));
   return target;
 }
 
 export async function importLocalGenSettingsCommand(): Promise<void> {
-  const picked = await vscode.window.showOpenDialog({ canSelectMany: false, filters: { 'localGenSettings.json': ['json'] }, title: 'Import gemDirect1 localGenSettings.json' });
+  const picked = await vscode.window.showOpenDialog({
+    canSelectMany: false,
+    filters: { 'localGenSettings.json': ['json'] },
+    title: 'Import gemDirect1 localGenSettings.json',
+  });
   if (!picked?.[0]) return;
   const imp = importLocalGenSettings(await readJson(picked[0]));
-  const target = vscode.workspace.workspaceFolders ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
+  const target = vscode.workspace.workspaceFolders
+    ? vscode.ConfigurationTarget.Workspace
+    : vscode.ConfigurationTarget.Global;
   if (imp.workflow && vscode.workspace.workspaceFolders?.[0]) {
     const dir = path.join(vscode.workspace.workspaceFolders[0].uri.fsPath, '.vscode', 'scene-to-video');
-    const file = await writeNewFile(dir, imp.workflow.id.replace(/[^A-Za-z0-9._-]+/g, '-'), '.workflow.json', Buffer.from(imp.workflow.json));
-    imp.updates['comfyUI.workflowPath'] = path.relative(vscode.workspace.workspaceFolders[0].uri.fsPath, file).split(path.sep).join('/');
+    const file = await writeNewFile(
+      dir,
+      imp.workflow.id.replace(/[^A-Za-z0-9._-]+/g, '-'),
+      '.workflow.json',
+      Buffer.from(imp.workflow.json),
+    );
+    imp.updates['comfyUI.workflowPath'] = path
+      .relative(vscode.workspace.workspaceFolders[0].uri.fsPath, file)
+      .split(path.sep)
+      .join('/');
   }
   for (const [key, value] of Object.entries(imp.updates)) {
     const dot = key.indexOf('.');
     await vscode.workspace.getConfiguration(key.slice(0, dot)).update(key.slice(dot + 1), value, target);
   }
-  void vscode.window.showInformationMessage(`Imported ${Object.keys(imp.updates).length} setting(s) from localGenSettings.json.${imp.notes.length ? ` ${imp.notes.join(' ')}` : ''}`);
+  void vscode.window.showInformationMessage(
+    `Imported ${Object.keys(imp.updates).length} setting(s) from localGenSettings.json.${imp.notes.length ? ` ${imp.notes.join(' ')}` : ''}`,
+  );
 }
 
 export async function exportLocalGenSettingsCommand(settings: Settings): Promise<void> {
-  const dest = await vscode.window.showSaveDialog({ filters: { JSON: ['json'] }, saveLabel: 'Export', title: 'Export localGenSettings.json (keys Scene to Video does not use are kept)', defaultUri: vscode.workspace.workspaceFolders?.[0] ? vscode.Uri.joinPath(vscode.workspace.workspaceFolders[0].uri, 'localGenSettings.json') : undefined });
+  const dest = await vscode.window.showSaveDialog({
+    filters: { JSON: ['json'] },
+    saveLabel: 'Export',
+    title: 'Export localGenSettings.json (keys Scene to Video does not use are kept)',
+    defaultUri: vscode.workspace.workspaceFolders?.[0]
+      ? vscode.Uri.joinPath(vscode.workspace.workspaceFolders[0].uri, 'localGenSettings.json')
+      : undefined,
+  });
   if (!dest) return;
   let previous: unknown;
   try {

@@ -21,7 +21,11 @@ export async function newTimelineCommand(where?: unknown): Promise<string | unde
     validateInput: (v) => (v.trim() ? undefined : 'Give the timeline a name.'),
   });
   if (typed === undefined) return undefined;
-  const file = await writeNew(folder, timelineFileName(typed), starterTimelineText(typed.trim().replace(/\.timeline\.json$/i, '')));
+  const file = await writeNew(
+    folder,
+    timelineFileName(typed),
+    starterTimelineText(typed.trim().replace(/\.timeline\.json$/i, '')),
+  );
   const doc = await vscode.workspace.openTextDocument(file);
   await vscode.window.showTextDocument(doc);
   return file;
@@ -29,12 +33,20 @@ export async function newTimelineCommand(where?: unknown): Promise<string | unde
 
 async function targetFolder(where: unknown): Promise<string | undefined> {
   if (where instanceof vscode.Uri && where.scheme === 'file') {
-    const stat = await vscode.workspace.fs.stat(where).then((s) => s, () => undefined);
+    const stat = await vscode.workspace.fs.stat(where).then(
+      (s) => s,
+      () => undefined,
+    );
     return stat?.type === vscode.FileType.Directory ? where.fsPath : path.dirname(where.fsPath);
   }
   const first = vscode.workspace.workspaceFolders?.find((f) => f.uri.scheme === 'file');
   if (first) return first.uri.fsPath;
-  const picked = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: 'Create the timeline here', title: 'New timeline: which folder?' });
+  const picked = await vscode.window.showOpenDialog({
+    canSelectFolders: true,
+    canSelectFiles: false,
+    openLabel: 'Create the timeline here',
+    title: 'New timeline: which folder?',
+  });
   return picked?.[0]?.fsPath;
 }
 
@@ -47,8 +59,17 @@ async function writeNew(folder: string, name: string, text: string): Promise<str
       await writeFile(file, text, { flag: 'wx' });
       return file;
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new StvError('OUTPUT_NOT_WRITABLE', `Could not create ${file}: ${(e as Error).message}.`, 'Pick a folder you can write to.');
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST')
+        throw new StvError(
+          'OUTPUT_NOT_WRITABLE',
+          `Could not create ${file}: ${(e as Error).message}.`,
+          'Pick a folder you can write to.',
+        );
     }
   }
-  throw new StvError('OUTPUT_NOT_WRITABLE', `${folder} already has ${stem}.timeline.json and 98 numbered copies.`, 'Choose another name.');
+  throw new StvError(
+    'OUTPUT_NOT_WRITABLE',
+    `${folder} already has ${stem}.timeline.json and 98 numbered copies.`,
+    'Choose another name.',
+  );
 }

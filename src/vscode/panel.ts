@@ -38,20 +38,39 @@ export class ScenePanel implements vscode.Disposable {
       current.timelineFile = timelineFile;
       const options = ScenePanel.options(deps.ctx, timelineFile);
       // Re-set (which reloads the page) only when another folder must become readable.
-      if (JSON.stringify(options.localResourceRoots?.map(String)) !== JSON.stringify(current.panel.webview.options.localResourceRoots?.map(String))) current.panel.webview.options = options;
+      if (
+        JSON.stringify(options.localResourceRoots?.map(String)) !==
+        JSON.stringify(current.panel.webview.options.localResourceRoots?.map(String))
+      )
+        current.panel.webview.options = options;
       current.panel.reveal(vscode.ViewColumn.Beside);
       void current.pushState(true);
       return current;
     }
-    const panel = vscode.window.createWebviewPanel('sceneToVideo.panel', 'Scenes', vscode.ViewColumn.Beside, ScenePanel.options(deps.ctx, timelineFile));
+    const panel = vscode.window.createWebviewPanel(
+      'sceneToVideo.panel',
+      'Scenes',
+      vscode.ViewColumn.Beside,
+      ScenePanel.options(deps.ctx, timelineFile),
+    );
     return (ScenePanel.current = new ScenePanel(deps, panel, timelineFile));
   }
 
-  static options(ctx: vscode.ExtensionContext, timelineFile?: string): vscode.WebviewPanelOptions & vscode.WebviewOptions {
+  static options(
+    ctx: vscode.ExtensionContext,
+    timelineFile?: string,
+  ): vscode.WebviewPanelOptions & vscode.WebviewOptions {
     // Only the extension and the workspace folders (or a lone timeline's folder): the webview can load nothing else.
     const folders = (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri);
-    const extra = extraResourceRoot(folders.map((f) => f.fsPath), timelineFile);
-    return { enableScripts: true, retainContextWhenHidden: false, localResourceRoots: [ctx.extensionUri, ...folders, ...(extra ? [vscode.Uri.file(extra)] : [])] };
+    const extra = extraResourceRoot(
+      folders.map((f) => f.fsPath),
+      timelineFile,
+    );
+    return {
+      enableScripts: true,
+      retainContextWhenHidden: false,
+      localResourceRoots: [ctx.extensionUri, ...folders, ...(extra ? [vscode.Uri.file(extra)] : [])],
+    };
   }
 
   constructor(
@@ -62,7 +81,14 @@ export class ScenePanel implements vscode.Disposable {
     const w = panel.webview;
     const asUri = (...p: string[]) => w.asWebviewUri(vscode.Uri.joinPath(deps.ctx.extensionUri, ...p)).toString();
     panel.iconPath = vscode.Uri.joinPath(deps.ctx.extensionUri, 'media', 'icon.png');
-    w.html = panelHtml({ cspSource: w.cspSource, nonce: makeNonce(), scriptUri: asUri('dist', 'webview.js'), styleUri: asUri('dist', 'webview.css'), codiconsUri: asUri('dist', 'codicons', 'codicon.css'), title: 'Scenes' });
+    w.html = panelHtml({
+      cspSource: w.cspSource,
+      nonce: makeNonce(),
+      scriptUri: asUri('dist', 'webview.js'),
+      styleUri: asUri('dist', 'webview.css'),
+      codiconsUri: asUri('dist', 'codicons', 'codicon.css'),
+      title: 'Scenes',
+    });
     this.subs.push(
       w.onDidReceiveMessage((m: unknown) => void this.onMessage(m)),
       panel.onDidDispose(() => this.dispose()),
@@ -85,11 +111,30 @@ export class ScenePanel implements vscode.Disposable {
     const s = this.deps.settings();
     const active = s.videoProvider;
     const h = this.deps.hub.lastHealth(active);
-    const provider = { id: active, state: h?.state ?? 'checking', summary: h?.summary ?? 'checking…', ...(h?.followsKeyframe !== undefined ? { followsKeyframe: h.followsKeyframe } : {}), ...(h?.notAi ? { notAi: true } : {}), ...(h?.model ? { model: h.model } : {}) };
+    const provider = {
+      id: active,
+      state: h?.state ?? 'checking',
+      summary: h?.summary ?? 'checking…',
+      ...(h?.followsKeyframe !== undefined ? { followsKeyframe: h.followsKeyframe } : {}),
+      ...(h?.notAi ? { notAi: true } : {}),
+      ...(h?.model ? { model: h.model } : {}),
+    };
     const r = await loadTimeline(this.timelineFile, s.fastVideo.fps);
-    if (!r.ok) return { timelineFile: this.timelineFile, problems: r.problems.slice(0, 10).map((p) => `Line ${p.line}: ${p.message}`), provider, scenes: [] };
+    if (!r.ok)
+      return {
+        timelineFile: this.timelineFile,
+        problems: r.problems.slice(0, 10).map((p) => `Line ${p.line}: ${p.message}`),
+        provider,
+        scenes: [],
+      };
     const scenes = resolveScenes(r.timeline, this.timelineFile, sceneFallbacks(s));
-    const roots = [...new Set((['fastvideo-local', 'comfyui-local'] as const).map((id) => RenderController.outputRoot(this.timelineFile, id, s)))];
+    const roots = [
+      ...new Set(
+        (['fastvideo-local', 'comfyui-local'] as const).map((id) =>
+          RenderController.outputRoot(this.timelineFile, id, s),
+        ),
+      ),
+    ];
     const jobs = this.deps.renders.queue.jobs().filter((j) => j.timelineFile === this.timelineFile);
     const w = this.panel.webview;
     return {
@@ -112,7 +157,9 @@ export class ScenePanel implements vscode.Disposable {
           return {
             id: sc.key ?? sc.id,
             ...(sc.shotId ? { sceneId: sc.id, shotId: sc.shotId } : {}),
-            ...(sc.endKeyframePath ? { endKeyframeUri: w.asWebviewUri(vscode.Uri.file(sc.endKeyframePath)).toString() } : {}),
+            ...(sc.endKeyframePath
+              ? { endKeyframeUri: w.asWebviewUri(vscode.Uri.file(sc.endKeyframePath)).toString() }
+              : {}),
             title: sc.title,
             prompt: sc.prompt,
             ...(sc.negativePrompt ? { negativePrompt: sc.negativePrompt } : {}),
@@ -123,9 +170,30 @@ export class ScenePanel implements vscode.Disposable {
             fps: sc.fps,
             seed: sc.seed,
             providerId,
-            notices: sceneNotices({ providerId, hasKeyframe: !!sc.keyframePath, hasEndKeyframe: !!sc.endKeyframePath, width: sc.width, height: sc.height, health: this.deps.hub.lastHealth(providerId), fastVideoModelId: s.fastVideo.modelId }),
+            notices: sceneNotices({
+              providerId,
+              hasKeyframe: !!sc.keyframePath,
+              hasEndKeyframe: !!sc.endKeyframePath,
+              width: sc.width,
+              height: sc.height,
+              health: this.deps.hub.lastHealth(providerId),
+              fastVideoModelId: s.fastVideo.modelId,
+            }),
             ...(job ? { job: toPanelJob(job) } : {}),
-            renders: renders.slice(0, 20).map((a) => ({ videoPath: a.videoPath, videoUri: w.asWebviewUri(vscode.Uri.file(a.videoPath)).toString(), createdAt: a.createdAt, seed: a.seed, providerId: a.providerId, width: a.width, height: a.height, numFrames: a.numFrames, fps: a.fps, ...(a.model ? { model: a.model } : {}), ...(a.backend ? { backend: a.backend } : {}), warnings: a.warnings })),
+            renders: renders.slice(0, 20).map((a) => ({
+              videoPath: a.videoPath,
+              videoUri: w.asWebviewUri(vscode.Uri.file(a.videoPath)).toString(),
+              createdAt: a.createdAt,
+              seed: a.seed,
+              providerId: a.providerId,
+              width: a.width,
+              height: a.height,
+              numFrames: a.numFrames,
+              fps: a.fps,
+              ...(a.model ? { model: a.model } : {}),
+              ...(a.backend ? { backend: a.backend } : {}),
+              warnings: a.warnings,
+            })),
           };
         }),
       ),
@@ -183,10 +251,12 @@ export class ScenePanel implements vscode.Disposable {
           this.deps.renders.queue.cancelAll();
           break;
         case 'open':
-          if (this.knownVideo(m.videoPath)) await vscode.commands.executeCommand('vscode.open', vscode.Uri.file(m.videoPath));
+          if (this.knownVideo(m.videoPath))
+            await vscode.commands.executeCommand('vscode.open', vscode.Uri.file(m.videoPath));
           break;
         case 'reveal':
-          if (this.knownVideo(m.videoPath)) await vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(m.videoPath));
+          if (this.knownVideo(m.videoPath))
+            await vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(m.videoPath));
           break;
         case 'useKeyframeFaithfulModel':
           await this.deps.renders.useKeyframeFaithfulModel();
@@ -196,8 +266,16 @@ export class ScenePanel implements vscode.Disposable {
           break;
         case 'errorAction': {
           // Only an action that a failed job of this timeline offers (the error itself comes from the queue).
-          const job = this.deps.renders.queue.jobs().find((j) => j.timelineFile === this.timelineFile && j.error?.code === m.code && toPanelJob(j).error?.actions.includes(m.action));
-          if (job?.error) await runErrorAction(m.action, new StvError(job.error.code, job.error.message, job.error.hint));
+          const job = this.deps.renders.queue
+            .jobs()
+            .find(
+              (j) =>
+                j.timelineFile === this.timelineFile &&
+                j.error?.code === m.code &&
+                toPanelJob(j).error?.actions.includes(m.action),
+            );
+          if (job?.error)
+            await runErrorAction(m.action, new StvError(job.error.code, job.error.message, job.error.hint));
           break;
         }
       }

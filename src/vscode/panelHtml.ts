@@ -24,7 +24,14 @@ export function contentSecurityPolicy(cspSource: string, nonce: string): string 
   ].join('; ');
 }
 
-export function panelHtml(opts: { cspSource: string; nonce: string; scriptUri: string; styleUri: string; codiconsUri: string; title: string }): string {
+export function panelHtml(opts: {
+  cspSource: string;
+  nonce: string;
+  scriptUri: string;
+  styleUri: string;
+  codiconsUri: string;
+  title: string;
+}): string {
   const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
   return `<!DOCTYPE html>
 <html lang="en">

@@ -33,7 +33,16 @@ export function toPanelJob(j: RenderJobSnapshot): PanelJob {
           ...(p.queuePosition !== undefined ? { queuePosition: p.queuePosition } : {}),
         }
       : {}),
-    ...(j.error ? { error: { code: j.error.code, message: forExtension(j.error.message), ...(j.error.hint ? { hint: forExtension(j.error.hint) } : {}), actions: actionsFor(j.error.code, j.providerId) } } : {}),
+    ...(j.error
+      ? {
+          error: {
+            code: j.error.code,
+            message: forExtension(j.error.message),
+            ...(j.error.hint ? { hint: forExtension(j.error.hint) } : {}),
+            actions: actionsFor(j.error.code, j.providerId),
+          },
+        }
+      : {}),
   };
 }
 
@@ -42,7 +51,11 @@ export function toPanelJob(j: RenderJobSnapshot): PanelJob {
  * for a FastVideo adapter that is down, the model it would be started with decides (the adapter's
  * own rule: FastWan builds ignore the image).
  */
-export function followsKeyframe(providerId: ProviderId, health: ProviderHealth | undefined, fastVideoModelId: string): boolean | undefined {
+export function followsKeyframe(
+  providerId: ProviderId,
+  health: ProviderHealth | undefined,
+  fastVideoModelId: string,
+): boolean | undefined {
   if (health?.followsKeyframe !== undefined && health.state !== 'down') return health.followsKeyframe;
   if (providerId === 'fastvideo-local') return !/fastwan/i.test(fastVideoModelId);
   return health?.followsKeyframe;
@@ -64,23 +77,43 @@ export function sceneNotices(s: NoticeInput): PanelNotice[] {
   if (!s.hasKeyframe) return [];
   const endIgnored: PanelNotice[] =
     s.hasEndKeyframe && s.health?.followsEndKeyframe === false
-      ? [{ code: 'END_KEYFRAME_IGNORED', message: `${s.health.model ?? 'This provider'} takes no end image: the end keyframe will be ignored and the clip starts on the start keyframe only.`, offerFaithful: false }]
+      ? [
+          {
+            code: 'END_KEYFRAME_IGNORED',
+            message: `${s.health.model ?? 'This provider'} takes no end image: the end keyframe will be ignored and the clip starts on the start keyframe only.`,
+            offerFaithful: false,
+          },
+        ]
       : [];
   const follows = followsKeyframe(s.providerId, s.health, s.fastVideoModelId);
-  const model = s.providerId === 'fastvideo-local' ? (s.health?.state !== 'down' && s.health?.model) || s.fastVideoModelId : s.health?.model;
+  const model =
+    s.providerId === 'fastvideo-local'
+      ? (s.health?.state !== 'down' && s.health?.model) || s.fastVideoModelId
+      : s.health?.model;
   const out: PanelNotice[] = [];
   if (follows === false) {
     if (s.providerId === 'fastvideo-local') {
-      out.push({ code: 'KEYFRAME_IGNORED', message: `${model} ignores the keyframe: the clip will follow the prompt only. ${KEYFRAME_FAITHFUL_MODEL} follows it (50 steps, slower).`, offerFaithful: true });
+      out.push({
+        code: 'KEYFRAME_IGNORED',
+        message: `${model} ignores the keyframe: the clip will follow the prompt only. ${KEYFRAME_FAITHFUL_MODEL} follows it (50 steps, slower).`,
+        offerFaithful: true,
+      });
       if (s.width * s.height > FASTWAN_IMAGE_MAX_AREA)
-        out.push({ code: 'SIZE_CHANGED', message: `With a keyframe, FastVideo renders ${model} at most 480×832 in area, so ${s.width}×${s.height} will come back smaller.`, offerFaithful: true });
+        out.push({
+          code: 'SIZE_CHANGED',
+          message: `With a keyframe, FastVideo renders ${model} at most 480×832 in area, so ${s.width}×${s.height} will come back smaller.`,
+          offerFaithful: true,
+        });
     } else {
-      out.push({ code: 'KEYFRAME_IGNORED', message: `The ${model ?? 'ComfyUI'} workflow has no keyframe input in comfyUI.mapping: the keyframe will not be used.`, offerFaithful: false });
+      out.push({
+        code: 'KEYFRAME_IGNORED',
+        message: `The ${model ?? 'ComfyUI'} workflow has no keyframe input in comfyUI.mapping: the keyframe will not be used.`,
+        offerFaithful: false,
+      });
     }
   }
   return [...out, ...endIgnored];
 }
-
 
 /** True when `file` is `dir` or inside it (`pathApi` chooses Windows or POSIX rules). */
 export function isInside(dir: string, file: string, pathApi: path.PlatformPath = path): boolean {
@@ -93,20 +126,39 @@ export function isInside(dir: string, file: string, pathApi: path.PlatformPath =
  * without a workspace folder around it adds its own folder (its keyframes and renders live
  * there). Returns that extra folder, if any.
  */
-export function extraResourceRoot(workspaceDirs: string[], timelineFile: string | undefined, pathApi: path.PlatformPath = path): string | undefined {
+export function extraResourceRoot(
+  workspaceDirs: string[],
+  timelineFile: string | undefined,
+  pathApi: path.PlatformPath = path,
+): string | undefined {
   if (!timelineFile || workspaceDirs.some((d) => isInside(d, timelineFile, pathApi))) return undefined;
   return pathApi.dirname(timelineFile);
 }
 
 /** Failures that say the provider could not render (down, misconfigured, models missing, token). */
-const FIXED_WHEN_HEALTHY = new Set(['UNREACHABLE', 'TIMEOUT', 'ADAPTER_CRASHED', 'WORKFLOW_INVALID', 'SETTINGS_INVALID', 'MISSING_NODES', 'MODEL_NOT_FOUND', 'MODEL_LOADING', 'UNAUTHORIZED', 'BUSY', 'WORKSPACE_UNTRUSTED']);
+const FIXED_WHEN_HEALTHY = new Set([
+  'UNREACHABLE',
+  'TIMEOUT',
+  'ADAPTER_CRASHED',
+  'WORKFLOW_INVALID',
+  'SETTINGS_INVALID',
+  'MISSING_NODES',
+  'MODEL_NOT_FOUND',
+  'MODEL_LOADING',
+  'UNAUTHORIZED',
+  'BUSY',
+  'WORKSPACE_UNTRUSTED',
+]);
 
 /**
  * A failed job whose cause is fixed: its provider was found healthy after it failed. The panel
  * stops showing its error (the scene's renders and Render button stay), so a card never shows an
  * old error next to an "ok" provider.
  */
-export function isStaleFailure(job: Pick<RenderJobSnapshot, 'state' | 'error' | 'finishedAt'>, health: Pick<ProviderHealth, 'state' | 'checkedAt'> | undefined): boolean {
+export function isStaleFailure(
+  job: Pick<RenderJobSnapshot, 'state' | 'error' | 'finishedAt'>,
+  health: Pick<ProviderHealth, 'state' | 'checkedAt'> | undefined,
+): boolean {
   if (job.state !== 'failed' || !job.error || !FIXED_WHEN_HEALTHY.has(job.error.code)) return false;
   return health?.state === 'ok' && !!job.finishedAt && Date.parse(health.checkedAt) > Date.parse(job.finishedAt);
 }

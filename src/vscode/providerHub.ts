@@ -35,7 +35,12 @@ export class ProviderHub implements vscode.Disposable {
       p = (async () => {
         const token = (await this.secrets.get(TOKEN_KEY)) || undefined;
         const workspaceDir = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
-        return createProvider(id, this.settings(), { token, workspaceDir, location: this.location, log: (line) => log().info(line) });
+        return createProvider(id, this.settings(), {
+          token,
+          workspaceDir,
+          location: this.location,
+          log: (line) => log().info(line),
+        });
       })();
       p.catch(() => this.cache.delete(id));
       this.cache.set(id, p);
@@ -63,7 +68,18 @@ export class ProviderHub implements vscode.Disposable {
       h = await (await this.get(id)).health(AbortSignal.timeout(35_000));
     } catch (e) {
       const err = e as { code?: string; message?: string; hint?: string };
-      h = { provider: id, state: 'down', endpoint: '', summary: err.message ?? String(e), checkedAt: new Date().toISOString(), error: { code: err.code ?? 'INTERNAL', message: err.message ?? String(e), ...(err.hint ? { hint: err.hint } : {}) } };
+      h = {
+        provider: id,
+        state: 'down',
+        endpoint: '',
+        summary: err.message ?? String(e),
+        checkedAt: new Date().toISOString(),
+        error: {
+          code: err.code ?? 'INTERNAL',
+          message: err.message ?? String(e),
+          ...(err.hint ? { hint: err.hint } : {}),
+        },
+      };
     }
     const problem = h.problem ?? healthProblem(h);
     if (problem) h = { ...h, problem };

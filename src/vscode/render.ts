@@ -35,7 +35,9 @@ export class RenderController {
     });
     this.queue.onDidChange((j) => {
       if (FINAL_JOB_STATES.has(j.state)) {
-        log().info(`render ${j.sceneId} (${j.providerId}, seed ${j.seed}): ${j.state}${j.error ? ` — ${j.error.code}: ${j.error.message}` : ''}${j.artifact ? ` → ${j.artifact.videoPath}` : ''}`);
+        log().info(
+          `render ${j.sceneId} (${j.providerId}, seed ${j.seed}): ${j.state}${j.error ? ` — ${j.error.code}: ${j.error.message}` : ''}${j.artifact ? ` → ${j.artifact.videoPath}` : ''}`,
+        );
         this.afterRender();
       }
     });
@@ -50,32 +52,61 @@ export class RenderController {
   }
 
   /** Queues the scenes and follows them under one cancellable progress notification. */
-  async render(timelineFile: string, sceneIds: string[] | 'all', opts: { provider?: ProviderId; seed?: number; quiet?: boolean } = {}): Promise<RenderJobSnapshot[]> {
+  async render(
+    timelineFile: string,
+    sceneIds: string[] | 'all',
+    opts: { provider?: ProviderId; seed?: number; quiet?: boolean } = {},
+  ): Promise<RenderJobSnapshot[]> {
     const { scenes } = await loadResolved(timelineFile, this.settings());
     // A scene id renders all of its shots; "scene/shot" renders one.
-    const chosen = sceneIds === 'all' ? scenes : scenes.filter((s) => sceneIds.includes(s.id) || sceneIds.includes(s.key ?? s.id));
-    if (chosen.length === 0) throw new StvError('SCENE_NOT_FOUND', `No scene ${Array.isArray(sceneIds) ? sceneIds.join(', ') : ''} in ${path.basename(timelineFile)}.`);
+    const chosen =
+      sceneIds === 'all' ? scenes : scenes.filter((s) => sceneIds.includes(s.id) || sceneIds.includes(s.key ?? s.id));
+    if (chosen.length === 0)
+      throw new StvError(
+        'SCENE_NOT_FOUND',
+        `No scene ${Array.isArray(sceneIds) ? sceneIds.join(', ') : ''} in ${path.basename(timelineFile)}.`,
+      );
     const providers = new Set(chosen.map((s) => this.providerFor(s, opts.provider)));
     if (providers.has('fastvideo-local') && !(await this.ensureAdapter())) return [];
-    const jobs = chosen.map((s) => this.queue.enqueue({ timelineFile, scene: s, providerId: this.providerFor(s, opts.provider), ...(opts.seed !== undefined ? { seedOverride: opts.seed } : {}) }));
-    const title = chosen.length === 1 ? `Rendering ${chosen[0]?.title} with ${PROVIDER_LABEL[jobs[0]?.providerId ?? 'fastvideo-local']}` : `Rendering ${chosen.length} scenes`;
-    const results = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (progress, token) => {
-      token.onCancellationRequested(() => jobs.forEach((j) => this.queue.cancel(j.jobId)));
-      let reported = 0;
-      const unsubscribe = this.queue.onDidChange((j) => {
-        if (!jobs.some((x) => x.jobId === j.jobId)) return;
-        const total = jobs.reduce((acc, x) => acc + (this.queue.jobs().find((q) => q.jobId === x.jobId)?.progress?.fraction ?? 0), 0) / jobs.length;
-        const pct = Math.round(total * 100);
-        const eta = j.progress?.etaMs ? `, about ${Math.ceil(j.progress.etaMs / 1000)} s left` : '';
-        progress.report({ increment: Math.max(0, pct - reported), message: `${j.sceneId}: ${j.state === 'running' ? (j.progress?.stage ?? 'running') : j.state}${eta}` });
-        reported = Math.max(reported, pct);
-      });
-      try {
-        return await Promise.all(jobs.map((j) => this.queue.whenDone(j.jobId)));
-      } finally {
-        unsubscribe();
-      }
-    });
+    const jobs = chosen.map((s) =>
+      this.queue.enqueue({
+        timelineFile,
+        scene: s,
+        providerId: this.providerFor(s, opts.provider),
+        ...(opts.seed !== undefined ? { seedOverride: opts.seed } : {}),
+      }),
+    );
+    const title =
+      chosen.length === 1
+        ? `Rendering ${chosen[0]?.title} with ${PROVIDER_LABEL[jobs[0]?.providerId ?? 'fastvideo-local']}`
+        : `Rendering ${chosen.length} scenes`;
+    const results = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title, cancellable: true },
+      async (progress, token) => {
+        token.onCancellationRequested(() => jobs.forEach((j) => this.queue.cancel(j.jobId)));
+        let reported = 0;
+        const unsubscribe = this.queue.onDidChange((j) => {
+          if (!jobs.some((x) => x.jobId === j.jobId)) return;
+          const total =
+            jobs.reduce(
+              (acc, x) => acc + (this.queue.jobs().find((q) => q.jobId === x.jobId)?.progress?.fraction ?? 0),
+              0,
+            ) / jobs.length;
+          const pct = Math.round(total * 100);
+          const eta = j.progress?.etaMs ? `, about ${Math.ceil(j.progress.etaMs / 1000)} s left` : '';
+          progress.report({
+            increment: Math.max(0, pct - reported),
+            message: `${j.sceneId}: ${j.state === 'running' ? (j.progress?.stage ?? 'running') : j.state}${eta}`,
+          });
+          reported = Math.max(reported, pct);
+        });
+        try {
+          return await Promise.all(jobs.map((j) => this.queue.whenDone(j.jobId)));
+        } finally {
+          unsubscribe();
+        }
+      },
+    );
     if (!opts.quiet) this.announce(results);
     return results;
   }
@@ -96,7 +127,9 @@ export class RenderController {
     }
     if (!vscode.workspace.isTrusted || h.error?.code !== 'UNREACHABLE' || !isLocalUrl(s.endpointUrl)) return true;
     const env = this.adapter.findEnvironment();
-    const [preview, gpu] = env ? ['Start (preview, no GPU)', 'Start (GPU)'] : ['Set up (preview, no GPU)', 'Set up (GPU)'];
+    const [preview, gpu] = env
+      ? ['Start (preview, no GPU)', 'Start (GPU)']
+      : ['Set up (preview, no GPU)', 'Set up (GPU)'];
     const running = 'Use a running adapter (URL)';
     const message = env
       ? `No FastVideo adapter answers at ${s.endpointUrl}. Start one here and the render goes on by itself, or use one that runs elsewhere.`
@@ -113,13 +146,17 @@ export class RenderController {
       await this.adapter.setUp(kind);
       // The set-up saved fastVideo.backend; let that change land before the start, or it would read
       // as a change to a running adapter ("restart to apply").
-      for (let i = 0; i < 60 && this.settings().fastVideo.backend !== backend; i++) await new Promise((r) => setTimeout(r, 50));
+      for (let i = 0; i < 60 && this.settings().fastVideo.backend !== backend; i++)
+        await new Promise((r) => setTimeout(r, 50));
     }
-    await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Starting the FastVideo adapter…', cancellable: true }, (_p, token) => {
-      const abort = new AbortController();
-      token.onCancellationRequested(() => abort.abort());
-      return this.adapter.start({ signal: abort.signal, backend });
-    });
+    await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: 'Starting the FastVideo adapter…', cancellable: true },
+      (_p, token) => {
+        const abort = new AbortController();
+        token.onCancellationRequested(() => abort.abort());
+        return this.adapter.start({ signal: abort.signal, backend });
+      },
+    );
     return true;
   }
 
@@ -127,31 +164,57 @@ export class RenderController {
   private async useRunningAdapter(current: string): Promise<boolean> {
     const url = await vscode.window.showInputBox({
       title: 'FastVideo adapter URL',
-      prompt: 'The address of an adapter that runs (python -m stv_adapter serve), e.g. http://127.0.0.1:8055 or http://gpu-box:8055',
+      prompt:
+        'The address of an adapter that runs (python -m stv_adapter serve), e.g. http://127.0.0.1:8055 or http://gpu-box:8055',
       value: current,
       ignoreFocusOut: true,
-      validateInput: (v) => (/^https?:\/\/[^\s/]+/.test(v.trim()) && URL.canParse(v.trim()) ? undefined : 'An http:// or https:// address, e.g. http://127.0.0.1:8055'),
+      validateInput: (v) =>
+        /^https?:\/\/[^\s/]+/.test(v.trim()) && URL.canParse(v.trim())
+          ? undefined
+          : 'An http:// or https:// address, e.g. http://127.0.0.1:8055',
     });
     if (!url) return false;
     const value = url.trim().replace(/\/+$/, '');
-    await vscode.workspace.getConfiguration('fastVideo').update('endpointUrl', value, vscode.workspace.workspaceFolders ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global);
+    await vscode.workspace
+      .getConfiguration('fastVideo')
+      .update(
+        'endpointUrl',
+        value,
+        vscode.workspace.workspaceFolders ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global,
+      );
     // The settings snapshot follows the change event; wait for it so the check asks the new address.
-    for (let i = 0; i < 60 && this.settings().fastVideo.endpointUrl !== value; i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 60 && this.settings().fastVideo.endpointUrl !== value; i++)
+      await new Promise((r) => setTimeout(r, 50));
     this.hub.invalidate();
     const h = await this.hub.check('fastvideo-local');
     if (h.state === 'down' && h.error?.code === 'UNREACHABLE')
-      throw new StvError('UNREACHABLE', `Nothing answers at ${value} either.`, 'Check the address and that the adapter runs there (an adapter on another machine listens on its network address and needs a token).');
+      throw new StvError(
+        'UNREACHABLE',
+        `Nothing answers at ${value} either.`,
+        'Check the address and that the adapter runs there (an adapter on another machine listens on its network address and needs a token).',
+      );
     return true;
   }
 
   /** Switches fastVideo.modelId to the model that follows keyframes, and says when it takes effect. */
   async useKeyframeFaithfulModel(): Promise<void> {
-    await vscode.workspace.getConfiguration('fastVideo').update('modelId', KEYFRAME_FAITHFUL_MODEL, vscode.workspace.workspaceFolders ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global);
+    await vscode.workspace
+      .getConfiguration('fastVideo')
+      .update(
+        'modelId',
+        KEYFRAME_FAITHFUL_MODEL,
+        vscode.workspace.workspaceFolders ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global,
+      );
     // An adapter started from this window gets a restart prompt from the settings change.
     if (this.adapter.isRunning()) return;
     const up = this.hub.lastHealth('fastvideo-local')?.state;
-    const next = up === 'ok' || up === 'degraded' ? 'The adapter at fastVideo.endpointUrl was started elsewhere: restart it there with this model.' : 'It is loaded when the adapter starts.';
-    void vscode.window.showInformationMessage(`fastVideo.modelId is now ${KEYFRAME_FAITHFUL_MODEL} (follows keyframes; 50 steps, slower). ${next}`);
+    const next =
+      up === 'ok' || up === 'degraded'
+        ? 'The adapter at fastVideo.endpointUrl was started elsewhere: restart it there with this model.'
+        : 'It is loaded when the adapter starts.';
+    void vscode.window.showInformationMessage(
+      `fastVideo.modelId is now ${KEYFRAME_FAITHFUL_MODEL} (follows keyframes; 50 steps, slower). ${next}`,
+    );
   }
 
   private announce(results: RenderJobSnapshot[]): void {
@@ -159,10 +222,16 @@ export class RenderController {
       if (r.state === 'succeeded' && r.artifact) {
         const video = r.artifact.videoPath;
         const warnings = r.artifact.warnings.filter((w) => w.code === 'KEYFRAME_IGNORED' || w.code === 'SIZE_CHANGED');
-        const faithful = warnings.some((w) => offersFaithful(w.code, r.providerId)) ? ['Use keyframe-faithful model'] : [];
+        const faithful = warnings.some((w) => offersFaithful(w.code, r.providerId))
+          ? ['Use keyframe-faithful model']
+          : [];
         const text = `Rendered ${r.sceneId} (seed ${r.seed}).${warnings.map((w) => ` ${w.message}`).join('')}`;
         const actions = ['Open', 'Reveal', ...faithful];
-        void (warnings.length ? vscode.window.showWarningMessage(text, ...actions) : vscode.window.showInformationMessage(text, ...actions)).then((pick) => {
+        void (
+          warnings.length
+            ? vscode.window.showWarningMessage(text, ...actions)
+            : vscode.window.showInformationMessage(text, ...actions)
+        ).then((pick) => {
           if (pick === 'Open') void vscode.commands.executeCommand('vscode.open', vscode.Uri.file(video));
           if (pick === 'Reveal') void vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(video));
           if (pick === 'Use keyframe-faithful model') void this.useKeyframeFaithfulModel();
@@ -189,7 +258,10 @@ export async function showError(e: unknown, providerId = 'fastvideo-local'): Pro
   if (err.code === 'CANCELLED') return;
   log().error(`${err.code}: ${err.message}${err.hint ? ` (${err.hint})` : ''}`);
   const actions = actionsFor(err.code, providerId);
-  const pick = await vscode.window.showErrorMessage(forExtension(`${err.message}${err.hint ? ` ${err.hint}` : ''}`), ...actions);
+  const pick = await vscode.window.showErrorMessage(
+    forExtension(`${err.message}${err.hint ? ` ${err.hint}` : ''}`),
+    ...actions,
+  );
   if (pick) await runErrorAction(pick, err);
 }
 

@@ -20,11 +20,19 @@ export function setupSteps(platform: NodeJS.Platform, venv: string, pkgDir: stri
   const win = platform === 'win32';
   const py = win ? path.win32.join(venv, 'Scripts', 'python.exe') : path.posix.join(venv, 'bin', 'python');
   const extra = kind === 'gpu' && platform === 'linux' ? '[gpu]' : '';
-  const create = win ? [['py', '-3.12', '-m', 'venv', venv], ['python', '-m', 'venv', venv]] : [['python3', '-m', 'venv', venv]];
+  const create = win
+    ? [
+        ['py', '-3.12', '-m', 'venv', venv],
+        ['python', '-m', 'venv', venv],
+      ]
+    : [['python3', '-m', 'venv', venv]];
   return [
     { title: 'creating the Python environment', argv: create },
     { title: 'updating pip', argv: [[py, '-m', 'pip', 'install', '--upgrade', 'pip']] },
-    { title: kind === 'gpu' && extra ? 'installing the adapter with FastVideo (several GB)' : 'installing the adapter', argv: [[py, '-m', 'pip', 'install', `${pkgDir}${extra}`]] },
+    {
+      title: kind === 'gpu' && extra ? 'installing the adapter with FastVideo (several GB)' : 'installing the adapter',
+      argv: [[py, '-m', 'pip', 'install', `${pkgDir}${extra}`]],
+    },
   ];
 }
 
@@ -36,5 +44,8 @@ export function setupSteps(platform: NodeJS.Platform, venv: string, pkgDir: stri
 export function forExtension(text: string): string {
   return text
     .replace(/\s*\((?:or )?`?scripts\/[^)]*\)/g, '')
-    .replace(/then run `?scripts\/setup-fastvideo-wsl\.ps1`?/g, 'then run "Scene to Video: Set up the FastVideo adapter"');
+    .replace(
+      /then run `?scripts\/setup-fastvideo-wsl\.ps1`?/g,
+      'then run "Scene to Video: Set up the FastVideo adapter"',
+    );
 }

@@ -41,12 +41,22 @@ export class ProviderStatusBar implements vscode.Disposable {
     this.text = statusText(this.active, h, this.chosen);
     this.item.text = this.text;
     const notes: string[] = vscode.workspace.isTrusted ? [] : [RESTRICTED_MODE_NOTE];
-    if (!this.chosen) notes.push(`${PROVIDER_LABEL[this.active]} is the default provider; no provider has been chosen yet. Click to choose one (each shows its health).`);
+    if (!this.chosen)
+      notes.push(
+        `${PROVIDER_LABEL[this.active]} is the default provider; no provider has been chosen yet. Click to choose one (each shows its health).`,
+      );
     const md = new vscode.MarkdownString(statusTooltip(this.active, h, notes));
     this.item.tooltip = md;
     const flagged = this.chosen ? h?.state : undefined;
-    this.item.backgroundColor = flagged === 'down' ? new vscode.ThemeColor('statusBarItem.errorBackground') : flagged === 'degraded' ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
-    this.item.accessibilityInformation = { label: `Scene to Video: ${this.text.replace(/\$\([^)]*\)\s*/g, '')}. Click to switch provider.` };
+    this.item.backgroundColor =
+      flagged === 'down'
+        ? new vscode.ThemeColor('statusBarItem.errorBackground')
+        : flagged === 'degraded'
+          ? new vscode.ThemeColor('statusBarItem.warningBackground')
+          : undefined;
+    this.item.accessibilityInformation = {
+      label: `Scene to Video: ${this.text.replace(/\$\([^)]*\)\s*/g, '')}. Click to switch provider.`,
+    };
   }
 
   /** Re-checks now (showing "checking") and then every `seconds` (0: only on demand). */

@@ -3,13 +3,27 @@ import type { HealthProblem, ProviderHealth, ProviderId } from '../core/provider
 import { forExtension } from './setupSteps';
 
 /** Shown in the tooltip of an untrusted workspace, where the extension starts no process. */
-export const RESTRICTED_MODE_NOTE = 'Restricted Mode: this workspace is not trusted, so Scene to Video starts no process (no adapter, no set-up) and ignores the workspace\'s Python, model and workflow paths. It still attaches to an adapter that is already running.';
+export const RESTRICTED_MODE_NOTE =
+  "Restricted Mode: this workspace is not trusted, so Scene to Video starts no process (no adapter, no set-up) and ignores the workspace's Python, model and workflow paths. It still attaches to an adapter that is already running.";
 
-export const PROVIDER_LABEL: Record<ProviderId, string> = { 'comfyui-local': 'ComfyUI', 'fastvideo-local': 'FastVideo' };
-const ICON: Record<ProviderHealth['state'], string> = { ok: '$(pass-filled)', degraded: '$(warning)', down: '$(error)', checking: '$(sync~spin)' };
+export const PROVIDER_LABEL: Record<ProviderId, string> = {
+  'comfyui-local': 'ComfyUI',
+  'fastvideo-local': 'FastVideo',
+};
+const ICON: Record<ProviderHealth['state'], string> = {
+  ok: '$(pass-filled)',
+  degraded: '$(warning)',
+  down: '$(error)',
+  checking: '$(sync~spin)',
+};
 
 /** What the status bar says for each problem: a down server, a config that cannot run, missing models. */
-export const PROBLEM_LABEL: Record<HealthProblem, string> = { unreachable: 'down', config: 'workflow or settings invalid', models: 'models missing', auth: 'token refused' };
+export const PROBLEM_LABEL: Record<HealthProblem, string> = {
+  unreachable: 'down',
+  config: 'workflow or settings invalid',
+  models: 'models missing',
+  auth: 'token refused',
+};
 
 /**
  * `chosen`: whether the user picked this provider (a setting, not the default). The default one,
@@ -17,7 +31,8 @@ export const PROBLEM_LABEL: Record<HealthProblem, string> = { unreachable: 'down
  */
 export function statusText(provider: ProviderId, health: ProviderHealth | undefined, chosen = true): string {
   const state = health?.state ?? 'checking';
-  if (!chosen && (state === 'down' || state === 'degraded')) return `$(circle-outline) ${PROVIDER_LABEL[provider]}: not set up`;
+  if (!chosen && (state === 'down' || state === 'degraded'))
+    return `$(circle-outline) ${PROVIDER_LABEL[provider]}: not set up`;
   const problem = health?.problem;
   return `${ICON[state]} ${PROVIDER_LABEL[provider]}: ${problem && problem !== 'unreachable' ? PROBLEM_LABEL[problem] : state}`;
 }
@@ -29,24 +44,47 @@ export function statusTooltip(provider: ProviderId, health: ProviderHealth | und
   const rows: [string, string | undefined][] = [
     ['State', `${health.state} — ${health.summary}`],
     ['Endpoint', health.endpoint],
-    ['Model', health.model ? `${health.model}${health.notAi && !/not AI/i.test(health.model) ? ' (not AI)' : ''}${health.followsKeyframe === false ? ' — ignores keyframes' : ''}` : undefined],
+    [
+      'Model',
+      health.model
+        ? `${health.model}${health.notAi && !/not AI/i.test(health.model) ? ' (not AI)' : ''}${health.followsKeyframe === false ? ' — ignores keyframes' : ''}`
+        : undefined,
+    ],
     ['GPU', health.gpuName],
-    ['Free VRAM', health.vramFreeMb !== undefined && health.vramTotalMb ? `${(health.vramFreeMb / 1024).toFixed(1)} of ${(health.vramTotalMb / 1024).toFixed(1)} GB` : undefined],
+    [
+      'Free VRAM',
+      health.vramFreeMb !== undefined && health.vramTotalMb
+        ? `${(health.vramFreeMb / 1024).toFixed(1)} of ${(health.vramTotalMb / 1024).toFixed(1)} GB`
+        : undefined,
+    ],
     ['Runs', health.location],
     ['Queue', health.queueDepth !== undefined ? String(health.queueDepth) : undefined],
     ['Checked', new Date(health.checkedAt).toLocaleTimeString()],
   ];
-  const table = rows.filter((r): r is [string, string] => !!r[1]).map(([k, v]) => `| ${k} | ${v.replace(/\|/g, '\\|')} |`);
+  const table = rows
+    .filter((r): r is [string, string] => !!r[1])
+    .map(([k, v]) => `| ${k} | ${v.replace(/\|/g, '\\|')} |`);
   const hint = health.error?.hint ? `\n\n${forExtension(health.error.hint)}` : '';
-  return [`**${PROVIDER_LABEL[provider]}**`, '', '| | |', '|---|---|', ...table].join('\n') + hint + extra + '\n\nClick to switch provider.';
+  return (
+    [`**${PROVIDER_LABEL[provider]}**`, '', '| | |', '|---|---|', ...table].join('\n') +
+    hint +
+    extra +
+    '\n\nClick to switch provider.'
+  );
 }
 
 /** One row of the "Switch video provider" quick pick: the provider, its health, and why. */
-export function providerPickItem(provider: ProviderId, health: ProviderHealth | undefined, active: ProviderId): { label: string; description: string; detail: string } {
+export function providerPickItem(
+  provider: ProviderId,
+  health: ProviderHealth | undefined,
+  active: ProviderId,
+): { label: string; description: string; detail: string } {
   const state = health?.state ?? 'checking';
   return {
     label: `${provider === active ? '$(check) ' : ''}${PROVIDER_LABEL[provider]}`,
     description: `${provider} · ${ICON[state]} ${state}`,
-    detail: health ? `${health.summary}${health.endpoint && !health.summary.includes(health.endpoint) ? ` — ${health.endpoint}` : ''}` : 'checking…',
+    detail: health
+      ? `${health.summary}${health.endpoint && !health.summary.includes(health.endpoint) ? ` — ${health.endpoint}` : ''}`
+      : 'checking…',
   };
 }

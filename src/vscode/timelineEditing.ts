@@ -19,8 +19,17 @@ const SELECTOR: vscode.DocumentSelector = [
 
 export function registerTimelineEditing(): vscode.Disposable[] {
   return [
-    vscode.languages.registerCompletionItemProvider(SELECTOR, { provideCompletionItems: keyframeCompletions }, '"', '/'),
-    vscode.languages.registerCodeActionsProvider(SELECTOR, { provideCodeActions: quickFixes }, { providedCodeActionKinds: [vscode.CodeActionKind.QuickFix] }),
+    vscode.languages.registerCompletionItemProvider(
+      SELECTOR,
+      { provideCompletionItems: keyframeCompletions },
+      '"',
+      '/',
+    ),
+    vscode.languages.registerCodeActionsProvider(
+      SELECTOR,
+      { provideCodeActions: quickFixes },
+      { providedCodeActionKinds: [vscode.CodeActionKind.QuickFix] },
+    ),
   ];
 }
 
@@ -38,7 +47,10 @@ function keyframeValueRange(doc: vscode.TextDocument, pos: vscode.Position): vsc
   return new vscode.Range(start, end);
 }
 
-async function keyframeCompletions(doc: vscode.TextDocument, pos: vscode.Position): Promise<vscode.CompletionItem[] | undefined> {
+async function keyframeCompletions(
+  doc: vscode.TextDocument,
+  pos: vscode.Position,
+): Promise<vscode.CompletionItem[] | undefined> {
   if (!isTimeline(doc.uri) || doc.uri.scheme !== 'file') return undefined;
   const range = keyframeValueRange(doc, pos);
   if (!range) return undefined;
@@ -54,7 +66,11 @@ async function keyframeCompletions(doc: vscode.TextDocument, pos: vscode.Positio
   });
 }
 
-async function quickFixes(doc: vscode.TextDocument, _range: vscode.Range, context: vscode.CodeActionContext): Promise<vscode.CodeAction[]> {
+async function quickFixes(
+  doc: vscode.TextDocument,
+  _range: vscode.Range,
+  context: vscode.CodeActionContext,
+): Promise<vscode.CodeAction[]> {
   const out: vscode.CodeAction[] = [];
   for (const d of context.diagnostics) {
     if (d.source !== DIAGNOSTIC_SOURCE) continue;
@@ -70,7 +86,8 @@ async function quickFixes(doc: vscode.TextDocument, _range: vscode.Range, contex
     switch (d.code) {
       case 'unknown-field': {
         const fix = unknownKeyFix(d.message);
-        if (fix && text.replace(/^"|"$/g, '') === fix.key) replace(`Rename to "${fix.replacement}"`, JSON.stringify(fix.replacement), true);
+        if (fix && text.replace(/^"|"$/g, '') === fix.key)
+          replace(`Rename to "${fix.replacement}"`, JSON.stringify(fix.replacement), true);
         break;
       }
       case 'invalid-size':

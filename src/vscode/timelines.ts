@@ -19,16 +19,29 @@ export function isTimeline(uri: vscode.Uri): boolean {
  */
 export async function loadTimeline(file: string, fallbackFps?: number): Promise<LoadResult> {
   const doc = vscode.workspace.textDocuments.find((d) => d.uri.fsPath === file);
-  const decoded = doc ? { ok: true as const, text: doc.getText() } : decodeTimelineBytes(await vscode.workspace.fs.readFile(vscode.Uri.file(file)));
+  const decoded = doc
+    ? { ok: true as const, text: doc.getText() }
+    : decodeTimelineBytes(await vscode.workspace.fs.readFile(vscode.Uri.file(file)));
   if (!decoded.ok) return { ok: false, problems: [encodingProblem(decoded)] };
   const keyframesOutside = vscode.workspace.isTrusted ? 'warning' : 'error'; // issue 14: the keyframe boundary
-  return parseTimeline(decoded.text.replace(/^\uFEFF/, ''), { timelineFile: file, keyframesOutside, ...(fallbackFps !== undefined ? { fallbackFps } : {}) });
+  return parseTimeline(decoded.text.replace(/^\uFEFF/, ''), {
+    timelineFile: file,
+    keyframesOutside,
+    ...(fallbackFps !== undefined ? { fallbackFps } : {}),
+  });
 }
 
-export async function loadResolved(file: string, settings: Settings): Promise<{ timeline: Timeline; scenes: ResolvedScene[] }> {
+export async function loadResolved(
+  file: string,
+  settings: Settings,
+): Promise<{ timeline: Timeline; scenes: ResolvedScene[] }> {
   const r = await loadTimeline(file, settings.fastVideo.fps);
   if (!r.ok)
-    throw new StvError('TIMELINE_INVALID', `${vscode.workspace.asRelativePath(file)} has ${r.problems.length} problem(s), e.g. line ${r.problems[0]?.line}: ${r.problems[0]?.message}`, 'Fix them (see the Problems panel) and render again.');
+    throw new StvError(
+      'TIMELINE_INVALID',
+      `${vscode.workspace.asRelativePath(file)} has ${r.problems.length} problem(s), e.g. line ${r.problems[0]?.line}: ${r.problems[0]?.message}`,
+      'Fix them (see the Problems panel) and render again.',
+    );
   return { timeline: r.timeline, scenes: resolveScenes(r.timeline, file, sceneFallbacks(settings)) };
 }
 
@@ -43,10 +56,16 @@ export async function pickTimeline(): Promise<string | undefined> {
   if (active && isTimeline(active)) return active.fsPath;
   const files = await vscode.workspace.findFiles(TIMELINE_GLOB, '**/node_modules/**', 200);
   if (files.length === 0) {
-    void vscode.window.showWarningMessage('No *.timeline.json in this workspace. Start a new one, or import a gemDirect1 project.', 'New timeline', 'Import gemDirect1 project').then((p) => {
-      if (p === 'New timeline') void vscode.commands.executeCommand('sceneToVideo.newTimeline');
-      if (p === 'Import gemDirect1 project') void vscode.commands.executeCommand('sceneToVideo.importGemDirect');
-    });
+    void vscode.window
+      .showWarningMessage(
+        'No *.timeline.json in this workspace. Start a new one, or import a gemDirect1 project.',
+        'New timeline',
+        'Import gemDirect1 project',
+      )
+      .then((p) => {
+        if (p === 'New timeline') void vscode.commands.executeCommand('sceneToVideo.newTimeline');
+        if (p === 'Import gemDirect1 project') void vscode.commands.executeCommand('sceneToVideo.importGemDirect');
+      });
     return undefined;
   }
   if (files.length === 1) return files[0]?.fsPath;
@@ -59,7 +78,12 @@ export async function pickTimeline(): Promise<string | undefined> {
 
 export async function pickScene(scenes: ResolvedScene[]): Promise<ResolvedScene | undefined> {
   const pick = await vscode.window.showQuickPick(
-    scenes.map((s) => ({ label: s.title, description: s.key ?? s.id, detail: `${s.width}×${s.height} · ${s.numFrames} frames @ ${s.fps} fps · ${s.prompt.slice(0, 120)}`, scene: s })),
+    scenes.map((s) => ({
+      label: s.title,
+      description: s.key ?? s.id,
+      detail: `${s.width}×${s.height} · ${s.numFrames} frames @ ${s.fps} fps · ${s.prompt.slice(0, 120)}`,
+      scene: s,
+    })),
     { placeHolder: 'Which scene?', matchOnDescription: true, matchOnDetail: true, ignoreFocusOut: keepPickerOpen() },
   );
   return pick?.scene;

@@ -57,16 +57,36 @@ interface PromptState {
   lost?: boolean;
 }
 
-const MODEL_FIELDS: Record<string, string> = { UNETLoader: 'unet_name', CLIPLoader: 'clip_name', VAELoader: 'vae_name' };
-const DEFAULT_MODELS: Record<string, string[]> = { UNETLoader: ['wan2.2_ti2v_5B_fp16.safetensors'], CLIPLoader: ['umt5_xxl_fp8_e4m3fn_scaled.safetensors'], VAELoader: ['wan2.2_vae.safetensors', 'pixel_space'] };
+const MODEL_FIELDS: Record<string, string> = {
+  UNETLoader: 'unet_name',
+  CLIPLoader: 'clip_name',
+  VAELoader: 'vae_name',
+};
+const DEFAULT_MODELS: Record<string, string[]> = {
+  UNETLoader: ['wan2.2_ti2v_5B_fp16.safetensors'],
+  CLIPLoader: ['umt5_xxl_fp8_e4m3fn_scaled.safetensors'],
+  VAELoader: ['wan2.2_vae.safetensors', 'pixel_space'],
+};
 
 /** /object_info of a real ComfyUI 0.3.64 for DEFAULT_NODE_TYPES (test/fixtures/comfyui/object_info-0.3.64.json). */
-const REAL_OBJECT_INFO = JSON.parse(readFileSync(path.join(repoRoot, 'test/fixtures/comfyui/object_info-0.3.64.json'), 'utf8')) as Record<
-  string,
-  { input: { required?: Record<string, unknown>; optional?: Record<string, unknown> } }
->;
+const REAL_OBJECT_INFO = JSON.parse(
+  readFileSync(path.join(repoRoot, 'test/fixtures/comfyui/object_info-0.3.64.json'), 'utf8'),
+) as Record<string, { input: { required?: Record<string, unknown>; optional?: Record<string, unknown> } }>;
 
-export const DEFAULT_NODE_TYPES = ['UNETLoader', 'CLIPLoader', 'VAELoader', 'LoadImage', 'CLIPTextEncode', 'Wan22ImageToVideoLatent', 'ModelSamplingSD3', 'KSampler', 'VAEDecode', 'CreateVideo', 'SaveVideo', 'RepeatImageBatch'];
+export const DEFAULT_NODE_TYPES = [
+  'UNETLoader',
+  'CLIPLoader',
+  'VAELoader',
+  'LoadImage',
+  'CLIPTextEncode',
+  'Wan22ImageToVideoLatent',
+  'ModelSamplingSD3',
+  'KSampler',
+  'VAEDecode',
+  'CreateVideo',
+  'SaveVideo',
+  'RepeatImageBatch',
+];
 
 export class FakeComfyUI {
   private server?: Server;
@@ -78,7 +98,13 @@ export class FakeComfyUI {
   private running?: PromptState;
   history: Record<string, unknown> = {};
   readonly dir = mkdtempSync(path.join(os.tmpdir(), 'fake-comfy-'));
-  readonly received: { prompts: PromptState[]; uploads: string[]; interrupts: unknown[]; deletes: unknown[]; views: string[] } = { prompts: [], uploads: [], interrupts: [], deletes: [], views: [] };
+  readonly received: {
+    prompts: PromptState[];
+    uploads: string[];
+    interrupts: unknown[];
+    deletes: unknown[];
+    views: string[];
+  } = { prompts: [], uploads: [], interrupts: [], deletes: [], views: [] };
   port = 0;
 
   constructor(public opts: FakeComfyOptions) {}
@@ -99,9 +125,15 @@ export class FakeComfyUI {
         ws.on('close', () => {
           if (this.sockets.get(cid) === ws) this.sockets.delete(cid);
         });
-        ws.send(JSON.stringify({ type: 'status', data: { status: { exec_info: { queue_remaining: this.queueRemaining() } }, sid: cid } }));
+        ws.send(
+          JSON.stringify({
+            type: 'status',
+            data: { status: { exec_info: { queue_remaining: this.queueRemaining() } }, sid: cid },
+          }),
+        );
         // On reconnect the real server repeats the node it runs, without a prompt_id.
-        if (this.running?.clientId === cid && this.lastNode) ws.send(JSON.stringify({ type: 'executing', data: { node: this.lastNode } }));
+        if (this.running?.clientId === cid && this.lastNode)
+          ws.send(JSON.stringify({ type: 'executing', data: { node: this.lastNode } }));
       });
     });
     await new Promise<void>((r) => this.server?.listen(0, '127.0.0.1', r));
@@ -144,7 +176,14 @@ export class FakeComfyUI {
 
   /** `status` goes to every client whenever the queue changes (server.py queue_updated). */
   private broadcastStatus(): void {
-    for (const ws of this.sockets.values()) if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ type: 'status', data: { status: { exec_info: { queue_remaining: this.queueRemaining() } } } }));
+    for (const ws of this.sockets.values())
+      if (ws.readyState === ws.OPEN)
+        ws.send(
+          JSON.stringify({
+            type: 'status',
+            data: { status: { exec_info: { queue_remaining: this.queueRemaining() } } },
+          }),
+        );
   }
 
   private json(res: ServerResponse, status: number, body: unknown, pathname = ''): void {
@@ -170,7 +209,25 @@ export class FakeComfyUI {
     const u = new URL(req.url ?? '/', 'http://x');
     const types = this.opts.nodeTypes ?? DEFAULT_NODE_TYPES;
     if (req.method === 'GET' && u.pathname === '/system_stats')
-      return this.json(res, 200, { system: { os: 'posix', comfyui_version: '0.3.99-fake', python_version: '3.12', pytorch_version: '2.8.0' }, devices: [{ name: 'cuda:0 NVIDIA GeForce RTX 4090 : cudaMallocAsync', type: 'cuda', index: 0, vram_total: 24 * 2 ** 30, vram_free: (this.opts.vramFreeGb ?? 20) * 2 ** 30, torch_vram_total: 0, torch_vram_free: 0 }] }, u.pathname);
+      return this.json(
+        res,
+        200,
+        {
+          system: { os: 'posix', comfyui_version: '0.3.99-fake', python_version: '3.12', pytorch_version: '2.8.0' },
+          devices: [
+            {
+              name: 'cuda:0 NVIDIA GeForce RTX 4090 : cudaMallocAsync',
+              type: 'cuda',
+              index: 0,
+              vram_total: 24 * 2 ** 30,
+              vram_free: (this.opts.vramFreeGb ?? 20) * 2 ** 30,
+              torch_vram_total: 0,
+              torch_vram_free: 0,
+            },
+          ],
+        },
+        u.pathname,
+      );
     if (req.method === 'GET' && u.pathname === '/object_info') {
       const models = this.opts.models ?? DEFAULT_MODELS;
       const field = MODEL_FIELDS;
@@ -185,7 +242,11 @@ export class FakeComfyUI {
       return this.json(res, 200, info, u.pathname);
     }
     if (req.method === 'POST' && u.pathname === '/upload/image') {
-      const form = await new Request('http://x/', { method: 'POST', headers: req.headers as Record<string, string>, body: await this.body(req) }).formData();
+      const form = await new Request('http://x/', {
+        method: 'POST',
+        headers: req.headers as Record<string, string>,
+        body: await this.body(req),
+      }).formData();
       const file = form.get('image') as File;
       const sub = String(form.get('subfolder') ?? '');
       mkdirSync(path.join(this.dir, 'input', sub), { recursive: true });
@@ -195,23 +256,63 @@ export class FakeComfyUI {
       return this.json(res, 200, { name: file.name, subfolder: sub, type: 'input' }, u.pathname);
     }
     if (req.method === 'POST' && u.pathname === '/prompt') {
-      const body = JSON.parse((await this.body(req)).toString()) as { prompt: PromptState['prompt']; client_id: string; prompt_id?: string };
-      if (this.opts.rejectWith) return this.json(res, this.opts.rejectWith.status, this.opts.rejectWith.body, u.pathname);
+      const body = JSON.parse((await this.body(req)).toString()) as {
+        prompt: PromptState['prompt'];
+        client_id: string;
+        prompt_id?: string;
+      };
+      if (this.opts.rejectWith)
+        return this.json(res, this.opts.rejectWith.status, this.opts.rejectWith.body, u.pathname);
       for (const [id, n] of Object.entries(body.prompt)) {
         if (!types.includes(n.class_type))
           return this.json(
             res,
             400,
             this.opts.missingNodeShape === 'missing_node_type'
-              ? { error: { type: 'missing_node_type', message: `Node '${n.class_type}' not found. The custom node may not be installed.`, details: `Node ID '#${id}'`, extra_info: { node_id: id, class_type: n.class_type } }, node_errors: {} }
-              : { error: { type: 'invalid_prompt', message: `Cannot execute because node ${n.class_type} does not exist.`, details: `Node ID '#${id}'`, extra_info: {} }, node_errors: {} },
+              ? {
+                  error: {
+                    type: 'missing_node_type',
+                    message: `Node '${n.class_type}' not found. The custom node may not be installed.`,
+                    details: `Node ID '#${id}'`,
+                    extra_info: { node_id: id, class_type: n.class_type },
+                  },
+                  node_errors: {},
+                }
+              : {
+                  error: {
+                    type: 'invalid_prompt',
+                    message: `Cannot execute because node ${n.class_type} does not exist.`,
+                    details: `Node ID '#${id}'`,
+                    extra_info: {},
+                  },
+                  node_errors: {},
+                },
             u.pathname,
           );
       }
       const nodeErrors = this.validate(body.prompt);
       if (Object.keys(nodeErrors).length)
-        return this.json(res, 400, { error: { type: 'prompt_outputs_failed_validation', message: 'Prompt outputs failed validation', details: '', extra_info: {} }, node_errors: nodeErrors }, u.pathname);
-      const p: PromptState = { id: body.prompt_id ?? randomUUID(), clientId: body.client_id, prompt: body.prompt, status: 'pending', interrupted: false };
+        return this.json(
+          res,
+          400,
+          {
+            error: {
+              type: 'prompt_outputs_failed_validation',
+              message: 'Prompt outputs failed validation',
+              details: '',
+              extra_info: {},
+            },
+            node_errors: nodeErrors,
+          },
+          u.pathname,
+        );
+      const p: PromptState = {
+        id: body.prompt_id ?? randomUUID(),
+        clientId: body.client_id,
+        prompt: body.prompt,
+        status: 'pending',
+        interrupted: false,
+      };
       this.queue.push(p);
       this.received.prompts.push(p);
       this.json(res, 200, { prompt_id: p.id, number: this.received.prompts.length - 1, node_errors: {} }, u.pathname);
@@ -225,7 +326,12 @@ export class FakeComfyUI {
     }
     if (req.method === 'GET' && u.pathname === '/queue') {
       const row = (p: PromptState) => [0, p.id, p.prompt, { client_id: p.clientId }, []];
-      return this.json(res, 200, { queue_running: this.running ? [row(this.running)] : [], queue_pending: this.queue.map(row) }, u.pathname);
+      return this.json(
+        res,
+        200,
+        { queue_running: this.running ? [row(this.running)] : [], queue_pending: this.queue.map(row) },
+        u.pathname,
+      );
     }
     if (req.method === 'POST' && u.pathname === '/queue') {
       const body = JSON.parse((await this.body(req)).toString() || '{}') as { delete?: string[] };
@@ -242,7 +348,8 @@ export class FakeComfyUI {
       const raw = (await this.body(req)).toString();
       const body = raw ? (JSON.parse(raw) as { prompt_id?: string }) : {};
       this.received.interrupts.push(body);
-      if (this.running && !this.opts.ignoreInterrupt && (!body.prompt_id || body.prompt_id === this.running.id)) this.running.interrupted = true;
+      if (this.running && !this.opts.ignoreInterrupt && (!body.prompt_id || body.prompt_id === this.running.id))
+        this.running.interrupted = true;
       res.writeHead(200).end();
       return;
     }
@@ -276,9 +383,31 @@ export class FakeComfyUI {
       const field = MODEL_FIELDS[n.class_type];
       const value = field ? n.inputs[field] : undefined;
       if (field && typeof value === 'string' && !(models[n.class_type] ?? []).includes(value))
-        errors[id] = { errors: [{ type: 'value_not_in_list', message: 'Value not in list', details: `${field}: '${value}' not in ${JSON.stringify(models[n.class_type] ?? [])}`, extra_info: { input_name: field, input_config: [models[n.class_type] ?? [], {}], received_value: value } }], dependent_outputs: [], class_type: n.class_type };
+        errors[id] = {
+          errors: [
+            {
+              type: 'value_not_in_list',
+              message: 'Value not in list',
+              details: `${field}: '${value}' not in ${JSON.stringify(models[n.class_type] ?? [])}`,
+              extra_info: { input_name: field, input_config: [models[n.class_type] ?? [], {}], received_value: value },
+            },
+          ],
+          dependent_outputs: [],
+          class_type: n.class_type,
+        };
       if (n.class_type === 'LoadImage' && !existsSync(path.join(this.dir, 'input', String(n.inputs.image))))
-        errors[id] = { errors: [{ type: 'custom_validation_failed', message: 'Custom validation failed for node', details: `image - Invalid image file: ${String(n.inputs.image)}`, extra_info: { input_name: 'image' } }], dependent_outputs: [], class_type: n.class_type };
+        errors[id] = {
+          errors: [
+            {
+              type: 'custom_validation_failed',
+              message: 'Custom validation failed for node',
+              details: `image - Invalid image file: ${String(n.inputs.image)}`,
+              extra_info: { input_name: 'image' },
+            },
+          ],
+          dependent_outputs: [],
+          class_type: n.class_type,
+        };
     }
     return errors;
   }
@@ -315,7 +444,12 @@ export class FakeComfyUI {
         this.send(p.clientId, type, withTime);
       } else this.send(p.clientId, type, d);
     };
-    const entry = (outputs: Record<string, unknown>, ok: boolean) => ({ prompt: [0, p.id, p.prompt, { client_id: p.clientId }, []], outputs, status: { status_str: ok ? 'success' : 'error', completed: ok, messages }, meta: {} });
+    const entry = (outputs: Record<string, unknown>, ok: boolean) => ({
+      prompt: [0, p.id, p.prompt, { client_id: p.clientId }, []],
+      outputs,
+      status: { status_str: ok ? 'success' : 'error', completed: ok, messages },
+      meta: {},
+    });
     const end = async (outputs: Record<string, unknown>, ok: boolean) => {
       await wait();
       this.history[p.id] = entry(outputs, ok); // task_done writes the history ...
@@ -332,11 +466,23 @@ export class FakeComfyUI {
         return end({}, false);
       }
       this.lastNode = id;
-      this.send(p.clientId, 'progress_state', { prompt_id: p.id, nodes: { [id]: { value: 0, max: 1, state: 'running', node_id: id, prompt_id: p.id } } });
+      this.send(p.clientId, 'progress_state', {
+        prompt_id: p.id,
+        nodes: { [id]: { value: 0, max: 1, state: 'running', node_id: id, prompt_id: p.id } },
+      });
       emit('executing', { node: id, display_node: id });
       await wait();
       if (this.opts.failNode?.nodeId === id) {
-        emit('execution_error', { node_id: id, node_type: node.class_type, executed, exception_message: this.opts.failNode.message, exception_type: this.opts.failNode.type ?? 'RuntimeError', traceback: [], current_inputs: {}, current_outputs: [] });
+        emit('execution_error', {
+          node_id: id,
+          node_type: node.class_type,
+          executed,
+          exception_message: this.opts.failNode.message,
+          exception_type: this.opts.failNode.type ?? 'RuntimeError',
+          traceback: [],
+          current_inputs: {},
+          current_outputs: [],
+        });
         return end({}, false);
       }
       if (node.class_type === 'KSampler') {
@@ -358,17 +504,34 @@ export class FakeComfyUI {
         const sub = path.dirname(prefix) === '.' ? '' : path.dirname(prefix);
         mkdirSync(path.join(this.dir, 'output', sub), { recursive: true });
         let counter = 1;
-        while (existsSync(path.join(this.dir, 'output', sub, `${path.basename(prefix)}_${String(counter).padStart(5, '0')}_.mp4`))) counter++;
+        while (
+          existsSync(
+            path.join(this.dir, 'output', sub, `${path.basename(prefix)}_${String(counter).padStart(5, '0')}_.mp4`),
+          )
+        )
+          counter++;
         const name = `${path.basename(prefix)}_${String(counter).padStart(5, '0')}_.mp4`;
         copyFileSync(this.opts.videoFixture, path.join(this.dir, 'output', sub, name));
-        const saved = [this.opts.outputOverride ? { type: 'output', ...this.opts.outputOverride } : { filename: name, subfolder: sub, type: 'output' }];
+        const saved = [
+          this.opts.outputOverride
+            ? { type: 'output', ...this.opts.outputOverride }
+            : { filename: name, subfolder: sub, type: 'output' },
+        ];
         const shape = this.opts.outputShape ?? 'images-animated';
-        const out = shape === 'videos' ? { videos: saved } : shape === 'gifs' ? { gifs: saved.map((f) => ({ ...f, format: 'video/h264-mp4' })) } : { images: saved, animated: [true] };
+        const out =
+          shape === 'videos'
+            ? { videos: saved }
+            : shape === 'gifs'
+              ? { gifs: saved.map((f) => ({ ...f, format: 'video/h264-mp4' })) }
+              : { images: saved, animated: [true] };
         outputs[id] = out;
         emit('executed', { node: id, display_node: id, output: out });
       }
       executed.push(id);
-      this.send(p.clientId, 'progress_state', { prompt_id: p.id, nodes: { [id]: { value: 1, max: 1, state: 'finished', node_id: id, prompt_id: p.id } } });
+      this.send(p.clientId, 'progress_state', {
+        prompt_id: p.id,
+        nodes: { [id]: { value: 1, max: 1, state: 'finished', node_id: id, prompt_id: p.id } },
+      });
     }
     emit('execution_success', {});
     return end(outputs, true);

@@ -16,7 +16,9 @@ export interface TestAdapter extends RunningAdapterProcess {
  * or `port` to restart on the address a client already uses. `outputRoot` reuses a folder (a
  * restart); otherwise a temp folder is made and removed by dispose().
  */
-export async function startTestAdapter(opts: { token?: string; port?: number; outputRoot?: string; fakeFastVideo?: boolean } = {}): Promise<TestAdapter> {
+export async function startTestAdapter(
+  opts: { token?: string; port?: number; outputRoot?: string; fakeFastVideo?: boolean } = {},
+): Promise<TestAdapter> {
   const ownsOutput = !opts.outputRoot;
   const outputRoot = opts.outputRoot ?? mkdtempSync(path.join(os.tmpdir(), 'stv-adapter-test-'));
   const a = await startAdapterProcess({
@@ -50,12 +52,16 @@ export async function startTestAdapter(opts: { token?: string; port?: number; ou
  */
 function fakeFastVideo(root: string) {
   const model = path.join(root, '.model', 'FastWan2.2-TI2V-5B-FullAttn-Diffusers');
-  for (const entry of ['transformer', 'vae', 'text_encoder', 'tokenizer']) mkdirSync(path.join(model, entry), { recursive: true });
+  for (const entry of ['transformer', 'vae', 'text_encoder', 'tokenizer'])
+    mkdirSync(path.join(model, entry), { recursive: true });
   writeFileSync(path.join(model, 'model_index.json'), '{}');
   return {
     modelId: 'FastVideo/FastWan2.2-TI2V-5B-Diffusers',
     modelPath: model,
     attentionBackend: 'TORCH_SDPA',
-    env: { PYTHONPATH: path.join(repoRoot, 'python', 'tests', 'fake_fastvideo'), STV_FAKE_FASTVIDEO_LOG: path.join(root, '.model', 'calls.jsonl') },
+    env: {
+      PYTHONPATH: path.join(repoRoot, 'python', 'tests', 'fake_fastvideo'),
+      STV_FAKE_FASTVIDEO_LOG: path.join(root, '.model', 'calls.jsonl'),
+    },
   };
 }

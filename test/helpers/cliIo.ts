@@ -9,5 +9,9 @@ export function captureIo(interrupt?: Promise<void>): { io: CliIo; out: () => st
   let err = '';
   stdout.on('data', (c: Buffer) => (out += c.toString()));
   stderr.on('data', (c: Buffer) => (err += c.toString()));
-  return { io: { stdout, stderr, env: {}, interrupted: interrupt ?? new Promise<void>(() => undefined) }, out: () => out, err: () => err };
+  return {
+    io: { stdout, stderr, env: {}, interrupted: interrupt ?? new Promise<void>(() => undefined) },
+    out: () => out,
+    err: () => err,
+  };
 }

@@ -18,6 +18,19 @@ export function lighthouseScene(resources: string, dir: string): PanelScene {
     seed: 1234,
     providerId: 'fastvideo-local',
     notices: [{ code: 'KEYFRAME_IGNORED', message: 'FastWan ignores the keyframe.', offerFaithful: true }],
-    renders: [{ videoPath: `${dir}/renders/lighthouse/a.mp4`, videoUri: `${resources}${dir}/renders/lighthouse/a.mp4`, createdAt: '2026-11-24T03:00:00Z', seed: 1234, providerId: 'fastvideo-local', width: 832, height: 480, numFrames: 121, fps: 24, warnings: [{ code: 'SIZE_CHANGED', message: 'Rendered 832x480.' }] }],
+    renders: [
+      {
+        videoPath: `${dir}/renders/lighthouse/a.mp4`,
+        videoUri: `${resources}${dir}/renders/lighthouse/a.mp4`,
+        createdAt: '2026-11-24T03:00:00Z',
+        seed: 1234,
+        providerId: 'fastvideo-local',
+        width: 832,
+        height: 480,
+        numFrames: 121,
+        fps: 24,
+        warnings: [{ code: 'SIZE_CHANGED', message: 'Rendered 832x480.' }],
+      },
+    ],
   };
 }

@@ -14,7 +14,22 @@ import { captureIo } from '../helpers/cliIo';
 /** Frames counted by the system ffprobe, or undefined where ffprobe is not installed. */
 function ffprobeFrames(file: string): number | undefined {
   try {
-    const out = execFileSync('ffprobe', ['-v', 'error', '-count_frames', '-select_streams', 'v:0', '-show_entries', 'stream=codec_name,nb_read_frames', '-of', 'json', file], { encoding: 'utf8' });
+    const out = execFileSync(
+      'ffprobe',
+      [
+        '-v',
+        'error',
+        '-count_frames',
+        '-select_streams',
+        'v:0',
+        '-show_entries',
+        'stream=codec_name,nb_read_frames',
+        '-of',
+        'json',
+        file,
+      ],
+      { encoding: 'utf8' },
+    );
     const s = (JSON.parse(out) as { streams: { codec_name: string; nb_read_frames: string }[] }).streams[0];
     assert.equal(s?.codec_name, 'h264');
     return Number(s?.nb_read_frames);
@@ -31,14 +46,20 @@ describe('scene-to-video CLI', function () {
   let ws: string;
   beforeEach(() => {
     ws = mkdtempSync(path.join(os.tmpdir(), 'stv-cli-'));
-    cpSync(path.join(repoRoot, 'media/sample'), ws, { recursive: true, filter: (src) => !/renders|artifacts/.test(src) });
+    cpSync(path.join(repoRoot, 'media/sample'), ws, {
+      recursive: true,
+      filter: (src) => !/renders|artifacts/.test(src),
+    });
   });
   afterEach(() => rmSync(ws, { recursive: true, force: true }));
 
   it('renders the sample timeline to six valid MP4s (two shots, one bookend clip), starting a preview adapter itself', async () => {
     const t = io();
     // Port 9 (discard) never answers: the CLI must start its own adapter.
-    const code = await main(['render', path.join(ws, 'sample.timeline.json'), '--provider', 'fastvideo-local', '--json'], t.io);
+    const code = await main(
+      ['render', path.join(ws, 'sample.timeline.json'), '--provider', 'fastvideo-local', '--json'],
+      t.io,
+    );
     assert.equal(code, EXIT.ok, t.err());
     const summary = JSON.parse(t.out().trim().split('\n').pop() as string) as { succeeded: number; videos: string[] };
     assert.equal(summary.succeeded, 6);
@@ -47,7 +68,13 @@ describe('scene-to-video CLI', function () {
       assert.equal(p.codec, 'h264');
       assert.deepEqual(p.size, [640, 352]);
     }
-    assert.deepEqual(readdirSync(path.join(ws, 'renders')).sort(), ['city-night', 'city-rain', 'forest-stream', 'lighthouse', 'nightfall']);
+    assert.deepEqual(readdirSync(path.join(ws, 'renders')).sort(), [
+      'city-night',
+      'city-rain',
+      'forest-stream',
+      'lighthouse',
+      'nightfall',
+    ]);
     // Shots render one folder down, each with its own sidecar; the shot of 1.5 s at 16 fps has 25 frames.
     assert.deepEqual(readdirSync(path.join(ws, 'renders', 'city-night')).sort(), ['wide', 'windows']);
     assert.equal(probeMp4(summary.videos[4] as string).frames, 25);
@@ -64,7 +91,11 @@ describe('scene-to-video CLI', function () {
     const adapter = await startTestAdapter();
     try {
       const up = io();
-      assert.equal(await main(['health', '--provider', 'fastvideo-local', '--endpoint', adapter.url, '--json'], up.io), EXIT.ok, up.err());
+      assert.equal(
+        await main(['health', '--provider', 'fastvideo-local', '--endpoint', adapter.url, '--json'], up.io),
+        EXIT.ok,
+        up.err(),
+      );
       const h = JSON.parse(up.out()) as { state: string; notAi: boolean };
       assert.equal(h.state, 'ok');
       assert.equal(h.notAi, true);
@@ -72,16 +103,41 @@ describe('scene-to-video CLI', function () {
       await adapter.dispose();
     }
     const down = io();
-    assert.equal(await main(['health', '--provider', 'fastvideo-local', '--endpoint', 'http://127.0.0.1:9'], down.io), EXIT.unreachable);
+    assert.equal(
+      await main(['health', '--provider', 'fastvideo-local', '--endpoint', 'http://127.0.0.1:9'], down.io),
+      EXIT.unreachable,
+    );
     assert.match(down.out(), /down/);
   });
 
   it('--start-adapter: an unreachable ComfyUI falls back to a preview adapter it starts and stops', async () => {
     const t = io();
-    const code = await main(['render', path.join(ws, 'sample.timeline.json'), '--scene', 'forest-stream', '--provider', 'comfyui-local', '--endpoint', 'http://127.0.0.1:9', '--start-adapter', '--json'], t.io);
+    const code = await main(
+      [
+        'render',
+        path.join(ws, 'sample.timeline.json'),
+        '--scene',
+        'forest-stream',
+        '--provider',
+        'comfyui-local',
+        '--endpoint',
+        'http://127.0.0.1:9',
+        '--start-adapter',
+        '--json',
+      ],
+      t.io,
+    );
     assert.equal(code, EXIT.ok, t.err());
-    const lines = t.out().trim().split('\n').map((l) => JSON.parse(l) as { type: string; message?: string; videos?: string[] });
-    assert.ok(lines.some((l) => l.type === 'log' && /starting the FastVideo adapter with the preview backend/.test(l.message ?? '')));
+    const lines = t
+      .out()
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; message?: string; videos?: string[] });
+    assert.ok(
+      lines.some(
+        (l) => l.type === 'log' && /starting the FastVideo adapter with the preview backend/.test(l.message ?? ''),
+      ),
+    );
     const summary = lines.pop();
     assert.equal(summary?.videos?.length, 1);
     assert.equal(probeMp4(summary?.videos?.[0] as string).frames, 33);
@@ -93,7 +149,10 @@ describe('scene-to-video CLI', function () {
     assert.match(ok.out(), /6 clip\(s\), no problems/);
     assert.match(ok.out(), / {2}city-night\/windows {2}640x352 25 frames @ 16 fps {2}seed 1238/);
     const bad = path.join(ws, 'bad.timeline.json');
-    writeFileSync(bad, '{ "version": 1, "title": "t",\n  "scenes": [ { "id": "a", "title": "A", "prompt": "p", "frames": 120 } ] }');
+    writeFileSync(
+      bad,
+      '{ "version": 1, "title": "t",\n  "scenes": [ { "id": "a", "title": "A", "prompt": "p", "frames": 120 } ] }',
+    );
     const t = io();
     assert.equal(await main(['render', bad], t.io), EXIT.badInput);
     assert.match(t.err(), /bad\.timeline\.json:2:\d+: error: .*Nearest valid: 117 or 121/);
@@ -104,9 +163,25 @@ describe('scene-to-video CLI', function () {
     assert.equal(await main(['render', path.join(ws, 'sample.timeline.json'), '--scene', 'nope'], a.io), EXIT.badInput);
     assert.match(a.err(), /No scene with id "nope".*lighthouse, forest-stream, city-rain/);
     const b = io();
-    assert.equal(await main(['render', path.join(ws, 'sample.timeline.json'), '--provider', 'sora'], b.io), EXIT.badInput);
+    assert.equal(
+      await main(['render', path.join(ws, 'sample.timeline.json'), '--provider', 'sora'], b.io),
+      EXIT.badInput,
+    );
     const c = io();
-    assert.equal(await main(['render', path.join(ws, 'sample.timeline.json'), '--provider', 'fastvideo-local', '--endpoint', 'http://127.0.0.1:9'], c.io), EXIT.unreachable);
+    assert.equal(
+      await main(
+        [
+          'render',
+          path.join(ws, 'sample.timeline.json'),
+          '--provider',
+          'fastvideo-local',
+          '--endpoint',
+          'http://127.0.0.1:9',
+        ],
+        c.io,
+      ),
+      EXIT.unreachable,
+    );
     assert.match(c.err(), /not reachable at http:\/\/127\.0\.0\.1:9/);
   });
 
@@ -115,7 +190,21 @@ describe('scene-to-video CLI', function () {
     try {
       const t = io();
       const code = await main(
-        ['render', path.join(ws, 'sample.timeline.json'), '--scene', 'lighthouse', '--provider', 'comfyui-local', '--endpoint', fake.url, '--workflow', path.join(repoRoot, 'test/fixtures/comfyui/model-free.workflow.json'), '--mapping', path.join(repoRoot, 'test/fixtures/comfyui/model-free.mapping.json'), '--json'],
+        [
+          'render',
+          path.join(ws, 'sample.timeline.json'),
+          '--scene',
+          'lighthouse',
+          '--provider',
+          'comfyui-local',
+          '--endpoint',
+          fake.url,
+          '--workflow',
+          path.join(repoRoot, 'test/fixtures/comfyui/model-free.workflow.json'),
+          '--mapping',
+          path.join(repoRoot, 'test/fixtures/comfyui/model-free.mapping.json'),
+          '--json',
+        ],
         t.io,
       );
       assert.equal(code, EXIT.ok, t.err());
@@ -124,7 +213,24 @@ describe('scene-to-video CLI', function () {
       assert.equal(probeMp4(summary.videos[0] as string).codec, 'h264');
       assert.equal(fake.received.prompts[0]?.prompt['2']?.inputs.amount, 33);
       const bad = io();
-      assert.equal(await main(['render', path.join(ws, 'sample.timeline.json'), '--provider', 'comfyui-local', '--endpoint', fake.url, '--workflow', path.join(ws, 'missing.json'), '--mapping', path.join(repoRoot, 'test/fixtures/comfyui/model-free.mapping.json')], bad.io), EXIT.badInput);
+      assert.equal(
+        await main(
+          [
+            'render',
+            path.join(ws, 'sample.timeline.json'),
+            '--provider',
+            'comfyui-local',
+            '--endpoint',
+            fake.url,
+            '--workflow',
+            path.join(ws, 'missing.json'),
+            '--mapping',
+            path.join(repoRoot, 'test/fixtures/comfyui/model-free.mapping.json'),
+          ],
+          bad.io,
+        ),
+        EXIT.badInput,
+      );
       assert.match(bad.err(), /WORKFLOW_INVALID/);
     } finally {
       await fake.stop();
@@ -132,7 +238,18 @@ describe('scene-to-video CLI', function () {
   });
 
   it('a real SIGINT to the CLI process cancels, stops the adapter it started, and exits 130', async () => {
-    const child = spawn(process.execPath, [path.join(repoRoot, 'out', 'src', 'cli.js'), 'render', path.join(ws, 'sample.timeline.json'), '--provider', 'fastvideo-local', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [
+        path.join(repoRoot, 'out', 'src', 'cli.js'),
+        'render',
+        path.join(ws, 'sample.timeline.json'),
+        '--provider',
+        'fastvideo-local',
+        '--json',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let out = '';
     let sent = false;
     child.stdout.on('data', (c: Buffer) => {
@@ -160,7 +277,8 @@ describe('scene-to-video CLI', function () {
     const run = main(['render', timeline, '--provider', 'fastvideo-local', '--json'], t.io);
     // Interrupt once the first scene is encoding.
     const started = Date.now();
-    while (!/"stage":"encoding"/.test(t.out()) && Date.now() - started < 60_000) await new Promise((r) => setTimeout(r, 20));
+    while (!/"stage":"encoding"/.test(t.out()) && Date.now() - started < 60_000)
+      await new Promise((r) => setTimeout(r, 20));
     interrupt();
     assert.equal(await run, EXIT.cancelled, t.err());
     const summary = JSON.parse(t.out().trim().split('\n').pop() as string) as { cancelled: number };

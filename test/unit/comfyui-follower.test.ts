@@ -6,7 +6,10 @@
 import * as assert from 'node:assert/strict';
 import { TRANSITIONS, nextState, type FollowEvent, type FollowState } from '../../src/core/providers/comfyui/follower';
 
-const S = 'submitted', R = 'running', C = 'cancelling', X = 'settled';
+const S = 'submitted',
+  R = 'running',
+  C = 'cancelling',
+  X = 'settled';
 // prettier-ignore
 const table: [FollowState, FollowEvent, FollowState, string][] = [
   [S, 'started',     R, 'execution_start for our prompt'],
@@ -51,6 +54,8 @@ describe('ComfyUI prompt follower: state machine', () => {
     const events = [...new Set(table.map(([, e]) => e))];
     assert.deepEqual(new Set(states), new Set(table.map(([s]) => s)));
     assert.equal(table.length, states.length * events.length, 'one row per state and event');
-    for (const s of states) for (const e of Object.keys(TRANSITIONS[s]) as FollowEvent[]) assert.ok(events.includes(e), `${s} lists an event the test does not know: ${e}`);
+    for (const s of states)
+      for (const e of Object.keys(TRANSITIONS[s]) as FollowEvent[])
+        assert.ok(events.includes(e), `${s} lists an event the test does not know: ${e}`);
   });
 });

@@ -10,7 +10,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { StvError } from '../../src/core/errors';
-import { ComfyClient, ComfyUIProvider, createComfyUIProvider, missingRequirements } from '../../src/core/providers/comfyui';
+import {
+  ComfyClient,
+  ComfyUIProvider,
+  createComfyUIProvider,
+  missingRequirements,
+} from '../../src/core/providers/comfyui';
 import { BUILTIN_MAPPING, builtinWorkflow, type Workflow } from '../../src/core/providers/comfyui/workflow';
 import type { RenderProgress, RenderRequest, VideoProvider } from '../../src/core/providers/types';
 import { DEFAULT_SETTINGS, type Settings } from '../../src/core/settings/schema';
@@ -62,7 +67,9 @@ interface RealHistoryEntry {
   });
   const getJson = async <T>(p: string): Promise<T> => (await (await fetch(`${url}${p}`)).json()) as T;
   const recentHistory = async (clientId: string) =>
-    Object.entries(await getJson<Record<string, RealHistoryEntry>>('/history?max_items=20')).filter(([, e]) => e.prompt[3]?.client_id === clientId);
+    Object.entries(await getJson<Record<string, RealHistoryEntry>>('/history?max_items=20')).filter(
+      ([, e]) => e.prompt[3]?.client_id === clientId,
+    );
   const queued = async (clientId: string) => {
     const q = await getJson<{ queue_running: QueueRow[]; queue_pending: QueueRow[] }>('/queue');
     const mine = (rows: QueueRow[]) => rows.filter((r) => r[3]?.client_id === clientId).map((r) => r[1]);
@@ -84,7 +91,10 @@ interface RealHistoryEntry {
     console.log(`      built-in workflow: ${builtin.state}: ${builtin.summary}`);
     if (builtin.state === 'degraded') {
       assert.equal(builtin.error?.code, 'MISSING_NODES');
-      assert.match(builtin.summary, /model file wan2\.2_ti2v_5B_fp16\.safetensors \(node 1 UNETLoader: put it in ComfyUI\/models\/diffusion_models\)/);
+      assert.match(
+        builtin.summary,
+        /model file wan2\.2_ti2v_5B_fp16\.safetensors \(node 1 UNETLoader: put it in ComfyUI\/models\/diffusion_models\)/,
+      );
     }
   });
 
@@ -92,15 +102,44 @@ interface RealHistoryEntry {
     const p = await make('model-free');
     const progress: RenderProgress[] = [];
     const request = req();
-    const r = await p.render(request, { signal: new AbortController().signal, scratchDir: scratch, onProgress: (x) => progress.push(x) });
+    const r = await p.render(request, {
+      signal: new AbortController().signal,
+      scratchDir: scratch,
+      onProgress: (x) => progress.push(x),
+    });
     const probe = JSON.parse(
-      execFileSync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-count_frames', '-show_entries', 'stream=codec_name,width,height,nb_read_frames,avg_frame_rate', '-of', 'json', r.videoPath], { encoding: 'utf8' }),
-    ) as { streams: { codec_name: string; width: number; height: number; nb_read_frames: string; avg_frame_rate: string }[] };
+      execFileSync(
+        'ffprobe',
+        [
+          '-v',
+          'error',
+          '-select_streams',
+          'v:0',
+          '-count_frames',
+          '-show_entries',
+          'stream=codec_name,width,height,nb_read_frames,avg_frame_rate',
+          '-of',
+          'json',
+          r.videoPath,
+        ],
+        { encoding: 'utf8' },
+      ),
+    ) as {
+      streams: { codec_name: string; width: number; height: number; nb_read_frames: string; avg_frame_rate: string }[];
+    };
     const v = probe.streams[0];
-    console.log(`      ${path.basename(r.videoPath)}: ${JSON.stringify(v)}; prompt ${String(r.server.promptId)}; progress: ${progress.map((x) => `${x.stage}${x.message ? ` ${x.message}` : ''} ${x.fraction.toFixed(2)}`).join(' | ')}`);
-    assert.deepEqual([v?.codec_name, v?.width, v?.height, Number(v?.nb_read_frames), v?.avg_frame_rate], ['h264', 640, 352, request.numFrames, '8/1']);
+    console.log(
+      `      ${path.basename(r.videoPath)}: ${JSON.stringify(v)}; prompt ${String(r.server.promptId)}; progress: ${progress.map((x) => `${x.stage}${x.message ? ` ${x.message}` : ''} ${x.fraction.toFixed(2)}`).join(' | ')}`,
+    );
+    assert.deepEqual(
+      [v?.codec_name, v?.width, v?.height, Number(v?.nb_read_frames), v?.avg_frame_rate],
+      ['h264', 640, 352, request.numFrames, '8/1'],
+    );
     assert.equal(r.seed, 1234);
-    assert.deepEqual(progress.map((x) => x.fraction), [...progress.map((x) => x.fraction)].sort((a, b) => a - b));
+    assert.deepEqual(
+      progress.map((x) => x.fraction),
+      [...progress.map((x) => x.fraction)].sort((a, b) => a - b),
+    );
     assert.equal(progress[0]?.stage, 'uploading');
     const nodes = progress.map((x) => x.message).filter((m) => m?.startsWith('node '));
     // LoadImage may come from ComfyUI's cache (same keyframe as an earlier prompt): no `executing` then.
@@ -122,28 +161,48 @@ interface RealHistoryEntry {
     ihdr.writeUInt32BE(64, 12);
     ihdr.set([8, 2, 0, 0, 0, 0, 0, 0, 0], 16);
     const garbage = Buffer.from(Array.from({ length: 512 }, (_, i) => (i * 37) % 251));
-    writeFileSync(broken, Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), ihdr, garbage]));
+    writeFileSync(
+      broken,
+      Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), ihdr, garbage]),
+    );
     const p = await make('model-free');
-    await assert.rejects(p.render(req({ keyframePath: broken }), { signal: new AbortController().signal, scratchDir: scratch, onProgress: () => undefined }), (e: unknown) => {
-      assert.ok(e instanceof StvError, String(e));
-      console.log(`      [${e.code}] ${e.message}`);
-      assert.equal(e.code, 'EXECUTION_ERROR');
-      assert.match(e.message, /node 1 \(LoadImage\): PIL\.UnidentifiedImageError: cannot identify image file/);
-      return true;
-    });
+    await assert.rejects(
+      p.render(req({ keyframePath: broken }), {
+        signal: new AbortController().signal,
+        scratchDir: scratch,
+        onProgress: () => undefined,
+      }),
+      (e: unknown) => {
+        assert.ok(e instanceof StvError, String(e));
+        console.log(`      [${e.code}] ${e.message}`);
+        assert.equal(e.code, 'EXECUTION_ERROR');
+        assert.match(e.message, /node 1 \(LoadImage\): PIL\.UnidentifiedImageError: cannot identify image file/);
+        return true;
+      },
+    );
   });
 
-  it('turns the built-in workflow\'s rejection into node, input and missing file (when the models are absent)', async function () {
+  it("turns the built-in workflow's rejection into node, input and missing file (when the models are absent)", async function () {
     const builtin = await createComfyUIProvider({ ...DEFAULT_SETTINGS.comfyUI, url });
     if ((await builtin.health()).state === 'ok') this.skip(); // this server has the Wan 2.2 models
-    await assert.rejects(builtin.render(req({ numFrames: 33, width: 640, height: 352 }), { signal: new AbortController().signal, scratchDir: scratch, onProgress: () => undefined }), (e: unknown) => {
-      assert.ok(e instanceof StvError, String(e));
-      console.log(`      [${e.code}] ${e.message}\n      hint: ${e.hint}`);
-      assert.equal(e.code, 'PROMPT_REJECTED');
-      assert.match(e.message, /node 1 \(UNETLoader\) input "unet_name": Value not in list — unet_name: 'wan2\.2_ti2v_5B_fp16\.safetensors' not in/);
-      assert.match(e.hint ?? '', /wan2\.2_ti2v_5B_fp16\.safetensors → ComfyUI\/models\/diffusion_models/);
-      return true;
-    });
+    await assert.rejects(
+      builtin.render(req({ numFrames: 33, width: 640, height: 352 }), {
+        signal: new AbortController().signal,
+        scratchDir: scratch,
+        onProgress: () => undefined,
+      }),
+      (e: unknown) => {
+        assert.ok(e instanceof StvError, String(e));
+        console.log(`      [${e.code}] ${e.message}\n      hint: ${e.hint}`);
+        assert.equal(e.code, 'PROMPT_REJECTED');
+        assert.match(
+          e.message,
+          /node 1 \(UNETLoader\) input "unet_name": Value not in list — unet_name: 'wan2\.2_ti2v_5B_fp16\.safetensors' not in/,
+        );
+        assert.match(e.hint ?? '', /wan2\.2_ti2v_5B_fp16\.safetensors → ComfyUI\/models\/diffusion_models/);
+        return true;
+      },
+    );
   });
 
   it('cancel while running: ComfyUI interrupts the prompt and saves nothing', async () => {
@@ -160,34 +219,73 @@ interface RealHistoryEntry {
     });
     // ComfyUI checks for interrupts between nodes: on a loaded machine the slow node can outlast the
     // provider's 10 s wait for the confirmation. Either way the server's history must show the interrupt.
-    await assert.rejects(run, (e: unknown) => e instanceof StvError && e.code === 'CANCELLED' && /ComfyUI stopped the prompt|asked to stop it/.test(e.message));
-    await until('the interrupted prompt in /history', async () => (await recentHistory(clientIdOf(p))).length > 0, 60_000, 100);
+    await assert.rejects(
+      run,
+      (e: unknown) =>
+        e instanceof StvError &&
+        e.code === 'CANCELLED' &&
+        /ComfyUI stopped the prompt|asked to stop it/.test(e.message),
+    );
+    await until(
+      'the interrupted prompt in /history',
+      async () => (await recentHistory(clientIdOf(p))).length > 0,
+      60_000,
+      100,
+    );
     const [[id, entry] = []] = await recentHistory(clientIdOf(p));
-    console.log(`      prompt ${id}: ${entry?.status.status_str}, messages ${entry?.status.messages.map(([t]) => t).join(', ')}; nodes seen: ${seen.join(', ')}`);
+    console.log(
+      `      prompt ${id}: ${entry?.status.status_str}, messages ${entry?.status.messages.map(([t]) => t).join(', ')}; nodes seen: ${seen.join(', ')}`,
+    );
     assert.equal(entry?.status.status_str, 'error');
-    assert.ok(entry.status.messages.some(([t, d]) => t === 'execution_interrupted' && /^(CreateVideo|ImageScaleBy)$/.test(String(d.node_type))), 'stopped at or right after the upscale, before the video was made');
+    assert.ok(
+      entry.status.messages.some(
+        ([t, d]) => t === 'execution_interrupted' && /^(CreateVideo|ImageScaleBy)$/.test(String(d.node_type)),
+      ),
+      'stopped at or right after the upscale, before the video was made',
+    );
     assert.deepEqual(entry.outputs, {});
     assert.deepEqual(await queued(clientIdOf(p)), { running: [], pending: [] });
   });
 
-  it('cancel while queued: the prompt is deleted from ComfyUI\'s queue and never runs', async () => {
+  it("cancel while queued: the prompt is deleted from ComfyUI's queue and never runs", async () => {
     const first = await make('model-free-slow'); // another window's render, keeping ComfyUI busy
     const second = await make('model-free-slow');
     const acFirst = new AbortController();
     const acSecond = new AbortController();
     let firstRunning = false;
-    const a = first.render(req(), { signal: acFirst.signal, scratchDir: scratch, onProgress: (x) => (firstRunning ||= !!x.message?.startsWith('node 3 ')) });
+    const a = first.render(req(), {
+      signal: acFirst.signal,
+      scratchDir: scratch,
+      onProgress: (x) => (firstRunning ||= !!x.message?.startsWith('node 3 ')),
+    });
     await until('the first prompt to run', () => firstRunning, 60_000, 100);
     const queuePositions: number[] = [];
-    const b = second.render(req(), { signal: acSecond.signal, scratchDir: scratch, onProgress: (x) => x.queuePosition !== undefined && queuePositions.push(x.queuePosition) });
-    await until('the second prompt in the pending queue', async () => (await queued(clientIdOf(second))).pending.length === 1, 60_000, 100);
+    const b = second.render(req(), {
+      signal: acSecond.signal,
+      scratchDir: scratch,
+      onProgress: (x) => x.queuePosition !== undefined && queuePositions.push(x.queuePosition),
+    });
+    await until(
+      'the second prompt in the pending queue',
+      async () => (await queued(clientIdOf(second))).pending.length === 1,
+      60_000,
+      100,
+    );
     acSecond.abort();
-    await assert.rejects(b, (e: unknown) => e instanceof StvError && e.code === 'CANCELLED' && /removed from ComfyUI's queue/.test(e.message));
+    await assert.rejects(
+      b,
+      (e: unknown) => e instanceof StvError && e.code === 'CANCELLED' && /removed from ComfyUI's queue/.test(e.message),
+    );
     assert.deepEqual(await queued(clientIdOf(second)), { running: [], pending: [] });
     assert.deepEqual((await queued(clientIdOf(first))).running.length, 1, 'the other render was left alone');
     acFirst.abort();
     await assert.rejects(a, (e: unknown) => e instanceof StvError && e.code === 'CANCELLED');
-    await until('the first prompt in /history', async () => (await recentHistory(clientIdOf(first))).length > 0, 60_000, 100);
+    await until(
+      'the first prompt in /history',
+      async () => (await recentHistory(clientIdOf(first))).length > 0,
+      60_000,
+      100,
+    );
     assert.deepEqual(await recentHistory(clientIdOf(second)), [], 'the deleted prompt never ran');
     console.log(`      queue positions reported to the second render: ${queuePositions.join(', ') || 'none'}`);
   });
@@ -209,24 +307,71 @@ interface RealHistoryEntry {
       });
       console.log(`      cut ${cut} connections during node 3; afterwards: ${after.join(', ')}`);
       assert.ok(cut > 0);
-      assert.ok(after.some((m) => /^node [45] /.test(m)), 'progress kept coming over the new socket');
-      const frames = execFileSync('ffprobe', ['-v', 'error', '-count_frames', '-select_streams', 'v:0', '-show_entries', 'stream=nb_read_frames', '-of', 'csv=p=0', r.videoPath], { encoding: 'utf8' }).trim();
+      assert.ok(
+        after.some((m) => /^node [45] /.test(m)),
+        'progress kept coming over the new socket',
+      );
+      const frames = execFileSync(
+        'ffprobe',
+        [
+          '-v',
+          'error',
+          '-count_frames',
+          '-select_streams',
+          'v:0',
+          '-show_entries',
+          'stream=nb_read_frames',
+          '-of',
+          'csv=p=0',
+          r.videoPath,
+        ],
+        { encoding: 'utf8' },
+      ).trim();
       assert.equal(Number(frames), r.numFrames);
     } finally {
       await proxy.stop();
     }
   });
   const probe = (file: string) => {
-    const out = execFileSync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-count_frames', '-show_entries', 'stream=codec_name,width,height,nb_read_frames,avg_frame_rate', '-of', 'json', file], { encoding: 'utf8' });
-    const v = (JSON.parse(out) as { streams: { codec_name: string; width: number; height: number; nb_read_frames: string; avg_frame_rate: string }[] }).streams[0];
+    const out = execFileSync(
+      'ffprobe',
+      [
+        '-v',
+        'error',
+        '-select_streams',
+        'v:0',
+        '-count_frames',
+        '-show_entries',
+        'stream=codec_name,width,height,nb_read_frames,avg_frame_rate',
+        '-of',
+        'json',
+        file,
+      ],
+      { encoding: 'utf8' },
+    );
+    const v = (
+      JSON.parse(out) as {
+        streams: {
+          codec_name: string;
+          width: number;
+          height: number;
+          nb_read_frames: string;
+          avg_frame_rate: string;
+        }[];
+      }
+    ).streams[0];
     return [v?.codec_name, v?.width, v?.height, Number(v?.nb_read_frames), v?.avg_frame_rate];
   };
   const history = async (id: string) => (await getJson<Record<string, RealHistoryEntry>>(`/history/${id}`))[id];
 
-  it('maps size and fps: ImageScale and ImageInvert in the chain, the MP4 has the scene\'s size, fps and length', async () => {
+  it("maps size and fps: ImageScale and ImageInvert in the chain, the MP4 has the scene's size, fps and length", async () => {
     const p = await make('sized');
     const request = req({ width: 320, height: 192, fps: 12 });
-    const r = await p.render(request, { signal: new AbortController().signal, scratchDir: scratch, onProgress: () => undefined });
+    const r = await p.render(request, {
+      signal: new AbortController().signal,
+      scratchDir: scratch,
+      onProgress: () => undefined,
+    });
     const v = probe(r.videoPath);
     console.log(`      ${JSON.stringify(v)}`);
     assert.deepEqual(v, ['h264', 320, 192, request.numFrames, '12/1']);
@@ -236,39 +381,67 @@ interface RealHistoryEntry {
     const p = await make('sized');
     const labels: string[] = [];
     const request = req({ width: 256, height: 144, fps: 10 });
-    const r = await p.render(request, { signal: new AbortController().signal, scratchDir: scratch, onProgress: (x) => x.message && labels.push(x.message) });
+    const r = await p.render(request, {
+      signal: new AbortController().signal,
+      scratchDir: scratch,
+      onProgress: (x) => x.message && labels.push(x.message),
+    });
     const prompt = (await history(String(r.server.promptId)))?.prompt[2] as Workflow;
-    assert.deepEqual([prompt['scale-1f3a']?.inputs.width, prompt['scale-1f3a']?.inputs.height, prompt.repeat_frames?.inputs.amount, prompt.video?.inputs.fps], [256, 144, request.numFrames, 10]);
+    assert.deepEqual(
+      [
+        prompt['scale-1f3a']?.inputs.width,
+        prompt['scale-1f3a']?.inputs.height,
+        prompt.repeat_frames?.inputs.amount,
+        prompt.video?.inputs.fps,
+      ],
+      [256, 144, request.numFrames, 10],
+    );
     assert.match(String(prompt.keyframe?.inputs.image), /^scene-to-video\/lighthouse-\w{12}\.png$/);
     assert.match(String(prompt.save?.inputs.filename_prefix), /^scene-to-video\/lighthouse/);
-    for (const l of ['node scale-1f3a (ImageScale)', 'node invert (ImageInvert)', 'node save (SaveVideo)']) assert.ok(labels.includes(l), `${l} in ${labels.join(', ')}`);
+    for (const l of ['node scale-1f3a (ImageScale)', 'node invert (ImageInvert)', 'node save (SaveVideo)'])
+      assert.ok(labels.includes(l), `${l} in ${labels.join(', ')}`);
   });
 
   it('a keyframe-less workflow renders from the prompt side alone, and says a keyframe was not used', async () => {
     const p = await make('no-keyframe');
-    const withKey = await p.render(req({ width: 256, height: 160 }), { signal: new AbortController().signal, scratchDir: scratch, onProgress: () => undefined });
+    const withKey = await p.render(req({ width: 256, height: 160 }), {
+      signal: new AbortController().signal,
+      scratchDir: scratch,
+      onProgress: () => undefined,
+    });
     assert.deepEqual(probe(withKey.videoPath).slice(0, 3), ['h264', 256, 160]);
-    assert.ok(withKey.warnings.some((w) => w.code === 'KEYFRAME_IGNORED'), JSON.stringify(withKey.warnings));
+    assert.ok(
+      withKey.warnings.some((w) => w.code === 'KEYFRAME_IGNORED'),
+      JSON.stringify(withKey.warnings),
+    );
     const { keyframePath: _unused, ...noKey } = req({ width: 192, height: 128 });
-    const without = await p.render(noKey, { signal: new AbortController().signal, scratchDir: scratch, onProgress: () => undefined });
+    const without = await p.render(noKey, {
+      signal: new AbortController().signal,
+      scratchDir: scratch,
+      onProgress: () => undefined,
+    });
     assert.deepEqual(probe(without.videoPath).slice(0, 3), ['h264', 192, 128]);
     assert.ok(!without.warnings.some((w) => w.code === 'KEYFRAME_IGNORED'));
   });
 
-  it('health checks the built-in workflow\'s node classes and inputs against this server\'s /object_info', async () => {
+  it("health checks the built-in workflow's node classes and inputs against this server's /object_info", async () => {
     const info = await new ComfyClient(url).objectInfo();
     const wf = builtinWorkflow();
     for (const [id, node] of Object.entries(wf)) {
       const spec = info[node.class_type]?.input;
       assert.ok(spec, `node ${id}: ${node.class_type} is in /object_info`);
-      for (const input of Object.keys(node.inputs)) assert.ok(input in { ...spec.required, ...spec.optional }, `node ${id} ${node.class_type} has input ${input}`);
+      for (const input of Object.keys(node.inputs))
+        assert.ok(input in { ...spec.required, ...spec.optional }, `node ${id} ${node.class_type} has input ${input}`);
     }
     // So all health can find missing is model files (none when this server has the Wan 2.2 models).
     const missing = missingRequirements(wf, BUILTIN_MAPPING, info);
-    assert.ok(missing.every((m) => m.startsWith('model file ')), missing.join('; '));
+    assert.ok(
+      missing.every((m) => m.startsWith('model file ')),
+      missing.join('; '),
+    );
   });
 
-  it('a render while another client\'s prompt runs: our cancel, queued or running, leaves that prompt alone', async () => {
+  it("a render while another client's prompt runs: our cancel, queued or running, leaves that prompt alone", async () => {
     const client = new ComfyClient(url);
     const image = await client.uploadImage(path.join(repoRoot, 'media/sample/keyframes/lighthouse.png'));
     const theirs = () => {
@@ -277,16 +450,26 @@ interface RealHistoryEntry {
       (wf['2'] as { inputs: Record<string, unknown> }).inputs.amount = nextFrames();
       return client.queuePrompt(wf, `someone-else-${randomUUID()}`);
     };
-    const succeeded = async (id: string) => (await until(`their prompt ${id} in /history`, () => history(id), 120_000, 200)).status.status_str;
+    const succeeded = async (id: string) =>
+      (await until(`their prompt ${id} in /history`, () => history(id), 120_000, 200)).status.status_str;
     // 1. Theirs runs, ours waits behind it and is cancelled: deleted from the queue.
     const first = await theirs();
-    await until('their prompt to run', async () => (await getJson<{ queue_running: QueueRow[] }>('/queue')).queue_running.some((row) => row[1] === first), 60_000, 100);
+    await until(
+      'their prompt to run',
+      async () =>
+        (await getJson<{ queue_running: QueueRow[] }>('/queue')).queue_running.some((row) => row[1] === first),
+      60_000,
+      100,
+    );
     const p = await make('model-free');
     const ac = new AbortController();
     const ours = p.render(req(), { signal: ac.signal, scratchDir: scratch, onProgress: () => undefined });
     await until('our prompt pending', async () => (await queued(clientIdOf(p))).pending.length === 1, 60_000, 100);
     ac.abort();
-    await assert.rejects(ours, (e: unknown) => e instanceof StvError && e.code === 'CANCELLED' && /removed from ComfyUI's queue/.test(e.message));
+    await assert.rejects(
+      ours,
+      (e: unknown) => e instanceof StvError && e.code === 'CANCELLED' && /removed from ComfyUI's queue/.test(e.message),
+    );
     assert.equal(await succeeded(first), 'success', 'their running prompt finished');
     // 2. Ours runs, theirs waits behind it; we interrupt ours: theirs still runs to the end.
     const slow = await make('model-free-slow');

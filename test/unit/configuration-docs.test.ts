@@ -18,7 +18,13 @@ describe('docs/configuration.md', () => {
 
   it('documents every contributed setting with a description and a default', () => {
     const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
-      contributes?: { configuration?: { properties?: Record<string, { description?: string; markdownDescription?: string; default?: unknown }> } | { properties?: Record<string, { description?: string; markdownDescription?: string; default?: unknown }> }[] };
+      contributes?: {
+        configuration?:
+          | { properties?: Record<string, { description?: string; markdownDescription?: string; default?: unknown }> }
+          | {
+              properties?: Record<string, { description?: string; markdownDescription?: string; default?: unknown }>;
+            }[];
+      };
     };
     const sections = [manifest.contributes?.configuration ?? []].flat();
     const doc = readFileSync(join(root, 'docs/configuration.md'), 'utf8');

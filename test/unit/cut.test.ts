@@ -32,22 +32,53 @@ interface FilmProbe {
 /** The system ffprobe where installed; otherwise ffmpeg's own description and a decode that counts frames. */
 async function probeFilm(ff: Ffmpeg, file: string): Promise<FilmProbe> {
   try {
-    const out = execFileSync('ffprobe', ['-v', 'error', '-count_frames', '-show_entries', 'stream=codec_type,codec_name,width,height,r_frame_rate,nb_read_frames,duration,pix_fmt:format=duration', '-of', 'json', file], { encoding: 'utf8' });
+    const out = execFileSync(
+      'ffprobe',
+      [
+        '-v',
+        'error',
+        '-count_frames',
+        '-show_entries',
+        'stream=codec_type,codec_name,width,height,r_frame_rate,nb_read_frames,duration,pix_fmt:format=duration',
+        '-of',
+        'json',
+        file,
+      ],
+      { encoding: 'utf8' },
+    );
     const j = JSON.parse(out) as { streams: Record<string, string | number>[]; format: { duration: string } };
     const v = j.streams.find((s) => s.codec_type === 'video') as Record<string, string | number>;
     const a = j.streams.find((s) => s.codec_type === 'audio');
     assert.equal(v.codec_name, 'h264');
     assert.equal(v.pix_fmt, 'yuv420p');
     const [n, d] = String(v.r_frame_rate).split('/').map(Number);
-    return { width: Number(v.width), height: Number(v.height), fps: (n ?? 0) / (d ?? 1), frames: Number(v.nb_read_frames), duration: Number(j.format.duration), ...(a ? { audio: { codec: String(a.codec_name), duration: Number(a.duration) } } : {}) };
+    return {
+      width: Number(v.width),
+      height: Number(v.height),
+      fps: (n ?? 0) / (d ?? 1),
+      frames: Number(v.nb_read_frames),
+      duration: Number(j.format.duration),
+      ...(a ? { audio: { codec: String(a.codec_name), duration: Number(a.duration) } } : {}),
+    };
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
     const info = await probe(ff, file);
     // Decode every frame; -progress reports the count.
-    const progress = execFileSync(ff.path, ['-hide_banner', '-nostats', '-progress', 'pipe:1', '-i', file, '-map', '0:v:0', '-f', 'null', '-'], { encoding: 'utf8' });
+    const progress = execFileSync(
+      ff.path,
+      ['-hide_banner', '-nostats', '-progress', 'pipe:1', '-i', file, '-map', '0:v:0', '-f', 'null', '-'],
+      { encoding: 'utf8' },
+    );
     const frames = Number([...progress.matchAll(/^frame=(\d+)$/gm)].pop()?.[1]);
     assert.equal(info.video?.codec, 'h264');
-    return { width: info.video?.width ?? 0, height: info.video?.height ?? 0, fps: info.video?.fps ?? 0, frames, duration: info.durationSeconds, ...(info.audio ? { audio: { codec: 'aac', duration: info.durationSeconds } } : {}) };
+    return {
+      width: info.video?.width ?? 0,
+      height: info.video?.height ?? 0,
+      fps: info.video?.fps ?? 0,
+      frames,
+      duration: info.durationSeconds,
+      ...(info.audio ? { audio: { codec: 'aac', duration: info.durationSeconds } } : {}),
+    };
   }
 }
 
@@ -58,13 +89,39 @@ const TIMELINE = {
   title: 'Cut test',
   defaults: { width: 640, height: 352, fps: 24, numFrames: 33, seed: 7 },
   scenes: [
-    { id: 'harbour', title: 'Harbour', prompt: 'A lighthouse at dusk', keyframes: { start: 'keyframes/lighthouse.png' }, shots: [{ id: 'wide' }, { id: 'close' }] },
-    { id: 'forest', title: 'Forest', prompt: 'A misty forest stream', keyframes: { start: 'keyframes/forest-stream.png' } },
+    {
+      id: 'harbour',
+      title: 'Harbour',
+      prompt: 'A lighthouse at dusk',
+      keyframes: { start: 'keyframes/lighthouse.png' },
+      shots: [{ id: 'wide' }, { id: 'close' }],
+    },
+    {
+      id: 'forest',
+      title: 'Forest',
+      prompt: 'A misty forest stream',
+      keyframes: { start: 'keyframes/forest-stream.png' },
+    },
   ],
 };
 
 /** Reads the export back with the real OTIO: track duration, clips (name, range, media), transitions, markers. */
-function readBack(file: string, rate = 24): { duration: number; items: { kind: string; name: string; start?: number; dur?: number; inOff?: number; outOff?: number; url?: string; markers?: string[] }[] } {
+function readBack(
+  file: string,
+  rate = 24,
+): {
+  duration: number;
+  items: {
+    kind: string;
+    name: string;
+    start?: number;
+    dur?: number;
+    inOff?: number;
+    outOff?: number;
+    url?: string;
+    markers?: string[];
+  }[];
+} {
   const script = [
     'import json, sys, opentimelineio as otio',
     'f = sys.argv[1]',
@@ -79,7 +136,9 @@ function readBack(file: string, rate = 24): { duration: number; items: { kind: s
     '                      "url": getattr(i.media_reference, "target_url", None), "markers": [m.name for m in i.markers]})',
     'print(json.dumps({"duration": tr.duration().value, "items": items}))',
   ].join('\n');
-  return JSON.parse(execFileSync(venvPython, ['-c', script, file, String(rate)], { encoding: 'utf8' })) as ReturnType<typeof readBack>;
+  return JSON.parse(execFileSync(venvPython, ['-c', script, file, String(rate)], { encoding: 'utf8' })) as ReturnType<
+    typeof readBack
+  >;
 }
 
 describe('takes, continuity, assembly and exports (issue 19)', function () {
@@ -94,7 +153,16 @@ describe('takes, continuity, assembly and exports (issue 19)', function () {
     return { code, out: t.out(), err: t.err() };
   };
   const render = async (...scenes: string[]) => {
-    const r = await cli('render', file, '--provider', 'fastvideo-local', '--endpoint', adapter.url, '--json', ...scenes.flatMap((s) => ['--scene', s]));
+    const r = await cli(
+      'render',
+      file,
+      '--provider',
+      'fastvideo-local',
+      '--endpoint',
+      adapter.url,
+      '--json',
+      ...scenes.flatMap((s) => ['--scene', s]),
+    );
     assert.equal(r.code, EXIT.ok, r.err);
   };
   const edit = (f: (t: typeof TIMELINE & Record<string, unknown>) => void) => {
@@ -126,8 +194,16 @@ describe('takes, continuity, assembly and exports (issue 19)', function () {
   it('lists takes (newest counts without a choice), chooses one as a path relative to the timeline, and reports it when its file is gone', async () => {
     const listed = await cli('takes', file, '--json');
     assert.equal(listed.code, EXIT.ok, listed.err);
-    const clips = JSON.parse(listed.out) as { key: string; chosen: string; chosenExplicitly: boolean; takes: { path: string; seed: number }[] }[];
-    assert.deepEqual(clips.map((c) => c.key), ['harbour/wide', 'harbour/close', 'forest']);
+    const clips = JSON.parse(listed.out) as {
+      key: string;
+      chosen: string;
+      chosenExplicitly: boolean;
+      takes: { path: string; seed: number }[];
+    }[];
+    assert.deepEqual(
+      clips.map((c) => c.key),
+      ['harbour/wide', 'harbour/close', 'forest'],
+    );
     const wide = clips[0] as (typeof clips)[number];
     assert.equal(wide.takes.length, 2);
     assert.equal(wide.chosen, wide.takes[0]?.path); // newest first
@@ -174,17 +250,27 @@ describe('takes, continuity, assembly and exports (issue 19)', function () {
     }
   });
 
-  it('assembles matching takes joined by cuts by copying streams: duration is the sum, size and fps the timeline\'s', async () => {
+  it("assembles matching takes joined by cuts by copying streams: duration is the sum, size and fps the timeline's", async () => {
     const r = await cli('assemble', file, '--json');
     assert.equal(r.code, EXIT.ok, r.err);
-    const summary = JSON.parse(r.out.trim().split('\n').pop() as string) as { film: string; sidecar: string; mode: string };
+    const summary = JSON.parse(r.out.trim().split('\n').pop() as string) as {
+      film: string;
+      sidecar: string;
+      mode: string;
+    };
     assert.equal(summary.mode, 'copy');
     assert.ok(r.out.split('\n').some((l) => l.includes('"progress"')));
     const p = await probeFilm(ff, summary.film);
     assert.deepEqual([p.width, p.height, p.fps, p.frames], [640, 352, 24, 99]);
     assert.ok(Math.abs(p.duration - 99 / 24) < 0.05, String(p.duration));
-    const side = JSON.parse(readFileSync(summary.sidecar, 'utf8')) as { mode: string; takes: { clip: string; path: string; sha256: string; in: number; out: number }[] };
-    assert.deepEqual(side.takes.map((t) => t.clip), ['harbour/wide', 'harbour/close', 'forest']);
+    const side = JSON.parse(readFileSync(summary.sidecar, 'utf8')) as {
+      mode: string;
+      takes: { clip: string; path: string; sha256: string; in: number; out: number }[];
+    };
+    assert.deepEqual(
+      side.takes.map((t) => t.clip),
+      ['harbour/wide', 'harbour/close', 'forest'],
+    );
     for (const t of side.takes) {
       assert.match(t.sha256, /^[0-9a-f]{64}$/);
       assert.ok(existsSync(path.join(ws, t.path)));
@@ -196,7 +282,10 @@ describe('takes, continuity, assembly and exports (issue 19)', function () {
     assert.equal(again.code, EXIT.badInput);
     assert.match(again.err, /OUTPUT_EXISTS.*exists already/);
     assert.equal(statSync(summary.film).size, size);
-    assert.deepEqual(readdirSync(path.dirname(summary.film)).filter((n) => n.startsWith('.stv-')), []);
+    assert.deepEqual(
+      readdirSync(path.dirname(summary.film)).filter((n) => n.startsWith('.stv-')),
+      [],
+    );
   });
 
   it('continuity: the next shot starts on the last frame of the chosen take, re-extracted when the choice changes or a new take arrives', async () => {
@@ -228,7 +317,8 @@ describe('takes, continuity, assembly and exports (issue 19)', function () {
     assert.ok(existsSync(path.join(ws, close.keyframes.start)), 'the earlier keyframe is kept');
     assert.equal(JSON.parse((await cli('takes', file, '--json')).out)[1].outOfDate, null);
     // A chosen take that is not the one the keyframe came from is a loader warning too.
-    const older = (JSON.parse((await cli('takes', file, '--json')).out) as { takes: { path: string }[] }[])[0]?.takes[2]?.path;
+    const older = (JSON.parse((await cli('takes', file, '--json')).out) as { takes: { path: string }[] }[])[0]?.takes[2]
+      ?.path;
     edit((x) => {
       (x.scenes[0]?.shots?.[0] as Record<string, unknown>).take = older;
     });
@@ -241,7 +331,17 @@ describe('takes, continuity, assembly and exports (issue 19)', function () {
 
   it('assembles crossfades, a soundtrack and a take of another size: scaled and padded, duration = sum minus overlaps, audio as long as the film', async () => {
     // A 3 s tone as the soundtrack: longer than the film, so it is trimmed and faded.
-    execFileSync(ff.path, ['-v', 'error', '-f', 'lavfi', '-i', 'sine=frequency=440:duration=6', '-ac', '2', path.join(ws, 'tone.wav')]);
+    execFileSync(ff.path, [
+      '-v',
+      'error',
+      '-f',
+      'lavfi',
+      '-i',
+      'sine=frequency=440:duration=6',
+      '-ac',
+      '2',
+      path.join(ws, 'tone.wav'),
+    ]);
     edit((t) => {
       t.soundtrack = { file: 'tone.wav', fadeOutSeconds: 1 };
       (t.scenes[0]?.shots?.[1] as Record<string, unknown>).transition = { type: 'crossfade', seconds: 0.5 };
@@ -259,7 +359,27 @@ describe('takes, continuity, assembly and exports (issue 19)', function () {
     assert.ok(p.audio, 'the film has the soundtrack');
     assert.ok(Math.abs((p.audio?.duration ?? 0) - 75 / 24) < 0.06, `audio ${p.audio?.duration} s`);
     // Never stretched: the square take is pillarboxed, so the film's left edge is black in its last frames.
-    const px = execFileSync(ff.path, ['-v', 'error', '-sseof', '-0.2', '-i', summary.film, '-vf', 'crop=16:16:0:168', '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'gray', '-'], { maxBuffer: 1 << 20 });
+    const px = execFileSync(
+      ff.path,
+      [
+        '-v',
+        'error',
+        '-sseof',
+        '-0.2',
+        '-i',
+        summary.film,
+        '-vf',
+        'crop=16:16:0:168',
+        '-frames:v',
+        '1',
+        '-f',
+        'rawvideo',
+        '-pix_fmt',
+        'gray',
+        '-',
+      ],
+      { maxBuffer: 1 << 20 },
+    );
     assert.ok(Math.max(...px) < 24, `left edge is not black (max ${Math.max(...px)})`);
   });
 
@@ -276,11 +396,32 @@ describe('takes, continuity, assembly and exports (issue 19)', function () {
       assert.equal(clips.length, 3, format);
       assert.equal(transitions.length, 2, format);
       for (const t of transitions) assert.equal((t.inOff ?? 0) + (t.outOff ?? 0), 12, `${format}: a 0.5 s dissolve`);
-      assert.deepEqual(clips.map((c) => c.markers?.[0]), expected, `${format}: markers with the shot ids`);
-      clips.forEach((c, i) => assert.match(String(c.url), new RegExp(`renders/${expected[i]?.split('/')[0]}/`), `${format}: media of ${expected[i]}`));
+      assert.deepEqual(
+        clips.map((c) => c.markers?.[0]),
+        expected,
+        `${format}: markers with the shot ids`,
+      );
+      clips.forEach((c, i) =>
+        assert.match(
+          String(c.url),
+          new RegExp(`renders/${expected[i]?.split('/')[0]}/`),
+          `${format}: media of ${expected[i]}`,
+        ),
+      );
       if (format !== 'edl') {
-        assert.deepEqual(clips.map((c) => c.name), expected);
-        assert.deepEqual(clips.map((c) => [c.start, c.dur]), [[0, 27], [6, 21], [6, 27]], `${format}: source ranges around the cut points`);
+        assert.deepEqual(
+          clips.map((c) => c.name),
+          expected,
+        );
+        assert.deepEqual(
+          clips.map((c) => [c.start, c.dur]),
+          [
+            [0, 27],
+            [6, 21],
+            [6, 27],
+          ],
+          `${format}: source ranges around the cut points`,
+        );
       }
     }
     const again = await cli('export', file, '--format', 'otio');
@@ -295,12 +436,26 @@ describe('takes, continuity, assembly and exports (issue 19)', function () {
 
   it('a clip without a take is an error naming it, or is rendered first with --render-missing; cancel leaves nothing behind', async () => {
     edit((t) => {
-      t.scenes.push({ id: 'coda', title: 'Coda', prompt: 'The sea at night', keyframes: { start: 'keyframes/city-rain.png' } } as never);
+      t.scenes.push({
+        id: 'coda',
+        title: 'Coda',
+        prompt: 'The sea at night',
+        keyframes: { start: 'keyframes/city-rain.png' },
+      } as never);
     });
     const missing = await cli('assemble', file, '--json');
     assert.equal(missing.code, EXIT.badInput);
     assert.match(missing.err, /TAKE_MISSING.*"coda" \(never rendered\)/);
-    const r = await cli('assemble', file, '--render-missing', '--provider', 'fastvideo-local', '--endpoint', adapter.url, '--json');
+    const r = await cli(
+      'assemble',
+      file,
+      '--render-missing',
+      '--provider',
+      'fastvideo-local',
+      '--endpoint',
+      adapter.url,
+      '--json',
+    );
     assert.equal(r.code, EXIT.ok, r.err);
     const summary = JSON.parse(r.out.trim().split('\n').pop() as string) as { film: string };
     assert.equal((await probeFilm(ff, summary.film)).frames, 75 + 33);
@@ -311,8 +466,14 @@ describe('takes, continuity, assembly and exports (issue 19)', function () {
     const plan = await planCut(loaded.timeline, file, clips, ff);
     const ac = new AbortController();
     const out = path.join(ws, 'films', 'cancelled.mp4');
-    await assert.rejects(assemble(plan, ff, { out, signal: ac.signal, onProgress: () => ac.abort() }), /CANCELLED|cancelled/);
+    await assert.rejects(
+      assemble(plan, ff, { out, signal: ac.signal, onProgress: () => ac.abort() }),
+      /CANCELLED|cancelled/,
+    );
     assert.equal(existsSync(out), false);
-    assert.deepEqual(readdirSync(path.join(ws, 'films')).filter((n) => n.startsWith('.stv-')), []);
+    assert.deepEqual(
+      readdirSync(path.join(ws, 'films')).filter((n) => n.startsWith('.stv-')),
+      [],
+    );
   });
 });

@@ -15,8 +15,12 @@ import { repoRoot, venvPython } from '../helpers/paths';
 
 /** Really decodes image files (Pillow in the adapter's venv): format and size of each. */
 function decodeWithPillow(files: string[]): { format: string; size: [number, number] }[] {
-  const script = 'import json, sys\nfrom PIL import Image\nout = []\nfor f in sys.argv[1:]:\n    im = Image.open(f); im.load(); out.append({"format": im.format, "size": list(im.size)})\nprint(json.dumps(out))';
-  return JSON.parse(execFileSync(venvPython, ['-c', script, ...files], { encoding: 'utf8' })) as { format: string; size: [number, number] }[];
+  const script =
+    'import json, sys\nfrom PIL import Image\nout = []\nfor f in sys.argv[1:]:\n    im = Image.open(f); im.load(); out.append({"format": im.format, "size": list(im.size)})\nprint(json.dumps(out))';
+  return JSON.parse(execFileSync(venvPython, ['-c', script, ...files], { encoding: 'utf8' })) as {
+    format: string;
+    size: [number, number];
+  }[];
 }
 
 const FIX = path.join(repoRoot, 'test/fixtures/gemdirect');
@@ -51,10 +55,13 @@ describe('gemDirect1 import', () => {
     assert.equal(res.timeline.title, 'Harbour Lights');
     assert.equal(a?.id, 'scene-1');
     // visualPrompt preferred over the description; the scene's summary is the prompt its shots fall back to.
-    assert.deepEqual(a?.shots?.map((sh) => [sh.id, sh.prompt]), [
-      ['s1', 'A lighthouse on a cliff at dusk, waves, wide shot'],
-      ['s2', 'The keeper climbs the spiral stairs'],
-    ]);
+    assert.deepEqual(
+      a?.shots?.map((sh) => [sh.id, sh.prompt]),
+      [
+        ['s1', 'A lighthouse on a cliff at dusk, waves, wide shot'],
+        ['s2', 'The keeper climbs the spiral stairs'],
+      ],
+    );
     assert.equal(a?.prompt, 'The keeper climbs the stairs.');
     assert.equal(a?.negativePrompt, 'blurry, text');
     assert.equal(a?.seconds, 5);
@@ -86,7 +93,13 @@ describe('gemDirect1 import', () => {
   it('writes keyframes that really decode, and resolves them from the loaded timeline', async () => {
     const { loaded, target } = await roundTrip('project-export.json', dir);
     assert.ok(loaded.ok);
-    const files = [...new Set(resolveScenes(loaded.timeline, target).flatMap((s) => [s.keyframePath, s.endKeyframePath].filter((f): f is string => !!f)))];
+    const files = [
+      ...new Set(
+        resolveScenes(loaded.timeline, target).flatMap((s) =>
+          [s.keyframePath, s.endKeyframePath].filter((f): f is string => !!f),
+        ),
+      ),
+    ];
     assert.equal(files.length, 3);
     assert.deepEqual(decodeWithPillow(files), [
       { format: 'PNG', size: [64, 36] },
@@ -100,7 +113,10 @@ describe('gemDirect1 import', () => {
     assert.ok(loaded.ok, JSON.stringify(!loaded.ok && loaded.problems));
     assert.deepEqual(loaded.warnings, []);
     const [a, b, c] = res.timeline.scenes;
-    assert.deepEqual(res.timeline.scenes.map((x) => x.id), ['Night-1', 'night-1-2', 'scene']); // unique ignoring case; ".." made safe
+    assert.deepEqual(
+      res.timeline.scenes.map((x) => x.id),
+      ['Night-1', 'night-1-2', 'scene'],
+    ); // unique ignoring case; ".." made safe
     assert.equal(res.timeline.title, 'Three nights at the harbour, exported with odd images.');
     assert.equal(a?.shots?.[0]?.prompt, 'Fog over the water'); // an empty visualPrompt falls back to the description
     assert.equal(a?.keyframes?.start, 'keyframes/Night-1.png'); // PNG bytes behind a data:image/jpeg URL: the bytes decide
@@ -108,18 +124,33 @@ describe('gemDirect1 import', () => {
     assert.equal(b?.keyframes?.start, 'keyframes/night-1-2.webp');
     assert.equal(c?.title, 'scene');
     assert.equal(c?.keyframes, undefined);
-    assert.ok(res.warnings.some((w) => /20 s became 10 s/.test(w)), res.warnings.join('\n'));
-    assert.ok(res.warnings.some((w) => /start keyframe of scene "scene" is not a PNG, JPEG or WebP image/.test(w)), res.warnings.join('\n'));
+    assert.ok(
+      res.warnings.some((w) => /20 s became 10 s/.test(w)),
+      res.warnings.join('\n'),
+    );
+    assert.ok(
+      res.warnings.some((w) => /start keyframe of scene "scene" is not a PNG, JPEG or WebP image/.test(w)),
+      res.warnings.join('\n'),
+    );
     const files = resolveScenes(loaded.timeline, target).flatMap((s) => (s.keyframePath ? [s.keyframePath] : []));
-    assert.deepEqual(decodeWithPillow(files).map((d) => d.format), ['PNG', 'WEBP']);
+    assert.deepEqual(
+      decodeWithPillow(files).map((d) => d.format),
+      ['PNG', 'WEBP'],
+    );
     assert.deepEqual(readdirSync(path.join(dir, 'keyframes')).sort(), ['Night-1.png', 'night-1-2.webp']); // no temp files left
   });
 
   it('turns ids that are not safe folder names on Windows into safe ones', async () => {
-    const story = { title: 'Ids', scenes: ['CON', 'take.', 'Ünïcode scène', '---'].map((id) => ({ id, title: id, prompt: 'p' })) };
+    const story = {
+      title: 'Ids',
+      scenes: ['CON', 'take.', 'Ünïcode scène', '---'].map((id) => ({ id, title: id, prompt: 'p' })),
+    };
     const target = path.join(dir, 'ids.timeline.json');
     const res = await importGemDirect(story, { sourceFile: path.join(dir, 'story.json'), targetTimelineFile: target });
-    assert.deepEqual(res.timeline.scenes.map((s) => s.id), ['scene-CON', 'take', 'Unicode-scene', 'scene']);
+    assert.deepEqual(
+      res.timeline.scenes.map((s) => s.id),
+      ['scene-CON', 'take', 'Unicode-scene', 'scene'],
+    );
     assert.ok(parseTimeline(JSON.stringify(res.timeline), { timelineFile: target }).ok);
   });
 
@@ -132,7 +163,10 @@ describe('gemDirect1 import', () => {
   });
 
   it('refuses files that are not gemDirect1 exports, with a clear message', async () => {
-    await assert.rejects(importGemDirect({ foo: 1 }, { sourceFile: 'x.json', targetTimelineFile: path.join(dir, 't.timeline.json') }), /not a gemDirect1 project export/);
+    await assert.rejects(
+      importGemDirect({ foo: 1 }, { sourceFile: 'x.json', targetTimelineFile: path.join(dir, 't.timeline.json') }),
+      /not a gemDirect1 project export/,
+    );
   });
 });
 
@@ -149,7 +183,10 @@ describe('imported images', () => {
     assert.equal(decodeImage(png.toString('base64').replace(/(.{20})/g, '$1\n'))?.ext, '.png'); // line-wrapped
     const webp = Buffer.concat([Buffer.from('RIFF'), Buffer.alloc(4), Buffer.from('WEBPVP8 '), Buffer.alloc(8)]);
     assert.equal(decodeImage(webp.toString('base64'))?.ext, '.webp');
-    assert.equal(decodeImage(Buffer.from([0xff, 0xd8, 0xff, 0xe0, ...Buffer.alloc(16)]).toString('base64'))?.ext, '.jpg');
+    assert.equal(
+      decodeImage(Buffer.from([0xff, 0xd8, 0xff, 0xe0, ...Buffer.alloc(16)]).toString('base64'))?.ext,
+      '.jpg',
+    );
     assert.equal(decodeImage(Buffer.from('GIF89a and more bytes here').toString('base64')), undefined);
     assert.equal(decodeImage('not base64 at all!'), undefined);
     assert.equal(decodeImage(''), undefined);
@@ -167,7 +204,8 @@ describe('imported images', () => {
 
   it('still never replaces a file where the file system has no hard links (FAT, some shares)', async () => {
     const realLink = fsp.link;
-    (fsp as { link: unknown }).link = () => Promise.reject(Object.assign(new Error('operation not permitted'), { code: 'EPERM' }));
+    (fsp as { link: unknown }).link = () =>
+      Promise.reject(Object.assign(new Error('operation not permitted'), { code: 'EPERM' }));
     try {
       writeFileSync(path.join(dir, 'k.png'), 'mine');
       const file = await writeNewFile(dir, 'k', '.png', png);
@@ -190,9 +228,16 @@ describe('localGenSettings.json', () => {
     assert.equal(imp.updates['fastVideo.seed'], 7);
     assert.equal(imp.updates['fastVideo.attentionBackend'], 'FLASH_ATTN');
     // gemDirect1's "human_readable_prompt" is our "prompt"; the other names are the same on both sides.
-    assert.deepEqual(imp.updates['comfyUI.mapping'], { '6:text': 'prompt', '52:image': 'keyframe_image', '3:seed': 'seed' });
+    assert.deepEqual(imp.updates['comfyUI.mapping'], {
+      '6:text': 'prompt',
+      '52:image': 'keyframe_image',
+      '3:seed': 'seed',
+    });
     assert.equal(imp.workflow?.id, 'wan-i2v');
-    assert.equal((JSON.parse(imp.workflow?.json ?? '{}') as Record<string, { class_type: string }>)['52']?.class_type, 'LoadImage');
+    assert.equal(
+      (JSON.parse(imp.workflow?.json ?? '{}') as Record<string, { class_type: string }>)['52']?.class_type,
+      'LoadImage',
+    );
     assert.ok(imp.notes.some((n) => /flux-t2i/.test(n)));
     // The updates are valid settings.
     const { problems } = readSettings((k) => imp.updates[k]);
@@ -200,17 +245,38 @@ describe('localGenSettings.json', () => {
   });
 
   it("writes a mapping that only holds values package.json's comfyUI.mapping schema lists", () => {
-    const raw = read('localGenSettings.json') as { workflowProfiles: Record<string, { mapping: Record<string, string> }> };
+    const raw = read('localGenSettings.json') as {
+      workflowProfiles: Record<string, { mapping: Record<string, string> }>;
+    };
     const profile = raw.workflowProfiles['wan-i2v'];
     assert.ok(profile);
-    profile.mapping = { '6:text': 'human_readable_prompt', '3:seed': 'noise_seed', '3:steps': 'none', '52:image': '', '6:meta': 'full_timeline_json', '3:cfg': 'mystery' };
+    profile.mapping = {
+      '6:text': 'human_readable_prompt',
+      '3:seed': 'noise_seed',
+      '3:steps': 'none',
+      '52:image': '',
+      '6:meta': 'full_timeline_json',
+      '3:cfg': 'mystery',
+    };
     const mapping = importLocalGenSettings(raw).updates['comfyUI.mapping'] as Record<string, string>;
     // gemDirect1's "not mapped" is left out; aliases become our names; an unknown name is kept so the
     // provider can name it when the workflow is checked.
-    assert.deepEqual(mapping, { '6:text': 'prompt', '3:seed': 'seed', '6:meta': 'full_timeline_json', '3:cfg': 'mystery' });
-    const manifest = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { contributes: { configuration: { properties: Record<string, { additionalProperties?: { enum?: string[] } }> }[] } };
-    const allowed = manifest.contributes.configuration.flatMap((c) => c.properties['comfyUI.mapping']?.additionalProperties?.enum ?? []);
-    assert.deepEqual(Object.values(mapping).filter((v) => !allowed.includes(v)), ['mystery']);
+    assert.deepEqual(mapping, {
+      '6:text': 'prompt',
+      '3:seed': 'seed',
+      '6:meta': 'full_timeline_json',
+      '3:cfg': 'mystery',
+    });
+    const manifest = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as {
+      contributes: { configuration: { properties: Record<string, { additionalProperties?: { enum?: string[] } }> }[] };
+    };
+    const allowed = manifest.contributes.configuration.flatMap(
+      (c) => c.properties['comfyUI.mapping']?.additionalProperties?.enum ?? [],
+    );
+    assert.deepEqual(
+      Object.values(mapping).filter((v) => !allowed.includes(v)),
+      ['mystery'],
+    );
   });
 
   it('exports both ways and keeps keys it does not use', () => {
@@ -221,11 +287,18 @@ describe('localGenSettings.json', () => {
     assert.deepEqual(out.keepThisKey, { nested: true });
     assert.equal(out.imageProvider, 'gemini');
     assert.equal(out.videoProvider, 'fastvideo-local');
-    assert.deepEqual((out.workflowProfiles as Record<string, unknown>)['flux-t2i'], (original.workflowProfiles as Record<string, unknown>)['flux-t2i']);
+    assert.deepEqual(
+      (out.workflowProfiles as Record<string, unknown>)['flux-t2i'],
+      (original.workflowProfiles as Record<string, unknown>)['flux-t2i'],
+    );
     const again = importLocalGenSettings(JSON.parse(JSON.stringify(out)));
     assert.deepEqual(again.updates, imp.updates);
     // gemDirect1 reads its own mapping names back.
-    assert.deepEqual((out.workflowProfiles as Record<string, { mapping: unknown }>)['wan-i2v']?.mapping, { '6:text': 'human_readable_prompt', '52:image': 'keyframe_image', '3:seed': 'seed' });
+    assert.deepEqual((out.workflowProfiles as Record<string, { mapping: unknown }>)['wan-i2v']?.mapping, {
+      '6:text': 'human_readable_prompt',
+      '52:image': 'keyframe_image',
+      '3:seed': 'seed',
+    });
     assert.deepEqual(out.fastVideo, (original as { fastVideo: unknown }).fastVideo);
     const fresh = exportLocalGenSettings(DEFAULT_SETTINGS);
     assert.equal(fresh.videoProvider, 'comfyui-local');
@@ -244,7 +317,15 @@ describe('localGenSettings.json', () => {
       videoWorkflowProfile: 'gone',
     };
     const imp = importLocalGenSettings(bad);
-    for (const key of ['sceneToVideo.videoProvider', 'comfyUI.url', 'fastVideo.width', 'fastVideo.numFrames', 'fastVideo.attentionBackend', 'comfyUI.mapping']) assert.equal(imp.updates[key], undefined, key);
+    for (const key of [
+      'sceneToVideo.videoProvider',
+      'comfyUI.url',
+      'fastVideo.width',
+      'fastVideo.numFrames',
+      'fastVideo.attentionBackend',
+      'comfyUI.mapping',
+    ])
+      assert.equal(imp.updates[key], undefined, key);
     assert.equal(imp.updates['fastVideo.height'], 704);
     assert.equal(imp.workflow, undefined);
     const notes = imp.notes.join('\n');
@@ -257,6 +338,9 @@ describe('localGenSettings.json', () => {
   });
 
   it('refuses to export a workflow that is not JSON, naming it', () => {
-    assert.throws(() => exportLocalGenSettings(DEFAULT_SETTINGS, {}, { id: 'mine', label: 'My workflow', json: '{ nope' }), /workflow "My workflow" is not valid JSON/);
+    assert.throws(
+      () => exportLocalGenSettings(DEFAULT_SETTINGS, {}, { id: 'mine', label: 'My workflow', json: '{ nope' }),
+      /workflow "My workflow" is not valid JSON/,
+    );
   });
 });

@@ -10,25 +10,81 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import fc from 'fast-check';
 import { StvError } from '../../src/core/errors';
 import { toShellCommandLine, type LaunchPlan } from '../../src/core/launch/adapterLaunch';
-import { commandLine, envPrefix, quoteCmd, quoteCmdProgram, quotePosix, quotePowerShell, quoteWindowsArg, quoteWindowsPowerShell } from '../../src/core/launch/quote';
+import {
+  commandLine,
+  envPrefix,
+  quoteCmd,
+  quoteCmdProgram,
+  quotePosix,
+  quotePowerShell,
+  quoteWindowsArg,
+  quoteWindowsPowerShell,
+} from '../../src/core/launch/quote';
 
-const NASTY = ['plain', 'with space', "it's", 'say "hi"', '$HOME', '$(id)', '`id`', '100%', '%PATH%', 'a&b|c', '^caret', '!bang!', '(x)', '<in>', 'Ünïcödé 雪', '', ' ', 'C:\\Users\\Ana Lia\\x.png', 'C:\\dir with space\\', 'back\\\\"slash', '-dash', '--', '--%', '=python', '~', '*', 'a;b', 'a,b', 'tab\there', 'it\u2019s', '#hash', '@splat', '{brace}', '1e3', '0x10'];
+const NASTY = [
+  'plain',
+  'with space',
+  "it's",
+  'say "hi"',
+  '$HOME',
+  '$(id)',
+  '`id`',
+  '100%',
+  '%PATH%',
+  'a&b|c',
+  '^caret',
+  '!bang!',
+  '(x)',
+  '<in>',
+  'Ünïcödé 雪',
+  '',
+  ' ',
+  'C:\\Users\\Ana Lia\\x.png',
+  'C:\\dir with space\\',
+  'back\\\\"slash',
+  '-dash',
+  '--',
+  '--%',
+  '=python',
+  '~',
+  '*',
+  'a;b',
+  'a,b',
+  'tab\there',
+  'it\u2019s',
+  '#hash',
+  '@splat',
+  '{brace}',
+  '1e3',
+  '0x10',
+];
 
 function hasShell(sh: string): boolean {
   return spawnSync(sh, ['-c', 'true']).status === 0;
 }
 
 /** A real program that reports what it received: its argv and the variable X. */
-const REPORTER = ['-e', 'process.stdout.write(JSON.stringify({ argv: process.argv.slice(1), x: process.env.X ?? null }))'];
+const REPORTER = [
+  '-e',
+  'process.stdout.write(JSON.stringify({ argv: process.argv.slice(1), x: process.env.X ?? null }))',
+];
 
 describe('quoting: POSIX shells parse our lines back exactly (real shells)', () => {
   for (const sh of ['bash', 'sh', 'zsh']) {
     it(`${sh}: every awkward argument and an environment value survive`, function () {
       if (!hasShell(sh)) this.skip(); // zsh is optional on CI machines
-      const plan: LaunchPlan = { executable: process.execPath, args: [...REPORTER, ...NASTY], env: { X: "va'l $HOME `id` 雪", STV_ADAPTER_TOKEN: 'secret' }, description: '' };
+      const plan: LaunchPlan = {
+        executable: process.execPath,
+        args: [...REPORTER, ...NASTY],
+        env: { X: "va'l $HOME `id` 雪", STV_ADAPTER_TOKEN: 'secret' },
+        description: '',
+      };
       const line = toShellCommandLine(plan, sh as 'bash');
       assert.ok(!line.includes('secret'), 'the token is never printed');
-      const out = execFileSync(sh, ['-c', line], { encoding: 'utf8', env: { ...process.env, X: undefined } as NodeJS.ProcessEnv });
+      const out = execFileSync(sh, ['-c', line], {
+        encoding: 'utf8',
+        env: { ...process.env, X: undefined } as NodeJS.ProcessEnv,
+      });
       assert.deepEqual(JSON.parse(out), { argv: NASTY, x: "va'l $HOME `id` 雪" });
     });
   }
@@ -36,10 +92,17 @@ describe('quoting: POSIX shells parse our lines back exactly (real shells)', () 
   it('bash: random strings round-trip (property)', function () {
     if (!hasShell('bash')) this.skip();
     fc.assert(
-      fc.property(fc.array(fc.string({ unit: fc.constantFrom(...'ab \t\'"\\$`!*?[]{}~=%^&|<>();#,é雪\n'.split('')) }), { maxLength: 6 }), (args) => {
-        const out = execFileSync('bash', ['-c', commandLine('bash', process.execPath, [...REPORTER, ...args])], { encoding: 'utf8' });
-        assert.deepEqual(JSON.parse(out).argv, args);
-      }),
+      fc.property(
+        fc.array(fc.string({ unit: fc.constantFrom(...'ab \t\'"\\$`!*?[]{}~=%^&|<>();#,é雪\n'.split('')) }), {
+          maxLength: 6,
+        }),
+        (args) => {
+          const out = execFileSync('bash', ['-c', commandLine('bash', process.execPath, [...REPORTER, ...args])], {
+            encoding: 'utf8',
+          });
+          assert.deepEqual(JSON.parse(out).argv, args);
+        },
+      ),
       { numRuns: 15 },
     );
   });
@@ -93,10 +156,13 @@ function parseWindowsArgs(s: string): string[] {
 }
 
 /** cmd.exe at the prompt (delayed expansion off): percent phase, then carets/quotes/operators. */
-function cmdRun(line: string, env: Record<string, string>): { program: string; args: string[]; env: Record<string, string> } {
+function cmdRun(
+  line: string,
+  env: Record<string, string>,
+): { program: string; args: string[]; env: Record<string, string> } {
   // Phase 1: %NAME% of a defined variable expands; otherwise the % stays and the scan goes on after it.
   let p1 = '';
-  for (let i = 0; i < line.length; ) {
+  for (let i = 0; i < line.length;) {
     if (line[i] === '%') {
       const j = line.indexOf('%', i + 1);
       const name = j > i + 1 ? line.slice(i + 1, j) : undefined;
@@ -182,7 +248,8 @@ function powerShellTokens(line: string): string[] {
     const j = line.indexOf(' ', i);
     const word = line.slice(i, j < 0 ? undefined : j);
     // Only plain bare words may appear unquoted: nothing PowerShell would expand or split.
-    if (!/^(?:&|(?:0|[1-9][0-9]*)|--?[A-Za-z][A-Za-z0-9-]*|[A-Za-z_/][A-Za-z0-9_:./\\-]*)$/.test(word)) throw new Error(`unsafe bare word ${word}`);
+    if (!/^(?:&|(?:0|[1-9][0-9]*)|--?[A-Za-z][A-Za-z0-9-]*|[A-Za-z_/][A-Za-z0-9_:./\\-]*)$/.test(word))
+      throw new Error(`unsafe bare word ${word}`);
     out.push(word);
     i = j < 0 ? line.length : j;
   }
@@ -201,7 +268,10 @@ function legacyPassing(args: string[]): string {
     }
     return false;
   };
-  return args.filter((a) => a !== '').map((a) => (needQuotes(a) ? `"${a}"` : a)).join(' ');
+  return args
+    .filter((a) => a !== '')
+    .map((a) => (needQuotes(a) ? `"${a}"` : a))
+    .join(' ');
 }
 
 const windowsChars = fc.constantFrom(...'ab \t\'"\\$`!%^&|<>()=,;@#{}~-é雪\u2019'.split(''));
@@ -256,12 +326,18 @@ describe('quoting: cmd.exe', () => {
     assert.equal(quoteCmd('say "hi"'), '^"say \\^"hi\\^"^"');
     assert.equal(quoteCmd(''), '^"^"');
     assert.equal(quoteCmd('C:\\dir with space\\'), '^"C:\\dir with space\\\\^"');
-    assert.throws(() => quoteCmd('two\nlines'), (e: unknown) => e instanceof StvError && /line break/.test(e.message));
+    assert.throws(
+      () => quoteCmd('two\nlines'),
+      (e: unknown) => e instanceof StvError && /line break/.test(e.message),
+    );
   });
 
   it('the program: plain double quotes (a caret-quoted path is split at its space), % outside them', () => {
     assert.equal(quoteCmdProgram('wsl.exe'), 'wsl.exe');
-    assert.equal(quoteCmdProgram('C:\\Program Files (x86)\\py\\python.exe'), '"C:\\Program Files (x86)\\py\\python.exe"');
+    assert.equal(
+      quoteCmdProgram('C:\\Program Files (x86)\\py\\python.exe'),
+      '"C:\\Program Files (x86)\\py\\python.exe"',
+    );
     assert.equal(quoteCmdProgram('C:\\100%\\python.exe'), '"C:\\100"^%"\\python.exe"');
   });
 
@@ -299,7 +375,16 @@ describe('quoting: cmd.exe', () => {
 
 describe('quoting: bare words stay readable', () => {
   it('ordinary adapter arguments need no quotes in any shell', () => {
-    const args = ['-m', 'stv_adapter', 'serve', '--host', '--port', '8055', 'FastVideo/FastWan2.2-TI2V-5B-Diffusers', '/home/ana/.cache/fastvideo'];
+    const args = [
+      '-m',
+      'stv_adapter',
+      'serve',
+      '--host',
+      '--port',
+      '8055',
+      'FastVideo/FastWan2.2-TI2V-5B-Diffusers',
+      '/home/ana/.cache/fastvideo',
+    ];
     for (const a of args) {
       assert.equal(quotePosix(a), a);
       assert.equal(quotePowerShell(a), a);

@@ -1,7 +1,15 @@
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { StvError } from '../../src/core/errors';
-import { WSL_DEFAULT_PYTHON, buildAdapterLaunch, buildWslLaunch, forwardToWsl, toShellCommandLine, wslPython, type AdapterLaunchConfig } from '../../src/core/launch/adapterLaunch';
+import {
+  WSL_DEFAULT_PYTHON,
+  buildAdapterLaunch,
+  buildWslLaunch,
+  forwardToWsl,
+  toShellCommandLine,
+  wslPython,
+  type AdapterLaunchConfig,
+} from '../../src/core/launch/adapterLaunch';
 import { chooseLaunchMode, describeLocation } from '../../src/core/launch/mode';
 
 const base: AdapterLaunchConfig = {
@@ -15,14 +23,25 @@ const base: AdapterLaunchConfig = {
   modelId: 'FastVideo/FastWan2.2-TI2V-5B-Diffusers',
   extraEnv: { STV_ADAPTER_TOKEN: 's3cret' },
 };
-const wsl = (over: Partial<AdapterLaunchConfig> = {}, inheritedWslenv?: string) => buildWslLaunch({ ...base, ...over, inheritedWslenv });
+const wsl = (over: Partial<AdapterLaunchConfig> = {}, inheritedWslenv?: string) =>
+  buildWslLaunch({ ...base, ...over, inheritedWslenv });
 const argAfter = (args: string[], flag: string) => args[args.indexOf(flag) + 1];
 
 describe('WSL launch plan', () => {
   it('wsl.exe -d <distro> --cd ~ --exec <linux python> -m stv_adapter serve, always on 127.0.0.1', () => {
     const plan = wsl();
     assert.equal(plan.executable, 'wsl.exe');
-    assert.deepEqual(plan.args.slice(0, 9), ['-d', 'Ubuntu-24.04', '--cd', '~', '--exec', WSL_DEFAULT_PYTHON, '-m', 'stv_adapter', 'serve']);
+    assert.deepEqual(plan.args.slice(0, 9), [
+      '-d',
+      'Ubuntu-24.04',
+      '--cd',
+      '~',
+      '--exec',
+      WSL_DEFAULT_PYTHON,
+      '-m',
+      'stv_adapter',
+      'serve',
+    ]);
     assert.equal(argAfter(plan.args, '--host'), '127.0.0.1', 'never 0.0.0.0, even when asked');
     assert.ok(!plan.args.includes('0.0.0.0'));
     assert.equal(describeLocation('wsl', 'Ubuntu-24.04'), 'WSL2: Ubuntu-24.04');
@@ -33,24 +52,43 @@ describe('WSL launch plan', () => {
     assert.equal(plan.env.STV_ADAPTER_TOKEN, 's3cret');
     assert.equal(plan.env.WSLENV, 'USERPROFILE/p:STV_ADAPTER_TOKEN/u', 'keeps what the user forwards already');
     assert.ok(!plan.args.join(' ').includes('s3cret'));
-    for (const shell of ['bash', 'pwsh', 'powershell', 'cmd'] as const) assert.ok(!toShellCommandLine(plan, shell).includes('s3cret'), shell);
+    for (const shell of ['bash', 'pwsh', 'powershell', 'cmd'] as const)
+      assert.ok(!toShellCommandLine(plan, shell).includes('s3cret'), shell);
     assert.equal(wsl({}, 'STV_ADAPTER_TOKEN/u').env.WSLENV, 'STV_ADAPTER_TOKEN/u', 'not listed twice');
     assert.equal(wsl({ extraEnv: {} }, '').env.WSLENV, undefined, 'nothing to forward: WSLENV untouched');
     assert.equal(forwardToWsl(['A', 'B'], 'A/p'), 'A/p:B/u');
   });
 
   it('translates Windows paths given to the adapter; Linux paths and ~ pass as they are', () => {
-    const plan = wsl({ modelPath: 'D:\\models\\FastWan 5B', outputRoot: '\\\\wsl$\\Ubuntu-24.04\\home\\ana\\out', artifactsDir: 'C:\\Users\\Ana Lia\\proj\\artifacts' });
+    const plan = wsl({
+      modelPath: 'D:\\models\\FastWan 5B',
+      outputRoot: '\\\\wsl$\\Ubuntu-24.04\\home\\ana\\out',
+      artifactsDir: 'C:\\Users\\Ana Lia\\proj\\artifacts',
+    });
     assert.equal(argAfter(plan.args, '--model-path'), '/mnt/d/models/FastWan 5B');
     assert.equal(argAfter(plan.args, '--output-root'), '/home/ana/out');
     assert.equal(argAfter(plan.args, '--artifacts-dir'), '/mnt/c/Users/Ana Lia/proj/artifacts');
     assert.equal(argAfter(wsl({ modelPath: '/home/ana/models/x' }).args, '--model-path'), '/home/ana/models/x');
-    assert.equal(argAfter(wsl({ modelPath: '~/models/x' }).args, '--model-path'), '~/models/x', 'the adapter expands ~ itself');
+    assert.equal(
+      argAfter(wsl({ modelPath: '~/models/x' }).args, '--model-path'),
+      '~/models/x',
+      'the adapter expands ~ itself',
+    );
   });
 
   it('a model folder WSL cannot see is an error that says what to do; an output folder falls back with a warning', () => {
-    assert.throws(() => wsl({ modelPath: '\\\\nas\\models\\fastwan' }), (e: unknown) => e instanceof StvError && e.code === 'SETTINGS_INVALID' && /network share/.test(e.message) && /Linux path/.test(e.hint ?? ''));
-    assert.throws(() => wsl({ modelPath: 'models\\fastwan' }), (e: unknown) => e instanceof StvError && /not an absolute Windows path/.test(e.message));
+    assert.throws(
+      () => wsl({ modelPath: '\\\\nas\\models\\fastwan' }),
+      (e: unknown) =>
+        e instanceof StvError &&
+        e.code === 'SETTINGS_INVALID' &&
+        /network share/.test(e.message) &&
+        /Linux path/.test(e.hint ?? ''),
+    );
+    assert.throws(
+      () => wsl({ modelPath: 'models\\fastwan' }),
+      (e: unknown) => e instanceof StvError && /not an absolute Windows path/.test(e.message),
+    );
     const plan = wsl({ outputRoot: '\\\\nas\\renders' });
     assert.ok(!plan.args.includes('--output-root'));
     assert.match(plan.warnings?.join(' ') ?? '', /not visible inside WSL.*over HTTP/);
@@ -63,8 +101,16 @@ describe('WSL launch plan', () => {
     assert.equal(wslPython('~/.scene-to-video/venv/bin/python'), '.scene-to-video/venv/bin/python');
     assert.equal(wslPython('/opt/conda/envs/fv/bin/python'), '/opt/conda/envs/fv/bin/python');
     assert.equal(wslPython('python3'), 'python3');
-    for (const bad of ['C:\\Users\\ana\\venv\\Scripts\\python.exe', '\\\\wsl$\\Ubuntu\\home\\ana\\venv\\bin\\python', '~'])
-      assert.throws(() => wslPython(bad), (e: unknown) => e instanceof StvError && e.code === 'SETTINGS_INVALID', bad);
+    for (const bad of [
+      'C:\\Users\\ana\\venv\\Scripts\\python.exe',
+      '\\\\wsl$\\Ubuntu\\home\\ana\\venv\\bin\\python',
+      '~',
+    ])
+      assert.throws(
+        () => wslPython(bad),
+        (e: unknown) => e instanceof StvError && e.code === 'SETTINGS_INVALID',
+        bad,
+      );
     assert.equal(wsl({ pythonPath: '~/venv/bin/python' }).args[5], 'venv/bin/python');
   });
 
@@ -92,20 +138,32 @@ describe('WSL launch plan', () => {
 
   it('variables other than the token are printed with the WSLENV that forwards them (bash, real)', function () {
     if (process.platform === 'win32') this.skip(); // runs the line in bash
-    const plan = wsl({ extraEnv: { STV_ADAPTER_TOKEN: 't', HF_HOME: "/home/ana/hf cache" } }, '');
+    const plan = wsl({ extraEnv: { STV_ADAPTER_TOKEN: 't', HF_HOME: '/home/ana/hf cache' } }, '');
     const line = toShellCommandLine(plan, 'bash');
     assert.match(line, /^HF_HOME='\/home\/ana\/hf cache' WSLENV=STV_ADAPTER_TOKEN\/u:HF_HOME\/u wsl\.exe /);
     // bash reads the assignments back as environment for the program.
     const out = execFileSync('bash', ['-c', line.replace(/ wsl\.exe .*/, ' env')], { encoding: 'utf8' });
     assert.match(out, /^HF_HOME=\/home\/ana\/hf cache$/m);
     assert.match(out, /^WSLENV=STV_ADAPTER_TOKEN\/u:HF_HOME\/u$/m);
-    assert.match(toShellCommandLine(plan, 'pwsh'), /^\$env:HF_HOME = '\/home\/ana\/hf cache'; \$env:WSLENV = 'STV_ADAPTER_TOKEN\/u:HF_HOME\/u'; & wsl\.exe /);
-    assert.match(toShellCommandLine(plan, 'cmd'), /^set \^"HF_HOME=\/home\/ana\/hf cache\^" && set \^"WSLENV=STV_ADAPTER_TOKEN\/u:HF_HOME\/u\^" && wsl\.exe /);
+    assert.match(
+      toShellCommandLine(plan, 'pwsh'),
+      /^\$env:HF_HOME = '\/home\/ana\/hf cache'; \$env:WSLENV = 'STV_ADAPTER_TOKEN\/u:HF_HOME\/u'; & wsl\.exe /,
+    );
+    assert.match(
+      toShellCommandLine(plan, 'cmd'),
+      /^set \^"HF_HOME=\/home\/ana\/hf cache\^" && set \^"WSLENV=STV_ADAPTER_TOKEN\/u:HF_HOME\/u\^" && wsl\.exe /,
+    );
   });
 
   it('buildAdapterLaunch dispatches on the mode', () => {
     assert.equal(buildAdapterLaunch({ ...base, mode: 'wsl' }).executable, 'wsl.exe');
-    const native = buildAdapterLaunch({ ...base, mode: 'native', platform: 'linux', pythonPath: '/home/ana/.scene-to-video/venv/bin/python', host: '127.0.0.1' });
+    const native = buildAdapterLaunch({
+      ...base,
+      mode: 'native',
+      platform: 'linux',
+      pythonPath: '/home/ana/.scene-to-video/venv/bin/python',
+      host: '127.0.0.1',
+    });
     assert.equal(native.executable, '/home/ana/.scene-to-video/venv/bin/python');
     assert.equal(native.env.WSLENV, undefined);
   });

@@ -13,7 +13,14 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { AdapterClient } from '../../src/core/providers/fastvideo/client';
 import { FastVideoProvider } from '../../src/core/providers/fastvideo/provider';
-import type { ProviderHealth, ProviderId, RenderOptions, RenderRequest, RenderResult, VideoProvider } from '../../src/core/providers/types';
+import type {
+  ProviderHealth,
+  ProviderId,
+  RenderOptions,
+  RenderRequest,
+  RenderResult,
+  VideoProvider,
+} from '../../src/core/providers/types';
 import type { ArtifactFs } from '../../src/core/render/artifacts';
 import { listRenders } from '../../src/core/render/history';
 import { RenderQueue, type RenderJobSnapshot } from '../../src/core/render/queue';
@@ -25,7 +32,19 @@ import { probeMp4 } from '../helpers/probe';
 const TINY = path.join(repoRoot, 'test/fixtures/video/tiny.mp4');
 const KEYFRAME = path.join(repoRoot, 'media/sample/keyframes/lighthouse.png');
 
-const scene = (id: string, over: Partial<ResolvedScene> = {}): ResolvedScene => ({ id, index: 0, title: id, prompt: `prompt ${id}`, keyframePath: KEYFRAME, width: 256, height: 256, fps: 8, numFrames: 9, seed: 7, ...over });
+const scene = (id: string, over: Partial<ResolvedScene> = {}): ResolvedScene => ({
+  id,
+  index: 0,
+  title: id,
+  prompt: `prompt ${id}`,
+  keyframePath: KEYFRAME,
+  width: 256,
+  height: 256,
+  fps: 8,
+  numFrames: 9,
+  seed: 7,
+  ...over,
+});
 
 /** Every file under `dir`, hidden ones included, relative to it. */
 function walk(dir: string): string[] {
@@ -52,25 +71,56 @@ describe('render queue against the real adapter: faults', function () {
     try {
       const provider = new FastVideoProvider({ endpoint: first.url, pollIntervalMs: 100 });
       const outputRoot = path.join(work, 'renders');
-      const queue = new RenderQueue({ getProvider: () => Promise.resolve(provider), outputRootFor: () => outputRoot, artifactsRoot: path.join(work, 'artifacts') });
+      const queue = new RenderQueue({
+        getProvider: () => Promise.resolve(provider),
+        outputRootFor: () => outputRoot,
+        artifactsRoot: path.join(work, 'artifacts'),
+      });
       let restart: Promise<TestAdapter> | undefined;
       queue.onDidChange((job) => {
         if (job.progress?.stage === 'encoding' && !restart) {
           first.kill();
-          restart = new Promise((r) => first.child.once('exit', r)).then(() => startTestAdapter({ port: first.port, outputRoot: first.outputRoot }));
+          restart = new Promise((r) => first.child.once('exit', r)).then(() =>
+            startTestAdapter({ port: first.port, outputRoot: first.outputRoot }),
+          );
         }
       });
-      const crashed = await queue.whenDone(queue.enqueue({ timelineFile: path.join(work, 't.timeline.json'), scene: scene('long', { width: 640, height: 352, numFrames: 241 }), providerId: 'fastvideo-local' }).jobId);
+      const crashed = await queue.whenDone(
+        queue.enqueue({
+          timelineFile: path.join(work, 't.timeline.json'),
+          scene: scene('long', { width: 640, height: 352, numFrames: 241 }),
+          providerId: 'fastvideo-local',
+        }).jobId,
+      );
       assert.equal(crashed.state, 'failed');
       assert.equal(crashed.error?.code, 'ADAPTER_CRASHED');
       assert.match(crashed.error?.hint ?? '', /Restart the adapter/);
-      assert.deepEqual(walk(work).filter((f) => /\.mp4$/.test(f)), [], 'no MP4, partial or not, among our outputs');
-      assert.deepEqual(walk(first.outputRoot).filter((f) => /\.mp4$/.test(f)), [], 'and none on the adapter\'s side either');
+      assert.deepEqual(
+        walk(work).filter((f) => /\.mp4$/.test(f)),
+        [],
+        'no MP4, partial or not, among our outputs',
+      );
+      assert.deepEqual(
+        walk(first.outputRoot).filter((f) => /\.mp4$/.test(f)),
+        [],
+        "and none on the adapter's side either",
+      );
 
       second = await restart;
-      const again = await queue.whenDone(queue.enqueue({ timelineFile: path.join(work, 't.timeline.json'), scene: scene('long', { width: 640, height: 352, numFrames: 17 }), providerId: 'fastvideo-local' }).jobId);
+      const again = await queue.whenDone(
+        queue.enqueue({
+          timelineFile: path.join(work, 't.timeline.json'),
+          scene: scene('long', { width: 640, height: 352, numFrames: 17 }),
+          providerId: 'fastvideo-local',
+        }).jobId,
+      );
       assert.equal(again.state, 'succeeded', JSON.stringify(again.error));
-      assert.deepEqual(probeMp4(again.artifact?.videoPath as string), { codec: 'h264', size: [640, 352], fps: 8, frames: 17 });
+      assert.deepEqual(probeMp4(again.artifact?.videoPath as string), {
+        codec: 'h264',
+        size: [640, 352],
+        fps: 8,
+        frames: 17,
+      });
       assert.equal((await listRenders(outputRoot)).length, 1);
     } finally {
       await second?.dispose();
@@ -84,16 +134,29 @@ describe('render queue against the real adapter: faults', function () {
       const outputRoot = path.join(work, 'renders');
       const timelineFile = path.join(work, 't.timeline.json');
       const windows = [0, 1].map(
-        (w) => new RenderQueue({ getProvider: () => Promise.resolve(new FastVideoProvider({ endpoint: adapter.url })), outputRootFor: () => outputRoot, artifactsRoot: path.join(work, `artifacts-${w}`) }),
+        (w) =>
+          new RenderQueue({
+            getProvider: () => Promise.resolve(new FastVideoProvider({ endpoint: adapter.url })),
+            outputRootFor: () => outputRoot,
+            artifactsRoot: path.join(work, `artifacts-${w}`),
+          }),
       );
       let waitedInAdapterQueue = 0;
-      for (const q of windows) q.onDidChange((j) => (waitedInAdapterQueue = Math.max(waitedInAdapterQueue, j.progress?.queuePosition ?? 0)));
+      for (const q of windows)
+        q.onDidChange((j) => (waitedInAdapterQueue = Math.max(waitedInAdapterQueue, j.progress?.queuePosition ?? 0)));
       // Both windows render the same scene with the same seed into the same folder, plus one of their own.
       const jobs = windows.flatMap((q, w) =>
-        [scene('shared', { width: 640, height: 352, numFrames: 65 }), scene(`own-${w}`, { width: 640, height: 352, numFrames: 65 })].map((s) => ({ q, snap: q.enqueue({ timelineFile, scene: s, providerId: 'fastvideo-local' }) })),
+        [
+          scene('shared', { width: 640, height: 352, numFrames: 65 }),
+          scene(`own-${w}`, { width: 640, height: 352, numFrames: 65 }),
+        ].map((s) => ({ q, snap: q.enqueue({ timelineFile, scene: s, providerId: 'fastvideo-local' }) })),
       );
       const done: RenderJobSnapshot[] = await Promise.all(jobs.map(({ q, snap }) => q.whenDone(snap.jobId)));
-      assert.deepEqual(done.map((d) => d.state), ['succeeded', 'succeeded', 'succeeded', 'succeeded'], JSON.stringify(done.map((d) => d.error)));
+      assert.deepEqual(
+        done.map((d) => d.state),
+        ['succeeded', 'succeeded', 'succeeded', 'succeeded'],
+        JSON.stringify(done.map((d) => d.error)),
+      );
       const videos = done.map((d) => d.artifact?.videoPath as string);
       assert.equal(new Set(videos).size, 4, 'no render replaced another');
       for (const v of videos) assert.equal(probeMp4(v).frames, 65);
@@ -107,9 +170,15 @@ describe('render queue against the real adapter: faults', function () {
           return client.job(side.server.jobId);
         }),
       );
-      const spans = serverJobs.map((j) => [Date.parse(j.startedAt as string), Date.parse(j.finishedAt as string)] as const).sort((a, b) => a[0] - b[0]);
-      for (let i = 1; i < spans.length; i++) assert.ok((spans[i - 1] as readonly number[])[1] as number <= ((spans[i] as readonly number[])[0] as number), 'one job at a time on the adapter');
-      assert.ok(waitedInAdapterQueue >= 1, 'one window\'s job waited behind the other\'s on the adapter');
+      const spans = serverJobs
+        .map((j) => [Date.parse(j.startedAt as string), Date.parse(j.finishedAt as string)] as const)
+        .sort((a, b) => a[0] - b[0]);
+      for (let i = 1; i < spans.length; i++)
+        assert.ok(
+          ((spans[i - 1] as readonly number[])[1] as number) <= ((spans[i] as readonly number[])[0] as number),
+          'one job at a time on the adapter',
+        );
+      assert.ok(waitedInAdapterQueue >= 1, "one window's job waited behind the other's on the adapter");
       const h = await client.health();
       assert.equal(h.queueDepth, 0);
     } finally {
@@ -123,14 +192,32 @@ class CopyProvider implements VideoProvider {
   readonly endpoint = 'memory://';
   constructor(readonly id: ProviderId = 'fastvideo-local') {}
   health(): Promise<ProviderHealth> {
-    return Promise.resolve({ provider: this.id, state: 'ok', endpoint: this.endpoint, summary: 'copy', checkedAt: new Date().toISOString() });
+    return Promise.resolve({
+      provider: this.id,
+      state: 'ok',
+      endpoint: this.endpoint,
+      summary: 'copy',
+      checkedAt: new Date().toISOString(),
+    });
   }
   render(req: RenderRequest, _o: RenderOptions): Promise<RenderResult> {
-    return Promise.resolve({ videoPath: TINY, videoIsTemporary: false, seed: req.seed, width: req.width, height: req.height, numFrames: req.numFrames, fps: req.fps, warnings: [], timings: { totalMs: 1 }, server: {} });
+    return Promise.resolve({
+      videoPath: TINY,
+      videoIsTemporary: false,
+      seed: req.seed,
+      width: req.width,
+      height: req.height,
+      numFrames: req.numFrames,
+      fps: req.fps,
+      warnings: [],
+      timings: { totalMs: 1 },
+      server: {},
+    });
   }
 }
 
-const enospc = (what: string) => Object.assign(new Error(`ENOSPC: no space left on device, ${what}`), { code: 'ENOSPC' });
+const enospc = (what: string) =>
+  Object.assign(new Error(`ENOSPC: no space left on device, ${what}`), { code: 'ENOSPC' });
 
 describe('render queue: full and unwritable output folders', () => {
   let work: string;
@@ -143,13 +230,23 @@ describe('render queue: full and unwritable output folders', () => {
   afterEach(() => rmSync(work, { recursive: true, force: true }));
 
   const render = (fs?: ArtifactFs, root = outputRoot, id = 'a') => {
-    const q = new RenderQueue({ getProvider: () => Promise.resolve(new CopyProvider()), outputRootFor: () => root, artifactsRoot: path.join(work, 'artifacts'), ...(fs ? { fs } : {}) });
-    return q.whenDone(q.enqueue({ timelineFile: timelineFile(), scene: scene(id), providerId: 'fastvideo-local' }).jobId);
+    const q = new RenderQueue({
+      getProvider: () => Promise.resolve(new CopyProvider()),
+      outputRootFor: () => root,
+      artifactsRoot: path.join(work, 'artifacts'),
+      ...(fs ? { fs } : {}),
+    });
+    return q.whenDone(
+      q.enqueue({ timelineFile: timelineFile(), scene: scene(id), providerId: 'fastvideo-local' }).jobId,
+    );
   };
 
   it('disk full halfway through the copy: DISK_FULL, no partial file, the earlier render untouched', async () => {
     const earlier = await render();
-    const before = { video: sha(earlier.artifact?.videoPath as string), sidecar: sha(earlier.artifact?.sidecarPath as string) };
+    const before = {
+      video: sha(earlier.artifact?.videoPath as string),
+      sidecar: sha(earlier.artifact?.sidecarPath as string),
+    };
     const fullDisk: ArtifactFs = {
       ...fsp,
       // Like a real full disk: some bytes land in the destination before the write fails.
@@ -163,8 +260,16 @@ describe('render queue: full and unwritable output folders', () => {
     assert.equal(failed.state, 'failed');
     assert.equal(failed.error?.code, 'DISK_FULL');
     assert.match(failed.error?.hint ?? '', /earlier renders were not touched/);
-    assert.deepEqual(walk(outputRoot).sort(), [path.basename(earlier.artifact?.sidecarPath as string), path.basename(earlier.artifact?.videoPath as string)].map((n) => path.join('a', n)).sort());
-    assert.deepEqual({ video: sha(earlier.artifact?.videoPath as string), sidecar: sha(earlier.artifact?.sidecarPath as string) }, before);
+    assert.deepEqual(
+      walk(outputRoot).sort(),
+      [path.basename(earlier.artifact?.sidecarPath as string), path.basename(earlier.artifact?.videoPath as string)]
+        .map((n) => path.join('a', n))
+        .sort(),
+    );
+    assert.deepEqual(
+      { video: sha(earlier.artifact?.videoPath as string), sidecar: sha(earlier.artifact?.sidecarPath as string) },
+      before,
+    );
     assert.equal((await listRenders(outputRoot)).length, 1);
   });
 
@@ -197,7 +302,10 @@ describe('render queue: full and unwritable output folders', () => {
       assert.equal(failed.state, 'failed');
       assert.equal(failed.error?.code, 'DISK_FULL', JSON.stringify(failed.error));
       assert.deepEqual(walk(root).filter((f) => !f.startsWith('.')).length, 2);
-      assert.deepEqual(walk(root).filter((f) => /\.part$|\.stv-/.test(f)), []);
+      assert.deepEqual(
+        walk(root).filter((f) => /\.part$|\.stv-/.test(f)),
+        [],
+      );
       assert.equal(sha(earlier.artifact?.videoPath as string), sha(TINY));
     } finally {
       umount(mnt);
@@ -267,4 +375,3 @@ function fillDisk(file: string): void {
   }
   throw new Error(`the disk never filled: ${statSync(file).size} bytes`);
 }
-

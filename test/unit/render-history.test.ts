@@ -1,5 +1,14 @@
 import * as assert from 'node:assert/strict';
-import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { RenderRequest, RenderResult } from '../../src/core/providers/types';
@@ -9,7 +18,16 @@ import { repoRoot } from '../helpers/paths';
 
 const TINY = path.join(repoRoot, 'test/fixtures/video/tiny.mp4');
 
-const req = (sceneId: string, seed = 3): RenderRequest => ({ sceneId, prompt: `p ${sceneId}`, negativePrompt: 'blurry', width: 256, height: 256, numFrames: 9, fps: 8, seed });
+const req = (sceneId: string, seed = 3): RenderRequest => ({
+  sceneId,
+  prompt: `p ${sceneId}`,
+  negativePrompt: 'blurry',
+  width: 256,
+  height: 256,
+  numFrames: 9,
+  fps: 8,
+  seed,
+});
 const result = (videoPath: string, seed = 3, over: Partial<RenderResult> = {}): RenderResult => ({
   videoPath,
   videoIsTemporary: false,
@@ -35,7 +53,14 @@ describe('render artifacts and history', () => {
   });
   afterEach(() => rmSync(root, { recursive: true, force: true }));
   const save = (sceneId: string, createdAt: Date, seed = 3, over: Partial<RenderResult> = {}) =>
-    saveArtifact({ outputRoot: out, timelineFile: path.join(root, 't.timeline.json'), providerId: 'fastvideo-local', request: req(sceneId, seed), result: result(TINY, seed, over), createdAt });
+    saveArtifact({
+      outputRoot: out,
+      timelineFile: path.join(root, 't.timeline.json'),
+      providerId: 'fastvideo-local',
+      request: req(sceneId, seed),
+      result: result(TINY, seed, over),
+      createdAt,
+    });
 
   it('names the MP4 <scene>_<UTC stamp>_s<seed>.mp4 and writes a complete sidecar beside it', async () => {
     const a = await save('intro', new Date(Date.UTC(2026, 0, 2, 3, 4, 5)), 99);
@@ -51,7 +76,11 @@ describe('render artifacts and history', () => {
     assert.deepEqual(side.server, { jobId: 'j1', version: '0.1.0' });
     assert.deepEqual(side.warnings, [{ code: 'NOT_AI', message: 'preview' }]);
     assert.equal(side.timings.totalMs, 5);
-    assert.deepEqual(readdirSync(path.dirname(a.videoPath)).filter((n) => n.startsWith('.')), [], 'no temp files left');
+    assert.deepEqual(
+      readdirSync(path.dirname(a.videoPath)).filter((n) => n.startsWith('.')),
+      [],
+      'no temp files left',
+    );
   });
 
   it('never overwrites: a taken name, or a name whose sidecar is still there, gets the next suffix', async () => {
@@ -91,17 +120,27 @@ describe('render artifacts and history', () => {
     writeFileSync(path.join(out, 'a', '.stv-1111.mp4.part'), 'half');
     writeFileSync(path.join(out, 'a', 'broken.json'), '{ not json');
     copyFileSync(TINY, path.join(out, 'a', 'broken.mp4'));
-    writeFileSync(path.join(out, 'a', 'other.json'), JSON.stringify({ ...JSON.parse(readFileSync(old.sidecarPath, 'utf8')), kind: 'something-else' }));
+    writeFileSync(
+      path.join(out, 'a', 'other.json'),
+      JSON.stringify({ ...JSON.parse(readFileSync(old.sidecarPath, 'utf8')), kind: 'something-else' }),
+    );
     copyFileSync(TINY, path.join(out, 'a', 'other.mp4'));
     mkdirSync(path.join(out, '.stv-tmp', 'job'), { recursive: true });
     writeFileSync(path.join(out, 'not-a-scene.json'), '{}');
 
     const all = await listRenders(out);
-    assert.deepEqual(all.map((r) => r.videoPath), [fresh.videoPath, mid.videoPath, old.videoPath]);
-    assert.deepEqual((await listRenders(out, 'a')).map((r) => r.createdAt), [fresh.createdAt, old.createdAt]);
+    assert.deepEqual(
+      all.map((r) => r.videoPath),
+      [fresh.videoPath, mid.videoPath, old.videoPath],
+    );
+    assert.deepEqual(
+      (await listRenders(out, 'a')).map((r) => r.createdAt),
+      [fresh.createdAt, old.createdAt],
+    );
     assert.deepEqual(await listRenders(path.join(root, 'nothing-here')), []);
     // From the folder of scene b, "../a" would reach scene a's renders: refused, not followed.
-    for (const evil of ['../a', '..\\a', '..', '.']) assert.deepEqual(await listRenders(path.join(out, 'b'), evil), [], evil);
+    for (const evil of ['../a', '..\\a', '..', '.'])
+      assert.deepEqual(await listRenders(path.join(out, 'b'), evil), [], evil);
   });
 
   it('reads paths from where the sidecar is, not from what it says (a folder synced from another machine)', async () => {

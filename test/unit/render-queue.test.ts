@@ -3,7 +3,14 @@ import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFile
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { StvError } from '../../src/core/errors';
-import type { ProviderHealth, ProviderId, RenderOptions, RenderRequest, RenderResult, VideoProvider } from '../../src/core/providers/types';
+import type {
+  ProviderHealth,
+  ProviderId,
+  RenderOptions,
+  RenderRequest,
+  RenderResult,
+  VideoProvider,
+} from '../../src/core/providers/types';
 import { listRenders } from '../../src/core/render/history';
 import { RenderQueue, type RenderJobSnapshot } from '../../src/core/render/queue';
 import type { ResolvedScene } from '../../src/core/timeline/resolve';
@@ -18,9 +25,18 @@ class ScriptedProvider implements VideoProvider {
   calls: RenderRequest[] = [];
   aborted: string[] = [];
   private gates: (() => void)[] = [];
-  constructor(readonly id: ProviderId, private readonly opts: { hold?: boolean; output?: string; fail?: StvError } = {}) {}
+  constructor(
+    readonly id: ProviderId,
+    private readonly opts: { hold?: boolean; output?: string; fail?: StvError } = {},
+  ) {}
   health(): Promise<ProviderHealth> {
-    return Promise.resolve({ provider: this.id, state: 'ok', endpoint: this.endpoint, summary: 'scripted', checkedAt: new Date().toISOString() });
+    return Promise.resolve({
+      provider: this.id,
+      state: 'ok',
+      endpoint: this.endpoint,
+      summary: 'scripted',
+      checkedAt: new Date().toISOString(),
+    });
   }
   /** Renders held at their gate, waiting for release(). */
   get held(): number {
@@ -49,11 +65,32 @@ class ScriptedProvider implements VideoProvider {
     if (this.opts.fail) throw this.opts.fail;
     const tmp = path.join(o.scratchDir, `${req.sceneId}-${this.calls.length}.mp4`);
     copyFileSync(this.opts.output ?? TINY, tmp);
-    return { videoPath: tmp, videoIsTemporary: true, seed: req.seed, width: req.width, height: req.height, numFrames: req.numFrames, fps: req.fps, warnings: [], timings: { totalMs: 5 }, server: { scripted: true } };
+    return {
+      videoPath: tmp,
+      videoIsTemporary: true,
+      seed: req.seed,
+      width: req.width,
+      height: req.height,
+      numFrames: req.numFrames,
+      fps: req.fps,
+      warnings: [],
+      timings: { totalMs: 5 },
+      server: { scripted: true },
+    };
   }
 }
 
-const scene = (id: string, seed: number | 'random' = 1): ResolvedScene => ({ id, index: 0, title: id, prompt: `prompt ${id}`, width: 256, height: 256, fps: 8, numFrames: 9, seed });
+const scene = (id: string, seed: number | 'random' = 1): ResolvedScene => ({
+  id,
+  index: 0,
+  title: id,
+  prompt: `prompt ${id}`,
+  width: 256,
+  height: 256,
+  fps: 8,
+  numFrames: 9,
+  seed,
+});
 
 describe('render queue', () => {
   let out: string;
@@ -64,8 +101,16 @@ describe('render queue', () => {
   });
   afterEach(() => rmSync(out, { recursive: true, force: true }));
 
-  const queueWith = (providers: Partial<Record<ProviderId, VideoProvider>>, extra: Partial<ConstructorParameters<typeof RenderQueue>[0]> = {}) =>
-    new RenderQueue({ getProvider: (id) => Promise.resolve(providers[id] as VideoProvider), outputRootFor: () => path.join(out, 'renders'), artifactsRoot: path.join(out, 'artifacts'), ...extra });
+  const queueWith = (
+    providers: Partial<Record<ProviderId, VideoProvider>>,
+    extra: Partial<ConstructorParameters<typeof RenderQueue>[0]> = {},
+  ) =>
+    new RenderQueue({
+      getProvider: (id) => Promise.resolve(providers[id] as VideoProvider),
+      outputRootFor: () => path.join(out, 'renders'),
+      artifactsRoot: path.join(out, 'artifacts'),
+      ...extra,
+    });
 
   it('runs one job at a time per provider, in order, and writes MP4 + sidecar', async () => {
     const p = new ScriptedProvider('fastvideo-local', { hold: true });
@@ -73,7 +118,10 @@ describe('render queue', () => {
     const a = q.enqueue({ timelineFile, scene: scene('a'), providerId: 'fastvideo-local' });
     const b = q.enqueue({ timelineFile, scene: scene('b'), providerId: 'fastvideo-local' });
     await until('a to be held by its provider', () => p.held === 1);
-    assert.deepEqual(q.jobs().map((j) => j.state), ['running', 'queued']);
+    assert.deepEqual(
+      q.jobs().map((j) => j.state),
+      ['running', 'queued'],
+    );
     p.release();
     const da = await q.whenDone(a.jobId);
     assert.equal(da.state, 'succeeded');
@@ -81,11 +129,18 @@ describe('render queue', () => {
     assert.equal(q.jobs()[1]?.state, 'running');
     p.release();
     const db = await q.whenDone(b.jobId);
-    assert.deepEqual(p.calls.map((c) => c.sceneId), ['a', 'b']);
+    assert.deepEqual(
+      p.calls.map((c) => c.sceneId),
+      ['a', 'b'],
+    );
     const art = db.artifact;
     assert.ok(art && existsSync(art.videoPath) && existsSync(art.sidecarPath));
     assert.match(path.basename(art.videoPath), /^b_\d{8}-\d{6}_s1\.mp4$/);
-    const side = JSON.parse(readFileSync(art.sidecarPath, 'utf8')) as { request: RenderRequest; providerId: string; server: unknown };
+    const side = JSON.parse(readFileSync(art.sidecarPath, 'utf8')) as {
+      request: RenderRequest;
+      providerId: string;
+      server: unknown;
+    };
     assert.equal(side.request.prompt, 'prompt b');
     assert.equal(side.providerId, 'fastvideo-local');
     assert.deepEqual(side.server, { scripted: true });
@@ -95,11 +150,20 @@ describe('render queue', () => {
     const f = new ScriptedProvider('fastvideo-local', { hold: true });
     const c = new ScriptedProvider('comfyui-local', { hold: true });
     const q = queueWith({ 'fastvideo-local': f, 'comfyui-local': c });
-    const jobs = [q.enqueue({ timelineFile, scene: scene('a'), providerId: 'fastvideo-local' }), q.enqueue({ timelineFile, scene: scene('b'), providerId: 'comfyui-local' })];
+    const jobs = [
+      q.enqueue({ timelineFile, scene: scene('a'), providerId: 'fastvideo-local' }),
+      q.enqueue({ timelineFile, scene: scene('b'), providerId: 'comfyui-local' }),
+    ];
     await until('both to be held by their providers', () => f.held === 1 && c.held === 1);
-    assert.deepEqual(q.jobs().map((j) => j.state), ['running', 'running']);
+    assert.deepEqual(
+      q.jobs().map((j) => j.state),
+      ['running', 'running'],
+    );
     q.cancelAll();
-    assert.deepEqual((await Promise.all(jobs.map((j) => q.whenDone(j.jobId)))).map((j) => j.state), ['cancelled', 'cancelled']);
+    assert.deepEqual(
+      (await Promise.all(jobs.map((j) => q.whenDone(j.jobId)))).map((j) => j.state),
+      ['cancelled', 'cancelled'],
+    );
   });
 
   it('cancels queued jobs before they start and aborts the running one', async () => {
@@ -113,19 +177,38 @@ describe('render queue', () => {
     assert.equal((await q.whenDone(b.jobId)).state, 'cancelled');
     q.cancelAll();
     const states = await Promise.all([a, c].map((j) => q.whenDone(j.jobId)));
-    assert.deepEqual(states.map((s) => s.state), ['cancelled', 'cancelled']);
-    assert.deepEqual(p.calls.map((x) => x.sceneId), ['a'], 'b and c never started');
+    assert.deepEqual(
+      states.map((s) => s.state),
+      ['cancelled', 'cancelled'],
+    );
+    assert.deepEqual(
+      p.calls.map((x) => x.sceneId),
+      ['a'],
+      'b and c never started',
+    );
     assert.deepEqual(p.aborted, ['a'], 'the running render saw the abort');
-    assert.deepEqual(readdirSync(path.join(out, 'renders')).filter((n) => !n.startsWith('.')), []);
+    assert.deepEqual(
+      readdirSync(path.join(out, 'renders')).filter((n) => !n.startsWith('.')),
+      [],
+    );
   });
 
   it('draws random seeds once, records them, and never overwrites an earlier render', async () => {
     const p = new ScriptedProvider('fastvideo-local');
     const q = queueWith({ 'fastvideo-local': p }, { randomSeed: () => 4242 });
-    const jobs = [q.enqueue({ timelineFile, scene: scene('r', 'random'), providerId: 'fastvideo-local' }), q.enqueue({ timelineFile, scene: scene('r', 'random'), providerId: 'fastvideo-local' })];
-    assert.deepEqual(jobs.map((j) => j.seed), [4242, 4242]);
+    const jobs = [
+      q.enqueue({ timelineFile, scene: scene('r', 'random'), providerId: 'fastvideo-local' }),
+      q.enqueue({ timelineFile, scene: scene('r', 'random'), providerId: 'fastvideo-local' }),
+    ];
+    assert.deepEqual(
+      jobs.map((j) => j.seed),
+      [4242, 4242],
+    );
     const done = await Promise.all(jobs.map((j) => q.whenDone(j.jobId)));
-    assert.deepEqual(p.calls.map((c) => c.seed), [4242, 4242]);
+    assert.deepEqual(
+      p.calls.map((c) => c.seed),
+      [4242, 4242],
+    );
     const names = done.map((d) => path.basename(d.artifact?.videoPath ?? ''));
     assert.notEqual(names[0], names[1]);
     assert.match(names[1] ?? '', /_s4242(_1)?\.mp4$/);
@@ -137,14 +220,28 @@ describe('render queue', () => {
   it('a random seed comes from crypto, once, and is the one the provider gets and the sidecar records', async () => {
     const p = new ScriptedProvider('fastvideo-local');
     const q = queueWith({ 'fastvideo-local': p });
-    const snaps = [1, 2, 3].map(() => q.enqueue({ timelineFile, scene: scene('r', 'random'), providerId: 'fastvideo-local' }));
+    const snaps = [1, 2, 3].map(() =>
+      q.enqueue({ timelineFile, scene: scene('r', 'random'), providerId: 'fastvideo-local' }),
+    );
     for (const s of snaps) assert.ok(Number.isInteger(s.seed) && s.seed >= 0 && s.seed < 2 ** 32, String(s.seed));
     assert.equal(new Set(snaps.map((s) => s.seed)).size, 3, 'three draws, three seeds');
     const done = await Promise.all(snaps.map((s) => q.whenDone(s.jobId)));
-    assert.deepEqual(p.calls.map((c) => c.seed), snaps.map((s) => s.seed));
-    for (const d of done) assert.equal((JSON.parse(readFileSync(d.artifact?.sidecarPath as string, 'utf8')) as { seed: number; request: { seed: number } }).request.seed, d.seed);
+    assert.deepEqual(
+      p.calls.map((c) => c.seed),
+      snaps.map((s) => s.seed),
+    );
+    for (const d of done)
+      assert.equal(
+        (
+          JSON.parse(readFileSync(d.artifact?.sidecarPath as string, 'utf8')) as {
+            seed: number;
+            request: { seed: number };
+          }
+        ).request.seed,
+        d.seed,
+      );
     const fixed = q.enqueue({ timelineFile, scene: scene('f', 77), providerId: 'fastvideo-local', seedOverride: 5 });
-    assert.equal(fixed.seed, 5, 'an explicit seed wins over the scene\'s');
+    assert.equal(fixed.seed, 5, "an explicit seed wins over the scene's");
     await q.whenDone(fixed.jobId);
   });
 
@@ -161,10 +258,14 @@ describe('render queue', () => {
   it('reports an unwritable output folder and keeps earlier renders', async () => {
     const p = new ScriptedProvider('fastvideo-local');
     const good = queueWith({ 'fastvideo-local': p });
-    const first = await good.whenDone(good.enqueue({ timelineFile, scene: scene('a'), providerId: 'fastvideo-local' }).jobId);
+    const first = await good.whenDone(
+      good.enqueue({ timelineFile, scene: scene('a'), providerId: 'fastvideo-local' }).jobId,
+    );
     // A file where the scene folder must go: the OS refuses (ENOTDIR/EEXIST) even for root.
     writeFileSync(path.join(out, 'renders', 'b'), 'in the way');
-    const j = await good.whenDone(good.enqueue({ timelineFile, scene: scene('b'), providerId: 'fastvideo-local' }).jobId);
+    const j = await good.whenDone(
+      good.enqueue({ timelineFile, scene: scene('b'), providerId: 'fastvideo-local' }).jobId,
+    );
     assert.equal(j.state, 'failed');
     assert.equal(j.error?.code, 'OUTPUT_NOT_WRITABLE');
     assert.match(j.error?.message ?? '', /renders/);
@@ -172,19 +273,33 @@ describe('render queue', () => {
   });
 
   it('passes provider failures through with their code and hint', async () => {
-    const q = queueWith({ 'fastvideo-local': new ScriptedProvider('fastvideo-local', { fail: new StvError('CUDA_OOM', 'out of memory', 'fewer frames') }) });
-    const j: RenderJobSnapshot = await q.whenDone(q.enqueue({ timelineFile, scene: scene('a'), providerId: 'fastvideo-local' }).jobId);
+    const q = queueWith({
+      'fastvideo-local': new ScriptedProvider('fastvideo-local', {
+        fail: new StvError('CUDA_OOM', 'out of memory', 'fewer frames'),
+      }),
+    });
+    const j: RenderJobSnapshot = await q.whenDone(
+      q.enqueue({ timelineFile, scene: scene('a'), providerId: 'fastvideo-local' }).jobId,
+    );
     assert.deepEqual(j.error, { code: 'CUDA_OOM', message: 'out of memory', hint: 'fewer frames' });
   });
 
   it('writes one telemetry summary per run', async () => {
     const q = queueWith({ 'fastvideo-local': new ScriptedProvider('fastvideo-local') });
-    await Promise.all([q.enqueue({ timelineFile, scene: scene('a'), providerId: 'fastvideo-local' }), q.enqueue({ timelineFile, scene: scene('b'), providerId: 'fastvideo-local' })].map((j) => q.whenDone(j.jobId)));
+    await Promise.all(
+      [
+        q.enqueue({ timelineFile, scene: scene('a'), providerId: 'fastvideo-local' }),
+        q.enqueue({ timelineFile, scene: scene('b'), providerId: 'fastvideo-local' }),
+      ].map((j) => q.whenDone(j.jobId)),
+    );
     // No wait: the last job of a run settles only once the summary is written.
     const dir = path.join(out, 'artifacts', 'fastvideo-local');
     const files = readdirSync(dir);
     assert.equal(files.length, 1);
-    const summary = JSON.parse(readFileSync(path.join(dir, files[0] as string), 'utf8')) as { succeeded: number; jobs: unknown[] };
+    const summary = JSON.parse(readFileSync(path.join(dir, files[0] as string), 'utf8')) as {
+      succeeded: number;
+      jobs: unknown[];
+    };
     assert.equal(summary.succeeded, 2);
     assert.equal(summary.jobs.length, 2);
   });

@@ -10,7 +10,9 @@ describe('scratch files after a crash (issue 14)', () => {
     const out = mkdtempSync(path.join(os.tmpdir(), 'stv-scratch-'));
     try {
       // A real process id that has just ended.
-      const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout;
+      const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], {
+        encoding: 'utf8',
+      }).stdout;
       assert.match(dead, /^\d+$/);
       const staleDir = path.join(out, '.stv-tmp', `${dead}-job1`);
       const stalePart = path.join(out, 'lighthouse', `.stv-${dead}-abc.mp4.part`);

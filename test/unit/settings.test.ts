@@ -2,8 +2,18 @@ import * as assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as fc from 'fast-check';
-import { ComfyUISettingsSchema, DEFAULT_SETTINGS, FastVideoSettingsSchema, readSettings, SettingsSchema } from '../../src/core/settings/schema';
-import { manifestConfiguration, restrictedSettingKeys, SETTING_DESCRIPTIONS } from '../../src/core/settings/descriptions';
+import {
+  ComfyUISettingsSchema,
+  DEFAULT_SETTINGS,
+  FastVideoSettingsSchema,
+  readSettings,
+  SettingsSchema,
+} from '../../src/core/settings/schema';
+import {
+  manifestConfiguration,
+  restrictedSettingKeys,
+  SETTING_DESCRIPTIONS,
+} from '../../src/core/settings/descriptions';
 import { repoRoot } from '../helpers/paths';
 
 const ALL_KEYS = [
@@ -37,12 +47,22 @@ describe('settings model', () => {
         requestTimeoutSeconds: 1800,
         cpuOffload: true,
       },
-      comfyUI: { url: 'http://127.0.0.1:8188', clientId: '', workflowPath: '', mapping: {}, outputDir: 'renders', timeoutSeconds: 1800 },
+      comfyUI: {
+        url: 'http://127.0.0.1:8188',
+        clientId: '',
+        workflowPath: '',
+        mapping: {},
+        outputDir: 'renders',
+        timeoutSeconds: 1800,
+      },
     });
   });
 
   it('reads nothing as the defaults, with no problems', () => {
-    assert.deepEqual(readSettings(() => undefined), { settings: DEFAULT_SETTINGS, problems: [] });
+    assert.deepEqual(
+      readSettings(() => undefined),
+      { settings: DEFAULT_SETTINGS, problems: [] },
+    );
   });
 
   it('reads valid values from a flat VS Code-style getter', () => {
@@ -64,7 +84,10 @@ describe('settings model', () => {
     assert.equal(settings.videoProvider, 'fastvideo-local');
     assert.equal(settings.healthCheckIntervalSeconds, 0);
     assert.equal(settings.fastVideo.endpointUrl, 'http://192.0.2.7:9000');
-    assert.deepEqual([settings.fastVideo.width, settings.fastVideo.height, settings.fastVideo.numFrames, settings.fastVideo.seed], [640, 352, 33, 7]);
+    assert.deepEqual(
+      [settings.fastVideo.width, settings.fastVideo.height, settings.fastVideo.numFrames, settings.fastVideo.seed],
+      [640, 352, 33, 7],
+    );
     assert.equal(settings.fastVideo.backend, 'preview');
     assert.equal(settings.fastVideo.launch, 'wsl');
     assert.equal(settings.fastVideo.fps, 24); // untouched keys keep their defaults
@@ -89,7 +112,10 @@ describe('settings model', () => {
     assert.deepEqual(problems.map((p) => p.key).sort(), Object.keys(values).sort());
     assert.deepEqual(settings, DEFAULT_SETTINGS);
     const msg = (key: string) => problems.find((p) => p.key === key)?.message ?? '';
-    assert.match(msg('fastVideo.width'), /fastVideo\.width = 1000 is not valid: .*Nearest valid: 992 or 1008.*Using the default, 1280\./);
+    assert.match(
+      msg('fastVideo.width'),
+      /fastVideo\.width = 1000 is not valid: .*Nearest valid: 992 or 1008.*Using the default, 1280\./,
+    );
     assert.match(msg('fastVideo.numFrames'), /Nearest valid: 117 or 121 .*Using the default, 121\./);
     assert.match(msg('sceneToVideo.videoProvider'), /"runway" is not valid: .*comfyui-local.*fastvideo-local/);
     assert.match(msg('fastVideo.fps'), /= "24" is not valid: .*number/);
@@ -108,11 +134,14 @@ describe('settings model', () => {
 
   it('never throws and always yields valid settings, whatever the getter returns (property)', () => {
     fc.assert(
-      fc.property(fc.dictionary(fc.constantFrom(...ALL_KEYS), fc.oneof(fc.jsonValue({ maxDepth: 2 }), fc.constant(undefined))), (values) => {
-        const { settings, problems } = readSettings((k) => values[k]);
-        assert.ok(SettingsSchema.safeParse(settings).success);
-        for (const p of problems) assert.ok(ALL_KEYS.includes(p.key) && p.message.includes(p.key), JSON.stringify(p));
-      }),
+      fc.property(
+        fc.dictionary(fc.constantFrom(...ALL_KEYS), fc.oneof(fc.jsonValue({ maxDepth: 2 }), fc.constant(undefined))),
+        (values) => {
+          const { settings, problems } = readSettings((k) => values[k]);
+          assert.ok(SettingsSchema.safeParse(settings).success);
+          for (const p of problems) assert.ok(ALL_KEYS.includes(p.key) && p.message.includes(p.key), JSON.stringify(p));
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -133,8 +162,18 @@ describe('setting descriptions (for contributes.configuration)', () => {
   it('carry the bounds of the model (a value outside them is refused by readSettings)', () => {
     for (const d of SETTING_DESCRIPTIONS.filter((x) => x.type === 'integer')) {
       const { minimum, maximum } = d;
-      if (minimum !== undefined) assert.equal(readSettings((k) => (k === d.key ? minimum - 1 : undefined)).problems.length, 1, `${d.key} below minimum`);
-      if (maximum !== undefined) assert.equal(readSettings((k) => (k === d.key ? maximum + 1 : undefined)).problems.length, 1, `${d.key} above maximum`);
+      if (minimum !== undefined)
+        assert.equal(
+          readSettings((k) => (k === d.key ? minimum - 1 : undefined)).problems.length,
+          1,
+          `${d.key} below minimum`,
+        );
+      if (maximum !== undefined)
+        assert.equal(
+          readSettings((k) => (k === d.key ? maximum + 1 : undefined)).problems.length,
+          1,
+          `${d.key} above maximum`,
+        );
     }
     const width = SETTING_DESCRIPTIONS.find((d) => d.key === 'fastVideo.width');
     assert.deepEqual([width?.minimum, width?.maximum, width?.multipleOf], [256, 1920, 16]);
@@ -153,8 +192,12 @@ describe('setting descriptions (for contributes.configuration)', () => {
     for (const [i, section] of expected.entries()) {
       const actual = manifest.contributes.configuration[i]?.properties ?? {};
       assert.deepEqual(Object.keys(actual).sort(), Object.keys(section.properties).sort(), section.title);
-      for (const [key, prop] of Object.entries(section.properties)) assert.deepEqual(actual[key], prop, `package.json ${key} differs from src/core/settings/descriptions.ts`);
+      for (const [key, prop] of Object.entries(section.properties))
+        assert.deepEqual(actual[key], prop, `package.json ${key} differs from src/core/settings/descriptions.ts`);
     }
-    assert.deepEqual([...manifest.capabilities.untrustedWorkspaces.restrictedConfigurations].sort(), restrictedSettingKeys().sort());
+    assert.deepEqual(
+      [...manifest.capabilities.untrustedWorkspaces.restrictedConfigurations].sort(),
+      restrictedSettingKeys().sort(),
+    );
   });
 });

@@ -36,34 +36,61 @@ describe('the editor schema (contributes.jsonValidation)', () => {
 
   it('validates nothing, so each problem is reported once (by the extension), and completes an empty file', () => {
     // Schema keywords, not property names: a timeline field may be called "type" (a transition's).
-    const banned = new Set(['additionalProperties', 'required', 'minimum', 'maximum', 'exclusiveMinimum', 'multipleOf', 'minLength', 'maxLength', 'pattern', 'maxItems', 'type', 'enum', 'const']);
+    const banned = new Set([
+      'additionalProperties',
+      'required',
+      'minimum',
+      'maximum',
+      'exclusiveMinimum',
+      'multipleOf',
+      'minLength',
+      'maxLength',
+      'pattern',
+      'maxItems',
+      'type',
+      'enum',
+      'const',
+    ]);
     const found: string[] = [];
     const walk = (node: unknown, at: string): void => {
       if (Array.isArray(node)) return node.forEach((n, i) => walk(n, `${at}[${i}]`));
       if (node === null || typeof node !== 'object') return;
       for (const [k, v] of Object.entries(node)) {
         if (banned.has(k)) found.push(`${at}.${k}`);
-        if (k === 'properties' && v && typeof v === 'object') for (const [p, s] of Object.entries(v)) walk(s, `${at}.properties.${p}`);
+        if (k === 'properties' && v && typeof v === 'object')
+          for (const [p, s] of Object.entries(v)) walk(s, `${at}.properties.${p}`);
         else if (k !== 'defaultSnippets' && k !== 'examples' && k !== 'default') walk(v, `${at}.${k}`);
       }
     };
     walk(JSON.parse(text), '$');
     assert.deepEqual(found, []);
-    const schema = JSON.parse(text) as { defaultSnippets: { label: string; body: unknown }[]; properties: Record<string, unknown> };
+    const schema = JSON.parse(text) as {
+      defaultSnippets: { label: string; body: unknown }[];
+      properties: Record<string, unknown>;
+    };
     assert.equal(schema.defaultSnippets[0]?.label, 'New timeline');
-    assert.ok(parseTimeline(JSON.stringify(schema.defaultSnippets[0]?.body), { timelineFile: '/tmp/a.timeline.json' }).ok);
+    assert.ok(
+      parseTimeline(JSON.stringify(schema.defaultSnippets[0]?.body), { timelineFile: '/tmp/a.timeline.json' }).ok,
+    );
     assert.ok(schema.properties.scenes, 'completion still knows the keys');
   });
 
   it('is the one package.json associates with *.timeline.json', () => {
-    const pkg = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { contributes: { jsonValidation: { url: string }[] } };
-    assert.deepEqual(pkg.contributes.jsonValidation.map((v) => v.url), ['./media/timeline.editor.schema.json']);
+    const pkg = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as {
+      contributes: { jsonValidation: { url: string }[] };
+    };
+    assert.deepEqual(
+      pkg.contributes.jsonValidation.map((v) => v.url),
+      ['./media/timeline.editor.schema.json'],
+    );
   });
 });
 
 describe('suggestions for quick fixes', () => {
-  it('finds the key a typo meant, from the loader\'s own message', () => {
-    const r = parseTimeline('{"version":1,"title":"t","scenes":[{"id":"a","title":"A","prompt":"p","secnds":2}]}', { timelineFile: '/tmp/a.timeline.json' });
+  it("finds the key a typo meant, from the loader's own message", () => {
+    const r = parseTimeline('{"version":1,"title":"t","scenes":[{"id":"a","title":"A","prompt":"p","secnds":2}]}', {
+      timelineFile: '/tmp/a.timeline.json',
+    });
     assert.ok(!r.ok);
     const unknown = r.problems.filter((p) => p.code === 'unknown-field');
     assert.equal(unknown.length, 1);
@@ -81,11 +108,20 @@ describe('suggestions for quick fixes', () => {
     assert.equal(closestMatch('width', ['width']), undefined, 'an exact match is no suggestion');
   });
 
-  it('lists images under the timeline\'s folder as relative paths, skipping dot-folders and node_modules', async () => {
+  it("lists images under the timeline's folder as relative paths, skipping dot-folders and node_modules", async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'stv-kf-'));
     try {
-      for (const d of ['keyframes', '.hidden', 'node_modules/x', 'a/b']) mkdirSync(path.join(dir, d), { recursive: true });
-      for (const f of ['keyframes/one.png', 'keyframes/notes.txt', '.hidden/secret.png', 'node_modules/x/logo.png', 'a/b/two.JPG', 'top.webp']) writeFileSync(path.join(dir, f), 'x');
+      for (const d of ['keyframes', '.hidden', 'node_modules/x', 'a/b'])
+        mkdirSync(path.join(dir, d), { recursive: true });
+      for (const f of [
+        'keyframes/one.png',
+        'keyframes/notes.txt',
+        '.hidden/secret.png',
+        'node_modules/x/logo.png',
+        'a/b/two.JPG',
+        'top.webp',
+      ])
+        writeFileSync(path.join(dir, f), 'x');
       assert.deepEqual((await listKeyframeImages(dir)).sort(), ['a/b/two.JPG', 'keyframes/one.png', 'top.webp']);
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -97,12 +133,22 @@ describe('run records', () => {
   it('keeps the newest records per provider and lists them newest first', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'stv-runs-'));
     try {
-      for (let i = 0; i < 5; i++) await writeRunSummary(dir, 'fastvideo-local', new Date(Date.UTC(2026, 0, 1, 0, 0, i)), [{ sceneId: `s${i}`, state: i % 2 ? 'failed' : 'succeeded', seed: i }], 3);
+      for (let i = 0; i < 5; i++)
+        await writeRunSummary(
+          dir,
+          'fastvideo-local',
+          new Date(Date.UTC(2026, 0, 1, 0, 0, i)),
+          [{ sceneId: `s${i}`, state: i % 2 ? 'failed' : 'succeeded', seed: i }],
+          3,
+        );
       const files = readdirSync(path.join(dir, 'fastvideo-local')).sort();
       assert.equal(files.length, 3);
       assert.match(files[0] ?? '', /^run-20260101T000002Z-/);
       const listed = await listRunRecords(dir);
-      assert.deepEqual(listed.map((r) => r.scenes[0]), ['s4', 's3', 's2']);
+      assert.deepEqual(
+        listed.map((r) => r.scenes[0]),
+        ['s4', 's3', 's2'],
+      );
       assert.deepEqual([listed[0]?.succeeded, listed[1]?.failed], [1, 1]);
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -3,7 +3,13 @@ import * as path from 'node:path';
 import { readFileSync } from 'node:fs';
 import { parseTimeline, loadTimelineFile, type TimelineProblem } from '../../src/core/timeline/load';
 import { resolveScenes } from '../../src/core/timeline/resolve';
-import { framesForSeconds, isValidFrameCount, isValidSide, nearestFrameCounts, nearestSides } from '../../src/core/timeline/validSizes';
+import {
+  framesForSeconds,
+  isValidFrameCount,
+  isValidSide,
+  nearestFrameCounts,
+  nearestSides,
+} from '../../src/core/timeline/validSizes';
 import { TimelineSchema } from '../../src/core/timeline/schema';
 import { existsSync } from 'node:fs';
 import { timelineJsonSchemaText } from '../../src/core/timeline/jsonSchema';
@@ -36,8 +42,14 @@ describe('timeline loader', () => {
     const r = await loadTimelineFile(file);
     assert.ok(r.ok, JSON.stringify(!r.ok && r.problems));
     const scenes = resolveScenes(r.timeline, file);
-    assert.deepEqual(scenes.map((s) => s.key), ['lighthouse', 'forest-stream', 'city-rain', 'city-night/wide', 'city-night/windows', 'nightfall']);
-    assert.deepEqual(scenes.map((s) => s.seed), [1234, 1235, 1236, 1237, 1238, 1239]); // increment policy, per clip
+    assert.deepEqual(
+      scenes.map((s) => s.key),
+      ['lighthouse', 'forest-stream', 'city-rain', 'city-night/wide', 'city-night/windows', 'nightfall'],
+    );
+    assert.deepEqual(
+      scenes.map((s) => s.seed),
+      [1234, 1235, 1236, 1237, 1238, 1239],
+    ); // increment policy, per clip
     assert.equal(scenes[4]?.numFrames, 25); // the shot's own 1.5 s at 16 fps
     assert.equal(scenes[4]?.keyframePath, scenes[3]?.keyframePath); // both shots inherit the scene's keyframe
     assert.ok(scenes[5]?.endKeyframePath?.endsWith(path.join('keyframes', 'lighthouse-night.png'))); // bookends
@@ -84,12 +96,18 @@ describe('timeline loader', () => {
   });
 
   it('accepts Windows separators in keyframe paths', () => {
-    const r = parse('{ "version": 1, "title": "t", "scenes": [ { "id": "a", "title": "A", "prompt": "p", "keyframe": "keyframes\\\\a.png" } ] }');
+    const r = parse(
+      '{ "version": 1, "title": "t", "scenes": [ { "id": "a", "title": "A", "prompt": "p", "keyframe": "keyframes\\\\a.png" } ] }',
+    );
     assert.ok(r.ok, JSON.stringify(!r.ok && r.problems));
   });
 
   it('names the nearest valid width/height', () => {
-    const text = lines('{ "version": 1, "title": "t",', '  "defaults": { "width": 1000, "height": 700 },', '  "scenes": [] }');
+    const text = lines(
+      '{ "version": 1, "title": "t",',
+      '  "defaults": { "width": 1000, "height": 700 },',
+      '  "scenes": [] }',
+    );
     const ps = problemsOf(text).filter((p) => p.code === 'invalid-size');
     assert.equal(ps.length, 2);
     const w = ps.find((p) => p.path.join('.') === 'defaults.width');
@@ -101,7 +119,11 @@ describe('timeline loader', () => {
   });
 
   it('names the nearest valid frame counts (4k+1)', () => {
-    const text = lines('{ "version": 1, "title": "t", "scenes": [', '  { "id": "a", "title": "A", "prompt": "p", "frames": 120 }', ']}');
+    const text = lines(
+      '{ "version": 1, "title": "t", "scenes": [',
+      '  { "id": "a", "title": "A", "prompt": "p", "frames": 120 }',
+      ']}',
+    );
     const p = only(problemsOf(text), 'invalid-frames');
     assert.equal(p.line, 2);
     assert.equal(p.column, 55);
@@ -109,7 +131,11 @@ describe('timeline loader', () => {
   });
 
   it('reports unknown fields at the key, with a suggestion', () => {
-    const text = lines('{ "version": 1, "title": "t", "scenes": [', '  { "id": "a", "title": "A", "promt": "p" }', ']}');
+    const text = lines(
+      '{ "version": 1, "title": "t", "scenes": [',
+      '  { "id": "a", "title": "A", "promt": "p" }',
+      ']}',
+    );
     const ps = problemsOf(text);
     const p = only(ps, 'unknown-field');
     assert.equal(p.line, 2);
@@ -123,22 +149,39 @@ describe('timeline loader', () => {
   });
 
   it('refuses unsafe scene ids', () => {
-    const text = lines('{ "version": 1, "title": "t", "scenes": [', '  { "id": "../etc", "title": "A", "prompt": "p" }', ']}');
+    const text = lines(
+      '{ "version": 1, "title": "t", "scenes": [',
+      '  { "id": "../etc", "title": "A", "prompt": "p" }',
+      ']}',
+    );
     const ps = problemsOf(text).filter((p) => p.code === 'invalid-scene-id');
     assert.ok(ps.length >= 1);
     for (const p of ps) assert.deepEqual([p.line, p.column], [2, 11]);
     assert.ok(ps.some((p) => /must not contain ".."/.test(p.message)));
     // Names Windows cannot use as folders, and a trailing dot Windows would drop.
-    for (const [id, why] of [['CON', /device name on Windows/], ['nul.txt', /device name on Windows/], ['lpt1', /device name on Windows/], ['take.', /must not end with "\."/]] as const) {
-      const p = only(problemsOf(`{ "version": 1, "title": "t", "scenes": [ { "id": "${id}", "title": "A", "prompt": "p" } ] }`), 'invalid-scene-id');
+    for (const [id, why] of [
+      ['CON', /device name on Windows/],
+      ['nul.txt', /device name on Windows/],
+      ['lpt1', /device name on Windows/],
+      ['take.', /must not end with "\."/],
+    ] as const) {
+      const p = only(
+        problemsOf(`{ "version": 1, "title": "t", "scenes": [ { "id": "${id}", "title": "A", "prompt": "p" } ] }`),
+        'invalid-scene-id',
+      );
       assert.match(p.message, why, id);
       assert.deepEqual(p.path, ['scenes', 0, 'id']);
     }
-    assert.ok(parse('{ "version": 1, "title": "t", "scenes": [ { "id": "console.v2_final-1", "title": "A", "prompt": "p" } ] }').ok);
+    assert.ok(
+      parse('{ "version": 1, "title": "t", "scenes": [ { "id": "console.v2_final-1", "title": "A", "prompt": "p" } ] }')
+        .ok,
+    );
   });
 
   it('reports frames and seconds given together, wrong types, and unsupported versions', () => {
-    const both = problemsOf('{ "version": 1, "title": "t", "scenes": [ { "id": "a", "title": "A", "prompt": "p", "frames": 33, "seconds": 2 } ] }');
+    const both = problemsOf(
+      '{ "version": 1, "title": "t", "scenes": [ { "id": "a", "title": "A", "prompt": "p", "frames": 33, "seconds": 2 } ] }',
+    );
     only(both, 'length-conflict');
     const wrong = problemsOf('{ "version": 1, "title": "t", "defaults": { "fps": "24" }, "scenes": [] }');
     assert.match(only(wrong, 'wrong-type').message, /defaults\.fps must be a number, not string "24"/);
@@ -156,52 +199,78 @@ describe('timeline loader', () => {
 
   it('counts lines the way VS Code does: CRLF and a lone CR', () => {
     for (const eol of ['\r\n', '\r']) {
-      const text = ['{ "version": 1, "title": "t", "scenes": [', '  { "id": "a", "title": "A",', '    "prompt": "p", "frames": 120 }', ']}'].join(eol);
+      const text = [
+        '{ "version": 1, "title": "t", "scenes": [',
+        '  { "id": "a", "title": "A",',
+        '    "prompt": "p", "frames": 120 }',
+        ']}',
+      ].join(eol);
       const p = only(problemsOf(text), 'invalid-frames');
       assert.deepEqual([p.line, p.column, p.endLine, p.endColumn], [3, 30, 3, 33], JSON.stringify(eol));
     }
   });
 
   it('reads a file with a byte order mark, positions unchanged', () => {
-    const text = '\uFEFF{ "version": 1, "title": "t", "scenes": [ { "id": "a", "title": "A", "prompt": "p", "frames": 120 } ] }';
+    const text =
+      '\uFEFF{ "version": 1, "title": "t", "scenes": [ { "id": "a", "title": "A", "prompt": "p", "frames": 120 } ] }';
     const p = only(problemsOf(text), 'invalid-frames');
     assert.equal(p.column, text.indexOf('120') + 1); // the BOM counts as one column, as in the text given
   });
 
   it('says what to write when version is missing or a string', () => {
-    assert.match(only(problemsOf('{ "title": "t", "scenes": [] }'), 'missing-field').message, /version is required: add it with one of 2, 1/);
+    assert.match(
+      only(problemsOf('{ "title": "t", "scenes": [] }'), 'missing-field').message,
+      /version is required: add it with one of 2, 1/,
+    );
     const quoted = only(problemsOf('{ "version": "1", "title": "t", "scenes": [] }'), 'unsupported-version');
     assert.match(quoted.message, /must be the number 2 \(or 1\), not string "1": write "version": 2 without quotes/);
     assert.deepEqual([quoted.line, quoted.column, quoted.endColumn], [1, 14, 17]);
   });
 
   it('refuses a length in seconds the model cannot render in one clip, naming the longest it can', () => {
-    const text = lines('{ "version": 1, "title": "t", "defaults": { "fps": 16 }, "scenes": [', '  { "id": "a", "title": "A", "prompt": "p", "seconds": 20 }', ']}');
+    const text = lines(
+      '{ "version": 1, "title": "t", "defaults": { "fps": 16 }, "scenes": [',
+      '  { "id": "a", "title": "A", "prompt": "p", "seconds": 20 }',
+      ']}',
+    );
     const p = only(problemsOf(text), 'invalid-length');
     assert.deepEqual([p.line, p.column], [2, 56]);
     assert.match(p.message, /20 s at 16 fps is 321 frames, more than the 241 .*at most 15 s at 16 fps/);
     // 10 s at 24 fps is exactly 241 frames: fine.
-    assert.ok(parse('{ "version": 1, "title": "t", "scenes": [ { "id": "a", "title": "A", "prompt": "p", "seconds": 10 } ] }').ok);
+    assert.ok(
+      parse('{ "version": 1, "title": "t", "scenes": [ { "id": "a", "title": "A", "prompt": "p", "seconds": 10 } ] }')
+        .ok,
+    );
   });
 
   it('checks seconds at the rate the scene renders: the fallback fps (fastVideo.fps) when the timeline sets none', () => {
-    const text = '{ "version": 1, "title": "t", "scenes": [ { "id": "a", "title": "A", "prompt": "p", "seconds": 12 } ] }';
+    const text =
+      '{ "version": 1, "title": "t", "scenes": [ { "id": "a", "title": "A", "prompt": "p", "seconds": 12 } ] }';
     // 12 s is 289 frames at 24 fps (too long), but 193 at 16 fps, which is what resolveScenes renders.
     assert.equal(parse(text).ok, false);
     const at16 = parseTimeline(text, { timelineFile, fileExists: () => true, fallbackFps: 16 });
     assert.ok(at16.ok);
     assert.equal(resolveScenes(at16.timeline, timelineFile, { fps: 16 })[0]?.numFrames, 193);
     // ...and the other way round: 5 s is fine at 24 fps, too long at 60 (301 frames).
-    const five = '{ "version": 1, "title": "t", "scenes": [ { "id": "a", "title": "A", "prompt": "p", "seconds": 5 } ] }';
+    const five =
+      '{ "version": 1, "title": "t", "scenes": [ { "id": "a", "title": "A", "prompt": "p", "seconds": 5 } ] }';
     assert.ok(parse(five).ok);
     const at60 = parseTimeline(five, { timelineFile, fileExists: () => true, fallbackFps: 60 });
     assert.match(only(at60.ok ? [] : at60.problems, 'invalid-length').message, /5 s at 60 fps is 301 frames/);
     // The timeline's own fps still wins over the fallback.
-    assert.equal(parseTimeline('{ "version": 1, "title": "t", "defaults": { "fps": 24 }, "scenes": [ { "id": "a", "title": "A", "prompt": "p", "seconds": 12 } ] }', { timelineFile, fallbackFps: 16 }).ok, false);
+    assert.equal(
+      parseTimeline(
+        '{ "version": 1, "title": "t", "defaults": { "fps": 24 }, "scenes": [ { "id": "a", "title": "A", "prompt": "p", "seconds": 12 } ] }',
+        { timelineFile, fallbackFps: 16 },
+      ).ok,
+      false,
+    );
   });
 
   it('warns when overrides.numFrames replaces frames or seconds', () => {
-    const r = parse('{ "version": 1, "title": "t", "scenes": [ { "id": "a", "title": "A", "prompt": "p", "seconds": 2, "overrides": { "numFrames": 81 } } ] }');
+    const r = parse(
+      '{ "version": 1, "title": "t", "scenes": [ { "id": "a", "title": "A", "prompt": "p", "seconds": 2, "overrides": { "numFrames": 81 } } ] }',
+    );
     assert.ok(r.ok);
     assert.equal(r.warnings.length, 1);
     assert.deepEqual(r.warnings[0]?.path, ['scenes', 0, 'overrides', 'numFrames']);
@@ -209,7 +278,14 @@ describe('timeline loader', () => {
   });
 
   it('warns about a key written twice, at the second one', () => {
-    const r = parse(lines('{ "version": 1, "title": "t", "scenes": [', '  { "id": "a", "title": "A", "prompt": "p",', '    "prompt": "q" }', ']}'));
+    const r = parse(
+      lines(
+        '{ "version": 1, "title": "t", "scenes": [',
+        '  { "id": "a", "title": "A", "prompt": "p",',
+        '    "prompt": "q" }',
+        ']}',
+      ),
+    );
     assert.ok(r.ok);
     assert.equal(r.timeline.scenes[0]?.prompt, 'q');
     const w = only(r.warnings, 'duplicate-key');
@@ -218,23 +294,44 @@ describe('timeline loader', () => {
   });
 
   it('warns about scene ids that differ only in case (one folder on Windows and macOS)', () => {
-    const r = parse('{ "version": 1, "title": "t", "scenes": [ { "id": "Night", "title": "A", "prompt": "p" }, { "id": "night", "title": "B", "prompt": "q" } ] }');
+    const r = parse(
+      '{ "version": 1, "title": "t", "scenes": [ { "id": "Night", "title": "A", "prompt": "p" }, { "id": "night", "title": "B", "prompt": "q" } ] }',
+    );
     assert.ok(r.ok);
-    assert.match(only(r.warnings, 'duplicate-scene-id').message, /differs from scenes\[0\]'s "Night" only in letter case/);
+    assert.match(
+      only(r.warnings, 'duplicate-scene-id').message,
+      /differs from scenes\[0\]'s "Night" only in letter case/,
+    );
   });
 
   it('suggests the closest allowed value and warns about keyframes that are not PNG, JPEG or WebP', () => {
-    assert.match(only(problemsOf('{ "version": 1, "title": "t", "defaults": { "seedPolicy": "incremnt" }, "scenes": [] }'), 'invalid-value').message, /Did you mean "increment"\?/);
-    const r = parse('{ "version": 1, "title": "t", "scenes": [ { "id": "a", "title": "A", "prompt": "p", "keyframe": "keyframes/a.png" } ] }');
+    assert.match(
+      only(
+        problemsOf('{ "version": 1, "title": "t", "defaults": { "seedPolicy": "incremnt" }, "scenes": [] }'),
+        'invalid-value',
+      ).message,
+      /Did you mean "increment"\?/,
+    );
+    const r = parse(
+      '{ "version": 1, "title": "t", "scenes": [ { "id": "a", "title": "A", "prompt": "p", "keyframe": "keyframes/a.png" } ] }',
+    );
     assert.ok(r.ok && r.warnings.length === 0);
-    const gif = parseTimeline('{ "version": 1, "title": "t", "scenes": [ { "id": "a", "title": "A", "prompt": "p", "keyframe": "a.gif" } ] }', { timelineFile, fileExists: () => true });
+    const gif = parseTimeline(
+      '{ "version": 1, "title": "t", "scenes": [ { "id": "a", "title": "A", "prompt": "p", "keyframe": "a.gif" } ] }',
+      { timelineFile, fileExists: () => true },
+    );
     assert.ok(gif.ok);
     assert.equal(only(gif.warnings, 'keyframe-format').path.join('.'), 'scenes.0.keyframe');
   });
 
   it('explains an absolute Windows keyframe path on Linux', function () {
     if (path.sep !== '/') this.skip();
-    const p = only(problemsOf('{ "version": 1, "title": "t", "scenes": [ { "id": "a", "title": "A", "prompt": "p", "keyframe": "C:\\\\shots\\\\a.png" } ] }'), 'keyframe-missing');
+    const p = only(
+      problemsOf(
+        '{ "version": 1, "title": "t", "scenes": [ { "id": "a", "title": "A", "prompt": "p", "keyframe": "C:\\\\shots\\\\a.png" } ] }',
+      ),
+      'keyframe-missing',
+    );
     assert.match(p.message, /absolute Windows path.*relative to the timeline file/);
   });
 
@@ -264,8 +361,22 @@ describe('timeline loader', () => {
 
 describe('valid sizes (Wan 2.2 TI2V 5B)', () => {
   it('takes multiples of 16 and 4k+1 frames, and names the nearest valid values', () => {
-    assert.ok(isValidSide(1280) && isValidSide(704) && isValidSide(720) && !isValidSide(700) && !isValidSide(240) && !isValidSide(1936));
-    assert.ok(isValidFrameCount(121) && isValidFrameCount(5) && isValidFrameCount(241) && !isValidFrameCount(120) && !isValidFrameCount(1) && !isValidFrameCount(245));
+    assert.ok(
+      isValidSide(1280) &&
+        isValidSide(704) &&
+        isValidSide(720) &&
+        !isValidSide(700) &&
+        !isValidSide(240) &&
+        !isValidSide(1936),
+    );
+    assert.ok(
+      isValidFrameCount(121) &&
+        isValidFrameCount(5) &&
+        isValidFrameCount(241) &&
+        !isValidFrameCount(120) &&
+        !isValidFrameCount(1) &&
+        !isValidFrameCount(245),
+    );
     assert.deepEqual(nearestSides(700), [688, 704]);
     assert.deepEqual(nearestSides(720), [720]);
     assert.deepEqual(nearestSides(1000), [992, 1008]);
@@ -282,32 +393,59 @@ describe('valid sizes (Wan 2.2 TI2V 5B)', () => {
 
 describe('resolveScenes', () => {
   const file = path.join(root, 'x', 'a.timeline.json');
-  const timeline = (defaults: Record<string, unknown>, scenes: Record<string, unknown>[]) => TimelineSchema.parse({ version: 1, title: 't', defaults, scenes });
+  const timeline = (defaults: Record<string, unknown>, scenes: Record<string, unknown>[]) =>
+    TimelineSchema.parse({ version: 1, title: 't', defaults, scenes });
 
   it('applies seed policies, scene seeds and overrides in order', () => {
     const scenes = [
       { id: 'a', title: 'A', prompt: 'p' },
       { id: 'b', title: 'B', prompt: 'p', seed: 5 },
-      { id: 'c', title: 'C', prompt: 'p', overrides: { width: 640, numFrames: 33, provider: 'fastvideo-local', steps: 4 } },
+      {
+        id: 'c',
+        title: 'C',
+        prompt: 'p',
+        overrides: { width: 640, numFrames: 33, provider: 'fastvideo-local', steps: 4 },
+      },
     ];
     const fixed = resolveScenes(timeline({ seed: 10 }, scenes), file);
-    assert.deepEqual(fixed.map((s) => s.seed), [10, 5, 10]);
+    assert.deepEqual(
+      fixed.map((s) => s.seed),
+      [10, 5, 10],
+    );
     const inc = resolveScenes(timeline({ seedPolicy: 'increment', seed: 4_294_967_295 }, scenes), file);
-    assert.deepEqual(inc.map((s) => s.seed), [4_294_967_295, 5, 1]); // wraps at 2^32
+    assert.deepEqual(
+      inc.map((s) => s.seed),
+      [4_294_967_295, 5, 1],
+    ); // wraps at 2^32
     const random = resolveScenes(timeline({ seedPolicy: 'random' }, scenes), file);
-    assert.deepEqual(random.map((s) => s.seed), ['random', 5, 'random']);
+    assert.deepEqual(
+      random.map((s) => s.seed),
+      ['random', 5, 'random'],
+    );
     const c = fixed[2];
     assert.deepEqual([c?.width, c?.height, c?.numFrames, c?.provider, c?.steps], [640, 704, 33, 'fastvideo-local', 4]);
   });
 
   it('falls back to the provider settings, then to the native 1280x704, 24 fps, 121 frames', () => {
-    const t = timeline({}, [{ id: 'a', title: 'A', prompt: 'p', seconds: 2 }, { id: 'b', title: 'B', prompt: 'p', keyframe: 'k\\b.png' }]);
+    const t = timeline({}, [
+      { id: 'a', title: 'A', prompt: 'p', seconds: 2 },
+      { id: 'b', title: 'B', prompt: 'p', keyframe: 'k\\b.png' },
+    ]);
     const native = resolveScenes(t, file);
     assert.deepEqual([native[1]?.width, native[1]?.height, native[1]?.fps, native[1]?.numFrames], [1280, 704, 24, 121]);
     assert.equal(native[0]?.numFrames, 49); // 2 s at 24 fps
     assert.equal(native[1]?.keyframePath, path.join(root, 'x', 'k', 'b.png'));
     const fromSettings = resolveScenes(t, file, { width: 640, height: 352, fps: 16, numFrames: 33, seed: 99 });
-    assert.deepEqual([fromSettings[1]?.width, fromSettings[1]?.height, fromSettings[1]?.fps, fromSettings[1]?.numFrames, fromSettings[1]?.seed], [640, 352, 16, 33, 99]);
+    assert.deepEqual(
+      [
+        fromSettings[1]?.width,
+        fromSettings[1]?.height,
+        fromSettings[1]?.fps,
+        fromSettings[1]?.numFrames,
+        fromSettings[1]?.seed,
+      ],
+      [640, 352, 16, 33, 99],
+    );
     assert.equal(fromSettings[0]?.numFrames, 33); // 2 s at the settings' 16 fps
     assert.equal(resolveScenes(t, file, { seed: -1 })[0]?.seed, 42); // -1: no settings seed
   });

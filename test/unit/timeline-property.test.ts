@@ -18,7 +18,10 @@ const linesOf = (text: string) => text.split(/\r\n|\r|\n/);
 function assertInside(lines: string[], line: number, column: number, what: string): void {
   assert.ok(Number.isInteger(line) && line >= 1 && line <= lines.length, `${what} line ${line} of ${lines.length}`);
   const len = lines[line - 1]?.length ?? 0;
-  assert.ok(Number.isInteger(column) && column >= 1 && column <= len + 1, `${what} column ${column} on a line of ${len}`);
+  assert.ok(
+    Number.isInteger(column) && column >= 1 && column <= len + 1,
+    `${what} column ${column} on a line of ${len}`,
+  );
 }
 
 function check(text: string): void {
@@ -27,7 +30,10 @@ function check(text: string): void {
   const problems = r.ok ? r.warnings : r.problems;
   if (!r.ok) assert.ok(r.problems.length > 0, 'a failed load has at least one problem');
   for (const p of problems) {
-    assert.ok(Array.isArray(p.path) && p.path.every((k) => typeof k === 'string' || (Number.isInteger(k) && k >= 0)), 'problem has a path');
+    assert.ok(
+      Array.isArray(p.path) && p.path.every((k) => typeof k === 'string' || (Number.isInteger(k) && k >= 0)),
+      'problem has a path',
+    );
     assert.ok(typeof p.code === 'string' && p.code.length > 0);
     assert.ok(p.severity === 'error' || p.severity === 'warning');
     assertInside(lines, p.line, p.column, 'start');
@@ -51,11 +57,34 @@ const anyValue = fc.oneof(
   fc.jsonValue({ maxDepth: 2 }),
   fc.integer({ min: -10, max: 3000 }),
   fc.double({ min: -1, max: 100, noNaN: true }),
-  fc.constantFrom(1280, 704, 640, 352, 33, 81, 121, 120, 1000, 24, 16, 'fixed', 'random', 'fastvideo-local', '', '..', 'a/b', 'C:\\x.png'),
+  fc.constantFrom(
+    1280,
+    704,
+    640,
+    352,
+    33,
+    81,
+    121,
+    120,
+    1000,
+    24,
+    16,
+    'fixed',
+    'random',
+    'fastvideo-local',
+    '',
+    '..',
+    'a/b',
+    'C:\\x.png',
+  ),
 );
 const sceneArb = fc.record(
   {
-    id: fc.oneof(fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._-]{0,8}$/), fc.constantFrom('a', 'A', '..', '../x', ''), anyValue),
+    id: fc.oneof(
+      fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._-]{0,8}$/),
+      fc.constantFrom('a', 'A', '..', '../x', ''),
+      anyValue,
+    ),
     title: fc.oneof(fc.string({ maxLength: 10 }), anyValue),
     prompt: fc.oneof(fc.string({ maxLength: 10 }), anyValue),
     negativePrompt: fc.oneof(fc.string({ maxLength: 5 }), anyValue),
@@ -63,7 +92,13 @@ const sceneArb = fc.record(
     frames: anyValue,
     seconds: fc.oneof(fc.double({ min: 0, max: 70, noNaN: true }), anyValue),
     seed: anyValue,
-    overrides: fc.oneof(fc.record({ width: anyValue, height: anyValue, fps: anyValue, numFrames: anyValue, steps: anyValue, provider: anyValue }, { requiredKeys: [] }), anyValue),
+    overrides: fc.oneof(
+      fc.record(
+        { width: anyValue, height: anyValue, fps: anyValue, numFrames: anyValue, steps: anyValue, provider: anyValue },
+        { requiredKeys: [] },
+      ),
+      anyValue,
+    ),
     promt: anyValue,
   },
   { requiredKeys: [] },
@@ -73,7 +108,18 @@ const timelineArb = fc.record(
     version: fc.oneof(fc.constant(1), anyValue),
     title: fc.oneof(fc.string({ maxLength: 10 }), anyValue),
     defaults: fc.oneof(
-      fc.record({ width: anyValue, height: anyValue, fps: anyValue, numFrames: anyValue, seedPolicy: anyValue, seed: anyValue, provider: anyValue }, { requiredKeys: [] }),
+      fc.record(
+        {
+          width: anyValue,
+          height: anyValue,
+          fps: anyValue,
+          numFrames: anyValue,
+          seedPolicy: anyValue,
+          seed: anyValue,
+          provider: anyValue,
+        },
+        { requiredKeys: [] },
+      ),
       anyValue,
     ),
     scenes: fc.oneof(fc.array(sceneArb, { maxLength: 4 }), anyValue),
@@ -87,7 +133,10 @@ describe('timeline loader (property tests)', () => {
   });
 
   it('never throws on arbitrary JSON values', () => {
-    fc.assert(fc.property(fc.jsonValue({ maxDepth: 5 }), (v) => check(JSON.stringify(v, null, 1))), { numRuns: 400 });
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 5 }), (v) => check(JSON.stringify(v, null, 1))),
+      { numRuns: 400 },
+    );
   });
 
   it('never throws on timeline-shaped objects with right, wrong and unknown values; what it accepts renders', () => {
@@ -103,11 +152,15 @@ describe('timeline loader (property tests)', () => {
   it('never throws on the sample with characters deleted, inserted or replaced (any line endings)', () => {
     const mutation = fc.tuple(fc.nat({ max: sample.length - 1 }), fc.nat({ max: 20 }), fc.string({ maxLength: 5 }));
     fc.assert(
-      fc.property(fc.array(mutation, { minLength: 1, maxLength: 4 }), fc.constantFrom('\n', '\r\n', '\r'), (muts, eol) => {
-        let text = sample;
-        for (const [at, del, ins] of muts) text = text.slice(0, at) + ins + text.slice(at + del);
-        check(text.replace(/\n/g, eol));
-      }),
+      fc.property(
+        fc.array(mutation, { minLength: 1, maxLength: 4 }),
+        fc.constantFrom('\n', '\r\n', '\r'),
+        (muts, eol) => {
+          let text = sample;
+          for (const [at, del, ins] of muts) text = text.slice(0, at) + ins + text.slice(at + del);
+          check(text.replace(/\n/g, eol));
+        },
+      ),
       { numRuns: 400 },
     );
   });
@@ -116,15 +169,22 @@ describe('timeline loader (property tests)', () => {
     const base = JSON.parse(sample) as Record<string, unknown>;
     const keys = ['version', 'title', 'defaults', 'scenes'] as const;
     fc.assert(
-      fc.property(fc.constantFrom(...keys), fc.jsonValue({ maxDepth: 3 }), fc.nat({ max: 2 }), fc.constantFrom('id', 'prompt', 'frames', 'seconds', 'seed', 'overrides', 'keyframe'), fc.jsonValue({ maxDepth: 2 }), (k, v, i, sk, sv) => {
-        const t = structuredClone(base);
-        t[k] = v;
-        check(JSON.stringify(t, null, 2));
-        const t2 = structuredClone(base) as { scenes: Record<string, unknown>[] };
-        const scene = t2.scenes[i];
-        if (scene) scene[sk] = sv;
-        check(JSON.stringify(t2, null, 2));
-      }),
+      fc.property(
+        fc.constantFrom(...keys),
+        fc.jsonValue({ maxDepth: 3 }),
+        fc.nat({ max: 2 }),
+        fc.constantFrom('id', 'prompt', 'frames', 'seconds', 'seed', 'overrides', 'keyframe'),
+        fc.jsonValue({ maxDepth: 2 }),
+        (k, v, i, sk, sv) => {
+          const t = structuredClone(base);
+          t[k] = v;
+          check(JSON.stringify(t, null, 2));
+          const t2 = structuredClone(base) as { scenes: Record<string, unknown>[] };
+          const scene = t2.scenes[i];
+          if (scene) scene[sk] = sv;
+          check(JSON.stringify(t2, null, 2));
+        },
+      ),
       { numRuns: 400 },
     );
   });

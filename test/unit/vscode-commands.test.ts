@@ -9,7 +9,11 @@ import { statusText } from '../../src/vscode/statusFormat';
 import { repoRoot } from '../helpers/paths';
 
 interface Manifest {
-  contributes: { commands: { command: string; title: string }[]; menus: Record<string, { command: string }[]>; walkthroughs: { steps: { description: string }[] }[] };
+  contributes: {
+    commands: { command: string; title: string }[];
+    menus: Record<string, { command: string }[]>;
+    walkthroughs: { steps: { description: string }[] }[];
+  };
 }
 
 describe('commands', () => {
@@ -18,14 +22,26 @@ describe('commands', () => {
 
   it('has a handler for every command package.json contributes, and contributes every handled one', () => {
     const handled = new Set<string>(COMMAND_IDS);
-    assert.deepEqual(contributed.filter((c) => !handled.has(c)), [], 'contributed without a handler');
-    assert.deepEqual([...handled].filter((c) => !contributed.includes(c)), [], 'handled but not contributed');
+    assert.deepEqual(
+      contributed.filter((c) => !handled.has(c)),
+      [],
+      'contributed without a handler',
+    );
+    assert.deepEqual(
+      [...handled].filter((c) => !contributed.includes(c)),
+      [],
+      'handled but not contributed',
+    );
     assert.equal(new Set(contributed).size, contributed.length, 'a command is contributed twice');
   });
 
   it('menus and walkthrough links name only contributed commands', () => {
-    const inMenus = Object.values(manifest.contributes.menus).flat().map((m) => m.command);
-    const inSteps = manifest.contributes.walkthroughs.flatMap((w) => w.steps).flatMap((s) => [...s.description.matchAll(/command:([\w.]+)/g)].map((m) => m[1] ?? ''));
+    const inMenus = Object.values(manifest.contributes.menus)
+      .flat()
+      .map((m) => m.command);
+    const inSteps = manifest.contributes.walkthroughs
+      .flatMap((w) => w.steps)
+      .flatMap((s) => [...s.description.matchAll(/command:([\w.]+)/g)].map((m) => m[1] ?? ''));
     for (const c of [...inMenus, ...inSteps]) assert.ok(contributed.includes(c), `${c} is not contributed`);
   });
 });
@@ -33,14 +49,21 @@ describe('commands', () => {
 describe('the first clip without a set-up', () => {
   it('sets up with argv lists: venv, pip, the bundled adapter; the GPU extra only on Linux', () => {
     const linux = setupSteps('linux', '/home/a/.scene-to-video/venv', '/ext/python', 'gpu');
-    assert.deepEqual(linux.map((s) => s.argv[0]), [
-      ['python3', '-m', 'venv', '/home/a/.scene-to-video/venv'],
-      ['/home/a/.scene-to-video/venv/bin/python', '-m', 'pip', 'install', '--upgrade', 'pip'],
-      ['/home/a/.scene-to-video/venv/bin/python', '-m', 'pip', 'install', '/ext/python[gpu]'],
-    ]);
+    assert.deepEqual(
+      linux.map((s) => s.argv[0]),
+      [
+        ['python3', '-m', 'venv', '/home/a/.scene-to-video/venv'],
+        ['/home/a/.scene-to-video/venv/bin/python', '-m', 'pip', 'install', '--upgrade', 'pip'],
+        ['/home/a/.scene-to-video/venv/bin/python', '-m', 'pip', 'install', '/ext/python[gpu]'],
+      ],
+    );
     assert.equal(setupSteps('linux', '/v', '/ext/python', 'preview')[2]?.argv[0]?.at(-1), '/ext/python');
     const win = setupSteps('win32', 'C:\\Users\\a\\AppData\\Local\\SceneToVideo\\venv', 'C:\\ext\\python', 'gpu');
-    assert.deepEqual(win[0]?.argv.map((a) => a[0]), ['py', 'python'], 'the py launcher, then python');
+    assert.deepEqual(
+      win[0]?.argv.map((a) => a[0]),
+      ['py', 'python'],
+      'the py launcher, then python',
+    );
     assert.equal(win[2]?.argv[0]?.[0], 'C:\\Users\\a\\AppData\\Local\\SceneToVideo\\venv\\Scripts\\python.exe');
     assert.equal(win[2]?.argv[0]?.at(-1), 'C:\\ext\\python', 'no FastVideo wheels on Windows');
   });
@@ -64,27 +87,64 @@ describe('the first clip without a set-up', () => {
 describe('status that tells the truth', () => {
   const at = (iso: string) => ({ checkedAt: iso });
   it('names why a provider cannot render: down, workflow or settings, models, token', () => {
-    const h = (state: 'down' | 'degraded', code: string) => ({ provider: 'comfyui-local' as const, state, endpoint: 'http://127.0.0.1:8188', summary: 's', checkedAt: '2026-01-01T00:00:00Z', error: { code, message: 'm' } });
+    const h = (state: 'down' | 'degraded', code: string) => ({
+      provider: 'comfyui-local' as const,
+      state,
+      endpoint: 'http://127.0.0.1:8188',
+      summary: 's',
+      checkedAt: '2026-01-01T00:00:00Z',
+      error: { code, message: 'm' },
+    });
     assert.equal(healthProblem(h('down', 'UNREACHABLE')), 'unreachable');
     assert.equal(healthProblem(h('down', 'WORKFLOW_INVALID')), 'config');
     assert.equal(healthProblem(h('degraded', 'MISSING_NODES')), 'models');
     assert.equal(healthProblem({ state: 'ok' }), undefined);
-    assert.equal(statusText('comfyui-local', { ...h('down', 'WORKFLOW_INVALID'), problem: 'config' }), '$(error) ComfyUI: workflow or settings invalid');
-    assert.equal(statusText('comfyui-local', { ...h('degraded', 'MISSING_NODES'), problem: 'models' }), '$(warning) ComfyUI: models missing');
-    assert.equal(statusText('comfyui-local', { ...h('down', 'UNREACHABLE'), problem: 'unreachable' }), '$(error) ComfyUI: down');
+    assert.equal(
+      statusText('comfyui-local', { ...h('down', 'WORKFLOW_INVALID'), problem: 'config' }),
+      '$(error) ComfyUI: workflow or settings invalid',
+    );
+    assert.equal(
+      statusText('comfyui-local', { ...h('degraded', 'MISSING_NODES'), problem: 'models' }),
+      '$(warning) ComfyUI: models missing',
+    );
+    assert.equal(
+      statusText('comfyui-local', { ...h('down', 'UNREACHABLE'), problem: 'unreachable' }),
+      '$(error) ComfyUI: down',
+    );
   });
 
   it('does not flag the default provider the user never picked', () => {
-    const down = { provider: 'comfyui-local' as const, state: 'down' as const, endpoint: '', summary: 's', checkedAt: '2026-01-01T00:00:00Z' };
+    const down = {
+      provider: 'comfyui-local' as const,
+      state: 'down' as const,
+      endpoint: '',
+      summary: 's',
+      checkedAt: '2026-01-01T00:00:00Z',
+    };
     assert.equal(statusText('comfyui-local', down, false), '$(circle-outline) ComfyUI: not set up');
     assert.equal(statusText('comfyui-local', { ...down, state: 'ok' }, false), '$(pass-filled) ComfyUI: ok');
   });
 
   it('clears a failure once its provider is found healthy after it', () => {
-    const failed = { state: 'failed' as const, error: { code: 'UNREACHABLE' as const, message: 'm' }, finishedAt: '2026-01-01T00:00:10Z' };
+    const failed = {
+      state: 'failed' as const,
+      error: { code: 'UNREACHABLE' as const, message: 'm' },
+      finishedAt: '2026-01-01T00:00:10Z',
+    };
     assert.equal(isStaleFailure(failed, { state: 'ok', ...at('2026-01-01T00:00:11Z') }), true);
-    assert.equal(isStaleFailure(failed, { state: 'ok', ...at('2026-01-01T00:00:09Z') }), false, 'a check from before the failure says nothing');
+    assert.equal(
+      isStaleFailure(failed, { state: 'ok', ...at('2026-01-01T00:00:09Z') }),
+      false,
+      'a check from before the failure says nothing',
+    );
     assert.equal(isStaleFailure(failed, { state: 'down', ...at('2026-01-01T00:00:11Z') }), false);
-    assert.equal(isStaleFailure({ ...failed, error: { code: 'CUDA_OOM' as const, message: 'm' } }, { state: 'ok', ...at('2026-01-01T00:00:11Z') }), false, 'health does not fix an out-of-memory scene');
+    assert.equal(
+      isStaleFailure(
+        { ...failed, error: { code: 'CUDA_OOM' as const, message: 'm' } },
+        { state: 'ok', ...at('2026-01-01T00:00:11Z') },
+      ),
+      false,
+      'health does not fix an out-of-memory scene',
+    );
   });
 });

@@ -15,33 +15,91 @@ describe('scene panel security', () => {
     assert.match(csp, /default-src 'none'/);
     assert.match(csp, new RegExp(`script-src 'nonce-${nonce}'(;|$)`));
     assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval|https?:\/\/(?!file\+)|\*/);
-    const html = panelHtml({ cspSource: 'vscode-resource:', nonce, scriptUri: 'vscode-resource:/dist/webview.js', styleUri: 'vscode-resource:/dist/webview.css', codiconsUri: 'vscode-resource:/dist/codicons/codicon.css', title: 'Scenes <x>' });
+    const html = panelHtml({
+      cspSource: 'vscode-resource:',
+      nonce,
+      scriptUri: 'vscode-resource:/dist/webview.js',
+      styleUri: 'vscode-resource:/dist/webview.css',
+      codiconsUri: 'vscode-resource:/dist/codicons/codicon.css',
+      title: 'Scenes <x>',
+    });
     const scripts = [...html.matchAll(/<script([^>]*)>/g)].map((m) => m[1] ?? '');
     assert.equal(scripts.length, 1);
-    assert.ok(scripts.every((a) => a.includes(`nonce="${nonce}"`) && a.includes('src=')), 'every script has the nonce and a src (no inline code)');
+    assert.ok(
+      scripts.every((a) => a.includes(`nonce="${nonce}"`) && a.includes('src=')),
+      'every script has the nonce and a src (no inline code)',
+    );
     assert.ok(!html.includes('Scenes <x>'), 'the title is escaped');
     assert.notEqual(makeNonce(), makeNonce());
   });
 
   it('validates every message from the webview', () => {
-    const ok = [{ type: 'ready' }, { type: 'render', sceneId: 'city-rain', seed: 5 }, { type: 'cancel', jobId: '3b241101-e2bb-4255-8caf-4136c566a962' }, { type: 'runCommand', command: 'sceneToVideo.startAdapter' }];
+    const ok = [
+      { type: 'ready' },
+      { type: 'render', sceneId: 'city-rain', seed: 5 },
+      { type: 'cancel', jobId: '3b241101-e2bb-4255-8caf-4136c566a962' },
+      { type: 'runCommand', command: 'sceneToVideo.startAdapter' },
+    ];
     for (const m of ok) assert.ok(WebviewToExtensionSchema.safeParse(m).success, JSON.stringify(m));
-    const bad = [{ type: 'render', sceneId: '../../etc' }, { type: 'render', sceneId: 'a', seed: -1 }, { type: 'cancel', jobId: 'x' }, { type: 'runCommand', command: 'workbench.action.terminal.sendSequence' }, { type: 'eval', code: 'x' }, 'ready', null];
+    const bad = [
+      { type: 'render', sceneId: '../../etc' },
+      { type: 'render', sceneId: 'a', seed: -1 },
+      { type: 'cancel', jobId: 'x' },
+      { type: 'runCommand', command: 'workbench.action.terminal.sendSequence' },
+      { type: 'eval', code: 'x' },
+      'ready',
+      null,
+    ];
     for (const m of bad) assert.ok(!WebviewToExtensionSchema.safeParse(m).success, JSON.stringify(m));
   });
 });
 
 describe('status bar text', () => {
-  const base = { provider: 'fastvideo-local' as const, endpoint: 'http://127.0.0.1:8055', checkedAt: '2026-11-24T03:00:00Z' };
+  const base = {
+    provider: 'fastvideo-local' as const,
+    endpoint: 'http://127.0.0.1:8055',
+    checkedAt: '2026-11-24T03:00:00Z',
+  };
   it('shows provider and state, and the tooltip says endpoint, model, GPU, VRAM and location', () => {
     assert.equal(statusText('fastvideo-local', undefined), '$(sync~spin) FastVideo: checking');
-    assert.equal(statusText('comfyui-local', { ...base, provider: 'comfyui-local', state: 'down', summary: 'x' }), '$(error) ComfyUI: down');
-    const tip = statusTooltip('fastvideo-local', { ...base, state: 'ok', summary: 'loaded', model: 'FastVideo/FastWan2.2-TI2V-5B-Diffusers', followsKeyframe: false, gpuName: 'RTX 4090', vramFreeMb: 14336, vramTotalMb: 24576, location: 'WSL2: Ubuntu-24.04' });
-    for (const s of ['http://127.0.0.1:8055', 'FastWan2.2-TI2V-5B', 'ignores keyframes', 'RTX 4090', '14.0 of 24.0 GB', 'WSL2: Ubuntu-24.04', 'Checked']) assert.ok(tip.includes(s), s);
+    assert.equal(
+      statusText('comfyui-local', { ...base, provider: 'comfyui-local', state: 'down', summary: 'x' }),
+      '$(error) ComfyUI: down',
+    );
+    const tip = statusTooltip('fastvideo-local', {
+      ...base,
+      state: 'ok',
+      summary: 'loaded',
+      model: 'FastVideo/FastWan2.2-TI2V-5B-Diffusers',
+      followsKeyframe: false,
+      gpuName: 'RTX 4090',
+      vramFreeMb: 14336,
+      vramTotalMb: 24576,
+      location: 'WSL2: Ubuntu-24.04',
+    });
+    for (const s of [
+      'http://127.0.0.1:8055',
+      'FastWan2.2-TI2V-5B',
+      'ignores keyframes',
+      'RTX 4090',
+      '14.0 of 24.0 GB',
+      'WSL2: Ubuntu-24.04',
+      'Checked',
+    ])
+      assert.ok(tip.includes(s), s);
     // "not AI" once: the preview backend's model name already says it; another model gets the suffix.
-    const preview = statusTooltip('fastvideo-local', { ...base, state: 'ok', summary: 'preview backend', model: 'preview (not AI: keyframe camera move)', notAi: true });
+    const preview = statusTooltip('fastvideo-local', {
+      ...base,
+      state: 'ok',
+      summary: 'preview backend',
+      model: 'preview (not AI: keyframe camera move)',
+      notAi: true,
+    });
     assert.equal(preview.match(/not AI/g)?.length, 1, preview);
-    assert.match(statusTooltip('fastvideo-local', { ...base, state: 'ok', summary: 'x', model: 'stand-in', notAi: true }), /stand-in \(not AI\)/);
+    assert.match(
+      statusTooltip('fastvideo-local', { ...base, state: 'ok', summary: 'x', model: 'stand-in', notAi: true }),
+      /stand-in \(not AI\)/,
+    );
   });
 
   it('offers the action that fixes each error', () => {
@@ -53,19 +111,39 @@ describe('status bar text', () => {
 });
 
 describe('package.json contributes.configuration', () => {
-  const manifest = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { contributes: { configuration: { properties: Record<string, { default: unknown }> }[] } };
-  const props = Object.assign({}, ...manifest.contributes.configuration.map((c) => c.properties)) as Record<string, { default: unknown }>;
+  const manifest = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as {
+    contributes: { configuration: { properties: Record<string, { default: unknown }> }[] };
+  };
+  const props = Object.assign({}, ...manifest.contributes.configuration.map((c) => c.properties)) as Record<
+    string,
+    { default: unknown }
+  >;
   it('declares every setting of the settings model, with the same default', () => {
-    const expected: Record<string, unknown> = { 'sceneToVideo.videoProvider': DEFAULT_SETTINGS.videoProvider, 'sceneToVideo.healthCheckIntervalSeconds': DEFAULT_SETTINGS.healthCheckIntervalSeconds, 'sceneToVideo.ffmpegPath': DEFAULT_SETTINGS.ffmpegPath };
-    for (const k of Object.keys(FastVideoSettingsSchema.shape)) expected[`fastVideo.${k}`] = DEFAULT_SETTINGS.fastVideo[k as keyof typeof DEFAULT_SETTINGS.fastVideo];
-    for (const k of Object.keys(ComfyUISettingsSchema.shape)) expected[`comfyUI.${k}`] = DEFAULT_SETTINGS.comfyUI[k as keyof typeof DEFAULT_SETTINGS.comfyUI];
+    const expected: Record<string, unknown> = {
+      'sceneToVideo.videoProvider': DEFAULT_SETTINGS.videoProvider,
+      'sceneToVideo.healthCheckIntervalSeconds': DEFAULT_SETTINGS.healthCheckIntervalSeconds,
+      'sceneToVideo.ffmpegPath': DEFAULT_SETTINGS.ffmpegPath,
+    };
+    for (const k of Object.keys(FastVideoSettingsSchema.shape))
+      expected[`fastVideo.${k}`] = DEFAULT_SETTINGS.fastVideo[k as keyof typeof DEFAULT_SETTINGS.fastVideo];
+    for (const k of Object.keys(ComfyUISettingsSchema.shape))
+      expected[`comfyUI.${k}`] = DEFAULT_SETTINGS.comfyUI[k as keyof typeof DEFAULT_SETTINGS.comfyUI];
     assert.deepEqual(Object.keys(props).sort(), Object.keys(expected).sort());
     for (const [k, v] of Object.entries(expected)) assert.deepEqual(props[k]?.default, v, k);
   });
 
   it('keeps process-starting settings out of untrusted workspaces', () => {
-    const m = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { capabilities: { untrustedWorkspaces: { supported: string; restrictedConfigurations: string[] } } };
+    const m = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as {
+      capabilities: { untrustedWorkspaces: { supported: string; restrictedConfigurations: string[] } };
+    };
     assert.equal(m.capabilities.untrustedWorkspaces.supported, 'limited');
-    for (const k of ['sceneToVideo.ffmpegPath', 'fastVideo.pythonPath', 'fastVideo.modelPath', 'fastVideo.autoStart', 'comfyUI.workflowPath']) assert.ok(m.capabilities.untrustedWorkspaces.restrictedConfigurations.includes(k), k);
+    for (const k of [
+      'sceneToVideo.ffmpegPath',
+      'fastVideo.pythonPath',
+      'fastVideo.modelPath',
+      'fastVideo.autoStart',
+      'comfyUI.workflowPath',
+    ])
+      assert.ok(m.capabilities.untrustedWorkspaces.restrictedConfigurations.includes(k), k);
   });
 });

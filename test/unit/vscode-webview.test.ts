@@ -35,7 +35,10 @@ interface PageGlobals {
   __saved: unknown;
   acquireVsCodeApi(): unknown;
   postMessage(m: unknown, target: string): void;
-  document: { addEventListener(type: string, f: (e: { violatedDirective: string; blockedURI: string }) => void): void; activeElement: { dataset?: Record<string, string> } | null };
+  document: {
+    addEventListener(type: string, f: (e: { violatedDirective: string; blockedURI: string }) => void): void;
+    activeElement: { dataset?: Record<string, string> } | null;
+  };
   getComputedStyle(e: unknown): { display: string };
 }
 
@@ -47,17 +50,27 @@ interface Harness {
 
 async function openPanel(page: Page, saved?: unknown): Promise<Harness> {
   const nonce = makeNonce();
-  const html = panelHtml({ cspSource: ORIGIN, nonce, scriptUri: `${ORIGIN}/dist/webview.js`, styleUri: `${ORIGIN}/dist/webview.css`, codiconsUri: `${ORIGIN}/dist/codicons/codicon.css`, title: 'Scenes' });
+  const html = panelHtml({
+    cspSource: ORIGIN,
+    nonce,
+    scriptUri: `${ORIGIN}/dist/webview.js`,
+    styleUri: `${ORIGIN}/dist/webview.css`,
+    codiconsUri: `${ORIGIN}/dist/codicons/codicon.css`,
+    title: 'Scenes',
+  });
   await page.route(`${ORIGIN}/**`, async (route) => {
     const url = new URL(route.request().url());
     if (url.pathname === '/') return route.fulfill({ contentType: 'text/html', body: html });
     if (url.pathname.startsWith('/dist/')) {
       const file = path.join(dist, url.pathname.slice('/dist/'.length));
       const type = file.endsWith('.js') ? 'text/javascript' : file.endsWith('.css') ? 'text/css' : 'font/ttf';
-      return existsSync(file) ? route.fulfill({ contentType: type, body: readFileSync(file) }) : route.fulfill({ status: 404 });
+      return existsSync(file)
+        ? route.fulfill({ contentType: type, body: readFileSync(file) })
+        : route.fulfill({ status: 404 });
     }
     if (url.pathname.endsWith('.mp4')) return route.fulfill({ contentType: 'video/mp4', body: MP4 });
-    if (url.pathname.endsWith('.png')) return route.fulfill({ contentType: 'image/png', body: readFileSync(path.join(repoRoot, 'media/icon.png')) });
+    if (url.pathname.endsWith('.png'))
+      return route.fulfill({ contentType: 'image/png', body: readFileSync(path.join(repoRoot, 'media/icon.png')) });
     return route.fulfill({ status: 404 });
   });
   // Injected by the browser, not the page, so the CSP does not apply (as VS Code's own preload).
@@ -66,8 +79,14 @@ async function openPanel(page: Page, saved?: unknown): Promise<Harness> {
     w.__posted = [];
     w.__violations = [];
     w.__saved = savedState;
-    w.document.addEventListener('securitypolicyviolation', (e) => w.__violations.push(`${e.violatedDirective} ${e.blockedURI}`));
-    w.acquireVsCodeApi = () => ({ postMessage: (m: unknown) => w.__posted.push(m), getState: () => w.__saved, setState: (s: unknown) => (w.__saved = s) });
+    w.document.addEventListener('securitypolicyviolation', (e) =>
+      w.__violations.push(`${e.violatedDirective} ${e.blockedURI}`),
+    );
+    w.acquireVsCodeApi = () => ({
+      postMessage: (m: unknown) => w.__posted.push(m),
+      getState: () => w.__saved,
+      setState: (s: unknown) => (w.__saved = s),
+    });
   }, saved ?? null);
   await page.goto(`${ORIGIN}/`);
   await page.waitForFunction(() => (globalThis as unknown as PageGlobals).__posted.length > 0);
@@ -89,7 +108,11 @@ describe('scene panel in a real browser (dist/webview.js under the strict CSP)',
       this.skip();
     }
     assert.ok(existsSync(path.join(dist, 'webview.js')), 'run `npm run build` first');
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu'] });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu'],
+    });
   });
   after(async () => browser?.close());
   beforeEach(async () => {
@@ -103,10 +126,25 @@ describe('scene panel in a real browser (dist/webview.js under the strict CSP)',
     await h.send({ type: 'state', state: STATE });
     await page.locator('section[data-scene="lighthouse"] img.thumb').waitFor();
     assert.equal(await page.locator('section.scene').count(), 2);
-    assert.match((await page.locator('[data-testid="keyframe-notice"]').textContent()) ?? '', /1 scene\(s\) have keyframes/);
-    assert.equal(await page.locator('section[data-scene="lighthouse"] .warn[data-code="SIZE_CHANGED"] button.link').count(), 1, 'after a render that changed the size, the faithful model is offered');
+    assert.match(
+      (await page.locator('[data-testid="keyframe-notice"]').textContent()) ?? '',
+      /1 scene\(s\) have keyframes/,
+    );
+    assert.equal(
+      await page.locator('section[data-scene="lighthouse"] .warn[data-code="SIZE_CHANGED"] button.link').count(),
+      1,
+      'after a render that changed the size, the faithful model is offered',
+    );
     // The web components rendered (their shadow DOM needs the CSP to allow their styles).
-    assert.equal(await page.locator('section[data-scene="lighthouse"] vscode-button').first().evaluate((b) => !!b.shadowRoot && (globalThis as unknown as PageGlobals).getComputedStyle(b).display !== 'none'), true);
+    assert.equal(
+      await page
+        .locator('section[data-scene="lighthouse"] vscode-button')
+        .first()
+        .evaluate(
+          (b) => !!b.shadowRoot && (globalThis as unknown as PageGlobals).getComputedStyle(b).display !== 'none',
+        ),
+      true,
+    );
     assert.deepEqual(await h.violations(), []);
   });
 
@@ -132,10 +170,16 @@ describe('scene panel in a real browser (dist/webview.js under the strict CSP)',
   it('shows progress with stage, steps and time left; keeps focus in the scene and the video element across redraws', async () => {
     const h = await openPanel(page);
     await h.send({ type: 'state', state: STATE });
-    await page.locator('section[data-scene="lighthouse"] video').evaluate((v) => ((v as unknown as { marker: string }).marker = 'same'));
+    await page
+      .locator('section[data-scene="lighthouse"] video')
+      .evaluate((v) => ((v as unknown as { marker: string }).marker = 'same'));
     await page.locator('section[data-scene="lighthouse"] vscode-button[data-action="render"]').focus();
     const jobId = '3b241101-e2bb-4255-8caf-4136c566a962';
-    await h.send({ type: 'job', sceneId: 'lighthouse', job: { jobId, state: 'running', stage: 'denoising', fraction: 0.4, step: 2, totalSteps: 3, etaMs: 9000 } });
+    await h.send({
+      type: 'job',
+      sceneId: 'lighthouse',
+      job: { jobId, state: 'running', stage: 'denoising', fraction: 0.4, step: 2, totalSteps: 3, etaMs: 9000 },
+    });
     const label = page.locator('[data-testid="progress-lighthouse"] .label');
     await label.waitFor();
     assert.equal(await label.textContent(), 'Denoising (step 2 of 3) · 40% · about 9 s left');
@@ -143,23 +187,49 @@ describe('scene panel in a real browser (dist/webview.js under the strict CSP)',
     assert.equal(await bar.getAttribute('value'), '40');
     assert.ok(((await bar.boundingBox())?.height ?? 0) >= 4, 'the panel stylesheet makes the bar visible');
     // Render became Cancel: the focus moved to it, so Enter cancels this render.
-    assert.equal(await page.evaluate(() => (globalThis as unknown as PageGlobals).document.activeElement?.dataset?.action), 'cancel');
+    assert.equal(
+      await page.evaluate(() => (globalThis as unknown as PageGlobals).document.activeElement?.dataset?.action),
+      'cancel',
+    );
     await page.keyboard.press('Enter');
     assert.deepEqual((await h.posted()).at(-1), { type: 'cancel', jobId });
     await h.send({ type: 'state', state: { ...STATE, provider: { ...STATE.provider, summary: 'checked again' } } });
     await page.locator('[data-testid="provider"]', { hasText: 'checked again' }).waitFor();
-    assert.equal(await page.locator('section[data-scene="lighthouse"] video').evaluate((v) => (v as unknown as { marker?: string }).marker), 'same', 'the <video> survived the redraw');
+    assert.equal(
+      await page
+        .locator('section[data-scene="lighthouse"] video')
+        .evaluate((v) => (v as unknown as { marker?: string }).marker),
+      'same',
+      'the <video> survived the redraw',
+    );
   });
 
   it('shows a failed render inline with the actions that fix it', async () => {
     const h = await openPanel(page);
     await h.send({ type: 'state', state: STATE });
-    await h.send({ type: 'job', sceneId: 'forest', job: { jobId: 'j', state: 'failed', error: { code: 'UNREACHABLE', message: 'Nothing answers at http://127.0.0.1:8055.', hint: 'Start the adapter.', actions: ['Start adapter', 'Switch provider'] } } });
+    await h.send({
+      type: 'job',
+      sceneId: 'forest',
+      job: {
+        jobId: 'j',
+        state: 'failed',
+        error: {
+          code: 'UNREACHABLE',
+          message: 'Nothing answers at http://127.0.0.1:8055.',
+          hint: 'Start the adapter.',
+          actions: ['Start adapter', 'Switch provider'],
+        },
+      },
+    });
     const box = page.locator('[data-testid="error-forest"]');
     await box.waitFor();
     assert.match((await box.textContent()) ?? '', /UNREACHABLE: Nothing answers.*Start the adapter\./);
     await box.locator('vscode-button', { hasText: 'Switch provider' }).click();
-    assert.deepEqual((await h.posted()).at(-1), { type: 'errorAction', action: 'Switch provider', code: 'UNREACHABLE' });
+    assert.deepEqual((await h.posted()).at(-1), {
+      type: 'errorAction',
+      action: 'Switch provider',
+      code: 'UNREACHABLE',
+    });
   });
 
   it('ignores malformed messages and an unusable saved state; restores a valid one after a reload', async () => {
@@ -172,7 +242,11 @@ describe('scene panel in a real browser (dist/webview.js under the strict CSP)',
     await page.close();
     page = await (browser as Browser).newPage();
     h = await openPanel(page, STATE);
-    assert.equal(await page.locator('section.scene').count(), 2, 'drawn from the saved state before the extension answers');
+    assert.equal(
+      await page.locator('section.scene').count(),
+      2,
+      'drawn from the saved state before the extension answers',
+    );
     assert.deepEqual(await h.violations(), []);
   });
 });

@@ -22,7 +22,8 @@ describe('Windows → WSL paths (wslpath -u)', () => {
     ['\\\\wsl.localhost\\Ubuntu', '/'],
     ['\\\\wsl.localhost\\Ubuntu\\', '/'],
   ];
-  for (const [win, linux] of table) it(`${win} → ${linux}`, () => assert.deepEqual(windowsToWsl(win, 'Ubuntu'), { ok: true, path: linux }));
+  for (const [win, linux] of table)
+    it(`${win} → ${linux}`, () => assert.deepEqual(windowsToWsl(win, 'Ubuntu'), { ok: true, path: linux }));
 
   it('honours another automount root (/etc/wsl.conf)', () => {
     assert.deepEqual(windowsToWsl('C:\\x', undefined, { mountRoot: '/' }), { ok: true, path: '/c/x' });
@@ -55,12 +56,16 @@ describe('WSL → Windows paths (wslpath -w)', () => {
     ['/mnt/d', 'D:\\'],
     ['/mnt/d/', 'D:\\'],
     ['/mnt/c/Vidéos/雪/k.png', 'C:\\Vidéos\\雪\\k.png'],
-    ['/home/ana/.scene-to-video/outputs/a.mp4', '\\\\wsl.localhost\\Ubuntu-24.04\\home\\ana\\.scene-to-video\\outputs\\a.mp4'],
+    [
+      '/home/ana/.scene-to-video/outputs/a.mp4',
+      '\\\\wsl.localhost\\Ubuntu-24.04\\home\\ana\\.scene-to-video\\outputs\\a.mp4',
+    ],
     ['/mnt/wsl/shared', '\\\\wsl.localhost\\Ubuntu-24.04\\mnt\\wsl\\shared'],
     ['/mnt/C/upper', '\\\\wsl.localhost\\Ubuntu-24.04\\mnt\\C\\upper'],
     ['/', '\\\\wsl.localhost\\Ubuntu-24.04\\'],
   ];
-  for (const [linux, win] of table) it(`${linux} → ${win}`, () => assert.deepEqual(wslToWindows(linux, 'Ubuntu-24.04'), { ok: true, path: win }));
+  for (const [linux, win] of table)
+    it(`${linux} → ${win}`, () => assert.deepEqual(wslToWindows(linux, 'Ubuntu-24.04'), { ok: true, path: win }));
 
   it('refuses what Windows cannot name, with the reason', () => {
     for (const [p, why] of [
@@ -78,7 +83,9 @@ describe('WSL → Windows paths (wslpath -w)', () => {
   });
 
   it('round-trips drive paths and Linux paths (property)', () => {
-    const seg = fc.string({ unit: fc.constantFrom(...'aZ9 ._-\'$%&()é雪'.split('')), minLength: 1, maxLength: 8 }).filter((s) => s.trim() === s && s !== '.' && s !== '..');
+    const seg = fc
+      .string({ unit: fc.constantFrom(..."aZ9 ._-'$%&()é雪".split('')), minLength: 1, maxLength: 8 })
+      .filter((s) => s.trim() === s && s !== '.' && s !== '..');
     fc.assert(
       fc.property(fc.constantFrom(...'cdez'.split('')), fc.array(seg, { maxLength: 5 }), (drive, segs) => {
         const win = `${drive.toUpperCase()}:\\${segs.join('\\')}`;

@@ -10,9 +10,17 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { StvError } from '../../src/core/errors';
-import { RealWslProbe, checkWsl, decodeWslOutput, parseWslList, type WslDistro, type WslProbe } from '../../src/core/launch/wslProbe';
+import {
+  RealWslProbe,
+  checkWsl,
+  decodeWslOutput,
+  parseWslList,
+  type WslDistro,
+  type WslProbe,
+} from '../../src/core/launch/wslProbe';
 
-const TABLE = '  NAME            STATE           VERSION\r\n* Ubuntu-24.04    Running         2\r\n  Legacy          Stopped         1\r\n  docker-desktop  Installing      2\r\n';
+const TABLE =
+  '  NAME            STATE           VERSION\r\n* Ubuntu-24.04    Running         2\r\n  Legacy          Stopped         1\r\n  docker-desktop  Installing      2\r\n';
 const PARSED: WslDistro[] = [
   { name: 'Ubuntu-24.04', state: 'Running', version: 2, isDefault: true },
   { name: 'Legacy', state: 'Stopped', version: 1, isDefault: false },
@@ -65,19 +73,26 @@ echo "unknown $*" >&2; exit 1
     // A stand-in nvidia-smi in the folder that plays /usr/lib/wsl/lib.
     mkdirSync(path.join(dir, 'wsllib'));
     const smi = path.join(dir, 'wsllib', 'nvidia-smi');
-    writeFileSync(smi, '#!/bin/sh\n[ "$FAKE_GPU" = 0 ] && { echo "No devices were found"; exit 6; }\n[ "$1" = -L ] && echo "GPU 0: NVIDIA GeForce RTX 4090 (UUID: GPU-1234)"\n');
+    writeFileSync(
+      smi,
+      '#!/bin/sh\n[ "$FAKE_GPU" = 0 ] && { echo "No devices were found"; exit 6; }\n[ "$1" = -L ] && echo "GPU 0: NVIDIA GeForce RTX 4090 (UUID: GPU-1234)"\n',
+    );
     chmodSync(smi, 0o755);
   });
   after(() => dir && rmSync(dir, { recursive: true, force: true }));
   afterEach(() => {
-    for (const k of ['FAKE_STATUS', 'FAKE_LIST', 'FAKE_GPU', 'FAKE_HONOURS_UTF8']) Reflect.deleteProperty(process.env, k);
+    for (const k of ['FAKE_STATUS', 'FAKE_LIST', 'FAKE_GPU', 'FAKE_HONOURS_UTF8'])
+      Reflect.deleteProperty(process.env, k);
   });
 
   it('available(): true when `wsl --status` succeeds, false when it fails, is missing, or not on Windows', async () => {
     assert.equal(await probe().available(), true);
     process.env.FAKE_STATUS = 'fail';
     assert.equal(await probe().available(), false);
-    assert.equal(await new RealWslProbe({ executable: path.join(dir, 'missing.exe'), platform: 'win32' }).available(), false);
+    assert.equal(
+      await new RealWslProbe({ executable: path.join(dir, 'missing.exe'), platform: 'win32' }).available(),
+      false,
+    );
     assert.equal(await new RealWslProbe({ executable: wsl, platform: 'linux' }).available(), false);
   });
 
@@ -89,8 +104,18 @@ echo "unknown $*" >&2; exit 1
 
   it('distros(): no distribution → WSL_UNAVAILABLE quoting wsl.exe and naming the fix', async () => {
     process.env.FAKE_LIST = 'none';
-    await assert.rejects(probe().distros(), (e: unknown) => e instanceof StvError && e.code === 'WSL_UNAVAILABLE' && /no installed distributions/.test(e.message) && /wsl --install -d Ubuntu-24.04/.test(e.hint ?? ''));
-    await assert.rejects(new RealWslProbe({ executable: path.join(dir, 'missing.exe'), platform: 'win32' }).distros(), (e: unknown) => e instanceof StvError && /failed/.test(e.message));
+    await assert.rejects(
+      probe().distros(),
+      (e: unknown) =>
+        e instanceof StvError &&
+        e.code === 'WSL_UNAVAILABLE' &&
+        /no installed distributions/.test(e.message) &&
+        /wsl --install -d Ubuntu-24.04/.test(e.hint ?? ''),
+    );
+    await assert.rejects(
+      new RealWslProbe({ executable: path.join(dir, 'missing.exe'), platform: 'win32' }).distros(),
+      (e: unknown) => e instanceof StvError && /failed/.test(e.message),
+    );
   });
 
   it('hasGpu(): runs nvidia-smi -L inside the distribution, found through /usr/lib/wsl/lib', async () => {
@@ -108,19 +133,36 @@ describe('checkWsl: each missing piece has its own message and fix', () => {
     distros: () => Promise.resolve(o.distros ?? PARSED),
     hasGpu: () => Promise.resolve(o.gpu ?? true),
   });
-  const rejectsWith = (p: Promise<unknown>, re: RegExp) => assert.rejects(p, (e: unknown) => e instanceof StvError && e.code === 'WSL_UNAVAILABLE' && re.test(`${e.message} ${e.hint}`));
+  const rejectsWith = (p: Promise<unknown>, re: RegExp) =>
+    assert.rejects(
+      p,
+      (e: unknown) => e instanceof StvError && e.code === 'WSL_UNAVAILABLE' && re.test(`${e.message} ${e.hint}`),
+    );
 
   it('no WSL, no distribution, unknown distribution, WSL1, no GPU', async () => {
     await rejectsWith(checkWsl(fake({ available: false }), '', { needGpu: true }), /not installed.*wsl --install/);
-    await rejectsWith(checkWsl(fake({ distros: [] }), '', { needGpu: true }), /no Linux distribution.*wsl --install -d/);
-    await rejectsWith(checkWsl(fake({}), 'Arch', { needGpu: true }), /"Arch" is not installed \(installed: Ubuntu-24.04, Legacy, docker-desktop\).*fastVideo.wslDistro/);
+    await rejectsWith(
+      checkWsl(fake({ distros: [] }), '', { needGpu: true }),
+      /no Linux distribution.*wsl --install -d/,
+    );
+    await rejectsWith(
+      checkWsl(fake({}), 'Arch', { needGpu: true }),
+      /"Arch" is not installed \(installed: Ubuntu-24.04, Legacy, docker-desktop\).*fastVideo.wslDistro/,
+    );
     await rejectsWith(checkWsl(fake({}), 'Legacy', { needGpu: false }), /WSL1.*wsl --set-version Legacy 2/);
-    await rejectsWith(checkWsl(fake({ gpu: false }), '', { needGpu: true }), /No NVIDIA GPU is visible inside "Ubuntu-24.04".*NVIDIA driver on Windows.*wsl --shutdown/);
+    await rejectsWith(
+      checkWsl(fake({ gpu: false }), '', { needGpu: true }),
+      /No NVIDIA GPU is visible inside "Ubuntu-24.04".*NVIDIA driver on Windows.*wsl --shutdown/,
+    );
   });
 
   it('picks the named distribution (any case), else the default; the preview backend needs no GPU', async () => {
     assert.equal((await checkWsl(fake({ gpu: false }), '', { needGpu: false })).name, 'Ubuntu-24.04');
     assert.equal((await checkWsl(fake({}), ' ubuntu-24.04 ', { needGpu: true })).name, 'Ubuntu-24.04');
-    assert.equal((await checkWsl(fake({ distros: PARSED.map((d) => ({ ...d, isDefault: false })) }), '', { needGpu: true })).name, 'Ubuntu-24.04', 'no default marked: the first');
+    assert.equal(
+      (await checkWsl(fake({ distros: PARSED.map((d) => ({ ...d, isDefault: false })) }), '', { needGpu: true })).name,
+      'Ubuntu-24.04',
+      'no default marked: the first',
+    );
   });
 });

@@ -25,10 +25,15 @@ function runner(script: string): string {
 describe('setup-fastvideo-wsl.ps1: the Linux side, run by a real sh', () => {
   let home: string;
   const sh = (script: string, args: string[], env: NodeJS.ProcessEnv = {}) =>
-    spawnSync('sh', ['-c', runner(script), 'stv-setup', ...args], { cwd: home, encoding: 'utf8', env: { PATH: process.env.PATH, HOME: home, ...env } });
+    spawnSync('sh', ['-c', runner(script), 'stv-setup', ...args], {
+      cwd: home,
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH, HOME: home, ...env },
+    });
 
   before(function () {
-    if (spawnSync('sh', ['-c', 'command -v base64 mktemp tar sed awk df'], { encoding: 'utf8' }).status !== 0) this.skip(); // needs a POSIX sh with coreutils
+    if (spawnSync('sh', ['-c', 'command -v base64 mktemp tar sed awk df'], { encoding: 'utf8' }).status !== 0)
+      this.skip(); // needs a POSIX sh with coreutils
   });
   beforeEach(() => {
     home = mkdtempSync(path.join(tmpdir(), 'stv-wslhome-'));
@@ -86,9 +91,17 @@ describe('setup-fastvideo-wsl.ps1: the Linux side, run by a real sh', () => {
   it('run: FASTVIDEO_HOME set only when asked (~ expanded), arguments passed through, exit code kept', () => {
     const stage = path.join(home, '.scene-to-video', 'src', 'scripts');
     mkdirSync(stage, { recursive: true });
-    writeFileSync(path.join(stage, 'setup-fastvideo.sh'), 'printf "%s|" "${FASTVIDEO_HOME-unset}" "$@"; case "$PATH" in *:/usr/lib/wsl/lib) ;; *) exit 9;; esac; exit 7\n');
+    writeFileSync(
+      path.join(stage, 'setup-fastvideo.sh'),
+      'printf "%s|" "${FASTVIDEO_HOME-unset}" "$@"; case "$PATH" in *:/usr/lib/wsl/lib) ;; *) exit 9;; esac; exit 7\n',
+    );
     chmodSync(path.join(stage, 'setup-fastvideo.sh'), 0o755);
-    let r = sh(snippets[2] as string, ['-', '--model', 'FastVideo/FastWan2.2-TI2V-5B-FullAttn-Diffusers', '--skip-download']);
+    let r = sh(snippets[2] as string, [
+      '-',
+      '--model',
+      'FastVideo/FastWan2.2-TI2V-5B-FullAttn-Diffusers',
+      '--skip-download',
+    ]);
     assert.equal(r.status, 7, r.stderr);
     assert.equal(r.stdout, 'unset|--model|FastVideo/FastWan2.2-TI2V-5B-FullAttn-Diffusers|--skip-download|');
     r = sh(snippets[2] as string, ['~/models', '--model', 'M']);
@@ -103,7 +116,10 @@ describe('setup-fastvideo-wsl.ps1: the Linux side, run by a real sh', () => {
     mkdirSync(lib);
     writeFileSync(path.join(lib, 'nvidia-smi'), '#!/bin/sh\necho "GPU 0: NVIDIA RTX A4000 (UUID: GPU-1)"\n');
     chmodSync(path.join(lib, 'nvidia-smi'), 0o755);
-    const r = spawnSync('sh', ['-c', runner((m[1] as string).replace('/usr/lib/wsl/lib', lib)), 'stv-setup'], { encoding: 'utf8', env: { PATH: '/usr/bin:/bin', HOME: home } });
+    const r = spawnSync('sh', ['-c', runner((m[1] as string).replace('/usr/lib/wsl/lib', lib)), 'stv-setup'], {
+      encoding: 'utf8',
+      env: { PATH: '/usr/bin:/bin', HOME: home },
+    });
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /^GPU 0: /);
   });

@@ -22,10 +22,22 @@ function workspace(root, scenes, adapterUrl, cleanups) {
   const file = path.join(ws, 'sample.timeline.json');
   const t = JSON.parse(readFileSync(file, 'utf8'));
   // Scenes beyond the sample's reuse its keyframes and prompts under new ids.
-  t.scenes = Array.from({ length: scenes }, (_, i) => ({ ...t.scenes[i % t.scenes.length], id: `scene-${String(i + 1).padStart(3, '0')}`, title: `Scene ${i + 1}` }));
+  t.scenes = Array.from({ length: scenes }, (_, i) => ({
+    ...t.scenes[i % t.scenes.length],
+    id: `scene-${String(i + 1).padStart(3, '0')}`,
+    title: `Scene ${i + 1}`,
+  }));
   writeFileSync(file, JSON.stringify(t, null, 2));
   mkdirSync(path.join(ws, '.vscode'), { recursive: true });
-  writeFileSync(path.join(ws, '.vscode/settings.json'), JSON.stringify({ 'sceneToVideo.videoProvider': 'fastvideo-local', 'fastVideo.endpointUrl': adapterUrl, 'comfyUI.url': 'http://127.0.0.1:9', 'sceneToVideo.healthCheckIntervalSeconds': 0 }));
+  writeFileSync(
+    path.join(ws, '.vscode/settings.json'),
+    JSON.stringify({
+      'sceneToVideo.videoProvider': 'fastvideo-local',
+      'fastVideo.endpointUrl': adapterUrl,
+      'comfyUI.url': 'http://127.0.0.1:9',
+      'sceneToVideo.healthCheckIntervalSeconds': 0,
+    }),
+  );
   return ws;
 }
 
@@ -42,7 +54,11 @@ async function activationTimes(page) {
   await palette(page, 'Developer: Show Running Extensions');
   await page.keyboard.press('Enter');
   const ms = async (name) => {
-    const row = page.locator('.runtime-extensions-editor .monaco-list-row', { has: page.locator('.name', { hasText: new RegExp(`^${name}$`) }) }).first();
+    const row = page
+      .locator('.runtime-extensions-editor .monaco-list-row', {
+        has: page.locator('.name', { hasText: new RegExp(`^${name}$`) }),
+      })
+      .first();
     await row.locator('.activation-time').waitFor({ timeout: 30_000 });
     const text = await row.locator('.activation-time').innerText();
     const m = /([\d.]+)\s*ms/.exec(text);
@@ -61,10 +77,14 @@ async function panelFirstPaint(page, scenes) {
   const sections = panel.locator('section.scene');
   await sections.nth(scenes - 1).waitFor({ timeout: 60_000 });
   const frame = await (await sections.first().elementHandle()).ownerFrame();
-  const painted = await frame.waitForFunction(() => {
-    const m = performance.getEntriesByName('stv:scenes-painted')[0];
-    return m ? performance.timeOrigin + m.startTime : 0;
-  }, undefined, { timeout: 30_000 });
+  const painted = await frame.waitForFunction(
+    () => {
+      const m = performance.getEntriesByName('stv:scenes-painted')[0];
+      return m ? performance.timeOrigin + m.startTime : 0;
+    },
+    undefined,
+    { timeout: 30_000 },
+  );
   const n = await sections.count();
   if (n !== scenes) throw new Error(`the panel shows ${n} scenes, expected ${scenes}`);
   return (await painted.jsonValue()) - t0;
@@ -76,12 +96,17 @@ export async function runVsCodeBench({ browser, url, root, adapterUrl, cleanups,
   const ws200 = workspace(root, 200, adapterUrl, cleanups);
   const payload = encodeURIComponent(JSON.stringify([['skipWelcome', 'true']]));
   for (let i = 0; i < runs; i++) {
-    for (const [ws, scenes] of [[ws3, 3], [ws200, 200]]) {
+    for (const [ws, scenes] of [
+      [ws3, 3],
+      [ws200, 200],
+    ]) {
       const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
       await page.goto(`${url}/?folder=${encodeURIComponent(ws)}&payload=${payload}`);
       await page.locator('.monaco-workbench .part.statusbar').waitFor({ timeout: 60_000 });
       // Activated and healthy: the extension's startup work is done.
-      await page.locator('[id="scene-to-video.scene-to-video.sceneToVideo.status"]', { hasText: 'FastVideo: ok' }).waitFor({ timeout: 60_000 });
+      await page
+        .locator('[id="scene-to-video.scene-to-video.sceneToVideo.status"]', { hasText: 'FastVideo: ok' })
+        .waitFor({ timeout: 60_000 });
       await page.waitForTimeout(1500); // let the other startup extensions settle
       (scenes === 3 ? result.panel3Ms : result.panel200Ms).push(await panelFirstPaint(page, scenes));
       // Every window activates the extension afresh: both count toward activation.

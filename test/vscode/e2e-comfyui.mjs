@@ -16,14 +16,21 @@ export function makeComfyWorkspace(root, comfyUrl) {
   cpSync(path.join(root, 'media/sample'), ws, { recursive: true, filter: (s) => !/renders|artifacts/.test(s) });
   mkdirSync(path.join(ws, '.vscode'));
   const fixtures = path.join(root, 'test/fixtures/comfyui');
-  writeFileSync(path.join(ws, '.vscode/settings.json'), JSON.stringify({
-    'sceneToVideo.videoProvider': 'comfyui-local',
-    'sceneToVideo.healthCheckIntervalSeconds': 0,
-    'comfyUI.url': comfyUrl,
-    'comfyUI.workflowPath': path.join(fixtures, 'model-free-slow.workflow.json'),
-    'comfyUI.mapping': JSON.parse(readFileSync(path.join(fixtures, 'model-free-slow.mapping.json'), 'utf8')),
-    'fastVideo.endpointUrl': 'http://127.0.0.1:9',
-  }, null, 2));
+  writeFileSync(
+    path.join(ws, '.vscode/settings.json'),
+    JSON.stringify(
+      {
+        'sceneToVideo.videoProvider': 'comfyui-local',
+        'sceneToVideo.healthCheckIntervalSeconds': 0,
+        'comfyUI.url': comfyUrl,
+        'comfyUI.workflowPath': path.join(fixtures, 'model-free-slow.workflow.json'),
+        'comfyUI.mapping': JSON.parse(readFileSync(path.join(fixtures, 'model-free-slow.mapping.json'), 'utf8')),
+        'fastVideo.endpointUrl': 'http://127.0.0.1:9',
+      },
+      null,
+      2,
+    ),
+  );
   return ws;
 }
 
@@ -32,7 +39,10 @@ export async function runComfyE2E({ browser, url, ws, root, devPath, comfyUrl })
   const comfy = async (p) => (await fetch(`${comfyUrl}${p}`)).json();
   const ours = (row) => String(row?.[3]?.client_id ?? '').startsWith('scene-to-video-');
   const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-  const payload = JSON.stringify([...(devPath ? [['extensionDevelopmentPath', `vscode-remote://remote${devPath}`]] : []), ['skipWelcome', 'true']]);
+  const payload = JSON.stringify([
+    ...(devPath ? [['extensionDevelopmentPath', `vscode-remote://remote${devPath}`]] : []),
+    ['skipWelcome', 'true'],
+  ]);
   const palette = async (title) => {
     await page.keyboard.press('F1');
     const input = page.locator('.quick-input-widget input');
@@ -49,7 +59,8 @@ export async function runComfyE2E({ browser, url, ws, root, devPath, comfyUrl })
     const video = panel().locator(`section[data-scene="${scene}"] video`).first();
     const seen = new Set();
     for (const deadline = Date.now() + 120_000; !(await video.count()); await page.waitForTimeout(150)) {
-      if (Date.now() > deadline) throw new Error(`no output listed within 120 s; progress seen: ${[...seen].join(' | ')}`);
+      if (Date.now() > deadline)
+        throw new Error(`no output listed within 120 s; progress seen: ${[...seen].join(' | ')}`);
       const text = (await progress.innerText({ timeout: 1_000 }).catch(() => '')).replace(/\s+/g, ' ').trim();
       if (text) seen.add(text);
     }
@@ -65,7 +76,7 @@ export async function runComfyE2E({ browser, url, ws, root, devPath, comfyUrl })
       await palette('Scene to Video: Open scene panel');
       await panel().locator('section[data-scene="lighthouse"] img.thumb').waitFor({ timeout: 30_000 });
     });
-    await step('the scene panel\'s Render button renders through ComfyUI: progress, then a playable MP4', async () => {
+    await step("the scene panel's Render button renders through ComfyUI: progress, then a playable MP4", async () => {
       await panel().locator('section[data-scene="lighthouse"] vscode-button', { hasText: 'Render' }).first().click();
       const seen = await progressUntilPlayable('lighthouse');
       console.log(`      progress seen: ${seen.join(' | ')}`);
@@ -73,14 +84,19 @@ export async function runComfyE2E({ browser, url, ws, root, devPath, comfyUrl })
     await step('"Render scene with ComfyUI" from the command palette: progress, then a playable MP4', async () => {
       const scenePick = page.locator('.quick-input-widget .monaco-list-row', { hasText: 'Forest stream' }).first();
       await palette('Scene to Video: Render scene with ComfyUI');
-      if (!(await scenePick.click({ timeout: 15_000 }).then(() => true, () => false))) {
+      if (
+        !(await scenePick.click({ timeout: 15_000 }).then(
+          () => true,
+          () => false,
+        ))
+      ) {
         await page.keyboard.press('Escape');
         await palette('Scene to Video: Render scene with ComfyUI');
         await scenePick.click({ timeout: 20_000 });
       }
       await progressUntilPlayable('forest-stream');
     });
-    await step('the panel\'s Cancel stops a render ComfyUI is running (its queue and history confirm it)', async () => {
+    await step("the panel's Cancel stops a render ComfyUI is running (its queue and history confirm it)", async () => {
       await panel().locator('section[data-scene="city-rain"] vscode-button', { hasText: 'Render' }).first().click();
       let promptId;
       for (const deadline = Date.now() + 60_000; !promptId; await page.waitForTimeout(100)) {
@@ -95,11 +111,15 @@ export async function runComfyE2E({ browser, url, ws, root, devPath, comfyUrl })
         entry = (await comfy(`/history/${promptId}`))[promptId];
       }
       const kinds = entry.status.messages.map(([t]) => t);
-      if (entry.status.status_str !== 'error' || !kinds.includes('execution_interrupted')) throw new Error(`not interrupted: ${entry.status.status_str} ${kinds.join(', ')}`);
-      if (Object.keys(entry.outputs).length) throw new Error(`the cancelled prompt saved outputs: ${JSON.stringify(entry.outputs)}`);
+      if (entry.status.status_str !== 'error' || !kinds.includes('execution_interrupted'))
+        throw new Error(`not interrupted: ${entry.status.status_str} ${kinds.join(', ')}`);
+      if (Object.keys(entry.outputs).length)
+        throw new Error(`the cancelled prompt saved outputs: ${JSON.stringify(entry.outputs)}`);
       const q = await comfy('/queue');
-      if ([...q.queue_running, ...q.queue_pending].some(ours)) throw new Error('a prompt of ours is still in ComfyUI\'s queue');
-      if (await panel().locator('section[data-scene="city-rain"] video').count()) throw new Error('the cancelled render listed an output');
+      if ([...q.queue_running, ...q.queue_pending].some(ours))
+        throw new Error("a prompt of ours is still in ComfyUI's queue");
+      if (await panel().locator('section[data-scene="city-rain"] video').count())
+        throw new Error('the cancelled render listed an output');
       await page.screenshot({ path: path.join(root, 'test-results', 'e2e-comfyui-cancelled.png') });
     });
   } catch {

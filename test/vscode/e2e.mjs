@@ -16,7 +16,10 @@ export async function runE2E({ browser, url, ws, root, devPath, installed }) {
   const images = path.join(root, 'docs/images');
   mkdirSync(images, { recursive: true });
   const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-  const payload = JSON.stringify([...(devPath ? [['extensionDevelopmentPath', `vscode-remote://remote${devPath}`]] : []), ['skipWelcome', 'true']]);
+  const payload = JSON.stringify([
+    ...(devPath ? [['extensionDevelopmentPath', `vscode-remote://remote${devPath}`]] : []),
+    ['skipWelcome', 'true'],
+  ]);
   const palette = async (title) => {
     await page.keyboard.press('F1');
     const input = page.locator('.quick-input-widget input');
@@ -45,7 +48,12 @@ export async function runE2E({ browser, url, ws, root, devPath, installed }) {
       // still vanish before the click, say so and run the command once more: this step is about rendering.
       const scenePick = page.locator('.quick-input-widget .monaco-list-row', { hasText: 'Lighthouse at dusk' }).first();
       await palette('Scene to Video: Render scene with FastVideo');
-      if (!(await scenePick.click({ timeout: 15_000 }).then(() => true, () => false))) {
+      if (
+        !(await scenePick.click({ timeout: 15_000 }).then(
+          () => true,
+          () => false,
+        ))
+      ) {
         console.log('      (the scene picker closed before it was clicked; running the command again)');
         await page.keyboard.press('Escape');
         await palette('Scene to Video: Render scene with FastVideo');
@@ -58,37 +66,53 @@ export async function runE2E({ browser, url, ws, root, devPath, installed }) {
       const video = panel().locator('section[data-scene="lighthouse"] video').first();
       const seen = new Set();
       for (const deadline = Date.now() + 60_000; !(await video.count()); await page.waitForTimeout(150)) {
-        if (Date.now() > deadline) throw new Error(`no output listed within 60 s; progress seen: ${[...seen].join(' | ')}`);
+        if (Date.now() > deadline)
+          throw new Error(`no output listed within 60 s; progress seen: ${[...seen].join(' | ')}`);
         const text = (await progress.innerText({ timeout: 1_000 }).catch(() => '')).replace(/\s+/g, ' ').trim();
         if (text) seen.add(text);
       }
       if (seen.size < 2) throw new Error(`the progress never moved: ${[...seen].join(' | ') || '(nothing)'}`);
-      const duration = await video.evaluate((v) => new Promise((resolve, reject) => {
-        if (v.readyState >= 1) return resolve(v.duration);
-        v.addEventListener('loadedmetadata', () => resolve(v.duration), { once: true });
-        v.addEventListener('error', () => reject(new Error(`video error ${v.error?.code}`)), { once: true });
-        setTimeout(() => reject(new Error('no metadata within 20 s')), 20_000);
-      }));
+      const duration = await video.evaluate(
+        (v) =>
+          new Promise((resolve, reject) => {
+            if (v.readyState >= 1) return resolve(v.duration);
+            v.addEventListener('loadedmetadata', () => resolve(v.duration), { once: true });
+            v.addEventListener('error', () => reject(new Error(`video error ${v.error?.code}`)), { once: true });
+            setTimeout(() => reject(new Error('no metadata within 20 s')), 20_000);
+          }),
+      );
       if (!(duration > 1)) throw new Error(`the rendered video reports duration ${duration}`);
       // Playable, not just parsable: it plays past one second, then stays paused for the screenshot.
       await playPast(video, 1);
       await page.screenshot({ path: path.join(images, 'scene-panel.png') });
     });
-    await step('the status bar item\'s tooltip shows endpoint, model and last check', async () => {
+    await step("the status bar item's tooltip shows endpoint, model and last check", async () => {
       await page.locator(STATUS).screenshot({ path: path.join(images, 'status-bar.png') }); // the item alone (the README shows it inline)
       await page.locator(STATUS).hover();
-      const hover = page.locator('.workbench-hover:visible, .monaco-hover:visible').filter({ hasText: 'Endpoint' }).first();
+      const hover = page
+        .locator('.workbench-hover:visible, .monaco-hover:visible')
+        .filter({ hasText: 'Endpoint' })
+        .first();
       await hover.waitFor({ timeout: 15_000 });
       await page.waitForTimeout(300); // the hover fades in
       const text = await hover.innerText();
-      for (const want of ['FastVideo', 'Endpoint', 'http://127.0.0.1:', 'Model', 'Checked']) if (!text.includes(want)) throw new Error(`the tooltip lacks "${want}":\n${text}`);
+      for (const want of ['FastVideo', 'Endpoint', 'http://127.0.0.1:', 'Model', 'Checked'])
+        if (!text.includes(want)) throw new Error(`the tooltip lacks "${want}":\n${text}`);
       // The status bar's right-hand end with the tooltip above it.
       const bar = await page.locator('.monaco-workbench .part.statusbar').boundingBox();
       const tip = await hover.boundingBox();
       if (!bar || !tip) throw new Error('no bounding boxes for the status bar and its tooltip');
       const x = Math.max(0, Math.min(tip.x, bar.x) - 8);
       const y = Math.max(0, tip.y - 8);
-      await page.screenshot({ path: path.join(images, 'status-bar-tooltip.png'), clip: { x, y, width: Math.min(bar.width - x, Math.max(tip.x + tip.width + 160, 560) - x), height: bar.y + bar.height - y } });
+      await page.screenshot({
+        path: path.join(images, 'status-bar-tooltip.png'),
+        clip: {
+          x,
+          y,
+          width: Math.min(bar.width - x, Math.max(tip.x + tip.width + 160, 560) - x),
+          height: bar.y + bar.height - y,
+        },
+      });
       if (!(await hover.isVisible())) throw new Error('the tooltip closed before the screenshot');
       await page.mouse.move(700, 400);
       await hover.waitFor({ state: 'hidden', timeout: 10_000 }).catch(() => {});
@@ -99,50 +123,80 @@ export async function runE2E({ browser, url, ws, root, devPath, installed }) {
       await row.waitFor({ timeout: 30_000 });
       // Each provider's health is in the list (the harness points ComfyUI at a closed port).
       await row.filter({ hasText: 'down' }).waitFor({ timeout: 5_000 });
-      await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'FastVideo' }).filter({ hasText: 'ok' }).first().waitFor({ timeout: 5_000 });
+      await page
+        .locator('.quick-input-widget .monaco-list-row', { hasText: 'FastVideo' })
+        .filter({ hasText: 'ok' })
+        .first()
+        .waitFor({ timeout: 5_000 });
       await page.screenshot({ path: path.join(images, 'switch-provider.png') });
       await row.click();
       await page.locator(STATUS, { hasText: 'ComfyUI: down' }).waitFor({ timeout: 30_000 });
     });
-    await step(installed ? 'the installed .vsix is listed in the Extensions view with its icon; its README has no broken picture or link' : 'the extension is listed in the Extensions view with its icon', async () => {
-      await palette('Extensions: Show Installed Extensions');
-      const item = page.locator('.extensions-viewlet .extension-list-item', { hasText: 'Scene to Video' }).first();
-      await item.waitFor({ timeout: 30_000 });
-      const icon = item.locator('img.icon');
-      await icon.waitFor({ timeout: 10_000 });
-      // The list renders the <img> before it sets its src (an empty src reads as the page's own URL and counts as
-      // complete), so wait for our icon to be the one that has loaded rather than sampling the first state.
-      const state = (img) => ({ src: img.currentSrc || img.src, w: img.naturalWidth, h: img.naturalHeight, complete: img.complete });
-      // Poll through the locator, not a handle: the virtualised list may replace the row while it settles.
-      let last;
-      for (const deadline = Date.now() + 15_000; Date.now() < deadline; await page.waitForTimeout(200)) {
-        last = await icon.evaluate(state, undefined, { timeout: 2_000 }).catch(() => last);
-        if (last && last.complete && last.w === 128 && last.h === 128 && /icon\.png/.test(last.src)) break;
-      }
-      // The default icon is a bundled SVG; ours is the 128×128 PNG from the package.
-      if (!(last && last.w === 128 && last.h === 128 && /icon\.png/.test(last.src))) throw new Error(`icon not loaded: ${JSON.stringify(last)}`);
-      await item.click();
-      const header = page.locator('.extension-editor .header');
-      await header.locator('.name', { hasText: 'Scene to Video' }).waitFor({ timeout: 20_000 });
-      // Let the details tab render the README (a webview of its own) before the screenshot.
-      let readme;
-      for (const deadline = Date.now() + 15_000; !readme && Date.now() < deadline; await page.waitForTimeout(250)) {
-        const counts = await Promise.all(page.frames().map((f) => f.locator('h2', { hasText: 'Quick start' }).count().catch(() => 0)));
-        readme = page.frames()[counts.findIndex((n) => n > 0)];
-      }
-      if (!readme) throw new Error('the details tab never showed the README');
-      if (installed) {
-        // VS Code drops relative image sources from an installed extension's README, so the packaged README
-        // must carry none: every picture it shows has loaded.
-        const broken = await readme.evaluate(() => [...document.images].filter((i) => !(i.complete && i.naturalWidth > 0)).map((i) => i.alt || i.getAttribute('src') || '(no src)'));
-        if (broken.length) throw new Error(`the installed README shows broken images: ${broken.join(' | ')}`);
-        // Nor links that go nowhere (a relative one renders as an <a> without href): the page follows only
-        // http, https and mailto links for our extension. #scroll-to-top is the page's own button.
-        const dead = await readme.evaluate(() => [...document.querySelectorAll('a:not(#scroll-to-top)')].filter((a) => !/^(https?|mailto):/.test(a.getAttribute('data-href') ?? a.getAttribute('href') ?? '')).map((a) => `${a.textContent} -> ${a.outerHTML.slice(0, 120)}`));
-        if (dead.length) throw new Error(`the installed README has links that go nowhere: ${dead.join(' | ')}`);
-      }
-      await page.screenshot({ path: path.join(images, 'extension-installed.png') });
-    });
+    await step(
+      installed
+        ? 'the installed .vsix is listed in the Extensions view with its icon; its README has no broken picture or link'
+        : 'the extension is listed in the Extensions view with its icon',
+      async () => {
+        await palette('Extensions: Show Installed Extensions');
+        const item = page.locator('.extensions-viewlet .extension-list-item', { hasText: 'Scene to Video' }).first();
+        await item.waitFor({ timeout: 30_000 });
+        const icon = item.locator('img.icon');
+        await icon.waitFor({ timeout: 10_000 });
+        // The list renders the <img> before it sets its src (an empty src reads as the page's own URL and counts as
+        // complete), so wait for our icon to be the one that has loaded rather than sampling the first state.
+        const state = (img) => ({
+          src: img.currentSrc || img.src,
+          w: img.naturalWidth,
+          h: img.naturalHeight,
+          complete: img.complete,
+        });
+        // Poll through the locator, not a handle: the virtualised list may replace the row while it settles.
+        let last;
+        for (const deadline = Date.now() + 15_000; Date.now() < deadline; await page.waitForTimeout(200)) {
+          last = await icon.evaluate(state, undefined, { timeout: 2_000 }).catch(() => last);
+          if (last && last.complete && last.w === 128 && last.h === 128 && /icon\.png/.test(last.src)) break;
+        }
+        // The default icon is a bundled SVG; ours is the 128×128 PNG from the package.
+        if (!(last && last.w === 128 && last.h === 128 && /icon\.png/.test(last.src)))
+          throw new Error(`icon not loaded: ${JSON.stringify(last)}`);
+        await item.click();
+        const header = page.locator('.extension-editor .header');
+        await header.locator('.name', { hasText: 'Scene to Video' }).waitFor({ timeout: 20_000 });
+        // Let the details tab render the README (a webview of its own) before the screenshot.
+        let readme;
+        for (const deadline = Date.now() + 15_000; !readme && Date.now() < deadline; await page.waitForTimeout(250)) {
+          const counts = await Promise.all(
+            page.frames().map((f) =>
+              f
+                .locator('h2', { hasText: 'Quick start' })
+                .count()
+                .catch(() => 0),
+            ),
+          );
+          readme = page.frames()[counts.findIndex((n) => n > 0)];
+        }
+        if (!readme) throw new Error('the details tab never showed the README');
+        if (installed) {
+          // VS Code drops relative image sources from an installed extension's README, so the packaged README
+          // must carry none: every picture it shows has loaded.
+          const broken = await readme.evaluate(() =>
+            [...document.images]
+              .filter((i) => !(i.complete && i.naturalWidth > 0))
+              .map((i) => i.alt || i.getAttribute('src') || '(no src)'),
+          );
+          if (broken.length) throw new Error(`the installed README shows broken images: ${broken.join(' | ')}`);
+          // Nor links that go nowhere (a relative one renders as an <a> without href): the page follows only
+          // http, https and mailto links for our extension. #scroll-to-top is the page's own button.
+          const dead = await readme.evaluate(() =>
+            [...document.querySelectorAll('a:not(#scroll-to-top)')]
+              .filter((a) => !/^(https?|mailto):/.test(a.getAttribute('data-href') ?? a.getAttribute('href') ?? ''))
+              .map((a) => `${a.textContent} -> ${a.outerHTML.slice(0, 120)}`),
+          );
+          if (dead.length) throw new Error(`the installed README has links that go nowhere: ${dead.join(' | ')}`);
+        }
+        await page.screenshot({ path: path.join(images, 'extension-installed.png') });
+      },
+    );
   } catch {
     await page.screenshot({ path: path.join(root, 'test-results', 'e2e-failure.png') }).catch(() => {});
   }

@@ -15,11 +15,15 @@ export async function runFirstRun({ browser, url, ws, root, devPath }) {
   const results = [];
   const images = path.join(root, 'docs/images');
   const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-  const payload = JSON.stringify([...(devPath ? [['extensionDevelopmentPath', `vscode-remote://remote${devPath}`]] : []), ['skipWelcome', 'true']]);
+  const payload = JSON.stringify([
+    ...(devPath ? [['extensionDevelopmentPath', `vscode-remote://remote${devPath}`]] : []),
+    ['skipWelcome', 'true'],
+  ]);
   /** Fails the step at once if VS Code shows an error notification (the walk must not need one). */
   const noErrors = async () => {
     const errors = page.locator('.notifications-toasts .notification-toast:has(.codicon-error)');
-    if (await errors.count()) throw new Error(`an error notification showed: ${(await errors.first().innerText()).replace(/\s+/g, ' ')}`);
+    if (await errors.count())
+      throw new Error(`an error notification showed: ${(await errors.first().innerText()).replace(/\s+/g, ' ')}`);
   };
   const step = async (name, fn) => {
     const t0 = Date.now();
@@ -30,7 +34,12 @@ export async function runFirstRun({ browser, url, ws, root, devPath }) {
       console.log(`    ✔ ${name} (${Date.now() - t0}ms)`);
     } catch (e) {
       results.push({ name, ok: false });
-      console.log(`    ✖ ${name}\n      ${String(e?.message ?? e).split('\n').slice(0, 6).join('\n      ')}`);
+      console.log(
+        `    ✖ ${name}\n      ${String(e?.message ?? e)
+          .split('\n')
+          .slice(0, 6)
+          .join('\n      ')}`,
+      );
       throw e;
     }
   };
@@ -43,7 +52,13 @@ export async function runFirstRun({ browser, url, ws, root, devPath }) {
       await input.waitFor({ timeout: 20_000 });
       await input.fill(`>${title}`);
       const row = page.locator('.quick-input-widget .monaco-list-row', { hasText: title }).first();
-      if (await row.waitFor({ timeout: 10_000 }).then(() => true, () => i >= tries)) break;
+      if (
+        await row.waitFor({ timeout: 10_000 }).then(
+          () => true,
+          () => i >= tries,
+        )
+      )
+        break;
       await page.keyboard.press('Escape');
     }
     await page.keyboard.press('Enter');
@@ -76,44 +91,78 @@ export async function runFirstRun({ browser, url, ws, root, devPath }) {
       await page.keyboard.press('Enter');
       await page.keyboard.type('"keyframe": "');
       const row = page.locator('.suggest-widget .monaco-list-row', { hasText: 'keyframes/harbour.png' }).first();
-      if (!(await row.waitFor({ timeout: 10_000 }).then(() => true, () => false))) {
+      if (
+        !(await row.waitFor({ timeout: 10_000 }).then(
+          () => true,
+          () => false,
+        ))
+      ) {
         await page.keyboard.press('Control+Space'); // the trigger character may have gone to the auto-closed pair
         await row.waitFor({ timeout: 20_000 });
       }
       await page.screenshot({ path: path.join(images, 'keyframe-completion.png') });
       await row.click();
-      await page.locator('.monaco-editor .view-line', { hasText: '"keyframe": "keyframes/harbour.png"' }).waitFor({ timeout: 10_000 });
+      await page
+        .locator('.monaco-editor .view-line', { hasText: '"keyframe": "keyframes/harbour.png"' })
+        .waitFor({ timeout: 10_000 });
       await page.keyboard.press('Control+S');
-      await page.locator('.tab.dirty').waitFor({ state: 'detached', timeout: 10_000 }).catch(() => {});
+      await page
+        .locator('.tab.dirty')
+        .waitFor({ state: 'detached', timeout: 10_000 })
+        .catch(() => {});
     });
-    await step('"Render scene with FastVideo" with no adapter offers one notification; preview sets up or starts it and the render goes on by itself', async () => {
-      await palette('Scene to Video: Render scene with FastVideo');
-      await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'First scene' }).first().click({ timeout: 20_000 });
-      const offer = page.locator('.notification-toast, .notifications-center .notification-list-item', { hasText: 'No FastVideo adapter answers' }).first();
-      if (!(await offer.waitFor({ timeout: 30_000 }).then(() => true, () => false))) {
-        // A toast can be hidden (it went to the notification centre): show the centre instead.
-        await page.screenshot({ path: path.join(root, 'test-results', 'first-run-no-toast.png') });
-        await palette('Notifications: Show Notifications');
-        await offer.waitFor({ timeout: 30_000 });
-      }
-      for (const b of [/(Set up|Start) \(preview, no GPU\)/, /(Set up|Start) \(GPU\)/, /Use a running adapter \(URL\)/])
-        await offer.getByRole('button', { name: b }).waitFor({ timeout: 5_000 });
-      await page.screenshot({ path: path.join(images, 'first-render-offer.png') });
-      await offer.getByRole('button', { name: /(Set up|Start) \(preview, no GPU\)/ }).click();
-      const dir = path.join(ws, 'renders', 'first-scene');
-      // A set-up is a real venv and pip install (minutes on a cold cache); a start is seconds.
-      for (const deadline = Date.now() + 8 * 60_000; !(existsSync(dir) && readdirSync(dir).some((f) => f.endsWith('.mp4'))); await page.waitForTimeout(1000)) {
-        if (Date.now() > deadline) throw new Error('no MP4 under renders/first-scene/ within 8 minutes');
-        await noErrors();
-      }
-    });
+    await step(
+      '"Render scene with FastVideo" with no adapter offers one notification; preview sets up or starts it and the render goes on by itself',
+      async () => {
+        await palette('Scene to Video: Render scene with FastVideo');
+        await page
+          .locator('.quick-input-widget .monaco-list-row', { hasText: 'First scene' })
+          .first()
+          .click({ timeout: 20_000 });
+        const offer = page
+          .locator('.notification-toast, .notifications-center .notification-list-item', {
+            hasText: 'No FastVideo adapter answers',
+          })
+          .first();
+        if (
+          !(await offer.waitFor({ timeout: 30_000 }).then(
+            () => true,
+            () => false,
+          ))
+        ) {
+          // A toast can be hidden (it went to the notification centre): show the centre instead.
+          await page.screenshot({ path: path.join(root, 'test-results', 'first-run-no-toast.png') });
+          await palette('Notifications: Show Notifications');
+          await offer.waitFor({ timeout: 30_000 });
+        }
+        for (const b of [
+          /(Set up|Start) \(preview, no GPU\)/,
+          /(Set up|Start) \(GPU\)/,
+          /Use a running adapter \(URL\)/,
+        ])
+          await offer.getByRole('button', { name: b }).waitFor({ timeout: 5_000 });
+        await page.screenshot({ path: path.join(images, 'first-render-offer.png') });
+        await offer.getByRole('button', { name: /(Set up|Start) \(preview, no GPU\)/ }).click();
+        const dir = path.join(ws, 'renders', 'first-scene');
+        // A set-up is a real venv and pip install (minutes on a cold cache); a start is seconds.
+        for (
+          const deadline = Date.now() + 8 * 60_000;
+          !(existsSync(dir) && readdirSync(dir).some((f) => f.endsWith('.mp4')));
+          await page.waitForTimeout(1000)
+        ) {
+          if (Date.now() > deadline) throw new Error('no MP4 under renders/first-scene/ within 8 minutes');
+          await noErrors();
+        }
+      },
+    );
     await step('the scene panel plays the clip, labelled with the provider and backend that made it', async () => {
       await palette('Scene to Video: Open scene panel');
       const video = panel().locator('section[data-scene="first-scene"] video').first();
       await video.waitFor({ timeout: 30_000 });
       await playPast(video, 0.5);
       const label = await panel().locator('section[data-scene="first-scene"] li.render').first().innerText();
-      if (!/fastvideo-local/.test(label) || !/preview/i.test(label)) throw new Error(`the clip's label does not say what made it: ${label}`);
+      if (!/fastvideo-local/.test(label) || !/preview/i.test(label))
+        throw new Error(`the clip's label does not say what made it: ${label}`);
       await page.screenshot({ path: path.join(images, 'first-clip.png') });
     });
   } catch {

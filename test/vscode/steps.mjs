@@ -14,7 +14,12 @@ export function stepRecorder() {
       console.log(`    ✔ ${name} (${Date.now() - t0}ms)`);
     } catch (e) {
       results.push({ name, ok: false });
-      console.log(`    ✖ ${name}\n      ${String(e?.message ?? e).split('\n').slice(0, 6).join('\n      ')}`);
+      console.log(
+        `    ✖ ${name}\n      ${String(e?.message ?? e)
+          .split('\n')
+          .slice(0, 6)
+          .join('\n      ')}`,
+      );
       throw e;
     }
   };
@@ -23,13 +28,22 @@ export function stepRecorder() {
 
 /** Plays the video past `seconds` (playable, not just parsable), then pauses it; throws if it stalls. */
 export async function playPast(video, seconds) {
-  const played = await video.evaluate((v, s) => new Promise((resolve, reject) => {
-    v.muted = true;
-    const tick = () => { if (v.currentTime > s) { v.pause(); resolve(v.currentTime); } };
-    v.addEventListener('timeupdate', tick);
-    v.play().catch(reject);
-    setTimeout(() => reject(new Error(`stalled at ${v.currentTime} s (readyState ${v.readyState})`)), 20_000);
-  }), seconds);
+  const played = await video.evaluate(
+    (v, s) =>
+      new Promise((resolve, reject) => {
+        v.muted = true;
+        const tick = () => {
+          if (v.currentTime > s) {
+            v.pause();
+            resolve(v.currentTime);
+          }
+        };
+        v.addEventListener('timeupdate', tick);
+        v.play().catch(reject);
+        setTimeout(() => reject(new Error(`stalled at ${v.currentTime} s (readyState ${v.readyState})`)), 20_000);
+      }),
+    seconds,
+  );
   if (!(played > seconds)) throw new Error(`the video played only to ${played} s`);
   return played;
 }

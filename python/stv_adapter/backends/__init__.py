@@ -1,5 +1,6 @@
 """Backends turn one validated job into an MP4 file. The job queue runs one at a time, in a worker
 thread, and passes a cancel event and a progress callback."""
+
 from __future__ import annotations
 
 import threading
@@ -11,7 +12,16 @@ from PIL import Image
 
 
 class ProgressFn(Protocol):
-    def __call__(self, stage: str, fraction: float, *, step: int | None = None, total_steps: int | None = None, eta_ms: int | None = None, message: str | None = None) -> None: ...
+    def __call__(
+        self,
+        stage: str,
+        fraction: float,
+        *,
+        step: int | None = None,
+        total_steps: int | None = None,
+        eta_ms: int | None = None,
+        message: str | None = None,
+    ) -> None: ...
 
 
 @dataclass

@@ -1,4 +1,5 @@
 """The `fastvideo` backend: FastVideo's VideoGenerator, loaded once in a worker process of its own."""
+
 from __future__ import annotations
 
 import logging
@@ -20,7 +21,9 @@ from .fastvideo_worker import worker_main
 
 log = logging.getLogger("stv_adapter.fastvideo")
 
-OOM_HINT = "Render fewer frames (49 or 81), a smaller size (832x480), keep CPU offload on, and close other GPU programs."
+OOM_HINT = (
+    "Render fewer frames (49 or 81), a smaller size (832x480), keep CPU offload on, and close other GPU programs."
+)
 
 # FastVideo's Wan pipelines log these stages (pipelines/basic/wan/*.py, with FASTVIDEO_STAGE_LOGGING=1):
 # our progress stage and the fraction at which each one starts. Within the long stages (denoising,
@@ -89,9 +92,19 @@ class FastVideoBackend:
             self._notes = notes
         if path is None:
             if self.config.model_path:
-                self._fail(gen, "MODEL_NOT_FOUND", f"The model folder {found} is incomplete or missing ({'; '.join(notes)}).", f"Download it there: {download_command(self.config.model, self.config.model_path)}, or fix --model-path.")
+                self._fail(
+                    gen,
+                    "MODEL_NOT_FOUND",
+                    f"The model folder {found} is incomplete or missing ({'; '.join(notes)}).",
+                    f"Download it there: {download_command(self.config.model, self.config.model_path)}, or fix --model-path.",
+                )
             else:
-                self._fail(gen, "MODEL_NOT_FOUND", f"The model {found} is not on this machine.", f"Download it: {download_command(found)} (or set --model-path to its folder).")
+                self._fail(
+                    gen,
+                    "MODEL_NOT_FOUND",
+                    f"The model {found} is not on this machine.",
+                    f"Download it: {download_command(found)} (or set --model-path to its folder).",
+                )
             return
         self.model_source = path
         target, hf_offline = (path, False) if self.config.model_path else load_target(path, found)
@@ -122,7 +135,12 @@ class FastVideoBackend:
                 msg = parent.recv()
         except (EOFError, OSError):
             proc.join(timeout=2)
-            self._fail(gen, "EXECUTION_ERROR", f"The FastVideo worker exited while loading (exit code {proc.exitcode}).", "Check the adapter's log; the host may be out of RAM (FastVideo issue #1755).")
+            self._fail(
+                gen,
+                "EXECUTION_ERROR",
+                f"The FastVideo worker exited while loading (exit code {proc.exitcode}).",
+                "Check the adapter's log; the host may be out of RAM (FastVideo issue #1755).",
+            )
             return
         if msg.get("type") != "loaded":
             with self._lock:
@@ -179,7 +197,12 @@ class FastVideoBackend:
 
     def health(self) -> dict[str, Any]:
         with self._lock:
-            status = {"ok": "ok", "loading": "loading", "error": "error", "idle": "ok" if self.config.lazy else "loading"}[self._state]
+            status = {
+                "ok": "ok",
+                "loading": "loading",
+                "error": "error",
+                "idle": "ok" if self.config.lazy else "loading",
+            }[self._state]
             return {
                 "status": status,
                 "model_id": self.config.model,
@@ -191,13 +214,25 @@ class FastVideoBackend:
                 "gpu": self._gpu,
                 "error": self._error,
                 "warnings": self._health_warnings(),
-                "details": {"modelSource": self.model_source, "modelNotes": list(self._notes), "loads": self.loads, "loadMs": self._load_ms, "attentionNotes": self.attention_notes, "profile": self.profile.description},
+                "details": {
+                    "modelSource": self.model_source,
+                    "modelNotes": list(self._notes),
+                    "loads": self.loads,
+                    "loadMs": self._load_ms,
+                    "attentionNotes": self.attention_notes,
+                    "profile": self.profile.description,
+                },
             }
 
     def _health_warnings(self) -> list[dict[str, str]]:
         out = []
         if not self.profile.follows_keyframe:
-            out.append({"code": "KEYFRAME_IGNORED", "message": f"{self.config.model} does not condition on keyframes (FastVideo #785, #1153); start the adapter with --model Wan-AI/Wan2.2-TI2V-5B-Diffusers for keyframe-faithful clips."})
+            out.append(
+                {
+                    "code": "KEYFRAME_IGNORED",
+                    "message": f"{self.config.model} does not condition on keyframes (FastVideo #785, #1153); start the adapter with --model Wan-AI/Wan2.2-TI2V-5B-Diffusers for keyframe-faithful clips.",
+                }
+            )
         out += [{"code": "ATTENTION_BACKEND", "message": n} for n in self.attention_notes]
         out += [{"code": "MODEL_FOLDER", "message": n} for n in self._notes]
         return out
@@ -227,10 +262,18 @@ class FastVideoBackend:
                 raise AdapterError(err["code"], err["message"], err.get("hint"))
         return int((time.perf_counter() - t0) * 1000)
 
-    def build_request(self, job: BackendJob, image_path: str | None, end_image_path: str | None = None) -> dict[str, Any]:
+    def build_request(
+        self, job: BackendJob, image_path: str | None, end_image_path: str | None = None
+    ) -> dict[str, Any]:
         """The GenerationRequest for VideoGenerator.generate, as a mapping FastVideo parses (it
         refuses unknown fields). Only what the user set; the model's preset supplies the rest."""
-        sampling: dict[str, Any] = {"num_frames": job.num_frames, "height": job.height, "width": job.width, "fps": job.fps, "seed": job.seed}
+        sampling: dict[str, Any] = {
+            "num_frames": job.num_frames,
+            "height": job.height,
+            "width": job.width,
+            "fps": job.fps,
+            "seed": job.seed,
+        }
         if job.steps is not None:
             sampling["num_inference_steps"] = job.steps
         request: dict[str, Any] = {
@@ -260,11 +303,30 @@ class FastVideoBackend:
     def warnings_for(self, job: BackendJob) -> list[dict[str, str]]:
         out: list[dict[str, str]] = []
         if job.keyframe is not None and not self.profile.follows_keyframe:
-            out.append({"code": "KEYFRAME_IGNORED", "message": f"{self.config.model} does not condition on the keyframe (FastVideo issues #785, #1153): the clip follows the prompt only. Choose Wan-AI/Wan2.2-TI2V-5B-Diffusers for keyframe-faithful clips."})
+            out.append(
+                {
+                    "code": "KEYFRAME_IGNORED",
+                    "message": f"{self.config.model} does not condition on the keyframe (FastVideo issues #785, #1153): the clip follows the prompt only. Choose Wan-AI/Wan2.2-TI2V-5B-Diffusers for keyframe-faithful clips.",
+                }
+            )
         if job.end_keyframe is not None and not self.profile.follows_end_keyframe:
-            out.append({"code": "END_KEYFRAME_IGNORED", "message": f"{self.config.model} takes no end image (FastVideo 0.2.1 reads last_image only in first-and-last-frame pipelines): the clip starts on the start keyframe and ends where the model takes it. Render bookend shots with ComfyUI's first-and-last-frame workflow."})
-        if job.keyframe is not None and self.profile.image_max_area and job.width * job.height > self.profile.image_max_area:
-            out.append({"code": "SIZE_CHANGED", "message": f"With a keyframe FastVideo resizes this model's output to at most 480x832 in area; {job.width}x{job.height} was asked for."})
+            out.append(
+                {
+                    "code": "END_KEYFRAME_IGNORED",
+                    "message": f"{self.config.model} takes no end image (FastVideo 0.2.1 reads last_image only in first-and-last-frame pipelines): the clip starts on the start keyframe and ends where the model takes it. Render bookend shots with ComfyUI's first-and-last-frame workflow.",
+                }
+            )
+        if (
+            job.keyframe is not None
+            and self.profile.image_max_area
+            and job.width * job.height > self.profile.image_max_area
+        ):
+            out.append(
+                {
+                    "code": "SIZE_CHANGED",
+                    "message": f"With a keyframe FastVideo resizes this model's output to at most 480x832 in area; {job.width}x{job.height} was asked for.",
+                }
+            )
         return out
 
     def run(self, job: BackendJob, progress: ProgressFn) -> BackendOutput:
@@ -287,14 +349,22 @@ class FastVideoBackend:
                 conn.send({"type": "generate", "request": request})
             except OSError:
                 self._restart_worker()
-                raise AdapterError("EXECUTION_ERROR", "The FastVideo worker had ended.", "The adapter is loading the model again; render again when /health says ok.") from None
+                raise AdapterError(
+                    "EXECUTION_ERROR",
+                    "The FastVideo worker had ended.",
+                    "The adapter is loading the model again; render again when /health says ok.",
+                ) from None
             gen_path = self.generation_path(job)
             try:
                 msg = self._wait_for_result(job, progress, conn)
                 if msg["type"] == "result":
                     written = Path(msg.get("videoPath") or gen_path)
                     if not written.is_file():
-                        raise AdapterError("EXECUTION_ERROR", f"FastVideo reported success but wrote no video at {written}.", "See the adapter's log.")
+                        raise AdapterError(
+                            "EXECUTION_ERROR",
+                            f"FastVideo reported success but wrote no video at {written}.",
+                            "See the adapter's log.",
+                        )
                     progress("saving", 0.97)
                     os.replace(written, job.out_path)
             finally:
@@ -312,8 +382,14 @@ class FastVideoBackend:
                 self._restart_worker()
                 reload_note = " FastVideo's worker ended, so the model is loading again (the next job waits for it)."
             if code == "CUDA_OOM":
-                raise AdapterError("CUDA_OOM", f"The GPU ran out of memory: {msg.get('message')}.{reload_note}", OOM_HINT)
-            raise AdapterError(code, f"FastVideo failed: {msg.get('message')}.{reload_note}", "See the adapter's log for the traceback.")
+                raise AdapterError(
+                    "CUDA_OOM", f"The GPU ran out of memory: {msg.get('message')}.{reload_note}", OOM_HINT
+                )
+            raise AdapterError(
+                code,
+                f"FastVideo failed: {msg.get('message')}.{reload_note}",
+                "See the adapter's log for the traceback.",
+            )
         self._jobs_since_load += 1
         gen_ms = int(msg.get("generateMs") or 0)
         self._ema_generate_ms = gen_ms if self._ema_generate_ms is None else 0.7 * self._ema_generate_ms + 0.3 * gen_ms
@@ -333,7 +409,21 @@ class FastVideoBackend:
                 why = "FastVideo chose another size"
             message = f"FastVideo rendered {width}x{height} instead of the requested {job.width}x{job.height}: {why}."
             warnings.append({"code": "SIZE_CHANGED", "message": message})
-        return BackendOutput(width=width, height=height, num_frames=job.num_frames, fps=job.fps, model_id=self.config.model, warnings=warnings, load_ms=load_ms, generate_ms=gen_ms, extra={"peakMemoryMb": msg.get("peakMemoryMb"), "attentionBackend": self.attention, "stageMs": msg.get("stageMs")})
+        return BackendOutput(
+            width=width,
+            height=height,
+            num_frames=job.num_frames,
+            fps=job.fps,
+            model_id=self.config.model,
+            warnings=warnings,
+            load_ms=load_ms,
+            generate_ms=gen_ms,
+            extra={
+                "peakMemoryMb": msg.get("peakMemoryMb"),
+                "attentionBackend": self.attention,
+                "stageMs": msg.get("stageMs"),
+            },
+        )
 
     def _wait_for_result(self, job: BackendJob, progress: ProgressFn, conn: Any) -> dict[str, Any]:
         """Waits for the worker, turning FastVideo's stage log into progress (it has no step callback)."""
@@ -347,12 +437,18 @@ class FastVideoBackend:
                 # The worker would go on generating and answer this job's result to the next one:
                 # end it, and reload the model for the next job.
                 job.forced = self.force_stop()
-                raise JobCancelled("The job was cancelled; FastVideo cannot interrupt a generation, so its worker was stopped and the model is reloading.")
+                raise JobCancelled(
+                    "The job was cancelled; FastVideo cannot interrupt a generation, so its worker was stopped and the model is reloading."
+                )
             try:
                 msg: dict[str, Any] | None = conn.recv() if conn.poll(0.25) else None  # the worker sends dicts
             except (EOFError, OSError):
                 self._restart_worker()
-                raise AdapterError("EXECUTION_ERROR", "The FastVideo worker ended during the render.", "Check the adapter's log; the host may be out of RAM. The model is loading again for the next job.") from None
+                raise AdapterError(
+                    "EXECUTION_ERROR",
+                    "The FastVideo worker ended during the render.",
+                    "Check the adapter's log; the host may be out of RAM. The model is loading again for the next job.",
+                ) from None
             now = time.perf_counter()
             if msg is not None and msg.get("type") == "stage":
                 if stage is not None:
@@ -360,7 +456,12 @@ class FastVideoBackend:
                 stage, stage_t0 = msg["stage"], now
                 ours, frac = STAGE_PROGRESS.get(stage, (None, None))
                 if ours is not None and frac is not None:
-                    progress(ours, frac, eta_ms=self._eta_ms(stage, 0.0), message=f"FastVideo: {stage.removesuffix('_stage').replace('_', ' ')}")
+                    progress(
+                        ours,
+                        frac,
+                        eta_ms=self._eta_ms(stage, 0.0),
+                        message=f"FastVideo: {stage.removesuffix('_stage').replace('_', ' ')}",
+                    )
                 continue
             if msg is not None:
                 if stage is not None:
@@ -379,7 +480,11 @@ class FastVideoBackend:
                 progress(ours, frac, eta_ms=self._eta_ms(stage, elapsed))
             elif stage is None and self._ema_generate_ms:
                 total = (now - t0) * 1000
-                progress("denoising", min(0.95, 0.05 + 0.9 * total / self._ema_generate_ms), eta_ms=max(0, int(self._ema_generate_ms - total)))
+                progress(
+                    "denoising",
+                    min(0.95, 0.05 + 0.9 * total / self._ema_generate_ms),
+                    eta_ms=max(0, int(self._ema_generate_ms - total)),
+                )
 
     def _eta_ms(self, stage: str, elapsed_in_stage: float) -> int | None:
         """Time left from earlier runs' stage durations; None until a run has been seen."""
@@ -387,7 +492,9 @@ class FastVideoBackend:
             return None
         names = list(STAGE_PROGRESS)
         later = names[names.index(stage) + 1 :] if stage in names else []
-        left = max(0.0, self._ema_stage_ms.get(stage, 0.0) - elapsed_in_stage) + sum(self._ema_stage_ms.get(n, 0.0) for n in later)
+        left = max(0.0, self._ema_stage_ms.get(stage, 0.0) - elapsed_in_stage) + sum(
+            self._ema_stage_ms.get(n, 0.0) for n in later
+        )
         return int(left)
 
     def _maybe_recycle(self) -> None:

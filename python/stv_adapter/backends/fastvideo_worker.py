@@ -7,6 +7,7 @@ Messages to the server: {"type": "loaded" | "stage" | "result" | "error", ...}. 
 from FastVideo's own stage logging (FASTVIDEO_STAGE_LOGGING=1: each pipeline stage logs
 "[<stage>|<Class>] Starting execution" in FastVideo's GPU worker, which forwards its log records
 to the queue given to from_pretrained) -- FastVideo has no step callback."""
+
 from __future__ import annotations
 
 import logging
@@ -22,7 +23,6 @@ STAGE_START = re.compile(r"\[(?P<stage>[A-Za-z0-9_]+)\|[A-Za-z0-9_]+\] Starting 
 OOM_TEXT = ("out of memory", "outofmemoryerror")
 
 
-
 def _with_last_image(request: dict[str, Any]) -> dict[str, Any]:
     """FastVideo takes the end image as a PIL image (`inputs.last_image`); the request crosses the
     pipe as a path, opened here, in the process that renders."""
@@ -35,6 +35,7 @@ def _with_last_image(request: dict[str, Any]) -> dict[str, Any]:
     with Image.open(inputs.pop("last_image_path")) as im:
         inputs["last_image"] = im.convert("RGB")
     return {**request, "inputs": inputs}
+
 
 def _is_oom(text: str) -> bool:
     text = text.lower()
@@ -52,8 +53,17 @@ def _gpu_info() -> dict[str, Any] | None:
         return None
     device = (os.environ.get("CUDA_VISIBLE_DEVICES") or "0").split(",")[0].strip() or "0"
     try:
-        out = subprocess.run([exe, "--query-gpu=name,memory.free,memory.total", "--format=csv,noheader,nounits", "-i", device],
-                             capture_output=True, text=True, timeout=10, check=True).stdout.strip().splitlines()[0]
+        out = (
+            subprocess.run(
+                [exe, "--query-gpu=name,memory.free,memory.total", "--format=csv,noheader,nounits", "-i", device],
+                capture_output=True,
+                text=True,
+                timeout=10,
+                check=True,
+            )
+            .stdout.strip()
+            .splitlines()[0]
+        )
         name, free, total = (part.strip() for part in out.rsplit(",", 2))
         return {"name": name, "memoryFreeMb": int(float(free)), "memoryTotalMb": int(float(total))}
     except (OSError, subprocess.SubprocessError, ValueError, IndexError):
@@ -180,7 +190,14 @@ def _load_generator(cfg: dict[str, Any], channel: _Channel, log_queue: Any, forw
     try:
         from fastvideo import VideoGenerator  # noqa: PLC0415 - imported here on purpose, after the env vars
     except ImportError as e:
-        channel.send({"type": "error", "code": "MODEL_NOT_FOUND", "message": f"FastVideo is not installed in this environment ({e}).", "hint": "Install the adapter's gpu extra: pip install -e \"python[gpu]\" (or run scripts/setup-fastvideo.sh)."})
+        channel.send(
+            {
+                "type": "error",
+                "code": "MODEL_NOT_FOUND",
+                "message": f"FastVideo is not installed in this environment ({e}).",
+                "hint": 'Install the adapter\'s gpu extra: pip install -e "python[gpu]" (or run scripts/setup-fastvideo.sh).',
+            }
+        )
         return _NOT_LOADED
     try:
         generator = VideoGenerator.from_pretrained(
@@ -201,7 +218,16 @@ def _load_generator(cfg: dict[str, Any], channel: _Channel, log_queue: Any, forw
             hint = "An attention backend's kernels are missing: install them, or start with --attention-backend TORCH_SDPA. Run the dry run (serve --dry-run)."
         else:
             hint = "Run the dry run (python -m stv_adapter serve --dry-run) and check the adapter's log."
-        channel.send({"type": "error", "code": "CUDA_OOM" if oom else "EXECUTION_ERROR", "message": f"Loading the model failed: {text}", "hint": hint, "trace": traceback.format_exc()[-4000:], "gpu": _gpu_info()})
+        channel.send(
+            {
+                "type": "error",
+                "code": "CUDA_OOM" if oom else "EXECUTION_ERROR",
+                "message": f"Loading the model failed: {text}",
+                "hint": hint,
+                "trace": traceback.format_exc()[-4000:],
+                "gpu": _gpu_info(),
+            }
+        )
         return _NOT_LOADED
     try:
         from fastvideo.platforms import current_platform  # noqa: PLC0415
@@ -234,15 +260,17 @@ def _serve_requests(
             result = generator.generate(_with_last_image(msg["request"]))
             if isinstance(result, list):  # prompt batches; we always send one prompt
                 result = result[0]
-            channel.send({
-                "type": "result",
-                "generateMs": int((time.perf_counter() - t1) * 1000),
-                "videoPath": _get(result, "video_path"),
-                "size": list(_get(result, "size") or []),
-                "generationTime": _get(result, "generation_time"),
-                "peakMemoryMb": _get(result, "peak_memory_mb"),
-                "gpu": _gpu_info(),
-            })
+            channel.send(
+                {
+                    "type": "result",
+                    "generateMs": int((time.perf_counter() - t1) * 1000),
+                    "videoPath": _get(result, "video_path"),
+                    "size": list(_get(result, "size") or []),
+                    "generationTime": _get(result, "generation_time"),
+                    "peakMemoryMb": _get(result, "peak_memory_mb"),
+                    "gpu": _gpu_info(),
+                }
+            )
         except BaseException as e:  # noqa: BLE001
             forwarder.settle()
             text = f"{type(e).__name__}: {e}"
@@ -260,8 +288,21 @@ def _serve_requests(
                 except Exception:
                     pass
             # When FastVideo's GPU worker died, its last error record says why; our side only saw a closed pipe.
-            detail = f"FastVideo's GPU worker failed: {forwarder.last_error[-500:]}" if fatal and forwarder.last_error else text
-            channel.send({"type": "error", "code": "CUDA_OOM" if oom else "EXECUTION_ERROR", "message": detail, "fatal": fatal, "trace": traceback.format_exc()[-4000:], "gpu": _gpu_info()})
+            detail = (
+                f"FastVideo's GPU worker failed: {forwarder.last_error[-500:]}"
+                if fatal and forwarder.last_error
+                else text
+            )
+            channel.send(
+                {
+                    "type": "error",
+                    "code": "CUDA_OOM" if oom else "EXECUTION_ERROR",
+                    "message": detail,
+                    "fatal": fatal,
+                    "trace": traceback.format_exc()[-4000:],
+                    "gpu": _gpu_info(),
+                }
+            )
             forwarder.oom_seen.clear()
             if fatal:
                 return False

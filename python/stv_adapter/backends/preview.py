@@ -1,6 +1,7 @@
 """The preview backend: CPU, no AI. It animates the keyframe (or a title card drawn from the prompt)
 with a seeded camera move and encodes a real H.264 MP4 with the ffmpeg that ships inside the
 imageio-ffmpeg wheel. It exists for drafts, demos and for testing the whole pipeline without a GPU."""
+
 from __future__ import annotations
 
 import math
@@ -63,7 +64,9 @@ def write_raw(img: Image.Image, folder: str) -> str:
     return path
 
 
-def camera_path(seed: int, src_w: int, src_h: int, out_w: int, out_h: int) -> tuple[tuple[float, float, float, float], tuple[float, float, float, float]]:
+def camera_path(
+    seed: int, src_w: int, src_h: int, out_w: int, out_h: int
+) -> tuple[tuple[float, float, float, float], tuple[float, float, float, float]]:
     """Start and end crop boxes in source pixels for one of a few seeded moves."""
     rnd = random.Random(seed)
     move = rnd.choice(["push-in", "pull-out", "pan-right", "pan-left", "tilt-down", "tilt-up"])
@@ -110,8 +113,16 @@ class PreviewBackend:
             "attention_backend": None,
             "device": "cpu",
             "gpu": None,
-            "warnings": [{"code": "NOT_AI", "message": "The preview backend is not AI: it animates the keyframe (or a title card) with a camera move, for drafts and tests."}],
-            "details": {"ffmpeg": self.ffmpeg, "note": "The preview backend is not AI: it animates the keyframe with a camera move."},
+            "warnings": [
+                {
+                    "code": "NOT_AI",
+                    "message": "The preview backend is not AI: it animates the keyframe (or a title card) with a camera move, for drafts and tests.",
+                }
+            ],
+            "details": {
+                "ffmpeg": self.ffmpeg,
+                "note": "The preview backend is not AI: it animates the keyframe with a camera move.",
+            },
         }
 
     def source_image(self, job: BackendJob) -> Image.Image:
@@ -146,11 +157,42 @@ class PreviewBackend:
             f"zoompan=z='{zoom}':x='{lerp(x0, x2)}+0.5':y='{lerp(y0, y2)}+0.5':d={n}:s={job.width}x{job.height}:fps={job.fps}"
         )
         return [
-            self.ffmpeg, "-hide_banner", "-loglevel", "error", "-nostats", "-y",
-            "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{region.width}x{region.height}", "-i", "-",
-            "-vf", vf, "-frames:v", str(n),
-            "-an", "-c:v", "libx264", "-preset", "veryfast", "-crf", str(self.crf), "-pix_fmt", "yuv420p",
-            "-movflags", "+faststart", "-progress", "pipe:1", "-stats_period", "0.05", "-f", "mp4", str(job.out_path),
+            self.ffmpeg,
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-nostats",
+            "-y",
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "rgb24",
+            "-s",
+            f"{region.width}x{region.height}",
+            "-i",
+            "-",
+            "-vf",
+            vf,
+            "-frames:v",
+            str(n),
+            "-an",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "veryfast",
+            "-crf",
+            str(self.crf),
+            "-pix_fmt",
+            "yuv420p",
+            "-movflags",
+            "+faststart",
+            "-progress",
+            "pipe:1",
+            "-stats_period",
+            "0.05",
+            "-f",
+            "mp4",
+            str(job.out_path),
         ]
 
     def bookend_command(self, job: BackendJob, end_raw: str) -> list[str]:
@@ -163,21 +205,71 @@ class PreviewBackend:
         hold = f"loop=loop={n - 1}:size=1:start=0,setpts=N/({job.fps}*TB),format=gbrp"
         graph = f"[0:v]{hold}[a];[1:v]{hold}[b];[a][b]blend=all_expr='A+(B-A)*{ease}',format=yuv420p[v]"
         return [
-            self.ffmpeg, "-hide_banner", "-loglevel", "error", "-nostats", "-y",
-            "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", size, "-i", "-",
-            "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", size, "-i", end_raw,
-            "-filter_complex", graph, "-map", "[v]", "-frames:v", str(n), "-r", str(job.fps),
-            "-an", "-c:v", "libx264", "-preset", "veryfast", "-crf", str(self.crf), "-pix_fmt", "yuv420p",
-            "-movflags", "+faststart", "-progress", "pipe:1", "-stats_period", "0.05", "-f", "mp4", str(job.out_path),
+            self.ffmpeg,
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-nostats",
+            "-y",
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "rgb24",
+            "-s",
+            size,
+            "-i",
+            "-",
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "rgb24",
+            "-s",
+            size,
+            "-i",
+            end_raw,
+            "-filter_complex",
+            graph,
+            "-map",
+            "[v]",
+            "-frames:v",
+            str(n),
+            "-r",
+            str(job.fps),
+            "-an",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "veryfast",
+            "-crf",
+            str(self.crf),
+            "-pix_fmt",
+            "yuv420p",
+            "-movflags",
+            "+faststart",
+            "-progress",
+            "pipe:1",
+            "-stats_period",
+            "0.05",
+            "-f",
+            "mp4",
+            str(job.out_path),
         ]
 
     def run(self, job: BackendJob, progress: ProgressFn) -> BackendOutput:
         t0 = time.perf_counter()
         # Bookends: a dissolve from the start keyframe to the end one (bookend_command); else the camera move.
-        region = self.source_image(job) if job.end_keyframe is None else cover(job.keyframe or title_card(job.prompt, job.width, job.height, job.seed), job.width, job.height)
+        region = (
+            self.source_image(job)
+            if job.end_keyframe is None
+            else cover(job.keyframe or title_card(job.prompt, job.width, job.height, job.seed), job.width, job.height)
+        )
         n = job.num_frames
         with tempfile.TemporaryFile() as err, tempfile.TemporaryDirectory(prefix="stv-bookend-") as scratch:
-            cmd = self.command(job, region) if job.end_keyframe is None else self.bookend_command(job, write_raw(cover(job.end_keyframe, job.width, job.height), scratch))
+            cmd = (
+                self.command(job, region)
+                if job.end_keyframe is None
+                else self.bookend_command(job, write_raw(cover(job.end_keyframe, job.width, job.height), scratch))
+            )
             proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err, **popen_kwargs())
             self._proc = proc
             assert proc.stdin is not None and proc.stdout is not None
@@ -208,13 +300,31 @@ class PreviewBackend:
                 err.seek(0)
                 msg = err.read().decode(errors="replace").strip()[-500:]
                 if "No space left" in msg:
-                    raise AdapterError("DISK_FULL", "The disk filled up while encoding the video.", "Free disk space; earlier renders were not touched.")
-                raise AdapterError("EXECUTION_ERROR", f"ffmpeg failed (exit {rc}): {msg}", "Check the adapter's log; the output folder must be writable.")
+                    raise AdapterError(
+                        "DISK_FULL",
+                        "The disk filled up while encoding the video.",
+                        "Free disk space; earlier renders were not touched.",
+                    )
+                raise AdapterError(
+                    "EXECUTION_ERROR",
+                    f"ffmpeg failed (exit {rc}): {msg}",
+                    "Check the adapter's log; the output folder must be writable.",
+                )
         encode_ms = int((time.perf_counter() - t0) * 1000)
         return BackendOutput(
-            width=job.width, height=job.height, num_frames=job.num_frames, fps=job.fps, model_id=MODEL_ID,
-            warnings=[{"code": "NOT_AI", "message": "Rendered by the preview backend: the keyframe animated with a camera move, not an AI model."}],
-            encode_ms=encode_ms, generate_ms=0,
+            width=job.width,
+            height=job.height,
+            num_frames=job.num_frames,
+            fps=job.fps,
+            model_id=MODEL_ID,
+            warnings=[
+                {
+                    "code": "NOT_AI",
+                    "message": "Rendered by the preview backend: the keyframe animated with a camera move, not an AI model.",
+                }
+            ],
+            encode_ms=encode_ms,
+            generate_ms=0,
         )
 
     def force_stop(self) -> bool:

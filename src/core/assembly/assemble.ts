@@ -44,7 +44,9 @@ export function filterGraph(plan: CutPlan): { graph: string; video: string; audi
   const parts: string[] = [];
   // setpts before fps: ffmpeg 7's xfade needs the constant rate that fps declares, which setpts would clear.
   plan.clips.forEach((_, i) => {
-    parts.push(`[${i}:v]setpts=PTS-STARTPTS,scale=${W}:${H}:force_original_aspect_ratio=decrease,pad=${W}:${H}:(ow-iw)/2:(oh-ih)/2:color=black,setsar=1,fps=${F},format=yuv420p[v${i}]`);
+    parts.push(
+      `[${i}:v]setpts=PTS-STARTPTS,scale=${W}:${H}:force_original_aspect_ratio=decrease,pad=${W}:${H}:(ow-iw)/2:(oh-ih)/2:color=black,setsar=1,fps=${F},format=yuv420p[v${i}]`,
+    );
   });
   // Runs of clips joined by cuts become one stream each; crossfades join the runs.
   const runs: { labels: string[]; frames: number }[] = [];
@@ -70,7 +72,9 @@ export function filterGraph(plan: CutPlan): { graph: string; video: string; audi
   for (let k = 1; k < runs.length; k++) {
     const d = fades[k - 1] ?? 0;
     const out = `[x${k}]`;
-    parts.push(`${cur}${runLabels[k]}xfade=transition=fade:duration=${(d / F).toFixed(6)}:offset=${((curFrames - d) / F).toFixed(6)}${out}`);
+    parts.push(
+      `${cur}${runLabels[k]}xfade=transition=fade:duration=${(d / F).toFixed(6)}:offset=${((curFrames - d) / F).toFixed(6)}${out}`,
+    );
     cur = out;
     curFrames = curFrames - d + (runs[k]?.frames ?? 0);
   }
@@ -90,7 +94,10 @@ function soundtrackFilter(plan: CutPlan, inputIndex: number): string | undefined
   const T = plan.frames / plan.fps;
   const fi = Math.min(st.fadeInSeconds, T / 2);
   const fo = Math.min(st.fadeOutSeconds, T / 2);
-  const fades = [fi > 0 ? `afade=t=in:st=0:d=${fi.toFixed(3)}` : '', fo > 0 ? `afade=t=out:st=${(T - fo).toFixed(6)}:d=${fo.toFixed(3)}` : ''].filter(Boolean);
+  const fades = [
+    fi > 0 ? `afade=t=in:st=0:d=${fi.toFixed(3)}` : '',
+    fo > 0 ? `afade=t=out:st=${(T - fo).toFixed(6)}:d=${fo.toFixed(3)}` : '',
+  ].filter(Boolean);
   // Trim a long soundtrack and pad a short one with silence, so the sound lasts exactly as long as the film.
   return `[${inputIndex}:a]atrim=end=${T.toFixed(6)},asetpts=PTS-STARTPTS,apad=whole_dur=${T.toFixed(6)},aformat=channel_layouts=stereo${fades.length ? `,${fades.join(',')}` : ''}[aout]`;
 }
@@ -100,7 +107,21 @@ export function ffmpegArgs(plan: CutPlan, mode: 'copy' | 'encode', listFile: str
   const st = plan.soundtrack;
   if (mode === 'copy') {
     const args = ['-f', 'concat', '-safe', '0', '-i', listFile];
-    if (st) args.push('-i', st.file, '-filter_complex', soundtrackFilter(plan, 1) as string, '-map', '0:v:0', '-map', '[aout]', '-c:a', 'aac', '-b:a', '192k');
+    if (st)
+      args.push(
+        '-i',
+        st.file,
+        '-filter_complex',
+        soundtrackFilter(plan, 1) as string,
+        '-map',
+        '0:v:0',
+        '-map',
+        '[aout]',
+        '-c:a',
+        'aac',
+        '-b:a',
+        '192k',
+      );
     else args.push('-map', '0:v:0');
     return [...args, '-c:v', 'copy', '-movflags', '+faststart', '-f', 'mp4'];
   }
@@ -110,7 +131,23 @@ export function ffmpegArgs(plan: CutPlan, mode: 'copy' | 'encode', listFile: str
   if (st) args.push('-i', st.file);
   args.push('-filter_complex', g.graph, '-map', g.video);
   if (g.audio) args.push('-map', g.audio, '-c:a', 'aac', '-b:a', '192k');
-  return [...args, '-c:v', 'libx264', '-preset', preset, '-crf', '18', '-pix_fmt', 'yuv420p', '-r', String(plan.fps), '-movflags', '+faststart', '-f', 'mp4'];
+  return [
+    ...args,
+    '-c:v',
+    'libx264',
+    '-preset',
+    preset,
+    '-crf',
+    '18',
+    '-pix_fmt',
+    'yuv420p',
+    '-r',
+    String(plan.fps),
+    '-movflags',
+    '+faststart',
+    '-f',
+    'mp4',
+  ];
 }
 
 async function claim(tmp: string, final: string): Promise<void> {
@@ -118,8 +155,18 @@ async function claim(tmp: string, final: string): Promise<void> {
     await link(tmp, final); // atomic, and fails if the name is taken
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST') throw new StvError('OUTPUT_EXISTS', `${final} exists already; the assembly never replaces a file.`, 'Name another file with --out, or move the old one away.');
-    throw new StvError('OUTPUT_NOT_WRITABLE', `Cannot write ${final} (${code ?? (e as Error).message}).`, 'Choose another --out folder or fix its permissions.', { cause: e });
+    if (code === 'EEXIST')
+      throw new StvError(
+        'OUTPUT_EXISTS',
+        `${final} exists already; the assembly never replaces a file.`,
+        'Name another file with --out, or move the old one away.',
+      );
+    throw new StvError(
+      'OUTPUT_NOT_WRITABLE',
+      `Cannot write ${final} (${code ?? (e as Error).message}).`,
+      'Choose another --out folder or fix its permissions.',
+      { cause: e },
+    );
   }
 }
 
@@ -175,7 +222,15 @@ export async function assemble(plan: CutPlan, ff: Ffmpeg, opts: AssembleOptions)
         recordOut: c.recordOut / plan.fps,
         transition: c.transition,
       })),
-      ...(plan.soundtrack ? { soundtrack: { path: plan.soundtrack.rel, fadeInSeconds: plan.soundtrack.fadeInSeconds, fadeOutSeconds: plan.soundtrack.fadeOutSeconds } } : {}),
+      ...(plan.soundtrack
+        ? {
+            soundtrack: {
+              path: plan.soundtrack.rel,
+              fadeInSeconds: plan.soundtrack.fadeInSeconds,
+              fadeOutSeconds: plan.soundtrack.fadeOutSeconds,
+            },
+          }
+        : {}),
     };
     const tmpJson = path.join(path.dirname(out), `.stv-${randomUUID()}.json.part`);
     try {
@@ -198,6 +253,10 @@ export async function assemble(plan: CutPlan, ff: Ffmpeg, opts: AssembleOptions)
 /** `<folder>/films/<timeline name>_<UTC stamp>.mp4`, a name that is new. */
 export function defaultFilmPath(timelineFile: string, now = new Date()): string {
   const base = path.basename(timelineFile).replace(/\.timeline\.json$|\.json$/i, '');
-  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, '').replace('T', '-');
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, '')
+    .replace('T', '-');
   return path.join(path.dirname(timelineFile), 'films', `${base}_${stamp}.mp4`);
 }

@@ -56,13 +56,31 @@ export function missingTakes(clips: ClipTakes[]): ClipTakes[] {
 }
 
 export function missingTakesError(missing: ClipTakes[]): StvError {
-  const names = missing.map((c) => (c.missing ? `"${c.clip.key ?? c.clip.id}" (its chosen take ${c.missing} is gone)` : `"${c.clip.key ?? c.clip.id}" (never rendered)`));
-  return new StvError('TAKE_MISSING', `No take to assemble for ${names.join(', ')}.`, 'Render them first (scene-to-video assemble --render-missing does it), or choose another take with "scene-to-video choose".');
+  const names = missing.map((c) =>
+    c.missing
+      ? `"${c.clip.key ?? c.clip.id}" (its chosen take ${c.missing} is gone)`
+      : `"${c.clip.key ?? c.clip.id}" (never rendered)`,
+  );
+  return new StvError(
+    'TAKE_MISSING',
+    `No take to assemble for ${names.join(', ')}.`,
+    'Render them first (scene-to-video assemble --render-missing does it), or choose another take with "scene-to-video choose".',
+  );
 }
 
-export async function planCut(timeline: Timeline, timelineFile: string, clips: ClipTakes[], ff: Ffmpeg): Promise<CutPlan> {
+export async function planCut(
+  timeline: Timeline,
+  timelineFile: string,
+  clips: ClipTakes[],
+  ff: Ffmpeg,
+): Promise<CutPlan> {
   const missing = missingTakes(clips);
-  if (clips.length === 0) throw new StvError('INVALID_REQUEST', 'The timeline has no clips to assemble.', 'Add scenes to it, render them, then assemble.');
+  if (clips.length === 0)
+    throw new StvError(
+      'INVALID_REQUEST',
+      'The timeline has no clips to assemble.',
+      'Add scenes to it, render them, then assemble.',
+    );
   if (missing.length) throw missingTakesError(missing);
   const first = clips[0]?.clip;
   // The film's size and rate: the timeline's defaults, else those of its first clip.
@@ -81,14 +99,26 @@ export async function planCut(timeline: Timeline, timelineFile: string, clips: C
     const take = takes[i] as string;
     const key = c.clip.key ?? c.clip.id;
     const info = infos[i] as MediaInfo;
-    if (!info.video) throw new StvError('ASSEMBLY_FAILED', `The take ${c.chosen?.rel} of "${key}" has no video stream.`, `Choose another take: scene-to-video takes ${path.basename(timelineFile)} --shot ${key}.`);
+    if (!info.video)
+      throw new StvError(
+        'ASSEMBLY_FAILED',
+        `The take ${c.chosen?.rel} of "${key}" has no video stream.`,
+        `Choose another take: scene-to-video takes ${path.basename(timelineFile)} --shot ${key}.`,
+      );
     const frames = Math.max(1, Math.round(info.durationSeconds * fps));
-    const transition = i === 0 ? { type: 'cut' as const, seconds: 0 } : (resolveTransition(c.clip.transition) ?? { type: 'cut' as const, seconds: 0 });
+    const transition =
+      i === 0
+        ? { type: 'cut' as const, seconds: 0 }
+        : (resolveTransition(c.clip.transition) ?? { type: 'cut' as const, seconds: 0 });
     const prev = planned[i - 1];
     let overlap = transition.type === 'crossfade' ? Math.round(transition.seconds * fps) : 0;
     if (transition.type === 'crossfade' && overlap < 1) overlap = 1;
     if (prev && overlap >= Math.min(prev.frames, frames))
-      throw new StvError('INVALID_REQUEST', `The crossfade into "${key}" lasts ${transition.seconds} s, as long as or longer than "${prev.key}" or "${key}" (${(Math.min(prev.frames, frames) / fps).toFixed(2)} s).`, 'Shorten the crossfade ("seconds") in the timeline.');
+      throw new StvError(
+        'INVALID_REQUEST',
+        `The crossfade into "${key}" lasts ${transition.seconds} s, as long as or longer than "${prev.key}" or "${key}" (${(Math.min(prev.frames, frames) / fps).toFixed(2)} s).`,
+        'Shorten the crossfade ("seconds") in the timeline.',
+      );
     const recordIn = prev ? cursor - overlap : 0;
     planned.push({
       key,
@@ -114,7 +144,16 @@ export async function planCut(timeline: Timeline, timelineFile: string, clips: C
     height,
     fps,
     clips: planned,
-    ...(st ? { soundtrack: { file: absFromTimeline(timelineFile, st.file), rel: st.file, fadeInSeconds: st.fadeInSeconds ?? 0, fadeOutSeconds: st.fadeOutSeconds ?? 1 } } : {}),
+    ...(st
+      ? {
+          soundtrack: {
+            file: absFromTimeline(timelineFile, st.file),
+            rel: st.file,
+            fadeInSeconds: st.fadeInSeconds ?? 0,
+            fadeOutSeconds: st.fadeOutSeconds ?? 1,
+          },
+        }
+      : {}),
     frames: cursor,
   };
 }

@@ -13,7 +13,11 @@ export const SMPTE_RATES = [24, 25, 30, 48, 50, 60];
 export function toEdl(plan: CutPlan): string {
   const fps = plan.fps;
   if (!SMPTE_RATES.includes(fps))
-    throw new StvError('INVALID_REQUEST', `An EDL's timecode runs at 24, 25, 30, 48, 50 or 60 fps; this film is ${fps} fps.`, 'Set the timeline\'s "defaults.fps" to one of those (and render again), or export OTIO or FCP XML, which keep any rate.');
+    throw new StvError(
+      'INVALID_REQUEST',
+      `An EDL's timecode runs at 24, 25, 30, 48, 50 or 60 fps; this film is ${fps} fps.`,
+      'Set the timeline\'s "defaults.fps" to one of those (and render again), or export OTIO or FCP XML, which keep any rate.',
+    );
   const tc = (f: number) => timecode(f, fps);
   const lines = [`TITLE: ${plan.title.replace(/[\r\n]/g, ' ').slice(0, 70)}`, 'FCM: NON-DROP FRAME', ''];
   const ed = editorial(plan);
@@ -30,12 +34,18 @@ export function toEdl(plan: CutPlan): string {
     const prev = ed[i - 1];
     if (e.fadeIn && prev) {
       const d = e.fadeIn.inOffset + e.fadeIn.outOffset;
-      const prevSrc = (prev.sourceIn - (prev.fadeIn?.inOffset ?? 0)) + (recIn - (starts[i - 1] as number));
+      const prevSrc = prev.sourceIn - (prev.fadeIn?.inOffset ?? 0) + (recIn - (starts[i - 1] as number));
       lines.push(`${n}  AX       V     C        ${tc(prevSrc)} ${tc(prevSrc)} ${tc(recIn)} ${tc(recIn)}`);
-      lines.push(`${n}  AX       V     D ${String(d).padStart(3, '0')}    ${tc(srcIn)} ${tc(srcOut)} ${tc(recIn)} ${tc(recOut)}`);
+      lines.push(
+        `${n}  AX       V     D ${String(d).padStart(3, '0')}    ${tc(srcIn)} ${tc(srcOut)} ${tc(recIn)} ${tc(recOut)}`,
+      );
       // Avid's TO CLIP is not read by every tool: OTIO's CMX reader takes the incoming take's media
       // from the last media line of the event, so name it once more in OTIO's own comment.
-      lines.push(...from(prev.clip), ...from(e.clip).map((l) => l.replace('* FROM', '* TO')), `* OTIO REFERENCE MEDIA: ${e.clip.take}`);
+      lines.push(
+        ...from(prev.clip),
+        ...from(e.clip).map((l) => l.replace('* FROM', '* TO')),
+        `* OTIO REFERENCE MEDIA: ${e.clip.take}`,
+      );
     } else {
       lines.push(`${n}  AX       V     C        ${tc(srcIn)} ${tc(srcOut)} ${tc(recIn)} ${tc(recOut)}`);
       lines.push(...from(e.clip));

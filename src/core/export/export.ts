@@ -13,13 +13,23 @@ export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 const EXT: Record<ExportFormat, string> = { otio: '.otio', edl: '.edl', fcpxml: '.xml' };
 
 export async function renderExport(plan: CutPlan, format: ExportFormat): Promise<string> {
-  return format === 'otio' ? toOtio(plan, await Promise.all(plan.clips.map((c) => c.sha256))) : format === 'edl' ? toEdl(plan) : toFcpXml(plan);
+  return format === 'otio'
+    ? toOtio(plan, await Promise.all(plan.clips.map((c) => c.sha256)))
+    : format === 'edl'
+      ? toEdl(plan)
+      : toFcpXml(plan);
 }
 
 /** Writes `out` (default: beside the timeline, `<name>.<ext>`, then `<name>_1.<ext>`...) atomically. */
 export async function exportCut(plan: CutPlan, format: ExportFormat, out?: string): Promise<string> {
   const text = await renderExport(plan, format);
-  const base = out ?? path.join(path.dirname(plan.timelineFile), 'films', path.basename(plan.timelineFile).replace(/\.timeline\.json$|\.json$/i, '') + EXT[format]);
+  const base =
+    out ??
+    path.join(
+      path.dirname(plan.timelineFile),
+      'films',
+      path.basename(plan.timelineFile).replace(/\.timeline\.json$|\.json$/i, '') + EXT[format],
+    );
   await mkdir(path.dirname(base), { recursive: true });
   const tmp = path.join(path.dirname(base), `.stv-${randomUUID()}.part`);
   await writeFile(tmp, text, { flag: 'wx' });
@@ -31,7 +41,12 @@ export async function exportCut(plan: CutPlan, format: ExportFormat, out?: strin
         return target;
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-        if (out) throw new StvError('OUTPUT_EXISTS', `${out} exists already; exports never replace a file.`, 'Name another file with --out, or move the old one away.');
+        if (out)
+          throw new StvError(
+            'OUTPUT_EXISTS',
+            `${out} exists already; exports never replace a file.`,
+            'Name another file with --out, or move the old one away.',
+          );
       }
     }
     throw new StvError('OUTPUT_EXISTS', `No free name for ${base}.`);

@@ -4,7 +4,11 @@ import type { CutPlan } from '../assembly/plan';
 import { editorial } from './editorial';
 
 const rt = (value: number, rate: number) => ({ OTIO_SCHEMA: 'RationalTime.1', rate, value });
-const range = (start: number, duration: number, rate: number) => ({ OTIO_SCHEMA: 'TimeRange.1', start_time: rt(start, rate), duration: rt(duration, rate) });
+const range = (start: number, duration: number, rate: number) => ({
+  OTIO_SCHEMA: 'TimeRange.1',
+  start_time: rt(start, rate),
+  duration: rt(duration, rate),
+});
 
 export function toOtio(plan: CutPlan, hashes: string[]): string {
   const fps = plan.fps;
@@ -22,7 +26,9 @@ export function toOtio(plan: CutPlan, hashes: string[]): string {
     const c = e.clip;
     children.push({
       OTIO_SCHEMA: 'Clip.2',
-      metadata: { 'scene-to-video': { scene: c.sceneId, ...(c.shotId ? { shot: c.shotId } : {}), take: c.rel, sha256: hashes[i] } },
+      metadata: {
+        'scene-to-video': { scene: c.sceneId, ...(c.shotId ? { shot: c.shotId } : {}), take: c.rel, sha256: hashes[i] },
+      },
       name: c.key,
       source_range: range(e.sourceIn, e.sourceOut - e.sourceIn, fps),
       effects: [],
@@ -63,7 +69,19 @@ export function toOtio(plan: CutPlan, hashes: string[]): string {
       effects: [],
       markers: [],
       enabled: true,
-      children: [{ OTIO_SCHEMA: 'Track.1', metadata: {}, name: 'V1', source_range: null, effects: [], markers: [], enabled: true, children, kind: 'Video' }],
+      children: [
+        {
+          OTIO_SCHEMA: 'Track.1',
+          metadata: {},
+          name: 'V1',
+          source_range: null,
+          effects: [],
+          markers: [],
+          enabled: true,
+          children,
+          kind: 'Video',
+        },
+      ],
     },
   };
   return `${JSON.stringify(timeline, null, 4)}\n`;

@@ -41,20 +41,31 @@ export async function locateFfmpeg(opts: LocateOptions): Promise<Ffmpeg> {
     try {
       return { path: p, source, version: await versionOf(p) };
     } catch (e) {
-      throw new StvError('FFMPEG_NOT_FOUND', `The ffmpeg at ${p} (${source}) does not run: ${(e as Error).message}`, 'Point sceneToVideo.ffmpegPath (or STV_FFMPEG) at an ffmpeg executable, or clear it to use the adapter environment\'s imageio-ffmpeg.', { cause: e });
+      throw new StvError(
+        'FFMPEG_NOT_FOUND',
+        `The ffmpeg at ${p} (${source}) does not run: ${(e as Error).message}`,
+        "Point sceneToVideo.ffmpegPath (or STV_FFMPEG) at an ffmpeg executable, or clear it to use the adapter environment's imageio-ffmpeg.",
+        { cause: e },
+      );
     }
   }
   for (const py of opts.pythons) {
     if (!existsSync(py)) continue;
     try {
-      const { stdout } = await execFileP(py, ['-c', 'import imageio_ffmpeg; print(imageio_ffmpeg.get_ffmpeg_exe())'], { timeout: 30_000 });
+      const { stdout } = await execFileP(py, ['-c', 'import imageio_ffmpeg; print(imageio_ffmpeg.get_ffmpeg_exe())'], {
+        timeout: 30_000,
+      });
       const exe = stdout.trim();
       if (exe) return { path: exe, source: 'imageio-ffmpeg', version: await versionOf(exe) };
     } catch {
       continue; // an environment without imageio-ffmpeg: try the next one
     }
   }
-  throw new StvError('FFMPEG_NOT_FOUND', 'No ffmpeg found: the adapter environment (python/.venv) with imageio-ffmpeg does not exist here, and no ffmpeg path is configured.', 'Run scripts/bootstrap.sh (it installs imageio-ffmpeg, which ships ffmpeg), or set sceneToVideo.ffmpegPath / STV_FFMPEG to an ffmpeg executable.');
+  throw new StvError(
+    'FFMPEG_NOT_FOUND',
+    'No ffmpeg found: the adapter environment (python/.venv) with imageio-ffmpeg does not exist here, and no ffmpeg path is configured.',
+    'Run scripts/bootstrap.sh (it installs imageio-ffmpeg, which ships ffmpeg), or set sceneToVideo.ffmpegPath / STV_FFMPEG to an ffmpeg executable.',
+  );
 }
 
 export interface MediaInfo {
@@ -83,7 +94,10 @@ export async function probeMany(ff: Ffmpeg, files: string[]): Promise<MediaInfo[
   if (files.length === 0) return [];
   let text = '';
   try {
-    await execFileP(ff.path, ['-hide_banner', ...files.flatMap((f) => ['-i', f])], { timeout: 60_000, maxBuffer: 16 << 20 });
+    await execFileP(ff.path, ['-hide_banner', ...files.flatMap((f) => ['-i', f])], {
+      timeout: 60_000,
+      maxBuffer: 16 << 20,
+    });
   } catch (e) {
     text = String((e as { stderr?: string }).stderr ?? '');
   }
@@ -95,13 +109,30 @@ export async function probeMany(ff: Ffmpeg, files: string[]): Promise<MediaInfo[
 
 export function parseProbe(text: string, file: string): MediaInfo {
   const d = /Duration: (\d+):(\d+):(\d+(?:\.\d+)?)/.exec(text);
-  if (!d) throw new StvError('ASSEMBLY_FAILED', `${file} is not a video ffmpeg can read.`, 'Render the shot again, or choose another take.');
+  if (!d)
+    throw new StvError(
+      'ASSEMBLY_FAILED',
+      `${file} is not a video ffmpeg can read.`,
+      'Render the shot again, or choose another take.',
+    );
   const durationSeconds = Number(d[1]) * 3600 + Number(d[2]) * 60 + Number(d[3]);
-  const v = /Stream #\S+: Video: (\w+)(?: \(([^)]*)\))?[^,]*, (\w+)(?:\([^)]*\))?, (\d+)x(\d+)[^\n]*?, ([\d.]+) fps/.exec(text);
+  const v =
+    /Stream #\S+: Video: (\w+)(?: \(([^)]*)\))?[^,]*, (\w+)(?:\([^)]*\))?, (\d+)x(\d+)[^\n]*?, ([\d.]+) fps/.exec(text);
   const audio = /Stream #\S+: Audio: /.test(text);
   return {
     durationSeconds,
-    ...(v ? { video: { codec: v[1] ?? '', ...(v[2] ? { profile: v[2] } : {}), pixFmt: v[3] ?? '', width: Number(v[4]), height: Number(v[5]), fps: Number(v[6]) } } : {}),
+    ...(v
+      ? {
+          video: {
+            codec: v[1] ?? '',
+            ...(v[2] ? { profile: v[2] } : {}),
+            pixFmt: v[3] ?? '',
+            width: Number(v[4]),
+            height: Number(v[5]),
+            fps: Number(v[6]),
+          },
+        }
+      : {}),
     audio,
   };
 }
@@ -116,7 +147,9 @@ export interface RunOptions {
 export function runFfmpeg(ff: Ffmpeg, args: string[], opts: RunOptions = {}): Promise<void> {
   return new Promise((resolve, reject) => {
     if (opts.signal?.aborted) return reject(new StvError('CANCELLED', 'The assembly was cancelled.'));
-    const child = spawn(ff.path, ['-hide_banner', '-nostdin', '-nostats', '-progress', 'pipe:1', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(ff.path, ['-hide_banner', '-nostdin', '-nostats', '-progress', 'pipe:1', ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let err = '';
     let buf = '';
     child.stderr.on('data', (c: Buffer) => {
@@ -136,17 +169,35 @@ export function runFfmpeg(ff: Ffmpeg, args: string[], opts: RunOptions = {}): Pr
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     child.on('error', (e) => {
       opts.signal?.removeEventListener('abort', onAbort);
-      reject(new StvError('FFMPEG_NOT_FOUND', `Cannot run ${ff.path}: ${e.message}`, 'Check sceneToVideo.ffmpegPath, or run scripts/bootstrap.sh.', { cause: e }));
+      reject(
+        new StvError(
+          'FFMPEG_NOT_FOUND',
+          `Cannot run ${ff.path}: ${e.message}`,
+          'Check sceneToVideo.ffmpegPath, or run scripts/bootstrap.sh.',
+          { cause: e },
+        ),
+      );
     });
     child.on('close', (code) => {
       opts.signal?.removeEventListener('abort', onAbort);
-      if (opts.signal?.aborted) return reject(new StvError('CANCELLED', 'The assembly was cancelled; nothing was written.'));
+      if (opts.signal?.aborted)
+        return reject(new StvError('CANCELLED', 'The assembly was cancelled; nothing was written.'));
       if (code === 0) return resolve();
       const lines = err.trim().split('\n');
       // ffmpeg's cause is usually the first error line, long before its summary at the end.
-      const errors = lines.filter((l) => /error|invalid|no such|not found|unable|cannot|failed/i.test(l) && !/Terminating thread|Task finished/.test(l));
+      const errors = lines.filter(
+        (l) =>
+          /error|invalid|no such|not found|unable|cannot|failed/i.test(l) &&
+          !/Terminating thread|Task finished/.test(l),
+      );
       const tail = (errors.length ? errors.slice(0, 4) : lines.slice(-6)).join('\n');
-      reject(new StvError('ASSEMBLY_FAILED', `ffmpeg failed (exit ${code}):\n${tail}`, 'The takes may be damaged: check them with "scene-to-video takes TIMELINE", or report the message above.'));
+      reject(
+        new StvError(
+          'ASSEMBLY_FAILED',
+          `ffmpeg failed (exit ${code}):\n${tail}`,
+          'The takes may be damaged: check them with "scene-to-video takes TIMELINE", or report the message above.',
+        ),
+      );
     });
   });
 }

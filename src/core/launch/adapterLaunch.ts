@@ -49,7 +49,8 @@ export function adapterArgs(cfg: AdapterLaunchConfig): string[] {
   if (cfg.attentionBackend && cfg.attentionBackend !== 'auto') args.push('--attention-backend', cfg.attentionBackend);
   if (cfg.outputRoot) args.push('--output-root', cfg.outputRoot);
   if (cfg.artifactsDir) args.push('--artifacts-dir', cfg.artifactsDir);
-  if (cfg.cpuOffload === false) args.push('--no-dit-cpu-offload', '--no-vae-cpu-offload', '--no-text-encoder-cpu-offload');
+  if (cfg.cpuOffload === false)
+    args.push('--no-dit-cpu-offload', '--no-vae-cpu-offload', '--no-text-encoder-cpu-offload');
   if (cfg.lazy) args.push('--lazy');
   return args;
 }
@@ -64,14 +65,23 @@ export function buildNativeLaunch(cfg: AdapterLaunchConfig): LaunchPlan {
 }
 
 /** Python interpreters that may hold the adapter, most specific first. */
-export function pythonCandidates(opts: { platform: NodeJS.Platform; configured?: string; workspaceDirs?: string[]; extensionDir?: string; home?: string }): string[] {
+export function pythonCandidates(opts: {
+  platform: NodeJS.Platform;
+  configured?: string;
+  workspaceDirs?: string[];
+  extensionDir?: string;
+  home?: string;
+}): string[] {
   const win = opts.platform === 'win32';
-  const venvPython = (venv: string) => (win ? path.join(venv, 'Scripts', 'python.exe') : path.join(venv, 'bin', 'python'));
+  const venvPython = (venv: string) =>
+    win ? path.join(venv, 'Scripts', 'python.exe') : path.join(venv, 'bin', 'python');
   const home = opts.home ?? os.homedir();
   const out: string[] = [];
   if (opts.configured) out.push(opts.configured);
-  for (const dir of [...(opts.workspaceDirs ?? []), ...(opts.extensionDir ? [opts.extensionDir] : [])]) out.push(venvPython(path.join(dir, 'python', '.venv')));
-  if (win && process.env.LOCALAPPDATA) out.push(venvPython(path.join(process.env.LOCALAPPDATA, 'SceneToVideo', 'venv')));
+  for (const dir of [...(opts.workspaceDirs ?? []), ...(opts.extensionDir ? [opts.extensionDir] : [])])
+    out.push(venvPython(path.join(dir, 'python', '.venv')));
+  if (win && process.env.LOCALAPPDATA)
+    out.push(venvPython(path.join(process.env.LOCALAPPDATA, 'SceneToVideo', 'venv')));
   out.push(venvPython(path.join(process.env.STV_HOME ?? path.join(home, '.scene-to-video'), 'venv')));
   return out;
 }
@@ -92,8 +102,17 @@ export function wslPython(configured: string | undefined): string {
   const p = (configured ?? '').trim();
   if (!p) return WSL_DEFAULT_PYTHON;
   if (/^[A-Za-z]:|\\/.test(p))
-    throw new StvError('SETTINGS_INVALID', `fastVideo.pythonPath is a Windows path (${p}), but the adapter runs inside WSL.`, `Set it to the Linux python inside the distribution (e.g. ~/${WSL_DEFAULT_PYTHON}), or leave it empty for that default.`);
-  if (p === '~') throw new StvError('SETTINGS_INVALID', 'fastVideo.pythonPath is "~", a folder.', `Point it at the python itself, e.g. ~/${WSL_DEFAULT_PYTHON}.`);
+    throw new StvError(
+      'SETTINGS_INVALID',
+      `fastVideo.pythonPath is a Windows path (${p}), but the adapter runs inside WSL.`,
+      `Set it to the Linux python inside the distribution (e.g. ~/${WSL_DEFAULT_PYTHON}), or leave it empty for that default.`,
+    );
+  if (p === '~')
+    throw new StvError(
+      'SETTINGS_INVALID',
+      'fastVideo.pythonPath is "~", a folder.',
+      `Point it at the python itself, e.g. ~/${WSL_DEFAULT_PYTHON}.`,
+    );
   return p.startsWith('~/') ? p.slice(2) : p;
 }
 
@@ -118,8 +137,15 @@ export function buildWslLaunch(cfg: AdapterLaunchConfig & { inheritedWslenv?: st
     if (!p || p.startsWith('/') || p.startsWith('~/')) return p;
     const t = windowsToWsl(p, cfg.wslDistro);
     if (t.ok) return t.path;
-    if (required) throw new StvError('SETTINGS_INVALID', `${what} cannot be reached from inside WSL: ${t.reason}`, `Copy it into the distribution (e.g. ~/.cache/fastvideo) and give its Linux path, or a path on a local drive (C:\\... is /mnt/c/...).`);
-    warnings.push(`${what} (${p}) is not visible inside WSL (${t.reason}); the adapter keeps its default inside WSL and the extension downloads each video over HTTP.`);
+    if (required)
+      throw new StvError(
+        'SETTINGS_INVALID',
+        `${what} cannot be reached from inside WSL: ${t.reason}`,
+        `Copy it into the distribution (e.g. ~/.cache/fastvideo) and give its Linux path, or a path on a local drive (C:\\... is /mnt/c/...).`,
+      );
+    warnings.push(
+      `${what} (${p}) is not visible inside WSL (${t.reason}); the adapter keeps its default inside WSL and the extension downloads each video over HTTP.`,
+    );
     return undefined;
   };
   const linuxCfg: AdapterLaunchConfig = {
@@ -130,11 +156,21 @@ export function buildWslLaunch(cfg: AdapterLaunchConfig & { inheritedWslenv?: st
     artifactsDir: toLinux(cfg.artifactsDir, 'The telemetry folder', false),
   };
   const env: Record<string, string> = { ...(cfg.extraEnv ?? {}) };
-  const wslenv = forwardToWsl(Object.keys(cfg.extraEnv ?? {}), 'inheritedWslenv' in cfg ? cfg.inheritedWslenv : process.env.WSLENV);
+  const wslenv = forwardToWsl(
+    Object.keys(cfg.extraEnv ?? {}),
+    'inheritedWslenv' in cfg ? cfg.inheritedWslenv : process.env.WSLENV,
+  );
   if (Object.keys(env).length && wslenv) env.WSLENV = wslenv;
   return {
     executable: 'wsl.exe',
-    args: [...(cfg.wslDistro ? ['-d', cfg.wslDistro] : []), '--cd', '~', '--exec', wslPython(cfg.pythonPath), ...adapterArgs(linuxCfg)],
+    args: [
+      ...(cfg.wslDistro ? ['-d', cfg.wslDistro] : []),
+      '--cd',
+      '~',
+      '--exec',
+      wslPython(cfg.pythonPath),
+      ...adapterArgs(linuxCfg),
+    ],
     env,
     description: `${cfg.backend} adapter in WSL2 (${cfg.wslDistro || 'default distribution'}) on 127.0.0.1:${cfg.port}`,
     ...(warnings.length ? { warnings } : {}),

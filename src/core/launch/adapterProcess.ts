@@ -30,10 +30,23 @@ export function freePort(): Promise<number> {
 }
 
 export async function startAdapterProcess(
-  cfg: Omit<AdapterLaunchConfig, 'port' | 'host' | 'mode' | 'platform'> & { port?: number; token?: string; cwd?: string; readyTimeoutMs?: number; env?: Record<string, string> },
+  cfg: Omit<AdapterLaunchConfig, 'port' | 'host' | 'mode' | 'platform'> & {
+    port?: number;
+    token?: string;
+    cwd?: string;
+    readyTimeoutMs?: number;
+    env?: Record<string, string>;
+  },
 ): Promise<RunningAdapterProcess> {
   const port = cfg.port ?? (await freePort());
-  const plan = buildNativeLaunch({ ...cfg, platform: process.platform, mode: 'native', host: '127.0.0.1', port, extraEnv: cfg.token ? { STV_ADAPTER_TOKEN: cfg.token } : {} });
+  const plan = buildNativeLaunch({
+    ...cfg,
+    platform: process.platform,
+    mode: 'native',
+    host: '127.0.0.1',
+    port,
+    extraEnv: cfg.token ? { STV_ADAPTER_TOKEN: cfg.token } : {},
+  });
   const child = spawn(plan.executable, plan.args, {
     cwd: cfg.cwd,
     env: { ...process.env, ...plan.env, ...(cfg.env ?? {}) },
@@ -73,7 +86,11 @@ export async function startAdapterProcess(
   const deadline = Date.now() + (cfg.readyTimeoutMs ?? 60_000);
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null) {
-      throw new StvError('ADAPTER_CRASHED', `The adapter exited while starting (${child.exitCode ?? child.signalCode}): ${tail.trim().split('\n').slice(-3).join(' | ')}`, `Run it by hand to see why: ${plan.executable} ${plan.args.join(' ')}`);
+      throw new StvError(
+        'ADAPTER_CRASHED',
+        `The adapter exited while starting (${child.exitCode ?? child.signalCode}): ${tail.trim().split('\n').slice(-3).join(' | ')}`,
+        `Run it by hand to see why: ${plan.executable} ${plan.args.join(' ')}`,
+      );
     }
     try {
       await client.health(AbortSignal.timeout(2000));
@@ -81,7 +98,11 @@ export async function startAdapterProcess(
     } catch {
       if (Date.now() > deadline) {
         await stop();
-        throw new StvError('TIMEOUT', `The adapter did not answer on ${url} within ${Math.round((cfg.readyTimeoutMs ?? 60_000) / 1000)} s.`, tail.trim().split('\n').slice(-3).join(' | '));
+        throw new StvError(
+          'TIMEOUT',
+          `The adapter did not answer on ${url} within ${Math.round((cfg.readyTimeoutMs ?? 60_000) / 1000)} s.`,
+          tail.trim().split('\n').slice(-3).join(' | '),
+        );
       }
       await new Promise((r) => setTimeout(r, 200));
     }

@@ -58,7 +58,12 @@ export function quoteWindowsArg(arg: string): string {
 const CMD_META = /[%^&|<>!()"]/g;
 
 function refuseNewline(arg: string): void {
-  if (/[\r\n]/.test(arg)) throw new StvError('INVALID_REQUEST', 'A line break cannot be typed into cmd.exe as part of an argument.', 'Use PowerShell, or remove the line break.');
+  if (/[\r\n]/.test(arg))
+    throw new StvError(
+      'INVALID_REQUEST',
+      'A line break cannot be typed into cmd.exe as part of an argument.',
+      'Use PowerShell, or remove the line break.',
+    );
 }
 
 /**
@@ -69,7 +74,8 @@ function refuseNewline(arg: string): void {
  */
 export function quoteCmd(arg: string): string {
   refuseNewline(arg);
-  const q = arg === '' || /[\s"&|<>^%!()]/.test(arg) ? `"${arg.replace(/(\\*)"/g, '$1$1\\"').replace(/(\\+)$/, '$1$1')}"` : arg;
+  const q =
+    arg === '' || /[\s"&|<>^%!()]/.test(arg) ? `"${arg.replace(/(\\*)"/g, '$1$1\\"').replace(/(\\+)$/, '$1$1')}"` : arg;
   return q.replace(CMD_META, '^$&');
 }
 
@@ -120,7 +126,9 @@ function singleQuotedIfNeeded(exe: string): string {
 /** `NAME=value` assignments for one command, per shell (the token is never among them). */
 export function envPrefix(shell: ShellKind, env: [string, string][]): string {
   if (env.length === 0) return '';
-  for (const [k] of env) if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw new StvError('INVALID_REQUEST', `Not an environment variable name: ${k}`);
+  for (const [k] of env)
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k))
+      throw new StvError('INVALID_REQUEST', `Not an environment variable name: ${k}`);
   switch (shell) {
     case 'pwsh':
     case 'powershell':

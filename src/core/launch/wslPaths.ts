@@ -24,7 +24,10 @@ function mountRootOf(opts?: WslPathOptions): string {
 }
 
 const joinLinux = (head: string, rest: string) => {
-  const tail = rest.replace(/\\/g, '/').replace(/\/{2,}/g, '/').replace(/^\/|\/$/g, '');
+  const tail = rest
+    .replace(/\\/g, '/')
+    .replace(/\/{2,}/g, '/')
+    .replace(/^\/|\/$/g, '');
   return tail ? `${head.replace(/\/$/, '')}/${tail}` : head.replace(/(.)\/$/, '$1');
 };
 
@@ -33,18 +36,26 @@ export function windowsToWsl(winPath: string, distro?: string, opts?: WslPathOpt
   let p = winPath;
   if (DEVICE_PREFIX.test(p)) {
     p = p.slice(4);
-    if (/^UNC[\\/]/i.test(p)) return { ok: false, reason: `${winPath} is a network share, which WSL cannot see at a fixed path.` };
+    if (/^UNC[\\/]/i.test(p))
+      return { ok: false, reason: `${winPath} is a network share, which WSL cannot see at a fixed path.` };
   }
   const drive = DRIVE.exec(p);
-  if (drive) return { ok: true, path: joinLinux(`${mountRootOf(opts)}${(drive[1] as string).toLowerCase()}`, drive[2] ?? '') };
+  if (drive)
+    return { ok: true, path: joinLinux(`${mountRootOf(opts)}${(drive[1] as string).toLowerCase()}`, drive[2] ?? '') };
   const unc = WSL_UNC.exec(p);
   if (unc) {
     const d = unc[1] as string;
-    if (distro && d.toLowerCase() !== distro.toLowerCase()) return { ok: false, reason: `${winPath} is in the WSL distribution "${d}", not in "${distro}" where the adapter runs.` };
+    if (distro && d.toLowerCase() !== distro.toLowerCase())
+      return {
+        ok: false,
+        reason: `${winPath} is in the WSL distribution "${d}", not in "${distro}" where the adapter runs.`,
+      };
     return { ok: true, path: joinLinux('/', unc[2] ?? '') };
   }
-  if (/^[\\/]{2}/.test(p)) return { ok: false, reason: `${winPath} is a network share, which WSL cannot see at a fixed path.` };
-  if (/^[A-Za-z]:/.test(p)) return { ok: false, reason: `${winPath} is relative to the current folder of drive ${p[0]}:; give the full path.` };
+  if (/^[\\/]{2}/.test(p))
+    return { ok: false, reason: `${winPath} is a network share, which WSL cannot see at a fixed path.` };
+  if (/^[A-Za-z]:/.test(p))
+    return { ok: false, reason: `${winPath} is relative to the current folder of drive ${p[0]}:; give the full path.` };
   if (/^[\\/]/.test(p)) return { ok: false, reason: `${winPath} has no drive letter; give the full path (C:\\...).` };
   return { ok: false, reason: `${winPath} is not an absolute Windows path.` };
 }
@@ -60,8 +71,10 @@ export function wslToWindows(linuxPath: string, distro: string, opts?: WslPathOp
   const rel = linuxPath.startsWith(root) ? linuxPath.slice(root.length) : undefined;
   const mnt = rel !== undefined ? /^([a-z])(?:\/(.*))?$/s.exec(rel) : null;
   const rest = mnt ? (mnt[2] ?? '') : linuxPath;
-  if (NOT_WINDOWS.test(rest)) return { ok: false, reason: `${linuxPath} has characters that Windows paths cannot hold.` };
-  if (mnt) return { ok: true, path: `${(mnt[1] as string).toUpperCase()}:\\${rest.replace(/\/+/g, '\\').replace(/\\$/, '')}` };
+  if (NOT_WINDOWS.test(rest))
+    return { ok: false, reason: `${linuxPath} has characters that Windows paths cannot hold.` };
+  if (mnt)
+    return { ok: true, path: `${(mnt[1] as string).toUpperCase()}:\\${rest.replace(/\/+/g, '\\').replace(/\\$/, '')}` };
   if (!distro) return { ok: false, reason: `${linuxPath} is inside WSL, and no distribution is named.` };
   return { ok: true, path: `\\\\wsl.localhost\\${distro}${linuxPath.replace(/\/+/g, '\\').replace(/(.)\\$/, '$1')}` };
 }

@@ -15,10 +15,16 @@ export interface ProviderFactoryOptions {
   log?: (line: string) => void;
 }
 
-export function createProvider(id: ProviderId, settings: Settings, opts: ProviderFactoryOptions = {}): Promise<VideoProvider> {
+export function createProvider(
+  id: ProviderId,
+  settings: Settings,
+  opts: ProviderFactoryOptions = {},
+): Promise<VideoProvider> {
   switch (id) {
     case 'fastvideo-local':
-      return Promise.resolve(createFastVideoProvider(settings.fastVideo, { token: opts.token, location: opts.location }));
+      return Promise.resolve(
+        createFastVideoProvider(settings.fastVideo, { token: opts.token, location: opts.location }),
+      );
     case 'comfyui-local':
       return createComfyUIProvider(settings.comfyUI, { workspaceDir: opts.workspaceDir, log: opts.log });
   }

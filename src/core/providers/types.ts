@@ -53,7 +53,14 @@ export type RenderStage = (typeof RENDER_STAGES)[number];
  * Codes of non-fatal render warnings: the one list for the provider contract, the panel protocol,
  * the sidecar schema and the adapter (python/stv_adapter uses the same codes; a test checks).
  */
-export const WARNING_CODES = ['KEYFRAME_IGNORED', 'END_KEYFRAME_IGNORED', 'SIZE_CHANGED', 'SEED_CHANGED', 'NOT_AI', 'OTHER'] as const;
+export const WARNING_CODES = [
+  'KEYFRAME_IGNORED',
+  'END_KEYFRAME_IGNORED',
+  'SIZE_CHANGED',
+  'SEED_CHANGED',
+  'NOT_AI',
+  'OTHER',
+] as const;
 export type WarningCode = (typeof WARNING_CODES)[number];
 
 /**

@@ -18,7 +18,10 @@ import type { ProviderId, RenderRequest, RenderResult, RenderTimings, RenderWarn
  * The file operations a save uses. Injectable so tests can make the disk fill up halfway through
  * a copy, which no portable test can do to a real disk.
  */
-export type ArtifactFs = Pick<typeof fsp, 'copyFile' | 'link' | 'mkdir' | 'open' | 'rename' | 'rm' | 'stat' | 'unlink' | 'writeFile'>;
+export type ArtifactFs = Pick<
+  typeof fsp,
+  'copyFile' | 'link' | 'mkdir' | 'open' | 'rename' | 'rm' | 'stat' | 'unlink' | 'writeFile'
+>;
 
 export const SIDECAR_KIND = 'scene-to-video-render';
 export const SIDECAR_VERSION = 1;
@@ -54,9 +57,26 @@ export interface Sidecar extends RenderArtifact {
 export function fsError(e: unknown, what: string): StvError {
   const code = (e as NodeJS.ErrnoException).code;
   if (code === 'ENOSPC' || code === 'EDQUOT')
-    return new StvError('DISK_FULL', `The disk is full while writing ${what}.`, 'Free some space; earlier renders were not touched.', { cause: e });
-  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS' || code === 'ENOTDIR' || code === 'EISDIR' || code === 'EEXIST')
-    return new StvError('OUTPUT_NOT_WRITABLE', `Cannot write ${what} (${code}).`, 'Choose another output folder (fastVideo.outputDir / comfyUI.outputDir) or fix its permissions.', { cause: e });
+    return new StvError(
+      'DISK_FULL',
+      `The disk is full while writing ${what}.`,
+      'Free some space; earlier renders were not touched.',
+      { cause: e },
+    );
+  if (
+    code === 'EACCES' ||
+    code === 'EPERM' ||
+    code === 'EROFS' ||
+    code === 'ENOTDIR' ||
+    code === 'EISDIR' ||
+    code === 'EEXIST'
+  )
+    return new StvError(
+      'OUTPUT_NOT_WRITABLE',
+      `Cannot write ${what} (${code}).`,
+      'Choose another output folder (fastVideo.outputDir / comfyUI.outputDir) or fix its permissions.',
+      { cause: e },
+    );
   if (e instanceof StvError) return e;
   return new StvError('INTERNAL', `Cannot write ${what}: ${(e as Error).message}`, undefined, { cause: e });
 }
@@ -152,7 +172,9 @@ export interface SaveArtifactInput {
 export async function saveArtifact(input: SaveArtifactInput): Promise<RenderArtifact> {
   const { request: req, result } = input;
   const fs = input.fs ?? fsp;
-  const dir = req.shotId ? path.join(input.outputRoot, req.sceneId, req.shotId) : path.join(input.outputRoot, req.sceneId);
+  const dir = req.shotId
+    ? path.join(input.outputRoot, req.sceneId, req.shotId)
+    : path.join(input.outputRoot, req.sceneId);
   const created = input.createdAt ?? new Date();
   const base = `${req.sceneId}${req.shotId ? `_${req.shotId}` : ''}_${stamp(created)}_s${result.seed}`;
   try {
@@ -164,7 +186,11 @@ export async function saveArtifact(input: SaveArtifactInput): Promise<RenderArti
   let finalVideo: string | undefined;
   try {
     if (!(await looksLikeMp4(result.videoPath, fs)))
-      throw new StvError('BAD_RESPONSE', `The provider's output ${result.videoPath} is not an MP4 file.`, 'Check the server\'s log; the workflow must save an MP4 (H.264).');
+      throw new StvError(
+        'BAD_RESPONSE',
+        `The provider's output ${result.videoPath} is not an MP4 file.`,
+        "Check the server's log; the workflow must save an MP4 (H.264).",
+      );
     if (result.videoIsTemporary) {
       try {
         await fs.rename(result.videoPath, tmp);
@@ -194,7 +220,14 @@ export async function saveArtifact(input: SaveArtifactInput): Promise<RenderArti
       timings: result.timings,
       prompt: req.prompt,
     };
-    const sidecar: Sidecar = { kind: SIDECAR_KIND, version: SIDECAR_VERSION, ...artifact, timelineFile: input.timelineFile, request: { ...req }, server: result.server };
+    const sidecar: Sidecar = {
+      kind: SIDECAR_KIND,
+      version: SIDECAR_VERSION,
+      ...artifact,
+      timelineFile: input.timelineFile,
+      request: { ...req },
+      server: result.server,
+    };
     await writeJsonAtomic(artifact.sidecarPath, sidecar, fs);
     await fsyncDir(dir, fs);
     return artifact;

@@ -36,11 +36,16 @@ async function isFile(p: string): Promise<boolean> {
 /** Lists renders under `outputRoot` (one scene's with `sceneId`); skips temp files and corrupt sidecars. */
 export async function listRenders(outputRoot: string, sceneId?: string): Promise<RenderArtifact[]> {
   // A scene id is one folder name: nothing that could reach outside the output folder.
-  if (sceneId !== undefined && (sceneId === '' || sceneId === '.' || sceneId === '..' || /[\\/]/.test(sceneId))) return [];
+  if (sceneId !== undefined && (sceneId === '' || sceneId === '.' || sceneId === '..' || /[\\/]/.test(sceneId)))
+    return [];
   let scenes: string[];
   try {
     // Dot-folders are ours (.stv-tmp scratch space), never a scene.
-    scenes = sceneId ? [sceneId] : (await readdir(outputRoot, { withFileTypes: true })).filter((d) => d.isDirectory() && !d.name.startsWith('.')).map((d) => d.name);
+    scenes = sceneId
+      ? [sceneId]
+      : (await readdir(outputRoot, { withFileTypes: true }))
+          .filter((d) => d.isDirectory() && !d.name.startsWith('.'))
+          .map((d) => d.name);
   } catch {
     return [];
   }
@@ -51,7 +56,8 @@ export async function listRenders(outputRoot: string, sceneId?: string): Promise
     const dir = path.join(outputRoot, scene);
     dirs.push(dir);
     try {
-      for (const d of await readdir(dir, { withFileTypes: true })) if (d.isDirectory() && !d.name.startsWith('.')) dirs.push(path.join(dir, d.name));
+      for (const d of await readdir(dir, { withFileTypes: true }))
+        if (d.isDirectory() && !d.name.startsWith('.')) dirs.push(path.join(dir, d.name));
     } catch {
       continue;
     }

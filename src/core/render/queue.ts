@@ -7,7 +7,15 @@ import { randomInt, randomUUID } from 'node:crypto';
 import { mkdir, rm, rmdir } from 'node:fs/promises';
 import * as path from 'node:path';
 import { StvError, toStvError, type ErrorShape } from '../errors';
-import { FINAL_JOB_STATES, type FinalJobState, type JobState, type ProviderId, type RenderProgress, type RenderRequest, type VideoProvider } from '../providers/types';
+import {
+  FINAL_JOB_STATES,
+  type FinalJobState,
+  type JobState,
+  type ProviderId,
+  type RenderProgress,
+  type RenderRequest,
+  type VideoProvider,
+} from '../providers/types';
 import type { ResolvedScene } from '../timeline/resolve';
 import { saveArtifact, type ArtifactFs, type RenderArtifact } from './artifacts';
 import { writeRunSummary, type RunSummaryJob } from './telemetry';
@@ -57,7 +65,6 @@ interface Job {
   resolve(s: RenderJobSnapshot): void;
 }
 
-
 export class RenderQueue {
   private readonly jobsById = new Map<string, Job>();
   private readonly order: Job[] = [];
@@ -68,11 +75,23 @@ export class RenderQueue {
   constructor(private readonly deps: RenderQueueDeps) {}
 
   enqueue(spec: RenderJobSpec): RenderJobSnapshot {
-    const seed = spec.seedOverride ?? (spec.scene.seed === 'random' ? (this.deps.randomSeed?.() ?? randomInt(0, 2 ** 32 - 1)) : spec.scene.seed);
+    const seed =
+      spec.seedOverride ??
+      (spec.scene.seed === 'random' ? (this.deps.randomSeed?.() ?? randomInt(0, 2 ** 32 - 1)) : spec.scene.seed);
     let resolve!: (s: RenderJobSnapshot) => void;
     const done = new Promise<RenderJobSnapshot>((r) => (resolve = r));
     const job: Job = {
-      snap: { jobId: randomUUID(), sceneId: spec.scene.id, ...(spec.scene.shotId ? { shotId: spec.scene.shotId } : {}), timelineFile: spec.timelineFile, providerId: spec.providerId, state: 'queued', seed, createdAt: new Date().toISOString(), progress: { stage: 'queued', fraction: 0 } },
+      snap: {
+        jobId: randomUUID(),
+        sceneId: spec.scene.id,
+        ...(spec.scene.shotId ? { shotId: spec.scene.shotId } : {}),
+        timelineFile: spec.timelineFile,
+        providerId: spec.providerId,
+        state: 'queued',
+        seed,
+        createdAt: new Date().toISOString(),
+        progress: { stage: 'queued', fraction: 0 },
+      },
       spec,
       controller: new AbortController(),
       done,
@@ -139,7 +158,13 @@ export class RenderQueue {
   }
 
   private finish(job: Job, state: FinalJobState, extra: { error?: ErrorShape; artifact?: RenderArtifact }): void {
-    job.snap = { ...job.snap, state, finishedAt: new Date().toISOString(), ...extra, ...(state === 'succeeded' ? { progress: { stage: 'done', fraction: 1 } } : {}) };
+    job.snap = {
+      ...job.snap,
+      state,
+      finishedAt: new Date().toISOString(),
+      ...extra,
+      ...(state === 'succeeded' ? { progress: { stage: 'done', fraction: 1 } } : {}),
+    };
     this.emit(job);
     job.resolve({ ...job.snap });
   }
@@ -163,7 +188,12 @@ export class RenderQueue {
   private async run(job: Job): Promise<void> {
     const { spec } = job;
     const s = spec.scene;
-    job.snap = { ...job.snap, state: 'running', startedAt: new Date().toISOString(), progress: { stage: 'queued', fraction: 0 } };
+    job.snap = {
+      ...job.snap,
+      state: 'running',
+      startedAt: new Date().toISOString(),
+      progress: { stage: 'queued', fraction: 0 },
+    };
     this.emit(job);
     const outputRoot = this.deps.outputRootFor(spec.timelineFile, spec.providerId);
     // Per job: two providers may share an output folder and run at the same time.
@@ -175,7 +205,9 @@ export class RenderQueue {
       ...(s.negativePrompt ? { negativePrompt: s.negativePrompt } : {}),
       ...(s.keyframePath ? { keyframePath: s.keyframePath } : {}),
       ...(s.endKeyframePath ? { endKeyframePath: s.endKeyframePath } : {}),
-      ...(s.workflow ? { workflow: { name: s.workflow.name, file: s.workflow.file, mapping: s.workflow.mapping } } : {}),
+      ...(s.workflow
+        ? { workflow: { name: s.workflow.name, file: s.workflow.file, mapping: s.workflow.mapping } }
+        : {}),
       width: s.width,
       height: s.height,
       numFrames: s.numFrames,
@@ -205,11 +237,28 @@ export class RenderQueue {
       if (job.controller.signal.aborted) throw new StvError('CANCELLED', 'The render was cancelled.');
       job.snap = { ...job.snap, progress: { stage: 'saving', fraction: 1 } };
       this.emit(job);
-      const artifact = await saveArtifact({ outputRoot, timelineFile: spec.timelineFile, providerId: spec.providerId, request, result, ...(this.deps.fs ? { fs: this.deps.fs } : {}) });
-      Object.assign(record, { state: 'succeeded', videoPath: artifact.videoPath, width: artifact.width, height: artifact.height, numFrames: artifact.numFrames, fps: artifact.fps, ...artifact.timings });
+      const artifact = await saveArtifact({
+        outputRoot,
+        timelineFile: spec.timelineFile,
+        providerId: spec.providerId,
+        request,
+        result,
+        ...(this.deps.fs ? { fs: this.deps.fs } : {}),
+      });
+      Object.assign(record, {
+        state: 'succeeded',
+        videoPath: artifact.videoPath,
+        width: artifact.width,
+        height: artifact.height,
+        numFrames: artifact.numFrames,
+        fps: artifact.fps,
+        ...artifact.timings,
+      });
       outcome = { state: 'succeeded', extra: { artifact } };
     } catch (e) {
-      const err = job.controller.signal.aborted ? new StvError('CANCELLED', 'The render was cancelled.') : toStvError(e);
+      const err = job.controller.signal.aborted
+        ? new StvError('CANCELLED', 'The render was cancelled.')
+        : toStvError(e);
       Object.assign(record, { state: err.code === 'CANCELLED' ? 'cancelled' : 'failed', errorCode: err.code });
       outcome = { state: err.code === 'CANCELLED' ? 'cancelled' : 'failed', extra: { error: err.toJSON() } };
     } finally {
@@ -219,14 +268,19 @@ export class RenderQueue {
     }
     // The last job of a run settles only after the run's summary is on disk, so whoever awaits
     // it (the CLI before it exits, a test before it cleans up) finds the summary written.
-    if (!this.order.some((j) => j.snap.providerId === spec.providerId && j.snap.state === 'queued')) await this.flushRun(spec.providerId);
+    if (!this.order.some((j) => j.snap.providerId === spec.providerId && j.snap.state === 'queued'))
+      await this.flushRun(spec.providerId);
     this.finish(job, outcome.state, outcome.extra);
   }
 
   private runFor(spec: RenderJobSpec): { startedAt: Date; jobs: RunSummaryJob[]; artifactsRoot: string } {
     let run = this.runs.get(spec.providerId);
     if (!run) {
-      run = { startedAt: new Date(), jobs: [], artifactsRoot: this.deps.artifactsRoot ?? path.join(path.dirname(spec.timelineFile), '.scene-to-video', 'runs') };
+      run = {
+        startedAt: new Date(),
+        jobs: [],
+        artifactsRoot: this.deps.artifactsRoot ?? path.join(path.dirname(spec.timelineFile), '.scene-to-video', 'runs'),
+      };
       this.runs.set(spec.providerId, run);
     }
     return run;

@@ -49,15 +49,23 @@ export async function removeStaleScratch(outputRoot: string): Promise<number> {
   const list = async (dir: string) => readdir(dir, { withFileTypes: true }).catch(() => []);
   for (const e of await list(path.join(outputRoot, SCRATCH_FOLDER))) {
     if (e.isDirectory() && ownerGone(e.name)) {
-      await rm(path.join(outputRoot, SCRATCH_FOLDER, e.name), { recursive: true, force: true }).then(() => removed++, () => undefined);
+      await rm(path.join(outputRoot, SCRATCH_FOLDER, e.name), { recursive: true, force: true }).then(
+        () => removed++,
+        () => undefined,
+      );
     }
   }
   const parts = async (dir: string) => {
     for (const e of await list(dir)) {
-      if (e.isFile() && e.name.startsWith('.stv-') && e.name.endsWith('.part') && ownerGone(e.name)) await unlink(path.join(dir, e.name)).then(() => removed++, () => undefined);
+      if (e.isFile() && e.name.startsWith('.stv-') && e.name.endsWith('.part') && ownerGone(e.name))
+        await unlink(path.join(dir, e.name)).then(
+          () => removed++,
+          () => undefined,
+        );
     }
   };
   await parts(outputRoot);
-  for (const e of await list(outputRoot)) if (e.isDirectory() && !e.name.startsWith('.')) await parts(path.join(outputRoot, e.name));
+  for (const e of await list(outputRoot))
+    if (e.isDirectory() && !e.name.startsWith('.')) await parts(path.join(outputRoot, e.name));
   return removed;
 }

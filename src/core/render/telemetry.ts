@@ -30,12 +30,24 @@ export interface RunSummaryJob {
 /** How many run records each provider keeps; older ones are removed when a new one is written. */
 export const RUN_RECORDS_KEPT = 50;
 
-export async function writeRunSummary(artifactsRoot: string, providerId: ProviderId, startedAt: Date, jobs: RunSummaryJob[], keep = RUN_RECORDS_KEPT): Promise<string | undefined> {
+export async function writeRunSummary(
+  artifactsRoot: string,
+  providerId: ProviderId,
+  startedAt: Date,
+  jobs: RunSummaryJob[],
+  keep = RUN_RECORDS_KEPT,
+): Promise<string | undefined> {
   try {
     const dir = path.join(artifactsRoot, providerId);
     await mkdir(dir, { recursive: true });
     // The random part keeps two runs that start in the same second (two windows, a quick re-run) apart.
-    const file = path.join(dir, `run-${startedAt.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomBytes(4).toString('hex')}.json`);
+    const file = path.join(
+      dir,
+      `run-${startedAt
+        .toISOString()
+        .replace(/[-:]/g, '')
+        .replace(/\.\d+Z$/, 'Z')}-${randomBytes(4).toString('hex')}.json`,
+    );
     await writeJsonAtomic(file, {
       provider: providerId,
       startedAt: startedAt.toISOString(),
@@ -77,8 +89,18 @@ export async function listRunRecords(artifactsRoot: string): Promise<RunRecordSu
     for (const name of await readdir(dir).catch(() => [] as string[])) {
       if (!/^run-.*\.json$/.test(name)) continue;
       try {
-        const r = JSON.parse(await readFile(path.join(dir, name), 'utf8')) as Partial<Record<'provider' | 'startedAt', string> & Record<'succeeded' | 'failed' | 'cancelled', number>> & { jobs?: { sceneId?: string }[] };
-        out.push({ file: path.join(dir, name), provider: r.provider ?? p.name, startedAt: r.startedAt ?? '', succeeded: r.succeeded ?? 0, failed: r.failed ?? 0, cancelled: r.cancelled ?? 0, scenes: (r.jobs ?? []).map((j) => String(j.sceneId ?? '?')) });
+        const r = JSON.parse(await readFile(path.join(dir, name), 'utf8')) as Partial<
+          Record<'provider' | 'startedAt', string> & Record<'succeeded' | 'failed' | 'cancelled', number>
+        > & { jobs?: { sceneId?: string }[] };
+        out.push({
+          file: path.join(dir, name),
+          provider: r.provider ?? p.name,
+          startedAt: r.startedAt ?? '',
+          succeeded: r.succeeded ?? 0,
+          failed: r.failed ?? 0,
+          cancelled: r.cancelled ?? 0,
+          scenes: (r.jobs ?? []).map((j) => String(j.sceneId ?? '?')),
+        });
       } catch {
         continue;
       }

@@ -6,7 +6,13 @@
  */
 import { z } from 'zod';
 import { GEMDIRECT_TARGETS, MAPPING_TARGETS } from '../providers/comfyui/workflow';
-import { ComfyUISettingsSchema, FASTWAN_MODEL, FastVideoSettingsSchema, KEYFRAME_FAITHFUL_MODEL, SettingsSchema } from './schema';
+import {
+  ComfyUISettingsSchema,
+  FASTWAN_MODEL,
+  FastVideoSettingsSchema,
+  KEYFRAME_FAITHFUL_MODEL,
+  SettingsSchema,
+} from './schema';
 
 export type SettingSection = 'Scene to Video' | 'FastVideo adapter' | 'ComfyUI';
 
@@ -33,7 +39,11 @@ export interface SettingDescription {
 export type ManifestProperty = Omit<SettingDescription, 'key' | 'section' | 'restricted'>;
 
 /** FastVideo models the settings UI offers (any other id is still accepted by the model). */
-export const KNOWN_FASTVIDEO_MODELS = [FASTWAN_MODEL, 'FastVideo/FastWan2.2-TI2V-5B-FullAttn-Diffusers', KEYFRAME_FAITHFUL_MODEL] as const;
+export const KNOWN_FASTVIDEO_MODELS = [
+  FASTWAN_MODEL,
+  'FastVideo/FastWan2.2-TI2V-5B-FullAttn-Diffusers',
+  KEYFRAME_FAITHFUL_MODEL,
+] as const;
 
 interface Words {
   description: string;
@@ -53,45 +63,68 @@ const TOP: Record<'videoProvider' | 'healthCheckIntervalSeconds' | 'ffmpegPath',
     ],
   },
   healthCheckIntervalSeconds: {
-    description: "How often the status bar re-checks the active provider's health, in seconds (0: only on demand, on settings changes and after renders).",
+    description:
+      "How often the status bar re-checks the active provider's health, in seconds (0: only on demand, on settings changes and after renders).",
   },
   ffmpegPath: {
-    description: "The ffmpeg that assembles timelines and extracts continuity keyframes. Empty: the one the imageio-ffmpeg package ships in the adapter's Python environment (python/.venv).",
+    description:
+      "The ffmpeg that assembles timelines and extracts continuity keyframes. Empty: the one the imageio-ffmpeg package ships in the adapter's Python environment (python/.venv).",
     restricted: true,
   },
 };
 
 const FAST_VIDEO: Record<keyof typeof FastVideoSettingsSchema.shape, Words> = {
   endpointUrl: {
-    description: 'URL of the FastVideo adapter. If it answers, the extension attaches to it (it may run on another machine); otherwise "Start FastVideo adapter" runs one on this port.',
+    description:
+      'URL of the FastVideo adapter. If it answers, the extension attaches to it (it may run on another machine); otherwise "Start FastVideo adapter" runs one on this port.',
   },
   modelId: {
     description: 'The model the adapter loads when the extension starts it.',
     suggest: KNOWN_FASTVIDEO_MODELS,
-    enumDescriptions: ['FastWan 5B: 3 steps, fast; ignores the keyframe.', 'The same model as published on the hub.', 'Wan 2.2 TI2V 5B base: 50 steps, slower; follows the keyframe.'],
+    enumDescriptions: [
+      'FastWan 5B: 3 steps, fast; ignores the keyframe.',
+      'The same model as published on the hub.',
+      'Wan 2.2 TI2V 5B base: 50 steps, slower; follows the keyframe.',
+    ],
   },
-  modelPath: { description: 'A local model folder (overrides the model id lookup in FASTVIDEO_HOME and the Hugging Face cache).', restricted: true },
+  modelPath: {
+    description: 'A local model folder (overrides the model id lookup in FASTVIDEO_HOME and the Hugging Face cache).',
+    restricted: true,
+  },
   fps: { description: 'Frames per second for scenes whose timeline does not set fps.' },
   numFrames: { description: 'Frame count (4k+1; 121 = 5 s at 24 fps) for scenes whose timeline does not set it.' },
   width: { description: 'Width in pixels (a multiple of 16) for scenes whose timeline does not set it.' },
   height: { description: 'Height in pixels (a multiple of 16) for scenes whose timeline does not set it.' },
-  seed: { description: "Seed for scenes without one (-1: the timeline's seed policy decides). Every seed used is recorded in the render's sidecar." },
-  outputDir: { description: "Folder for FastVideo renders, relative to the timeline's folder; each scene gets a subfolder." },
+  seed: {
+    description:
+      "Seed for scenes without one (-1: the timeline's seed policy decides). Every seed used is recorded in the render's sidecar.",
+  },
+  outputDir: {
+    description: "Folder for FastVideo renders, relative to the timeline's folder; each scene gets a subfolder.",
+  },
   attentionBackend: {
-    description: "Attention backend for the adapter the extension starts (auto: FastVideo's choice for the model; VIDEO_SPARSE_ATTN needs the Linux-only fastvideo-kernel).",
+    description:
+      "Attention backend for the adapter the extension starts (auto: FastVideo's choice for the model; VIDEO_SPARSE_ATTN needs the Linux-only fastvideo-kernel).",
   },
   pythonPath: {
     description:
       "Python of the adapter's environment. Empty: the workspace's python/.venv, then ~/.scene-to-video/venv (what the set-up creates). In WSL mode, a Linux path inside the distribution (default ~/.scene-to-video/venv/bin/python).",
     restricted: true,
   },
-  autoStart: { description: 'Start the adapter automatically when a render needs it and nothing answers at fastVideo.endpointUrl.', restricted: true },
+  autoStart: {
+    description: 'Start the adapter automatically when a render needs it and nothing answers at fastVideo.endpointUrl.',
+    restricted: true,
+  },
   backend: {
     description: 'Backend of the adapter the extension starts.',
-    enumDescriptions: ['FastVideo on the GPU.', 'CPU preview: animates the keyframe with a camera move. Not AI; for drafts and testing.'],
+    enumDescriptions: [
+      'FastVideo on the GPU.',
+      'CPU preview: animates the keyframe with a camera move. Not AI; for drafts and testing.',
+    ],
   },
   launch: {
-    description: 'Where the extension starts the adapter: natively, or inside WSL2 (auto: WSL on Windows when it is installed, native elsewhere).',
+    description:
+      'Where the extension starts the adapter: natively, or inside WSL2 (auto: WSL on Windows when it is installed, native elsewhere).',
     restricted: true,
   },
   wslDistro: { description: 'WSL distribution for the adapter (empty: the default distribution).', restricted: true },
@@ -103,22 +136,29 @@ const COMFY_UI: Record<keyof typeof ComfyUISettingsSchema.shape, Words> = {
   url: { description: 'URL of the ComfyUI server.' },
   clientId: { description: 'client_id sent with prompts (empty: a new one per session).' },
   workflowPath: {
-    description: 'An API-format workflow file (Workflow → Export (API)), relative to the workspace. Empty: the built-in Wan 2.2 TI2V 5B image-to-video workflow.',
+    description:
+      'An API-format workflow file (Workflow → Export (API)), relative to the workspace. Empty: the built-in Wan 2.2 TI2V 5B image-to-video workflow.',
     restricted: true,
   },
   mapping: {
-    description: 'For your own workflow: which input each scene value fills, as "<nodeId>:<inputName>": "prompt" (see docs/comfyui.md).',
+    description:
+      'For your own workflow: which input each scene value fills, as "<nodeId>:<inputName>": "prompt" (see docs/comfyui.md).',
     additionalProperties: { type: 'string', enum: [...MAPPING_TARGETS, ...GEMDIRECT_TARGETS] },
   },
-  outputDir: { description: "Folder for ComfyUI renders, relative to the timeline's folder; each scene gets a subfolder." },
+  outputDir: {
+    description: "Folder for ComfyUI renders, relative to the timeline's folder; each scene gets a subfolder.",
+  },
   timeoutSeconds: { description: 'How long a single render may take before it is cancelled on the server.' },
 };
 
 /** Type, default, enum and bounds of one zod field, read from its JSON Schema. */
-function fromZod(field: z.ZodType): Pick<SettingDescription, 'type' | 'default' | 'enum' | 'minimum' | 'maximum' | 'multipleOf' | 'format'> {
+function fromZod(
+  field: z.ZodType,
+): Pick<SettingDescription, 'type' | 'default' | 'enum' | 'minimum' | 'maximum' | 'multipleOf' | 'format'> {
   const js = z.toJSONSchema(field, { io: 'input' }) as Record<string, unknown>;
   const type = js.type;
-  if (type !== 'string' && type !== 'integer' && type !== 'boolean' && type !== 'object') throw new Error(`setting type ${String(type)} has no VS Code equivalent`);
+  if (type !== 'string' && type !== 'integer' && type !== 'boolean' && type !== 'object')
+    throw new Error(`setting type ${String(type)} has no VS Code equivalent`);
   return {
     type,
     default: js.default,
@@ -130,7 +170,12 @@ function fromZod(field: z.ZodType): Pick<SettingDescription, 'type' | 'default' 
   };
 }
 
-function describeGroup(section: SettingSection, prefix: string, shape: Record<string, z.ZodType>, words: Record<string, Words>): SettingDescription[] {
+function describeGroup(
+  section: SettingSection,
+  prefix: string,
+  shape: Record<string, z.ZodType>,
+  words: Record<string, Words>,
+): SettingDescription[] {
   return Object.entries(words).map(([field, w]) => {
     const schema = shape[field];
     if (!schema) throw new Error(`no setting ${prefix}.${field} in the settings model`);

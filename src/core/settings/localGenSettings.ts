@@ -58,16 +58,42 @@ export interface LocalGenImport {
 export const OTHER_PROFILES_NOTE = 'Video workflow profiles';
 
 /** The top-level keys this import reads; every other one is listed in the notes. */
-const LOCALGEN_KEYS_READ = ['videoProvider', 'comfyUIUrl', 'comfyUIClientId', 'workflowProfiles', 'videoWorkflowProfile', 'fastVideo', 'workflowJson', 'mapping'];
+const LOCALGEN_KEYS_READ = [
+  'videoProvider',
+  'comfyUIUrl',
+  'comfyUIClientId',
+  'workflowProfiles',
+  'videoWorkflowProfile',
+  'fastVideo',
+  'workflowJson',
+  'mapping',
+];
 
 /**
  * Node types that write a video. A profile whose graph has none of them (a text-to-image profile
  * ending in SaveImage) cannot render a clip, however its mapping looks.
  */
-const VIDEO_OUTPUT_NODES = new Set(['SaveVideo', 'SaveWEBM', 'SaveAnimatedWEBP', 'SaveAnimatedPNG', 'VHS_VideoCombine', 'CreateVideo']);
+const VIDEO_OUTPUT_NODES = new Set([
+  'SaveVideo',
+  'SaveWEBM',
+  'SaveAnimatedWEBP',
+  'SaveAnimatedPNG',
+  'VHS_VideoCombine',
+  'CreateVideo',
+]);
 
 /** The fastVideo block's keys, the same names on both sides. */
-export const LOCALGEN_FASTVIDEO_KEYS = ['endpointUrl', 'modelId', 'fps', 'numFrames', 'height', 'width', 'seed', 'outputDir', 'attentionBackend'] as const;
+export const LOCALGEN_FASTVIDEO_KEYS = [
+  'endpointUrl',
+  'modelId',
+  'fps',
+  'numFrames',
+  'height',
+  'width',
+  'seed',
+  'outputDir',
+  'attentionBackend',
+] as const;
 
 /**
  * Ours → gemDirect1's names for what a mapping fills, on export (import reads gemDirect1's names
@@ -87,7 +113,11 @@ function show(v: unknown): string {
 export function importLocalGenSettings(raw: unknown): LocalGenImport {
   const r = LocalGenSettingsSchema.safeParse(raw);
   if (!r.success || !isRecord(raw))
-    throw new StvError('SETTINGS_INVALID', 'This is not a gemDirect1 localGenSettings.json (expected a JSON object with videoProvider, comfyUIUrl, fastVideo, ...).', 'Pick the localGenSettings.json that gemDirect1 exported.');
+    throw new StvError(
+      'SETTINGS_INVALID',
+      'This is not a gemDirect1 localGenSettings.json (expected a JSON object with videoProvider, comfyUIUrl, fastVideo, ...).',
+      'Pick the localGenSettings.json that gemDirect1 exported.',
+    );
   const s = r.data;
   const updates: Record<string, unknown> = {};
   const notes: string[] = [];
@@ -97,41 +127,69 @@ export function importLocalGenSettings(raw: unknown): LocalGenImport {
     if (value === undefined || value === null) return;
     const parsed = schema.safeParse(value);
     if (parsed.success) updates[key] = parsed.data;
-    else notes.push(`${from} ${show(value)} was not imported: ${parsed.error.issues[0]?.message ?? 'invalid value'} (setting ${key} left as it was).`);
+    else
+      notes.push(
+        `${from} ${show(value)} was not imported: ${parsed.error.issues[0]?.message ?? 'invalid value'} (setting ${key} left as it was).`,
+      );
   };
 
-  if (s.videoProvider === 'comfyui-local' || s.videoProvider === 'fastvideo-local') updates['sceneToVideo.videoProvider'] = s.videoProvider;
-  else if (s.videoProvider !== undefined) notes.push(`videoProvider ${show(s.videoProvider)} is not one Scene to Video renders with (comfyui-local, fastvideo-local); kept the current provider.`);
+  if (s.videoProvider === 'comfyui-local' || s.videoProvider === 'fastvideo-local')
+    updates['sceneToVideo.videoProvider'] = s.videoProvider;
+  else if (s.videoProvider !== undefined)
+    notes.push(
+      `videoProvider ${show(s.videoProvider)} is not one Scene to Video renders with (comfyui-local, fastvideo-local); kept the current provider.`,
+    );
   take('comfyUI.url', 'comfyUIUrl', s.comfyUIUrl, ComfyUISettingsSchema.shape.url);
-  if (s.comfyUIClientId !== '') take('comfyUI.clientId', 'comfyUIClientId', s.comfyUIClientId, ComfyUISettingsSchema.shape.clientId);
+  if (s.comfyUIClientId !== '')
+    take('comfyUI.clientId', 'comfyUIClientId', s.comfyUIClientId, ComfyUISettingsSchema.shape.clientId);
 
   if (isRecord(s.fastVideo)) {
     const fv = s.fastVideo;
-    for (const k of LOCALGEN_FASTVIDEO_KEYS) take(`fastVideo.${k}`, `fastVideo.${k}`, fv[k], FastVideoSettingsSchema.shape[k]);
+    for (const k of LOCALGEN_FASTVIDEO_KEYS)
+      take(`fastVideo.${k}`, `fastVideo.${k}`, fv[k], FastVideoSettingsSchema.shape[k]);
   } else if (s.fastVideo !== undefined) notes.push('fastVideo is not an object; its values were not imported.');
 
   const profiles: Record<string, unknown> = isRecord(s.workflowProfiles) ? { ...s.workflowProfiles } : {};
-  if (s.workflowProfiles !== undefined && !isRecord(s.workflowProfiles)) notes.push('workflowProfiles is not an object of profiles; no workflow was imported from it.');
+  if (s.workflowProfiles !== undefined && !isRecord(s.workflowProfiles))
+    notes.push('workflowProfiles is not an object of profiles; no workflow was imported from it.');
   // Older gemDirect1 files keep one workflow at the top level, before profiles existed.
   if (raw.workflowJson !== undefined) {
     const legacyId = 'legacy' in profiles ? 'legacy-workflow' : 'legacy';
-    profiles[legacyId] = { id: legacyId, label: 'Legacy workflow (top-level workflowJson)', workflowJson: raw.workflowJson, mapping: raw.mapping };
-  } else if (raw.mapping !== undefined) notes.push('mapping (top level) has no workflowJson beside it; it was not imported.');
+    profiles[legacyId] = {
+      id: legacyId,
+      label: 'Legacy workflow (top-level workflowJson)',
+      workflowJson: raw.workflowJson,
+      mapping: raw.mapping,
+    };
+  } else if (raw.mapping !== undefined)
+    notes.push('mapping (top level) has no workflowJson beside it; it was not imported.');
   const workflows: ImportedWorkflow[] = [];
   for (const [id, value] of Object.entries(profiles)) {
     const w = importProfile(id, value, notes);
     if (w) workflows.push(w);
   }
-  const wanted = typeof s.videoWorkflowProfile === 'string' && s.videoWorkflowProfile ? s.videoWorkflowProfile : undefined;
-  if (wanted && !(wanted in profiles)) notes.push(`videoWorkflowProfile "${wanted}" names no profile in workflowProfiles; no workflow was made the active one.`);
-  if (wanted && wanted in profiles && !workflows.some((w) => w.id === wanted)) notes.push(`videoWorkflowProfile "${wanted}" cannot render video (see above); no workflow was made the active one.`);
-  const workflow = wanted ? workflows.find((w) => w.id === wanted) : workflows.find((w) => !w.bookends) ?? workflows[0];
+  const wanted =
+    typeof s.videoWorkflowProfile === 'string' && s.videoWorkflowProfile ? s.videoWorkflowProfile : undefined;
+  if (wanted && !(wanted in profiles))
+    notes.push(
+      `videoWorkflowProfile "${wanted}" names no profile in workflowProfiles; no workflow was made the active one.`,
+    );
+  if (wanted && wanted in profiles && !workflows.some((w) => w.id === wanted))
+    notes.push(
+      `videoWorkflowProfile "${wanted}" cannot render video (see above); no workflow was made the active one.`,
+    );
+  const workflow = wanted
+    ? workflows.find((w) => w.id === wanted)
+    : (workflows.find((w) => !w.bookends) ?? workflows[0]);
   if (workflow) updates['comfyUI.mapping'] = workflow.mapping;
   const others = workflows.filter((w) => w !== workflow).map((w) => `"${w.id}"`);
   if (others.length)
-    notes.push(`${OTHER_PROFILES_NOTE} ${others.join(', ')} are not the active one: settings hold one workflow. Importing a project export keeps every profile as a named workflow of its timeline.`);
+    notes.push(
+      `${OTHER_PROFILES_NOTE} ${others.join(', ')} are not the active one: settings hold one workflow. Importing a project export keeps every profile as a named workflow of its timeline.`,
+    );
   const unread = Object.keys(raw).filter((k) => !LOCALGEN_KEYS_READ.includes(k));
-  if (unread.length) notes.push(`Not imported (Scene to Video has no setting for them; they stay in the file): ${unread.join(', ')}.`);
+  if (unread.length)
+    notes.push(`Not imported (Scene to Video has no setting for them; they stay in the file): ${unread.join(', ')}.`);
   return { updates, ...(workflow ? { workflow } : {}), workflows, notes };
 }
 
@@ -139,7 +197,9 @@ export function importLocalGenSettings(raw: unknown): LocalGenImport {
 function importProfile(profileId: string, value: unknown, notes: string[]): ImportedWorkflow | undefined {
   const p = Profile.safeParse(value);
   if (!p.success) {
-    notes.push(`Workflow profile "${profileId}" is not in gemDirect1's shape ({id, label, workflowJson, mapping}); it was not imported.`);
+    notes.push(
+      `Workflow profile "${profileId}" is not in gemDirect1's shape ({id, label, workflowJson, mapping}); it was not imported.`,
+    );
     return undefined;
   }
   if (p.data.workflowJson === undefined || p.data.workflowJson === '') {
@@ -153,13 +213,19 @@ function importProfile(profileId: string, value: unknown, notes: string[]): Impo
     parsedWorkflow = undefined;
   }
   if (!isRecord(parsedWorkflow) || Object.keys(parsedWorkflow).length === 0) {
-    notes.push(`Workflow profile "${profileId}" holds workflowJson that is not a JSON object of nodes; it was not imported.`);
+    notes.push(
+      `Workflow profile "${profileId}" holds workflowJson that is not a JSON object of nodes; it was not imported.`,
+    );
     return undefined;
   }
-  const types = Object.values(parsedWorkflow).map((n) => (isRecord(n) && typeof n.class_type === 'string' ? n.class_type : ''));
+  const types = Object.values(parsedWorkflow).map((n) =>
+    isRecord(n) && typeof n.class_type === 'string' ? n.class_type : '',
+  );
   if (!types.some((t) => VIDEO_OUTPUT_NODES.has(t))) {
     const ends = types.filter((t) => /^(Save|Preview)Image/.test(t));
-    notes.push(`Workflow profile "${profileId}" (${p.data.label || profileId}) has no video output${ends.length ? ` (its graph ends in ${[...new Set(ends)].join(', ')})` : ''}: it makes images, not clips, so it was not imported as a video workflow.`);
+    notes.push(
+      `Workflow profile "${profileId}" (${p.data.label || profileId}) has no video output${ends.length ? ` (its graph ends in ${[...new Set(ends)].join(', ')})` : ''}: it makes images, not clips, so it was not imported as a video workflow.`,
+    );
     return undefined;
   }
   const mapping: Record<string, string> = {};
@@ -172,11 +238,21 @@ function importProfile(profileId: string, value: unknown, notes: string[]): Impo
     mapping[slot] = ours ?? target;
   }
   const bookends = Object.values(mapping).includes('end_image');
-  return { id: profileId, label: p.data.label || profileId, json: `${JSON.stringify(parsedWorkflow, null, 2)}\n`, mapping, ...(bookends ? { bookends } : {}) };
+  return {
+    id: profileId,
+    label: p.data.label || profileId,
+    json: `${JSON.stringify(parsedWorkflow, null, 2)}\n`,
+    mapping,
+    ...(bookends ? { bookends } : {}),
+  };
 }
 
 /** Our settings in gemDirect1's shape, on top of `previous` so keys we do not use survive. */
-export function exportLocalGenSettings(settings: Settings, previous: unknown = {}, workflow?: { id: string; label: string; json: string }): Record<string, unknown> {
+export function exportLocalGenSettings(
+  settings: Settings,
+  previous: unknown = {},
+  workflow?: { id: string; label: string; json: string },
+): Record<string, unknown> {
   const ours = SettingsSchema.parse(settings);
   const base = isRecord(previous) ? structuredClone(previous) : {};
   const fv = ours.fastVideo;
@@ -193,12 +269,30 @@ export function exportLocalGenSettings(settings: Settings, previous: unknown = {
     try {
       workflowJson = JSON.stringify(JSON.parse(workflow.json));
     } catch (e) {
-      throw new StvError('WORKFLOW_INVALID', `The workflow "${workflow.label}" is not valid JSON (${(e as Error).message}); nothing was exported.`, 'Fix or re-export the file named in comfyUI.workflowPath (Workflow → Export (API) in ComfyUI).');
+      throw new StvError(
+        'WORKFLOW_INVALID',
+        `The workflow "${workflow.label}" is not valid JSON (${(e as Error).message}); nothing was exported.`,
+        'Fix or re-export the file named in comfyUI.workflowPath (Workflow → Export (API) in ComfyUI).',
+      );
     }
     const profiles = isRecord(base.workflowProfiles) ? base.workflowProfiles : {};
     const prev = isRecord(profiles[workflow.id]) ? profiles[workflow.id] : {};
-    const mapping = Object.fromEntries(Object.entries(ours.comfyUI.mapping).map(([slot, target]) => [slot, OUR_MAPPING_NAMES_IN_GEMDIRECT[target] ?? target]));
-    out.workflowProfiles = { ...profiles, [workflow.id]: { ...(prev as Record<string, unknown>), id: workflow.id, label: workflow.label, workflowJson, mapping } };
+    const mapping = Object.fromEntries(
+      Object.entries(ours.comfyUI.mapping).map(([slot, target]) => [
+        slot,
+        OUR_MAPPING_NAMES_IN_GEMDIRECT[target] ?? target,
+      ]),
+    );
+    out.workflowProfiles = {
+      ...profiles,
+      [workflow.id]: {
+        ...(prev as Record<string, unknown>),
+        id: workflow.id,
+        label: workflow.label,
+        workflowJson,
+        mapping,
+      },
+    };
     out.videoWorkflowProfile = workflow.id;
   }
   return out;

@@ -12,7 +12,8 @@ export const FASTWAN_MODEL = 'FastVideo/FastWan2.2-TI2V-5B-Diffusers';
 export const KEYFRAME_FAITHFUL_MODEL = 'Wan-AI/Wan2.2-TI2V-5B-Diffusers';
 export const ATTENTION_BACKENDS = ['auto', 'FLASH_ATTN', 'TORCH_SDPA', 'SAGE_ATTN', 'VIDEO_SPARSE_ATTN'] as const;
 
-const httpUrl = (d: string) => z.url({ protocol: /^https?$/, error: `must be an http:// or https:// URL, e.g. ${d}` }).default(d);
+const httpUrl = (d: string) =>
+  z.url({ protocol: /^https?$/, error: `must be an http:// or https:// URL, e.g. ${d}` }).default(d);
 const side = (d: number) => z.int().min(256).max(1920).multipleOf(16).default(d);
 
 export const FastVideoSettingsSchema = z.object({
@@ -20,7 +21,12 @@ export const FastVideoSettingsSchema = z.object({
   modelId: z.string().min(1).default(FASTWAN_MODEL),
   modelPath: z.string().default(''),
   fps: z.int().min(1).max(60).default(24),
-  numFrames: z.int().min(5).max(241).refine((n) => (n - 1) % 4 === 0, 'must be 4k+1 (e.g. 33, 81, 121)').default(121),
+  numFrames: z
+    .int()
+    .min(5)
+    .max(241)
+    .refine((n) => (n - 1) % 4 === 0, 'must be 4k+1 (e.g. 33, 81, 121)')
+    .default(121),
   width: side(1280),
   height: side(704),
   seed: z.int().min(-1).max(4_294_967_295).default(-1),
@@ -78,7 +84,10 @@ function settingProblem(key: string, value: unknown, error: z.ZodError, fallback
   } catch {
     given = typeof value;
   }
-  return { key, message: `Setting ${key} = ${given} is not valid${where}: ${why.replace(/\.$/, '')}. Using the default, ${JSON.stringify(fallback)}.` };
+  return {
+    key,
+    message: `Setting ${key} = ${given} is not valid${where}: ${why.replace(/\.$/, '')}. Using the default, ${JSON.stringify(fallback)}.`,
+  };
 }
 
 /**
@@ -92,11 +101,18 @@ export function readSettings(get: (key: string) => unknown): { settings: Setting
     try {
       return get(key);
     } catch (e) {
-      problems.push({ key, message: `Setting ${key} could not be read (${e instanceof Error ? e.message : String(e)}); using the default.` });
+      problems.push({
+        key,
+        message: `Setting ${key} could not be read (${e instanceof Error ? e.message : String(e)}); using the default.`,
+      });
       return undefined;
     }
   };
-  const pick = (shape: Record<string, z.ZodType>, prefix: string, defaults: Record<string, unknown>): Record<string, unknown> => {
+  const pick = (
+    shape: Record<string, z.ZodType>,
+    prefix: string,
+    defaults: Record<string, unknown>,
+  ): Record<string, unknown> => {
     const out: Record<string, unknown> = {};
     for (const [field, fieldSchema] of Object.entries(shape)) {
       const key = `${prefix}.${field}`;
@@ -108,7 +124,15 @@ export function readSettings(get: (key: string) => unknown): { settings: Setting
     }
     return out;
   };
-  const top = pick({ videoProvider: SettingsSchema.shape.videoProvider, healthCheckIntervalSeconds: SettingsSchema.shape.healthCheckIntervalSeconds, ffmpegPath: SettingsSchema.shape.ffmpegPath }, 'sceneToVideo', DEFAULT_SETTINGS);
+  const top = pick(
+    {
+      videoProvider: SettingsSchema.shape.videoProvider,
+      healthCheckIntervalSeconds: SettingsSchema.shape.healthCheckIntervalSeconds,
+      ffmpegPath: SettingsSchema.shape.ffmpegPath,
+    },
+    'sceneToVideo',
+    DEFAULT_SETTINGS,
+  );
   const settings = SettingsSchema.parse({
     ...top,
     fastVideo: pick(FastVideoSettingsSchema.shape, 'fastVideo', DEFAULT_SETTINGS.fastVideo),

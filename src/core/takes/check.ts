@@ -13,7 +13,11 @@ function rec(v: unknown): Record<string, unknown> | undefined {
   return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
 }
 
-export function checkCut(data: Record<string, unknown>, opts: { timelineFile: string; fileExists: (abs: string) => boolean }, at: Reporter): void {
+export function checkCut(
+  data: Record<string, unknown>,
+  opts: { timelineFile: string; fileExists: (abs: string) => boolean },
+  at: Reporter,
+): void {
   const abs = (rel: string) => path.resolve(path.dirname(opts.timelineFile), rel.replace(/\\/g, '/'));
   // The clips in timeline order: each shot, or the scene itself when it has none.
   const clips: { o: Record<string, unknown>; p: (string | number)[]; name: string }[] = [];
@@ -26,28 +30,65 @@ export function checkCut(data: Record<string, unknown>, opts: { timelineFile: st
       const o = rec(sh);
       if (o) clips.push({ o, p: ['scenes', i, 'shots', j], name: `shot "${String(s.id)}/${String(o.id)}"` });
     });
-    if (s.take !== undefined) at('warning', 'take-ignored', `scenes[${i}].take is ignored: this scene has shots, and each shot has its own "take".`, ['scenes', i, 'take']);
+    if (s.take !== undefined)
+      at(
+        'warning',
+        'take-ignored',
+        `scenes[${i}].take is ignored: this scene has shots, and each shot has its own "take".`,
+        ['scenes', i, 'take'],
+      );
   });
   clips.forEach(({ o, p, name }, k) => {
     const key = name.replace(/^(scene|shot) "|"$/g, '');
     if (typeof o.take === 'string' && o.take) {
       if (!opts.fileExists(abs(o.take)))
-        at('warning', 'take-missing', `The chosen take "${o.take}" of ${name} does not exist (looked for ${abs(o.take)}). Choose another with "scene-to-video takes FILE --shot ${key}" and "scene-to-video choose FILE --shot ${key} N", or remove "take" to use the newest.`, [...p, 'take']);
-      else if (!/\.mp4$/i.test(o.take)) at('warning', 'take-format', `The chosen take "${o.take}" of ${name} is not an .mp4 file; takes are the MP4 renders.`, [...p, 'take']);
+        at(
+          'warning',
+          'take-missing',
+          `The chosen take "${o.take}" of ${name} does not exist (looked for ${abs(o.take)}). Choose another with "scene-to-video takes FILE --shot ${key}" and "scene-to-video choose FILE --shot ${key} N", or remove "take" to use the newest.`,
+          [...p, 'take'],
+        );
+      else if (!/\.mp4$/i.test(o.take))
+        at(
+          'warning',
+          'take-format',
+          `The chosen take "${o.take}" of ${name} is not an .mp4 file; takes are the MP4 renders.`,
+          [...p, 'take'],
+        );
     }
     if (o.transition !== undefined && resolveTransition(o.transition as Transition) === undefined)
-      at('warning', 'transition-unknown', `${name}: transition "${String(o.transition)}" is not one we assemble; it is treated as a cut. Use "Cut", "Dissolve" or { "type": "crossfade", "seconds": 0.5 }.`, [...p, 'transition']);
+      at(
+        'warning',
+        'transition-unknown',
+        `${name}: transition "${String(o.transition)}" is not one we assemble; it is treated as a cut. Use "Cut", "Dissolve" or { "type": "crossfade", "seconds": 0.5 }.`,
+        [...p, 'transition'],
+      );
     const c = rec(o.continuity);
     if (!c) return;
     const prev = clips[k - 1];
     if (!prev) {
-      at('error', 'continuity-first', `${name} is the first clip of the timeline, so it cannot continue from a previous one: remove "continuity".`, [...p, 'continuity']);
+      at(
+        'error',
+        'continuity-first',
+        `${name} is the first clip of the timeline, so it cannot continue from a previous one: remove "continuity".`,
+        [...p, 'continuity'],
+      );
       return;
     }
     if (typeof c.take === 'string' && typeof prev.o.take === 'string' && abs(c.take) !== abs(prev.o.take))
-      at('warning', 'continuity-stale', `${name} starts on the last frame of ${c.take}, but ${prev.name}'s chosen take is now ${prev.o.take}: run "scene-to-video link FILE" to extract its last frame again, then re-render ${name}.`, [...p, 'continuity', 'take']);
+      at(
+        'warning',
+        'continuity-stale',
+        `${name} starts on the last frame of ${c.take}, but ${prev.name}'s chosen take is now ${prev.o.take}: run "scene-to-video link FILE" to extract its last frame again, then re-render ${name}.`,
+        [...p, 'continuity', 'take'],
+      );
   });
   const st = rec(data.soundtrack);
   if (typeof st?.file === 'string' && st.file && !opts.fileExists(abs(st.file)))
-    at('error', 'soundtrack-missing', `The soundtrack "${st.file}" does not exist (looked for ${abs(st.file)}; paths are relative to the timeline file).`, ['soundtrack', 'file']);
+    at(
+      'error',
+      'soundtrack-missing',
+      `The soundtrack "${st.file}" does not exist (looked for ${abs(st.file)}; paths are relative to the timeline file).`,
+      ['soundtrack', 'file'],
+    );
 }

@@ -24,11 +24,16 @@ function indentOf(text: string): { insertSpaces: boolean; tabSize: number } {
 /** Sets (or with undefined removes) one value, keeping the rest of the text byte for byte. */
 export function setInText(text: string, p: JSONPath, value: unknown): string {
   const fmt = indentOf(text);
-  return applyEdits(text, modify(text, p, value, { formattingOptions: { ...fmt, eol: text.includes('\r\n') ? '\r\n' : '\n' } }));
+  return applyEdits(
+    text,
+    modify(text, p, value, { formattingOptions: { ...fmt, eol: text.includes('\r\n') ? '\r\n' : '\n' } }),
+  );
 }
 
 function fieldPath(c: ClipTakes, field: string): JSONPath {
-  return c.location.shot === undefined ? ['scenes', c.location.scene, field] : ['scenes', c.location.scene, 'shots', c.location.shot, field];
+  return c.location.shot === undefined
+    ? ['scenes', c.location.scene, field]
+    : ['scenes', c.location.scene, 'shots', c.location.shot, field];
 }
 
 /** Loads the edited text and replaces the file atomically; refuses (nothing written) if it would not load. */
@@ -36,7 +41,11 @@ export async function writeTimelineText(timelineFile: string, text: string): Pro
   const loaded = parseTimeline(text.replace(/^\uFEFF/, ''), { timelineFile });
   if (!loaded.ok) {
     const first = loaded.problems.find((p: TimelineProblem) => p.severity === 'error');
-    throw new StvError('TIMELINE_INVALID', `The edited timeline would not load (${first ? `line ${first.line}: ${first.message}` : 'unknown problem'}); ${path.basename(timelineFile)} was not changed.`, 'Fix the problem ("scene-to-video validate FILE"), then choose again.');
+    throw new StvError(
+      'TIMELINE_INVALID',
+      `The edited timeline would not load (${first ? `line ${first.line}: ${first.message}` : 'unknown problem'}); ${path.basename(timelineFile)} was not changed.`,
+      'Fix the problem ("scene-to-video validate FILE"), then choose again.',
+    );
   }
   const tmp = path.join(path.dirname(timelineFile), `.stv-${randomUUID()}.timeline.part`);
   try {
@@ -53,10 +62,18 @@ export async function writeTimelineText(timelineFile: string, text: string): Pro
  * The last frame of `video` as a PNG in `<timeline folder>/keyframes/`, named after the clip and the
  * take, so re-choosing a take reuses its frame and a new take never overwrites an earlier one.
  */
-export async function extractLastFrame(ff: Ffmpeg, video: string, timelineFile: string, clipKey: string): Promise<string> {
+export async function extractLastFrame(
+  ff: Ffmpeg,
+  video: string,
+  timelineFile: string,
+  clipKey: string,
+): Promise<string> {
   const dir = path.join(path.dirname(timelineFile), 'keyframes');
   await mkdir(dir, { recursive: true });
-  const final = path.join(dir, `${clipKey.replace(/\//g, '_')}_start_from_${path.basename(video, path.extname(video))}.png`);
+  const final = path.join(
+    dir,
+    `${clipKey.replace(/\//g, '_')}_start_from_${path.basename(video, path.extname(video))}.png`,
+  );
   const tmp = path.join(dir, `.stv-${randomUUID()}.png`);
   try {
     // -sseof decodes only the last second; -update 1 keeps overwriting one image, so the last frame stays.
@@ -90,8 +107,15 @@ export interface EditOptions extends TakesOptions {
 
 /** Finds a clip by "scene" or "scene/shot", with a message listing the clips when it is unknown. */
 export function findClip(clips: ClipTakes[], key: string): ClipTakes {
-  const c = clips.find((x) => (x.clip.key ?? x.clip.id) === key) ?? clips.find((x) => x.clip.id === key && x.clip.shotId === undefined);
-  if (!c) throw new StvError('SCENE_NOT_FOUND', `No clip "${key}" in the timeline.`, `Clips: ${clips.map((x) => x.clip.key ?? x.clip.id).join(', ')} (scene, or scene/shot).`);
+  const c =
+    clips.find((x) => (x.clip.key ?? x.clip.id) === key) ??
+    clips.find((x) => x.clip.id === key && x.clip.shotId === undefined);
+  if (!c)
+    throw new StvError(
+      'SCENE_NOT_FOUND',
+      `No clip "${key}" in the timeline.`,
+      `Clips: ${clips.map((x) => x.clip.key ?? x.clip.id).join(', ')} (scene, or scene/shot).`,
+    );
   return c;
 }
 
@@ -100,18 +124,34 @@ export function findTake(c: ClipTakes, which: string, timelineFile: string): str
   const key = c.clip.key ?? c.clip.id;
   if (/^\d+$/.test(which)) {
     const t = c.takes[Number(which) - 1];
-    if (!t) throw new StvError('TAKE_MISSING', `"${key}" has ${c.takes.length} take(s); there is no take ${which}.`, `List them with "scene-to-video takes TIMELINE --shot ${key}".`);
+    if (!t)
+      throw new StvError(
+        'TAKE_MISSING',
+        `"${key}" has ${c.takes.length} take(s); there is no take ${which}.`,
+        `List them with "scene-to-video takes TIMELINE --shot ${key}".`,
+      );
     return t.path;
   }
   const byName = c.takes.find((t) => path.basename(t.path) === which || t.rel === which.replace(/\\/g, '/'));
   if (byName) return byName.path;
-  const abs = [path.resolve(which), absFromTimeline(timelineFile, which)].find((p) => c.takes.some((t) => path.resolve(t.path) === p));
+  const abs = [path.resolve(which), absFromTimeline(timelineFile, which)].find((p) =>
+    c.takes.some((t) => path.resolve(t.path) === p),
+  );
   if (abs) return abs;
-  throw new StvError('TAKE_MISSING', `"${which}" is not a take of "${key}".`, `Its takes: ${c.takes.map((t, i) => `${i + 1} ${path.basename(t.path)}`).join(', ') || 'none yet — render it first'}.`);
+  throw new StvError(
+    'TAKE_MISSING',
+    `"${which}" is not a take of "${key}".`,
+    `Its takes: ${c.takes.map((t, i) => `${i + 1} ${path.basename(t.path)}`).join(', ') || 'none yet — render it first'}.`,
+  );
 }
 
 /** Re-extracts the start keyframe of every clip whose continuity is out of date, in timeline order. */
-export async function relink(timelineFile: string, text: string, timeline: Timeline, opts: EditOptions): Promise<{ text: string; linked: ChooseResult['linked']; unlinked: ChooseResult['unlinked'] }> {
+export async function relink(
+  timelineFile: string,
+  text: string,
+  timeline: Timeline,
+  opts: EditOptions,
+): Promise<{ text: string; linked: ChooseResult['linked']; unlinked: ChooseResult['unlinked'] }> {
   const clips = await timelineTakes(timeline, timelineFile, opts);
   const linked: ChooseResult['linked'] = [];
   const unlinked: ChooseResult['unlinked'] = [];
@@ -126,7 +166,9 @@ export async function relink(timelineFile: string, text: string, timeline: Timel
     const frame = await extractLastFrame(await opts.ffmpeg(), prev.chosen.path, timelineFile, key);
     const rel = relToTimeline(timelineFile, frame);
     const v1Scene = timeline.version === 1 && c.location.shot === undefined;
-    text = v1Scene ? setInText(text, fieldPath(c, 'keyframe'), rel) : setInText(text, [...fieldPath(c, 'keyframes'), 'start'], rel);
+    text = v1Scene
+      ? setInText(text, fieldPath(c, 'keyframe'), rel)
+      : setInText(text, [...fieldPath(c, 'keyframes'), 'start'], rel);
     text = setInText(text, [...fieldPath(c, 'continuity'), 'take'], prev.chosen.rel);
     linked.push({ key, keyframe: rel, from: prev.chosen.rel });
   }
@@ -134,10 +176,20 @@ export async function relink(timelineFile: string, text: string, timeline: Timel
 }
 
 /** `choose`: records `take` for one clip, then re-links continuity that the choice made stale. */
-export async function chooseTake(timelineFile: string, clipKey: string, which: string, opts: EditOptions): Promise<ChooseResult> {
+export async function chooseTake(
+  timelineFile: string,
+  clipKey: string,
+  which: string,
+  opts: EditOptions,
+): Promise<ChooseResult> {
   const text0 = await readFile(timelineFile, 'utf8');
   const loaded = parseTimeline(text0.replace(/^\uFEFF/, ''), { timelineFile });
-  if (!loaded.ok) throw new StvError('TIMELINE_INVALID', `${path.basename(timelineFile)} has problems; nothing was changed.`, 'Run "scene-to-video validate FILE" and fix them first.');
+  if (!loaded.ok)
+    throw new StvError(
+      'TIMELINE_INVALID',
+      `${path.basename(timelineFile)} has problems; nothing was changed.`,
+      'Run "scene-to-video validate FILE" and fix them first.',
+    );
   const clips = await timelineTakes(loaded.timeline, timelineFile, opts);
   const c = findClip(clips, clipKey);
   const take = findTake(c, which, timelineFile);
@@ -156,7 +208,12 @@ export async function chooseTake(timelineFile: string, clipKey: string, which: s
 export async function linkContinuity(timelineFile: string, opts: EditOptions): Promise<Omit<ChooseResult, 'chosen'>> {
   const text = await readFile(timelineFile, 'utf8');
   const loaded = parseTimeline(text.replace(/^\uFEFF/, ''), { timelineFile });
-  if (!loaded.ok) throw new StvError('TIMELINE_INVALID', `${path.basename(timelineFile)} has problems; nothing was changed.`, 'Run "scene-to-video validate FILE" and fix them first.');
+  if (!loaded.ok)
+    throw new StvError(
+      'TIMELINE_INVALID',
+      `${path.basename(timelineFile)} has problems; nothing was changed.`,
+      'Run "scene-to-video validate FILE" and fix them first.',
+    );
   const r = await relink(timelineFile, text, loaded.timeline, opts);
   if (r.text !== text) await writeTimelineText(timelineFile, r.text);
   return { linked: r.linked, unlinked: r.unlinked };

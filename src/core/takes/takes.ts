@@ -57,7 +57,10 @@ function isFile(p: string): boolean {
 }
 
 /** Where a clip's own fields are: the shot object, or the scene for a scene without shots. */
-export function clipFields(timeline: Timeline, clip: ResolvedScene): { take?: string; continuity?: Continuity; location: ClipTakes['location'] } {
+export function clipFields(
+  timeline: Timeline,
+  clip: ResolvedScene,
+): { take?: string; continuity?: Continuity; location: ClipTakes['location'] } {
   const t = migrateToV2(timeline);
   const i = t.scenes.findIndex((s) => s.id === clip.id);
   const scene = t.scenes[i];
@@ -66,7 +69,10 @@ export function clipFields(timeline: Timeline, clip: ResolvedScene): { take?: st
   return { ...pick(scene.shots[j]), location: { scene: i, shot: j } };
 }
 
-function pick(o: { take?: string | undefined; continuity?: Continuity | undefined } | undefined): { take?: string; continuity?: Continuity } {
+function pick(o: { take?: string | undefined; continuity?: Continuity | undefined } | undefined): {
+  take?: string;
+  continuity?: Continuity;
+} {
   return { ...(o?.take ? { take: o.take } : {}), ...(o?.continuity ? { continuity: o.continuity } : {}) };
 }
 
@@ -77,20 +83,32 @@ export interface TakesOptions {
 }
 
 /** Every clip of the timeline, in order, with its takes and which one counts. */
-export async function timelineTakes(timeline: Timeline, timelineFile: string, opts: TakesOptions): Promise<ClipTakes[]> {
+export async function timelineTakes(
+  timeline: Timeline,
+  timelineFile: string,
+  opts: TakesOptions,
+): Promise<ClipTakes[]> {
   const clips = resolveScenes(timeline, timelineFile, opts.fallbacks ?? {});
   const byScene = new Map<string, RenderArtifact[]>();
   const out: ClipTakes[] = [];
   for (const clip of clips) {
     if (!byScene.has(clip.id)) byScene.set(clip.id, await listRenders(opts.outputRoot, clip.id));
     const renders = (byScene.get(clip.id) ?? []).filter((a) => (a.shotId ?? undefined) === clip.shotId);
-    const takes: Take[] = renders.map((a) => ({ path: a.videoPath, rel: relToTimeline(timelineFile, a.videoPath), artifact: a }));
+    const takes: Take[] = renders.map((a) => ({
+      path: a.videoPath,
+      rel: relToTimeline(timelineFile, a.videoPath),
+      artifact: a,
+    }));
     const f = clipFields(timeline, clip);
     let chosen: Take | undefined = takes[0];
     let missing: string | undefined;
     if (f.take) {
       const abs = absFromTimeline(timelineFile, f.take);
-      if (isFile(abs)) chosen = takes.find((k) => path.resolve(k.path) === abs) ?? { path: abs, rel: relToTimeline(timelineFile, abs) };
+      if (isFile(abs))
+        chosen = takes.find((k) => path.resolve(k.path) === abs) ?? {
+          path: abs,
+          rel: relToTimeline(timelineFile, abs),
+        };
       else [chosen, missing] = [undefined, f.take];
     }
     out.push({
@@ -108,8 +126,10 @@ export async function timelineTakes(timeline: Timeline, timelineFile: string, op
     if (!c.continuity) return;
     const prev = out[i - 1];
     if (!prev) c.outOfDate = 'it is the first clip of the timeline: there is no previous clip to continue from';
-    else if (!prev.chosen) c.outOfDate = `"${prev.clip.key ?? prev.clip.id}" has no take yet: render it, then run "scene-to-video link"`;
-    else if (!c.continuity.take) c.outOfDate = `its start keyframe is not extracted yet from "${prev.clip.key ?? prev.clip.id}"'s take ${prev.chosen.rel}`;
+    else if (!prev.chosen)
+      c.outOfDate = `"${prev.clip.key ?? prev.clip.id}" has no take yet: render it, then run "scene-to-video link"`;
+    else if (!c.continuity.take)
+      c.outOfDate = `its start keyframe is not extracted yet from "${prev.clip.key ?? prev.clip.id}"'s take ${prev.chosen.rel}`;
     else if (absFromTimeline(timelineFile, c.continuity.take) !== path.resolve(prev.chosen.path))
       c.outOfDate = `its start keyframe came from ${c.continuity.take}, but "${prev.clip.key ?? prev.clip.id}"'s chosen take is now ${prev.chosen.rel}`;
   });

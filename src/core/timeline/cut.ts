@@ -12,9 +12,15 @@ export const DEFAULT_CROSSFADE_SECONDS = 0.5;
 
 export const TransitionSchema = z
   .union([
-    z.string().min(1).max(100).describe('As gemDirect1 writes it: "Cut", or "Dissolve" / "Crossfade" (a 0.5 s crossfade).'),
+    z
+      .string()
+      .min(1)
+      .max(100)
+      .describe('As gemDirect1 writes it: "Cut", or "Dissolve" / "Crossfade" (a 0.5 s crossfade).'),
     z.strictObject({
-      type: z.enum(TRANSITION_TYPES).describe('cut: the next clip starts at once; crossfade: the two overlap and blend.'),
+      type: z
+        .enum(TRANSITION_TYPES)
+        .describe('cut: the next clip starts at once; crossfade: the two overlap and blend.'),
       seconds: z.number().positive().max(10).optional().describe('Length of the crossfade in seconds (default 0.5).'),
     }),
   ])
@@ -24,7 +30,9 @@ export const TakeSchema = z
   .string()
   .min(1)
   .max(1024)
-  .describe('The chosen take: one render (MP4) of this clip, relative to this timeline file. Without it the newest render counts.');
+  .describe(
+    'The chosen take: one render (MP4) of this clip, relative to this timeline file. Without it the newest render counts.',
+  );
 
 export const ContinuitySchema = z
   .strictObject({
@@ -34,13 +42,19 @@ export const ContinuitySchema = z
       .min(1)
       .max(1024)
       .optional()
-      .describe("The previous clip's take the start keyframe was extracted from (written by \"choose\"); relative to this file."),
+      .describe(
+        'The previous clip\'s take the start keyframe was extracted from (written by "choose"); relative to this file.',
+      ),
   })
   .describe("This clip's start keyframe is the last frame of the previous clip's chosen take (kept in keyframes/).");
 
 export const SoundtrackSchema = z
   .strictObject({
-    file: z.string().min(1).max(1024).describe('An audio (or video) file relative to this timeline file; its audio is used.'),
+    file: z
+      .string()
+      .min(1)
+      .max(1024)
+      .describe('An audio (or video) file relative to this timeline file; its audio is used.'),
     fadeInSeconds: z.number().min(0).max(30).optional().describe('Fade in at the start of the film (default 0).'),
     fadeOutSeconds: z.number().min(0).max(30).optional().describe('Fade out at the end of the film (default 1).'),
   })
@@ -66,5 +80,7 @@ export function resolveTransition(t: Transition | undefined): ResolvedTransition
     if (CROSSFADE_WORDS.test(t.trim())) return { type: 'crossfade', seconds: DEFAULT_CROSSFADE_SECONDS };
     return undefined;
   }
-  return t.type === 'cut' ? { type: 'cut', seconds: 0 } : { type: 'crossfade', seconds: t.seconds ?? DEFAULT_CROSSFADE_SECONDS };
+  return t.type === 'cut'
+    ? { type: 'cut', seconds: 0 }
+    : { type: 'crossfade', seconds: t.seconds ?? DEFAULT_CROSSFADE_SECONDS };
 }

@@ -27,7 +27,24 @@ export function timelineEditorJsonSchemaText(): string {
 }
 
 /** Keywords that make a JSON language server report problems; the loader reports those instead. */
-const VALIDATION_KEYWORDS = new Set(['additionalProperties', 'required', 'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'multipleOf', 'minLength', 'maxLength', 'pattern', 'minItems', 'maxItems', 'format', 'type', 'enum', 'const']);
+const VALIDATION_KEYWORDS = new Set([
+  'additionalProperties',
+  'required',
+  'minimum',
+  'maximum',
+  'exclusiveMinimum',
+  'exclusiveMaximum',
+  'multipleOf',
+  'minLength',
+  'maxLength',
+  'pattern',
+  'minItems',
+  'maxItems',
+  'format',
+  'type',
+  'enum',
+  'const',
+]);
 // Objects and arrays only: a snippet on a string would also be offered as a value ("") above the
 // keyframe paths and other real completions.
 const INSERT_TEXT: Record<string, string> = { object: '{$1}', array: '[$1]' };
@@ -40,7 +57,10 @@ function forEditor(node: unknown): unknown {
   for (const [k, v] of Object.entries(src)) {
     if (VALIDATION_KEYWORDS.has(k)) continue;
     // Keyed maps (properties) keep their keys; everything else is a schema to transform.
-    out[k] = k === 'properties' && v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([p, s]) => [p, forEditor(s)])) : forEditor(v);
+    out[k] =
+      k === 'properties' && v && typeof v === 'object'
+        ? Object.fromEntries(Object.entries(v).map(([p, s]) => [p, forEditor(s)]))
+        : forEditor(v);
   }
   // Value completions without validation: allowed values become examples (never reported).
   const examples = Array.isArray(src.enum) ? src.enum : src.const !== undefined ? [src.const] : undefined;
@@ -62,7 +82,15 @@ export function timelineEditorJsonSchema(starter: unknown, scene: unknown): Reco
   const full = timelineJsonSchema();
   const editor = forEditor(full) as Record<string, unknown> & { properties: Record<string, Record<string, unknown>> };
   const scenes = editor.properties.scenes ?? {};
-  editor.properties.scenes = { ...scenes, items: { ...(scenes.items as Record<string, unknown>), defaultSnippets: [{ label: 'New scene', description: 'A scene with an id, a title, a prompt and a length', body: scene }] } };
+  editor.properties.scenes = {
+    ...scenes,
+    items: {
+      ...(scenes.items as Record<string, unknown>),
+      defaultSnippets: [
+        { label: 'New scene', description: 'A scene with an id, a title, a prompt and a length', body: scene },
+      ],
+    },
+  };
   // No $id: two schemas with one id would shadow each other in the JSON language server.
   delete editor.$id;
   return {

@@ -16,7 +16,11 @@ export function resolveKeyframePath(timelineFile: string, keyframe: string): str
  * symlink, resolved with `realPath`), else undefined. A keyframe that does not exist is judged by
  * its written path alone.
  */
-export function keyframeEscape(timelineFile: string, absKeyframe: string, realPath: (p: string) => string | undefined): string | undefined {
+export function keyframeEscape(
+  timelineFile: string,
+  absKeyframe: string,
+  realPath: (p: string) => string | undefined,
+): string | undefined {
   const dir = path.dirname(path.resolve(timelineFile));
   const realDir = realPath(dir) ?? dir;
   const target = realPath(absKeyframe) ?? absKeyframe;

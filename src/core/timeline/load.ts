@@ -8,8 +8,24 @@ import * as path from 'node:path';
 import { getNodePath, parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
 import type { z } from 'zod';
 import { LineIndex, nodeForPath } from './positions';
-import { KeyframesSchema, NamedWorkflowSchema, SceneOverridesSchema, SceneSchema, ShotSchema, TimelineDefaultsSchema, TimelineSchema, type Timeline } from './schema';
-import { describeFramesProblem, describeSideProblem, isValidFrameCount, MAX_FRAMES, MIN_FRAMES, NATIVE } from './validSizes';
+import {
+  KeyframesSchema,
+  NamedWorkflowSchema,
+  SceneOverridesSchema,
+  SceneSchema,
+  ShotSchema,
+  TimelineDefaultsSchema,
+  TimelineSchema,
+  type Timeline,
+} from './schema';
+import {
+  describeFramesProblem,
+  describeSideProblem,
+  isValidFrameCount,
+  MAX_FRAMES,
+  MIN_FRAMES,
+  NATIVE,
+} from './validSizes';
 import { keyframeEscape, resolveKeyframePath } from './keyframePath';
 import { imageFormatOf } from '../keyframeImage';
 import { readImageSize, type ImageSize } from './imageSize';
@@ -29,8 +45,7 @@ export interface TimelineProblem {
 }
 
 export type LoadResult =
-  | { ok: true; timeline: Timeline; warnings: TimelineProblem[] }
-  | { ok: false; problems: TimelineProblem[] };
+  { ok: true; timeline: Timeline; warnings: TimelineProblem[] } | { ok: false; problems: TimelineProblem[] };
 
 export interface ParseOptions {
   /** Absolute path of the timeline file; keyframes resolve relative to its folder. */
@@ -68,7 +83,11 @@ const KNOWN_KEYS: Record<'top' | 'defaults' | 'scene' | 'overrides', string[]> =
   overrides: Object.keys(SceneOverridesSchema.shape),
 };
 /** Version 2's objects, for "did you mean" on their unknown fields. */
-const KNOWN_V2_KEYS = { shot: Object.keys(ShotSchema.shape), keyframes: Object.keys(KeyframesSchema.shape), workflow: Object.keys(NamedWorkflowSchema.shape) };
+const KNOWN_V2_KEYS = {
+  shot: Object.keys(ShotSchema.shape),
+  keyframes: Object.keys(KeyframesSchema.shape),
+  workflow: Object.keys(NamedWorkflowSchema.shape),
+};
 
 function keysFor(p: (string | number)[]): string[] {
   if (p.length === 0) return KNOWN_KEYS.top;
@@ -121,7 +140,10 @@ function valueAt(data: unknown, p: (string | number)[]): unknown {
 }
 
 /** Turns one zod issue into one or more problems with messages written for people. */
-function problemsFromIssue(issue: z.core.$ZodIssue, data: unknown): { code: string; message: string; path: (string | number)[]; key?: string }[] {
+function problemsFromIssue(
+  issue: z.core.$ZodIssue,
+  data: unknown,
+): { code: string; message: string; path: (string | number)[]; key?: string }[] {
   const p = issue.path.filter((k): k is string | number => typeof k !== 'symbol');
   const where = pathLabel(p);
   const last = p[p.length - 1];
@@ -135,8 +157,21 @@ function problemsFromIssue(issue: z.core.$ZodIssue, data: unknown): { code: stri
         key: k,
       }));
     case 'invalid_type':
-      if (value === undefined) return [{ code: 'missing-field', message: `${where} is required: add it as ${expectedInWords(issue.expected)}.`, path: p }];
-      return [{ code: 'wrong-type', message: `${where} must be ${expectedInWords(issue.expected)}, not ${describeType(value)}.`, path: p }];
+      if (value === undefined)
+        return [
+          {
+            code: 'missing-field',
+            message: `${where} is required: add it as ${expectedInWords(issue.expected)}.`,
+            path: p,
+          },
+        ];
+      return [
+        {
+          code: 'wrong-type',
+          message: `${where} must be ${expectedInWords(issue.expected)}, not ${describeType(value)}.`,
+          path: p,
+        },
+      ];
     case 'not_multiple_of':
       if ((last === 'width' || last === 'height') && typeof value === 'number')
         return [{ code: 'invalid-size', message: `${where}: ${describeSideProblem(last, value)}`, path: p }];
@@ -149,24 +184,48 @@ function problemsFromIssue(issue: z.core.$ZodIssue, data: unknown): { code: stri
         return [{ code: 'invalid-frames', message: `${where}: ${describeFramesProblem(value)}`, path: p }];
       if (Array.isArray(value) || typeof value === 'string') {
         const what = typeof value === 'string' ? 'characters' : 'items';
-        if (issue.code === 'too_small' && Number(issue.minimum) === 1) return [{ code: 'invalid-value', message: `${where} must not be empty.`, path: p }];
-        const bound = issue.code === 'too_small' ? `at least ${String(issue.minimum)}` : `at most ${String(issue.maximum)}`;
+        if (issue.code === 'too_small' && Number(issue.minimum) === 1)
+          return [{ code: 'invalid-value', message: `${where} must not be empty.`, path: p }];
+        const bound =
+          issue.code === 'too_small' ? `at least ${String(issue.minimum)}` : `at most ${String(issue.maximum)}`;
         return [{ code: 'invalid-value', message: `${where} must have ${bound} ${what}.`, path: p }];
       }
-      const bound = issue.code === 'too_small' ? `at least ${String(issue.minimum)}` : `at most ${String(issue.maximum)}`;
+      const bound =
+        issue.code === 'too_small' ? `at least ${String(issue.minimum)}` : `at most ${String(issue.maximum)}`;
       return [{ code: 'invalid-value', message: `${where} must be ${bound} (got ${JSON.stringify(value)}).`, path: p }];
     }
     case 'invalid_value': {
       const allowed = issue.values.map((v) => JSON.stringify(v)).join(', ');
-      if (value === undefined) return [{ code: 'missing-field', message: `${where} is required: add it with ${issue.values.length === 1 ? 'the value' : 'one of'} ${allowed}.`, path: p }];
-      const hint = typeof value === 'string' ? didYouMean(value, issue.values.filter((v): v is string => typeof v === 'string')) : '';
-      return [{ code: 'invalid-value', message: `${where} must be ${issue.values.length === 1 ? '' : 'one of '}${allowed} (got ${describeType(value)}).${hint}`, path: p }];
+      if (value === undefined)
+        return [
+          {
+            code: 'missing-field',
+            message: `${where} is required: add it with ${issue.values.length === 1 ? 'the value' : 'one of'} ${allowed}.`,
+            path: p,
+          },
+        ];
+      const hint =
+        typeof value === 'string'
+          ? didYouMean(
+              value,
+              issue.values.filter((v): v is string => typeof v === 'string'),
+            )
+          : '';
+      return [
+        {
+          code: 'invalid-value',
+          message: `${where} must be ${issue.values.length === 1 ? '' : 'one of '}${allowed} (got ${describeType(value)}).${hint}`,
+          path: p,
+        },
+      ];
     }
     case 'invalid_format':
-      if (last === 'id') return [{ code: 'invalid-scene-id', message: `Scene id ${JSON.stringify(value)} ${issue.message}.`, path: p }];
+      if (last === 'id')
+        return [{ code: 'invalid-scene-id', message: `Scene id ${JSON.stringify(value)} ${issue.message}.`, path: p }];
       return [{ code: 'invalid-value', message: `${where}: ${issue.message}.`, path: p }];
     case 'custom':
-      if (last === 'id') return [{ code: 'invalid-scene-id', message: `Scene id ${JSON.stringify(value)} ${issue.message}.`, path: p }];
+      if (last === 'id')
+        return [{ code: 'invalid-scene-id', message: `Scene id ${JSON.stringify(value)} ${issue.message}.`, path: p }];
       return [{ code: 'invalid-value', message: `${where}: ${issue.message}.`, path: p }];
     default:
       return [{ code: 'invalid-value', message: `${where}: ${issue.message}.`, path: p }];
@@ -186,7 +245,11 @@ export function parseTimeline(text: string, opts: ParseOptions): LoadResult {
     const message = `The timeline is nested more than ${MAX_TIMELINE_DEPTH} levels deep (arrays or objects inside each other, from line ${r.line}, column ${r.column}); a timeline needs at most 5. It was not read further.`;
     return { ok: false, problems: [{ code: 'too-deep', message, severity: 'error', path: [], ...r }] };
   }
-  const root: Node | undefined = parseTree(text, syntax, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
+  const root: Node | undefined = parseTree(text, syntax, {
+    disallowComments: true,
+    allowTrailingComma: false,
+    allowEmptyContent: false,
+  });
 
   const at: V2Reporter = (severity, code, message, p, key, exact) => {
     const node = exact ?? nodeForPath(root, p, key);
@@ -205,7 +268,14 @@ export function parseTimeline(text: string, opts: ParseOptions): LoadResult {
         ...r,
       });
     }
-    if (problems.length === 0) problems.push({ code: 'json-syntax', message: 'The file is empty: a timeline is a JSON object with "version", "title" and "scenes".', severity: 'error', path: [], ...lines.range(0, 0) });
+    if (problems.length === 0)
+      problems.push({
+        code: 'json-syntax',
+        message: 'The file is empty: a timeline is a JSON object with "version", "title" and "scenes".',
+        severity: 'error',
+        path: [],
+        ...lines.range(0, 0),
+      });
     return { ok: false, problems };
   }
 
@@ -219,7 +289,12 @@ export function parseTimeline(text: string, opts: ParseOptions): LoadResult {
   }
 
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
-    at('error', 'wrong-type', `A timeline must be a JSON object with "version", "title" and "scenes", not ${describeType(data)}.`, []);
+    at(
+      'error',
+      'wrong-type',
+      `A timeline must be a JSON object with "version", "title" and "scenes", not ${describeType(data)}.`,
+      [],
+    );
     return { ok: false, problems };
   }
   const version = (data as { version?: unknown }).version;
@@ -245,22 +320,55 @@ export function parseTimeline(text: string, opts: ParseOptions): LoadResult {
   checkCut(data as Record<string, unknown>, { timelineFile: opts.timelineFile, fileExists }, at);
   duplicateKeys(root, at);
   if (parsed.success && !problems.some((p) => p.severity === 'error'))
-    checkKeyframeAspect(parsed.data, { timelineFile: opts.timelineFile, imageSize: opts.imageSize ?? readImageSize, ...(opts.fallbackFps ? { fallbacks: { fps: opts.fallbackFps } } : {}) }, at);
+    checkKeyframeAspect(
+      parsed.data,
+      {
+        timelineFile: opts.timelineFile,
+        imageSize: opts.imageSize ?? readImageSize,
+        ...(opts.fallbackFps ? { fallbacks: { fps: opts.fallbackFps } } : {}),
+      },
+      at,
+    );
 
   const errors = problems.filter((p) => p.severity === 'error');
   if (errors.length > 0 || !parsed.success) return { ok: false, problems: sortProblems(problems) };
   return { ok: true, timeline: parsed.data, warnings: sortProblems(problems) };
 }
 
-type Reporter = (severity: 'error' | 'warning', code: string, message: string, p: (string | number)[], key?: string, exact?: Node) => void;
+type Reporter = (
+  severity: 'error' | 'warning',
+  code: string,
+  message: string,
+  p: (string | number)[],
+  key?: string,
+  exact?: Node,
+) => void;
 
-function semanticChecks(data: Record<string, unknown>, opts: ParseOptions, fileExists: (p: string) => boolean, at: Reporter): void {
-  const defaults = (typeof data.defaults === 'object' && data.defaults !== null ? data.defaults : {}) as Record<string, unknown>;
-  if (typeof defaults.numFrames === 'number' && Number.isInteger(defaults.numFrames) && !isValidFrameCount(defaults.numFrames) && defaults.numFrames >= 5 && defaults.numFrames <= 241)
-    at('error', 'invalid-frames', `defaults.numFrames: ${describeFramesProblem(defaults.numFrames)}`, ['defaults', 'numFrames']);
+function semanticChecks(
+  data: Record<string, unknown>,
+  opts: ParseOptions,
+  fileExists: (p: string) => boolean,
+  at: Reporter,
+): void {
+  const defaults = (typeof data.defaults === 'object' && data.defaults !== null ? data.defaults : {}) as Record<
+    string,
+    unknown
+  >;
+  if (
+    typeof defaults.numFrames === 'number' &&
+    Number.isInteger(defaults.numFrames) &&
+    !isValidFrameCount(defaults.numFrames) &&
+    defaults.numFrames >= 5 &&
+    defaults.numFrames <= 241
+  )
+    at('error', 'invalid-frames', `defaults.numFrames: ${describeFramesProblem(defaults.numFrames)}`, [
+      'defaults',
+      'numFrames',
+    ]);
 
   const scenes = Array.isArray(data.scenes) ? data.scenes : [];
-  if (Array.isArray(data.scenes) && scenes.length === 0) at('warning', 'no-scenes', 'The timeline has no scenes yet: add one to "scenes" to render it.', ['scenes']);
+  if (Array.isArray(data.scenes) && scenes.length === 0)
+    at('warning', 'no-scenes', 'The timeline has no scenes yet: add one to "scenes" to render it.', ['scenes']);
   const firstSeen = new Map<string, number>();
   scenes.forEach((raw, i) => {
     if (raw === null || typeof raw !== 'object') return;
@@ -269,14 +377,38 @@ function semanticChecks(data: Record<string, unknown>, opts: ParseOptions, fileE
       const prev = firstSeen.get(s.id.toLowerCase());
       const prevId = prev === undefined ? undefined : (scenes[prev] as { id?: unknown }).id;
       if (prev === undefined) firstSeen.set(s.id.toLowerCase(), i);
-      else if (prevId === s.id) at('error', 'duplicate-scene-id', `Scene id "${s.id}" is used twice (also by scenes[${prev}]). Scene ids must be unique: their renders go to a folder named after the id.`, ['scenes', i, 'id']);
-      else at('warning', 'duplicate-scene-id', `Scene id "${s.id}" differs from scenes[${prev}]'s "${String(prevId)}" only in letter case: on Windows and macOS their renders share one folder. Rename one of them.`, ['scenes', i, 'id']);
+      else if (prevId === s.id)
+        at(
+          'error',
+          'duplicate-scene-id',
+          `Scene id "${s.id}" is used twice (also by scenes[${prev}]). Scene ids must be unique: their renders go to a folder named after the id.`,
+          ['scenes', i, 'id'],
+        );
+      else
+        at(
+          'warning',
+          'duplicate-scene-id',
+          `Scene id "${s.id}" differs from scenes[${prev}]'s "${String(prevId)}" only in letter case: on Windows and macOS their renders share one folder. Rename one of them.`,
+          ['scenes', i, 'id'],
+        );
     }
-    const overrides = (typeof s.overrides === 'object' && s.overrides !== null ? s.overrides : {}) as Record<string, unknown>;
+    const overrides = (typeof s.overrides === 'object' && s.overrides !== null ? s.overrides : {}) as Record<
+      string,
+      unknown
+    >;
     if (s.frames !== undefined && s.seconds !== undefined)
-      at('error', 'length-conflict', `scenes[${i}] gives both "frames" and "seconds": keep one of them.`, ['scenes', i, 'seconds']);
+      at('error', 'length-conflict', `scenes[${i}] gives both "frames" and "seconds": keep one of them.`, [
+        'scenes',
+        i,
+        'seconds',
+      ]);
     else if (overrides.numFrames !== undefined && (s.frames !== undefined || s.seconds !== undefined))
-      at('warning', 'length-conflict', `scenes[${i}].overrides.numFrames replaces the scene's "${s.frames !== undefined ? 'frames' : 'seconds'}": keep one of them.`, ['scenes', i, 'overrides', 'numFrames']);
+      at(
+        'warning',
+        'length-conflict',
+        `scenes[${i}].overrides.numFrames replaces the scene's "${s.frames !== undefined ? 'frames' : 'seconds'}": keep one of them.`,
+        ['scenes', i, 'overrides', 'numFrames'],
+      );
     if (typeof s.seconds === 'number' && s.seconds > 0 && s.frames === undefined && overrides.numFrames === undefined) {
       // Same rounding as resolve.ts (framesForSeconds), without its clamping, so nothing is cut silently.
       const fpsRaw = typeof overrides.fps === 'number' ? overrides.fps : defaults.fps;
@@ -284,9 +416,19 @@ function semanticChecks(data: Record<string, unknown>, opts: ParseOptions, fileE
       const frames = Math.round((s.seconds * fps) / 4) * 4 + 1;
       const maxSeconds = Math.floor(((MAX_FRAMES - 1) / fps) * 100) / 100;
       if (frames > MAX_FRAMES)
-        at('error', 'invalid-length', `scenes[${i}].seconds: ${s.seconds} s at ${fps} fps is ${frames} frames, more than the ${MAX_FRAMES} the model renders in one clip (at most ${maxSeconds} s at ${fps} fps; 121 frames = 5 s at 24 fps). Split the scene into shorter ones.`, ['scenes', i, 'seconds']);
+        at(
+          'error',
+          'invalid-length',
+          `scenes[${i}].seconds: ${s.seconds} s at ${fps} fps is ${frames} frames, more than the ${MAX_FRAMES} the model renders in one clip (at most ${maxSeconds} s at ${fps} fps; 121 frames = 5 s at 24 fps). Split the scene into shorter ones.`,
+          ['scenes', i, 'seconds'],
+        );
       else if (frames < MIN_FRAMES)
-        at('warning', 'invalid-length', `scenes[${i}].seconds: ${s.seconds} s at ${fps} fps is shorter than the model's ${MIN_FRAMES}-frame minimum; it renders ${MIN_FRAMES} frames.`, ['scenes', i, 'seconds']);
+        at(
+          'warning',
+          'invalid-length',
+          `scenes[${i}].seconds: ${s.seconds} s at ${fps} fps is shorter than the model's ${MIN_FRAMES}-frame minimum; it renders ${MIN_FRAMES} frames.`,
+          ['scenes', i, 'seconds'],
+        );
     }
     for (const [p, v] of [
       [['scenes', i, 'frames'], s.frames],
@@ -298,21 +440,45 @@ function semanticChecks(data: Record<string, unknown>, opts: ParseOptions, fileE
     if (typeof s.keyframe === 'string' && s.keyframe.length > 0) {
       const abs = resolveKeyframePath(opts.timelineFile, s.keyframe);
       const foreignAbsolute = path.sep === '/' ? /^([A-Za-z]:[\\/]|\\\\)/.test(s.keyframe) : false;
-      const hint = foreignAbsolute ? ' It is an absolute Windows path, which does not exist on this machine: write it relative to the timeline file instead (e.g. "keyframes/shot.png").' : ' Paths are relative to the timeline file.';
+      const hint = foreignAbsolute
+        ? ' It is an absolute Windows path, which does not exist on this machine: write it relative to the timeline file instead (e.g. "keyframes/shot.png").'
+        : ' Paths are relative to the timeline file.';
       const name = `Keyframe "${s.keyframe}" of scene "${String(s.id ?? i)}"`;
       const escape = keyframeEscape(opts.timelineFile, abs, opts.realPath ?? defaultRealPath);
       const head = fileExists(abs) ? (opts.readHead ?? defaultReadHead)(abs) : undefined;
       if (escape) {
         const severity = opts.keyframesOutside ?? 'warning';
-        const why = severity === 'error' ? ' This workspace is not trusted, so it is an error: trust the workspace, or' : ' If that is not what you meant,';
-        at(severity, 'keyframe-outside', `${name} leads outside the timeline's folder (to ${escape}).${why} copy the image into the timeline's folder and refer to it from there.`, ['scenes', i, 'keyframe']);
+        const why =
+          severity === 'error'
+            ? ' This workspace is not trusted, so it is an error: trust the workspace, or'
+            : ' If that is not what you meant,';
+        at(
+          severity,
+          'keyframe-outside',
+          `${name} leads outside the timeline's folder (to ${escape}).${why} copy the image into the timeline's folder and refer to it from there.`,
+          ['scenes', i, 'keyframe'],
+        );
       }
       if (!fileExists(abs))
-        at('error', 'keyframe-missing', `${name} does not exist (looked for ${abs}).${hint}`, ['scenes', i, 'keyframe']);
+        at('error', 'keyframe-missing', `${name} does not exist (looked for ${abs}).${hint}`, [
+          'scenes',
+          i,
+          'keyframe',
+        ]);
       else if (head && !imageFormatOf(head))
-        at('error', 'keyframe-format', `${name} is not a PNG, JPEG or WebP image by its content (whatever its name says), so it would not be sent to a provider.`, ['scenes', i, 'keyframe']);
+        at(
+          'error',
+          'keyframe-format',
+          `${name} is not a PNG, JPEG or WebP image by its content (whatever its name says), so it would not be sent to a provider.`,
+          ['scenes', i, 'keyframe'],
+        );
       else if (!/\.(png|jpe?g|webp)$/i.test(s.keyframe))
-        at('warning', 'keyframe-format', `${name} is not a .png, .jpg or .webp file; the providers read PNG, JPEG and WebP.`, ['scenes', i, 'keyframe']);
+        at(
+          'warning',
+          'keyframe-format',
+          `${name} is not a .png, .jpg or .webp file; the providers read PNG, JPEG and WebP.`,
+          ['scenes', i, 'keyframe'],
+        );
     }
   });
 }
@@ -331,7 +497,14 @@ function duplicateKeys(root: Node, at: Reporter): void {
         if (typeof key !== 'string') continue;
         if (seen.has(key)) {
           const p = getNodePath(prop.children?.[1] ?? prop);
-          at('warning', 'duplicate-key', `"${key}" appears twice in ${pathLabel(p.slice(0, -1))}: only the last one counts. Remove the other.`, p, key, keyNode);
+          at(
+            'warning',
+            'duplicate-key',
+            `"${key}" appears twice in ${pathLabel(p.slice(0, -1))}: only the last one counts. Remove the other.`,
+            p,
+            key,
+            keyNode,
+          );
           reported++;
         }
         seen.add(key);
@@ -396,7 +569,8 @@ function tooDeepAt(text: string, max: number): number | undefined {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped character
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
       else if (c === 0x22) inString = false;
     } else if (c === 0x22) inString = true;
     else if (c === 0x5b || c === 0x7b) {
@@ -410,28 +584,58 @@ function tooDeepAt(text: string, max: number): number | undefined {
  * A timeline file's bytes as text, or the reason they are not UTF-8 with where it shows. Decoding
  * with replacement characters would put them into prompts unseen.
  */
-export function decodeTimelineBytes(buf: Uint8Array): { ok: true; text: string } | { ok: false; message: string; offset: number; line: number; column: number } {
+export function decodeTimelineBytes(
+  buf: Uint8Array,
+): { ok: true; text: string } | { ok: false; message: string; offset: number; line: number; column: number } {
   const at = (offset: number, message: (where: string) => string) => {
     const before = new TextDecoder('utf-8').decode(buf.subarray(0, offset));
     const line = before.split('\n').length;
     const column = before.length - before.lastIndexOf('\n');
-    return { ok: false as const, message: message(`byte ${offset} (line ${line}, column ${column})`), offset, line, column };
+    return {
+      ok: false as const,
+      message: message(`byte ${offset} (line ${line}, column ${column})`),
+      offset,
+      line,
+      column,
+    };
   };
   if ((buf[0] === 0xff && buf[1] === 0xfe) || (buf[0] === 0xfe && buf[1] === 0xff))
-    return at(0, () => `The timeline is UTF-16 (${buf[0] === 0xff ? 'little' : 'big'}-endian) text, found by its byte order mark at its start; save it as UTF-8.`);
+    return at(
+      0,
+      () =>
+        `The timeline is UTF-16 (${buf[0] === 0xff ? 'little' : 'big'}-endian) text, found by its byte order mark at its start; save it as UTF-8.`,
+    );
   const nul = buf.subarray(0, 4096).indexOf(0);
-  if (nul >= 0) return at(nul, (where) => `The timeline contains a NUL byte at ${where}: it is UTF-16 or binary, not UTF-8 text. Save it as UTF-8.`);
+  if (nul >= 0)
+    return at(
+      nul,
+      (where) =>
+        `The timeline contains a NUL byte at ${where}: it is UTF-16 or binary, not UTF-8 text. Save it as UTF-8.`,
+    );
   try {
     return { ok: true, text: new TextDecoder('utf-8', { fatal: true }).decode(buf) };
   } catch {
     const bad = firstInvalidUtf8(buf);
-    return at(bad, (where) => `The timeline is not valid UTF-8: byte 0x${(buf[bad] ?? 0).toString(16).padStart(2, '0')} at ${where} cannot start or continue a character. Save it as UTF-8.`);
+    return at(
+      bad,
+      (where) =>
+        `The timeline is not valid UTF-8: byte 0x${(buf[bad] ?? 0).toString(16).padStart(2, '0')} at ${where} cannot start or continue a character. Save it as UTF-8.`,
+    );
   }
 }
 
 /** The problem for a file decodeTimelineBytes refused, at the offending byte. */
 export function encodingProblem(d: { message: string; line: number; column: number }): TimelineProblem {
-  return { code: 'encoding', message: d.message, severity: 'error', path: [], line: d.line, column: d.column, endLine: d.line, endColumn: d.column + 1 };
+  return {
+    code: 'encoding',
+    message: d.message,
+    severity: 'error',
+    path: [],
+    line: d.line,
+    column: d.column,
+    endLine: d.line,
+    endColumn: d.column + 1,
+  };
 }
 
 function firstInvalidUtf8(b: Uint8Array): number {
@@ -443,7 +647,13 @@ function firstInvalidUtf8(b: Uint8Array): number {
     for (let k = 1; k <= n; k++) if (((b[i + k] ?? 0) & 0xc0) !== 0x80) return i;
     // Overlong three/four-byte forms, surrogates and code points past U+10FFFF.
     const c1 = b[i + 1] ?? 0;
-    if ((c === 0xe0 && c1 < 0xa0) || (c === 0xed && c1 >= 0xa0) || (c === 0xf0 && c1 < 0x90) || (c === 0xf4 && c1 >= 0x90)) return i;
+    if (
+      (c === 0xe0 && c1 < 0xa0) ||
+      (c === 0xed && c1 >= 0xa0) ||
+      (c === 0xf0 && c1 < 0x90) ||
+      (c === 0xf4 && c1 >= 0x90)
+    )
+      return i;
     i += n + 1;
   }
   return b.length;
@@ -457,7 +667,10 @@ function defaultFileExists(p: string): boolean {
   }
 }
 
-export async function loadTimelineFile(file: string, opts: Omit<ParseOptions, 'timelineFile'> = {}): Promise<LoadResult> {
+export async function loadTimelineFile(
+  file: string,
+  opts: Omit<ParseOptions, 'timelineFile'> = {},
+): Promise<LoadResult> {
   const abs = path.resolve(file);
   const fail = (code: string, message: string): LoadResult => ({
     ok: false,
@@ -466,7 +679,11 @@ export async function loadTimelineFile(file: string, opts: Omit<ParseOptions, 't
   try {
     const st = await stat(abs);
     if (!st.isFile()) return fail('not-a-file', `${abs} is not a file.`);
-    if (st.size > MAX_TIMELINE_BYTES) return fail('too-large', `${abs} is ${st.size} bytes; timelines larger than ${MAX_TIMELINE_BYTES} bytes are refused.`);
+    if (st.size > MAX_TIMELINE_BYTES)
+      return fail(
+        'too-large',
+        `${abs} is ${st.size} bytes; timelines larger than ${MAX_TIMELINE_BYTES} bytes are refused.`,
+      );
     const bytes = await readFile(abs);
     const decoded = decodeTimelineBytes(bytes);
     if (!decoded.ok) return { ok: false, problems: [encodingProblem(decoded)] };

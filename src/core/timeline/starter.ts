@@ -17,7 +17,8 @@ export function starterTimeline(title = 'My first timeline'): TimelineInput {
       {
         id: 'first-scene',
         title: 'First scene',
-        prompt: 'A red and white lighthouse on a rock at dusk, its beam sweeping over a calm sea, slow push-in, warm light',
+        prompt:
+          'A red and white lighthouse on a rock at dusk, its beam sweeping over a calm sea, slow push-in, warm light',
         negativePrompt: 'blurry, low quality, distorted, watermark, text',
         seconds: 2,
       },

@@ -20,7 +20,11 @@ export function editDistance(a: string, b: string): number {
     dp[0] = i;
     for (let j = 1; j <= b.length; j++) {
       const tmp = dp[j] ?? 0;
-      dp[j] = Math.min((dp[j] ?? 0) + 1, (dp[j - 1] ?? 0) + 1, prev + (a[i - 1]?.toLowerCase() === b[j - 1]?.toLowerCase() ? 0 : 1));
+      dp[j] = Math.min(
+        (dp[j] ?? 0) + 1,
+        (dp[j - 1] ?? 0) + 1,
+        prev + (a[i - 1]?.toLowerCase() === b[j - 1]?.toLowerCase() ? 0 : 1),
+      );
       prev = tmp;
     }
   }
@@ -48,7 +52,9 @@ export function closestKeyframe(missing: string, images: readonly string[]): str
   const whole = closestMatch(typed, images);
   if (whole) return whole;
   const base = path.posix.basename(typed);
-  const byName = images.filter((i) => closestMatch(base, [path.posix.basename(i)]) !== undefined || path.posix.basename(i) === base);
+  const byName = images.filter(
+    (i) => closestMatch(base, [path.posix.basename(i)]) !== undefined || path.posix.basename(i) === base,
+  );
   if (byName.length === 0) return undefined;
   return byName.reduce((a, b) => (editDistance(typed, a) <= editDistance(typed, b) ? a : b));
 }
@@ -58,7 +64,6 @@ export function unknownKeyFix(message: string): { key: string; replacement: stri
   const m = /^Unknown field "([^"]+)" .*Did you mean "([^"]+)"\?/.exec(message);
   return m?.[1] && m[2] ? { key: m[1], replacement: m[2] } : undefined;
 }
-
 
 /**
  * Images under `dir` (a timeline's folder) as relative paths with forward slashes, the form a
@@ -78,7 +83,8 @@ export async function listKeyframeImages(dir: string, limit = 500): Promise<stri
     for (const e of entries) {
       if (out.length >= limit) return;
       const child = rel ? `${rel}/${e.name}` : e.name;
-      if (e.isDirectory() && depth < 4 && !e.name.startsWith('.') && e.name !== 'node_modules') await walk(child, depth + 1);
+      if (e.isDirectory() && depth < 4 && !e.name.startsWith('.') && e.name !== 'node_modules')
+        await walk(child, depth + 1);
       else if (e.isFile() && isKeyframeImage(e.name)) out.push(child);
     }
   };

@@ -166,10 +166,7 @@ function checkShot(
       p,
     );
   if (sh.frames !== undefined && sh.seconds !== undefined)
-    at('error', 'length-conflict', `${where} gives both "frames" and "seconds": keep one of them.`, [
-      ...p,
-      'seconds',
-    ]);
+    at('error', 'length-conflict', `${where} gives both "frames" and "seconds": keep one of them.`, [...p, 'seconds']);
   if (
     typeof sh.frames === 'number' &&
     Number.isInteger(sh.frames) &&

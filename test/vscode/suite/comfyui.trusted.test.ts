@@ -31,9 +31,14 @@ const getJson = async <T>(p: string): Promise<T> => (await (await fetch(`${COMFY
   const timeline = () => path.join(workspaceDir(), 'sample.timeline.json');
   const mp4sIn = (scene: string) => {
     const dir = path.join(workspaceDir(), OUT, scene);
-    return existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.mp4')).map((f) => path.join(dir, f)) : [];
+    return existsSync(dir)
+      ? readdirSync(dir)
+          .filter((f) => f.endsWith('.mp4'))
+          .map((f) => path.join(dir, f))
+      : [];
   };
-  const mapping = (flow: string) => JSON.parse(readFileSync(path.join(fixtures, `${flow}.mapping.json`), 'utf8')) as Record<string, string>;
+  const mapping = (flow: string) =>
+    JSON.parse(readFileSync(path.join(fixtures, `${flow}.mapping.json`), 'utf8')) as Record<string, string>;
 
   before(async () => {
     await setComfy('url', COMFYUI);
@@ -41,7 +46,10 @@ const getJson = async <T>(p: string): Promise<T> => (await (await fetch(`${COMFY
     await setComfy('workflowPath', path.join(fixtures, 'model-free.workflow.json'));
     await setComfy('mapping', mapping('model-free'));
     const a = await api();
-    await until('the ComfyUI settings', () => a.settings().comfyUI.url === COMFYUI && Object.keys(a.settings().comfyUI.mapping).length > 0);
+    await until(
+      'the ComfyUI settings',
+      () => a.settings().comfyUI.url === COMFYUI && Object.keys(a.settings().comfyUI.mapping).length > 0,
+    );
   });
 
   after(async () => {
@@ -53,31 +61,52 @@ const getJson = async <T>(p: string): Promise<T> => (await (await fetch(`${COMFY
     const a = await api();
     const stages: string[] = [];
     const off = a.queue.onDidChange((j: RenderJobSnapshot) => {
-      if (j.providerId === 'comfyui-local' && j.progress && stages.at(-1) !== j.progress.stage) stages.push(j.progress.stage);
+      if (j.providerId === 'comfyui-local' && j.progress && stages.at(-1) !== j.progress.stage)
+        stages.push(j.progress.stage);
     });
     const before = mp4sIn('lighthouse').length;
     let jobId: string | undefined;
     try {
       // Not awaited: the command resolves only when the render ends, and a hang must fail here, not time out.
       void vscode.commands.executeCommand('sceneToVideo.renderSceneComfyUI', timeline(), 'lighthouse');
-      const job = await until('the render queued', () => a.queue.jobs().find((j) => j.sceneId === 'lighthouse' && j.providerId === 'comfyui-local'));
+      const job = await until('the render queued', () =>
+        a.queue.jobs().find((j) => j.sceneId === 'lighthouse' && j.providerId === 'comfyui-local'),
+      );
       jobId = job.jobId;
       const final = await Promise.race([
         a.queue.whenDone(job.jobId),
-        new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no end after 90 s; stages seen: ${stages.join(' → ')}`)), 90_000)),
+        new Promise<never>((_, reject) =>
+          setTimeout(() => reject(new Error(`no end after 90 s; stages seen: ${stages.join(' → ')}`)), 90_000),
+        ),
       ]);
       assert.equal(final.state, 'succeeded', JSON.stringify(final.error ?? final));
     } finally {
       off();
       // A stuck render must not hold the queue for the tests that follow (their cancel would see two jobs).
-      if (jobId && a.queue.jobs().some((j) => j.jobId === jobId && (j.state === 'queued' || j.state === 'running'))) a.queue.cancel(jobId);
+      if (jobId && a.queue.jobs().some((j) => j.jobId === jobId && (j.state === 'queued' || j.state === 'running')))
+        a.queue.cancel(jobId);
     }
     const mp4 = mp4sIn('lighthouse').at(-1);
     assert.ok(mp4 && mp4sIn('lighthouse').length > before, `an MP4 was saved under ${OUT}/lighthouse`);
-    const probe = execFileSync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=codec_name,width,height', '-of', 'csv=p=0', mp4], { encoding: 'utf8' });
+    const probe = execFileSync(
+      'ffprobe',
+      [
+        '-v',
+        'error',
+        '-select_streams',
+        'v:0',
+        '-show_entries',
+        'stream=codec_name,width,height',
+        '-of',
+        'csv=p=0',
+        mp4,
+      ],
+      { encoding: 'utf8' },
+    );
     assert.equal(probe.trim(), 'h264,640,352');
-    for (const s of ['uploading', 'queued', 'saving']) assert.ok(stages.includes(s), `stage ${s} among ${stages.join(' → ')}`);
+    for (const s of ['uploading', 'queued', 'saving'])
+      assert.ok(stages.includes(s), `stage ${s} among ${stages.join(' → ')}`);
     const q = await getJson<Queue>('/queue');
-    assert.equal(q.queue_running.length + q.queue_pending.length, 0, 'nothing of ours is left in ComfyUI\'s queue');
+    assert.equal(q.queue_running.length + q.queue_pending.length, 0, "nothing of ours is left in ComfyUI's queue");
   });
 });

@@ -19,7 +19,9 @@ describe('Scene to Video in a real VS Code extension host', () => {
 
   before(async () => {
     assert.ok(ADAPTER, 'the harness passes the adapter URL');
-    await vscode.workspace.getConfiguration('sceneToVideo').update('videoProvider', 'fastvideo-local', vscode.ConfigurationTarget.Workspace);
+    await vscode.workspace
+      .getConfiguration('sceneToVideo')
+      .update('videoProvider', 'fastvideo-local', vscode.ConfigurationTarget.Workspace);
     await setFastVideo('endpointUrl', ADAPTER);
   });
 
@@ -55,11 +57,34 @@ describe('Scene to Video in a real VS Code extension host', () => {
   it('renders a scene through the real adapter: an MP4 and its sidecar', async () => {
     await vscode.commands.executeCommand('sceneToVideo.renderSceneFastVideo', timeline(), 'lighthouse');
     const dir = path.join(workspaceDir(), 'renders', 'lighthouse');
-    const mp4 = await until('the MP4', () => (existsSync(dir) ? readdirSync(dir).find((f) => f.endsWith('.mp4')) : undefined));
+    const mp4 = await until('the MP4', () =>
+      existsSync(dir) ? readdirSync(dir).find((f) => f.endsWith('.mp4')) : undefined,
+    );
     // A real H.264 MP4 of the sample's size and length (ffprobe reads it; the sample is 640×352, 33 frames).
-    const probe = JSON.parse(execFileSync('ffprobe', ['-v', 'error', '-count_frames', '-select_streams', 'v:0', '-show_entries', 'stream=codec_name,width,height,nb_read_frames', '-of', 'json', path.join(dir, mp4)], { encoding: 'utf8' })) as { streams: { codec_name: string; width: number; height: number; nb_read_frames: string }[] };
+    const probe = JSON.parse(
+      execFileSync(
+        'ffprobe',
+        [
+          '-v',
+          'error',
+          '-count_frames',
+          '-select_streams',
+          'v:0',
+          '-show_entries',
+          'stream=codec_name,width,height,nb_read_frames',
+          '-of',
+          'json',
+          path.join(dir, mp4),
+        ],
+        { encoding: 'utf8' },
+      ),
+    ) as { streams: { codec_name: string; width: number; height: number; nb_read_frames: string }[] };
     assert.deepEqual(probe.streams[0], { codec_name: 'h264', width: 640, height: 352, nb_read_frames: '33' });
-    const side = JSON.parse(readFileSync(path.join(dir, mp4.replace(/\.mp4$/, '.json')), 'utf8')) as { providerId: string; seed: number; request: { prompt: string } };
+    const side = JSON.parse(readFileSync(path.join(dir, mp4.replace(/\.mp4$/, '.json')), 'utf8')) as {
+      providerId: string;
+      seed: number;
+      request: { prompt: string };
+    };
     assert.equal(side.providerId, 'fastvideo-local');
     assert.equal(side.seed, 1234);
     assert.match(side.request.prompt, /lighthouse/);
@@ -75,7 +100,11 @@ describe('Scene to Video in a real VS Code extension host', () => {
         }
       });
     });
-    const done = vscode.commands.executeCommand('sceneToVideo.renderSceneFastVideo', path.join(workspaceDir(), 'long.timeline.json'), 'long-take');
+    const done = vscode.commands.executeCommand(
+      'sceneToVideo.renderSceneFastVideo',
+      path.join(workspaceDir(), 'long.timeline.json'),
+      'long-take',
+    );
     const jobId = await running;
     // The extension's job id is its own; the adapter's is the one it is rendering right now.
     const busy = (await (await fetch(`${ADAPTER}/health`)).json()) as { runningJobId: string | null };
@@ -85,17 +114,30 @@ describe('Scene to Video in a real VS Code extension host', () => {
     const final = await a.queue.whenDone(jobId);
     await done;
     assert.equal(final.state, 'cancelled');
-    const onAdapter = await until('the adapter to record the cancel', async () => {
-      const job = (await (await fetch(`${ADAPTER}/jobs/${adapterJobId}`)).json()) as { status: string; finishedAt: string | null };
-      return job.status === 'running' ? undefined : job;
-    }, 15_000);
+    const onAdapter = await until(
+      'the adapter to record the cancel',
+      async () => {
+        const job = (await (await fetch(`${ADAPTER}/jobs/${adapterJobId}`)).json()) as {
+          status: string;
+          finishedAt: string | null;
+        };
+        return job.status === 'running' ? undefined : job;
+      },
+      15_000,
+    );
     assert.equal(onAdapter.status, 'cancelled', `GET /jobs/${adapterJobId}`);
     assert.ok(onAdapter.finishedAt, 'the adapter stopped the job');
-    const health = (await (await fetch(`${ADAPTER}/health`)).json()) as { runningJobId: string | null; queueDepth: number };
+    const health = (await (await fetch(`${ADAPTER}/health`)).json()) as {
+      runningJobId: string | null;
+      queueDepth: number;
+    };
     assert.equal(health.runningJobId, null, 'nothing is rendering on the adapter any more');
     assert.equal(health.queueDepth, 0);
     const dir = path.join(workspaceDir(), 'renders', 'long-take');
-    assert.ok(!existsSync(dir) || readdirSync(dir).every((f) => !f.endsWith('.mp4')), 'no MP4 is left from the cancelled render');
+    assert.ok(
+      !existsSync(dir) || readdirSync(dir).every((f) => !f.endsWith('.mp4')),
+      'no MP4 is left from the cancelled render',
+    );
   });
 
   it('opens the scene panel for the timeline', async () => {
@@ -108,7 +150,14 @@ describe('Scene to Video in a real VS Code extension host', () => {
   it('"Open documentation" shows a shipped guide in the Markdown preview', async () => {
     await vscode.commands.executeCommand('sceneToVideo.openDocs', 'comfyui.md');
     const tab = await until('a Markdown preview of comfyui.md', () =>
-      vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.includes('markdown.preview') && t.label.includes('comfyui.md')),
+      vscode.window.tabGroups.all
+        .flatMap((g) => g.tabs)
+        .find(
+          (t) =>
+            t.input instanceof vscode.TabInputWebview &&
+            t.input.viewType.includes('markdown.preview') &&
+            t.label.includes('comfyui.md'),
+        ),
     );
     assert.ok(tab.isActive, 'the preview is the active tab');
     await vscode.commands.executeCommand('workbench.action.closeActiveEditor');

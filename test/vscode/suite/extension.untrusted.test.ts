@@ -9,7 +9,7 @@ describe('Scene to Video in an untrusted workspace', () => {
     assert.equal(vscode.workspace.isTrusted, false);
   });
 
-  it('starts no process and ignores the workspace\'s Python path', async () => {
+  it("starts no process and ignores the workspace's Python path", async () => {
     const a = await api();
     // The workspace settings name a "python" that would prove it ran, if anything ran it.
     const cfg = vscode.workspace.getConfiguration('fastVideo');

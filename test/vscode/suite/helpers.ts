@@ -11,6 +11,7 @@ export async function api(): Promise<SceneToVideoApi> {
 }
 
 /** `until` with the extension host's longer default: a render there goes through a real adapter. */
-export const until = <T>(what: string, fn: () => T | Promise<T>, timeoutMs = 60_000): Promise<NonNullable<T>> => untilShared(what, fn, timeoutMs, 100);
+export const until = <T>(what: string, fn: () => T | Promise<T>, timeoutMs = 60_000): Promise<NonNullable<T>> =>
+  untilShared(what, fn, timeoutMs, 100);
 
 export const workspaceDir = (): string => vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? '';

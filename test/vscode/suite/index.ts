@@ -11,5 +11,7 @@ export function run(): Promise<void> {
   const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 120_000, reporter: 'spec' });
   const which = process.env.STV_SUITE ?? 'trusted';
   for (const f of readdirSync(__dirname)) if (f.endsWith(`.${which}.test.js`)) mocha.addFile(path.join(__dirname, f));
-  return new Promise((resolve, reject) => mocha.run((failures) => (failures ? reject(new Error(`${failures} test(s) failed`)) : resolve())));
+  return new Promise((resolve, reject) =>
+    mocha.run((failures) => (failures ? reject(new Error(`${failures} test(s) failed`)) : resolve())),
+  );
 }

@@ -11,6 +11,7 @@ Prompts steer it: "slow" sleeps (force-stop), "oom" raises a CUDA OOM in-process
 behaves like an OOM in FastVideo's GPU worker process (an error record on the log queue, SIGQUIT
 to its parent -- our worker -- and a dead pipe), "fail" raises a plain error.
 """
+
 from __future__ import annotations
 
 import json
@@ -33,9 +34,15 @@ _SECTIONS = {
     "output": {"output_path", "output_video_name", "save_video", "return_frames"},
 }
 _TOP = {"prompt", "negative_prompt", *_SECTIONS}
-_WAN_DMD_STAGES = [("input_validation_stage", "InputValidationStage"), ("prompt_encoding_stage", "TextEncodingStage"), ("conditioning_stage", "ConditioningStage"),
-                   ("timestep_preparation_stage", "TimestepPreparationStage"), ("latent_preparation_stage", "LatentPreparationStage"),
-                   ("denoising_stage", "DmdDenoisingStage"), ("decoding_stage", "DecodingStage")]
+_WAN_DMD_STAGES = [
+    ("input_validation_stage", "InputValidationStage"),
+    ("prompt_encoding_stage", "TextEncodingStage"),
+    ("conditioning_stage", "ConditioningStage"),
+    ("timestep_preparation_stage", "TimestepPreparationStage"),
+    ("latent_preparation_stage", "LatentPreparationStage"),
+    ("denoising_stage", "DmdDenoisingStage"),
+    ("decoding_stage", "DecodingStage"),
+]
 
 
 def _record(event: str, **data: Any) -> None:
@@ -72,8 +79,15 @@ class VideoGenerator:
     @classmethod
     def from_pretrained(cls, model_path: str, **kwargs: Any) -> VideoGenerator:
         log_queue = kwargs.pop("log_queue", None)
-        _record("from_pretrained", model_path=model_path, kwargs=kwargs, attention=_ATTENTION_AT_IMPORT, stage_logging=_STAGE_LOGGING_AT_IMPORT,
-                hf_offline=_HF_OFFLINE_AT_IMPORT, has_log_queue=log_queue is not None)
+        _record(
+            "from_pretrained",
+            model_path=model_path,
+            kwargs=kwargs,
+            attention=_ATTENTION_AT_IMPORT,
+            stage_logging=_STAGE_LOGGING_AT_IMPORT,
+            hf_offline=_HF_OFFLINE_AT_IMPORT,
+            has_log_queue=log_queue is not None,
+        )
         delay = float(os.environ.get("STV_FAKE_FASTVIDEO_LOAD_SECONDS", "0"))
         if delay:
             time.sleep(delay)
@@ -98,7 +112,9 @@ class VideoGenerator:
             self.log.info("[%s|%s] Starting execution", stage, cls)
             if stage == "denoising_stage":
                 if "gpu-worker-oom" in prompt:
-                    self.log.error("Worker 0 hit an exception: torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 20.00 GiB")
+                    self.log.error(
+                        "Worker 0 hit an exception: torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 20.00 GiB"
+                    )
                     time.sleep(0.2)
                     os.kill(os.getpid(), signal.SIGQUIT)  # the GPU worker's parent is our worker process
                     raise EOFError()  # what collective_rpc's pipe.recv() raises when the GPU worker is gone
@@ -116,9 +132,13 @@ class VideoGenerator:
         import numpy as np
 
         w, h, n = sampling.get("width", 1280), sampling.get("height", 704), sampling.get("num_frames", 121)
-        if request.get("inputs", {}).get("image_path") and "fastwan" in self.model.lower():  # FastWan caps the area when an image is given
+        if (
+            request.get("inputs", {}).get("image_path") and "fastwan" in self.model.lower()
+        ):  # FastWan caps the area when an image is given
             w, h = 832, 480
-        writer = imageio_ffmpeg.write_frames(out, (w, h), fps=sampling.get("fps", 24), codec="libx264", pix_fmt_out="yuv420p", macro_block_size=16)
+        writer = imageio_ffmpeg.write_frames(
+            out, (w, h), fps=sampling.get("fps", 24), codec="libx264", pix_fmt_out="yuv420p", macro_block_size=16
+        )
         writer.send(None)
         for i in range(n):
             writer.send(np.full((h, w, 3), (i * 7) % 255, dtype=np.uint8))

@@ -29,9 +29,22 @@ export type FollowEvent = 'started' | 'finished' | 'failed' | 'interrupted' | 'a
 
 /** state → event → next state. An event a state does not list leaves it where it is. */
 export const TRANSITIONS: Readonly<Record<FollowState, Partial<Record<FollowEvent, FollowState>>>> = {
-  submitted: { started: 'running', finished: 'settled', failed: 'settled', interrupted: 'settled', abort: 'cancelling', deadline: 'settled' },
+  submitted: {
+    started: 'running',
+    finished: 'settled',
+    failed: 'settled',
+    interrupted: 'settled',
+    abort: 'cancelling',
+    deadline: 'settled',
+  },
   running: { finished: 'settled', failed: 'settled', interrupted: 'settled', abort: 'cancelling', deadline: 'settled' },
-  cancelling: { finished: 'settled', failed: 'settled', interrupted: 'settled', 'cancel-done': 'settled', deadline: 'settled' },
+  cancelling: {
+    finished: 'settled',
+    failed: 'settled',
+    interrupted: 'settled',
+    'cancel-done': 'settled',
+    deadline: 'settled',
+  },
   settled: {},
 };
 
@@ -48,7 +61,18 @@ export interface FollowerTuning {
   log?: (line: string) => void;
 }
 
-const STAGE_BY_CLASS: Record<string, RenderStage> = { KSampler: 'denoising', KSamplerAdvanced: 'denoising', SamplerCustom: 'denoising', SamplerCustomAdvanced: 'denoising', VAEDecode: 'decoding', VAEDecodeTiled: 'decoding', CreateVideo: 'encoding', SaveVideo: 'saving', SaveWEBM: 'saving', CLIPTextEncode: 'encoding-prompt' };
+const STAGE_BY_CLASS: Record<string, RenderStage> = {
+  KSampler: 'denoising',
+  KSamplerAdvanced: 'denoising',
+  SamplerCustom: 'denoising',
+  SamplerCustomAdvanced: 'denoising',
+  VAEDecode: 'decoding',
+  VAEDecodeTiled: 'decoding',
+  CreateVideo: 'encoding',
+  SaveVideo: 'saving',
+  SaveWEBM: 'saving',
+  CLIPTextEncode: 'encoding-prompt',
+};
 
 /** Sampler nodes report denoising steps through `progress`; helper nodes like KSamplerSelect do not. */
 export const isSamplerClass = (cls: string) => /sampler/i.test(cls) && !/select|scheduler|sigmas|guider/i.test(cls);
@@ -57,7 +81,10 @@ export const isSamplerClass = (cls: string) => /sampler/i.test(cls) && !/select|
  * Asks ComfyUI to drop a prompt: deleted while it waits in the queue, interrupted while it runs
  * (only then, since older servers interrupt whatever runs). Says where the prompt was.
  */
-export async function cancelOnServer(client: ComfyClient, promptId: string): Promise<'deleted' | 'interrupted' | 'absent'> {
+export async function cancelOnServer(
+  client: ComfyClient,
+  promptId: string,
+): Promise<'deleted' | 'interrupted' | 'absent'> {
   for (let attempt = 0; attempt < 3; attempt++) {
     const q = await client.queue();
     if (q.pending.includes(promptId)) {
@@ -81,8 +108,16 @@ export function executionError(data: Record<string, unknown>, workflow: Workflow
   const msg = String(data.exception_message ?? 'unknown error').trim();
   const excType = String(data.exception_type ?? '');
   if (/out of memory|OutOfMemoryError/i.test(`${excType} ${msg}`))
-    return new StvError('CUDA_OOM', `ComfyUI ran out of GPU memory in node ${node} (${type}).`, 'Render fewer frames or a smaller size, close other GPU programs, or start ComfyUI with --lowvram.');
-  return new StvError('EXECUTION_ERROR', `ComfyUI failed in node ${node} (${type}): ${excType ? `${excType}: ` : ''}${msg}`, 'See ComfyUI\'s console for the traceback.');
+    return new StvError(
+      'CUDA_OOM',
+      `ComfyUI ran out of GPU memory in node ${node} (${type}).`,
+      'Render fewer frames or a smaller size, close other GPU programs, or start ComfyUI with --lowvram.',
+    );
+  return new StvError(
+    'EXECUTION_ERROR',
+    `ComfyUI failed in node ${node} (${type}): ${excType ? `${excType}: ` : ''}${msg}`,
+    "See ComfyUI's console for the traceback.",
+  );
 }
 
 const cancelled = (message: string) => new StvError('CANCELLED', message);
@@ -110,7 +145,8 @@ class ProgressTracker {
   report(p: RenderProgress): void {
     this.fraction = Math.max(this.fraction, p.fraction);
     // The log gets each change of stage, not each step (a long render sends hundreds).
-    if (p.stage !== this.stage || (p.message && !p.step)) this.log?.(`progress: ${p.stage} ${Math.round(this.fraction * 100)}%${p.message ? ` ${p.message}` : ''}`);
+    if (p.stage !== this.stage || (p.message && !p.step))
+      this.log?.(`progress: ${p.stage} ${Math.round(this.fraction * 100)}%${p.message ? ` ${p.message}` : ''}`);
     this.stage = p.stage;
     this.onProgress({ ...p, fraction: this.fraction });
   }
@@ -124,7 +160,8 @@ class ProgressTracker {
     if (this.current) this.done.add(this.current);
     this.current = node;
     const cls = this.workflow[node]?.class_type ?? '';
-    const stage = STAGE_BY_CLASS[cls] ?? (isSamplerClass(cls) ? 'denoising' : /Loader|LoadImage/.test(cls) ? 'loading' : undefined);
+    const stage =
+      STAGE_BY_CLASS[cls] ?? (isSamplerClass(cls) ? 'denoising' : /Loader|LoadImage/.test(cls) ? 'loading' : undefined);
     const message = this.nodeLabel(node);
     if (!this.hasSampler) this.report({ stage: stage ?? this.stage, fraction: this.nodeFraction(), message });
     else if (stage === 'decoding') this.report({ stage, fraction: 0.92, message });
@@ -145,12 +182,25 @@ class ProgressTracker {
     if (this.hasSampler && isSamplerClass(cls)) {
       const now = Date.now();
       if (!this.stepStart || value < this.stepStart.step) this.stepStart = { at: now, step: value };
-      const perStep = value > this.stepStart.step ? (now - this.stepStart.at) / (value - this.stepStart.step) : undefined;
-      this.report({ stage: 'denoising', fraction: 0.1 + 0.8 * (value / max), step: value, totalSteps: max, ...(perStep ? { etaMs: Math.round(perStep * (max - value)) } : {}) });
+      const perStep =
+        value > this.stepStart.step ? (now - this.stepStart.at) / (value - this.stepStart.step) : undefined;
+      this.report({
+        stage: 'denoising',
+        fraction: 0.1 + 0.8 * (value / max),
+        step: value,
+        totalSteps: max,
+        ...(perStep ? { etaMs: Math.round(perStep * (max - value)) } : {}),
+      });
     } else {
       // Progress of another node (a tiled decode, an upscale): say so, do not call it denoising.
       const fraction = this.hasSampler ? this.fraction : this.nodeFraction(Math.min(1, value / max));
-      this.report({ stage: this.stage, fraction, step: value, totalSteps: max, ...(node ? { message: this.nodeLabel(node) } : {}) });
+      this.report({
+        stage: this.stage,
+        fraction,
+        step: value,
+        totalSteps: max,
+        ...(node ? { message: this.nodeLabel(node) } : {}),
+      });
     }
   }
 
@@ -300,8 +350,10 @@ export class PromptFollower {
 
   private onSocketMessage(type: string, data: Record<string, unknown>): void {
     if (type === 'status') {
-      const remaining = (data.status as { exec_info?: { queue_remaining?: number } } | undefined)?.exec_info?.queue_remaining;
-      if (this.progress.fraction < 0.02 && typeof remaining === 'number') this.progress.report({ stage: 'queued', fraction: 0.01, queuePosition: remaining });
+      const remaining = (data.status as { exec_info?: { queue_remaining?: number } } | undefined)?.exec_info
+        ?.queue_remaining;
+      if (this.progress.fraction < 0.02 && typeof remaining === 'number')
+        this.progress.report({ stage: 'queued', fraction: 0.01, queuePosition: remaining });
       return;
     }
     if (data.prompt_id !== this.promptId || this.settled || !this.settle) return;
@@ -329,7 +381,8 @@ export class PromptFollower {
         void this.fromHistory().then(() => this.later(500, () => void this.fromHistory()));
         break;
       case 'execution_error':
-        if (this.cancelling) this.move('interrupted', { error: cancelled('The render was cancelled; ComfyUI stopped the prompt.') });
+        if (this.cancelling)
+          this.move('interrupted', { error: cancelled('The render was cancelled; ComfyUI stopped the prompt.') });
         else this.move('failed', { error: executionError(data, this.workflow) });
         break;
       case 'execution_interrupted':
@@ -371,7 +424,13 @@ export class PromptFollower {
     if (this.settled) return;
     if (again) return this.onHistoryEntry(again);
     const hint = 'ComfyUI was probably restarted, or its queue or history was cleared. Render the scene again.';
-    this.move('failed', { error: new StvError('NOT_FOUND', `${this.client.what} no longer knows the prompt ${this.promptId}: it is neither queued, running nor in its history.`, hint) });
+    this.move('failed', {
+      error: new StvError(
+        'NOT_FOUND',
+        `${this.client.what} no longer knows the prompt ${this.promptId}: it is neither queued, running nor in its history.`,
+        hint,
+      ),
+    });
   }
 
   private onHistoryFailure(err: StvError): void {
@@ -380,7 +439,13 @@ export class PromptFollower {
     else if (err.code !== 'BAD_RESPONSE' && Date.now() - this.lastContact > this.tuning.serverLostMs) {
       const silentS = Math.round((Date.now() - this.lastContact) / 1000);
       const message = `${this.client.what} stopped answering during the render (nothing for ${silentS} s): ${err.message}`;
-      this.move('failed', { error: new StvError('UNREACHABLE', message, 'ComfyUI may have crashed or been restarted (see its console). Start it again, then render again.') });
+      this.move('failed', {
+        error: new StvError(
+          'UNREACHABLE',
+          message,
+          'ComfyUI may have crashed or been restarted (see its console). Start it again, then render again.',
+        ),
+      });
     }
   }
 
@@ -392,12 +457,18 @@ export class PromptFollower {
       if (errMsg && !this.cancelling) this.move('failed', { error: executionError(errMsg, this.workflow) });
       else this.move('interrupted', { error: this.interruptedError() });
     } else if (this.cancelling) {
-      this.move('finished', { error: cancelled('The render was cancelled; ComfyUI had already finished it, so its video was discarded.') });
+      this.move('finished', {
+        error: cancelled('The render was cancelled; ComfyUI had already finished it, so its video was discarded.'),
+      });
     } else this.move('finished', { entry });
   }
 
   private interruptedError(): StvError {
-    return cancelled(this.cancelling ? 'The render was cancelled; ComfyUI stopped the prompt.' : 'ComfyUI interrupted the prompt (someone pressed Cancel in ComfyUI?).');
+    return cancelled(
+      this.cancelling
+        ? 'The render was cancelled; ComfyUI stopped the prompt.'
+        : 'ComfyUI interrupted the prompt (someone pressed Cancel in ComfyUI?).',
+    );
   }
 
   // ---- event sources: the abort signal and the server's answer to our cancel ---------------
@@ -408,17 +479,31 @@ export class PromptFollower {
     this.tuning.log?.(`prompt ${this.promptId}: asking ComfyUI to drop it`);
     cancelOnServer(this.client, this.promptId).then(
       (where) => this.onCancelAnswer(where),
-      () => this.move('cancel-done', { error: cancelled('The render was cancelled, but ComfyUI did not answer the cancel, so it may still finish the prompt.') }),
+      () =>
+        this.move('cancel-done', {
+          error: cancelled(
+            'The render was cancelled, but ComfyUI did not answer the cancel, so it may still finish the prompt.',
+          ),
+        }),
     );
   }
 
   private onCancelAnswer(where: 'deleted' | 'interrupted' | 'absent'): void {
     this.tuning.log?.(`prompt ${this.promptId}: cancel answered (${where})`);
-    if (where === 'deleted') this.move('cancel-done', { error: cancelled("The render was cancelled; it was removed from ComfyUI's queue before it started.") });
-    else if (where === 'absent') void this.fromHistory().then(() => this.move('cancel-done', { error: cancelled('The render was cancelled.') }));
+    if (where === 'deleted')
+      this.move('cancel-done', {
+        error: cancelled("The render was cancelled; it was removed from ComfyUI's queue before it started."),
+      });
+    else if (where === 'absent')
+      void this.fromHistory().then(() => this.move('cancel-done', { error: cancelled('The render was cancelled.') }));
     // execution_interrupted normally settles this first; a node that does not check for
     // interrupts (a long video encode) may finish instead, and is then discarded.
-    else this.later(this.tuning.interruptGraceMs ?? 10_000, () => this.move('cancel-done', { error: cancelled('The render was cancelled; ComfyUI was asked to stop it but has not confirmed yet.') }));
+    else
+      this.later(this.tuning.interruptGraceMs ?? 10_000, () =>
+        this.move('cancel-done', {
+          error: cancelled('The render was cancelled; ComfyUI was asked to stop it but has not confirmed yet.'),
+        }),
+      );
   }
 
   // ---- event source: the deadline ----------------------------------------------------------
@@ -428,6 +513,12 @@ export class PromptFollower {
     // The server stops too, unless a cancel is already on its way there.
     if (!this.cancelling) void cancelOnServer(this.client, this.promptId).catch(() => undefined);
     const message = `ComfyUI did not finish the render within ${Math.round(timeoutMs / 1000)} s; it was stopped.`;
-    this.move('deadline', { error: new StvError('TIMEOUT', message, "Raise comfyUI.timeoutSeconds for long renders, or check ComfyUI's console.") });
+    this.move('deadline', {
+      error: new StvError(
+        'TIMEOUT',
+        message,
+        "Raise comfyUI.timeoutSeconds for long renders, or check ComfyUI's console.",
+      ),
+    });
   }
 }

@@ -4,27 +4,66 @@ import { StvError } from '../../errors';
 import type { ComfyUISettings } from '../../settings/schema';
 import type { VideoProvider } from '../types';
 import { ComfyUIProvider } from './provider';
-import { BUILTIN_BOOKEND_MAPPING, BUILTIN_MAPPING, builtinBookendWorkflow, builtinWorkflow, parseMapping, parseWorkflow } from './workflow';
+import {
+  BUILTIN_BOOKEND_MAPPING,
+  BUILTIN_MAPPING,
+  builtinBookendWorkflow,
+  builtinWorkflow,
+  parseMapping,
+  parseWorkflow,
+} from './workflow';
 
 export { ComfyUIProvider, pickVideo, missingRequirements } from './provider';
 export { ComfyClient } from './client';
 
 /** Builds the provider from settings: the built-in workflow, or the user's with its mapping. */
-export async function createComfyUIProvider(cfg: ComfyUISettings, opts: { workspaceDir?: string; log?: (line: string) => void } = {}): Promise<VideoProvider> {
-  const common = { url: cfg.url, clientId: cfg.clientId || undefined, timeoutMs: cfg.timeoutSeconds * 1000, ...(opts.log ? { log: opts.log } : {}) };
+export async function createComfyUIProvider(
+  cfg: ComfyUISettings,
+  opts: { workspaceDir?: string; log?: (line: string) => void } = {},
+): Promise<VideoProvider> {
+  const common = {
+    url: cfg.url,
+    clientId: cfg.clientId || undefined,
+    timeoutMs: cfg.timeoutSeconds * 1000,
+    ...(opts.log ? { log: opts.log } : {}),
+  };
   // With the built-in workflow, shots with an end keyframe render with the built-in first-and-last-frame
   // one. A workflow of the user's is never swapped for ours: without end_image it warns END_KEYFRAME_IGNORED.
-  const bookendWorkflow = { workflow: builtinBookendWorkflow(), mapping: BUILTIN_BOOKEND_MAPPING, workflowName: 'built-in Wan 2.2 Fun Inpaint 5B (first and last frame)' };
-  if (!cfg.workflowPath) return new ComfyUIProvider({ ...common, workflow: builtinWorkflow(), mapping: BUILTIN_MAPPING, workflowName: 'built-in Wan 2.2 TI2V 5B', bookendWorkflow });
+  const bookendWorkflow = {
+    workflow: builtinBookendWorkflow(),
+    mapping: BUILTIN_BOOKEND_MAPPING,
+    workflowName: 'built-in Wan 2.2 Fun Inpaint 5B (first and last frame)',
+  };
+  if (!cfg.workflowPath)
+    return new ComfyUIProvider({
+      ...common,
+      workflow: builtinWorkflow(),
+      mapping: BUILTIN_MAPPING,
+      workflowName: 'built-in Wan 2.2 TI2V 5B',
+      bookendWorkflow,
+    });
   const file = path.resolve(opts.workspaceDir ?? process.cwd(), cfg.workflowPath);
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (e) {
-    throw new StvError('WORKFLOW_INVALID', `Cannot read the ComfyUI workflow ${file}: ${(e as Error).message}`, 'Fix comfyUI.workflowPath (relative to the workspace folder), or clear it to use the built-in workflow.');
+    throw new StvError(
+      'WORKFLOW_INVALID',
+      `Cannot read the ComfyUI workflow ${file}: ${(e as Error).message}`,
+      'Fix comfyUI.workflowPath (relative to the workspace folder), or clear it to use the built-in workflow.',
+    );
   }
   const workflow = parseWorkflow(text, file);
   if (Object.keys(cfg.mapping).length === 0)
-    throw new StvError('WORKFLOW_INVALID', `comfyUI.mapping is empty, so nothing says which inputs of ${path.basename(file)} the prompt, keyframe, size and seed fill.`, 'Add entries like "6:text": "prompt", "52:image": "keyframe_image" (see docs/comfyui.md).');
-  return new ComfyUIProvider({ ...common, workflow, mapping: parseMapping(cfg.mapping, workflow), workflowName: path.basename(file) });
+    throw new StvError(
+      'WORKFLOW_INVALID',
+      `comfyUI.mapping is empty, so nothing says which inputs of ${path.basename(file)} the prompt, keyframe, size and seed fill.`,
+      'Add entries like "6:text": "prompt", "52:image": "keyframe_image" (see docs/comfyui.md).',
+    );
+  return new ComfyUIProvider({
+    ...common,
+    workflow,
+    mapping: parseMapping(cfg.mapping, workflow),
+    workflowName: path.basename(file),
+  });
 }

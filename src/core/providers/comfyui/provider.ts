@@ -50,7 +50,12 @@ export function pickVideo(entry: HistoryEntry): SavedFile | undefined {
   // Saved outputs first; a preview node's temp file only when nothing was saved. Never inputs.
   const videos = candidates.filter((f) => VIDEO_EXT.test(f.filename) && f.type === 'output');
   const previews = candidates.filter((f) => VIDEO_EXT.test(f.filename) && f.type === 'temp');
-  return videos.find((f) => /\.mp4$/i.test(f.filename)) ?? videos[0] ?? previews.find((f) => /\.mp4$/i.test(f.filename)) ?? previews[0];
+  return (
+    videos.find((f) => /\.mp4$/i.test(f.filename)) ??
+    videos[0] ??
+    previews.find((f) => /\.mp4$/i.test(f.filename)) ??
+    previews[0]
+  );
 }
 
 function comboOptions(spec: unknown): string[] | undefined {
@@ -76,12 +81,15 @@ export function missingRequirements(workflow: Workflow, mapping: Mapping, info: 
     if (Object.keys({ ...spec.required, ...spec.optional }).length > 0)
       for (const input of Object.keys(node.inputs))
         if (!(input in (spec.required ?? {})) && !(input in (spec.optional ?? {})))
-          out.push(`input "${input}" of node ${nodeId} (${node.class_type}), which this ComfyUI's ${node.class_type} does not have (made for another version?)`);
+          out.push(
+            `input "${input}" of node ${nodeId} (${node.class_type}), which this ComfyUI's ${node.class_type} does not have (made for another version?)`,
+          );
     if (!folder) continue;
     for (const [input, value] of Object.entries(node.inputs)) {
       if (typeof value !== 'string' || mapping[`${nodeId}:${input}`]) continue;
       const options = comboOptions(spec.required?.[input] ?? spec.optional?.[input]);
-      if (options && !options.includes(value)) out.push(`model file ${value} (node ${nodeId} ${node.class_type}: put it in ComfyUI/${folder})`);
+      if (options && !options.includes(value))
+        out.push(`model file ${value} (node ${nodeId} ${node.class_type}: put it in ComfyUI/${folder})`);
     }
   }
   return out;
@@ -110,29 +118,64 @@ export class ComfyUIProvider implements VideoProvider {
 
   async health(signal?: AbortSignal): Promise<ProviderHealth> {
     const checkedAt = new Date().toISOString();
-    const base = { provider: this.id, endpoint: this.endpoint, checkedAt, model: this.opts.workflowName, followsKeyframe: Object.values(this.opts.mapping).includes('keyframe_image'), followsEndKeyframe: !!this.opts.bookendWorkflow || Object.values(this.opts.mapping).includes('end_image') };
+    const base = {
+      provider: this.id,
+      endpoint: this.endpoint,
+      checkedAt,
+      model: this.opts.workflowName,
+      followsKeyframe: Object.values(this.opts.mapping).includes('keyframe_image'),
+      followsEndKeyframe: !!this.opts.bookendWorkflow || Object.values(this.opts.mapping).includes('end_image'),
+    };
     try {
       const stats = await this.client.systemStats(signal);
       const dev = stats.devices[0];
-      const gpu = dev ? { gpuName: dev.name, vramFreeMb: Math.round(dev.vram_free / 2 ** 20), vramTotalMb: Math.round(dev.vram_total / 2 ** 20) } : {};
+      const gpu = dev
+        ? {
+            gpuName: dev.name,
+            vramFreeMb: Math.round(dev.vram_free / 2 ** 20),
+            vramTotalMb: Math.round(dev.vram_total / 2 ** 20),
+          }
+        : {};
       const gb = (n: number) => (n / 2 ** 30).toFixed(1);
       // With --cpu, /system_stats reports the CPU and RAM in the vram fields.
-      const gpuText = !dev ? '' : dev.type === 'cpu' ? ` · CPU only (no GPU), ${gb(dev.vram_free)} of ${gb(dev.vram_total)} GB RAM free` : ` · ${dev.name.replace(/^cuda:\d+ /, '')}, ${gb(dev.vram_free)} of ${gb(dev.vram_total)} GB free`;
+      const gpuText = !dev
+        ? ''
+        : dev.type === 'cpu'
+          ? ` · CPU only (no GPU), ${gb(dev.vram_free)} of ${gb(dev.vram_total)} GB RAM free`
+          : ` · ${dev.name.replace(/^cuda:\d+ /, '')}, ${gb(dev.vram_free)} of ${gb(dev.vram_total)} GB free`;
       const version = stats.system.comfyui_version ? ` ${stats.system.comfyui_version}` : '';
       const missing = missingRequirements(this.opts.workflow, this.opts.mapping, await this.objectInfo(signal));
       if (missing.length) {
         const message = `ComfyUI lacks what the ${this.opts.workflowName} workflow needs: ${missing.join('; ')}.`;
-        return { ...base, ...gpu, state: 'degraded', summary: message, error: { code: 'MISSING_NODES', message, hint: 'See docs/comfyui.md for the model files and where they go.' } };
+        return {
+          ...base,
+          ...gpu,
+          state: 'degraded',
+          summary: message,
+          error: { code: 'MISSING_NODES', message, hint: 'See docs/comfyui.md for the model files and where they go.' },
+        };
       }
       const lowVram = dev && dev.type !== 'cpu' && dev.vram_free / 2 ** 20 < LOW_VRAM_MB;
       // Only shots with an end keyframe need the bookend workflow: what it lacks is said, not degraded.
       const b = this.opts.bookendWorkflow;
       const bookendMissing = b ? missingRequirements(b.workflow, b.mapping, await this.objectInfo(signal)) : [];
-      const bookendNote = bookendMissing.length ? ` · shots with an end keyframe need the ${b?.workflowName} workflow, which lacks: ${bookendMissing.join('; ')}` : '';
-      return { ...base, ...gpu, state: lowVram ? 'degraded' : 'ok', summary: `ComfyUI${version}${gpuText}${lowVram ? ' (little free VRAM: close other GPU programs)' : ''}${bookendNote}` };
+      const bookendNote = bookendMissing.length
+        ? ` · shots with an end keyframe need the ${b?.workflowName} workflow, which lacks: ${bookendMissing.join('; ')}`
+        : '';
+      return {
+        ...base,
+        ...gpu,
+        state: lowVram ? 'degraded' : 'ok',
+        summary: `ComfyUI${version}${gpuText}${lowVram ? ' (little free VRAM: close other GPU programs)' : ''}${bookendNote}`,
+      };
     } catch (e) {
       const err = toStvError(e, 'UNREACHABLE');
-      return { ...base, state: 'down', summary: err.message, error: { code: err.code, message: err.message, ...(err.hint ? { hint: err.hint } : {}) } };
+      return {
+        ...base,
+        state: 'down',
+        summary: err.message,
+        error: { code: err.code, message: err.message, ...(err.hint ? { hint: err.hint } : {}) },
+      };
     }
   }
 
@@ -144,7 +187,11 @@ export class ComfyUIProvider implements VideoProvider {
     const plan = await planWorkflow(req, this.opts, this.opts.bookendWorkflow);
     const needsKeyframe = Object.values(plan.mapping).includes('keyframe_image');
     const endWarnings = endKeyframeWarnings(req, plan);
-    opts.onProgress({ stage: 'uploading', fraction: 0, ...(endWarnings[0] ? { message: endWarnings[0].message } : {}) });
+    opts.onProgress({
+      stage: 'uploading',
+      fraction: 0,
+      ...(endWarnings[0] ? { message: endWarnings[0].message } : {}),
+    });
     let keyframeName: string | undefined;
     if (needsKeyframe && req.keyframePath) {
       const t = Date.now();
@@ -153,7 +200,12 @@ export class ComfyUIProvider implements VideoProvider {
         keyframeName = await this.client.uploadImage(req.keyframePath, signal, req.sceneId);
       } catch (e) {
         step(`upload failed after ${Date.now() - t} ms: ${toStvError(e).message}`);
-        if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new StvError('KEYFRAME_MISSING', `Cannot read the keyframe ${req.keyframePath}.`, 'Fix the scene\'s "keyframe" path.');
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT')
+          throw new StvError(
+            'KEYFRAME_MISSING',
+            `Cannot read the keyframe ${req.keyframePath}.`,
+            'Fix the scene\'s "keyframe" path.',
+          );
         throw e;
       }
       step(`uploaded as ${keyframeName} in ${Date.now() - t} ms`);
@@ -165,13 +217,27 @@ export class ComfyUIProvider implements VideoProvider {
       try {
         endKeyframeName = await this.client.uploadImage(req.endKeyframePath, signal, `${req.sceneId}-end`);
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new StvError('KEYFRAME_MISSING', `Cannot read the end keyframe ${req.endKeyframePath}.`, 'Fix the shot\'s "keyframes.end" path.');
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT')
+          throw new StvError(
+            'KEYFRAME_MISSING',
+            `Cannot read the end keyframe ${req.endKeyframePath}.`,
+            'Fix the shot\'s "keyframes.end" path.',
+          );
         throw e;
       }
       step(`uploaded as ${endKeyframeName} in ${Date.now() - t} ms`);
     }
-    const workflow = fillWorkflow(plan.workflow, plan.mapping, { request: req, keyframeName, endKeyframeName, filenamePrefix: `scene-to-video/${req.sceneId}` });
-    const tuning = { pollIntervalMs: this.opts.pollIntervalMs ?? 3000, serverLostMs: this.opts.serverLostMs ?? 60_000, log: step };
+    const workflow = fillWorkflow(plan.workflow, plan.mapping, {
+      request: req,
+      keyframeName,
+      endKeyframeName,
+      filenamePrefix: `scene-to-video/${req.sceneId}`,
+    });
+    const tuning = {
+      pollIntervalMs: this.opts.pollIntervalMs ?? 3000,
+      serverLostMs: this.opts.serverLostMs ?? 60_000,
+      log: step,
+    };
     const follower = new PromptFollower(this.client, this.wsUrl(), opts, workflow, tuning);
     await follower.connect(); // before queueing, so no message for our prompt is missed
     try {
@@ -181,7 +247,11 @@ export class ComfyUIProvider implements VideoProvider {
       step(`prompt ${promptId} done: ${JSON.stringify(follower.timings())}`);
       const file = pickVideo(entry);
       if (!file)
-        throw new StvError('BAD_RESPONSE', `The workflow finished but saved no video (outputs: ${Object.keys(entry.outputs).join(', ') || 'none'}).`, 'The workflow must end in SaveVideo (or another node that saves an MP4).');
+        throw new StvError(
+          'BAD_RESPONSE',
+          `The workflow finished but saved no video (outputs: ${Object.keys(entry.outputs).join(', ') || 'none'}).`,
+          'The workflow must end in SaveVideo (or another node that saves an MP4).',
+        );
       safeOutputName(file);
       opts.onProgress({ stage: 'downloading', fraction: 0.99 });
       const dest = path.join(opts.scratchDir, `.stv-comfy-${randomUUID()}${path.extname(file.filename)}`);
@@ -224,15 +294,30 @@ export class ComfyUIProvider implements VideoProvider {
       step(`queued prompt ${promptId} in ${Date.now() - t} ms`);
       return promptId;
     } catch (e) {
-      if (isStvError(e) && (e.code === 'TIMEOUT' || e.code === 'UNREACHABLE')) await cancelOnServer(this.client, ourId).catch(() => undefined);
+      if (isStvError(e) && (e.code === 'TIMEOUT' || e.code === 'UNREACHABLE'))
+        await cancelOnServer(this.client, ourId).catch(() => undefined);
       throw e;
     }
   }
 
   private warnings(needsKeyframe: boolean, req: RenderRequest, plan: WorkflowPlan): RenderResult['warnings'] {
     return [
-      ...(needsKeyframe || !req.keyframePath ? [] : [{ code: 'KEYFRAME_IGNORED' as const, message: `The ${plan.workflowName} workflow has no keyframe input in its mapping: the keyframe was not used.` }]),
-      ...(Object.values(plan.mapping).includes('prompt') ? [] : [{ code: 'OTHER' as const, message: `The ${plan.workflowName} workflow has no prompt input in its mapping: the prompt was not used.` }]),
+      ...(needsKeyframe || !req.keyframePath
+        ? []
+        : [
+            {
+              code: 'KEYFRAME_IGNORED' as const,
+              message: `The ${plan.workflowName} workflow has no keyframe input in its mapping: the keyframe was not used.`,
+            },
+          ]),
+      ...(Object.values(plan.mapping).includes('prompt')
+        ? []
+        : [
+            {
+              code: 'OTHER' as const,
+              message: `The ${plan.workflowName} workflow has no prompt input in its mapping: the prompt was not used.`,
+            },
+          ]),
     ];
   }
 

@@ -9,7 +9,19 @@ import type { RenderRequest } from '../types';
 import wan22FunInpaint5b from './workflows/wan22_fun_inpaint_5b.json';
 import wan22Ti2v5b from './workflows/wan22_ti2v_5b.json';
 
-export const MAPPING_TARGETS = ['prompt', 'negative_prompt', 'keyframe_image', 'end_image', 'width', 'height', 'length', 'fps', 'seed', 'steps', 'filename_prefix'] as const;
+export const MAPPING_TARGETS = [
+  'prompt',
+  'negative_prompt',
+  'keyframe_image',
+  'end_image',
+  'width',
+  'height',
+  'length',
+  'fps',
+  'seed',
+  'steps',
+  'filename_prefix',
+] as const;
 /**
  * gemDirect1's `full_timeline_json` writes its timeline as JSON text into a text input (a metadata
  * writer); we render one scene at a time, so it gets a JSON text of the scene's request. Accepted
@@ -39,7 +51,13 @@ const ALIASES: Record<string, MappingTarget> = {
 
 export const WorkflowSchema = z.record(
   z.string(),
-  z.object({ class_type: z.string().min(1), inputs: z.record(z.string(), z.unknown()), _meta: z.object({ title: z.string().optional() }).loose().optional() }).loose(),
+  z
+    .object({
+      class_type: z.string().min(1),
+      inputs: z.record(z.string(), z.unknown()),
+      _meta: z.object({ title: z.string().optional() }).loose().optional(),
+    })
+    .loose(),
 );
 export type Workflow = z.infer<typeof WorkflowSchema>;
 export type Mapping = Record<string, MappingTarget>;
@@ -80,20 +98,34 @@ export function parseWorkflow(text: string, source: string): Workflow {
   try {
     data = JSON.parse(text);
   } catch (e) {
-    throw new StvError('WORKFLOW_INVALID', `${source} is not valid JSON: ${(e as Error).message}`, 'Export the workflow from ComfyUI with Workflow → Export (API).');
+    throw new StvError(
+      'WORKFLOW_INVALID',
+      `${source} is not valid JSON: ${(e as Error).message}`,
+      'Export the workflow from ComfyUI with Workflow → Export (API).',
+    );
   }
   if (data && typeof data === 'object' && 'nodes' in data && 'links' in data)
-    throw new StvError('WORKFLOW_INVALID', `${source} is a ComfyUI UI workflow, not the API format.`, 'In ComfyUI use Workflow → Export (API) and point comfyUI.workflowPath at that file.');
+    throw new StvError(
+      'WORKFLOW_INVALID',
+      `${source} is a ComfyUI UI workflow, not the API format.`,
+      'In ComfyUI use Workflow → Export (API) and point comfyUI.workflowPath at that file.',
+    );
   const r = WorkflowSchema.safeParse(data);
   if (!r.success || Object.keys(r.data).length === 0)
-    throw new StvError('WORKFLOW_INVALID', `${source} is not an API-format workflow (expected {"<nodeId>": {"class_type", "inputs"}}).`, 'Export it with Workflow → Export (API).');
+    throw new StvError(
+      'WORKFLOW_INVALID',
+      `${source} is not an API-format workflow (expected {"<nodeId>": {"class_type", "inputs"}}).`,
+      'Export it with Workflow → Export (API).',
+    );
   return r.data;
 }
 
 /** A mapping value as one of our targets; null for "not mapped"; undefined for an unknown name. */
 export function mappingTarget(value: string): MappingTarget | null | undefined {
   if (UNMAPPED.has(value)) return null;
-  return ([...MAPPING_TARGETS, ...GEMDIRECT_TARGETS] as readonly string[]).includes(value) ? (value as MappingTarget) : ALIASES[value];
+  return ([...MAPPING_TARGETS, ...GEMDIRECT_TARGETS] as readonly string[]).includes(value)
+    ? (value as MappingTarget)
+    : ALIASES[value];
 }
 
 /** Validates a mapping against a workflow; every problem is named. */
@@ -118,13 +150,19 @@ export function parseMapping(raw: Record<string, string>, workflow: Workflow): M
       continue;
     }
     if (!(input in node.inputs)) {
-      problems.push(`"${key}": node ${nodeId} (${node.class_type}) has no input "${input}" (it has ${Object.keys(node.inputs).join(', ')})`);
+      problems.push(
+        `"${key}": node ${nodeId} (${node.class_type}) has no input "${input}" (it has ${Object.keys(node.inputs).join(', ')})`,
+      );
       continue;
     }
     mapping[`${nodeId}:${input}`] = target;
   }
   if (problems.length)
-    throw new StvError('WORKFLOW_INVALID', `The ComfyUI mapping does not fit the workflow: ${problems.join('; ')}.`, 'Fix comfyUI.mapping (keys are "<nodeId>:<inputName>" of the API-format workflow).');
+    throw new StvError(
+      'WORKFLOW_INVALID',
+      `The ComfyUI mapping does not fit the workflow: ${problems.join('; ')}.`,
+      'Fix comfyUI.mapping (keys are "<nodeId>:<inputName>" of the API-format workflow).',
+    );
   return mapping;
 }
 
@@ -153,16 +191,34 @@ export function fillWorkflow(workflow: Workflow, mapping: Mapping, v: FillValues
     seed: r.seed,
     steps: r.steps,
     filename_prefix: v.filenamePrefix,
-    full_timeline_json: JSON.stringify({ sceneId: r.sceneId, prompt: r.prompt, negativePrompt: r.negativePrompt ?? '', width: r.width, height: r.height, numFrames: r.numFrames, fps: r.fps, seed: r.seed, ...(r.steps !== undefined ? { steps: r.steps } : {}) }),
+    full_timeline_json: JSON.stringify({
+      sceneId: r.sceneId,
+      prompt: r.prompt,
+      negativePrompt: r.negativePrompt ?? '',
+      width: r.width,
+      height: r.height,
+      numFrames: r.numFrames,
+      fps: r.fps,
+      seed: r.seed,
+      ...(r.steps !== undefined ? { steps: r.steps } : {}),
+    }),
   };
   for (const [key, target] of Object.entries(mapping)) {
     const [nodeId, input] = key.split(':') as [string, string];
     const value = values[target];
     if (value === undefined) {
       if (target === 'keyframe_image')
-        throw new StvError('KEYFRAME_MISSING', 'This ComfyUI workflow needs a keyframe image, and the scene has none.', 'Add "keyframe" to the scene, or use a workflow without an image input.');
+        throw new StvError(
+          'KEYFRAME_MISSING',
+          'This ComfyUI workflow needs a keyframe image, and the scene has none.',
+          'Add "keyframe" to the scene, or use a workflow without an image input.',
+        );
       if (target === 'end_image')
-        throw new StvError('KEYFRAME_MISSING', 'This ComfyUI workflow is a first-and-last-frame workflow and needs an end keyframe, and the shot has none.', 'Add "keyframes": { "start": ..., "end": ... } to the shot, or render it with a workflow that takes only a start image.');
+        throw new StvError(
+          'KEYFRAME_MISSING',
+          'This ComfyUI workflow is a first-and-last-frame workflow and needs an end keyframe, and the shot has none.',
+          'Add "keyframes": { "start": ..., "end": ... } to the shot, or render it with a workflow that takes only a start image.',
+        );
       continue; // e.g. steps: keep the workflow's own value
     }
     (out[nodeId] as Workflow[string]).inputs[input] = value;

@@ -6,7 +6,15 @@ import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { ERROR_CODES, StvError } from '../../errors';
 import { ownDispatcher, undici } from '../../undici';
 import { httpText, isErrorCode, networkError, parseJson } from '../../http';
-import { ErrorResponseSchema, HealthSchema, JobAcceptedSchema, JobSchema, type AdapterHealth, type AdapterJob, type GenerateBody } from './wire';
+import {
+  ErrorResponseSchema,
+  HealthSchema,
+  JobAcceptedSchema,
+  JobSchema,
+  type AdapterHealth,
+  type AdapterJob,
+  type GenerateBody,
+} from './wire';
 
 export interface AdapterClientOptions {
   endpoint: string;
@@ -24,7 +32,10 @@ export class AdapterClient {
   }
 
   private headers(json = false): Record<string, string> {
-    return { ...(this.opts.token ? { authorization: `Bearer ${this.opts.token}` } : {}), ...(json ? { 'content-type': 'application/json' } : {}) };
+    return {
+      ...(this.opts.token ? { authorization: `Bearer ${this.opts.token}` } : {}),
+      ...(json ? { 'content-type': 'application/json' } : {}),
+    };
   }
 
   private get unreachableHint(): string {
@@ -37,13 +48,23 @@ export class AdapterClient {
     try {
       body = ErrorResponseSchema.parse(JSON.parse(text)).error;
     } catch {
-      throw new StvError('BAD_RESPONSE', `${this.what} answered HTTP ${status} without an error body: "${text.slice(0, 120)}".`, 'Check that the endpoint is the adapter and not another service.');
+      throw new StvError(
+        'BAD_RESPONSE',
+        `${this.what} answered HTTP ${status} without an error body: "${text.slice(0, 120)}".`,
+        'Check that the endpoint is the adapter and not another service.',
+      );
     }
     const code = isErrorCode(body.code, ERROR_CODES) ? body.code : 'INTERNAL';
     throw new StvError(code, body.message, body.hint ?? undefined);
   }
 
-  private async call(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown, signal?: AbortSignal, timeoutMs?: number): Promise<{ status: number; text: string }> {
+  private async call(
+    method: 'GET' | 'POST' | 'DELETE',
+    path: string,
+    body?: unknown,
+    signal?: AbortSignal,
+    timeoutMs?: number,
+  ): Promise<{ status: number; text: string }> {
     const res = await httpText(`${this.endpoint}${path}`, {
       method,
       headers: this.headers(body !== undefined),
@@ -61,7 +82,11 @@ export class AdapterClient {
     const r = await this.call('GET', '/health', undefined, signal, 5_000);
     // A token adapter tells a caller without its token only that it is alive.
     if (/^\s*\{\s*"status"\s*:\s*"alive"/.test(r.text))
-      throw new StvError('UNAUTHORIZED', `${this.what} is running but requires a token.`, 'Run "Scene to Video: Set FastVideo adapter token" with the token it was started with.');
+      throw new StvError(
+        'UNAUTHORIZED',
+        `${this.what} is running but requires a token.`,
+        'Run "Scene to Video: Set FastVideo adapter token" with the token it was started with.',
+      );
     return parseJson(r.text, HealthSchema, this.what);
   }
 
@@ -90,12 +115,22 @@ export class AdapterClient {
    * Server-sent events of one job, resuming after `lastEventId`. Ends after the `done` event or
    * when the stream closes; throws UNREACHABLE when the connection breaks.
    */
-  async *events(jobId: string, lastEventId: string | undefined, signal: AbortSignal): AsyncGenerator<EventSourceMessage> {
+  async *events(
+    jobId: string,
+    lastEventId: string | undefined,
+    signal: AbortSignal,
+  ): AsyncGenerator<EventSourceMessage> {
     let res;
     try {
-      res = await (await undici()).request(`${this.endpoint}/jobs/${encodeURIComponent(jobId)}/events`, {
+      res = await (
+        await undici()
+      ).request(`${this.endpoint}/jobs/${encodeURIComponent(jobId)}/events`, {
         dispatcher: await ownDispatcher(),
-        headers: { ...this.headers(), accept: 'text/event-stream', ...(lastEventId ? { 'last-event-id': lastEventId } : {}) },
+        headers: {
+          ...this.headers(),
+          accept: 'text/event-stream',
+          ...(lastEventId ? { 'last-event-id': lastEventId } : {}),
+        },
         signal,
         headersTimeout: 15_000,
         bodyTimeout: 60_000, // the adapter sends a keep-alive every 15 s
@@ -127,7 +162,15 @@ export class AdapterClient {
   async downloadVideo(jobId: string, dest: string, signal: AbortSignal): Promise<number> {
     let res;
     try {
-      res = await (await undici()).request(`${this.endpoint}/jobs/${encodeURIComponent(jobId)}/video`, { headers: this.headers(), signal, dispatcher: await ownDispatcher(), headersTimeout: 30_000, bodyTimeout: 120_000 });
+      res = await (
+        await undici()
+      ).request(`${this.endpoint}/jobs/${encodeURIComponent(jobId)}/video`, {
+        headers: this.headers(),
+        signal,
+        dispatcher: await ownDispatcher(),
+        headersTimeout: 30_000,
+        bodyTimeout: 120_000,
+      });
     } catch (e) {
       throw networkError(e, this.what, this.unreachableHint);
     }
@@ -144,7 +187,11 @@ export class AdapterClient {
     const expected = Number(res.headers['content-length'] ?? bytes);
     if (bytes !== expected || bytes === 0) {
       await rm(dest, { force: true });
-      throw new StvError('BAD_RESPONSE', `The video download from ${this.what} was cut short (${bytes} of ${expected} bytes).`, 'Render again; check the network between this machine and the adapter.');
+      throw new StvError(
+        'BAD_RESPONSE',
+        `The video download from ${this.what} was cut short (${bytes} of ${expected} bytes).`,
+        'Render again; check the network between this machine and the adapter.',
+      );
     }
     return bytes;
   }
@@ -153,8 +200,19 @@ export class AdapterClient {
 /** The download's own file failed (not the network): say so with the codes the queue uses. */
 function localWriteError(e: unknown, dest: string): StvError | undefined {
   const code = (e as NodeJS.ErrnoException).code;
-  if (code === 'ENOSPC' || code === 'EDQUOT') return new StvError('DISK_FULL', `The disk is full while downloading the video to ${dest}.`, 'Free some space; earlier renders were not touched.', { cause: e });
+  if (code === 'ENOSPC' || code === 'EDQUOT')
+    return new StvError(
+      'DISK_FULL',
+      `The disk is full while downloading the video to ${dest}.`,
+      'Free some space; earlier renders were not touched.',
+      { cause: e },
+    );
   if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS')
-    return new StvError('OUTPUT_NOT_WRITABLE', `Cannot write the downloaded video to ${dest} (${code}).`, 'Choose another output folder (fastVideo.outputDir) or fix its permissions.', { cause: e });
+    return new StvError(
+      'OUTPUT_NOT_WRITABLE',
+      `Cannot write the downloaded video to ${dest} (${code}).`,
+      'Choose another output folder (fastVideo.outputDir) or fix its permissions.',
+      { cause: e },
+    );
   return undefined;
 }

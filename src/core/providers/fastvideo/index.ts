@@ -5,6 +5,15 @@ import { FastVideoProvider } from './provider';
 export { FastVideoProvider } from './provider';
 export { AdapterClient } from './client';
 
-export function createFastVideoProvider(cfg: FastVideoSettings, opts: { token?: string; location?: string }): VideoProvider {
-  return new FastVideoProvider({ endpoint: cfg.endpointUrl, token: opts.token, location: opts.location, requestTimeoutMs: 30_000, renderTimeoutMs: cfg.requestTimeoutSeconds * 1000 });
+export function createFastVideoProvider(
+  cfg: FastVideoSettings,
+  opts: { token?: string; location?: string },
+): VideoProvider {
+  return new FastVideoProvider({
+    endpoint: cfg.endpointUrl,
+    token: opts.token,
+    location: opts.location,
+    requestTimeoutMs: 30_000,
+    renderTimeoutMs: cfg.requestTimeoutSeconds * 1000,
+  });
 }

@@ -7,7 +7,19 @@ import { randomUUID } from 'node:crypto';
 import { ERROR_CODES, StvError, toStvError } from '../../errors';
 import { isErrorCode, parseJson } from '../../http';
 import { isLoopbackUrl } from '../../net/loopback';
-import { FINAL_JOB_STATES, RENDER_STAGES, WARNING_CODES, type ProviderHealth, type RenderOptions, type RenderProgress, type RenderRequest, type RenderResult, type RenderStage, type RenderWarning, type VideoProvider } from '../types';
+import {
+  FINAL_JOB_STATES,
+  RENDER_STAGES,
+  WARNING_CODES,
+  type ProviderHealth,
+  type RenderOptions,
+  type RenderProgress,
+  type RenderRequest,
+  type RenderResult,
+  type RenderStage,
+  type RenderWarning,
+  type VideoProvider,
+} from '../types';
 import { AdapterClient } from './client';
 import { ProgressSchema, JobSchema, type AdapterJob, type AdapterProgress, type GenerateBody } from './wire';
 
@@ -37,12 +49,21 @@ const STAGES: ReadonlySet<string> = new Set(RENDER_STAGES);
 const KNOWN_WARNINGS: ReadonlySet<string> = new Set(WARNING_CODES.filter((c) => c !== 'OTHER'));
 
 /** A keyframe's bytes for the adapter, checked as an image within the render's bounds first. */
-async function keyframeBase64Of(file: string, render: { width: number; height: number }, what: string, field: string): Promise<string> {
+async function keyframeBase64Of(
+  file: string,
+  render: { width: number; height: number },
+  what: string,
+  field: string,
+): Promise<string> {
   try {
     return (await readKeyframeImage(file, render)).toString('base64');
   } catch (e) {
     if (e instanceof StvError) throw e; // not an image, or out of bounds: said as such
-    throw new StvError('KEYFRAME_MISSING', `Cannot read the ${what} ${file}: ${(e as Error).message}`, `Fix ${field} (relative to the timeline file).`);
+    throw new StvError(
+      'KEYFRAME_MISSING',
+      `Cannot read the ${what} ${file}: ${(e as Error).message}`,
+      `Fix ${field} (relative to the timeline file).`,
+    );
   }
 }
 
@@ -70,16 +91,27 @@ export class FastVideoProvider implements VideoProvider {
   readonly client: AdapterClient;
   constructor(private readonly opts: FastVideoProviderOptions) {
     this.endpoint = opts.endpoint.replace(/\/+$/, '');
-    this.client = new AdapterClient({ endpoint: this.endpoint, token: opts.token, requestTimeoutMs: opts.requestTimeoutMs });
+    this.client = new AdapterClient({
+      endpoint: this.endpoint,
+      token: opts.token,
+      requestTimeoutMs: opts.requestTimeoutMs,
+    });
   }
 
   async health(signal?: AbortSignal): Promise<ProviderHealth> {
     const checkedAt = new Date().toISOString();
-    const base = { provider: this.id, endpoint: this.endpoint, checkedAt, ...(this.opts.location ? { location: this.opts.location } : {}) };
+    const base = {
+      provider: this.id,
+      endpoint: this.endpoint,
+      checkedAt,
+      ...(this.opts.location ? { location: this.opts.location } : {}),
+    };
     try {
       const h = await this.client.health(signal);
       const model = h.modelId.split('/').pop() ?? h.modelId;
-      const gpu = h.gpu ? `${h.gpu.name}, ${(h.gpu.memoryFreeMb / 1024).toFixed(1)} of ${(h.gpu.memoryTotalMb / 1024).toFixed(1)} GB free` : undefined;
+      const gpu = h.gpu
+        ? `${h.gpu.name}, ${(h.gpu.memoryFreeMb / 1024).toFixed(1)} of ${(h.gpu.memoryTotalMb / 1024).toFixed(1)} GB free`
+        : undefined;
       const state = h.status === 'ok' ? 'ok' : h.status === 'loading' ? 'degraded' : 'down';
       const summary =
         h.status === 'error'
@@ -98,13 +130,20 @@ export class FastVideoProvider implements VideoProvider {
         followsEndKeyframe: h.backend === 'preview',
         notAi: !h.isAi,
         queueDepth: h.queueDepth,
-        ...(h.error ? { error: { code: h.error.code, message: h.error.message, ...(h.error.hint ? { hint: h.error.hint } : {}) } } : {}),
+        ...(h.error
+          ? { error: { code: h.error.code, message: h.error.message, ...(h.error.hint ? { hint: h.error.hint } : {}) } }
+          : {}),
       };
     } catch (e) {
       const err = toStvError(e, 'UNREACHABLE');
       // A token adapter without our token is up (so nothing starts another on its port), just not usable.
       const state = err.code === 'UNAUTHORIZED' ? 'degraded' : 'down';
-      return { ...base, state, summary: err.message, error: { code: err.code, message: err.message, ...(err.hint ? { hint: err.hint } : {}) } };
+      return {
+        ...base,
+        state,
+        summary: err.message,
+        error: { code: err.code, message: err.message, ...(err.hint ? { hint: err.hint } : {}) },
+      };
     }
   }
 
@@ -132,12 +171,17 @@ export class FastVideoProvider implements VideoProvider {
     else signal.addEventListener('abort', onAbort, { once: true });
     const timedOut = () => !userOpts.signal.aborted && !!deadline?.aborted;
     const timeoutError = () =>
-      new StvError('TIMEOUT', `The render took longer than ${Math.round((this.opts.renderTimeoutMs ?? 0) / 1000)} s and was cancelled on the adapter.`, 'Raise fastVideo.requestTimeoutSeconds, or render fewer frames or a smaller size.');
+      new StvError(
+        'TIMEOUT',
+        `The render took longer than ${Math.round((this.opts.renderTimeoutMs ?? 0) / 1000)} s and was cancelled on the adapter.`,
+        'Raise fastVideo.requestTimeoutSeconds, or render fewer frames or a smaller size.',
+      );
     try {
       if (signal.aborted) throw new StvError('CANCELLED', 'The render was cancelled.');
       const job = await this.follow(jobId, opts);
       if (timedOut()) throw timeoutError();
-      if (job.status === 'cancelled' || signal.aborted) throw new StvError('CANCELLED', job.error?.message ?? 'The render was cancelled.');
+      if (job.status === 'cancelled' || signal.aborted)
+        throw new StvError('CANCELLED', job.error?.message ?? 'The render was cancelled.');
       if (job.status === 'failed' || !job.result) {
         const code = job.error && isErrorCode(job.error.code, ERROR_CODES) ? job.error.code : 'INTERNAL';
         throw new StvError(code, job.error?.message ?? 'The adapter reported a failure.', job.error?.hint ?? undefined);
@@ -154,9 +198,27 @@ export class FastVideoProvider implements VideoProvider {
         fps: r.fps,
         model: r.modelId,
         backend: r.backend,
-        warnings: [...r.warnings.map((w): RenderWarning => ({ code: (KNOWN_WARNINGS.has(w.code) ? w.code : 'OTHER') as RenderWarning['code'], message: w.message })), ...(r.backend === 'preview' ? [] : this.modelWarning(req, r.modelId))],
-        timings: { queueMs: r.timings.queueMs, loadMs: r.timings.loadMs, generateMs: r.timings.generateMs, encodeMs: r.timings.encodeMs, ...(video.downloadMs !== undefined ? { downloadMs: video.downloadMs } : {}), totalMs: Date.now() - started },
-        server: { adapter: this.endpoint, jobId, adapterOutputPath: r.outputVideoPath, adapterSidecarPath: r.sidecarPath },
+        warnings: [
+          ...r.warnings.map((w): RenderWarning => ({
+            code: (KNOWN_WARNINGS.has(w.code) ? w.code : 'OTHER') as RenderWarning['code'],
+            message: w.message,
+          })),
+          ...(r.backend === 'preview' ? [] : this.modelWarning(req, r.modelId)),
+        ],
+        timings: {
+          queueMs: r.timings.queueMs,
+          loadMs: r.timings.loadMs,
+          generateMs: r.timings.generateMs,
+          encodeMs: r.timings.encodeMs,
+          ...(video.downloadMs !== undefined ? { downloadMs: video.downloadMs } : {}),
+          totalMs: Date.now() - started,
+        },
+        server: {
+          adapter: this.endpoint,
+          jobId,
+          adapterOutputPath: r.outputVideoPath,
+          adapterSidecarPath: r.sidecarPath,
+        },
       };
     } catch (e) {
       if (signal.aborted) {
@@ -233,7 +295,8 @@ export class FastVideoProvider implements VideoProvider {
       } catch (e) {
         if (opts.signal.aborted) throw new StvError('CANCELLED', 'The render was cancelled.');
         if (e instanceof StvError && e.code === 'NOT_FOUND') throw this.crashed(jobId);
-        if (!(e instanceof StvError) || (e.code !== 'UNREACHABLE' && e.code !== 'TIMEOUT' && e.code !== 'BAD_RESPONSE')) throw e;
+        if (!(e instanceof StvError) || (e.code !== 'UNREACHABLE' && e.code !== 'TIMEOUT' && e.code !== 'BAD_RESPONSE'))
+          throw e;
         failures++;
       }
       await sleep(Math.min(2000, 200 * 2 ** failures), opts.signal);
@@ -265,15 +328,28 @@ export class FastVideoProvider implements VideoProvider {
    */
   private modelWarning(req: RenderRequest, served: string): RenderWarning[] {
     if (!req.model || req.model === served || served.endsWith(`/${req.model}`)) return [];
-    return [{ code: 'OTHER', message: `The scene asks for the model ${req.model}, but the adapter at ${this.endpoint} serves ${served}, which rendered this clip. Start the adapter with ${req.model} (fastVideo.modelId) to use it.` }];
+    return [
+      {
+        code: 'OTHER',
+        message: `The scene asks for the model ${req.model}, but the adapter at ${this.endpoint} serves ${served}, which rendered this clip. Start the adapter with ${req.model} (fastVideo.modelId) to use it.`,
+      },
+    ];
   }
 
   private crashed(jobId: string): StvError {
-    return new StvError('ADAPTER_CRASHED', `The FastVideo adapter stopped during the render (job ${jobId.slice(0, 8)} is gone).`, 'Restart the adapter ("Scene to Video: Start FastVideo adapter"), then render again; its terminal shows why it stopped.');
+    return new StvError(
+      'ADAPTER_CRASHED',
+      `The FastVideo adapter stopped during the render (job ${jobId.slice(0, 8)} is gone).`,
+      'Restart the adapter ("Scene to Video: Start FastVideo adapter"), then render again; its terminal shows why it stopped.',
+    );
   }
 
   /** The adapter's MP4 if this machine can read it, else a download into the scratch folder. */
-  private async localVideo(jobId: string, adapterPath: string, opts: RenderOptions): Promise<{ path: string; temporary: boolean; downloadMs?: number }> {
+  private async localVideo(
+    jobId: string,
+    adapterPath: string,
+    opts: RenderOptions,
+  ): Promise<{ path: string; temporary: boolean; downloadMs?: number }> {
     if (this.opts.fetchVideo !== 'always' && isLoopbackUrl(this.endpoint) && path.isAbsolute(adapterPath)) {
       try {
         await access(adapterPath, constants.R_OK);

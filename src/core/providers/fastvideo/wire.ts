@@ -30,7 +30,13 @@ export const GenerateResultSchema = z.object({
   modelId: z.string(),
   backend: z.string(),
   warnings: z.array(WarningSchema),
-  timings: z.object({ queueMs: z.number(), loadMs: z.number(), generateMs: z.number(), encodeMs: z.number(), totalMs: z.number() }),
+  timings: z.object({
+    queueMs: z.number(),
+    loadMs: z.number(),
+    generateMs: z.number(),
+    encodeMs: z.number(),
+    totalMs: z.number(),
+  }),
 });
 
 export const JobSchema = z.object({
@@ -46,7 +52,11 @@ export const JobSchema = z.object({
   forced: z.boolean().optional(),
 });
 
-export const JobAcceptedSchema = z.object({ jobId: z.string(), status: z.literal('queued'), queuePosition: z.number() });
+export const JobAcceptedSchema = z.object({
+  jobId: z.string(),
+  status: z.literal('queued'),
+  queuePosition: z.number(),
+});
 
 export const HealthSchema = z.object({
   status: z.enum(['ok', 'loading', 'error']),

@@ -6,7 +6,10 @@ import * as path from 'node:path';
 const SIGNATURES: { ext: string; test: (b: Buffer) => boolean }[] = [
   { ext: '.png', test: (b) => b.length > 8 && b.readUInt32BE(0) === 0x89504e47 },
   { ext: '.jpg', test: (b) => b.length > 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff },
-  { ext: '.webp', test: (b) => b.length > 12 && b.toString('latin1', 0, 4) === 'RIFF' && b.toString('latin1', 8, 12) === 'WEBP' },
+  {
+    ext: '.webp',
+    test: (b) => b.length > 12 && b.toString('latin1', 0, 4) === 'RIFF' && b.toString('latin1', 8, 12) === 'WEBP',
+  },
 ];
 
 /** Decodes base64 or a data: URL; returns the bytes and the extension their magic bytes say. */
