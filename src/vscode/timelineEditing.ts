@@ -33,11 +33,21 @@ export function registerTimelineEditing(): vscode.Disposable[] {
   ];
 }
 
-/** The string being typed as a scene's "keyframe" value: its range inside the quotes. */
+/**
+ * Whether a JSON path names a keyframe value: version 1's scenes[i].keyframe, or version 2's
+ * keyframes.start / keyframes.end of a scene or a shot.
+ */
+function isKeyframePath(path: (string | number)[]): boolean {
+  if (path[0] !== 'scenes') return false;
+  const last = path[path.length - 1];
+  return last === 'keyframe' || ((last === 'start' || last === 'end') && path[path.length - 2] === 'keyframes');
+}
+
+/** The string being typed as a keyframe value: its range inside the quotes. */
 function keyframeValueRange(doc: vscode.TextDocument, pos: vscode.Position): vscode.Range | undefined {
   const offset = doc.offsetAt(pos);
   const loc = getLocation(doc.getText(), offset);
-  if (loc.isAtPropertyKey || loc.path[loc.path.length - 1] !== 'keyframe' || loc.path[0] !== 'scenes') return undefined;
+  if (loc.isAtPropertyKey || !isKeyframePath(loc.path)) return undefined;
   const node = loc.previousNode;
   if (!node || node.type !== 'string') return undefined;
   // Inside the quotes only: from after the opening quote to before the closing one (if typed yet).
