@@ -139,11 +139,65 @@ function valueAt(data: unknown, p: (string | number)[]): unknown {
   return cur;
 }
 
+type IssueProblem = { code: string; message: string; path: (string | number)[]; key?: string };
+
+/** A number, text or list below its minimum or above its maximum. */
+function boundProblems(
+  issue: z.core.$ZodIssueTooSmall | z.core.$ZodIssueTooBig,
+  where: string,
+  last: string | number | undefined,
+  value: unknown,
+  p: (string | number)[],
+): IssueProblem[] {
+  if ((last === 'width' || last === 'height') && typeof value === 'number')
+    return [{ code: 'invalid-size', message: `${where}: ${describeSideProblem(last, value)}`, path: p }];
+  if ((last === 'numFrames' || last === 'frames') && typeof value === 'number')
+    return [{ code: 'invalid-frames', message: `${where}: ${describeFramesProblem(value)}`, path: p }];
+  if (Array.isArray(value) || typeof value === 'string') {
+    const what = typeof value === 'string' ? 'characters' : 'items';
+    if (issue.code === 'too_small' && Number(issue.minimum) === 1)
+      return [{ code: 'invalid-value', message: `${where} must not be empty.`, path: p }];
+    const bound = issue.code === 'too_small' ? `at least ${String(issue.minimum)}` : `at most ${String(issue.maximum)}`;
+    return [{ code: 'invalid-value', message: `${where} must have ${bound} ${what}.`, path: p }];
+  }
+  const bound = issue.code === 'too_small' ? `at least ${String(issue.minimum)}` : `at most ${String(issue.maximum)}`;
+  return [{ code: 'invalid-value', message: `${where} must be ${bound} (got ${JSON.stringify(value)}).`, path: p }];
+}
+
+/** A value outside a fixed set (an enum or a literal): missing, or not one of the allowed values. */
+function invalidValueProblems(
+  issue: z.core.$ZodIssueInvalidValue,
+  where: string,
+  value: unknown,
+  p: (string | number)[],
+): IssueProblem[] {
+  const allowed = issue.values.map((v) => JSON.stringify(v)).join(', ');
+  if (value === undefined)
+    return [
+      {
+        code: 'missing-field',
+        message: `${where} is required: add it with ${issue.values.length === 1 ? 'the value' : 'one of'} ${allowed}.`,
+        path: p,
+      },
+    ];
+  const hint =
+    typeof value === 'string'
+      ? didYouMean(
+          value,
+          issue.values.filter((v): v is string => typeof v === 'string'),
+        )
+      : '';
+  return [
+    {
+      code: 'invalid-value',
+      message: `${where} must be ${issue.values.length === 1 ? '' : 'one of '}${allowed} (got ${describeType(value)}).${hint}`,
+      path: p,
+    },
+  ];
+}
+
 /** Turns one zod issue into one or more problems with messages written for people. */
-function problemsFromIssue(
-  issue: z.core.$ZodIssue,
-  data: unknown,
-): { code: string; message: string; path: (string | number)[]; key?: string }[] {
+function problemsFromIssue(issue: z.core.$ZodIssue, data: unknown): IssueProblem[] {
   const p = issue.path.filter((k): k is string | number => typeof k !== 'symbol');
   const where = pathLabel(p);
   const last = p[p.length - 1];
@@ -177,48 +231,10 @@ function problemsFromIssue(
         return [{ code: 'invalid-size', message: `${where}: ${describeSideProblem(last, value)}`, path: p }];
       return [{ code: 'invalid-value', message: `${where}: ${issue.message}`, path: p }];
     case 'too_small':
-    case 'too_big': {
-      if ((last === 'width' || last === 'height') && typeof value === 'number')
-        return [{ code: 'invalid-size', message: `${where}: ${describeSideProblem(last, value)}`, path: p }];
-      if ((last === 'numFrames' || last === 'frames') && typeof value === 'number')
-        return [{ code: 'invalid-frames', message: `${where}: ${describeFramesProblem(value)}`, path: p }];
-      if (Array.isArray(value) || typeof value === 'string') {
-        const what = typeof value === 'string' ? 'characters' : 'items';
-        if (issue.code === 'too_small' && Number(issue.minimum) === 1)
-          return [{ code: 'invalid-value', message: `${where} must not be empty.`, path: p }];
-        const bound =
-          issue.code === 'too_small' ? `at least ${String(issue.minimum)}` : `at most ${String(issue.maximum)}`;
-        return [{ code: 'invalid-value', message: `${where} must have ${bound} ${what}.`, path: p }];
-      }
-      const bound =
-        issue.code === 'too_small' ? `at least ${String(issue.minimum)}` : `at most ${String(issue.maximum)}`;
-      return [{ code: 'invalid-value', message: `${where} must be ${bound} (got ${JSON.stringify(value)}).`, path: p }];
-    }
-    case 'invalid_value': {
-      const allowed = issue.values.map((v) => JSON.stringify(v)).join(', ');
-      if (value === undefined)
-        return [
-          {
-            code: 'missing-field',
-            message: `${where} is required: add it with ${issue.values.length === 1 ? 'the value' : 'one of'} ${allowed}.`,
-            path: p,
-          },
-        ];
-      const hint =
-        typeof value === 'string'
-          ? didYouMean(
-              value,
-              issue.values.filter((v): v is string => typeof v === 'string'),
-            )
-          : '';
-      return [
-        {
-          code: 'invalid-value',
-          message: `${where} must be ${issue.values.length === 1 ? '' : 'one of '}${allowed} (got ${describeType(value)}).${hint}`,
-          path: p,
-        },
-      ];
-    }
+    case 'too_big':
+      return boundProblems(issue, where, last, value, p);
+    case 'invalid_value':
+      return invalidValueProblems(issue, where, value, p);
     case 'invalid_format':
       if (last === 'id')
         return [{ code: 'invalid-scene-id', message: `Scene id ${JSON.stringify(value)} ${issue.message}.`, path: p }];
