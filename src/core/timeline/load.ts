@@ -248,6 +248,53 @@ function problemsFromIssue(issue: z.core.$ZodIssue, data: unknown): IssueProblem
   }
 }
 
+/** JSON syntax errors (at most 20), or one saying the file is empty when the parser gave none. */
+function syntaxProblems(syntax: ParseError[], lines: LineIndex): TimelineProblem[] {
+  const problems: TimelineProblem[] = [];
+  for (const e of syntax.slice(0, 20)) {
+    const r = lines.range(e.offset, e.length);
+    problems.push({
+      code: 'json-syntax',
+      message: `JSON syntax error: ${humanParseError(printParseErrorCode(e.error))}.`,
+      severity: 'error',
+      path: [],
+      ...r,
+    });
+  }
+  if (problems.length === 0)
+    problems.push({
+      code: 'json-syntax',
+      message: 'The file is empty: a timeline is a JSON object with "version", "title" and "scenes".',
+      severity: 'error',
+      path: [],
+      ...lines.range(0, 0),
+    });
+  return problems;
+}
+
+/** Reports a root that is not an object, or a version this extension cannot read; true when it reported one. */
+function reportRootShape(data: unknown, at: V2Reporter): boolean {
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+    at(
+      'error',
+      'wrong-type',
+      `A timeline must be a JSON object with "version", "title" and "scenes", not ${describeType(data)}.`,
+      [],
+    );
+    return true;
+  }
+  const version = (data as { version?: unknown }).version;
+  if (version !== undefined && version !== 1 && version !== 2) {
+    const message =
+      typeof version === 'number'
+        ? `Timeline version ${version} is not supported: this extension reads versions 1 and 2. Update Scene to Video, or set "version": 2.`
+        : `"version" must be the number 2 (or 1), not ${describeType(version)}: write "version": 2 without quotes.`;
+    at('error', 'unsupported-version', message, ['version']);
+    return true;
+  }
+  return false;
+}
+
 export function parseTimeline(text: string, opts: ParseOptions): LoadResult {
   // A byte order mark becomes a space: JSON parsers refuse it, and a space keeps every offset.
   if (text.charCodeAt(0) === 0xfeff) text = ` ${text.slice(1)}`;
@@ -273,27 +320,7 @@ export function parseTimeline(text: string, opts: ParseOptions): LoadResult {
     problems.push({ code, message, severity, path: p, ...r });
   };
 
-  if (syntax.length > 0 || !root) {
-    for (const e of syntax.slice(0, 20)) {
-      const r = lines.range(e.offset, e.length);
-      problems.push({
-        code: 'json-syntax',
-        message: `JSON syntax error: ${humanParseError(printParseErrorCode(e.error))}.`,
-        severity: 'error',
-        path: [],
-        ...r,
-      });
-    }
-    if (problems.length === 0)
-      problems.push({
-        code: 'json-syntax',
-        message: 'The file is empty: a timeline is a JSON object with "version", "title" and "scenes".',
-        severity: 'error',
-        path: [],
-        ...lines.range(0, 0),
-      });
-    return { ok: false, problems };
-  }
+  if (syntax.length > 0 || !root) return { ok: false, problems: syntaxProblems(syntax, lines) };
 
   let data: unknown;
   try {
@@ -304,24 +331,7 @@ export function parseTimeline(text: string, opts: ParseOptions): LoadResult {
     return { ok: false, problems };
   }
 
-  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
-    at(
-      'error',
-      'wrong-type',
-      `A timeline must be a JSON object with "version", "title" and "scenes", not ${describeType(data)}.`,
-      [],
-    );
-    return { ok: false, problems };
-  }
-  const version = (data as { version?: unknown }).version;
-  if (version !== undefined && version !== 1 && version !== 2) {
-    const message =
-      typeof version === 'number'
-        ? `Timeline version ${version} is not supported: this extension reads versions 1 and 2. Update Scene to Video, or set "version": 2.`
-        : `"version" must be the number 2 (or 1), not ${describeType(version)}: write "version": 2 without quotes.`;
-    at('error', 'unsupported-version', message, ['version']);
-    return { ok: false, problems };
-  }
+  if (reportRootShape(data, at)) return { ok: false, problems };
 
   const parsed = TimelineSchema.safeParse(data);
   if (!parsed.success) {
