@@ -370,6 +370,138 @@ type Reporter = (
   exact?: Node,
 ) => void;
 
+/** A scene id used twice (an error), or twice in different letter case (a warning). */
+function checkSceneId(
+  s: Record<string, unknown>,
+  i: number,
+  scenes: unknown[],
+  firstSeen: Map<string, number>,
+  at: Reporter,
+): void {
+  if (typeof s.id === 'string') {
+    const prev = firstSeen.get(s.id.toLowerCase());
+    const prevId = prev === undefined ? undefined : (scenes[prev] as { id?: unknown }).id;
+    if (prev === undefined) firstSeen.set(s.id.toLowerCase(), i);
+    else if (prevId === s.id)
+      at(
+        'error',
+        'duplicate-scene-id',
+        `Scene id "${s.id}" is used twice (also by scenes[${prev}]). Scene ids must be unique: their renders go to a folder named after the id.`,
+        ['scenes', i, 'id'],
+      );
+    else
+      at(
+        'warning',
+        'duplicate-scene-id',
+        `Scene id "${s.id}" differs from scenes[${prev}]'s "${String(prevId)}" only in letter case: on Windows and macOS their renders share one folder. Rename one of them.`,
+        ['scenes', i, 'id'],
+      );
+  }
+}
+
+/** Length checks: frames and seconds together, seconds beyond the model's range, frame counts it cannot render. */
+function checkSceneLength(
+  s: Record<string, unknown>,
+  i: number,
+  defaults: Record<string, unknown>,
+  opts: ParseOptions,
+  at: Reporter,
+): void {
+  const overrides = (typeof s.overrides === 'object' && s.overrides !== null ? s.overrides : {}) as Record<
+    string,
+    unknown
+  >;
+  if (s.frames !== undefined && s.seconds !== undefined)
+    at('error', 'length-conflict', `scenes[${i}] gives both "frames" and "seconds": keep one of them.`, [
+      'scenes',
+      i,
+      'seconds',
+    ]);
+  else if (overrides.numFrames !== undefined && (s.frames !== undefined || s.seconds !== undefined))
+    at(
+      'warning',
+      'length-conflict',
+      `scenes[${i}].overrides.numFrames replaces the scene's "${s.frames !== undefined ? 'frames' : 'seconds'}": keep one of them.`,
+      ['scenes', i, 'overrides', 'numFrames'],
+    );
+  if (typeof s.seconds === 'number' && s.seconds > 0 && s.frames === undefined && overrides.numFrames === undefined) {
+    // Same rounding as resolve.ts (framesForSeconds), without its clamping, so nothing is cut silently.
+    const fpsRaw = typeof overrides.fps === 'number' ? overrides.fps : defaults.fps;
+    const fps = typeof fpsRaw === 'number' && fpsRaw > 0 ? fpsRaw : (opts.fallbackFps ?? NATIVE.fps);
+    const frames = Math.round((s.seconds * fps) / 4) * 4 + 1;
+    const maxSeconds = Math.floor(((MAX_FRAMES - 1) / fps) * 100) / 100;
+    if (frames > MAX_FRAMES)
+      at(
+        'error',
+        'invalid-length',
+        `scenes[${i}].seconds: ${s.seconds} s at ${fps} fps is ${frames} frames, more than the ${MAX_FRAMES} the model renders in one clip (at most ${maxSeconds} s at ${fps} fps; 121 frames = 5 s at 24 fps). Split the scene into shorter ones.`,
+        ['scenes', i, 'seconds'],
+      );
+    else if (frames < MIN_FRAMES)
+      at(
+        'warning',
+        'invalid-length',
+        `scenes[${i}].seconds: ${s.seconds} s at ${fps} fps is shorter than the model's ${MIN_FRAMES}-frame minimum; it renders ${MIN_FRAMES} frames.`,
+        ['scenes', i, 'seconds'],
+      );
+  }
+  for (const [p, v] of [
+    [['scenes', i, 'frames'], s.frames],
+    [['scenes', i, 'overrides', 'numFrames'], (s.overrides as Record<string, unknown> | undefined)?.numFrames],
+  ] as const) {
+    if (typeof v === 'number' && Number.isInteger(v) && v >= 5 && v <= 241 && !isValidFrameCount(v))
+      at('error', 'invalid-frames', `${pathLabel([...p])}: ${describeFramesProblem(v)}`, [...p]);
+  }
+}
+
+/** A scene's keyframe: outside the timeline's folder, missing, or not an image the providers read. */
+function checkSceneKeyframe(
+  s: Record<string, unknown>,
+  i: number,
+  opts: ParseOptions,
+  fileExists: (p: string) => boolean,
+  at: Reporter,
+): void {
+  if (typeof s.keyframe !== 'string' || s.keyframe.length === 0) return;
+  const abs = resolveKeyframePath(opts.timelineFile, s.keyframe);
+  const foreignAbsolute = path.sep === '/' ? /^([A-Za-z]:[\\/]|\\\\)/.test(s.keyframe) : false;
+  const hint = foreignAbsolute
+    ? ' It is an absolute Windows path, which does not exist on this machine: write it relative to the timeline file instead (e.g. "keyframes/shot.png").'
+    : ' Paths are relative to the timeline file.';
+  const name = `Keyframe "${s.keyframe}" of scene "${String(s.id ?? i)}"`;
+  const escape = keyframeEscape(opts.timelineFile, abs, opts.realPath ?? defaultRealPath);
+  const head = fileExists(abs) ? (opts.readHead ?? defaultReadHead)(abs) : undefined;
+  if (escape) {
+    const severity = opts.keyframesOutside ?? 'warning';
+    const why =
+      severity === 'error'
+        ? ' This workspace is not trusted, so it is an error: trust the workspace, or'
+        : ' If that is not what you meant,';
+    at(
+      severity,
+      'keyframe-outside',
+      `${name} leads outside the timeline's folder (to ${escape}).${why} copy the image into the timeline's folder and refer to it from there.`,
+      ['scenes', i, 'keyframe'],
+    );
+  }
+  if (!fileExists(abs))
+    at('error', 'keyframe-missing', `${name} does not exist (looked for ${abs}).${hint}`, ['scenes', i, 'keyframe']);
+  else if (head && !imageFormatOf(head))
+    at(
+      'error',
+      'keyframe-format',
+      `${name} is not a PNG, JPEG or WebP image by its content (whatever its name says), so it would not be sent to a provider.`,
+      ['scenes', i, 'keyframe'],
+    );
+  else if (!/\.(png|jpe?g|webp)$/i.test(s.keyframe))
+    at(
+      'warning',
+      'keyframe-format',
+      `${name} is not a .png, .jpg or .webp file; the providers read PNG, JPEG and WebP.`,
+      ['scenes', i, 'keyframe'],
+    );
+}
+
 function semanticChecks(
   data: Record<string, unknown>,
   opts: ParseOptions,
@@ -399,113 +531,9 @@ function semanticChecks(
   scenes.forEach((raw, i) => {
     if (raw === null || typeof raw !== 'object') return;
     const s = raw as Record<string, unknown>;
-    if (typeof s.id === 'string') {
-      const prev = firstSeen.get(s.id.toLowerCase());
-      const prevId = prev === undefined ? undefined : (scenes[prev] as { id?: unknown }).id;
-      if (prev === undefined) firstSeen.set(s.id.toLowerCase(), i);
-      else if (prevId === s.id)
-        at(
-          'error',
-          'duplicate-scene-id',
-          `Scene id "${s.id}" is used twice (also by scenes[${prev}]). Scene ids must be unique: their renders go to a folder named after the id.`,
-          ['scenes', i, 'id'],
-        );
-      else
-        at(
-          'warning',
-          'duplicate-scene-id',
-          `Scene id "${s.id}" differs from scenes[${prev}]'s "${String(prevId)}" only in letter case: on Windows and macOS their renders share one folder. Rename one of them.`,
-          ['scenes', i, 'id'],
-        );
-    }
-    const overrides = (typeof s.overrides === 'object' && s.overrides !== null ? s.overrides : {}) as Record<
-      string,
-      unknown
-    >;
-    if (s.frames !== undefined && s.seconds !== undefined)
-      at('error', 'length-conflict', `scenes[${i}] gives both "frames" and "seconds": keep one of them.`, [
-        'scenes',
-        i,
-        'seconds',
-      ]);
-    else if (overrides.numFrames !== undefined && (s.frames !== undefined || s.seconds !== undefined))
-      at(
-        'warning',
-        'length-conflict',
-        `scenes[${i}].overrides.numFrames replaces the scene's "${s.frames !== undefined ? 'frames' : 'seconds'}": keep one of them.`,
-        ['scenes', i, 'overrides', 'numFrames'],
-      );
-    if (typeof s.seconds === 'number' && s.seconds > 0 && s.frames === undefined && overrides.numFrames === undefined) {
-      // Same rounding as resolve.ts (framesForSeconds), without its clamping, so nothing is cut silently.
-      const fpsRaw = typeof overrides.fps === 'number' ? overrides.fps : defaults.fps;
-      const fps = typeof fpsRaw === 'number' && fpsRaw > 0 ? fpsRaw : (opts.fallbackFps ?? NATIVE.fps);
-      const frames = Math.round((s.seconds * fps) / 4) * 4 + 1;
-      const maxSeconds = Math.floor(((MAX_FRAMES - 1) / fps) * 100) / 100;
-      if (frames > MAX_FRAMES)
-        at(
-          'error',
-          'invalid-length',
-          `scenes[${i}].seconds: ${s.seconds} s at ${fps} fps is ${frames} frames, more than the ${MAX_FRAMES} the model renders in one clip (at most ${maxSeconds} s at ${fps} fps; 121 frames = 5 s at 24 fps). Split the scene into shorter ones.`,
-          ['scenes', i, 'seconds'],
-        );
-      else if (frames < MIN_FRAMES)
-        at(
-          'warning',
-          'invalid-length',
-          `scenes[${i}].seconds: ${s.seconds} s at ${fps} fps is shorter than the model's ${MIN_FRAMES}-frame minimum; it renders ${MIN_FRAMES} frames.`,
-          ['scenes', i, 'seconds'],
-        );
-    }
-    for (const [p, v] of [
-      [['scenes', i, 'frames'], s.frames],
-      [['scenes', i, 'overrides', 'numFrames'], (s.overrides as Record<string, unknown> | undefined)?.numFrames],
-    ] as const) {
-      if (typeof v === 'number' && Number.isInteger(v) && v >= 5 && v <= 241 && !isValidFrameCount(v))
-        at('error', 'invalid-frames', `${pathLabel([...p])}: ${describeFramesProblem(v)}`, [...p]);
-    }
-    if (typeof s.keyframe === 'string' && s.keyframe.length > 0) {
-      const abs = resolveKeyframePath(opts.timelineFile, s.keyframe);
-      const foreignAbsolute = path.sep === '/' ? /^([A-Za-z]:[\\/]|\\\\)/.test(s.keyframe) : false;
-      const hint = foreignAbsolute
-        ? ' It is an absolute Windows path, which does not exist on this machine: write it relative to the timeline file instead (e.g. "keyframes/shot.png").'
-        : ' Paths are relative to the timeline file.';
-      const name = `Keyframe "${s.keyframe}" of scene "${String(s.id ?? i)}"`;
-      const escape = keyframeEscape(opts.timelineFile, abs, opts.realPath ?? defaultRealPath);
-      const head = fileExists(abs) ? (opts.readHead ?? defaultReadHead)(abs) : undefined;
-      if (escape) {
-        const severity = opts.keyframesOutside ?? 'warning';
-        const why =
-          severity === 'error'
-            ? ' This workspace is not trusted, so it is an error: trust the workspace, or'
-            : ' If that is not what you meant,';
-        at(
-          severity,
-          'keyframe-outside',
-          `${name} leads outside the timeline's folder (to ${escape}).${why} copy the image into the timeline's folder and refer to it from there.`,
-          ['scenes', i, 'keyframe'],
-        );
-      }
-      if (!fileExists(abs))
-        at('error', 'keyframe-missing', `${name} does not exist (looked for ${abs}).${hint}`, [
-          'scenes',
-          i,
-          'keyframe',
-        ]);
-      else if (head && !imageFormatOf(head))
-        at(
-          'error',
-          'keyframe-format',
-          `${name} is not a PNG, JPEG or WebP image by its content (whatever its name says), so it would not be sent to a provider.`,
-          ['scenes', i, 'keyframe'],
-        );
-      else if (!/\.(png|jpe?g|webp)$/i.test(s.keyframe))
-        at(
-          'warning',
-          'keyframe-format',
-          `${name} is not a .png, .jpg or .webp file; the providers read PNG, JPEG and WebP.`,
-          ['scenes', i, 'keyframe'],
-        );
-    }
+    checkSceneId(s, i, scenes, firstSeen, at);
+    checkSceneLength(s, i, defaults, opts, at);
+    checkSceneKeyframe(s, i, opts, fileExists, at);
   });
 }
 
