@@ -68,6 +68,66 @@ export function missingTakesError(missing: ClipTakes[]): StvError {
   );
 }
 
+/** One clip of the plan: its length in film frames, its transition, and where it sits after `prev`. */
+function planClip(
+  c: ClipTakes,
+  i: number,
+  prev: PlannedClip | undefined,
+  cursor: number,
+  t: { take: string; info: MediaInfo; sha256: Promise<string>; fps: number; timelineFile: string },
+): PlannedClip {
+  const { take, info, fps, timelineFile } = t;
+  const key = c.clip.key ?? c.clip.id;
+  if (!info.video)
+    throw new StvError(
+      'ASSEMBLY_FAILED',
+      `The take ${c.chosen?.rel} of "${key}" has no video stream.`,
+      `Choose another take: scene-to-video takes ${path.basename(timelineFile)} --shot ${key}.`,
+    );
+  const frames = Math.max(1, Math.round(info.durationSeconds * fps));
+  const transition =
+    i === 0
+      ? { type: 'cut' as const, seconds: 0 }
+      : (resolveTransition(c.clip.transition) ?? { type: 'cut' as const, seconds: 0 });
+  let overlap = transition.type === 'crossfade' ? Math.round(transition.seconds * fps) : 0;
+  if (transition.type === 'crossfade' && overlap < 1) overlap = 1;
+  if (prev && overlap >= Math.min(prev.frames, frames))
+    throw new StvError(
+      'INVALID_REQUEST',
+      `The crossfade into "${key}" lasts ${transition.seconds} s, as long as or longer than "${prev.key}" or "${key}" (${(Math.min(prev.frames, frames) / fps).toFixed(2)} s).`,
+      'Shorten the crossfade ("seconds") in the timeline.',
+    );
+  const recordIn = prev ? cursor - overlap : 0;
+  return {
+    key,
+    sceneId: c.clip.id,
+    ...(c.clip.shotId ? { shotId: c.clip.shotId } : {}),
+    title: c.clip.title,
+    take,
+    rel: c.chosen?.rel ?? relToTimeline(timelineFile, take),
+    sha256: t.sha256,
+    info,
+    frames,
+    transition: transition.type === 'crossfade' ? { type: 'crossfade', seconds: overlap / fps } : transition,
+    recordIn,
+    recordOut: recordIn + frames,
+  };
+}
+
+/** The plan's soundtrack field, present only when the timeline has one. */
+function plannedSoundtrack(timeline: Timeline, timelineFile: string): Pick<CutPlan, 'soundtrack'> {
+  const st = timeline.soundtrack;
+  if (!st) return {};
+  return {
+    soundtrack: {
+      file: absFromTimeline(timelineFile, st.file),
+      rel: st.file,
+      fadeInSeconds: st.fadeInSeconds ?? 0,
+      fadeOutSeconds: st.fadeOutSeconds ?? 1,
+    },
+  };
+}
+
 export async function planCut(
   timeline: Timeline,
   timelineFile: string,
@@ -96,47 +156,16 @@ export async function planCut(
   for (const h of hashes) h.catch(() => undefined);
   const infos = await probeMany(ff, takes);
   for (const [i, c] of clips.entries()) {
-    const take = takes[i] as string;
-    const key = c.clip.key ?? c.clip.id;
-    const info = infos[i] as MediaInfo;
-    if (!info.video)
-      throw new StvError(
-        'ASSEMBLY_FAILED',
-        `The take ${c.chosen?.rel} of "${key}" has no video stream.`,
-        `Choose another take: scene-to-video takes ${path.basename(timelineFile)} --shot ${key}.`,
-      );
-    const frames = Math.max(1, Math.round(info.durationSeconds * fps));
-    const transition =
-      i === 0
-        ? { type: 'cut' as const, seconds: 0 }
-        : (resolveTransition(c.clip.transition) ?? { type: 'cut' as const, seconds: 0 });
-    const prev = planned[i - 1];
-    let overlap = transition.type === 'crossfade' ? Math.round(transition.seconds * fps) : 0;
-    if (transition.type === 'crossfade' && overlap < 1) overlap = 1;
-    if (prev && overlap >= Math.min(prev.frames, frames))
-      throw new StvError(
-        'INVALID_REQUEST',
-        `The crossfade into "${key}" lasts ${transition.seconds} s, as long as or longer than "${prev.key}" or "${key}" (${(Math.min(prev.frames, frames) / fps).toFixed(2)} s).`,
-        'Shorten the crossfade ("seconds") in the timeline.',
-      );
-    const recordIn = prev ? cursor - overlap : 0;
-    planned.push({
-      key,
-      sceneId: c.clip.id,
-      ...(c.clip.shotId ? { shotId: c.clip.shotId } : {}),
-      title: c.clip.title,
-      take,
-      rel: c.chosen?.rel ?? relToTimeline(timelineFile, take),
+    const clip = planClip(c, i, planned[i - 1], cursor, {
+      take: takes[i] as string,
+      info: infos[i] as MediaInfo,
       sha256: hashes[i] as Promise<string>,
-      info,
-      frames,
-      transition: transition.type === 'crossfade' ? { type: 'crossfade', seconds: overlap / fps } : transition,
-      recordIn,
-      recordOut: recordIn + frames,
+      fps,
+      timelineFile,
     });
-    cursor = recordIn + frames;
+    planned.push(clip);
+    cursor = clip.recordOut;
   }
-  const st = timeline.soundtrack;
   return {
     title: timeline.title,
     timelineFile,
@@ -144,16 +173,7 @@ export async function planCut(
     height,
     fps,
     clips: planned,
-    ...(st
-      ? {
-          soundtrack: {
-            file: absFromTimeline(timelineFile, st.file),
-            rel: st.file,
-            fadeInSeconds: st.fadeInSeconds ?? 0,
-            fadeOutSeconds: st.fadeOutSeconds ?? 1,
-          },
-        }
-      : {}),
+    ...plannedSoundtrack(timeline, timelineFile),
     frames: cursor,
   };
 }

@@ -139,11 +139,65 @@ function valueAt(data: unknown, p: (string | number)[]): unknown {
   return cur;
 }
 
+type IssueProblem = { code: string; message: string; path: (string | number)[]; key?: string };
+
+/** A number, text or list below its minimum or above its maximum. */
+function boundProblems(
+  issue: z.core.$ZodIssueTooSmall | z.core.$ZodIssueTooBig,
+  where: string,
+  last: string | number | undefined,
+  value: unknown,
+  p: (string | number)[],
+): IssueProblem[] {
+  if ((last === 'width' || last === 'height') && typeof value === 'number')
+    return [{ code: 'invalid-size', message: `${where}: ${describeSideProblem(last, value)}`, path: p }];
+  if ((last === 'numFrames' || last === 'frames') && typeof value === 'number')
+    return [{ code: 'invalid-frames', message: `${where}: ${describeFramesProblem(value)}`, path: p }];
+  if (Array.isArray(value) || typeof value === 'string') {
+    const what = typeof value === 'string' ? 'characters' : 'items';
+    if (issue.code === 'too_small' && Number(issue.minimum) === 1)
+      return [{ code: 'invalid-value', message: `${where} must not be empty.`, path: p }];
+    const bound = issue.code === 'too_small' ? `at least ${String(issue.minimum)}` : `at most ${String(issue.maximum)}`;
+    return [{ code: 'invalid-value', message: `${where} must have ${bound} ${what}.`, path: p }];
+  }
+  const bound = issue.code === 'too_small' ? `at least ${String(issue.minimum)}` : `at most ${String(issue.maximum)}`;
+  return [{ code: 'invalid-value', message: `${where} must be ${bound} (got ${JSON.stringify(value)}).`, path: p }];
+}
+
+/** A value outside a fixed set (an enum or a literal): missing, or not one of the allowed values. */
+function invalidValueProblems(
+  issue: z.core.$ZodIssueInvalidValue,
+  where: string,
+  value: unknown,
+  p: (string | number)[],
+): IssueProblem[] {
+  const allowed = issue.values.map((v) => JSON.stringify(v)).join(', ');
+  if (value === undefined)
+    return [
+      {
+        code: 'missing-field',
+        message: `${where} is required: add it with ${issue.values.length === 1 ? 'the value' : 'one of'} ${allowed}.`,
+        path: p,
+      },
+    ];
+  const hint =
+    typeof value === 'string'
+      ? didYouMean(
+          value,
+          issue.values.filter((v): v is string => typeof v === 'string'),
+        )
+      : '';
+  return [
+    {
+      code: 'invalid-value',
+      message: `${where} must be ${issue.values.length === 1 ? '' : 'one of '}${allowed} (got ${describeType(value)}).${hint}`,
+      path: p,
+    },
+  ];
+}
+
 /** Turns one zod issue into one or more problems with messages written for people. */
-function problemsFromIssue(
-  issue: z.core.$ZodIssue,
-  data: unknown,
-): { code: string; message: string; path: (string | number)[]; key?: string }[] {
+function problemsFromIssue(issue: z.core.$ZodIssue, data: unknown): IssueProblem[] {
   const p = issue.path.filter((k): k is string | number => typeof k !== 'symbol');
   const where = pathLabel(p);
   const last = p[p.length - 1];
@@ -177,48 +231,10 @@ function problemsFromIssue(
         return [{ code: 'invalid-size', message: `${where}: ${describeSideProblem(last, value)}`, path: p }];
       return [{ code: 'invalid-value', message: `${where}: ${issue.message}`, path: p }];
     case 'too_small':
-    case 'too_big': {
-      if ((last === 'width' || last === 'height') && typeof value === 'number')
-        return [{ code: 'invalid-size', message: `${where}: ${describeSideProblem(last, value)}`, path: p }];
-      if ((last === 'numFrames' || last === 'frames') && typeof value === 'number')
-        return [{ code: 'invalid-frames', message: `${where}: ${describeFramesProblem(value)}`, path: p }];
-      if (Array.isArray(value) || typeof value === 'string') {
-        const what = typeof value === 'string' ? 'characters' : 'items';
-        if (issue.code === 'too_small' && Number(issue.minimum) === 1)
-          return [{ code: 'invalid-value', message: `${where} must not be empty.`, path: p }];
-        const bound =
-          issue.code === 'too_small' ? `at least ${String(issue.minimum)}` : `at most ${String(issue.maximum)}`;
-        return [{ code: 'invalid-value', message: `${where} must have ${bound} ${what}.`, path: p }];
-      }
-      const bound =
-        issue.code === 'too_small' ? `at least ${String(issue.minimum)}` : `at most ${String(issue.maximum)}`;
-      return [{ code: 'invalid-value', message: `${where} must be ${bound} (got ${JSON.stringify(value)}).`, path: p }];
-    }
-    case 'invalid_value': {
-      const allowed = issue.values.map((v) => JSON.stringify(v)).join(', ');
-      if (value === undefined)
-        return [
-          {
-            code: 'missing-field',
-            message: `${where} is required: add it with ${issue.values.length === 1 ? 'the value' : 'one of'} ${allowed}.`,
-            path: p,
-          },
-        ];
-      const hint =
-        typeof value === 'string'
-          ? didYouMean(
-              value,
-              issue.values.filter((v): v is string => typeof v === 'string'),
-            )
-          : '';
-      return [
-        {
-          code: 'invalid-value',
-          message: `${where} must be ${issue.values.length === 1 ? '' : 'one of '}${allowed} (got ${describeType(value)}).${hint}`,
-          path: p,
-        },
-      ];
-    }
+    case 'too_big':
+      return boundProblems(issue, where, last, value, p);
+    case 'invalid_value':
+      return invalidValueProblems(issue, where, value, p);
     case 'invalid_format':
       if (last === 'id')
         return [{ code: 'invalid-scene-id', message: `Scene id ${JSON.stringify(value)} ${issue.message}.`, path: p }];
@@ -230,6 +246,53 @@ function problemsFromIssue(
     default:
       return [{ code: 'invalid-value', message: `${where}: ${issue.message}.`, path: p }];
   }
+}
+
+/** JSON syntax errors (at most 20), or one saying the file is empty when the parser gave none. */
+function syntaxProblems(syntax: ParseError[], lines: LineIndex): TimelineProblem[] {
+  const problems: TimelineProblem[] = [];
+  for (const e of syntax.slice(0, 20)) {
+    const r = lines.range(e.offset, e.length);
+    problems.push({
+      code: 'json-syntax',
+      message: `JSON syntax error: ${humanParseError(printParseErrorCode(e.error))}.`,
+      severity: 'error',
+      path: [],
+      ...r,
+    });
+  }
+  if (problems.length === 0)
+    problems.push({
+      code: 'json-syntax',
+      message: 'The file is empty: a timeline is a JSON object with "version", "title" and "scenes".',
+      severity: 'error',
+      path: [],
+      ...lines.range(0, 0),
+    });
+  return problems;
+}
+
+/** Reports a root that is not an object, or a version this extension cannot read; true when it reported one. */
+function reportRootShape(data: unknown, at: V2Reporter): boolean {
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+    at(
+      'error',
+      'wrong-type',
+      `A timeline must be a JSON object with "version", "title" and "scenes", not ${describeType(data)}.`,
+      [],
+    );
+    return true;
+  }
+  const version = (data as { version?: unknown }).version;
+  if (version !== undefined && version !== 1 && version !== 2) {
+    const message =
+      typeof version === 'number'
+        ? `Timeline version ${version} is not supported: this extension reads versions 1 and 2. Update Scene to Video, or set "version": 2.`
+        : `"version" must be the number 2 (or 1), not ${describeType(version)}: write "version": 2 without quotes.`;
+    at('error', 'unsupported-version', message, ['version']);
+    return true;
+  }
+  return false;
 }
 
 export function parseTimeline(text: string, opts: ParseOptions): LoadResult {
@@ -257,27 +320,7 @@ export function parseTimeline(text: string, opts: ParseOptions): LoadResult {
     problems.push({ code, message, severity, path: p, ...r });
   };
 
-  if (syntax.length > 0 || !root) {
-    for (const e of syntax.slice(0, 20)) {
-      const r = lines.range(e.offset, e.length);
-      problems.push({
-        code: 'json-syntax',
-        message: `JSON syntax error: ${humanParseError(printParseErrorCode(e.error))}.`,
-        severity: 'error',
-        path: [],
-        ...r,
-      });
-    }
-    if (problems.length === 0)
-      problems.push({
-        code: 'json-syntax',
-        message: 'The file is empty: a timeline is a JSON object with "version", "title" and "scenes".',
-        severity: 'error',
-        path: [],
-        ...lines.range(0, 0),
-      });
-    return { ok: false, problems };
-  }
+  if (syntax.length > 0 || !root) return { ok: false, problems: syntaxProblems(syntax, lines) };
 
   let data: unknown;
   try {
@@ -288,24 +331,7 @@ export function parseTimeline(text: string, opts: ParseOptions): LoadResult {
     return { ok: false, problems };
   }
 
-  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
-    at(
-      'error',
-      'wrong-type',
-      `A timeline must be a JSON object with "version", "title" and "scenes", not ${describeType(data)}.`,
-      [],
-    );
-    return { ok: false, problems };
-  }
-  const version = (data as { version?: unknown }).version;
-  if (version !== undefined && version !== 1 && version !== 2) {
-    const message =
-      typeof version === 'number'
-        ? `Timeline version ${version} is not supported: this extension reads versions 1 and 2. Update Scene to Video, or set "version": 2.`
-        : `"version" must be the number 2 (or 1), not ${describeType(version)}: write "version": 2 without quotes.`;
-    at('error', 'unsupported-version', message, ['version']);
-    return { ok: false, problems };
-  }
+  if (reportRootShape(data, at)) return { ok: false, problems };
 
   const parsed = TimelineSchema.safeParse(data);
   if (!parsed.success) {
@@ -344,6 +370,138 @@ type Reporter = (
   exact?: Node,
 ) => void;
 
+/** A scene id used twice (an error), or twice in different letter case (a warning). */
+function checkSceneId(
+  s: Record<string, unknown>,
+  i: number,
+  scenes: unknown[],
+  firstSeen: Map<string, number>,
+  at: Reporter,
+): void {
+  if (typeof s.id === 'string') {
+    const prev = firstSeen.get(s.id.toLowerCase());
+    const prevId = prev === undefined ? undefined : (scenes[prev] as { id?: unknown }).id;
+    if (prev === undefined) firstSeen.set(s.id.toLowerCase(), i);
+    else if (prevId === s.id)
+      at(
+        'error',
+        'duplicate-scene-id',
+        `Scene id "${s.id}" is used twice (also by scenes[${prev}]). Scene ids must be unique: their renders go to a folder named after the id.`,
+        ['scenes', i, 'id'],
+      );
+    else
+      at(
+        'warning',
+        'duplicate-scene-id',
+        `Scene id "${s.id}" differs from scenes[${prev}]'s "${String(prevId)}" only in letter case: on Windows and macOS their renders share one folder. Rename one of them.`,
+        ['scenes', i, 'id'],
+      );
+  }
+}
+
+/** Length checks: frames and seconds together, seconds beyond the model's range, frame counts it cannot render. */
+function checkSceneLength(
+  s: Record<string, unknown>,
+  i: number,
+  defaults: Record<string, unknown>,
+  opts: ParseOptions,
+  at: Reporter,
+): void {
+  const overrides = (typeof s.overrides === 'object' && s.overrides !== null ? s.overrides : {}) as Record<
+    string,
+    unknown
+  >;
+  if (s.frames !== undefined && s.seconds !== undefined)
+    at('error', 'length-conflict', `scenes[${i}] gives both "frames" and "seconds": keep one of them.`, [
+      'scenes',
+      i,
+      'seconds',
+    ]);
+  else if (overrides.numFrames !== undefined && (s.frames !== undefined || s.seconds !== undefined))
+    at(
+      'warning',
+      'length-conflict',
+      `scenes[${i}].overrides.numFrames replaces the scene's "${s.frames !== undefined ? 'frames' : 'seconds'}": keep one of them.`,
+      ['scenes', i, 'overrides', 'numFrames'],
+    );
+  if (typeof s.seconds === 'number' && s.seconds > 0 && s.frames === undefined && overrides.numFrames === undefined) {
+    // Same rounding as resolve.ts (framesForSeconds), without its clamping, so nothing is cut silently.
+    const fpsRaw = typeof overrides.fps === 'number' ? overrides.fps : defaults.fps;
+    const fps = typeof fpsRaw === 'number' && fpsRaw > 0 ? fpsRaw : (opts.fallbackFps ?? NATIVE.fps);
+    const frames = Math.round((s.seconds * fps) / 4) * 4 + 1;
+    const maxSeconds = Math.floor(((MAX_FRAMES - 1) / fps) * 100) / 100;
+    if (frames > MAX_FRAMES)
+      at(
+        'error',
+        'invalid-length',
+        `scenes[${i}].seconds: ${s.seconds} s at ${fps} fps is ${frames} frames, more than the ${MAX_FRAMES} the model renders in one clip (at most ${maxSeconds} s at ${fps} fps; 121 frames = 5 s at 24 fps). Split the scene into shorter ones.`,
+        ['scenes', i, 'seconds'],
+      );
+    else if (frames < MIN_FRAMES)
+      at(
+        'warning',
+        'invalid-length',
+        `scenes[${i}].seconds: ${s.seconds} s at ${fps} fps is shorter than the model's ${MIN_FRAMES}-frame minimum; it renders ${MIN_FRAMES} frames.`,
+        ['scenes', i, 'seconds'],
+      );
+  }
+  for (const [p, v] of [
+    [['scenes', i, 'frames'], s.frames],
+    [['scenes', i, 'overrides', 'numFrames'], (s.overrides as Record<string, unknown> | undefined)?.numFrames],
+  ] as const) {
+    if (typeof v === 'number' && Number.isInteger(v) && v >= 5 && v <= 241 && !isValidFrameCount(v))
+      at('error', 'invalid-frames', `${pathLabel([...p])}: ${describeFramesProblem(v)}`, [...p]);
+  }
+}
+
+/** A scene's keyframe: outside the timeline's folder, missing, or not an image the providers read. */
+function checkSceneKeyframe(
+  s: Record<string, unknown>,
+  i: number,
+  opts: ParseOptions,
+  fileExists: (p: string) => boolean,
+  at: Reporter,
+): void {
+  if (typeof s.keyframe !== 'string' || s.keyframe.length === 0) return;
+  const abs = resolveKeyframePath(opts.timelineFile, s.keyframe);
+  const foreignAbsolute = path.sep === '/' ? /^([A-Za-z]:[\\/]|\\\\)/.test(s.keyframe) : false;
+  const hint = foreignAbsolute
+    ? ' It is an absolute Windows path, which does not exist on this machine: write it relative to the timeline file instead (e.g. "keyframes/shot.png").'
+    : ' Paths are relative to the timeline file.';
+  const name = `Keyframe "${s.keyframe}" of scene "${String(s.id ?? i)}"`;
+  const escape = keyframeEscape(opts.timelineFile, abs, opts.realPath ?? defaultRealPath);
+  const head = fileExists(abs) ? (opts.readHead ?? defaultReadHead)(abs) : undefined;
+  if (escape) {
+    const severity = opts.keyframesOutside ?? 'warning';
+    const why =
+      severity === 'error'
+        ? ' This workspace is not trusted, so it is an error: trust the workspace, or'
+        : ' If that is not what you meant,';
+    at(
+      severity,
+      'keyframe-outside',
+      `${name} leads outside the timeline's folder (to ${escape}).${why} copy the image into the timeline's folder and refer to it from there.`,
+      ['scenes', i, 'keyframe'],
+    );
+  }
+  if (!fileExists(abs))
+    at('error', 'keyframe-missing', `${name} does not exist (looked for ${abs}).${hint}`, ['scenes', i, 'keyframe']);
+  else if (head && !imageFormatOf(head))
+    at(
+      'error',
+      'keyframe-format',
+      `${name} is not a PNG, JPEG or WebP image by its content (whatever its name says), so it would not be sent to a provider.`,
+      ['scenes', i, 'keyframe'],
+    );
+  else if (!/\.(png|jpe?g|webp)$/i.test(s.keyframe))
+    at(
+      'warning',
+      'keyframe-format',
+      `${name} is not a .png, .jpg or .webp file; the providers read PNG, JPEG and WebP.`,
+      ['scenes', i, 'keyframe'],
+    );
+}
+
 function semanticChecks(
   data: Record<string, unknown>,
   opts: ParseOptions,
@@ -373,113 +531,9 @@ function semanticChecks(
   scenes.forEach((raw, i) => {
     if (raw === null || typeof raw !== 'object') return;
     const s = raw as Record<string, unknown>;
-    if (typeof s.id === 'string') {
-      const prev = firstSeen.get(s.id.toLowerCase());
-      const prevId = prev === undefined ? undefined : (scenes[prev] as { id?: unknown }).id;
-      if (prev === undefined) firstSeen.set(s.id.toLowerCase(), i);
-      else if (prevId === s.id)
-        at(
-          'error',
-          'duplicate-scene-id',
-          `Scene id "${s.id}" is used twice (also by scenes[${prev}]). Scene ids must be unique: their renders go to a folder named after the id.`,
-          ['scenes', i, 'id'],
-        );
-      else
-        at(
-          'warning',
-          'duplicate-scene-id',
-          `Scene id "${s.id}" differs from scenes[${prev}]'s "${String(prevId)}" only in letter case: on Windows and macOS their renders share one folder. Rename one of them.`,
-          ['scenes', i, 'id'],
-        );
-    }
-    const overrides = (typeof s.overrides === 'object' && s.overrides !== null ? s.overrides : {}) as Record<
-      string,
-      unknown
-    >;
-    if (s.frames !== undefined && s.seconds !== undefined)
-      at('error', 'length-conflict', `scenes[${i}] gives both "frames" and "seconds": keep one of them.`, [
-        'scenes',
-        i,
-        'seconds',
-      ]);
-    else if (overrides.numFrames !== undefined && (s.frames !== undefined || s.seconds !== undefined))
-      at(
-        'warning',
-        'length-conflict',
-        `scenes[${i}].overrides.numFrames replaces the scene's "${s.frames !== undefined ? 'frames' : 'seconds'}": keep one of them.`,
-        ['scenes', i, 'overrides', 'numFrames'],
-      );
-    if (typeof s.seconds === 'number' && s.seconds > 0 && s.frames === undefined && overrides.numFrames === undefined) {
-      // Same rounding as resolve.ts (framesForSeconds), without its clamping, so nothing is cut silently.
-      const fpsRaw = typeof overrides.fps === 'number' ? overrides.fps : defaults.fps;
-      const fps = typeof fpsRaw === 'number' && fpsRaw > 0 ? fpsRaw : (opts.fallbackFps ?? NATIVE.fps);
-      const frames = Math.round((s.seconds * fps) / 4) * 4 + 1;
-      const maxSeconds = Math.floor(((MAX_FRAMES - 1) / fps) * 100) / 100;
-      if (frames > MAX_FRAMES)
-        at(
-          'error',
-          'invalid-length',
-          `scenes[${i}].seconds: ${s.seconds} s at ${fps} fps is ${frames} frames, more than the ${MAX_FRAMES} the model renders in one clip (at most ${maxSeconds} s at ${fps} fps; 121 frames = 5 s at 24 fps). Split the scene into shorter ones.`,
-          ['scenes', i, 'seconds'],
-        );
-      else if (frames < MIN_FRAMES)
-        at(
-          'warning',
-          'invalid-length',
-          `scenes[${i}].seconds: ${s.seconds} s at ${fps} fps is shorter than the model's ${MIN_FRAMES}-frame minimum; it renders ${MIN_FRAMES} frames.`,
-          ['scenes', i, 'seconds'],
-        );
-    }
-    for (const [p, v] of [
-      [['scenes', i, 'frames'], s.frames],
-      [['scenes', i, 'overrides', 'numFrames'], (s.overrides as Record<string, unknown> | undefined)?.numFrames],
-    ] as const) {
-      if (typeof v === 'number' && Number.isInteger(v) && v >= 5 && v <= 241 && !isValidFrameCount(v))
-        at('error', 'invalid-frames', `${pathLabel([...p])}: ${describeFramesProblem(v)}`, [...p]);
-    }
-    if (typeof s.keyframe === 'string' && s.keyframe.length > 0) {
-      const abs = resolveKeyframePath(opts.timelineFile, s.keyframe);
-      const foreignAbsolute = path.sep === '/' ? /^([A-Za-z]:[\\/]|\\\\)/.test(s.keyframe) : false;
-      const hint = foreignAbsolute
-        ? ' It is an absolute Windows path, which does not exist on this machine: write it relative to the timeline file instead (e.g. "keyframes/shot.png").'
-        : ' Paths are relative to the timeline file.';
-      const name = `Keyframe "${s.keyframe}" of scene "${String(s.id ?? i)}"`;
-      const escape = keyframeEscape(opts.timelineFile, abs, opts.realPath ?? defaultRealPath);
-      const head = fileExists(abs) ? (opts.readHead ?? defaultReadHead)(abs) : undefined;
-      if (escape) {
-        const severity = opts.keyframesOutside ?? 'warning';
-        const why =
-          severity === 'error'
-            ? ' This workspace is not trusted, so it is an error: trust the workspace, or'
-            : ' If that is not what you meant,';
-        at(
-          severity,
-          'keyframe-outside',
-          `${name} leads outside the timeline's folder (to ${escape}).${why} copy the image into the timeline's folder and refer to it from there.`,
-          ['scenes', i, 'keyframe'],
-        );
-      }
-      if (!fileExists(abs))
-        at('error', 'keyframe-missing', `${name} does not exist (looked for ${abs}).${hint}`, [
-          'scenes',
-          i,
-          'keyframe',
-        ]);
-      else if (head && !imageFormatOf(head))
-        at(
-          'error',
-          'keyframe-format',
-          `${name} is not a PNG, JPEG or WebP image by its content (whatever its name says), so it would not be sent to a provider.`,
-          ['scenes', i, 'keyframe'],
-        );
-      else if (!/\.(png|jpe?g|webp)$/i.test(s.keyframe))
-        at(
-          'warning',
-          'keyframe-format',
-          `${name} is not a .png, .jpg or .webp file; the providers read PNG, JPEG and WebP.`,
-          ['scenes', i, 'keyframe'],
-        );
-    }
+    checkSceneId(s, i, scenes, firstSeen, at);
+    checkSceneLength(s, i, defaults, opts, at);
+    checkSceneKeyframe(s, i, opts, fileExists, at);
   });
 }
 
