@@ -9,6 +9,7 @@ import { StvError } from '../core/errors';
 import {
   WSL_DEFAULT_PYTHON,
   buildAdapterLaunch,
+  type LaunchPlan,
   findPython,
   pythonCandidates,
   toShellCommandLine,
@@ -134,23 +135,31 @@ export class AdapterManager implements vscode.Disposable {
           'No Python environment with the adapter was found.',
           'Run "Scene to Video: Set up the FastVideo adapter", or set fastVideo.pythonPath to the environment\'s python.',
         );
-      if (backend === 'fastvideo' && !(await hasNvidiaGpu())) {
-        const pick = await vscode.window.showWarningMessage(
-          'No NVIDIA GPU answers on this machine, so FastVideo cannot run here. Start the preview backend (not AI: it animates each keyframe) instead?',
-          'Use preview',
-          'Start FastVideo anyway',
-        );
-        if (!pick) throw new StvError('CANCELLED', 'Not started.');
-        if (pick === 'Use preview') {
-          backend = 'preview';
-          await vscode.workspace
-            .getConfiguration('fastVideo')
-            .update('backend', 'preview', vscode.ConfigurationTarget.Global);
-        }
-      }
+      if (backend === 'fastvideo' && !(await hasNvidiaGpu())) backend = await this.offerPreviewWithoutGpu();
       plan = buildAdapterLaunch({ ...common, mode: 'native', pythonPath: python, backend });
       this.hub.location = describeLocation('native');
     }
+    this.openTerminal(plan, workspaceDirs);
+    return this.waitUntilUp(opts.signal);
+  }
+
+  /** No NVIDIA GPU answers: asks whether to start the preview backend instead (and remembers a yes). */
+  private async offerPreviewWithoutGpu(): Promise<'fastvideo' | 'preview'> {
+    const pick = await vscode.window.showWarningMessage(
+      'No NVIDIA GPU answers on this machine, so FastVideo cannot run here. Start the preview backend (not AI: it animates each keyframe) instead?',
+      'Use preview',
+      'Start FastVideo anyway',
+    );
+    if (!pick) throw new StvError('CANCELLED', 'Not started.');
+    if (pick !== 'Use preview') return 'fastvideo';
+    await vscode.workspace
+      .getConfiguration('fastVideo')
+      .update('backend', 'preview', vscode.ConfigurationTarget.Global);
+    return 'preview';
+  }
+
+  /** Runs the adapter's launch plan in an integrated terminal, logging its command line and warnings. */
+  private openTerminal(plan: LaunchPlan, workspaceDirs: string[]): void {
     this.hub.invalidate();
     // Logged as a line the user can paste into their own shell (without the token).
     log().info(
@@ -172,7 +181,6 @@ export class AdapterManager implements vscode.Disposable {
       iconPath: new vscode.ThemeIcon('server-process'),
     });
     this.terminal.show(true);
-    return this.waitUntilUp(opts.signal);
   }
 
   /** Creates the adapter's environment (onboarding.ts); resolves when it is done. */

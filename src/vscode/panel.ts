@@ -3,9 +3,15 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { StvError, toStvError } from '../core/errors';
 import { listRenders } from '../core/render/history';
+import type { RenderJobSnapshot } from '../core/render/queue';
 import type { Settings } from '../core/settings/schema';
-import { resolveScenes } from '../core/timeline/resolve';
-import { WebviewToExtensionSchema, type ExtensionToWebview, type PanelState } from '../protocol/messages';
+import { resolveScenes, type ResolvedScene } from '../core/timeline/resolve';
+import {
+  WebviewToExtensionSchema,
+  type ExtensionToWebview,
+  type PanelScene,
+  type PanelState,
+} from '../protocol/messages';
 import { log } from './log';
 import { makeNonce, panelHtml } from './panelHtml';
 import type { ProviderHub } from './providerHub';
@@ -147,56 +153,66 @@ export class ScenePanel implements vscode.Disposable {
           // A shot lists its own renders; a one-shot scene those without a shot. The scene's renders from
           // before it had shots stay visible, under its first shot.
           const firstShot = sc.shotId !== undefined && scenes.findIndex((x) => x.id === sc.id) === i;
-          const renders = (await Promise.all(roots.map((root) => listRenders(root, sc.id))))
-            .flat()
-            .filter((a) => a.shotId === sc.shotId || (firstShot && a.shotId === undefined))
-            .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
-          const providerId = this.deps.renders.providerFor(sc);
-          const last = jobs.filter((j) => j.sceneId === sc.id && j.shotId === sc.shotId).at(-1);
-          const job = last && !isStaleFailure(last, this.deps.hub.lastHealth(last.providerId)) ? last : undefined;
-          return {
-            id: sc.key ?? sc.id,
-            ...(sc.shotId ? { sceneId: sc.id, shotId: sc.shotId } : {}),
-            ...(sc.endKeyframePath
-              ? { endKeyframeUri: w.asWebviewUri(vscode.Uri.file(sc.endKeyframePath)).toString() }
-              : {}),
-            title: sc.title,
-            prompt: sc.prompt,
-            ...(sc.negativePrompt ? { negativePrompt: sc.negativePrompt } : {}),
-            ...(sc.keyframePath ? { keyframeUri: w.asWebviewUri(vscode.Uri.file(sc.keyframePath)).toString() } : {}),
-            width: sc.width,
-            height: sc.height,
-            numFrames: sc.numFrames,
-            fps: sc.fps,
-            seed: sc.seed,
-            providerId,
-            notices: sceneNotices({
-              providerId,
-              hasKeyframe: !!sc.keyframePath,
-              hasEndKeyframe: !!sc.endKeyframePath,
-              width: sc.width,
-              height: sc.height,
-              health: this.deps.hub.lastHealth(providerId),
-              fastVideoModelId: s.fastVideo.modelId,
-            }),
-            ...(job ? { job: toPanelJob(job) } : {}),
-            renders: renders.slice(0, 20).map((a) => ({
-              videoPath: a.videoPath,
-              videoUri: w.asWebviewUri(vscode.Uri.file(a.videoPath)).toString(),
-              createdAt: a.createdAt,
-              seed: a.seed,
-              providerId: a.providerId,
-              width: a.width,
-              height: a.height,
-              numFrames: a.numFrames,
-              fps: a.fps,
-              ...(a.model ? { model: a.model } : {}),
-              ...(a.backend ? { backend: a.backend } : {}),
-              warnings: a.warnings,
-            })),
-          };
+          return this.sceneState(sc, firstShot, roots, jobs, s, w);
         }),
       ),
+    };
+  }
+
+  /** One scene (or shot) of the panel's state: its settings, notices, latest job and renders, newest first. */
+  private async sceneState(
+    sc: ResolvedScene,
+    firstShot: boolean,
+    roots: string[],
+    jobs: RenderJobSnapshot[],
+    s: Settings,
+    w: vscode.Webview,
+  ): Promise<PanelScene> {
+    const renders = (await Promise.all(roots.map((root) => listRenders(root, sc.id))))
+      .flat()
+      .filter((a) => a.shotId === sc.shotId || (firstShot && a.shotId === undefined))
+      .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+    const providerId = this.deps.renders.providerFor(sc);
+    const last = jobs.filter((j) => j.sceneId === sc.id && j.shotId === sc.shotId).at(-1);
+    const job = last && !isStaleFailure(last, this.deps.hub.lastHealth(last.providerId)) ? last : undefined;
+    return {
+      id: sc.key ?? sc.id,
+      ...(sc.shotId ? { sceneId: sc.id, shotId: sc.shotId } : {}),
+      ...(sc.endKeyframePath ? { endKeyframeUri: w.asWebviewUri(vscode.Uri.file(sc.endKeyframePath)).toString() } : {}),
+      title: sc.title,
+      prompt: sc.prompt,
+      ...(sc.negativePrompt ? { negativePrompt: sc.negativePrompt } : {}),
+      ...(sc.keyframePath ? { keyframeUri: w.asWebviewUri(vscode.Uri.file(sc.keyframePath)).toString() } : {}),
+      width: sc.width,
+      height: sc.height,
+      numFrames: sc.numFrames,
+      fps: sc.fps,
+      seed: sc.seed,
+      providerId,
+      notices: sceneNotices({
+        providerId,
+        hasKeyframe: !!sc.keyframePath,
+        hasEndKeyframe: !!sc.endKeyframePath,
+        width: sc.width,
+        height: sc.height,
+        health: this.deps.hub.lastHealth(providerId),
+        fastVideoModelId: s.fastVideo.modelId,
+      }),
+      ...(job ? { job: toPanelJob(job) } : {}),
+      renders: renders.slice(0, 20).map((a) => ({
+        videoPath: a.videoPath,
+        videoUri: w.asWebviewUri(vscode.Uri.file(a.videoPath)).toString(),
+        createdAt: a.createdAt,
+        seed: a.seed,
+        providerId: a.providerId,
+        width: a.width,
+        height: a.height,
+        numFrames: a.numFrames,
+        fps: a.fps,
+        ...(a.model ? { model: a.model } : {}),
+        ...(a.backend ? { backend: a.backend } : {}),
+        warnings: a.warnings,
+      })),
     };
   }
 

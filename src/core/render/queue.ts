@@ -198,24 +198,7 @@ export class RenderQueue {
     const outputRoot = this.deps.outputRootFor(spec.timelineFile, spec.providerId);
     // Per job: two providers may share an output folder and run at the same time.
     const scratchDir = scratchDirFor(outputRoot, job.snap.jobId);
-    const request: RenderRequest = {
-      sceneId: s.id,
-      ...(s.shotId ? { shotId: s.shotId } : {}),
-      prompt: s.prompt,
-      ...(s.negativePrompt ? { negativePrompt: s.negativePrompt } : {}),
-      ...(s.keyframePath ? { keyframePath: s.keyframePath } : {}),
-      ...(s.endKeyframePath ? { endKeyframePath: s.endKeyframePath } : {}),
-      ...(s.workflow
-        ? { workflow: { name: s.workflow.name, file: s.workflow.file, mapping: s.workflow.mapping } }
-        : {}),
-      width: s.width,
-      height: s.height,
-      numFrames: s.numFrames,
-      fps: s.fps,
-      seed: job.snap.seed,
-      ...(s.steps !== undefined ? { steps: s.steps } : {}),
-      ...(s.model ? { model: s.model } : {}),
-    };
+    const request = renderRequestFor(spec.scene, job.snap.seed);
     const record: RunSummaryJob = { sceneId: s.key ?? s.id, state: 'running', seed: job.snap.seed };
     let outcome: { state: FinalJobState; extra: { error?: ErrorShape; artifact?: RenderArtifact } };
     this.runFor(spec).jobs.push(record);
@@ -292,4 +275,24 @@ export class RenderQueue {
     this.runs.delete(providerId);
     await writeRunSummary(run.artifactsRoot, providerId, run.startedAt, run.jobs);
   }
+}
+
+/** What the provider is asked to render for a resolved scene, given the job's seed. */
+function renderRequestFor(s: ResolvedScene, seed: number): RenderRequest {
+  return {
+    sceneId: s.id,
+    ...(s.shotId ? { shotId: s.shotId } : {}),
+    prompt: s.prompt,
+    ...(s.negativePrompt ? { negativePrompt: s.negativePrompt } : {}),
+    ...(s.keyframePath ? { keyframePath: s.keyframePath } : {}),
+    ...(s.endKeyframePath ? { endKeyframePath: s.endKeyframePath } : {}),
+    ...(s.workflow ? { workflow: { name: s.workflow.name, file: s.workflow.file, mapping: s.workflow.mapping } } : {}),
+    width: s.width,
+    height: s.height,
+    numFrames: s.numFrames,
+    fps: s.fps,
+    seed,
+    ...(s.steps !== undefined ? { steps: s.steps } : {}),
+    ...(s.model ? { model: s.model } : {}),
+  };
 }

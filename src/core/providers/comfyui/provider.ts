@@ -192,41 +192,13 @@ export class ComfyUIProvider implements VideoProvider {
       fraction: 0,
       ...(endWarnings[0] ? { message: endWarnings[0].message } : {}),
     });
-    let keyframeName: string | undefined;
-    if (needsKeyframe && req.keyframePath) {
-      const t = Date.now();
-      step(`uploading the keyframe ${req.keyframePath} to ${this.endpoint}`);
-      try {
-        keyframeName = await this.client.uploadImage(req.keyframePath, signal, req.sceneId);
-      } catch (e) {
-        step(`upload failed after ${Date.now() - t} ms: ${toStvError(e).message}`);
-        if ((e as NodeJS.ErrnoException).code === 'ENOENT')
-          throw new StvError(
-            'KEYFRAME_MISSING',
-            `Cannot read the keyframe ${req.keyframePath}.`,
-            'Fix the scene\'s "keyframe" path.',
-          );
-        throw e;
-      }
-      step(`uploaded as ${keyframeName} in ${Date.now() - t} ms`);
-    }
-    let endKeyframeName: string | undefined;
-    if (req.endKeyframePath && endWarnings.length === 0) {
-      const t = Date.now();
-      step(`uploading the end keyframe ${req.endKeyframePath} to ${this.endpoint}`);
-      try {
-        endKeyframeName = await this.client.uploadImage(req.endKeyframePath, signal, `${req.sceneId}-end`);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'ENOENT')
-          throw new StvError(
-            'KEYFRAME_MISSING',
-            `Cannot read the end keyframe ${req.endKeyframePath}.`,
-            'Fix the shot\'s "keyframes.end" path.',
-          );
-        throw e;
-      }
-      step(`uploaded as ${endKeyframeName} in ${Date.now() - t} ms`);
-    }
+    const { keyframeName, endKeyframeName } = await this.uploadKeyframes(
+      req,
+      needsKeyframe,
+      endWarnings.length === 0,
+      signal,
+      step,
+    );
     const workflow = fillWorkflow(plan.workflow, plan.mapping, {
       request: req,
       keyframeName,
@@ -279,6 +251,55 @@ export class ComfyUIProvider implements VideoProvider {
     } finally {
       follower.close();
     }
+  }
+
+  /**
+   * Uploads the keyframe (when the workflow takes one) and then the end keyframe (when the shot
+   * has one and nothing warned against it); a keyframe that cannot be read is KEYFRAME_MISSING.
+   */
+  private async uploadKeyframes(
+    req: RenderRequest,
+    needsKeyframe: boolean,
+    uploadEnd: boolean,
+    signal: AbortSignal,
+    step: (line: string) => void,
+  ): Promise<{ keyframeName: string | undefined; endKeyframeName: string | undefined }> {
+    let keyframeName: string | undefined;
+    if (needsKeyframe && req.keyframePath) {
+      const t = Date.now();
+      step(`uploading the keyframe ${req.keyframePath} to ${this.endpoint}`);
+      try {
+        keyframeName = await this.client.uploadImage(req.keyframePath, signal, req.sceneId);
+      } catch (e) {
+        step(`upload failed after ${Date.now() - t} ms: ${toStvError(e).message}`);
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT')
+          throw new StvError(
+            'KEYFRAME_MISSING',
+            `Cannot read the keyframe ${req.keyframePath}.`,
+            'Fix the scene\'s "keyframe" path.',
+          );
+        throw e;
+      }
+      step(`uploaded as ${keyframeName} in ${Date.now() - t} ms`);
+    }
+    let endKeyframeName: string | undefined;
+    if (req.endKeyframePath && uploadEnd) {
+      const t = Date.now();
+      step(`uploading the end keyframe ${req.endKeyframePath} to ${this.endpoint}`);
+      try {
+        endKeyframeName = await this.client.uploadImage(req.endKeyframePath, signal, `${req.sceneId}-end`);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT')
+          throw new StvError(
+            'KEYFRAME_MISSING',
+            `Cannot read the end keyframe ${req.endKeyframePath}.`,
+            'Fix the shot\'s "keyframes.end" path.',
+          );
+        throw e;
+      }
+      step(`uploaded as ${endKeyframeName} in ${Date.now() - t} ms`);
+    }
+    return { keyframeName, endKeyframeName };
   }
 
   /**
