@@ -40,7 +40,8 @@ def _version(dist: str) -> str | None:
         return None
 
 
-def run_checks(config: AdapterConfig) -> list[Check]:
+def _python_and_disk_checks(config: AdapterConfig) -> list[Check]:
+    """The checks every backend needs: a supported Python and room for outputs."""
     checks: list[Check] = []
     py_ok = (3, 10) <= sys.version_info[:2] <= (3, 12)
     checks.append(
@@ -69,13 +70,12 @@ def run_checks(config: AdapterConfig) -> list[Check]:
             None if free_gb >= 1 else "Free disk space or choose another --output-root.",
         )
     )
-    if config.backend == "preview":
-        import imageio_ffmpeg
+    return checks
 
-        exe = imageio_ffmpeg.get_ffmpeg_exe()
-        checks.append(Check("ffmpeg", bool(exe), exe))
-        return checks
 
+def _torch_checks() -> list[Check]:
+    """torch with CUDA, a visible GPU, and enough VRAM for the FastVideo backend."""
+    checks: list[Check] = []
     torch_v = _version("torch")
     if torch_v is None:
         checks.append(
@@ -126,9 +126,12 @@ def run_checks(config: AdapterConfig) -> list[Check]:
                 )
         except Exception as e:  # a broken torch install must not crash the dry run
             checks.append(Check("torch", False, f"import failed: {e}", "Reinstall torch for your CUDA version."))
-    fv = _version("fastvideo")
-    checks.append(Check("fastvideo", fv is not None, fv or "not installed", None if fv else INSTALL_GPU))
+    return checks
 
+
+def _model_checks(config: AdapterConfig) -> list[Check]:
+    """The model weights: found locally, and complete enough for FastVideo's Wan pipeline."""
+    checks: list[Check] = []
     path, found, notes = locate_model(config.model, config.model_path)
     if path:
         checks.append(Check("model", True, f"{found} at {path}" + (f" ({'; '.join(notes)})" if notes else "")))
@@ -162,7 +165,12 @@ def run_checks(config: AdapterConfig) -> list[Check]:
                 download_command(config.model, config.model_path) if config.model_path else download_command(found),
             )
         )
+    return checks
 
+
+def _attention_and_keyframe_checks(config: AdapterConfig) -> list[Check]:
+    """The attention kernels the chosen backend needs, and whether the model follows keyframes."""
+    checks: list[Check] = []
     profile = profile_for(config.model)
     attn, attn_notes = effective_attention(config.attention_backend, profile)
     module = ATTENTION_MODULES.get(attn)
@@ -188,6 +196,23 @@ def run_checks(config: AdapterConfig) -> list[Check]:
             else "IGNORED by this model (FastVideo #785/#1153); use Wan-AI/Wan2.2-TI2V-5B-Diffusers to follow keyframes",
         )
     )
+    return checks
+
+
+def run_checks(config: AdapterConfig) -> list[Check]:
+    checks = _python_and_disk_checks(config)
+    if config.backend == "preview":
+        import imageio_ffmpeg
+
+        exe = imageio_ffmpeg.get_ffmpeg_exe()
+        checks.append(Check("ffmpeg", bool(exe), exe))
+        return checks
+
+    checks += _torch_checks()
+    fv = _version("fastvideo")
+    checks.append(Check("fastvideo", fv is not None, fv or "not installed", None if fv else INSTALL_GPU))
+    checks += _model_checks(config)
+    checks += _attention_and_keyframe_checks(config)
     return checks
 
 
