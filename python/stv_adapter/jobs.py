@@ -354,20 +354,7 @@ class JobManager:
         error: ErrorBody | None = None
         try:
             tmp = temp_path_in(rec.output_dir, ".mp4")
-            bj = BackendJob(
-                job_id=rec.job_id,
-                prompt=req.prompt,
-                negative_prompt=req.negative_prompt,
-                keyframe=rec.keyframe,
-                width=req.width,
-                height=req.height,
-                num_frames=req.num_frames,
-                fps=req.fps,
-                seed=req.seed,
-                steps=req.steps,
-                out_path=tmp,
-                end_keyframe=rec.end_keyframe,
-            )
+            bj = self._backend_job(rec, req, tmp)
             rec.backend_job = bj
             if rec.cancel_requested:
                 bj.cancel.set()
@@ -403,6 +390,31 @@ class JobManager:
         # Failed and cancelled runs get a summary too (an OOM or a force-stop is worth a record),
         # written before the job is reported finished so whoever sees it finished also sees that.
         assert error is not None
+        await self._write_failure_summary(rec, req, status, error, queue_ms, t0)
+        self._finish(rec, status, error=error)
+
+    @staticmethod
+    def _backend_job(rec: JobRecord, req: GenerateRequest, tmp: Path) -> BackendJob:
+        """What the backend renders for this job, written to tmp."""
+        return BackendJob(
+            job_id=rec.job_id,
+            prompt=req.prompt,
+            negative_prompt=req.negative_prompt,
+            keyframe=rec.keyframe,
+            width=req.width,
+            height=req.height,
+            num_frames=req.num_frames,
+            fps=req.fps,
+            seed=req.seed,
+            steps=req.steps,
+            out_path=tmp,
+            end_keyframe=rec.end_keyframe,
+        )
+
+    async def _write_failure_summary(
+        self, rec: JobRecord, req: GenerateRequest, status: JobStatus, error: ErrorBody, queue_ms: int, t0: float
+    ) -> None:
+        """The run summary of a failed or cancelled job (succeeded jobs get theirs in _publish)."""
         await asyncio.to_thread(
             write_run_summary,
             self.config.artifacts_dir,
@@ -423,7 +435,6 @@ class JobManager:
                 "forced": rec.forced,
             },
         )
-        self._finish(rec, status, error=error)
 
     def _publish(
         self, rec: JobRecord, req: GenerateRequest, tmp: Path, out: Any, queue_ms: int, t0: float
