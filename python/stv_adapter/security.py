@@ -156,6 +156,13 @@ class GuardMiddleware:
             await self.app(scope, receive, send)
             return
         headers = {k.decode().lower(): v.decode(errors="replace") for k, v in scope.get("headers", [])}
+        if await self._refused(scope, headers, send):
+            return
+        await self._guarded(scope, headers, receive, send)
+
+    async def _refused(self, scope: Scope, headers: dict[str, str], send: Send) -> bool:
+        """The checks that need no body, in order (Host, Origin, token, declared Content-Length): answers
+        the first that fails and returns True, or returns False when the request may go on."""
         host = headers.get("host")
         if host is not None and not self.hosts.accepts(host):
             await _send_error(
@@ -165,7 +172,7 @@ class GuardMiddleware:
                 f"This adapter does not answer to the name {_host_part(host)!r} (the request's Host header).",
                 f"Use http://127.0.0.1 or localhost, or start the adapter with --allow-host {_host_part(host) or 'NAME'} (STV_ALLOWED_HOSTS) if that name is yours (an SSH tunnel, a LAN name).",
             )
-            return
+            return True
         origin = headers.get("origin")
         problem = self.hosts.origin_problem(origin) if origin is not None else None
         if problem:
@@ -176,7 +183,7 @@ class GuardMiddleware:
                 problem,
                 "Call the adapter from the extension, the CLI or curl; a browser page may only call it from a page the adapter itself serves (/docs).",
             )
-            return
+            return True
         if (
             self.token
             and scope.get("path") not in OPEN_PATHS
@@ -190,7 +197,7 @@ class GuardMiddleware:
                 "Set it with 'Scene to Video: Set FastVideo adapter token' (the adapter's STV_ADAPTER_TOKEN).",
                 [(b"www-authenticate", b"Bearer")],
             )
-            return
+            return True
         declared = headers.get("content-length")
         if declared is not None:
             try:
@@ -205,7 +212,12 @@ class GuardMiddleware:
                     f"The request body is larger than {self.max_body // (1024 * 1024)} MB.",
                     "Use a smaller keyframe (a PNG or JPEG at the render size).",
                 )
-                return
+                return True
+        return False
+
+    async def _guarded(self, scope: Scope, headers: dict[str, str], receive: Receive, send: Send) -> None:
+        """Runs the app with the body bounded while it streams, checking a JSON route's body first;
+        answers 413 if the bound is passed before the app has started its response."""
         seen = 0
         started = False
 

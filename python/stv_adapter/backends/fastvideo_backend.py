@@ -9,7 +9,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import psutil
 
@@ -331,6 +331,16 @@ class FastVideoBackend:
 
     def run(self, job: BackendJob, progress: ProgressFn) -> BackendOutput:
         load_ms = self._ensure_loaded(job, progress)
+        msg = self._generate(job, progress)
+        with self._lock:
+            self._gpu = msg.get("gpu") or self._gpu
+        if msg["type"] == "error":
+            self._raise_worker_error(msg)
+        return self._output(job, msg, load_ms)
+
+    def _generate(self, job: BackendJob, progress: ProgressFn) -> dict[str, Any]:
+        """Writes the keyframes, sends the request to the worker and waits; on a result moves the video
+        to the job's out_path. Returns the worker's last message (a result or an error)."""
         with tempfile.TemporaryDirectory(prefix="stv-keyframe-") as tmpdir:
             image_path = None
             if job.keyframe is not None:
@@ -369,27 +379,29 @@ class FastVideoBackend:
                     os.replace(written, job.out_path)
             finally:
                 gen_path.unlink(missing_ok=True)
-        with self._lock:
-            self._gpu = msg.get("gpu") or self._gpu
-        if msg["type"] == "error":
-            code = msg.get("code", "EXECUTION_ERROR")
-            if msg.get("trace"):
-                log.error(msg["trace"])
-            reload_note = ""
-            if msg.get("fatal"):
-                # FastVideo's GPU worker died (an OOM there ends it): nothing of this generator is
-                # usable. Ending the whole process tree frees every byte of GPU memory it held.
-                self._restart_worker()
-                reload_note = " FastVideo's worker ended, so the model is loading again (the next job waits for it)."
-            if code == "CUDA_OOM":
-                raise AdapterError(
-                    "CUDA_OOM", f"The GPU ran out of memory: {msg.get('message')}.{reload_note}", OOM_HINT
-                )
-            raise AdapterError(
-                code,
-                f"FastVideo failed: {msg.get('message')}.{reload_note}",
-                "See the adapter's log for the traceback.",
-            )
+        return msg
+
+    def _raise_worker_error(self, msg: dict[str, Any]) -> NoReturn:
+        """Turns the worker's error message into an AdapterError, restarting the worker when it was fatal."""
+        code = msg.get("code", "EXECUTION_ERROR")
+        if msg.get("trace"):
+            log.error(msg["trace"])
+        reload_note = ""
+        if msg.get("fatal"):
+            # FastVideo's GPU worker died (an OOM there ends it): nothing of this generator is
+            # usable. Ending the whole process tree frees every byte of GPU memory it held.
+            self._restart_worker()
+            reload_note = " FastVideo's worker ended, so the model is loading again (the next job waits for it)."
+        if code == "CUDA_OOM":
+            raise AdapterError("CUDA_OOM", f"The GPU ran out of memory: {msg.get('message')}.{reload_note}", OOM_HINT)
+        raise AdapterError(
+            code,
+            f"FastVideo failed: {msg.get('message')}.{reload_note}",
+            "See the adapter's log for the traceback.",
+        )
+
+    def _output(self, job: BackendJob, msg: dict[str, Any], load_ms: int) -> BackendOutput:
+        """Books a finished job (timings, recycling) and describes its video, warning when the size changed."""
         self._jobs_since_load += 1
         gen_ms = int(msg.get("generateMs") or 0)
         self._ema_generate_ms = gen_ms if self._ema_generate_ms is None else 0.7 * self._ema_generate_ms + 0.3 * gen_ms
