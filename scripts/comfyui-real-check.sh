@@ -36,7 +36,9 @@ npm run --silent build >/dev/null
 out=$(mktemp -d)
 trap 'rm -rf "$out"; comfyui_stop 2>/dev/null || true' EXIT
 echo "== 1. CLI render through $url with the model-free workflow"
-node dist/cli.js render media/sample/sample.timeline.json --scene lighthouse --provider comfyui-local --endpoint "$url" \
+# A copy of the sample, so the run record the CLI writes beside a timeline stays out of the checkout.
+cp -r media/sample "$out/ws" && rm -rf "$out/ws/renders" "$out/ws/.scene-to-video"
+node dist/cli.js render "$out/ws/sample.timeline.json" --scene lighthouse --provider comfyui-local --endpoint "$url" \
   --workflow test/fixtures/comfyui/model-free.workflow.json --mapping test/fixtures/comfyui/model-free.mapping.json \
   --output "$out" --json | tee "$out/log.jsonl"
 video=$(find "$out" -name '*.mp4' | head -1)

@@ -18,7 +18,10 @@ const median = (xs) => {
 function workspace(root, scenes, adapterUrl, cleanups) {
   const ws = mkdtempSync(path.join(os.tmpdir(), `stv-bench-${scenes}-`));
   cleanups.push(async () => rmSync(ws, { recursive: true, force: true }));
-  cpSync(path.join(root, 'media/sample'), ws, { recursive: true, filter: (s) => !/renders|artifacts/.test(s) });
+  cpSync(path.join(root, 'media/sample'), ws, {
+    recursive: true,
+    filter: (s) => !/renders|artifacts|\.scene-to-video/.test(s),
+  });
   const file = path.join(ws, 'sample.timeline.json');
   const t = JSON.parse(readFileSync(file, 'utf8'));
   // Scenes beyond the sample's reuse its keyframes and prompts under new ids.

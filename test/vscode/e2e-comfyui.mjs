@@ -13,7 +13,10 @@ export const COMFY_E2E_STEPS = 4;
 /** A copy of the sample whose provider is ComfyUI with the slow model-free workflow. */
 export function makeComfyWorkspace(root, comfyUrl) {
   const ws = mkdtempSync(path.join(os.tmpdir(), 'stv-ws-comfyui-'));
-  cpSync(path.join(root, 'media/sample'), ws, { recursive: true, filter: (s) => !/renders|artifacts/.test(s) });
+  cpSync(path.join(root, 'media/sample'), ws, {
+    recursive: true,
+    filter: (s) => !/renders|artifacts|\.scene-to-video/.test(s),
+  });
   mkdirSync(path.join(ws, '.vscode'));
   const fixtures = path.join(root, 'test/fixtures/comfyui');
   writeFileSync(

@@ -71,7 +71,10 @@ async function waitHttp(url, timeoutMs = 90_000) {
 function makeWorkspace(kind, adapterUrl) {
   const ws = mkdtempSync(path.join(os.tmpdir(), `stv-ws-${kind}-`));
   cleanups.push(async () => rmSync(ws, { recursive: true, force: true }));
-  cpSync(path.join(root, 'media/sample'), ws, { recursive: true, filter: (s) => !/renders|artifacts/.test(s) });
+  cpSync(path.join(root, 'media/sample'), ws, {
+    recursive: true,
+    filter: (s) => !/renders|artifacts|\.scene-to-video/.test(s),
+  });
   mkdirSync(path.join(ws, '.vscode'));
   const settings =
     kind === 'untrusted'
