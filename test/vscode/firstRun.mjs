@@ -89,7 +89,8 @@ export async function runFirstRun({ browser, url, ws, root, devPath }) {
       await page.keyboard.type(',');
       await page.keyboard.press('Escape'); // no suggestion takes the Enter
       await page.keyboard.press('Enter');
-      await page.keyboard.type('"keyframe": "');
+      // Version 2: the start keyframe. Monaco closes the brace and the quotes as they are typed.
+      await page.keyboard.type('"keyframes": { "start": "');
       const row = page.locator('.suggest-widget .monaco-list-row', { hasText: 'keyframes/harbour.png' }).first();
       if (
         !(await row.waitFor({ timeout: 10_000 }).then(
@@ -103,7 +104,7 @@ export async function runFirstRun({ browser, url, ws, root, devPath }) {
       await page.screenshot({ path: path.join(images, 'keyframe-completion.png') });
       await row.click();
       await page
-        .locator('.monaco-editor .view-line', { hasText: '"keyframe": "keyframes/harbour.png"' })
+        .locator('.monaco-editor .view-line', { hasText: '"start": "keyframes/harbour.png"' })
         .waitFor({ timeout: 10_000 });
       await page.keyboard.press('Control+S');
       await page

@@ -1,6 +1,7 @@
 /**
  * The timeline "New timeline" writes and the editor's snippet for an empty file: one scene, the
- * model's native size, a short length (a first render should come back quickly), no `$schema`
+ * model's native size, a short length (a first render should come back quickly), in the current
+ * format (version 2: a scene without shots is one clip; its keyframes go in `keyframes`), no `$schema`
  * (contributes.jsonValidation associates every *.timeline.json with the shipped schema).
  */
 import type { z } from 'zod';
@@ -10,7 +11,7 @@ type TimelineInput = z.input<typeof TimelineSchema>;
 
 export function starterTimeline(title = 'My first timeline'): TimelineInput {
   return {
-    version: 1,
+    version: 2,
     title,
     defaults: { width: 1280, height: 704, fps: 24, seedPolicy: 'increment', seed: 1234 },
     scenes: [
