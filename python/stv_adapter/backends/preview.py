@@ -175,6 +175,12 @@ class PreviewBackend:
             vf,
             "-frames:v",
             str(n),
+            *self.encode_args(job),
+        ]
+
+    def encode_args(self, job: BackendJob) -> list[str]:
+        """The H.264 encode both clip kinds end with, progress on stdout for the progress bar."""
+        return [
             "-an",
             "-c:v",
             "libx264",
@@ -235,24 +241,7 @@ class PreviewBackend:
             str(n),
             "-r",
             str(job.fps),
-            "-an",
-            "-c:v",
-            "libx264",
-            "-preset",
-            "veryfast",
-            "-crf",
-            str(self.crf),
-            "-pix_fmt",
-            "yuv420p",
-            "-movflags",
-            "+faststart",
-            "-progress",
-            "pipe:1",
-            "-stats_period",
-            "0.05",
-            "-f",
-            "mp4",
-            str(job.out_path),
+            *self.encode_args(job),
         ]
 
     def run(self, job: BackendJob, progress: ProgressFn) -> BackendOutput:
