@@ -13,30 +13,16 @@ import { outputDirFor } from '../core/providers/factory';
 import type { Settings } from '../core/settings/schema';
 import { timelineTakes } from '../core/takes/takes';
 import { loadTimelineFile } from '../core/timeline/load';
+import { saveIfDirty, timelineFromArgument } from './timelines';
 
 export async function assembleTimelineCommand(
   extensionPath: string,
   settings: () => Settings,
   file?: unknown,
 ): Promise<string | undefined> {
-  let target =
-    typeof file === 'string'
-      ? file
-      : file instanceof vscode.Uri
-        ? file.fsPath
-        : vscode.window.activeTextEditor?.document.uri.fsPath;
-  if (!target?.endsWith('.timeline.json')) {
-    const picked = await vscode.window.showOpenDialog({
-      canSelectMany: false,
-      filters: { Timeline: ['json'] },
-      title: 'Assemble which timeline?',
-    });
-    target = picked?.[0]?.fsPath;
-  }
-  if (!target) return undefined;
-  const timelineFile = target;
-  const open = vscode.workspace.textDocuments.find((d) => d.uri.fsPath === timelineFile);
-  if (open?.isDirty) await open.save();
+  const timelineFile = await timelineFromArgument(file);
+  if (!timelineFile) return undefined;
+  await saveIfDirty(timelineFile);
   const loaded = await loadTimelineFile(timelineFile);
   if (!loaded.ok) {
     void vscode.window.showErrorMessage(

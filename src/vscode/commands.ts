@@ -23,7 +23,7 @@ import { upgradeTimelineCommand } from './upgradeCommand';
 import { assembleTimelineCommand } from './assembleCommand';
 import { PROVIDER_LABEL, providerPickItem } from './statusFormat';
 import type { ProviderStatusBar } from './statusBar';
-import { loadResolved, pickScene, pickTimeline } from './timelines';
+import { loadResolved, pickScene, timelineFromArgument } from './timelines';
 
 export interface CommandDeps {
   ctx: vscode.ExtensionContext;
@@ -48,13 +48,13 @@ export function commandHandlers(d: CommandDeps): Record<CommandId, CommandHandle
     'sceneToVideo.renderSceneFastVideo': renderWith('fastvideo-local'),
     'sceneToVideo.renderSceneComfyUI': renderWith('comfyui-local'),
     'sceneToVideo.renderAll': async (file?: unknown) => {
-      const f = typeof file === 'string' ? file : await pickTimeline();
+      const f = await timelineFromArgument(file);
       if (f) await d.renders.render(f, 'all');
     },
     'sceneToVideo.cancelRender': () => cancelRender(d.renders),
     'sceneToVideo.switchProvider': () => switchProvider(d.hub, d.settings),
     'sceneToVideo.openPanel': async (uri?: unknown) => {
-      const f = uri instanceof vscode.Uri ? uri.fsPath : typeof uri === 'string' ? uri : await pickTimeline();
+      const f = await timelineFromArgument(uri);
       if (f) ScenePanel.show(d.panel, f);
     },
     'sceneToVideo.startAdapter': (opts?: unknown) => startAdapter(d, opts),
@@ -107,7 +107,7 @@ async function target(
   file?: unknown,
   sceneId?: unknown,
 ): Promise<{ file: string; sceneId: string } | undefined> {
-  const f = typeof file === 'string' ? file : await pickTimeline();
+  const f = await timelineFromArgument(file);
   if (!f) return undefined;
   if (typeof sceneId === 'string') return { file: f, sceneId };
   const { scenes } = await loadResolved(f, settings);

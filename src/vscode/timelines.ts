@@ -51,6 +51,22 @@ export function sceneFallbacks({ fastVideo: fv }: Settings): SceneFallbacks {
 }
 
 /** The active editor's timeline, else the only one in the workspace, else a quick pick. */
+/**
+ * The timeline a command acts on: its argument (a path, or the Explorer's Uri), else the active
+ * timeline editor, else one the user picks from the workspace (pickTimeline).
+ */
+export async function timelineFromArgument(arg: unknown): Promise<string | undefined> {
+  if (typeof arg === 'string') return arg;
+  if (arg instanceof vscode.Uri) return arg.fsPath;
+  return pickTimeline();
+}
+
+/** Saves unsaved edits of an open timeline before a command reads or rewrites the file on disk. */
+export async function saveIfDirty(file: string): Promise<void> {
+  const open = vscode.workspace.textDocuments.find((d) => d.uri.fsPath === file);
+  if (open?.isDirty) await open.save();
+}
+
 export async function pickTimeline(): Promise<string | undefined> {
   const active = vscode.window.activeTextEditor?.document.uri;
   if (active && isTimeline(active)) return active.fsPath;
