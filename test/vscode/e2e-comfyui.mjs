@@ -6,7 +6,7 @@
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { STATUS, playPast, stepRecorder } from './steps.mjs';
+import { STATUS, commandPalette, playPast, scenePanel, stepRecorder, workbenchPayload } from './steps.mjs';
 
 export const COMFY_E2E_STEPS = 4;
 
@@ -42,19 +42,9 @@ export async function runComfyE2E({ browser, url, ws, root, devPath, comfyUrl })
   const comfy = async (p) => (await fetch(`${comfyUrl}${p}`)).json();
   const ours = (row) => String(row?.[3]?.client_id ?? '').startsWith('scene-to-video-');
   const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-  const payload = JSON.stringify([
-    ...(devPath ? [['extensionDevelopmentPath', `vscode-remote://remote${devPath}`]] : []),
-    ['skipWelcome', 'true'],
-  ]);
-  const palette = async (title) => {
-    await page.keyboard.press('F1');
-    const input = page.locator('.quick-input-widget input');
-    await input.waitFor({ timeout: 20_000 });
-    await input.fill(`>${title}`);
-    await page.locator('.quick-input-widget .monaco-list-row', { hasText: title }).first().waitFor({ timeout: 20_000 });
-    await page.keyboard.press('Enter');
-  };
-  const panel = () => page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
+  const payload = workbenchPayload(devPath);
+  const palette = commandPalette(page);
+  const panel = scenePanel(page);
   /** Watches the scene's progress until its video is listed; returns the labels seen, then plays it. */
   const progressUntilPlayable = async (scene) => {
     const progress = panel().locator(`[data-testid="progress-${scene}"]`);

@@ -6,7 +6,7 @@
 // finds it in the Extensions view with its icon.
 import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
-import { STATUS, playPast, stepRecorder } from './steps.mjs';
+import { STATUS, commandPalette, playPast, scenePanel, stepRecorder, workbenchPayload } from './steps.mjs';
 
 /** How many steps a complete run has (the harness counts a shorter run as a failure). */
 export const E2E_STEPS = 6;
@@ -16,19 +16,9 @@ export async function runE2E({ browser, url, ws, root, devPath, installed }) {
   const images = path.join(root, 'docs/images');
   mkdirSync(images, { recursive: true });
   const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-  const payload = JSON.stringify([
-    ...(devPath ? [['extensionDevelopmentPath', `vscode-remote://remote${devPath}`]] : []),
-    ['skipWelcome', 'true'],
-  ]);
-  const palette = async (title) => {
-    await page.keyboard.press('F1');
-    const input = page.locator('.quick-input-widget input');
-    await input.waitFor({ timeout: 20_000 });
-    await input.fill(`>${title}`);
-    await page.locator('.quick-input-widget .monaco-list-row', { hasText: title }).first().waitFor({ timeout: 20_000 });
-    await page.keyboard.press('Enter');
-  };
-  const panel = () => page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
+  const payload = workbenchPayload(devPath);
+  const palette = commandPalette(page);
+  const panel = scenePanel(page);
   console.log('  end to end through the UI (Playwright)');
   try {
     await step('opens the sample workspace; the status bar shows FastVideo healthy', async () => {

@@ -6,7 +6,7 @@
 // show on the way. Screenshots go to docs/images/. Called by test/vscode/harness.mjs.
 import { existsSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
-import { playPast } from './steps.mjs';
+import { playPast, scenePanel, workbenchPayload } from './steps.mjs';
 
 /** How many steps a complete run has (the harness counts a shorter run as a failure). */
 export const FIRST_RUN_STEPS = 4;
@@ -15,10 +15,7 @@ export async function runFirstRun({ browser, url, ws, root, devPath }) {
   const results = [];
   const images = path.join(root, 'docs/images');
   const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-  const payload = JSON.stringify([
-    ...(devPath ? [['extensionDevelopmentPath', `vscode-remote://remote${devPath}`]] : []),
-    ['skipWelcome', 'true'],
-  ]);
+  const payload = workbenchPayload(devPath);
   /** Fails the step at once if VS Code shows an error notification (the walk must not need one). */
   const noErrors = async () => {
     const errors = page.locator('.notifications-toasts .notification-toast:has(.codicon-error)');
@@ -63,7 +60,7 @@ export async function runFirstRun({ browser, url, ws, root, devPath }) {
     }
     await page.keyboard.press('Enter');
   };
-  const panel = () => page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
+  const panel = scenePanel(page);
   const timeline = path.join(ws, 'my-first.timeline.json');
   console.log('  the first ten minutes: an empty folder to a clip (Playwright)');
   try {

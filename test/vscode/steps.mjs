@@ -1,5 +1,6 @@
 // What the end-to-end walks (e2e.mjs, firstRun.mjs, e2e-comfyui.mjs) share: the status bar item's
-// selector, a step recorder that prints mocha-style lines, and playing a <video> for real.
+// selector, a step recorder that prints mocha-style lines, playing a <video> for real, the workbench
+// payload that loads the development copy, the command palette and the scene panel's frame.
 
 export const STATUS = '[id="scene-to-video.scene-to-video.sceneToVideo.status"]';
 
@@ -46,4 +47,29 @@ export async function playPast(video, seconds) {
   );
   if (!(played > seconds)) throw new Error(`the video played only to ${played} s`);
   return played;
+}
+
+/** The workbench URL payload: the development copy of the extension when `devPath` is given. */
+export function workbenchPayload(devPath) {
+  return JSON.stringify([
+    ...(devPath ? [['extensionDevelopmentPath', `vscode-remote://remote${devPath}`]] : []),
+    ['skipWelcome', 'true'],
+  ]);
+}
+
+/** Runs a command by its title from the command palette. */
+export function commandPalette(page) {
+  return async (title) => {
+    await page.keyboard.press('F1');
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor({ timeout: 20_000 });
+    await input.fill(`>${title}`);
+    await page.locator('.quick-input-widget .monaco-list-row', { hasText: title }).first().waitFor({ timeout: 20_000 });
+    await page.keyboard.press('Enter');
+  };
+}
+
+/** The scene panel's content frame (a webview inside the workbench's iframe). */
+export function scenePanel(page) {
+  return () => page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
 }
