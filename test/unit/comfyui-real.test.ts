@@ -76,6 +76,8 @@ interface RealHistoryEntry {
     return { running: mine(q.queue_running), pending: mine(q.queue_pending) };
   };
   const clientIdOf = (p: VideoProvider) => (p as ComfyUIProvider).clientId;
+  const isRunning = async (promptId: string) =>
+    (await getJson<{ queue_running: QueueRow[] }>('/queue')).queue_running.some((row) => row[1] === promptId);
 
   before(() => {
     scratch = mkdtempSync(path.join(os.tmpdir(), 'stv-comfy-real-'));
@@ -444,33 +446,52 @@ interface RealHistoryEntry {
   it("a render while another client's prompt runs: our cancel, queued or running, leaves that prompt alone", async () => {
     const client = new ComfyClient(url);
     const image = await client.uploadImage(path.join(repoRoot, 'media/sample/keyframes/lighthouse.png'));
-    const theirs = () => {
+    const theirs = (amount = nextFrames()) => {
       const wf = JSON.parse(readFileSync(fixture('model-free-slow.workflow.json'), 'utf8')) as Workflow;
       (wf['1'] as { inputs: Record<string, unknown> }).inputs.image = image;
-      (wf['2'] as { inputs: Record<string, unknown> }).inputs.amount = nextFrames();
+      (wf['2'] as { inputs: Record<string, unknown> }).inputs.amount = amount;
       return client.queuePrompt(wf, `someone-else-${randomUUID()}`);
     };
     const succeeded = async (id: string) =>
       (await until(`their prompt ${id} in /history`, () => history(id), 120_000, 200)).status.status_str;
-    // 1. Theirs runs, ours waits behind it and is cancelled: deleted from the queue.
-    const first = await theirs();
-    await until(
-      'their prompt to run',
-      async () =>
-        (await getJson<{ queue_running: QueueRow[] }>('/queue')).queue_running.some((row) => row[1] === first),
-      60_000,
-      100,
-    );
-    const p = await make('model-free');
-    const ac = new AbortController();
-    const ours = p.render(req(), { signal: ac.signal, scratchDir: scratch, onProgress: () => undefined });
-    await until('our prompt pending', async () => (await queued(clientIdOf(p))).pending.length === 1, 60_000, 100);
-    ac.abort();
-    await assert.rejects(
-      ours,
-      (e: unknown) => e instanceof StvError && e.code === 'CANCELLED' && /removed from ComfyUI's queue/.test(e.message),
-    );
-    assert.equal(await succeeded(first), 'success', 'their running prompt finished');
+    // 1. Theirs runs, ours waits behind it and is cancelled: deleted from the queue. How long theirs
+    // runs is up to this machine: when it finished before ours reached the queue, ours ran instead,
+    // and the case is tried again with a prompt of theirs twice as long.
+    let first = '';
+    for (let attempt = 0, amount = nextFrames(); !first; attempt++, amount = 2 * amount + 1) {
+      assert.ok(attempt < 4, 'their prompt kept finishing before ours was queued behind it');
+      const id = await theirs(amount);
+      await until(
+        'their prompt to run or finish',
+        async () => (await isRunning(id)) || (await history(id)),
+        60_000,
+        50,
+      );
+      const p = await make('model-free');
+      const ac = new AbortController();
+      let settled = false;
+      const ours = p.render(req(), { signal: ac.signal, scratchDir: scratch, onProgress: () => undefined });
+      void ours.then(
+        () => (settled = true),
+        () => (settled = true),
+      );
+      const pendingBehindTheirs = async () =>
+        (await queued(clientIdOf(p))).pending.length === 1 && (await isRunning(id));
+      await until('our prompt pending, or run', async () => settled || (await pendingBehindTheirs()), 120_000, 50);
+      if (settled) {
+        await ours; // theirs was done first: ours rendered; try again with a longer one of theirs
+        console.log(`      attempt ${attempt + 1}: their prompt (${amount} frames) finished before ours was queued`);
+        continue;
+      }
+      ac.abort();
+      await assert.rejects(
+        ours,
+        (e: unknown) =>
+          e instanceof StvError && e.code === 'CANCELLED' && /removed from ComfyUI's queue/.test(e.message),
+      );
+      assert.equal(await succeeded(id), 'success', 'their running prompt finished');
+      first = id;
+    }
     // 2. Ours runs, theirs waits behind it; we interrupt ours: theirs still runs to the end.
     const slow = await make('model-free-slow');
     const ac2 = new AbortController();
