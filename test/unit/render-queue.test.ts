@@ -27,8 +27,11 @@ class ScriptedProvider implements VideoProvider {
   private gates: (() => void)[] = [];
   constructor(
     readonly id: ProviderId,
-    private readonly opts: { hold?: boolean; output?: string; fail?: StvError } = {},
+    private readonly opts: { hold?: boolean; output?: string; fail?: StvError; slots?: number } = {},
   ) {}
+  get slots(): number | undefined {
+    return this.opts.slots;
+  }
   health(): Promise<ProviderHealth> {
     return Promise.resolve({
       provider: this.id,
@@ -282,6 +285,31 @@ describe('render queue', () => {
       q.enqueue({ timelineFile, scene: scene('a'), providerId: 'fastvideo-local' }).jobId,
     );
     assert.deepEqual(j.error, { code: 'CUDA_OOM', message: 'out of memory', hint: 'fewer frames' });
+  });
+
+  it('keeps as many jobs in flight as the provider has slots, and writes the run summary once, after the last', async () => {
+    const p = new ScriptedProvider('comfyui-local', { hold: true, slots: 2 });
+    const q = queueWith({ 'comfyui-local': p });
+    const jobs = ['a', 'b', 'c'].map((id) =>
+      q.enqueue({ timelineFile, scene: scene(id), providerId: 'comfyui-local' }),
+    );
+    await until('two jobs held by the provider', () => p.held === 2);
+    assert.deepEqual(
+      q.jobs().map((j) => j.state),
+      ['running', 'running', 'queued'],
+    );
+    p.release(); // a: c takes its slot
+    await until('c to be held', () => p.held === 2 && q.jobs()[2]?.state === 'running');
+    p.release(); // b finishes while c still runs: the run is not over yet
+    await q.whenDone(jobs[1]?.jobId ?? '');
+    const dir = path.join(out, 'artifacts', 'comfyui-local');
+    assert.equal(existsSync(dir) ? readdirSync(dir).length : 0, 0, 'no summary while a job still runs');
+    p.release();
+    await q.whenDone(jobs[2]?.jobId ?? '');
+    const files = readdirSync(dir);
+    assert.equal(files.length, 1);
+    const summary = JSON.parse(readFileSync(path.join(dir, files[0] as string), 'utf8')) as { succeeded: number };
+    assert.equal(summary.succeeded, 3);
   });
 
   it('writes one telemetry summary per run', async () => {
