@@ -298,14 +298,18 @@ describe('render queue', () => {
       q.jobs().map((j) => j.state),
       ['running', 'running', 'queued'],
     );
-    p.release(); // a: c takes its slot
+    const [first, second] = p.calls.map((c) => c.sceneId); // gates open in the order renders began
+    const byScene = (id: string | undefined) => jobs.find((j) => j.sceneId === id)?.jobId ?? '';
+    p.release(); // the first: c takes its slot
     await until('c to be held', () => p.held === 2 && q.jobs()[2]?.state === 'running');
-    p.release(); // b finishes while c still runs: the run is not over yet
-    await q.whenDone(jobs[1]?.jobId ?? '');
+    assert.equal(p.calls.length, 3);
+    p.release(); // the second finishes while c still runs: the run is not over yet
+    await q.whenDone(byScene(second));
+    assert.equal((await q.whenDone(byScene(first))).state, 'succeeded');
     const dir = path.join(out, 'artifacts', 'comfyui-local');
     assert.equal(existsSync(dir) ? readdirSync(dir).length : 0, 0, 'no summary while a job still runs');
     p.release();
-    await q.whenDone(jobs[2]?.jobId ?? '');
+    await Promise.all(jobs.map((j) => q.whenDone(j.jobId)));
     const files = readdirSync(dir);
     assert.equal(files.length, 1);
     const summary = JSON.parse(readFileSync(path.join(dir, files[0] as string), 'utf8')) as { succeeded: number };

@@ -266,8 +266,11 @@ export class RenderQueue {
     // The last job of a run settles only after the run's summary is on disk, so whoever awaits
     // it (the CLI before it exits, a test before it cleans up) finds the summary written. Last
     // means none queued and no other in flight (several servers finish in any order).
-    const others = [...(this.running.get(spec.providerId) ?? [])].some((j) => j !== job);
-    if (!others && !this.order.some((j) => j.snap.providerId === spec.providerId && j.snap.state === 'queued'))
+    // It leaves the set of jobs in flight here, before it settles: of two that end together, the
+    // second to get here then sees the first gone, and writes the summary.
+    const running = this.running.get(spec.providerId);
+    running?.delete(job);
+    if (!running?.size && !this.order.some((j) => j.snap.providerId === spec.providerId && j.snap.state === 'queued'))
       await this.flushRun(spec.providerId);
     this.finish(job, outcome.state, outcome.extra);
   }
