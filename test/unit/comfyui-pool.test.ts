@@ -14,6 +14,7 @@ import { ComfyUIPool } from '../../src/core/providers/comfyui/pool';
 import { ComfyUIProvider } from '../../src/core/providers/comfyui/provider';
 import { BUILTIN_MAPPING, builtinWorkflow } from '../../src/core/providers/comfyui/workflow';
 import { RenderQueue, type RenderJobSnapshot } from '../../src/core/render/queue';
+import { exportLocalGenSettings } from '../../src/core/settings/localGenSettings';
 import { comfyUIEndpoints, readSettings, DEFAULT_SETTINGS } from '../../src/core/settings/schema';
 import type { ResolvedScene } from '../../src/core/timeline/resolve';
 import { providerPickItem, statusTooltip } from '../../src/vscode/statusFormat';
@@ -294,6 +295,13 @@ describe('comfyUI.endpoints and comfyUI.url', () => {
       read({ 'comfyUI.endpoints': 'http://127.0.0.1:8188' }).problems[0]?.message ?? '',
       /comfyUI\.endpoints/,
     );
+  });
+
+  it("exports to gemDirect1's one comfyUIUrl the server renders go to first", () => {
+    const settings = structuredClone(DEFAULT_SETTINGS);
+    settings.comfyUI.endpoints = ['http://127.0.0.1:8190', 'http://127.0.0.1:8191'];
+    assert.equal(exportLocalGenSettings(settings).comfyUIUrl, 'http://127.0.0.1:8190');
+    assert.equal(exportLocalGenSettings(DEFAULT_SETTINGS).comfyUIUrl, DEFAULT_SETTINGS.comfyUI.url);
   });
 
   it('builds one provider for one server and a pool with a slot per server for several', async () => {
