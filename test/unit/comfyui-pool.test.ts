@@ -4,7 +4,7 @@
  * both, and a server that goes away mid-render takes no job with it.
  */
 import * as assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { main } from '../../src/cli';
@@ -21,6 +21,7 @@ import { providerPickItem, statusTooltip } from '../../src/vscode/statusFormat';
 import { FakeComfyUI } from '../fakes/fakeComfyUI';
 import { captureIo } from '../helpers/cliIo';
 import { repoRoot } from '../helpers/paths';
+import { until } from '../helpers/until';
 
 const TINY = path.join(repoRoot, 'test/fixtures/video/tiny.mp4');
 const KEYFRAME = path.join(repoRoot, 'media/sample/keyframes/lighthouse.png');
@@ -38,6 +39,17 @@ const scene = (id: string): ResolvedScene => ({
   numFrames: 33,
   seed: 7,
 });
+
+const renderRequest = {
+  sceneId: 'x',
+  prompt: 'p',
+  keyframePath: KEYFRAME,
+  width: 640,
+  height: 352,
+  numFrames: 33,
+  fps: 16,
+  seed: 1,
+};
 
 /** The fake stops answering at this step of its first job: connections reset, sockets dropped. */
 const goAwayAtStep = (fake: FakeComfyUI, step: number) => {
@@ -231,6 +243,31 @@ describe('several ComfyUI servers (comfyUI.endpoints)', function () {
     assert.equal((await pool.health()).servers?.length, 2);
   });
 
+  it('renders from the CLI on both servers given as one comma-separated --endpoint', async () => {
+    const ws = mkdtempSync(path.join(out, 'ws-'));
+    cpSync(path.join(repoRoot, 'media/sample'), ws, {
+      recursive: true,
+      filter: (src) => !/renders|artifacts/.test(src),
+    });
+    const t = captureIo();
+    const code = await main(
+      [
+        'render',
+        path.join(ws, 'sample.timeline.json'),
+        ...['--scene', 'lighthouse', '--scene', 'forest-stream'],
+        ...['--provider', 'comfyui-local', '--endpoint', `${a.url},${b.url}`],
+        ...['--workflow', path.join(repoRoot, 'test/fixtures/comfyui/model-free.workflow.json')],
+        ...['--mapping', path.join(repoRoot, 'test/fixtures/comfyui/model-free.mapping.json')],
+        '--json',
+      ],
+      t.io,
+    );
+    assert.equal(code, 0, t.err());
+    const summary = JSON.parse(t.out().trim().split('\n').pop() as string) as { videos: string[] };
+    assert.equal(summary.videos.length, 2);
+    assert.deepEqual([a.received.prompts.length, b.received.prompts.length], [1, 1], 'one scene on each server');
+  });
+
   it('says health down when no server answers', async () => {
     a.opts.refuse = true;
     b.opts.refuse = true;
@@ -239,22 +276,39 @@ describe('several ComfyUI servers (comfyUI.endpoints)', function () {
     assert.equal(h.error?.code, 'UNREACHABLE');
   });
 
+  it('gives a waiting job a server that the health check finds back up, without waiting for the busy one', async () => {
+    const pool = new ComfyUIPool([server(a), server(b)]);
+    a.opts.refuse = true;
+    assert.equal((await pool.health()).servers?.[0]?.state, 'down');
+    b.opts.stepDelayMs = 400; // B's job outlasts the rest of this test
+    const scratch = mkdtempSync(path.join(out, 's-'));
+    const req = (sceneId: string) => ({ ...renderRequest, sceneId });
+    let longDone = false;
+    const long = pool
+      .render(req('long'), { signal: new AbortController().signal, scratchDir: scratch, onProgress: () => undefined })
+      .finally(() => (longDone = true));
+    const messages: string[] = [];
+    const waiting = pool.render(req('waiting'), {
+      signal: new AbortController().signal,
+      scratchDir: scratch,
+      onProgress: (p) => p.message && messages.push(p.message),
+    });
+    await until('the second job to wait for a server', () => messages.includes('Waiting for a free ComfyUI server.'));
+    a.opts.refuse = false;
+    await pool.health();
+    const r = await waiting;
+    assert.equal(r.server.comfyui, a.url);
+    assert.equal(longDone, false, 'it did not wait for the busy server');
+    assert.equal((await long).server.comfyui, b.url);
+  });
+
   it('stops waiting for a server when the job is cancelled', async () => {
     a.opts.stepDelayMs = 200;
-    const pool = new ComfyUIPool([server(a)].concat(server(b)));
     b.opts.stepDelayMs = 200;
+    const pool = new ComfyUIPool([server(a), server(b)]);
     const holders = [new AbortController(), new AbortController()];
     const scratch = mkdtempSync(path.join(out, 's-'));
-    const req = {
-      sceneId: 'x',
-      prompt: 'p',
-      keyframePath: KEYFRAME,
-      width: 640,
-      height: 352,
-      numFrames: 33,
-      fps: 16,
-      seed: 1,
-    };
+    const req = renderRequest;
     const busy = holders.map((c) =>
       pool.render(req, { signal: c.signal, scratchDir: scratch, onProgress: () => undefined }).catch((e: unknown) => e),
     );

@@ -77,7 +77,7 @@ export class ComfyUIPool implements VideoProvider {
     };
     for (;;) {
       const server = await this.acquire(tried, opts.signal, onProgress).catch((e: unknown) => {
-        throw lost.length ? this.lostError(lost, toStvError(e)) : e;
+        throw lost.length && !opts.signal.aborted ? this.lostError(lost, toStvError(e)) : e;
       });
       tried.add(server);
       const endpoint = server.provider.endpoint;
@@ -175,11 +175,14 @@ export class ComfyUIPool implements VideoProvider {
       }
     }
     server.busy = false;
-    if (server.down) {
-      const all = this.waiters;
-      this.waiters = [];
-      for (const w of all) w.resolve(undefined);
-    }
+    if (server.down) this.wakeWaiters();
+  }
+
+  /** Every waiting job looks again: the server it waited for went away, or another came back. */
+  private wakeWaiters(): void {
+    const all = this.waiters;
+    this.waiters = [];
+    for (const w of all) w.resolve(undefined);
   }
 
   private lostError(lost: string[], last: StvError): StvError {
@@ -202,14 +205,17 @@ export class ComfyUIPool implements VideoProvider {
 
   /** Every server's health at once; the pool is ok when all are, down when none answers. */
   async health(signal?: AbortSignal): Promise<ProviderHealth> {
+    let back = false;
     const results = await Promise.all(
       this.servers.map(async (s) => {
         const h = await s.provider.health(signal);
         // A health check marks a server down or up again; one rendering now keeps its job either way.
+        back ||= !!s.down && h.state !== 'down' && !s.busy;
         s.down = h.state === 'down' ? h.summary : undefined;
         return h;
       }),
     );
+    if (back) this.wakeWaiters(); // a job waiting for a busy server may take this one now
     const servers: ServerHealth[] = results.map((h, i) => ({
       endpoint: h.endpoint,
       state: h.state,
