@@ -232,6 +232,12 @@ describe('several ComfyUI servers (comfyUI.endpoints)', function () {
     assert.match(tip, new RegExp(`\\| Server 1 \\| \\$\\(pass-filled\\) ${a.url}: ok — ComfyUI 0\\.3\\.99-fake`));
     assert.match(tip, new RegExp(`\\| Server 2 \\| \\$\\(error\\) ${b.url}: down — `));
     assert.doesNotMatch(tip, /\| Endpoint \|/);
+    const busy = { ...h, servers: h.servers?.map((s, i) => ({ ...s, busy: i === 0 })) };
+    assert.match(statusTooltip('comfyui-local', busy), new RegExp(`${a.url}: ok, rendering — `));
+    assert.match(
+      providerPickItem('comfyui-local', busy, 'comfyui-local').detail,
+      new RegExp(`${a.url} ok \\(rendering\\)`),
+    );
     assert.equal(providerPickItem('comfyui-local', h, 'comfyui-local').detail, `${a.url} ok · ${b.url} down`);
     const cli = captureIo();
     await main(['health', '--provider', 'comfyui-local', '--endpoint', `${a.url},${b.url}`], cli.io);
