@@ -28,6 +28,8 @@ console.error('extension: progress path, timeline load, bundles…');
 const ext = json(process.execPath, ['out/bench/extension_bench.js']);
 console.error('the cut: 20 five-second takes, cuts vs concat copy, crossfades vs a hand-written graph…');
 const cut = json(process.execPath, ['out/bench/assembly_bench.js']);
+console.error("several ComfyUI servers: 8 jobs on two vs one, the pool's cost per job…");
+const comfy = json(process.execPath, ['out/bench/comfyui_servers_bench.js']);
 console.error('extension in a real VS Code: activation, scene panel first paint…');
 // The packaged .vsix in code-server (scripts/install-test-tools.sh installs it outside the repo).
 const vscodeRun = execFileSync(
@@ -119,6 +121,18 @@ const rows = [
     `${cut.crossfades.oursMs} ms vs ${cut.crossfades.handGraphMs} ms`,
     `×${cut.crossfades.ratio}`,
     '≤ 1.1',
+  ],
+  [
+    'Several ComfyUI servers: 8 jobs on two (fake) servers vs one',
+    `${comfy.throughput.twoServersMs} ms vs ${comfy.throughput.oneServerMs} ms`,
+    `×${comfy.throughput.ratio} throughput; at most ${comfy.maxPromptsHeldByOneServer} prompt per server`,
+    '≥ 1.9',
+  ],
+  [
+    "The server pool's own cost per job (one server behind it vs its provider alone)",
+    `${comfy.poolCostPerJob.pooledMs} ms vs ${comfy.poolCostPerJob.directMs} ms`,
+    `${comfy.poolCostPerJob.overheadMs >= 0 ? '+' : ''}${comfy.poolCostPerJob.overheadMs} ms (paired, IQR ${comfy.poolCostPerJob.iqrMs} ms)`,
+    'fixed, small',
   ],
   [
     'Bundles (production)',

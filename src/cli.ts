@@ -6,7 +6,7 @@
  *   validate <timeline>
  *   upgrade <timeline>                      (version 1 -> 2, keeping the file's formatting)
  *   import <gemDirect1 file> [--out DIR]    (project export, story or scene file)
- *   health [--provider ...] [--endpoint URL]
+ *   health [--provider ...] [--endpoint URL]   (ComfyUI: URL,URL,... for several servers)
  * Exit codes: 0 ok, 1 a render failed, 2 bad input, 3 provider unreachable, 130 cancelled.
  */
 import { existsSync } from 'node:fs';
@@ -35,6 +35,7 @@ const USAGE = `Usage:
   --scene takes a scene id (all its shots) or scene/shot.
 ${CUT_USAGE}  -h, --help            print this and exit
   scene-to-video health [--provider ID] [--endpoint URL]
+  --endpoint takes several ComfyUI servers as URL,URL,... (one job each at a time; health prints each).
 `;
 
 /** The commands parsed with CLI_OPTIONS; the cut's commands (src/cli/cut.ts) parse their own. */

@@ -66,6 +66,13 @@ export function settingsFor(provider: ProviderId, endpoint: string | undefined, 
   const s = structuredClone(DEFAULT_SETTINGS);
   if (comfy) Object.assign(s.comfyUI, comfy);
   if (endpoint && provider === 'fastvideo-local') s.fastVideo.endpointUrl = endpoint;
-  if (endpoint && provider === 'comfyui-local') s.comfyUI.url = endpoint;
+  // Several ComfyUI servers as one comma-separated --endpoint: comfyUI.endpoints, as in settings.
+  const urls =
+    endpoint
+      ?.split(',')
+      .map((u) => u.trim())
+      .filter(Boolean) ?? [];
+  if (urls.length === 1 && provider === 'comfyui-local') s.comfyUI.url = urls[0] ?? s.comfyUI.url;
+  if (urls.length > 1 && provider === 'comfyui-local') s.comfyUI.endpoints = urls;
   return SettingsSchema.parse(s);
 }

@@ -11,6 +11,8 @@ export async function healthCommand({ io, o, token, repoRoot }: CliContext): Pro
   const provider = await createProvider(id, settingsFor(id, o.endpoint), { token });
   const h = await provider.health();
   io.stdout.write(o.json ? `${JSON.stringify(h)}\n` : `${id} at ${h.endpoint}: ${h.state} — ${h.summary}\n`);
+  // Several ComfyUI servers: a line each, so the one that is down is named.
+  if (!o.json) for (const s of h.servers ?? []) io.stdout.write(`  ${s.endpoint}: ${s.state} — ${s.summary}\n`);
   if (!o.json) {
     // Which ffmpeg the cut (assemble, continuity) would use: imageio-ffmpeg's or a configured one.
     const ff = await ffmpegFinder(repoRoot(), io.env)().catch((e: unknown) => toStvError(e));

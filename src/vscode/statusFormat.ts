@@ -1,5 +1,5 @@
 /** Status-bar text and tooltip for a provider's health; no `vscode` import, so it is unit-tested. */
-import type { HealthProblem, ProviderHealth, ProviderId } from '../core/providers/types';
+import type { HealthProblem, ProviderHealth, ProviderId, ServerHealth } from '../core/providers/types';
 import { forExtension } from './setupSteps';
 
 /** Shown in the tooltip of an untrusted workspace, where the extension starts no process. */
@@ -37,13 +37,22 @@ export function statusText(provider: ProviderId, health: ProviderHealth | undefi
   return `${ICON[state]} ${PROVIDER_LABEL[provider]}: ${problem && problem !== 'unreachable' ? PROBLEM_LABEL[problem] : state}`;
 }
 
-/** Markdown for the tooltip: endpoint, model, GPU and free VRAM, where it runs, last check. */
+/** One server of several, in a line: its address, state, whether it renders now, and what it said. */
+export function serverLine(s: ServerHealth): string {
+  return `${ICON[s.state]} ${s.endpoint}: ${s.state}${s.busy ? ', rendering' : ''} — ${s.summary}`;
+}
+
+/** Markdown for the tooltip: endpoint (or each server), model, GPU and free VRAM, where it runs, last check. */
 export function statusTooltip(provider: ProviderId, health: ProviderHealth | undefined, notes: string[] = []): string {
   const extra = notes.map((n) => `\n\n${n}`).join('');
   if (!health) return `**${PROVIDER_LABEL[provider]}**: checking…${extra}`;
+  const servers = health.servers ?? [];
   const rows: [string, string | undefined][] = [
     ['State', `${health.state} — ${health.summary}`],
-    ['Endpoint', health.endpoint],
+    // Several servers: a row each instead of one endpoint.
+    ...(servers.length
+      ? servers.map((s, i): [string, string] => [`Server ${i + 1}`, serverLine(s)])
+      : [['Endpoint', health.endpoint] as [string, string]]),
     [
       'Model',
       health.model
@@ -83,8 +92,11 @@ export function providerPickItem(
   return {
     label: `${provider === active ? '$(check) ' : ''}${PROVIDER_LABEL[provider]}`,
     description: `${provider} · ${ICON[state]} ${state}`,
-    detail: health
-      ? `${health.summary}${health.endpoint && !health.summary.includes(health.endpoint) ? ` — ${health.endpoint}` : ''}`
-      : 'checking…',
+    detail: !health
+      ? 'checking…'
+      : health.servers?.length
+        ? // A server each, so the picker says which one is down or busy.
+          health.servers.map((s) => `${s.endpoint} ${s.state}${s.busy ? ' (rendering)' : ''}`).join(' · ')
+        : `${health.summary}${health.endpoint && !health.summary.includes(health.endpoint) ? ` — ${health.endpoint}` : ''}`,
   };
 }

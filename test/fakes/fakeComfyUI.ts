@@ -106,6 +106,8 @@ export class FakeComfyUI {
     views: string[];
   } = { prompts: [], uploads: [], interrupts: [], deletes: [], views: [] };
   port = 0;
+  /** The most prompts it ever held at once (queued and running): 1 when a client sends one at a time. */
+  maxInFlight = 0;
 
   constructor(public opts: FakeComfyOptions) {}
 
@@ -315,6 +317,7 @@ export class FakeComfyUI {
       };
       this.queue.push(p);
       this.received.prompts.push(p);
+      this.maxInFlight = Math.max(this.maxInFlight, this.queueRemaining());
       this.json(res, 200, { prompt_id: p.id, number: this.received.prompts.length - 1, node_errors: {} }, u.pathname);
       this.broadcastStatus();
       void this.pump();

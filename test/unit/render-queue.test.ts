@@ -27,8 +27,11 @@ class ScriptedProvider implements VideoProvider {
   private gates: (() => void)[] = [];
   constructor(
     readonly id: ProviderId,
-    private readonly opts: { hold?: boolean; output?: string; fail?: StvError } = {},
+    private readonly opts: { hold?: boolean; output?: string; fail?: StvError; slots?: number } = {},
   ) {}
+  get slots(): number | undefined {
+    return this.opts.slots;
+  }
   health(): Promise<ProviderHealth> {
     return Promise.resolve({
       provider: this.id,
@@ -282,6 +285,35 @@ describe('render queue', () => {
       q.enqueue({ timelineFile, scene: scene('a'), providerId: 'fastvideo-local' }).jobId,
     );
     assert.deepEqual(j.error, { code: 'CUDA_OOM', message: 'out of memory', hint: 'fewer frames' });
+  });
+
+  it('keeps as many jobs in flight as the provider has slots, and writes the run summary once, after the last', async () => {
+    const p = new ScriptedProvider('comfyui-local', { hold: true, slots: 2 });
+    const q = queueWith({ 'comfyui-local': p });
+    const jobs = ['a', 'b', 'c'].map((id) =>
+      q.enqueue({ timelineFile, scene: scene(id), providerId: 'comfyui-local' }),
+    );
+    await until('two jobs held by the provider', () => p.held === 2);
+    assert.deepEqual(
+      q.jobs().map((j) => j.state),
+      ['running', 'running', 'queued'],
+    );
+    const [first, second] = p.calls.map((c) => c.sceneId); // gates open in the order renders began
+    const byScene = (id: string | undefined) => jobs.find((j) => j.sceneId === id)?.jobId ?? '';
+    p.release(); // the first: c takes its slot
+    await until('c to be held', () => p.held === 2 && q.jobs()[2]?.state === 'running');
+    assert.equal(p.calls.length, 3);
+    p.release(); // the second finishes while c still runs: the run is not over yet
+    await q.whenDone(byScene(second));
+    assert.equal((await q.whenDone(byScene(first))).state, 'succeeded');
+    const dir = path.join(out, 'artifacts', 'comfyui-local');
+    assert.equal(existsSync(dir) ? readdirSync(dir).length : 0, 0, 'no summary while a job still runs');
+    p.release();
+    await Promise.all(jobs.map((j) => q.whenDone(j.jobId)));
+    const files = readdirSync(dir);
+    assert.equal(files.length, 1);
+    const summary = JSON.parse(readFileSync(path.join(dir, files[0] as string), 'utf8')) as { succeeded: number };
+    assert.equal(summary.succeeded, 3);
   });
 
   it('writes one telemetry summary per run', async () => {

@@ -49,6 +49,7 @@ describe('settings model', () => {
       },
       comfyUI: {
         url: 'http://127.0.0.1:8188',
+        endpoints: [],
         clientId: '',
         workflowPath: '',
         mapping: {},

@@ -146,6 +146,17 @@ export interface ProviderHealth {
   error?: { code: string; message: string; hint?: string };
   /** Why it is not ok, when it is not (healthProblem() derives it from the error code). */
   problem?: HealthProblem;
+  /** Each server of a provider that renders on several (comfyUI.endpoints), in the order listed. */
+  servers?: ServerHealth[];
+}
+
+/** One server of several: its own state, one line about it, and whether it renders a job now. */
+export interface ServerHealth {
+  endpoint: string;
+  state: HealthState;
+  summary: string;
+  busy: boolean;
+  error?: { code: string; message: string; hint?: string };
 }
 
 /**
@@ -183,6 +194,11 @@ export interface RenderOptions {
 export interface VideoProvider {
   readonly id: ProviderId;
   readonly endpoint: string;
+  /**
+   * How many renders it takes at once; the queue keeps at most this many of its jobs in flight.
+   * Undefined means 1. Several ComfyUI servers take one each (comfyui/pool.ts).
+   */
+  readonly slots?: number;
   health(signal?: AbortSignal): Promise<ProviderHealth>;
   /** Resolves with the MP4, or rejects with an StvError (code CANCELLED when the signal aborted). */
   render(req: RenderRequest, opts: RenderOptions): Promise<RenderResult>;

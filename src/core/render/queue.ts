@@ -1,5 +1,6 @@
 /**
- * The render queue: one job in flight per provider, FIFO, cancellable one by one or all at once.
+ * The render queue: FIFO per provider, with as many jobs in flight as the provider has slots (one,
+ * or one per server for several ComfyUI servers), cancellable one by one or all at once.
  * Seeds are settled when a job is queued (a random policy draws one and records it), so what the
  * UI shows, what the server renders and what the sidecar says are the same number.
  */
@@ -68,7 +69,9 @@ interface Job {
 export class RenderQueue {
   private readonly jobsById = new Map<string, Job>();
   private readonly order: Job[] = [];
-  private readonly running = new Map<ProviderId, Job>();
+  private readonly running = new Map<ProviderId, Set<Job>>();
+  /** Each provider's slots, learnt when one of its jobs gets the provider (1 until then). */
+  private readonly slots = new Map<ProviderId, number>();
   private readonly listeners = new Set<(job: RenderJobSnapshot) => void>();
   private readonly runs = new Map<ProviderId, { startedAt: Date; jobs: RunSummaryJob[]; artifactsRoot: string }>();
 
@@ -100,7 +103,7 @@ export class RenderQueue {
     this.jobsById.set(job.snap.jobId, job);
     this.order.push(job);
     this.emit(job);
-    void this.pump(spec.providerId);
+    this.pump(spec.providerId);
     return { ...job.snap };
   }
 
@@ -117,7 +120,7 @@ export class RenderQueue {
   cancelAll(): void {
     // Queued ones first, so none of them starts when the running one stops.
     for (const job of this.order.filter((j) => j.snap.state === 'queued')) this.cancel(job.snap.jobId);
-    for (const job of [...this.running.values()]) this.cancel(job.snap.jobId);
+    for (const job of [...this.running.values()].flatMap((set) => [...set])) this.cancel(job.snap.jobId);
   }
 
   onDidChange(listener: (job: RenderJobSnapshot) => void): () => void {
@@ -169,20 +172,30 @@ export class RenderQueue {
     job.resolve({ ...job.snap });
   }
 
-  private async pump(providerId: ProviderId): Promise<void> {
-    if (this.running.has(providerId)) return;
-    const next = this.order.find((j) => j.snap.providerId === providerId && j.snap.state === 'queued');
-    if (!next) {
-      await this.flushRun(providerId);
-      return;
+  /** Starts queued jobs of this provider, oldest first, while it has a free slot. */
+  private pump(providerId: ProviderId): void {
+    let running = this.running.get(providerId);
+    if (!running) this.running.set(providerId, (running = new Set()));
+    const limit = this.slots.get(providerId) ?? 1;
+    while (running.size < limit) {
+      const next = this.order.find((j) => j.snap.providerId === providerId && j.snap.state === 'queued');
+      if (!next) break;
+      running.add(next);
+      // run() marks the job running before its first await, so the next find() skips it.
+      void this.run(next).finally(() => {
+        running.delete(next);
+        this.pump(providerId);
+      });
     }
-    this.running.set(providerId, next);
-    try {
-      await this.run(next);
-    } finally {
-      this.running.delete(providerId);
-      void this.pump(providerId);
-    }
+    if (running.size === 0) void this.flushRun(providerId);
+  }
+
+  /** Records how many jobs the provider takes at once, and fills the slots it has beyond one. */
+  private learnSlots(providerId: ProviderId, provider: VideoProvider): void {
+    const slots = Math.max(1, Math.floor(provider.slots ?? 1));
+    if (this.slots.get(providerId) === slots) return;
+    this.slots.set(providerId, slots);
+    this.pump(providerId);
   }
 
   private async run(job: Job): Promise<void> {
@@ -204,6 +217,7 @@ export class RenderQueue {
     this.runFor(spec).jobs.push(record);
     try {
       const provider = await this.deps.getProvider(spec.providerId);
+      this.learnSlots(spec.providerId, provider);
       await removeStaleScratch(outputRoot).catch(() => 0); // what a crashed window or CLI left (issue 14)
       await mkdir(scratchDir, { recursive: true }).catch(() => undefined);
       // A cancel that landed while the provider was being built must not start a render.
@@ -250,8 +264,13 @@ export class RenderQueue {
       await rmdir(path.dirname(scratchDir)).catch(() => undefined);
     }
     // The last job of a run settles only after the run's summary is on disk, so whoever awaits
-    // it (the CLI before it exits, a test before it cleans up) finds the summary written.
-    if (!this.order.some((j) => j.snap.providerId === spec.providerId && j.snap.state === 'queued'))
+    // it (the CLI before it exits, a test before it cleans up) finds the summary written. Last
+    // means none queued and no other in flight (several servers finish in any order).
+    // It leaves the set of jobs in flight here, before it settles: of two that end together, the
+    // second to get here then sees the first gone, and writes the summary.
+    const running = this.running.get(spec.providerId);
+    running?.delete(job);
+    if (!running?.size && !this.order.some((j) => j.snap.providerId === spec.providerId && j.snap.state === 'queued'))
       await this.flushRun(spec.providerId);
     this.finish(job, outcome.state, outcome.extra);
   }

@@ -21,7 +21,7 @@ export interface SettingDescription {
   /** Full key as VS Code reads it, e.g. "fastVideo.width". */
   key: string;
   section: SettingSection;
-  type: 'string' | 'integer' | 'boolean' | 'object';
+  type: 'string' | 'integer' | 'boolean' | 'object' | 'array';
   default: unknown;
   description: string;
   enum?: string[];
@@ -31,6 +31,8 @@ export interface SettingDescription {
   multipleOf?: number;
   format?: 'uri';
   additionalProperties?: { type: 'string'; enum?: string[] };
+  /** The element of an array setting, e.g. a URL for comfyUI.endpoints. */
+  items?: { type: 'string'; format?: 'uri' };
   /** Ignored in untrusted workspaces: it starts a process or points at code/models to load. */
   restricted: boolean;
 }
@@ -133,7 +135,11 @@ const FAST_VIDEO: Record<keyof typeof FastVideoSettingsSchema.shape, Words> = {
 };
 
 const COMFY_UI: Record<keyof typeof ComfyUISettingsSchema.shape, Words> = {
-  url: { description: 'URL of the ComfyUI server.' },
+  url: { description: 'URL of the ComfyUI server (used when comfyUI.endpoints is empty).' },
+  endpoints: {
+    description:
+      'Several ComfyUI servers to render on, e.g. ["http://127.0.0.1:8188", "http://127.0.0.1:8189"]: each takes one job at a time, so N servers render N scenes at once, and a job whose server goes away moves once to another. When this list is not empty it replaces comfyUI.url (see docs/comfyui-servers.md).',
+  },
   clientId: { description: 'client_id sent with prompts (empty: a new one per session).' },
   workflowPath: {
     description:
@@ -154,14 +160,19 @@ const COMFY_UI: Record<keyof typeof ComfyUISettingsSchema.shape, Words> = {
 /** Type, default, enum and bounds of one zod field, read from its JSON Schema. */
 function fromZod(
   field: z.ZodType,
-): Pick<SettingDescription, 'type' | 'default' | 'enum' | 'minimum' | 'maximum' | 'multipleOf' | 'format'> {
+): Pick<SettingDescription, 'type' | 'default' | 'enum' | 'minimum' | 'maximum' | 'multipleOf' | 'format' | 'items'> {
   const js = z.toJSONSchema(field, { io: 'input' }) as Record<string, unknown>;
   const type = js.type;
-  if (type !== 'string' && type !== 'integer' && type !== 'boolean' && type !== 'object')
+  if (type !== 'string' && type !== 'integer' && type !== 'boolean' && type !== 'object' && type !== 'array')
     throw new Error(`setting type ${String(type)} has no VS Code equivalent`);
+  const items = js.items as Record<string, unknown> | undefined;
+  if (type === 'array' && items?.type !== 'string') throw new Error('only arrays of strings have a VS Code equivalent');
   return {
     type,
     default: js.default,
+    ...(type === 'array'
+      ? { items: { type: 'string' as const, ...(items?.format === 'uri' ? { format: 'uri' as const } : {}) } }
+      : {}),
     ...(Array.isArray(js.enum) ? { enum: js.enum as string[] } : {}),
     ...(typeof js.minimum === 'number' ? { minimum: js.minimum } : {}),
     ...(typeof js.maximum === 'number' ? { maximum: js.maximum } : {}),

@@ -10,7 +10,13 @@
 import { z } from 'zod';
 import { StvError } from '../errors';
 import { mappingTarget } from '../providers/comfyui/workflow';
-import { ComfyUISettingsSchema, FastVideoSettingsSchema, SettingsSchema, type Settings } from './schema';
+import {
+  ComfyUISettingsSchema,
+  FastVideoSettingsSchema,
+  SettingsSchema,
+  comfyUIEndpoints,
+  type Settings,
+} from './schema';
 
 const Profile = z
   .object({
@@ -260,7 +266,8 @@ export function exportLocalGenSettings(
   const out: Record<string, unknown> = {
     ...base,
     videoProvider: ours.videoProvider,
-    comfyUIUrl: ours.comfyUI.url,
+    // gemDirect1 has one URL: the server renders go to first (comfyUI.endpoints' first, else comfyUI.url).
+    comfyUIUrl: comfyUIEndpoints(ours.comfyUI)[0] ?? ours.comfyUI.url,
     ...(ours.comfyUI.clientId ? { comfyUIClientId: ours.comfyUI.clientId } : {}),
     fastVideo: { ...prevFast, ...Object.fromEntries(LOCALGEN_FASTVIDEO_KEYS.map((k) => [k, fv[k]])) },
   };

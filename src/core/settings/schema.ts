@@ -41,8 +41,16 @@ export const FastVideoSettingsSchema = z.object({
   cpuOffload: z.boolean().default(true),
 });
 
+/** One ComfyUI server in comfyUI.endpoints: the same rule as comfyUI.url (http or https, any host). */
+const comfyEndpoint = z.url({
+  protocol: /^https?$/,
+  error: 'each endpoint must be an http:// or https:// URL, e.g. http://127.0.0.1:8189',
+});
+
 export const ComfyUISettingsSchema = z.object({
   url: httpUrl('http://127.0.0.1:8188'),
+  // Several servers, one job each at a time (pool.ts); empty means comfyUI.url alone (comfyUIEndpoints).
+  endpoints: z.array(comfyEndpoint).max(64).default([]),
   clientId: z.string().default(''),
   workflowPath: z.string().default(''),
   mapping: z.record(z.string(), z.string()).default({}),
@@ -63,6 +71,22 @@ export type Settings = z.infer<typeof SettingsSchema>;
 export type FastVideoSettings = Settings['fastVideo'];
 export type ComfyUISettings = Settings['comfyUI'];
 export const DEFAULT_SETTINGS: Settings = SettingsSchema.parse({});
+
+/**
+ * The ComfyUI servers to render on: comfyUI.endpoints when it lists any, else comfyUI.url alone.
+ * The one place the two settings combine. Duplicates (a trailing slash apart) count once, so a
+ * server listed twice never gets two jobs at a time.
+ */
+export function comfyUIEndpoints(cfg: Pick<ComfyUISettings, 'url' | 'endpoints'>): string[] {
+  const listed = cfg.endpoints.length > 0 ? cfg.endpoints : [cfg.url];
+  const seen = new Set<string>();
+  return listed.filter((u) => {
+    const key = u.replace(/\/+$/, '');
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
 
 export interface SettingProblem {
   /** Full key, e.g. "fastVideo.width". */

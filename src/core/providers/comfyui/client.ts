@@ -73,7 +73,8 @@ export class ComfyClient {
     this.what = `ComfyUI at ${this.base}`;
   }
 
-  private hint = 'Start ComfyUI (python main.py --listen 127.0.0.1 --port 8188) or check comfyUI.url.';
+  private hint =
+    'Start ComfyUI (python main.py --listen 127.0.0.1 --port 8188) or check comfyUI.url (comfyUI.endpoints when it lists servers).';
 
   private async json<T>(
     method: 'GET' | 'POST',

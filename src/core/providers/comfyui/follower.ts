@@ -122,6 +122,17 @@ export function executionError(data: Record<string, unknown>, workflow: Workflow
 
 const cancelled = (message: string) => new StvError('CANCELLED', message);
 
+/** The cause of the NOT_FOUND a restarted server gives: it forgot our prompt (see isPromptForgotten). */
+const PROMPT_FORGOTTEN = Object.freeze({ reason: 'ComfyUI forgot the prompt (restarted or cleared)' });
+
+/**
+ * Whether a render failed because ComfyUI forgot its prompt: the server went away and came back
+ * empty. Told apart from other NOT_FOUNDs (a /view file cleaned up) by its cause, not its words.
+ */
+export function isPromptForgotten(e: unknown): boolean {
+  return e instanceof StvError && e.code === 'NOT_FOUND' && e.cause === PROMPT_FORGOTTEN;
+}
+
 /** Turns ComfyUI's progress messages into our RenderProgress, monotonic. */
 class ProgressTracker {
   fraction = 0;
@@ -429,6 +440,7 @@ export class PromptFollower {
         'NOT_FOUND',
         `${this.client.what} no longer knows the prompt ${this.promptId}: it is neither queued, running nor in its history.`,
         hint,
+        { cause: PROMPT_FORGOTTEN },
       ),
     });
   }

@@ -1,9 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { StvError } from '../../errors';
-import type { ComfyUISettings } from '../../settings/schema';
+import { comfyUIEndpoints, type ComfyUISettings } from '../../settings/schema';
 import type { VideoProvider } from '../types';
-import { ComfyUIProvider } from './provider';
+import { ComfyUIPool } from './pool';
+import { ComfyUIProvider, type ComfyUIProviderOptions } from './provider';
 import {
   BUILTIN_BOOKEND_MAPPING,
   BUILTIN_MAPPING,
@@ -15,14 +16,28 @@ import {
 
 export { ComfyUIProvider, pickVideo, missingRequirements } from './provider';
 export { ComfyClient } from './client';
+export { ComfyUIPool } from './pool';
 
-/** Builds the provider from settings: the built-in workflow, or the user's with its mapping. */
+/**
+ * Builds the provider from settings: the built-in workflow, or the user's with its mapping, on
+ * comfyUI.url, or on each server of comfyUI.endpoints behind one pool (one job per server).
+ */
 export async function createComfyUIProvider(
   cfg: ComfyUISettings,
   opts: { workspaceDir?: string; log?: (line: string) => void } = {},
 ): Promise<VideoProvider> {
+  const options = await providerOptions(cfg, opts);
+  const providers = comfyUIEndpoints(cfg).map((url) => new ComfyUIProvider({ ...options, url }));
+  const [only] = providers;
+  return providers.length === 1 && only ? only : new ComfyUIPool(providers, opts.log);
+}
+
+/** What every server's provider shares: the workflow, its mapping, the timeout (all but the URL). */
+async function providerOptions(
+  cfg: ComfyUISettings,
+  opts: { workspaceDir?: string; log?: (line: string) => void },
+): Promise<Omit<ComfyUIProviderOptions, 'url'>> {
   const common = {
-    url: cfg.url,
     clientId: cfg.clientId || undefined,
     timeoutMs: cfg.timeoutSeconds * 1000,
     ...(opts.log ? { log: opts.log } : {}),
@@ -35,13 +50,13 @@ export async function createComfyUIProvider(
     workflowName: 'built-in Wan 2.2 Fun Inpaint 5B (first and last frame)',
   };
   if (!cfg.workflowPath)
-    return new ComfyUIProvider({
+    return {
       ...common,
       workflow: builtinWorkflow(),
       mapping: BUILTIN_MAPPING,
       workflowName: 'built-in Wan 2.2 TI2V 5B',
       bookendWorkflow,
-    });
+    };
   const file = path.resolve(opts.workspaceDir ?? process.cwd(), cfg.workflowPath);
   let text: string;
   try {
@@ -60,10 +75,10 @@ export async function createComfyUIProvider(
       `comfyUI.mapping is empty, so nothing says which inputs of ${path.basename(file)} the prompt, keyframe, size and seed fill.`,
       'Add entries like "6:text": "prompt", "52:image": "keyframe_image" (see docs/comfyui.md).',
     );
-  return new ComfyUIProvider({
+  return {
     ...common,
     workflow,
     mapping: parseMapping(cfg.mapping, workflow),
     workflowName: path.basename(file),
-  });
+  };
 }
