@@ -37,6 +37,13 @@ export function statusText(provider: ProviderId, health: ProviderHealth | undefi
   return `${ICON[state]} ${PROVIDER_LABEL[provider]}: ${problem && problem !== 'unreachable' ? PROBLEM_LABEL[problem] : state}`;
 }
 
+/** "Ray cluster: 4 workers (1 busy) on 2 nodes", and how many are not taking jobs, if any. */
+export function clusterSummary(c: NonNullable<ProviderHealth['cluster']>): string {
+  const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+  const down = c.workers - c.ready;
+  return `${plural(c.workers, 'worker')} (${c.busy} busy) on ${plural(c.nodes, 'node')}${down > 0 ? `, ${down} starting or lost` : ''}`;
+}
+
 /** Markdown for the tooltip: endpoint, model, GPU and free VRAM, where it runs, last check. */
 export function statusTooltip(provider: ProviderId, health: ProviderHealth | undefined, notes: string[] = []): string {
   const extra = notes.map((n) => `\n\n${n}`).join('');
@@ -59,6 +66,7 @@ export function statusTooltip(provider: ProviderId, health: ProviderHealth | und
     ],
     ['Runs', health.location],
     ['Queue', health.queueDepth !== undefined ? String(health.queueDepth) : undefined],
+    ['Ray cluster', health.cluster ? clusterSummary(health.cluster) : undefined],
     ['Checked', new Date(health.checkedAt).toLocaleTimeString()],
   ];
   const table = rows
