@@ -6,7 +6,7 @@ instance this script starts on loopback:
 2. Throughput: jobs that sleep in the backend (a model's time, without a model) on a front door
    with two workers against one; the ratio of wall times for the same jobs.
 
-    python/.venv/bin/python bench/cluster_bench.py [--runs 20] [--jobs 8] [--sleep 0.5] [--json]
+    python/.venv/bin/python bench/cluster_bench.py [--runs 20] [--jobs 8] [--sleep 1.0] [--json]
 """
 
 from __future__ import annotations
@@ -146,7 +146,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=20)
     ap.add_argument("--jobs", type=int, default=8)
-    ap.add_argument("--sleep", type=float, default=0.5)
+    ap.add_argument("--sleep", type=float, default=1.0)
     ap.add_argument("--json", action="store_true")
     a = ap.parse_args()
     import ray

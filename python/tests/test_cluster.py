@@ -5,6 +5,7 @@ actors running the preview backend on CPU."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -44,6 +45,8 @@ def ray_cluster() -> Iterator[None]:
     """A Ray instance on 127.0.0.1 with its own temp folder (short: Ray's socket paths are bounded),
     no dashboard; shut down at the end of the module, also when a test failed."""
     temp = tempfile.mkdtemp(prefix="stvray-", dir="/tmp" if sys.platform != "win32" else None)
+    # CPU workers (num_gpus=0) keep the machine's CUDA_VISIBLE_DEVICES; says so without a warning.
+    os.environ.setdefault("RAY_ACCEL_ENV_VAR_OVERRIDE_ON_ZERO", "0")
     ray.init(
         num_cpus=4,  # logical: each worker actor takes one; the jobs mostly wait (ffmpeg, sleeps)
         num_gpus=0,
@@ -201,6 +204,56 @@ def test_cancel_of_a_cooperative_job_stops_it_on_its_worker(ray_cluster: None, t
         c = a.client.delete(f"/jobs/{job}").json()
         assert c["status"] == "cancelled" and c["forced"] is False and "denoising" in c["error"]["message"]
         assert slot.state == "idle" and slot.jobs_done == 0
+
+
+@pytest.mark.parametrize(
+    ("overrides", "resources", "nodes", "expected"),
+    [
+        ({"backend": "fastvideo"}, {"GPU": 8.0}, 2, (8, 1)),  # one worker per GPU
+        ({"backend": "fastvideo", "gpus_per_worker": 2}, {"GPU": 8.0}, 2, (4, 2)),  # one per K GPUs
+        ({"backend": "fastvideo", "gpus_per_worker": 3}, {"GPU": 8.0}, 2, (2, 3)),  # 2 GPUs left idle
+        ({"backend": "fastvideo", "cluster_workers": 1}, {"GPU": 8.0}, 2, (1, 1)),
+        ({"backend": "preview"}, {"CPU": 16.0}, 3, (3, 0)),  # no GPU: one CPU worker per node
+        ({"backend": "preview", "cluster_workers": 2}, {"CPU": 16.0}, 1, (2, 0)),
+    ],
+)
+def test_workers_are_planned_per_k_gpus(
+    overrides: dict[str, Any], resources: dict[str, float], nodes: int, expected: tuple[int, int]
+) -> None:
+    from stv_adapter.cluster.frontdoor import plan_workers
+    from stv_adapter.config import AdapterConfig
+
+    assert plan_workers(AdapterConfig(cluster="ray", **overrides), resources, nodes) == expected
+
+
+def test_a_plan_that_cannot_run_says_why() -> None:
+    from stv_adapter.cluster.frontdoor import plan_workers
+    from stv_adapter.config import AdapterConfig
+    from stv_adapter.errors import AdapterError
+
+    with pytest.raises(AdapterError, match="no GPU") as e:
+        plan_workers(AdapterConfig(cluster="ray", backend="fastvideo"), {"CPU": 8.0}, 1)
+    assert e.value.hint and "ray start --address" in e.value.hint
+    with pytest.raises(AdapterError, match="fewer than --gpus-per-worker 4"):
+        plan_workers(AdapterConfig(cluster="ray", backend="fastvideo", gpus_per_worker=4), {"GPU": 2.0}, 1)
+
+
+def test_a_worker_with_k_gpus_gives_its_backend_num_gpus_k(ray_cluster: None, tmp_path: Path) -> None:
+    """FastVideo's own multi-GPU inference: VideoGenerator.from_pretrained(num_gpus=K) (its sp_size
+    defaults to num_gpus), through the backend's config; the sidecar names the K GPUs."""
+    from stv_adapter.cluster.worker import RenderWorker
+
+    seen: list[int] = []
+
+    def factory(config: Any) -> Any:
+        seen.append(config.num_gpus)
+        return cluster_backends.SleepyPreview(config, 0)
+
+    worker = RenderWorker("worker-7", make_config(tmp_path), 3, factory)
+    try:
+        assert seen == [3] and worker.worker_record()["gpus"] == 3 and worker.describe()["name"] == "worker-7"
+    finally:
+        worker.close()
 
 
 def test_the_single_process_adapter_does_not_import_ray() -> None:

@@ -4,6 +4,7 @@ reports their health; the rendering itself happens in the workers (remote_job.Re
 from __future__ import annotations
 
 import logging
+import signal
 import threading
 from typing import Any
 
@@ -30,10 +31,17 @@ def connect(config: AdapterConfig) -> bool:
 
     if ray.is_initialized():
         return False
-    if config.ray_address:
-        ray.init(address=config.ray_address, namespace=NAMESPACE)
-    else:
-        ray.init(_node_ip_address="127.0.0.1", include_dashboard=False, namespace=NAMESPACE)
+    # ray.init replaces SIGTERM's handler with an immediate exit; the server's own (uvicorn's
+    # graceful shutdown: cancel running jobs, end the workers, remove temporary files) stays.
+    term = signal.getsignal(signal.SIGTERM)
+    try:
+        if config.ray_address:
+            ray.init(address=config.ray_address, namespace=NAMESPACE)
+        else:
+            ray.init(_node_ip_address="127.0.0.1", include_dashboard=False, namespace=NAMESPACE)
+    finally:
+        if threading.current_thread() is threading.main_thread() and term is not None:
+            signal.signal(signal.SIGTERM, term)
     return True
 
 

@@ -52,6 +52,7 @@ class RenderWorker:
     ) -> None:
         self.name = name
         # K GPUs per worker: FastVideo's own multi-GPU inference (num_gpus, sequence parallel).
+        self.gpus = gpus
         self.config = replace(config, num_gpus=max(1, gpus))
         self.backend = (backend_factory or default_backend)(self.config)
         self.scratch = Path(tempfile.mkdtemp(prefix=f"stv-{name}-"))
@@ -111,7 +112,7 @@ class RenderWorker:
     def worker_record(self) -> dict[str, Any]:
         """What a render's sidecar says about where it ran."""
         gpu = self.backend.health().get("gpu")
-        return {"worker": self.name, **self.identity, "gpus": self.config.num_gpus, "gpu": gpu}
+        return {"worker": self.name, **self.identity, "gpus": self.gpus, "gpu": gpu}
 
     def close(self) -> None:
         self.backend.close()
