@@ -181,6 +181,18 @@ def test_a_job_lost_twice_fails_with_worker_lost(ray_cluster: None, tmp_path: Pa
         assert a.client.get("/health").json()["status"] == "error"
 
 
+def test_a_job_whose_only_worker_is_gone_for_good_fails_with_worker_lost(ray_cluster: None, tmp_path: Path) -> None:
+    with ClusterAdapter(tmp_path, workers=1, factory=cluster_backends.sleepy(2.0)) as a:
+        job = a.client.post("/jobs", json=small_request()).json()["jobId"]
+        slot = a.handle_of(job)
+        wait_until(lambda: a.manager.jobs[job].progress.stage == "denoising", 20, "no progress")
+        ray.kill(slot.handle)  # no restart: the cluster has no worker left
+        done = a.wait(job, timeout=30)
+        assert done["status"] == "failed" and done["error"]["code"] == "WORKER_LOST", done
+        assert "no worker of the cluster is left alive" in done["error"]["message"]
+        assert slot.state == "dead" and not list(a.config.output_root.iterdir())
+
+
 def test_cancel_reaches_the_worker_and_a_stuck_one_is_killed_and_restarted(ray_cluster: None, tmp_path: Path) -> None:
     factory = cluster_backends.sleepy(30.0, honour_cancel=False)
     with ClusterAdapter(tmp_path, workers=1, factory=factory, cancel_grace_s=0.5) as a:

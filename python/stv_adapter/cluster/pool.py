@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,20 +40,23 @@ class WorkerPool:
                 return None
             return self._take_idle(job_id, exclude=None)
 
-    def reserve_for_retry(self, job_id: str, exclude: WorkerSlot, timeout_s: float) -> WorkerSlot | None:
-        """An idle worker other than `exclude` (the one that was lost), waiting up to timeout_s;
-        `exclude` itself only when it is the one worker left (Ray restarted it)."""
-        deadline = time.monotonic() + timeout_s
+    def reserve_for_retry(self, job_id: str, exclude: WorkerSlot, cancel: threading.Event) -> WorkerSlot | None:
+        """The next idle worker other than `exclude` (the one that was lost; itself only when it is
+        the one worker left and Ray restarted it), ahead of every queued job. Waits while any
+        worker may still take it (busy ones finish, restarting ones come back: renders take
+        minutes); None once every worker is dead, or when the job is cancelled meanwhile."""
         with self._cond:
             self._retry_waiters += 1
             try:
-                while True:
+                while not cancel.is_set():
                     others_alive = any(s is not exclude and s.state != "dead" for s in self.slots)
                     slot = self._take_idle(job_id, exclude=exclude if others_alive else None)
-                    left = deadline - time.monotonic()
-                    if slot is not None or left <= 0:
+                    if slot is not None:
                         return slot
-                    self._cond.wait(min(left, 1.0))
+                    if not others_alive and exclude.state == "dead":
+                        return None
+                    self._cond.wait(0.5)
+                return None
             finally:
                 self._retry_waiters -= 1
 

@@ -22,7 +22,6 @@ log = logging.getLogger("stv_adapter.cluster.remote_job")
 class DispatchSettings:
     poll_s: float = 0.1  # how often a running job's progress is fetched from its worker
     cancel_grace_s: float = 3.0  # after this, a worker that has not stopped a cancelled job is killed
-    retry_wait_s: float = 120.0  # how long a job whose worker was lost waits for another one
     restart_wait_s: float = 600.0  # how long a lost worker may take to come back (Ray restarts it)
 
 
@@ -121,12 +120,16 @@ class RemoteJob:
                 "Check the Ray cluster (ray status; the nodes' logs under the Ray temp folder); then render again.",
             )
         progress("loading", 0.01, message=f"Worker {lost.name} was lost; trying again on another worker.")
-        other = self.pool.reserve_for_retry(job.job_id, exclude=lost, timeout_s=self.settings.retry_wait_s)
+        other = self.pool.reserve_for_retry(job.job_id, exclude=lost, cancel=job.cancel)
+        if job.cancel.is_set():
+            if other is not None:
+                self.pool.release(other, finished=False)
+            raise JobCancelled(f"The job was cancelled while it waited for another worker ({lost.name} was lost).")
         if other is None:
             raise AdapterError(
                 "WORKER_LOST",
-                f"Worker {lost.name} went away mid-render ({why}) and no other worker was free within {self.settings.retry_wait_s:.0f} s.",
-                "Check the Ray cluster (ray status): its workers may all be restarting or gone. Render again.",
+                f"Worker {lost.name} went away mid-render ({why}) and no worker of the cluster is left alive.",
+                "Check the Ray cluster (ray status) and the adapter's /health (cluster.workers say why each stopped). Restart the adapter to start new workers.",
             )
         return other
 
