@@ -33,6 +33,21 @@ class SleepyPreview(PreviewBackend):
         return super().run(job, progress)
 
 
+class ModelMissing(PreviewBackend):
+    """A backend whose model could not be loaded (as FastVideo's reports a missing model)."""
+
+    def __init__(self, config: AdapterConfig) -> None:
+        super().__init__(crf=config.preview_crf)
+
+    def health(self) -> dict[str, Any]:
+        return {
+            **super().health(),
+            "status": "error",
+            "model_loaded": False,
+            "error": {"code": "MODEL_NOT_FOUND", "message": "The model is not on this node.", "hint": "Download it."},
+        }
+
+
 def sleepy(delay_s: float, honour_cancel: bool = True) -> Any:
     """A backend factory for ClusterBackend: SleepyPreview with these settings."""
     return functools.partial(SleepyPreview, delay_s=delay_s, honour_cancel=honour_cancel)

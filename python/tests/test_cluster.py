@@ -69,15 +69,17 @@ def ray_cluster() -> Iterator[None]:
 class ClusterAdapter(RunningAdapter):
     """A front door with `workers` worker actors; __enter__ returns once they all take jobs."""
 
-    def __init__(self, tmp_path: Path, workers: int = 2, factory: Any = None, **settings: Any) -> None:
+    def __init__(
+        self, tmp_path: Path, workers: int = 2, factory: Any = None, wait_ready: bool = True, **settings: Any
+    ) -> None:
         config = make_config(tmp_path, cluster="ray", cluster_workers=workers)
         self.backend = ClusterBackend(config, factory, DispatchSettings(**settings))
         super().__init__(config, self.backend)
-        self.workers = workers
+        self.workers = workers if wait_ready else 0
 
     def __enter__(self) -> ClusterAdapter:
         super().__enter__()
-        wait_until(lambda: self.backend.pool.count("idle") == self.workers, 60, "the workers did not start")
+        wait_until(lambda: self.backend.pool.count("idle") >= self.workers, 60, "the workers did not start")
         return self
 
     def health_cluster(self) -> dict[str, Any]:
@@ -133,6 +135,10 @@ def test_eight_jobs_finish_on_both_workers(shared_front_door: ClusterAdapter, tm
     assert all(p["nodeId"] and p["nodeIp"] == "127.0.0.1" and p["attempts"] == 1 for p in placed), placed
     videos = sorted(a.config.output_root.glob("*.mp4"))
     assert len(videos) == 8 and probe_mp4(videos[0])["frames"] == 9
+    # The front door serves every job's video, whichever worker rendered it.
+    for j in (jobs[0], jobs[-1]):
+        got = a.client.get(f"/jobs/{j['jobId']}/video")
+        assert got.status_code == 200 and got.content == Path(j["result"]["outputVideoPath"]).read_bytes()
     assert not [p for p in a.config.output_root.iterdir() if p.name.startswith(".stv-")]
 
 
@@ -191,6 +197,15 @@ def test_a_job_whose_only_worker_is_gone_for_good_fails_with_worker_lost(ray_clu
         assert done["status"] == "failed" and done["error"]["code"] == "WORKER_LOST", done
         assert "no worker of the cluster is left alive" in done["error"]["message"]
         assert slot.state == "dead" and not list(a.config.output_root.iterdir())
+
+
+def test_a_worker_whose_model_does_not_load_is_reported_with_its_reason(ray_cluster: None, tmp_path: Path) -> None:
+    with ClusterAdapter(tmp_path, workers=1, factory=cluster_backends.ModelMissing, wait_ready=False) as a:
+        wait_until(lambda: a.backend.pool.count("dead") == 1, 60, "the worker is not reported dead")
+        h = a.client.get("/health").json()
+        assert h["status"] == "error" and h["error"]["code"] == "MODEL_NOT_FOUND", h
+        (worker,) = h["cluster"]["workers"]
+        assert worker["state"] == "dead" and "MODEL_NOT_FOUND: The model is not on this node." in worker["error"]
 
 
 def test_cancel_reaches_the_worker_and_a_stuck_one_is_killed_and_restarted(ray_cluster: None, tmp_path: Path) -> None:

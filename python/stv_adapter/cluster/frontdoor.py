@@ -118,8 +118,7 @@ class ClusterBackend:
         import ray
 
         try:
-            slot.info = ray.get(slot.handle.describe.remote())
-            self.pool.set_state(slot, "idle")
+            self.pool.ready(slot, ray.get(slot.handle.describe.remote()))
         except Exception as e:  # noqa: BLE001 - whatever stopped it, the worker is unusable: say why in /health
             log.error("worker %s did not start: %s", slot.name, e)
             self.pool.set_state(slot, "dead", f"did not start: {type(e).__name__}: {e}")
@@ -132,7 +131,7 @@ class ClusterBackend:
         if ready == 0:
             dead = self.pool.count("dead")
             h["status"] = "error" if self.pool.slots and dead == len(self.pool.slots) else "loading"
-            if h["status"] == "error":
+            if h["status"] == "error" and not h.get("error"):  # a worker's own error (a missing model) says more
                 h["error"] = {
                     "code": "WORKER_LOST",
                     "message": "No worker of the Ray cluster is alive.",

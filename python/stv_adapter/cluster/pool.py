@@ -79,6 +79,18 @@ class WorkerPool:
             for callback in list(self.on_idle):
                 callback()
 
+    def ready(self, slot: WorkerSlot, info: dict[str, Any]) -> None:
+        """A worker answered describe() after starting or restarting: idle when its backend loaded,
+        dead (with the backend's own message and hint, e.g. a missing model) when it did not."""
+        slot.info = info
+        error = (info.get("health") or {}).get("error") if (info.get("health") or {}).get("status") == "error" else None
+        if error:
+            self.set_state(
+                slot, "dead", f"{error.get('code')}: {error.get('message')} {error.get('hint') or ''}".strip()
+            )
+        else:
+            self.set_state(slot, "idle")
+
     def release(self, slot: WorkerSlot, finished: bool) -> None:
         """A job ended on this worker (not lost): it takes the next one."""
         if finished:

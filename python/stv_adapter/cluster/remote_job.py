@@ -64,9 +64,8 @@ def watch_restart(pool: WorkerPool, slot: WorkerSlot, settings: DispatchSettings
         deadline = time.monotonic() + settings.restart_wait_s
         while time.monotonic() < deadline:
             try:
-                slot.info = ray.get(slot.handle.describe.remote(), timeout=30)
-                pool.set_state(slot, "idle")
-                log.info("worker %s is back on node %s", slot.name, slot.info.get("nodeIp"))
+                pool.ready(slot, ray.get(slot.handle.describe.remote(), timeout=30))
+                log.info("worker %s is back on node %s (%s)", slot.name, slot.info.get("nodeIp"), slot.state)
                 return
             except ray.exceptions.ActorDiedError as e:
                 pool.set_state(slot, "dead", f"{type(e).__name__}: the actor will not be restarted")
@@ -99,6 +98,8 @@ class RemoteJob:
                     slot = self._next_worker(job, slot, attempt, lost, progress)
                     attempt += 1
                     continue
+                if "health" in result:  # the backend's state and the GPU's free memory after this job, for /health
+                    slot.info["health"] = result["health"]
                 self.pool.release(slot, finished="error" not in result)
                 slot = None
                 return self._finish(job, result, attempt)

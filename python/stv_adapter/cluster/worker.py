@@ -12,6 +12,7 @@ import os
 import shutil
 import tempfile
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import asdict, replace
 from pathlib import Path
@@ -26,6 +27,7 @@ log = logging.getLogger("stv_adapter.cluster.worker")
 BackendFactory = Callable[[AdapterConfig], Backend]
 # A render's progress events waiting for the front door's next poll: bounded, newest kept.
 MAX_PENDING_PROGRESS = 256
+LOAD_POLL_S = 0.5
 
 
 def default_backend(config: AdapterConfig) -> Backend:
@@ -61,6 +63,10 @@ class RenderWorker:
         self._progress: list[dict[str, Any]] = []
         self._job: BackendJob | None = None
         self.backend.start()  # load the model once; it stays loaded for every job on this worker
+        # FastVideo loads in the background: this actor is ready (its describe() answers) once the
+        # model is loaded or has failed to load, which describe() then reports.
+        while self.backend.health().get("status") == "loading":
+            time.sleep(LOAD_POLL_S)
 
     def describe(self) -> dict[str, Any]:
         """Who and where this worker is, and its backend's health (GPU, VRAM, model state)."""
@@ -99,7 +105,8 @@ class RenderWorker:
             if job.cancel.is_set():
                 raise JobCancelled()
             video = out_path.read_bytes()
-            return {"output": asdict(output), "video": video, "worker": self.worker_record()}
+            record = self.worker_record()
+            return {"output": asdict(output), "video": video, "worker": record, "health": self.backend.health()}
         except AdapterError as e:
             return {"error": e.to_dict() | {"cancelled": isinstance(e, JobCancelled) or job.cancel.is_set()}}
         except Exception as e:  # a bug or a broken backend: say which worker, keep the actor alive
@@ -110,7 +117,7 @@ class RenderWorker:
             out_path.unlink(missing_ok=True)
 
     def worker_record(self) -> dict[str, Any]:
-        """What a render's sidecar says about where it ran."""
+        """What a render's sidecar says about where it ran (the GPU's free memory after the job)."""
         gpu = self.backend.health().get("gpu")
         return {"worker": self.name, **self.identity, "gpus": self.gpus, "gpu": gpu}
 
