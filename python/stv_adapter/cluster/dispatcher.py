@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from concurrent.futures import ThreadPoolExecutor
 
 from ..config import AdapterConfig
 from ..jobs import JobManager, JobRecord
@@ -25,6 +26,10 @@ class ClusterJobManager(JobManager):
     def start(self) -> None:
         super().start()
         loop = asyncio.get_running_loop()
+        # Each running job holds a thread while its worker renders (asyncio.to_thread), and the
+        # default pool has min(32, CPUs + 4): a small head node would cap the farm at a few jobs.
+        threads = 2 * len(self.cluster.pool.slots) + 8
+        loop.set_default_executor(ThreadPoolExecutor(max_workers=threads, thread_name_prefix="stv-front-door"))
         # A worker coming free (a job ended, a worker finished loading or came back) wakes the dispatcher.
         self.cluster.pool.on_idle.append(lambda: loop.call_soon_threadsafe(self._wakeup.set))
 
