@@ -21,9 +21,9 @@ def add_cluster_arguments(s: argparse.ArgumentParser) -> None:
     )
     s.add_argument(
         "--ray-address",
-        default=os.environ.get("STV_RAY_ADDRESS") or None,
+        default=None,
         metavar="auto|HOST:PORT",
-        help="the Ray cluster to join ('auto': the one 'ray start' began on this machine); default: start one on this machine, loopback only",
+        help="the Ray cluster to join ('auto': the one 'ray start' began on this machine; env STV_RAY_ADDRESS); default: start one on this machine, loopback only",
     )
     s.add_argument(
         "--gpus-per-worker",
@@ -139,7 +139,8 @@ def config_from_args(a: argparse.Namespace) -> AdapterConfig:
         use_fsdp_inference=a.use_fsdp_inference,
         num_gpus=a.num_gpus,
         cluster=a.cluster,
-        ray_address=a.ray_address,
+        # The environment's address applies only in cluster mode: it never stops a single adapter.
+        ray_address=a.ray_address or ((os.environ.get("STV_RAY_ADDRESS") or None) if a.cluster else None),
         gpus_per_worker=a.gpus_per_worker,
         cluster_workers=a.workers,
     )
@@ -161,6 +162,9 @@ def main(argv: list[str] | None = None) -> int:
             f"Set {args.token_env} (and the same token in VS Code: 'Scene to Video: Set FastVideo adapter token'), or bind 127.0.0.1.",
             file=sys.stderr,
         )
+        return 2
+    if not config.cluster and (config.ray_address or config.cluster_workers or config.gpus_per_worker != 1):
+        print("--ray-address, --workers and --gpus-per-worker need --cluster ray.", file=sys.stderr)
         return 2
     if config.cluster == "ray" and not _ray_importable():
         print(

@@ -283,6 +283,22 @@ def test_a_worker_with_k_gpus_gives_its_backend_num_gpus_k(ray_cluster: None, tm
         worker.close()
 
 
+def test_cluster_options_need_cluster_mode_and_the_address_env_only_applies_there(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from stv_adapter.__main__ import build_parser, config_from_args, main
+
+    for flags in (["--workers", "2"], ["--gpus-per-worker", "2"], ["--ray-address", "auto"]):
+        assert main(["serve", *flags]) == 2
+        assert "need --cluster ray" in capsys.readouterr().err
+    monkeypatch.setenv("STV_RAY_ADDRESS", "10.0.0.1:6379")
+    parse = build_parser().parse_args
+    assert config_from_args(parse(["serve", "--cluster", "ray"])).ray_address == "10.0.0.1:6379"
+    assert config_from_args(parse(["serve"])).ray_address is None  # a single adapter ignores it
+    cfg = config_from_args(parse(["serve", "--cluster", "ray", "--ray-address", "auto", "--gpus-per-worker", "2"]))
+    assert (cfg.cluster, cfg.ray_address, cfg.gpus_per_worker, cfg.cluster_workers) == ("ray", "auto", 2, 0)
+
+
 def test_the_single_process_adapter_does_not_import_ray() -> None:
     code = (
         "import sys; from stv_adapter.app import create_app; from stv_adapter.__main__ import main; "

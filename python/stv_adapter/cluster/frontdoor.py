@@ -124,9 +124,13 @@ class ClusterBackend:
             self.pool.set_state(slot, "dead", f"did not start: {type(e).__name__}: {e}")
 
     def health(self) -> dict[str, Any]:
-        """The backend health of the first worker that has reported, the cluster's state on top."""
+        """The backend health of a worker that takes jobs (else of any that has reported: a dead
+        one's says why), the cluster's state on top."""
         ready = self.pool.count("idle", "busy")
-        first = next((s.info["health"] for s in self.pool.slots if s.info.get("health")), None)
+        reported = sorted(
+            (s for s in self.pool.slots if s.info.get("health")), key=lambda s: s.state not in ("idle", "busy")
+        )
+        first = reported[0].info["health"] if reported else None
         h: dict[str, Any] = dict(first) if first else self._placeholder_health()
         if ready == 0:
             dead = self.pool.count("dead")
