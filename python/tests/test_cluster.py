@@ -25,6 +25,8 @@ ray = pytest.importorskip(
 import cluster_backends  # noqa: E402
 from conftest import RunningAdapter, make_config, probe_mp4, small_request  # noqa: E402
 from test_api import (  # noqa: E402,F401 - the single adapter's API tests, run again on the front door below
+    test_a_large_keyframe_is_kept_at_render_size_while_queued,
+    test_an_unwritable_output_folder_is_output_not_writable,
     test_bad_keyframes_are_refused,
     test_generate_answers_cancelled_when_its_job_is_cancelled,
     test_generate_writes_a_playable_mp4_and_its_sidecar,
