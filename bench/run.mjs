@@ -87,6 +87,12 @@ const rows = [
     '< 50 ms',
   ],
   [
+    "Ray front door's own cost per job (backends that hand over an MP4)",
+    `${farm.ownCost.frontDoorMedianMs} ms vs ${farm.ownCost.singleMedianMs} ms`,
+    `+${farm.ownCost.overheadMs} ms per job (IQR ${farm.ownCost.spreadMs} ms)`,
+    'fixed, small',
+  ],
+  [
     `Ray front door, ${farm.throughput.jobs} jobs sleeping ${farm.throughput.sleepS} s: 2 workers vs 1`,
     `${farm.throughput.twoWorkersS} s vs ${farm.throughput.oneWorkerS} s`,
     `×${farm.throughput.speedup}`,
