@@ -24,6 +24,8 @@ const fixed = json(py, ['bench/adapter_fixed_cost.py', '--runs', '100', '--json'
 const [noKey, withKey] = Object.entries(fixed.scenarios);
 console.error('model loaded once, preview vs ffmpeg, load…');
 const adapter = json(py, ['bench/model_and_preview.py', '--jobs', '6']);
+console.error('Ray front door vs the single adapter; two workers vs one…');
+const farm = json(py, ['bench/cluster_bench.py', '--runs', '20', '--jobs', '8', '--sleep', '1.0', '--json']);
 console.error('extension: progress path, timeline load, bundles…');
 const ext = json(process.execPath, ['out/bench/extension_bench.js']);
 console.error('the cut: 20 five-second takes, cuts vs concat copy, crossfades vs a hand-written graph…');
@@ -79,6 +81,24 @@ const rows = [
     `${adapter.previewVsFfmpeg.previewFps} fps vs ffmpeg ${adapter.previewVsFfmpeg.ffmpegFps} fps`,
     `×${adapter.previewVsFfmpeg.ratio}`,
     '≤ 1.25',
+  ],
+  [
+    'Ray front door vs single adapter, per job (256x256, 9 frames, 1 worker)',
+    `${farm.overhead.frontDoorMedianMs} ms vs ${farm.overhead.singleMedianMs} ms`,
+    `${farm.overhead.overheadMs >= 0 ? '+' : ''}${farm.overhead.overheadMs} ms per job (paired; IQR ${farm.overhead.spreadMs} ms)`,
+    '< 50 ms',
+  ],
+  [
+    "Ray front door's own cost per job (backends that hand over an MP4)",
+    `${farm.ownCost.frontDoorMedianMs} ms vs ${farm.ownCost.singleMedianMs} ms`,
+    `+${farm.ownCost.overheadMs} ms per job (IQR ${farm.ownCost.spreadMs} ms)`,
+    'fixed, small',
+  ],
+  [
+    `Ray front door, ${farm.throughput.jobs} jobs sleeping ${farm.throughput.sleepS} s: 2 workers vs 1`,
+    `${farm.throughput.twoWorkersS} s vs ${farm.throughput.oneWorkerS} s`,
+    `×${farm.throughput.speedup}`,
+    '≥ 1.9',
   ],
   [
     'Progress path (backend step → client)',

@@ -32,8 +32,9 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 STAMP="$VENV/.stv-installed"
 if [ ! -f "$STAMP" ] || [ python/pyproject.toml -nt "$STAMP" ]; then
-  log "installing the adapter and its dev tools into $VENV"
+  # The cluster extra (ray) too: the tests start a local Ray cluster (python/tests/test_cluster.py).
+  log "installing the adapter, its dev tools and the cluster extra into $VENV"
   "$VENV/bin/python" -m pip install --disable-pip-version-check -q --upgrade pip
-  "$VENV/bin/python" -m pip install --disable-pip-version-check -q -e "python[dev]"
+  "$VENV/bin/python" -m pip install --disable-pip-version-check -q -e "python[dev,cluster]"
   touch "$STAMP"
 fi

@@ -11,6 +11,35 @@ from pathlib import Path
 from .config import DEFAULT_PORT, AdapterConfig, default_home
 
 
+def add_cluster_arguments(s: argparse.ArgumentParser) -> None:
+    """serve --cluster ray and its options (docs/scale-out.md)."""
+    s.add_argument(
+        "--cluster",
+        choices=["ray"],
+        default=None,
+        help="be the front door of a Ray cluster: jobs go to worker actors, one job each (needs the 'cluster' extra; see docs/scale-out.md)",
+    )
+    s.add_argument(
+        "--ray-address",
+        default=None,
+        metavar="auto|HOST:PORT",
+        help="the Ray cluster to join ('auto': the one 'ray start' began on this machine; env STV_RAY_ADDRESS); default: start one on this machine, loopback only",
+    )
+    s.add_argument(
+        "--gpus-per-worker",
+        type=int,
+        default=1,
+        metavar="K",
+        help="GPUs per worker actor; K > 1 renders each clip on K GPUs (FastVideo's own multi-GPU inference)",
+    )
+    s.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        help="number of worker actors (default: one per K GPUs in the cluster; one per node without GPUs)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="stv-adapter", description="Scene to Video's FastVideo adapter.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -78,6 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         s.add_argument(f"--{flag}", action=argparse.BooleanOptionalAction, default=default)
     s.add_argument("--num-gpus", type=int, default=1)
+    add_cluster_arguments(s)
     s.add_argument(
         "--dry-run", action="store_true", help="check the environment and the model without loading weights, then exit"
     )
@@ -108,7 +138,18 @@ def config_from_args(a: argparse.Namespace) -> AdapterConfig:
         pin_cpu_memory=a.pin_cpu_memory,
         use_fsdp_inference=a.use_fsdp_inference,
         num_gpus=a.num_gpus,
+        cluster=a.cluster,
+        # The environment's address applies only in cluster mode: it never stops a single adapter.
+        ray_address=a.ray_address or ((os.environ.get("STV_RAY_ADDRESS") or None) if a.cluster else None),
+        gpus_per_worker=a.gpus_per_worker,
+        cluster_workers=a.workers,
     )
+
+
+def _ray_importable() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("ray") is not None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -119,6 +160,15 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"Refusing to listen on {config.host} without a token: anyone who can reach this machine could use your GPU and read your renders.\n"
             f"Set {args.token_env} (and the same token in VS Code: 'Scene to Video: Set FastVideo adapter token'), or bind 127.0.0.1.",
+            file=sys.stderr,
+        )
+        return 2
+    if not config.cluster and (config.ray_address or config.cluster_workers or config.gpus_per_worker != 1):
+        print("--ray-address, --workers and --gpus-per-worker need --cluster ray.", file=sys.stderr)
+        return 2
+    if config.cluster == "ray" and not _ray_importable():
+        print(
+            'Ray is not installed: the cluster mode needs the adapter\'s cluster extra: pip install -e "python[cluster]".',
             file=sys.stderr,
         )
         return 2

@@ -32,9 +32,21 @@ def make_backend(config: AdapterConfig) -> Backend:
     return FastVideoBackend(config)
 
 
-def create_app(config: AdapterConfig, backend: Backend | None = None) -> FastAPI:
+def make_manager(config: AdapterConfig, backend: Backend | None) -> tuple[Backend, JobManager]:
+    """The backend and job queue: local, or (serve --cluster ray) the front door of a Ray cluster,
+    whose modules, and ray, are imported only then."""
+    if config.cluster == "ray":
+        from .cluster.dispatcher import ClusterJobManager
+        from .cluster.frontdoor import ClusterBackend
+
+        cluster = backend if isinstance(backend, ClusterBackend) else ClusterBackend(config)
+        return cluster, ClusterJobManager(config, cluster)
     backend = backend or make_backend(config)
-    manager = JobManager(config, backend)
+    return backend, JobManager(config, backend)
+
+
+def create_app(config: AdapterConfig, backend: Backend | None = None) -> FastAPI:
+    backend, manager = make_manager(config, backend)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

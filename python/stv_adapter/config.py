@@ -49,6 +49,12 @@ class AdapterConfig:
     num_gpus: int = 1
     recycle_after_jobs: int = 0  # 0: never
     max_rss_mb: int = 0  # 0: no bound
+    # serve --cluster ray: the adapter is the front door of a Ray cluster (stv_adapter.cluster).
+    cluster: str | None = None  # None: the single-process adapter; "ray"
+    ray_address: str | None = None  # "auto", "HOST:PORT"; None: start a Ray instance on this box, loopback only
+    gpus_per_worker: int = 1  # K: one worker actor per K GPUs, each rendering a clip on its K GPUs
+    cluster_workers: int = 0  # 0: one per K GPUs in the cluster (one per node where it has no GPU)
+    cluster_max_restarts: int = 3  # how often Ray restarts a lost or force-stopped worker
     # Preview backend speed knob for benchmarks and tests: 0 = as fast as possible.
     preview_crf: int = 20
 

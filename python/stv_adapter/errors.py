@@ -18,6 +18,8 @@ STATUS_BY_CODE: dict[str, int] = {
     "DISK_FULL": 507,
     "OUTPUT_NOT_WRITABLE": 500,
     "EXECUTION_ERROR": 500,
+    # The Ray worker (or its node) rendering the job went away, on its retry too (serve --cluster ray).
+    "WORKER_LOST": 503,
     "INTERNAL": 500,
 }
 

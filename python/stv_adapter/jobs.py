@@ -10,6 +10,7 @@ import logging
 import time
 import uuid
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -18,7 +19,7 @@ from typing import Any
 from PIL import Image
 
 from . import __version__
-from .backends import Backend, BackendJob
+from .backends import Backend, BackendJob, BackendOutput, ProgressFn
 from .config import AdapterConfig
 from .errors import AdapterError, JobCancelled, from_os_error
 from .keyframe import decode_keyframe, fit_keyframe
@@ -36,6 +37,7 @@ from .telemetry import write_run_summary
 
 log = logging.getLogger("stv_adapter.jobs")
 MAX_EVENTS_PER_JOB = 512
+RunFn = Callable[[BackendJob, ProgressFn], BackendOutput]
 TERMINAL: frozenset[JobStatus] = frozenset({"succeeded", "failed", "cancelled"})
 
 
@@ -340,7 +342,9 @@ class JobManager:
                 self.running = None
                 self.served += 1
 
-    async def _run_one(self, rec: JobRecord) -> None:
+    async def _run_one(self, rec: JobRecord, runner: RunFn | None = None) -> None:
+        """Runs one job on `runner` (default: this adapter's backend; the cluster's front door
+        passes one that sends the job to a worker) and publishes its video."""
         req = rec.request
         assert req is not None and rec.output_dir is not None
         rec.status = "running"
@@ -358,7 +362,7 @@ class JobManager:
             rec.backend_job = bj
             if rec.cancel_requested:
                 bj.cancel.set()
-            out = await asyncio.to_thread(self.backend.run, bj, self._progress_from_thread(rec))
+            out = await asyncio.to_thread(runner or self.backend.run, bj, self._progress_from_thread(rec))
             if bj.cancel.is_set():
                 raise JobCancelled()
             result = await asyncio.to_thread(self._publish, rec, req, tmp, out, queue_ms, t0)

@@ -212,6 +212,42 @@ class BackendHealth(BaseModel):
     details: dict[str, Any] = {}
 
 
+# A cluster worker's states (one source: the pool and /health both use this).
+WorkerState = Literal["starting", "idle", "busy", "restarting", "dead"]
+
+
+class ClusterNode(CamelModel):
+    node_id: str
+    ip: str
+    alive: bool
+    cpus: float
+    gpus: float
+
+
+class ClusterWorker(CamelModel):
+    name: str
+    state: WorkerState
+    node_id: str | None = None
+    node_ip: str | None = None
+    job_id: str | None = None
+    jobs_done: int = 0
+    gpus: int = Field(0, description="GPUs this worker holds (num_gpus); 0 on a CPU worker (preview backend).")
+    gpu: GpuInfo | None = None
+    error: str | None = None
+
+
+class ClusterHealth(CamelModel):
+    """The Ray cluster behind a front-door adapter (serve --cluster ray)."""
+
+    kind: Literal["ray"] = "ray"
+    address: str | None = Field(None, description="The Ray cluster's address (GCS); None before it is reached.")
+    gpus_per_worker: int
+    nodes: list[ClusterNode]
+    workers: list[ClusterWorker]
+    workers_ready: int = Field(description="Workers that take jobs: idle or busy.")
+    workers_busy: int
+
+
 class Health(CamelModel):
     status: Literal["ok", "loading", "error"]
     backend: Literal["fastvideo", "preview"]
@@ -235,6 +271,9 @@ class Health(CamelModel):
         description="What a user should know about this backend/model, e.g. NOT_AI (preview), KEYFRAME_IGNORED (FastWan).",
     )
     details: dict[str, Any] = {}
+    cluster: ClusterHealth | None = Field(
+        None, description="Present on a front door of a Ray cluster: its nodes and worker actors."
+    )
 
 
 class HealthAlive(CamelModel):

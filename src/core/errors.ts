@@ -41,6 +41,8 @@ export const ERROR_CODES = [
   'FFMPEG_NOT_FOUND',
   'ASSEMBLY_FAILED',
   'OUTPUT_EXISTS',
+  // the Ray render farm (issue 22): the worker rendering a job went away, on its retry too
+  'WORKER_LOST',
   'INTERNAL',
 ] as const;
 

@@ -42,6 +42,13 @@ export function serverLine(s: ServerHealth): string {
   return `${ICON[s.state]} ${s.endpoint}: ${s.state}${s.busy ? ', rendering' : ''} — ${s.summary}`;
 }
 
+/** "Ray cluster: 4 workers (1 busy) on 2 nodes", and how many are not taking jobs, if any. */
+export function clusterSummary(c: NonNullable<ProviderHealth['cluster']>): string {
+  const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+  const down = c.workers - c.ready;
+  return `${plural(c.workers, 'worker')} (${c.busy} busy) on ${plural(c.nodes, 'node')}${down > 0 ? `, ${down} starting or lost` : ''}`;
+}
+
 /** Markdown for the tooltip: endpoint (or each server), model, GPU and free VRAM, where it runs, last check. */
 export function statusTooltip(provider: ProviderId, health: ProviderHealth | undefined, notes: string[] = []): string {
   const extra = notes.map((n) => `\n\n${n}`).join('');
@@ -68,6 +75,7 @@ export function statusTooltip(provider: ProviderId, health: ProviderHealth | und
     ],
     ['Runs', health.location],
     ['Queue', health.queueDepth !== undefined ? String(health.queueDepth) : undefined],
+    ['Ray cluster', health.cluster ? clusterSummary(health.cluster) : undefined],
     ['Checked', new Date(health.checkedAt).toLocaleTimeString()],
   ];
   const table = rows

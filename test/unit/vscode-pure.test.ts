@@ -100,6 +100,18 @@ describe('status bar text', () => {
       statusTooltip('fastvideo-local', { ...base, state: 'ok', summary: 'x', model: 'stand-in', notAi: true }),
       /stand-in \(not AI\)/,
     );
+    // A front door of a Ray cluster: its workers, how many are busy, and those not taking jobs.
+    const farm = (cluster: { workers: number; ready: number; busy: number; nodes: number }) =>
+      statusTooltip('fastvideo-local', { ...base, state: 'ok', summary: 'x', cluster });
+    assert.match(
+      farm({ workers: 4, ready: 4, busy: 1, nodes: 2 }),
+      /\| Ray cluster \| 4 workers \(1 busy\) on 2 nodes \|/,
+    );
+    assert.match(
+      farm({ workers: 2, ready: 1, busy: 1, nodes: 1 }),
+      /2 workers \(1 busy\) on 1 node, 1 starting or lost/,
+    );
+    assert.doesNotMatch(statusTooltip('fastvideo-local', { ...base, state: 'ok', summary: 'x' }), /Ray cluster/);
   });
 
   it('offers the action that fixes each error', () => {

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import psutil
 from fastapi import APIRouter
 
@@ -34,6 +36,9 @@ async def health(
     if not authed:
         return HealthAlive()
     h = BackendHealth.model_validate(backend.health())
+    # A cluster front door's backend also reports the Ray cluster (a GCS call: off the event loop).
+    cluster_health = getattr(backend, "cluster_health", None)
+    cluster = await asyncio.to_thread(cluster_health) if cluster_health else None
     return Health(
         status=h.status,
         backend=backend_name(backend.name),
@@ -54,4 +59,5 @@ async def health(
         error=h.error,
         warnings=h.warnings,
         details=h.details,
+        cluster=cluster,
     )

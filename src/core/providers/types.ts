@@ -142,6 +142,8 @@ export interface ProviderHealth {
   /** Where the adapter runs, e.g. "native", "WSL: Ubuntu-24.04", "remote". */
   location?: string;
   queueDepth?: number;
+  /** A FastVideo adapter that is the front door of a Ray cluster: its workers and nodes. */
+  cluster?: { workers: number; ready: number; busy: number; nodes: number };
   checkedAt: string;
   error?: { code: string; message: string; hint?: string };
   /** Why it is not ok, when it is not (healthProblem() derives it from the error code). */
@@ -170,6 +172,7 @@ const PROBLEM_BY_CODE: Record<string, HealthProblem> = {
   UNREACHABLE: 'unreachable',
   TIMEOUT: 'unreachable',
   ADAPTER_CRASHED: 'unreachable',
+  WORKER_LOST: 'unreachable',
   WORKFLOW_INVALID: 'config',
   SETTINGS_INVALID: 'config',
   PROMPT_REJECTED: 'config',

@@ -130,6 +130,16 @@ export class FastVideoProvider implements VideoProvider {
         followsEndKeyframe: h.backend === 'preview',
         notAi: !h.isAi,
         queueDepth: h.queueDepth,
+        ...(h.cluster
+          ? {
+              cluster: {
+                workers: h.cluster.workers.length,
+                ready: h.cluster.workersReady,
+                busy: h.cluster.workersBusy,
+                nodes: h.cluster.nodes.filter((n) => n.alive).length,
+              },
+            }
+          : {}),
         ...(h.error
           ? { error: { code: h.error.code, message: h.error.message, ...(h.error.hint ? { hint: h.error.hint } : {}) } }
           : {}),

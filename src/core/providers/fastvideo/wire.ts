@@ -76,6 +76,15 @@ export const HealthSchema = z.object({
   version: z.string(),
   outputRoot: z.string().nullish(),
   error: ErrorBodySchema.nullish(),
+  // Only on a front door of a Ray cluster (serve --cluster ray); the tooltip shows the counts.
+  cluster: z
+    .object({
+      nodes: z.array(z.object({ alive: z.boolean() })),
+      workers: z.array(z.object({ name: z.string(), state: z.string() })),
+      workersReady: z.number(),
+      workersBusy: z.number(),
+    })
+    .nullish(),
 });
 
 export type AdapterJob = z.infer<typeof JobSchema>;
