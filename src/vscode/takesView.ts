@@ -10,83 +10,20 @@ import * as vscode from 'vscode';
 import { StvError, toStvError } from '../core/errors';
 import type { Settings } from '../core/settings/schema';
 import { chooseTakeInText, setContinuityInText, type EditOptions } from '../core/takes/edit';
-import { timelineTakes, type ClipTakes, type Take } from '../core/takes/takes';
+import { timelineTakes } from '../core/takes/takes';
 import { parseTimeline } from '../core/timeline/load';
-import {
-  TakesToExtensionSchema,
-  type PanelAssembly,
-  type PanelClipTakes,
-  type PanelTake,
-  type TakesState,
-  type TakesToWebview,
-} from '../protocol/messages';
+import { TakesToExtensionSchema, type PanelAssembly, type TakesState, type TakesToWebview } from '../protocol/messages';
 import { assembleTimeline, cutOutputRoot, filmSummary, findFfmpeg } from './assembleCommand';
 import { log } from './log';
+import { clipTakesState, minimalEdit } from './takesModel';
 import { showError } from './render';
 import { loadTimeline, sceneFallbacks } from './timelines';
-
-/** The newest takes shown per clip (the chosen one is added when it is older). */
-export const TAKES_SHOWN = 12;
 
 export interface TakesViewDeps {
   webview: vscode.Webview;
   timelineFile: () => string;
   settings: () => Settings;
   extensionPath: string;
-}
-
-/** One clip's row of the view: takes newest first (a screenful, plus the chosen one), and its link. */
-export function clipTakesState(c: ClipTakes, i: number, asUri: (file: string) => string): PanelClipTakes {
-  const shown = c.takes.slice(0, TAKES_SHOWN);
-  if (c.chosen && !shown.some((t) => t.path === c.chosen?.path)) shown.push(c.chosen);
-  return {
-    clipId: c.clip.key ?? c.clip.id,
-    title: c.clip.title,
-    takes: shown.map((t) => panelTake(t, asUri)),
-    ...(c.chosen ? { chosen: c.chosen.rel } : {}),
-    chosenExplicitly: c.chosenExplicitly,
-    ...(c.missing ? { missing: c.missing } : {}),
-    canContinue: i > 0,
-    continuity: !!c.continuity,
-    ...(c.continuity?.take ? { continuityFrom: c.continuity.take } : {}),
-    ...(c.outOfDate ? { outOfDate: c.outOfDate } : {}),
-  };
-}
-
-function panelTake(t: Take, asUri: (file: string) => string): PanelTake {
-  const a = t.artifact;
-  return {
-    videoPath: t.path,
-    videoUri: asUri(t.path),
-    rel: t.rel,
-    ...(a
-      ? {
-          createdAt: a.createdAt,
-          seed: a.seed,
-          providerId: a.providerId,
-          ...(a.model ? { model: a.model } : {}),
-          ...(a.backend ? { backend: a.backend } : {}),
-          ...(a.timings.totalMs ? { renderMs: a.timings.totalMs } : {}),
-        }
-      : {}),
-  };
-}
-
-/**
- * The single edit that turns `before` into `after`: the changed middle only, so the cursor and the
- * rest of the document stay where they were and one undo takes the whole change back.
- */
-export function minimalEdit(before: string, after: string): { start: number; end: number; text: string } {
-  let start = 0;
-  while (start < before.length && start < after.length && before[start] === after[start]) start++;
-  let tail = 0;
-  while (
-    tail < before.length - start &&
-    tail < after.length - start &&
-    before[before.length - 1 - tail] === after[after.length - 1 - tail]
-  )
-    tail++;
-  return { start, end: before.length - tail, text: after.slice(start, after.length - tail) };
 }
 
 export class TakesView implements vscode.Disposable {
