@@ -144,7 +144,7 @@ function fillAssembly(box: HTMLElement): void {
   parts.push(
     running
       ? control(vsButton('Cancel assembly', { secondary: true, icon: 'debug-stop' }), 'cancelAssemble')
-      : control(vsButton('Assemble', { icon: 'film', disabled: !canAssemble }), 'assemble'),
+      : control(vsButton('Assemble', { icon: 'device-camera-video', disabled: !canAssemble }), 'assemble'),
   );
   if (running) {
     const pct = Math.round((a.fraction ?? 0) * 100);

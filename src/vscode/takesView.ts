@@ -113,7 +113,7 @@ export class TakesView implements vscode.Disposable {
           this.abort?.abort();
           break;
         case 'openFilm':
-          if (this.film) await vscode.commands.executeCommand('vscode.open', vscode.Uri.file(this.film));
+          if (this.film) await this.openFilm(this.film);
           break;
       }
     } catch (e) {
@@ -193,7 +193,7 @@ export class TakesView implements vscode.Disposable {
         film: vscode.workspace.asRelativePath(result.film),
         message: filmSummary(result, ff),
       });
-      await vscode.commands.executeCommand('vscode.open', vscode.Uri.file(result.film));
+      await this.openFilm(result.film);
     } catch (e) {
       if (ac.signal.aborted)
         this.setAssembly({ state: 'cancelled', message: 'Assembly cancelled; no film was written.' });
@@ -204,6 +204,14 @@ export class TakesView implements vscode.Disposable {
     } finally {
       if (this.abort === ac) this.abort = undefined;
     }
+  }
+
+  /** Beside the panel, which keeps the focus: opened in the panel's own group, the film would hide it. */
+  private async openFilm(film: string): Promise<void> {
+    await vscode.commands.executeCommand('vscode.open', vscode.Uri.file(film), {
+      viewColumn: vscode.ViewColumn.Beside,
+      preserveFocus: true,
+    });
   }
 
   dispose(): void {

@@ -7,10 +7,11 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import * as path from 'node:path';
 import { StvError } from '../errors';
-import { probeMany, type Ffmpeg, type MediaInfo } from '../ffmpeg/ffmpeg';
+import type { Ffmpeg, MediaInfo } from '../ffmpeg/ffmpeg';
 import { resolveTransition, type ResolvedTransition } from '../timeline/cut';
 import type { Timeline } from '../timeline/schema';
 import { absFromTimeline, relToTimeline, type ClipTakes } from '../takes/takes';
+import { describeTakes } from './takeFacts';
 
 export interface PlannedClip {
   key: string;
@@ -150,11 +151,8 @@ export async function planCut(
   const planned: PlannedClip[] = [];
   let cursor = 0;
   const takes = clips.map((c) => c.chosen?.path as string);
-  // One ffmpeg describes every take: with the hashes running alongside, this is the assembly's fixed cost.
-  const hashes = takes.map((t) => sha256File(t));
-  // Nothing may reject unobserved while an error below (a missing take) ends the plan early.
-  for (const h of hashes) h.catch(() => undefined);
-  const infos = await probeMany(ff, takes);
+  // Remembered from an earlier assembly, else one ffmpeg describes the takes while they are hashed.
+  const { infos, hashes } = await describeTakes(ff, takes, sha256File);
   for (const [i, c] of clips.entries()) {
     const clip = planClip(c, i, planned[i - 1], cursor, {
       take: takes[i] as string,
