@@ -24,8 +24,17 @@ export function cutOutputRoot(timeline: Timeline, timelineFile: string, s: Setti
   return path.resolve(path.dirname(timelineFile), outputDirFor(provider, s));
 }
 
-/** The configured ffmpeg, else the adapter environment's imageio-ffmpeg (core/ffmpeg says why). */
-export function findFfmpeg(extensionPath: string, s: Settings): Promise<Ffmpeg> {
+/**
+ * The configured ffmpeg, else the adapter environment's imageio-ffmpeg (core/ffmpeg says why). Never
+ * in an untrusted workspace: finding it runs a Python, possibly the workspace's own.
+ */
+export async function findFfmpeg(extensionPath: string, s: Settings): Promise<Ffmpeg> {
+  if (!vscode.workspace.isTrusted)
+    throw new StvError(
+      'WORKSPACE_UNTRUSTED',
+      'Assembling and extracting continuity keyframes run ffmpeg, which Scene to Video does not start in an untrusted workspace.',
+      'Trust the workspace (Manage Workspace Trust), then try again.',
+    );
   const workspaceDirs = (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath);
   return locateFfmpeg({
     ...(s.ffmpegPath ? { configured: s.ffmpegPath } : {}),

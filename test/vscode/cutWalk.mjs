@@ -103,25 +103,32 @@ export async function runCutSteps({ page, step, palette, panel, ws, root, images
     await page.screenshot({ path: path.join(images, 'takes-panel.png') });
   });
   let first;
-  await step('"Assemble" in the panel shows progress and opens the film: every frame of the chosen takes', async () => {
-    await panel().locator('[data-assembly] vscode-button[data-takes-action="assemble"]').click();
-    await panel().locator('[data-assembly] [role="status"]', { hasText: 'Assembled' }).waitFor({ timeout: 120_000 });
-    await page.locator('.tabs-container .tab', { hasText: '.mp4' }).first().waitFor({ timeout: 20_000 });
-    [first] = films(dir);
-    if (!first) throw new Error('no film in cut/films');
-    const sidecar = checkFilm(root, dir, first, { size: '640x352', fps: 16 });
-    if (sidecar.takes[0].path !== chosenRel)
-      throw new Error(`the film starts with ${sidecar.takes[0].path}, not the chosen ${chosenRel}`);
-  });
+  await step(
+    '"Assemble" in the panel says when the film is done and opens it: every frame of the chosen takes',
+    async () => {
+      await panel().locator('[data-assembly] vscode-button[data-takes-action="assemble"]').click();
+      await panel().locator('[data-assembly] [role="status"]', { hasText: 'Assembled' }).waitFor({ timeout: 120_000 });
+      await page.locator('.tabs-container .tab', { hasText: '.mp4' }).first().waitFor({ timeout: 20_000 });
+      [first] = films(dir);
+      if (!first) throw new Error('no film in cut/films');
+      const sidecar = checkFilm(root, dir, first, { size: '640x352', fps: 16 });
+      if (sidecar.takes[0].path !== chosenRel)
+        throw new Error(`the film starts with ${sidecar.takes[0].path}, not the chosen ${chosenRel}`);
+    },
+  );
   await step('"Assemble timeline" from the command palette writes a second film of the same cut', async () => {
     await palette('Scene to Video: Assemble timeline');
     await pickCut();
-    await page
-      .locator('.notifications-toasts .notification-toast', { hasText: 'Assembled' })
-      .first()
-      .waitFor({ timeout: 120_000 });
-    const second = films(dir).find((f) => f !== first);
-    if (!second) throw new Error(`one film only: ${films(dir).join(', ')}`);
+    // The film on disk decides (a notification may hide before it is seen); what the window says helps if none comes.
+    const second = await until('a second film', 120_000, () => films(dir).find((f) => f !== first), page).catch(
+      async (e) => {
+        const said = await page
+          .locator('.notifications-toasts')
+          .innerText({ timeout: 2_000 })
+          .catch(() => '');
+        throw new Error(`${e.message}; films: ${films(dir).join(', ')}; notifications: ${said || '(none)'}`);
+      },
+    );
     const takesOf = (sidecar) => sidecar.takes.map((t) => t.path).join(', ');
     const a = takesOf(checkFilm(root, dir, second, { size: '640x352', fps: 16 }));
     const b = takesOf(JSON.parse(readFileSync(path.join(dir, 'films', first.replace(/\.mp4$/, '.json')), 'utf8')));

@@ -176,8 +176,13 @@ export async function planCut(
   };
 }
 
-/** True when the takes can be joined without re-encoding: same codec, size, rate and pixels; cuts only. */
+/**
+ * True when the takes can be joined without re-encoding: same codec, size, rate and pixels; cuts
+ * only; and no take's own sound to keep (the encode path makes each take's audio exactly as long as
+ * its video and fills takes without sound with silence, which concat -c copy cannot).
+ */
 export function canStreamCopy(plan: CutPlan): boolean {
+  if (!plan.soundtrack && plan.clips.some((c) => c.info.audio)) return false;
   return plan.clips.every(
     (c) =>
       c.transition.type === 'cut' &&
