@@ -50,6 +50,35 @@ async function until(what, timeoutMs, check, page) {
   }
 }
 
+/**
+ * The choice was one WorkspaceEdit: in the timeline's editor (opened beside), Undo takes the `take`
+ * line away and Redo brings it back, leaving the document as saved; then the panel is shown again.
+ */
+async function undoAndRedoInEditor(page, file, chosenRel) {
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget input');
+  await input.fill('cut/sample.timeline.json');
+  await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'sample.timeline.json' }).first().waitFor();
+  await page.keyboard.press('Control+Enter'); // to the side: the panel stays visible
+  const lines = page.locator('.editor-instance .monaco-editor .view-lines').last();
+  const hasTake = async () => (await lines.innerText()).replace(/\u00a0/g, ' ').includes(`"take": "${chosenRel}"`);
+  await until('the timeline editor shows the chosen take', 20_000, hasTake, page);
+  await lines.click();
+  await page.keyboard.press('Control+Z');
+  await until('Undo removes the choice', 10_000, async () => !(await hasTake()), page);
+  await page.keyboard.press('Control+Shift+Z');
+  await until('Redo brings it back', 10_000, hasTake, page);
+  await page.keyboard.press('Control+S');
+  await page.waitForTimeout(500);
+  if (JSON.parse(readFileSync(file, 'utf8')).scenes[0].take !== chosenRel)
+    throw new Error('after Redo and Save the timeline lost the choice');
+  // Back to the panel ("Open scene panel" takes the active timeline editor's file, no picker).
+  await page.keyboard.press('F1');
+  await input.fill('>Scene to Video: Open scene panel');
+  await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'Open scene panel' }).first().waitFor();
+  await page.keyboard.press('Enter');
+}
+
 export async function runCutSteps({ page, step, palette, panel, ws, root, images }) {
   const dir = path.join(ws, 'cut');
   const file = path.join(dir, 'sample.timeline.json');
@@ -69,39 +98,44 @@ export async function runCutSteps({ page, step, palette, panel, ws, root, images
       ),
     );
   let chosenRel;
-  await step('the takes strip: the sample rendered twice (preview backend), a take chosen in the panel', async () => {
-    cpSync(path.join(root, 'media/sample'), dir, {
-      recursive: true,
-      filter: (s) => !/renders|\.scene-to-video/.test(s),
-    });
-    await palette('Scene to Video: Open scene panel');
-    await pickCut();
-    await panel().locator('[data-takes-clip="lighthouse"]', { hasText: 'No takes yet' }).waitFor({ timeout: 30_000 });
-    for (const round of [1, 2]) {
-      await panel().locator('header vscode-button[data-action="renderAll"]').click();
+  await step(
+    'the takes strip: the sample rendered twice (preview backend), a take chosen in the panel (Undo/Redo in the editor)',
+    async () => {
+      cpSync(path.join(root, 'media/sample'), dir, {
+        recursive: true,
+        filter: (s) => !/renders|\.scene-to-video/.test(s),
+      });
+      await palette('Scene to Video: Open scene panel');
+      await pickCut();
+      await panel().locator('[data-takes-clip="lighthouse"]', { hasText: 'No takes yet' }).waitFor({ timeout: 30_000 });
+      for (const round of [1, 2]) {
+        await panel().locator('header vscode-button[data-action="renderAll"]').click();
+        await until(
+          `every clip shows ${round} take(s)`,
+          180_000,
+          async () => {
+            const n = await takeCounts();
+            return n.length === 6 && n.every((k) => k >= round);
+          },
+          page,
+        );
+      }
+      const strip = panel().locator('[data-takes-clip="lighthouse"]');
+      const older = strip.locator('li.take').nth(1);
+      chosenRel = await older.getAttribute('data-take');
+      await older.locator('vscode-button').click();
+      await strip.locator(`li.take.chosen[data-take="${chosenRel}"]`).waitFor({ timeout: 20_000 });
       await until(
-        `every clip shows ${round} take(s)`,
-        180_000,
-        async () => {
-          const n = await takeCounts();
-          return n.length === 6 && n.every((k) => k >= round);
-        },
+        'the timeline on disk records the chosen take',
+        20_000,
+        () => JSON.parse(readFileSync(file, 'utf8')).scenes[0].take === chosenRel,
         page,
       );
-    }
-    const strip = panel().locator('[data-takes-clip="lighthouse"]');
-    const older = strip.locator('li.take').nth(1);
-    chosenRel = await older.getAttribute('data-take');
-    await older.locator('vscode-button').click();
-    await strip.locator(`li.take.chosen[data-take="${chosenRel}"]`).waitFor({ timeout: 20_000 });
-    await until(
-      'the timeline on disk records the chosen take',
-      20_000,
-      () => JSON.parse(readFileSync(file, 'utf8')).scenes[0].take === chosenRel,
-      page,
-    );
-    await page.screenshot({ path: path.join(images, 'takes-panel.png') });
-  });
+      await page.screenshot({ path: path.join(images, 'takes-panel.png') });
+      await undoAndRedoInEditor(page, file, chosenRel);
+      await strip.locator(`li.take.chosen[data-take="${chosenRel}"]`).waitFor({ timeout: 30_000 });
+    },
+  );
   let first;
   await step(
     '"Assemble" in the panel says when the film is done and opens it: every frame of the chosen takes',
