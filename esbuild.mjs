@@ -63,9 +63,11 @@ const builds = [
 
 // Static webview assets: the panel's stylesheet and the codicon font, served via asWebviewUri.
 async function copyAssets() {
-  const { cp, mkdir } = await import('node:fs/promises');
+  const { cp, mkdir, readFile, writeFile } = await import('node:fs/promises');
   await mkdir('dist/codicons', { recursive: true });
-  await cp('webview/panel.css', 'dist/webview.css');
+  // One stylesheet for the page (the CSP allows the extension's files, but one request is enough).
+  const css = await Promise.all(['webview/panel.css', 'webview/takes.css'].map((f) => readFile(f, 'utf8')));
+  await writeFile('dist/webview.css', css.join('\n'));
   await cp('node_modules/@vscode/codicons/dist/codicon.css', 'dist/codicons/codicon.css');
   await cp('node_modules/@vscode/codicons/dist/codicon.ttf', 'dist/codicons/codicon.ttf');
 }

@@ -19,6 +19,7 @@ import {
   type PanelState,
   type WebviewToExtension,
 } from '../src/protocol/messages';
+import { assemblyBar, handleTakesMessage, initTakes, takesStrip, type TakesHost } from './takes';
 
 interface VsCodeApi {
   postMessage(msg: WebviewToExtension): void;
@@ -196,6 +197,7 @@ function sceneView(s: PanelScene): HTMLElement {
   body.append(actions);
   const job = s.job ? jobView(s, s.job) : undefined;
   if (job) body.append(job);
+  body.append(takesStrip(s.id));
   if (s.renders.length) {
     const list = el('ul', { class: 'renders', 'aria-label': `Renders of ${s.title}, newest first` });
     for (const r of s.renders) {
@@ -293,6 +295,7 @@ function page(): HTMLElement[] {
       button('Render all', 'renderAll', {}, { icon: 'run-all' }),
       button('Cancel all', 'cancelAll', {}, { secondary: true }),
       button('Switch provider', 'command', { command: 'sceneToVideo.switchProvider' }, { secondary: true }),
+      assemblyBar(),
     ),
   );
   // One line for what several scenes share; each scene repeats its own warning in short.
@@ -347,6 +350,7 @@ function page(): HTMLElement[] {
 }
 
 window.addEventListener('message', (e: MessageEvent<unknown>) => {
+  if (handleTakesMessage(e.data)) return;
   const parsed = ExtensionToWebviewSchema.safeParse(e.data);
   if (!parsed.success) {
     console.warn('scene panel: ignored an invalid message', parsed.error.issues.slice(0, 3));
@@ -407,3 +411,4 @@ app.addEventListener('click', (e) => {
 
 redraw();
 vscode.postMessage({ type: 'ready' });
+initTakes(vscode as unknown as TakesHost);

@@ -151,3 +151,77 @@ export type ExtensionToWebview = z.infer<typeof ExtensionToWebviewSchema>;
 export function offersFaithful(code: string, providerId: string): boolean {
   return providerId === 'fastvideo-local' && (code === 'KEYFRAME_IGNORED' || code === 'SIZE_CHANGED');
 }
+
+// ---- The takes strip and the assembly (issue 19). Their own messages, posted beside the panel's
+// state, so the takes view (src/vscode/takesView.ts, webview/takes.ts) stays apart from the panel. ----
+
+/** One take of a clip: a finished render (or a chosen file without a sidecar, whose details are unknown). */
+export const PanelTakeSchema = z.object({
+  videoPath: Text(4096),
+  videoUri: Text(8192),
+  /** As the timeline records it: relative to the timeline file. */
+  rel: Text(4096),
+  createdAt: Text(64).optional(),
+  seed: z.number().optional(),
+  providerId: Text(64).optional(),
+  model: Text(512).optional(),
+  backend: Text(64).optional(),
+  /** How long the render took, from its sidecar. */
+  renderMs: z.number().min(0).optional(),
+});
+export type PanelTake = z.infer<typeof PanelTakeSchema>;
+
+export const PanelClipTakesSchema = z.object({
+  /** The clip's key: a scene id, or "scene/shot" (the same id the panel's scene cards use). */
+  clipId: SceneId,
+  title: Text(500),
+  /** Newest first; at most a screenful (the newest 12, plus the chosen one when it is older). */
+  takes: z.array(PanelTakeSchema),
+  /** The take that counts: the chosen one, else the newest. */
+  chosen: Text(4096).optional(),
+  chosenExplicitly: z.boolean(),
+  /** The `take` the timeline names whose file is gone. */
+  missing: Text(4096).optional(),
+  /** False for the first clip: there is nothing to continue from. */
+  canContinue: z.boolean(),
+  continuity: z.boolean(),
+  /** The take of the previous clip whose last frame this clip starts on. */
+  continuityFrom: Text(4096).optional(),
+  /** Why the continuity keyframe no longer matches the previous clip's choice. */
+  outOfDate: Text(2000).optional(),
+});
+export type PanelClipTakes = z.infer<typeof PanelClipTakesSchema>;
+
+export const ASSEMBLY_STATES = ['idle', 'running', 'done', 'failed', 'cancelled'] as const;
+export const PanelAssemblySchema = z.object({
+  state: z.enum(ASSEMBLY_STATES),
+  fraction: z.number().min(0).max(1).optional(),
+  /** The film, once assembled (workspace-relative for display; the host opens it). */
+  film: Text(4096).optional(),
+  message: Text(4000).optional(),
+});
+export type PanelAssembly = z.infer<typeof PanelAssemblySchema>;
+
+export const TakesStateSchema = z.object({
+  clips: z.array(PanelClipTakesSchema),
+  assembly: PanelAssemblySchema,
+  /** Why nothing can be assembled or chosen right now (the timeline does not load, ...). */
+  problem: Text(2000).optional(),
+});
+export type TakesState = z.infer<typeof TakesStateSchema>;
+
+export const TakesToWebviewSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('takes'), takes: TakesStateSchema }),
+  z.object({ type: z.literal('assembly'), assembly: PanelAssemblySchema }),
+]);
+export type TakesToWebview = z.infer<typeof TakesToWebviewSchema>;
+
+export const TakesToExtensionSchema = z.discriminatedUnion('type', [
+  // The host accepts only a take it listed for that clip.
+  z.object({ type: z.literal('chooseTake'), clipId: SceneId, videoPath: z.string().min(1).max(4096) }),
+  z.object({ type: z.literal('setContinuity'), clipId: SceneId, on: z.boolean() }),
+  z.object({ type: z.literal('assemble') }),
+  z.object({ type: z.literal('cancelAssemble') }),
+  z.object({ type: z.literal('openFilm') }),
+]);
+export type TakesToExtension = z.infer<typeof TakesToExtensionSchema>;

@@ -17,6 +17,7 @@ import { makeNonce, panelHtml } from './panelHtml';
 import type { ProviderHub } from './providerHub';
 import { extraResourceRoot, isStaleFailure, sceneNotices, toPanelJob } from './panelModel';
 import { RenderController, runErrorAction, showError } from './render';
+import { TakesView } from './takesView';
 import { loadTimeline, sceneFallbacks } from './timelines';
 
 export interface PanelDeps {
@@ -30,6 +31,8 @@ export class ScenePanel implements vscode.Disposable {
   static current?: ScenePanel;
   private readonly subs: vscode.Disposable[] = [];
   private lastState?: PanelState;
+  /** The takes of each clip, the continuity links and the Assemble button (issue 19). */
+  readonly takes: TakesView;
 
   /** What the panel last showed (for the in-host tests). */
   get shownState(): PanelState | undefined {
@@ -85,6 +88,12 @@ export class ScenePanel implements vscode.Disposable {
     public timelineFile: string,
   ) {
     const w = panel.webview;
+    this.takes = new TakesView({
+      webview: w,
+      timelineFile: () => this.timelineFile,
+      settings: deps.settings,
+      extensionPath: deps.ctx.extensionPath,
+    });
     const asUri = (...p: string[]) => w.asWebviewUri(vscode.Uri.joinPath(deps.ctx.extensionUri, ...p)).toString();
     panel.iconPath = vscode.Uri.joinPath(deps.ctx.extensionUri, 'media', 'icon.png');
     w.html = panelHtml({
@@ -227,6 +236,8 @@ export class ScenePanel implements vscode.Disposable {
   private async sendState(force: boolean): Promise<void> {
     try {
       this.lastState = await this.buildState();
+      // The takes change without the scenes changing (a choice made on the command line): they decide apart.
+      void this.takes.push(force);
       this.panel.title = `Scenes: ${this.lastState.title ?? path.basename(this.timelineFile)}`;
       const serialised = JSON.stringify(this.lastState);
       if (!force && serialised === this.lastPosted) return;
@@ -243,6 +254,7 @@ export class ScenePanel implements vscode.Disposable {
   }
 
   private async onMessage(raw: unknown): Promise<void> {
+    if (await this.takes.handle(raw)) return;
     const parsed = WebviewToExtensionSchema.safeParse(raw);
     if (!parsed.success) {
       log().warn(`scene panel sent an invalid message, ignored: ${JSON.stringify(raw).slice(0, 200)}`);
@@ -303,6 +315,7 @@ export class ScenePanel implements vscode.Disposable {
   dispose(): void {
     if (ScenePanel.current === this) ScenePanel.current = undefined;
     this.subs.forEach((d) => d.dispose());
+    this.takes.dispose();
     this.panel.dispose();
   }
 }

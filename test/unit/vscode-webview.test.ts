@@ -250,3 +250,130 @@ describe('scene panel in a real browser (dist/webview.js under the strict CSP)',
     assert.deepEqual(await h.violations(), []);
   });
 });
+
+describe('takes strip and Assemble in a real browser (webview/takes.ts under the strict CSP)', function () {
+  this.timeout(60_000);
+  let browser: Browser | undefined;
+  let page: Page;
+  const take = (name: string, seed: number) => ({
+    videoPath: `/ws/renders/lighthouse/${name}.mp4`,
+    videoUri: `${ORIGIN}/ws/renders/lighthouse/${name}.mp4`,
+    rel: `renders/lighthouse/${name}.mp4`,
+    createdAt: '2026-11-24T03:00:00Z',
+    seed,
+    providerId: 'fastvideo-local',
+    model: 'FastWan2.2-TI2V-5B',
+    renderMs: 42_000,
+  });
+  const TAKES: ExtensionToWebview | unknown = {
+    type: 'takes',
+    takes: {
+      assembly: { state: 'idle' },
+      clips: [
+        {
+          clipId: 'lighthouse',
+          title: 'Lighthouse at dusk',
+          takes: [take('b', 7), take('a', 1234)],
+          chosen: 'renders/lighthouse/a.mp4',
+          chosenExplicitly: true,
+          canContinue: false,
+          continuity: false,
+        },
+        {
+          clipId: 'forest',
+          title: 'Forest stream',
+          takes: [],
+          chosenExplicitly: false,
+          canContinue: true,
+          continuity: false,
+        },
+      ],
+    },
+  };
+
+  before(async function () {
+    if (!existsSync(CHROMIUM)) this.skip();
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu'],
+    });
+  });
+  after(async () => browser?.close());
+  beforeEach(async () => {
+    page = await (browser as Browser).newPage();
+  });
+  afterEach(async () => page?.close());
+
+  it('shows each take with seed, model, provider and time, marks the chosen one, and posts choose and continuity from mouse and keyboard', async () => {
+    const h = await openPanel(page);
+    // The takes may come before the scenes: the strips fill when the scenes are drawn.
+    await h.send(TAKES);
+    await h.send({ type: 'state', state: STATE });
+    const strip = page.locator('section[data-scene="lighthouse"] [data-takes-clip="lighthouse"]');
+    await strip.locator('li.take').nth(1).waitFor();
+    assert.equal(await strip.locator('li.take').count(), 2);
+    const chosen = strip.locator('li.take.chosen');
+    assert.equal(await chosen.getAttribute('data-take'), 'renders/lighthouse/a.mp4');
+    const facts = (await chosen.textContent()) ?? '';
+    for (const f of ['seed 1234', 'fastvideo-local · FastWan2.2-TI2V-5B', 'rendered in 42 s'])
+      assert.ok(facts.includes(f), `"${f}" in ${facts}`);
+    assert.equal(await strip.locator('video[preload="metadata"][controls]').count(), 2, 'each take plays in place');
+    assert.equal(await chosen.locator('vscode-button').getAttribute('aria-pressed'), 'true');
+    // The first clip has nothing to continue from; the second offers the link.
+    assert.equal(await strip.locator('input[type="checkbox"]').count(), 0);
+    const link = page.locator('[data-takes-clip="forest"] input[type="checkbox"]');
+    assert.equal(
+      await page.locator('[data-takes-clip="forest"] label').textContent(),
+      'Start on the last frame of the previous clip',
+    );
+    await strip.locator('li.take:not(.chosen) vscode-button').click();
+    await chosen.locator('vscode-button').click(); // already chosen: nothing to post
+    await link.focus();
+    await page.keyboard.press('Space');
+    assert.deepEqual((await h.posted()).slice(1), [
+      { type: 'chooseTake', clipId: 'lighthouse', videoPath: '/ws/renders/lighthouse/b.mp4' },
+      { type: 'setContinuity', clipId: 'forest', on: true },
+    ]);
+    assert.deepEqual(await h.violations(), []);
+  });
+
+  it('assembles with progress and cancel, keeps a playing take across redraws, and offers the film when done', async () => {
+    const h = await openPanel(page);
+    await h.send({ type: 'state', state: STATE });
+    await h.send(TAKES);
+    const video = page.locator('[data-takes-clip="lighthouse"] video').first();
+    await video.evaluate((v) => ((v as unknown as { marker: string }).marker = 'same'));
+    const assembleButton = page.locator('header [data-assembly] vscode-button[data-takes-action="assemble"]');
+    await assembleButton.focus();
+    await page.keyboard.press('Enter');
+    assert.deepEqual((await h.posted()).at(-1), { type: 'assemble' });
+    await h.send({ type: 'assembly', assembly: { state: 'running', fraction: 0.42 } });
+    await page.locator('[data-assembly] [role="status"]', { hasText: 'Assembling… 42%' }).waitFor();
+    assert.equal(await page.locator('[data-assembly] vscode-progress-bar').getAttribute('value'), '42');
+    await page.locator('[data-assembly] vscode-button[data-takes-action="cancelAssemble"]').click();
+    assert.deepEqual((await h.posted()).at(-1), { type: 'cancelAssemble' });
+    await h.send({ type: 'takes', takes: { ...(TAKES as { takes: object }).takes, assembly: { state: 'running' } } });
+    assert.equal(await video.evaluate((v) => (v as unknown as { marker?: string }).marker), 'same');
+    await h.send({
+      type: 'assembly',
+      assembly: {
+        state: 'done',
+        fraction: 1,
+        film: 'films/sample.mp4',
+        message: 'Assembled films/sample.mp4 (10.0 s).',
+      },
+    });
+    await page.locator('[data-assembly] button.link', { hasText: 'Open film' }).click();
+    assert.deepEqual((await h.posted()).at(-1), { type: 'openFilm' });
+    await h.send({ type: 'assembly', assembly: { state: 'failed', message: 'TAKE_MISSING: no take for "forest".' } });
+    assert.equal(
+      await page.locator('[data-assembly] [role="alert"]').textContent(),
+      'TAKE_MISSING: no take for "forest".',
+    );
+    // A malformed takes message changes nothing and is not taken for a panel message either.
+    await h.send({ type: 'takes', takes: { clips: 'no' } });
+    assert.equal(await page.locator('[data-assembly] [role="alert"]').count(), 1);
+    assert.deepEqual(await h.violations(), []);
+  });
+});

@@ -6,10 +6,11 @@
 // finds it in the Extensions view with its icon.
 import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
+import { CUT_STEPS, runCutSteps } from './cutWalk.mjs';
 import { STATUS, commandPalette, playPast, scenePanel, stepRecorder, workbenchPayload } from './steps.mjs';
 
 /** How many steps a complete run has (the harness counts a shorter run as a failure). */
-export const E2E_STEPS = 6;
+export const E2E_STEPS = 6 + CUT_STEPS;
 
 export async function runE2E({ browser, url, ws, root, devPath, installed }) {
   const { results, step } = stepRecorder();
@@ -76,6 +77,8 @@ export async function runE2E({ browser, url, ws, root, devPath, installed }) {
       await playPast(video, 1);
       await page.screenshot({ path: path.join(images, 'scene-panel.png') });
     });
+    // Takes, choose and assemble (issue 19), while the preview adapter is the provider.
+    await runCutSteps({ page, step, palette, panel, ws, root, images });
     await step("the status bar item's tooltip shows endpoint, model and last check", async () => {
       await page.locator(STATUS).screenshot({ path: path.join(images, 'status-bar.png') }); // the item alone (the README shows it inline)
       await page.locator(STATUS).hover();

@@ -69,7 +69,13 @@ export function commandPalette(page) {
   };
 }
 
-/** The scene panel's content frame (a webview inside the workbench's iframe). */
+/**
+ * The scene panel's content frame (a webview inside the workbench's iframe): ours by its extension
+ * id, since another webview (the film's video preview) may be open beside it.
+ */
 export function scenePanel(page) {
-  return () => page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
+  return () =>
+    page
+      .frameLocator('iframe.webview.ready[src*="extensionId=scene-to-video.scene-to-video"]')
+      .frameLocator('iframe#active-frame');
 }

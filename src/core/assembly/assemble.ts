@@ -83,9 +83,49 @@ export function filterGraph(plan: CutPlan): { graph: string; video: string; audi
     parts.push(`${cur}null[vout]`);
     cur = '[vout]';
   }
-  const audio = soundtrackFilter(plan, plan.clips.length);
+  const audio = soundtrackFilter(plan, plan.clips.length) ?? takesAudioFilter(plan, runs, fades);
   if (audio) parts.push(audio);
   return { graph: parts.join(';'), video: cur, ...(audio ? { audio: '[aout]' } : {}) };
+}
+
+/** True when the takes' own sound goes into the film: some take has audio and no soundtrack replaces it. */
+export function keepsTakesAudio(plan: CutPlan): boolean {
+  return !plan.soundtrack && plan.clips.some((c) => c.info.audio);
+}
+
+/**
+ * The takes' own audio, joined like the video: each take's sound (or silence for a take without)
+ * made exactly as long as the take is in the film, concatenated within a run of cuts, and
+ * crossfaded (acrossfade, the same overlap as xfade) between runs.
+ */
+function takesAudioFilter(
+  plan: CutPlan,
+  runs: { labels: string[]; frames: number }[],
+  fades: number[],
+): string | undefined {
+  if (!keepsTakesAudio(plan)) return undefined;
+  const F = plan.fps;
+  const parts = plan.clips.map((c, i) => {
+    const d = (c.frames / F).toFixed(6);
+    const src = c.info.audio
+      ? `[${i}:a]asetpts=PTS-STARTPTS,aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo,apad`
+      : `anullsrc=r=48000:cl=stereo`;
+    return `${src},atrim=end=${d},asetpts=PTS-STARTPTS[a${i}]`;
+  });
+  let k = 0;
+  const runLabels = runs.map((r, j) => {
+    const labels = r.labels.map(() => `[a${k++}]`);
+    if (labels.length === 1) return labels[0] as string;
+    parts.push(`${labels.join('')}concat=n=${labels.length}:v=0:a=1[ar${j}]`);
+    return `[ar${j}]`;
+  });
+  let cur = runLabels[0] as string;
+  for (let j = 1; j < runs.length; j++) {
+    parts.push(`${cur}${runLabels[j]}acrossfade=d=${((fades[j - 1] ?? 0) / F).toFixed(6)}:c1=tri:c2=tri[ax${j}]`);
+    cur = `[ax${j}]`;
+  }
+  parts.push(`${cur}anull[aout]`);
+  return parts.join(';');
 }
 
 function soundtrackFilter(plan: CutPlan, inputIndex: number): string | undefined {

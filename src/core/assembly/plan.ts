@@ -7,10 +7,11 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import * as path from 'node:path';
 import { StvError } from '../errors';
-import { probeMany, type Ffmpeg, type MediaInfo } from '../ffmpeg/ffmpeg';
+import type { Ffmpeg, MediaInfo } from '../ffmpeg/ffmpeg';
 import { resolveTransition, type ResolvedTransition } from '../timeline/cut';
 import type { Timeline } from '../timeline/schema';
 import { absFromTimeline, relToTimeline, type ClipTakes } from '../takes/takes';
+import { describeTakes } from './takeFacts';
 
 export interface PlannedClip {
   key: string;
@@ -150,11 +151,8 @@ export async function planCut(
   const planned: PlannedClip[] = [];
   let cursor = 0;
   const takes = clips.map((c) => c.chosen?.path as string);
-  // One ffmpeg describes every take: with the hashes running alongside, this is the assembly's fixed cost.
-  const hashes = takes.map((t) => sha256File(t));
-  // Nothing may reject unobserved while an error below (a missing take) ends the plan early.
-  for (const h of hashes) h.catch(() => undefined);
-  const infos = await probeMany(ff, takes);
+  // Remembered from an earlier assembly, else one ffmpeg describes the takes while they are hashed.
+  const { infos, hashes } = await describeTakes(ff, takes, sha256File);
   for (const [i, c] of clips.entries()) {
     const clip = planClip(c, i, planned[i - 1], cursor, {
       take: takes[i] as string,
@@ -178,8 +176,13 @@ export async function planCut(
   };
 }
 
-/** True when the takes can be joined without re-encoding: same codec, size, rate and pixels; cuts only. */
+/**
+ * True when the takes can be joined without re-encoding: same codec, size, rate and pixels; cuts
+ * only; and no take's own sound to keep (the encode path makes each take's audio exactly as long as
+ * its video and fills takes without sound with silence, which concat -c copy cannot).
+ */
 export function canStreamCopy(plan: CutPlan): boolean {
+  if (!plan.soundtrack && plan.clips.some((c) => c.info.audio)) return false;
   return plan.clips.every(
     (c) =>
       c.transition.type === 'cut' &&

@@ -175,38 +175,7 @@ export async function relink(
   return { text, linked, unlinked };
 }
 
-/** `choose`: records `take` for one clip, then re-links continuity that the choice made stale. */
-export async function chooseTake(
-  timelineFile: string,
-  clipKey: string,
-  which: string,
-  opts: EditOptions,
-): Promise<ChooseResult> {
-  const text0 = await readFile(timelineFile, 'utf8');
-  const loaded = parseTimeline(text0.replace(/^\uFEFF/, ''), { timelineFile });
-  if (!loaded.ok)
-    throw new StvError(
-      'TIMELINE_INVALID',
-      `${path.basename(timelineFile)} has problems; nothing was changed.`,
-      'Run "scene-to-video validate FILE" and fix them first.',
-    );
-  const clips = await timelineTakes(loaded.timeline, timelineFile, opts);
-  const c = findClip(clips, clipKey);
-  const take = findTake(c, which, timelineFile);
-  const rel = relToTimeline(timelineFile, take);
-  let text = setInText(text0, fieldPath(c, 'take'), rel);
-  const timeline = await writeTimelineText(timelineFile, text);
-  const r = await relink(timelineFile, text, timeline, opts);
-  if (r.text !== text) {
-    text = r.text;
-    await writeTimelineText(timelineFile, text);
-  }
-  return { chosen: rel, linked: r.linked, unlinked: r.unlinked };
-}
-
-/** `link`: re-extracts stale continuity keyframes without changing any choice. */
-export async function linkContinuity(timelineFile: string, opts: EditOptions): Promise<Omit<ChooseResult, 'chosen'>> {
-  const text = await readFile(timelineFile, 'utf8');
+function loadOrRefuse(timelineFile: string, text: string): Timeline {
   const loaded = parseTimeline(text.replace(/^\uFEFF/, ''), { timelineFile });
   if (!loaded.ok)
     throw new StvError(
@@ -214,7 +183,73 @@ export async function linkContinuity(timelineFile: string, opts: EditOptions): P
       `${path.basename(timelineFile)} has problems; nothing was changed.`,
       'Run "scene-to-video validate FILE" and fix them first.',
     );
-  const r = await relink(timelineFile, text, loaded.timeline, opts);
+  return loaded.timeline;
+}
+
+/**
+ * The timeline text after choosing a take, with stale continuity re-linked (their keyframes are
+ * extracted into keyframes/, the only files written). Writes no timeline: the CLI writes the result
+ * to disk, the panel applies it as an undoable WorkspaceEdit.
+ */
+export async function chooseTakeInText(
+  timelineFile: string,
+  text: string,
+  clipKey: string,
+  which: string,
+  opts: EditOptions,
+): Promise<ChooseResult & { text: string }> {
+  const clips = await timelineTakes(loadOrRefuse(timelineFile, text), timelineFile, opts);
+  const c = findClip(clips, clipKey);
+  const rel = relToTimeline(timelineFile, findTake(c, which, timelineFile));
+  const chosenText = setInText(text, fieldPath(c, 'take'), rel);
+  const r = await relink(timelineFile, chosenText, loadOrRefuse(timelineFile, chosenText), opts);
+  return { text: r.text, chosen: rel, linked: r.linked, unlinked: r.unlinked };
+}
+
+/**
+ * The timeline text with a clip's continuity turned on (its start keyframe becomes the last frame
+ * of the previous clip's chosen take, extracted now when there is one) or off (the keyframe it has
+ * stays; only the link is removed, so nothing re-extracts it).
+ */
+export async function setContinuityInText(
+  timelineFile: string,
+  text: string,
+  clipKey: string,
+  on: boolean,
+  opts: EditOptions,
+): Promise<Omit<ChooseResult, 'chosen'> & { text: string }> {
+  const clips = await timelineTakes(loadOrRefuse(timelineFile, text), timelineFile, opts);
+  const c = findClip(clips, clipKey);
+  const key = c.clip.key ?? c.clip.id;
+  if (on && clips.indexOf(c) === 0)
+    throw new StvError(
+      'INVALID_REQUEST',
+      `"${key}" is the first clip of the timeline: there is no previous clip to continue from.`,
+      'Turn continuity on for a later clip.',
+    );
+  if (!on) return { text: setInText(text, fieldPath(c, 'continuity'), undefined), linked: [], unlinked: [] };
+  if (c.continuity) return { text, linked: [], unlinked: [] };
+  const linkedText = setInText(text, fieldPath(c, 'continuity'), { from: 'previous' });
+  const r = await relink(timelineFile, linkedText, loadOrRefuse(timelineFile, linkedText), opts);
+  return { text: r.text, linked: r.linked, unlinked: r.unlinked };
+}
+
+/** `choose`: records `take` for one clip, then re-links continuity that the choice made stale. */
+export async function chooseTake(
+  timelineFile: string,
+  clipKey: string,
+  which: string,
+  opts: EditOptions,
+): Promise<ChooseResult> {
+  const r = await chooseTakeInText(timelineFile, await readFile(timelineFile, 'utf8'), clipKey, which, opts);
+  await writeTimelineText(timelineFile, r.text);
+  return { chosen: r.chosen, linked: r.linked, unlinked: r.unlinked };
+}
+
+/** `link`: re-extracts stale continuity keyframes without changing any choice. */
+export async function linkContinuity(timelineFile: string, opts: EditOptions): Promise<Omit<ChooseResult, 'chosen'>> {
+  const text = await readFile(timelineFile, 'utf8');
+  const r = await relink(timelineFile, text, loadOrRefuse(timelineFile, text), opts);
   if (r.text !== text) await writeTimelineText(timelineFile, r.text);
   return { linked: r.linked, unlinked: r.unlinked };
 }

@@ -44,4 +44,22 @@ describe('Scene to Video in an untrusted workspace', () => {
     assert.equal(a.adapter.isRunning(), false);
     assert.ok(!existsSync(marker), 'the workspace\'s "python" never ran');
   });
+
+  it('does not assemble (finding ffmpeg would run a Python), and says why', async () => {
+    const ws = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? '';
+    const shown: string[] = [];
+    const original = vscode.window.showErrorMessage;
+    (vscode.window as { showErrorMessage: unknown }).showErrorMessage = (message: string) => {
+      shown.push(message);
+      return Promise.resolve(undefined);
+    };
+    try {
+      await vscode.commands.executeCommand('sceneToVideo.assembleTimeline', path.join(ws, 'sample.timeline.json'));
+      await until('the refusal', () => shown.length > 0, 5_000);
+    } finally {
+      (vscode.window as { showErrorMessage: typeof original }).showErrorMessage = original;
+    }
+    assert.match(shown[0] ?? '', /run ffmpeg, which Scene to Video does not start in an untrusted workspace/);
+    assert.ok(!existsSync(path.join(ws, 'python-ran')) && !existsSync(path.join(ws, 'films')));
+  });
 });

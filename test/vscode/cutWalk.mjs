@@ -1,0 +1,172 @@
+// The cut through VS Code's real UI (issue 19), part of the end-to-end walk (e2e.mjs, same window):
+// the sample at its own small size, rendered twice with the preview backend from the scene panel,
+// one take chosen in the takes strip (the timeline on disk records it), "Assemble" in the panel
+// (progress, the film opens) and the "Assemble timeline" command; both films are decoded frame by
+// frame with the adapter environment's ffmpeg (imageio-ffmpeg; no system ffprobe needed) and must be
+// as long as their takes together, at the timeline's size and rate.
+import { execFileSync } from 'node:child_process';
+import { cpSync, readFileSync, readdirSync } from 'node:fs';
+import * as path from 'node:path';
+
+/** How many steps runCutSteps adds to the walk. */
+export const CUT_STEPS = 3;
+
+/** Size, rate and the real frame count of an MP4, by decoding it (imageio-ffmpeg's read_frames). */
+function decode(root, file) {
+  const script = [
+    'import json, sys, imageio_ffmpeg',
+    'r = imageio_ffmpeg.read_frames(sys.argv[1])',
+    'm = next(r)',
+    'print(json.dumps({"size": list(m["size"]), "fps": m["fps"], "frames": sum(1 for _ in r)}))',
+  ].join('\n');
+  return JSON.parse(
+    execFileSync(path.join(root, 'python/.venv/bin/python'), ['-c', script, file], { encoding: 'utf8' }),
+  );
+}
+
+/** A film and its takes agree: every frame of every take, nothing more; the timeline's size and fps. */
+function checkFilm(root, dir, film, want) {
+  const sidecar = JSON.parse(readFileSync(path.join(dir, 'films', film.replace(/\.mp4$/, '.json')), 'utf8'));
+  const got = decode(root, path.join(dir, 'films', film));
+  const frames = sidecar.takes.reduce((n, t) => n + decode(root, path.resolve(dir, t.path)).frames, 0);
+  if (got.frames !== frames || got.size.join('x') !== want.size || Math.abs(got.fps - want.fps) > 0.01)
+    throw new Error(`${film}: ${JSON.stringify(got)}; its ${sidecar.takes.length} takes have ${frames} frames`);
+  return sidecar;
+}
+
+const films = (dir) => {
+  try {
+    return readdirSync(path.join(dir, 'films')).filter((f) => f.endsWith('.mp4'));
+  } catch {
+    return [];
+  }
+};
+
+async function until(what, timeoutMs, check, page) {
+  for (const deadline = Date.now() + timeoutMs; ; await page.waitForTimeout(250)) {
+    const ok = await check();
+    if (ok) return ok;
+    if (Date.now() > deadline) throw new Error(`${what} within ${timeoutMs / 1000} s`);
+  }
+}
+
+/**
+ * The choice was one WorkspaceEdit: in the timeline's editor (opened beside), Undo takes the `take`
+ * line away and Redo brings it back, leaving the document as saved; then the panel is shown again.
+ */
+async function undoAndRedoInEditor(page, file, chosenRel) {
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget input');
+  await input.fill('cut/sample.timeline.json');
+  await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'sample.timeline.json' }).first().waitFor();
+  await page.keyboard.press('Control+Enter'); // to the side: the panel stays visible
+  const lines = page.locator('.editor-instance .monaco-editor .view-lines').last();
+  const hasTake = async () => (await lines.innerText()).replace(/\u00a0/g, ' ').includes(`"take": "${chosenRel}"`);
+  await until('the timeline editor shows the chosen take', 20_000, hasTake, page);
+  await lines.click();
+  await page.keyboard.press('Control+Z');
+  await until('Undo removes the choice', 10_000, async () => !(await hasTake()), page);
+  await page.keyboard.press('Control+Shift+Z');
+  await until('Redo brings it back', 10_000, hasTake, page);
+  await page.keyboard.press('Control+S');
+  await page.waitForTimeout(500);
+  if (JSON.parse(readFileSync(file, 'utf8')).scenes[0].take !== chosenRel)
+    throw new Error('after Redo and Save the timeline lost the choice');
+  // Back to the panel ("Open scene panel" takes the active timeline editor's file, no picker).
+  await page.keyboard.press('F1');
+  await input.fill('>Scene to Video: Open scene panel');
+  await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'Open scene panel' }).first().waitFor();
+  await page.keyboard.press('Enter');
+}
+
+export async function runCutSteps({ page, step, palette, panel, ws, root, images }) {
+  const dir = path.join(ws, 'cut');
+  const file = path.join(dir, 'sample.timeline.json');
+  const pickCut = () =>
+    page
+      .locator('.quick-input-widget .monaco-list-row', { hasText: path.join('cut', 'sample.timeline.json') })
+      .first()
+      .click({ timeout: 20_000 });
+  const strips = () => panel().locator('[data-takes-clip]');
+  const takeCounts = async () =>
+    Promise.all(
+      (await strips().all()).map((s) =>
+        s
+          .locator('li.take')
+          .count()
+          .catch(() => 0),
+      ),
+    );
+  let chosenRel;
+  await step(
+    'the takes strip: the sample rendered twice (preview backend), a take chosen in the panel (Undo/Redo in the editor)',
+    async () => {
+      cpSync(path.join(root, 'media/sample'), dir, {
+        recursive: true,
+        filter: (s) => !/renders|\.scene-to-video/.test(s),
+      });
+      await palette('Scene to Video: Open scene panel');
+      await pickCut();
+      await panel().locator('[data-takes-clip="lighthouse"]', { hasText: 'No takes yet' }).waitFor({ timeout: 30_000 });
+      for (const round of [1, 2]) {
+        await panel().locator('header vscode-button[data-action="renderAll"]').click();
+        await until(
+          `every clip shows ${round} take(s)`,
+          180_000,
+          async () => {
+            const n = await takeCounts();
+            return n.length === 6 && n.every((k) => k >= round);
+          },
+          page,
+        );
+      }
+      const strip = panel().locator('[data-takes-clip="lighthouse"]');
+      const older = strip.locator('li.take').nth(1);
+      chosenRel = await older.getAttribute('data-take');
+      await older.locator('vscode-button').click();
+      await strip.locator(`li.take.chosen[data-take="${chosenRel}"]`).waitFor({ timeout: 20_000 });
+      await until(
+        'the timeline on disk records the chosen take',
+        20_000,
+        () => JSON.parse(readFileSync(file, 'utf8')).scenes[0].take === chosenRel,
+        page,
+      );
+      await page.screenshot({ path: path.join(images, 'takes-panel.png') });
+      await undoAndRedoInEditor(page, file, chosenRel);
+      await strip.locator(`li.take.chosen[data-take="${chosenRel}"]`).waitFor({ timeout: 30_000 });
+    },
+  );
+  let first;
+  await step(
+    '"Assemble" in the panel says when the film is done and opens it: every frame of the chosen takes',
+    async () => {
+      await panel().locator('[data-assembly] vscode-button[data-takes-action="assemble"]').click();
+      await panel().locator('[data-assembly] [role="status"]', { hasText: 'Assembled' }).waitFor({ timeout: 120_000 });
+      await page.locator('.tabs-container .tab', { hasText: '.mp4' }).first().waitFor({ timeout: 20_000 });
+      [first] = films(dir);
+      if (!first) throw new Error('no film in cut/films');
+      const sidecar = checkFilm(root, dir, first, { size: '640x352', fps: 16 });
+      if (sidecar.takes[0].path !== chosenRel)
+        throw new Error(`the film starts with ${sidecar.takes[0].path}, not the chosen ${chosenRel}`);
+    },
+  );
+  await step('"Assemble timeline" from the command palette writes a second film of the same cut', async () => {
+    await palette('Scene to Video: Assemble timeline');
+    await pickCut();
+    // The film on disk decides (a notification may hide before it is seen); what the window says helps if none comes.
+    const second = await until('a second film', 120_000, () => films(dir).find((f) => f !== first), page).catch(
+      async (e) => {
+        const said = await page
+          .locator('.notifications-toasts')
+          .innerText({ timeout: 2_000 })
+          .catch(() => '');
+        throw new Error(`${e.message}; films: ${films(dir).join(', ')}; notifications: ${said || '(none)'}`);
+      },
+    );
+    const takesOf = (sidecar) => sidecar.takes.map((t) => t.path).join(', ');
+    const a = takesOf(checkFilm(root, dir, second, { size: '640x352', fps: 16 }));
+    const b = takesOf(JSON.parse(readFileSync(path.join(dir, 'films', first.replace(/\.mp4$/, '.json')), 'utf8')));
+    if (a !== b) throw new Error(`the two films have different takes: ${a} / ${b}`);
+    await palette('Notifications: Clear All Notifications');
+  });
+}
