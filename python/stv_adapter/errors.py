@@ -18,6 +18,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "DISK_FULL": 507,
     "OUTPUT_NOT_WRITABLE": 500,
     "EXECUTION_ERROR": 500,
+    "KEYFRAMES_UNSUPPORTED": 422,
     "INTERNAL": 500,
 }
 

@@ -41,6 +41,8 @@ export const ERROR_CODES = [
   'FFMPEG_NOT_FOUND',
   'ASSEMBLY_FAILED',
   'OUTPUT_EXISTS',
+  // keyframes from prompts (issue 21)
+  'KEYFRAMES_UNSUPPORTED',
   'INTERNAL',
 ] as const;
 

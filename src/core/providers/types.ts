@@ -146,6 +146,10 @@ export interface ProviderHealth {
   error?: { code: string; message: string; hint?: string };
   /** Why it is not ok, when it is not (healthProblem() derives it from the error code). */
   problem?: HealthProblem;
+  /** Whether renderImage() can make keyframes here; undefined while unknown (down, checking). */
+  makesKeyframes?: boolean;
+  /** Why not, in the user's terms, naming what can make keyframes instead (when makesKeyframes is false). */
+  keyframesProblem?: string;
 }
 
 /**
@@ -180,11 +184,48 @@ export interface RenderOptions {
   scratchDir: string;
 }
 
+/** One keyframe image to draw from a prompt (issue 21): a clip's start or end image, at its render size. */
+export interface ImageRequest {
+  sceneId: string;
+  shotId?: string;
+  prompt: string;
+  negativePrompt?: string;
+  width: number;
+  height: number;
+  /** Always concrete, like a render's. */
+  seed: number;
+  steps?: number;
+  model?: string;
+}
+
+export interface ImageResult {
+  /** A readable local PNG; like RenderResult.videoPath, the caller copies it and must not assume it stays. */
+  imagePath: string;
+  /** True when `imagePath` is a temporary file the caller may move instead of copy and must delete. */
+  imageIsTemporary: boolean;
+  seed: number;
+  width: number;
+  height: number;
+  model?: string;
+  backend?: string;
+  /** The workflow that drew it (ComfyUI), for the sidecar. */
+  workflow?: string;
+  warnings: RenderWarning[];
+  timings: RenderTimings;
+  server: Record<string, unknown>;
+}
+
 export interface VideoProvider {
   readonly id: ProviderId;
   readonly endpoint: string;
   health(signal?: AbortSignal): Promise<ProviderHealth>;
   /** Resolves with the MP4, or rejects with an StvError (code CANCELLED when the signal aborted). */
   render(req: RenderRequest, opts: RenderOptions): Promise<RenderResult>;
+  /**
+   * Draws one keyframe from the prompt (a PNG at the request's size). Absent on a provider that
+   * cannot; one whose current model cannot rejects with KEYFRAMES_UNSUPPORTED, and its health says
+   * so beforehand (makesKeyframes, keyframesProblem).
+   */
+  renderImage?(req: ImageRequest, opts: RenderOptions): Promise<ImageResult>;
   dispose?(): Promise<void>;
 }
