@@ -184,6 +184,10 @@ export interface RenderOptions {
   scratchDir: string;
 }
 
+/** The hint of KEYFRAMES_UNSUPPORTED: which providers can draw keyframes (one text for every provider). */
+export const KEYFRAMES_ELSEWHERE =
+  'Make keyframes with ComfyUI (its built-in Wan 2.2 TI2V 5B text-to-image workflow: "--provider comfyui-local"), or with the FastVideo adapter (a Wan 2.2 TI2V model, or the preview backend for a drawn, not-AI still).';
+
 /** One keyframe image to draw from a prompt (issue 21): a clip's start or end image, at its render size. */
 export interface ImageRequest {
   sceneId: string;

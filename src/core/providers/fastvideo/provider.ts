@@ -9,6 +9,7 @@ import { isErrorCode, parseJson } from '../../http';
 import { isLoopbackUrl } from '../../net/loopback';
 import {
   FINAL_JOB_STATES,
+  KEYFRAMES_ELSEWHERE,
   RENDER_STAGES,
   WARNING_CODES,
   type ImageRequest,
@@ -54,9 +55,6 @@ export interface FastVideoProviderOptions {
 }
 
 const STAGES: ReadonlySet<string> = new Set(RENDER_STAGES);
-/** The hint of KEYFRAMES_UNSUPPORTED: which providers can draw keyframes. */
-export const KEYFRAMES_ELSEWHERE =
-  'Make keyframes with ComfyUI (its built-in Wan 2.2 TI2V 5B text-to-image workflow: "--provider comfyui-local"), or with the adapter\'s preview backend for a drawn, not-AI still.';
 // A code the adapter sends that this extension does not know yet is shown as OTHER.
 const KNOWN_WARNINGS: ReadonlySet<string> = new Set(WARNING_CODES.filter((c) => c !== 'OTHER'));
 
@@ -212,8 +210,6 @@ export class FastVideoProvider implements VideoProvider {
       ...(req.negativePrompt ? { negativePrompt: req.negativePrompt } : {}),
       width: req.width,
       height: req.height,
-      numFrames: 1,
-      fps: 24,
       seed: req.seed,
       ...(req.steps !== undefined ? { steps: req.steps } : {}),
       sceneId: req.sceneId,

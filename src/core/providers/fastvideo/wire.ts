@@ -98,8 +98,9 @@ export interface GenerateBody {
   endKeyframeBase64?: string;
   width: number;
   height: number;
-  numFrames: number;
-  fps: number;
+  /** Absent from an image job (output: image), which has one frame. */
+  numFrames?: number;
+  fps?: number;
   seed: number;
   steps?: number;
   sceneId?: string;
