@@ -44,6 +44,13 @@ const V1 = `{
 }
 `;
 
+/** The i-th item, failing the test (not with a TypeError) when there is none. */
+function nth<T>(items: T[], i: number): T {
+  const item = items[i];
+  assert.ok(item !== undefined, `no item ${i} among ${items.length}`);
+  return item;
+}
+
 const sha = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
 
 describe('keyframes from prompts (issue 21)', function () {
@@ -99,11 +106,15 @@ describe('keyframes from prompts (issue 21)', function () {
       assert.equal(side.which, 'start');
       assert.equal(side.timelineFile, file);
     }
-    assert.notEqual(sha(made[0]!.imagePath), sha(made[1]!.imagePath), 'another seed, another image');
+    assert.notEqual(sha(nth(made, 0).imagePath), sha(nth(made, 1).imagePath), 'another seed, another image');
     const again = await cli(...args, '--provider', 'fastvideo-local', '--endpoint', adapter.url, '--json');
     assert.equal(again.code, EXIT.ok, again.err);
     const second = variantsOf(again.out);
-    assert.equal(sha(second[0]!.imagePath), sha(made[0]!.imagePath), 'the same prompt and seed draw the same image');
+    assert.equal(
+      sha(nth(second, 0).imagePath),
+      sha(nth(made, 0).imagePath),
+      'the same prompt and seed draw the same image',
+    );
     const dir = path.join(ws, 'keyframes', 'variants', 'harbor', 'close');
     assert.equal(readdirSync(dir).filter((n) => n.endsWith('.png')).length, 6);
     assert.equal(readdirSync(dir).filter((n) => n.startsWith('.stv-')).length, 0, 'no temporary file left');
@@ -130,7 +141,7 @@ describe('keyframes from prompts (issue 21)', function () {
       '--json',
     );
     assert.equal(gen.code, EXIT.ok, gen.err);
-    const chosen = variantsOf(gen.out)[1]!;
+    const chosen = nth(variantsOf(gen.out), 1);
     const picked = await cli('keyframe', file, '--shot', 'harbor/wide', '--pick', chosen.imagePath);
     assert.equal(picked.code, EXIT.ok, picked.err);
     const rel = `keyframes/${path.basename(chosen.imagePath)}`;
@@ -182,7 +193,7 @@ describe('keyframes from prompts (issue 21)', function () {
       '--json',
     );
     assert.equal(gen.code, EXIT.ok, gen.err);
-    const v = variantsOf(gen.out)[0]!;
+    const v = nth(variantsOf(gen.out), 0);
     assert.ok(v.seed >= 0 && v.seed <= 2 ** 32 - 1, 'a random seed without --seed');
     const r = await pickKeyframe(file, 'one', 'start', v.imagePath);
     assert.match(readFileSync(file, 'utf8'), new RegExp(`"keyframe": "${r.rel}"`));
@@ -302,6 +313,6 @@ describe('keyframes from prompts (issue 21)', function () {
       '--json',
     );
     assert.equal(gen.code, EXIT.ok, gen.err);
-    return variantsOf(gen.out)[0]!;
+    return nth(variantsOf(gen.out), 0);
   }
 });
