@@ -52,7 +52,8 @@ const builds = [
   },
   {
     ...common,
-    entryPoints: { webview: 'webview/main.ts' },
+    // The keyframe variants view (issue 21) is a page of its own, with its own small bundle.
+    entryPoints: { webview: 'webview/main.ts', keyframes: 'webview/keyframes.ts' },
     outdir: 'dist',
     plugins: [zodEnglishOnly],
     platform: 'browser',
@@ -66,6 +67,7 @@ async function copyAssets() {
   const { cp, mkdir } = await import('node:fs/promises');
   await mkdir('dist/codicons', { recursive: true });
   await cp('webview/panel.css', 'dist/webview.css');
+  await cp('webview/keyframes.css', 'dist/keyframes.css');
   await cp('node_modules/@vscode/codicons/dist/codicon.css', 'dist/codicons/codicon.css');
   await cp('node_modules/@vscode/codicons/dist/codicon.ttf', 'dist/codicons/codicon.ttf');
 }

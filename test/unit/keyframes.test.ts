@@ -10,7 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { EXIT, main } from '../../src/cli';
 import { StvError } from '../../src/core/errors';
-import { pickKeyframe, pickKeyframeText } from '../../src/core/keyframes/pick';
+import { minimalReplace, pickKeyframe, pickKeyframeText } from '../../src/core/keyframes/pick';
 import { generateKeyframes, listKeyframeVariants } from '../../src/core/keyframes/variants';
 import type { ProviderHealth, VideoProvider } from '../../src/core/providers/types';
 import { setKeyframeInText } from '../../src/core/takes/edit';
@@ -294,6 +294,17 @@ describe('keyframes from prompts (issue 21)', function () {
     const r = await pickKeyframeText(file, V2, loaded.timeline, 'harbor/wide', 'start', img);
     assert.match(r.text, /"start": "keyframes\//);
     assert.equal(readFileSync(file, 'utf8'), V2);
+  });
+
+  it('turns a pick into the smallest replacement (the one WorkspaceEdit the extension applies)', () => {
+    const before = '{ "a": 1, "b": [2, 3], "c": "x" }';
+    const after = '{ "a": 1, "b": [2, 3, 4], "c": "x" }';
+    const m = minimalReplace(before, after);
+    assert.deepEqual(m, { start: 20, end: 20, text: ', 4' });
+    assert.equal(before.slice(0, m.start) + m.text + before.slice(m.end), after);
+    assert.deepEqual(minimalReplace('aaa', 'aaa'), { start: 3, end: 3, text: '' });
+    const r = minimalReplace('abcabc', 'abc');
+    assert.equal('abcabc'.slice(0, r.start) + r.text + 'abcabc'.slice(r.end), 'abc');
   });
 
   async function generateWith(file: string) {

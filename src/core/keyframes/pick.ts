@@ -92,6 +92,20 @@ export async function pickKeyframeText(
   return { text: setKeyframeInText(text, timeline, clipFields(timeline, clip), which, rel), keyframe, rel };
 }
 
+/** The smallest replacement that turns `before` into `after`: one edit, so the rest keeps its undo history and marks. */
+export function minimalReplace(before: string, after: string): { start: number; end: number; text: string } {
+  let start = 0;
+  while (start < before.length && start < after.length && before[start] === after[start]) start++;
+  let tail = 0;
+  while (
+    tail < before.length - start &&
+    tail < after.length - start &&
+    before[before.length - 1 - tail] === after[after.length - 1 - tail]
+  )
+    tail++;
+  return { start, end: before.length - tail, text: after.slice(start, after.length - tail) };
+}
+
 /** `keyframe --pick FILE`: copies the variant and writes the timeline (checked, atomically). */
 export async function pickKeyframe(
   timelineFile: string,
