@@ -6,6 +6,7 @@
 import * as assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { EXIT, main } from '../../src/cli';
@@ -13,6 +14,7 @@ import { StvError } from '../../src/core/errors';
 import { minimalReplace, pickKeyframe, pickKeyframeText } from '../../src/core/keyframes/pick';
 import { generateKeyframes, listKeyframeVariants } from '../../src/core/keyframes/variants';
 import type { ProviderHealth, VideoProvider } from '../../src/core/providers/types';
+import { FastVideoProvider } from '../../src/core/providers/fastvideo/provider';
 import { setKeyframeInText } from '../../src/core/takes/edit';
 import { loadTimelineFile } from '../../src/core/timeline/load';
 import { readImageSize } from '../../src/core/timeline/imageSize';
@@ -275,6 +277,49 @@ describe('keyframes from prompts (issue 21)', function () {
       (e: StvError) =>
         e.code === 'KEYFRAMES_UNSUPPORTED' && /ComfyUI/.test(e.hint ?? '') && /preview/.test(e.hint ?? ''),
     );
+  });
+
+  it('an adapter that cannot make keyframes (or predates them) is refused before any job, naming what can', async () => {
+    const health = (extra: Record<string, unknown>) =>
+      JSON.stringify({
+        status: 'ok',
+        backend: 'fastvideo',
+        isAi: true,
+        modelId: 'm',
+        modelProfile: 'p',
+        modelLoaded: true,
+        followsKeyframe: true,
+        device: 'cuda',
+        memory: { rssMb: 1 },
+        queueDepth: 0,
+        maxQueue: 1,
+        version: '0.9',
+        ...extra,
+      });
+    let body = health({});
+    let jobs = 0;
+    const server = http.createServer((req, res) => {
+      if (req.url === '/jobs') jobs++;
+      res.writeHead(200, { 'content-type': 'application/json' }).end(body);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const p = new FastVideoProvider({ endpoint: `http://127.0.0.1:${port}` });
+      const opts = { signal: new AbortController().signal, scratchDir: ws, onProgress: () => undefined };
+      const req = { sceneId: 's', prompt: 'p', width: 256, height: 256, seed: 1 };
+      await assert.rejects(p.renderImage(req, opts), (e: StvError) => {
+        assert.equal(e.code, 'KEYFRAMES_UNSUPPORTED');
+        assert.match(e.message, /predates keyframes from prompts: update it/);
+        assert.match(e.hint ?? '', /ComfyUI/);
+        return true;
+      });
+      body = health({ makesKeyframes: false, keyframesProblem: 'This model renders clips only.' });
+      await assert.rejects(p.renderImage(req, opts), /This model renders clips only/);
+      assert.equal(jobs, 0, 'no job was submitted');
+    } finally {
+      server.close();
+    }
   });
 
   it('writes keyframes where each timeline shape keeps them (one edit helper for pick and continuity)', async () => {
