@@ -52,7 +52,8 @@ const builds = [
   },
   {
     ...common,
-    entryPoints: { webview: 'webview/main.ts' },
+    // The keyframe variants view (issue 21) is a page of its own, with its own small bundle.
+    entryPoints: { webview: 'webview/main.ts', keyframes: 'webview/keyframes.ts' },
     outdir: 'dist',
     plugins: [zodEnglishOnly],
     platform: 'browser',
@@ -68,6 +69,7 @@ async function copyAssets() {
   // One stylesheet for the page (the CSP allows the extension's files, but one request is enough).
   const css = await Promise.all(['webview/panel.css', 'webview/takes.css'].map((f) => readFile(f, 'utf8')));
   await writeFile('dist/webview.css', css.join('\n'));
+  await cp('webview/keyframes.css', 'dist/keyframes.css');
   await cp('node_modules/@vscode/codicons/dist/codicon.css', 'dist/codicons/codicon.css');
   await cp('node_modules/@vscode/codicons/dist/codicon.ttf', 'dist/codicons/codicon.ttf');
 }

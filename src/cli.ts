@@ -7,6 +7,7 @@
  *   upgrade <timeline>                      (version 1 -> 2, keeping the file's formatting)
  *   import <gemDirect1 file> [--out DIR]    (project export, story or scene file)
  *   health [--provider ...] [--endpoint URL]   (ComfyUI: URL,URL,... for several servers)
+ *   keyframe <timeline> --shot ID [--end] [--variants N] [--seed S] [--pick FILE]
  * Exit codes: 0 ok, 1 a render failed, 2 bad input, 3 provider unreachable, 130 cancelled.
  */
 import { existsSync } from 'node:fs';
@@ -20,6 +21,7 @@ import { validateCommand } from './cli/validate';
 import { upgradeCli } from './cli/upgrade';
 import { importCli } from './cli/import';
 import { CUT_COMMANDS, CUT_USAGE, cutMain } from './cli/cut';
+import { KEYFRAME_USAGE, keyframeCommand } from './cli/keyframe';
 
 export { EXIT, type CliIo } from './cli/context';
 
@@ -33,7 +35,7 @@ const USAGE = `Usage:
   scene-to-video import <gemDirect1.json> [--out DIR]
                         (a gemDirect1 project export, story or scene file -> <name>.timeline.json + keyframes/)
   --scene takes a scene id (all its shots) or scene/shot.
-${CUT_USAGE}  -h, --help            print this and exit
+${KEYFRAME_USAGE}${CUT_USAGE}  -h, --help            print this and exit
   scene-to-video health [--provider ID] [--endpoint URL]
   --endpoint takes several ComfyUI servers as URL,URL,... (one job each at a time; health prints each).
 `;
@@ -45,6 +47,7 @@ const COMMANDS = new Map<string, CliCommand>([
   ['health', healthCommand],
   ['upgrade', upgradeCli],
   ['import', importCli],
+  ['keyframe', keyframeCommand],
 ]);
 
 function repoRoot(): string {

@@ -20,6 +20,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "EXECUTION_ERROR": 500,
     # The Ray worker (or its node) rendering the job went away, on its retry too (serve --cluster ray).
     "WORKER_LOST": 503,
+    "KEYFRAMES_UNSUPPORTED": 422,
     "INTERNAL": 500,
 }
 

@@ -176,6 +176,12 @@ class JobManager:
                 f"The adapter's queue is full ({self.config.max_queue} jobs waiting).",
                 "Wait for queued renders to finish, or start the adapter with a larger --max-queue.",
             )
+        if req.output == "image" and not self.backend.makes_keyframes:
+            raise AdapterError(
+                "KEYFRAMES_UNSUPPORTED",
+                self.backend.keyframes_problem or f"The {self.backend.name} backend cannot make keyframe images.",
+                "Make keyframes with ComfyUI (its built-in Wan 2.2 text-to-image workflow) or the preview backend.",
+            )
         output_dir = resolve_output_dir(self.config.output_root, req.output_dir)
         keyframe = None
         if req.keyframe_base64:
@@ -357,7 +363,7 @@ class JobManager:
         status: JobStatus = "failed"
         error: ErrorBody | None = None
         try:
-            tmp = temp_path_in(rec.output_dir, ".mp4")
+            tmp = temp_path_in(rec.output_dir, ".png" if req.output == "image" else ".mp4")
             bj = self._backend_job(rec, req, tmp)
             rec.backend_job = bj
             if rec.cancel_requested:
@@ -370,7 +376,10 @@ class JobManager:
             rec.backend_job = None
             self._finish(rec, "succeeded", result=result)
             log.info(
-                "job %s succeeded in %d ms -> %s", rec.job_id[:8], result.timings.total_ms, result.output_video_path
+                "job %s succeeded in %d ms -> %s",
+                rec.job_id[:8],
+                result.timings.total_ms,
+                result.output_video_path or result.output_image_path,
             )
             return
         except JobCancelled as e:
@@ -413,6 +422,7 @@ class JobManager:
             steps=req.steps,
             out_path=tmp,
             end_keyframe=rec.end_keyframe,
+            output=req.output,
         )
 
     async def _write_failure_summary(
@@ -443,13 +453,18 @@ class JobManager:
     def _publish(
         self, rec: JobRecord, req: GenerateRequest, tmp: Path, out: Any, queue_ms: int, t0: float
     ) -> GenerateResult:
+        image = req.output == "image"
         size = tmp.stat().st_size if tmp.exists() else 0
         if size == 0:
             raise AdapterError(
-                "EXECUTION_ERROR", "The backend finished without writing a video.", "See the adapter's log."
+                "EXECUTION_ERROR",
+                f"The backend finished without writing {'an image' if image else 'a video'}.",
+                "See the adapter's log.",
             )
         assert rec.output_dir is not None
-        final = publish_unique(tmp, rec.output_dir, base_name(req.scene_id, req.prompt, req.seed), ".mp4")
+        final = publish_unique(
+            tmp, rec.output_dir, base_name(req.scene_id, req.prompt, req.seed), ".png" if image else ".mp4"
+        )
         sidecar = final.with_suffix(".json")
         total_ms = int((time.perf_counter() - t0) * 1000) + queue_ms
         timings = Timings(
@@ -461,7 +476,9 @@ class JobManager:
         )
         result = GenerateResult(
             job_id=rec.job_id,
-            output_video_path=str(final),
+            output=req.output,
+            output_image_path=str(final) if image else None,
+            output_video_path=None if image else str(final),
             sidecar_path=str(sidecar),
             frames=out.num_frames,
             fps=out.fps,
@@ -484,7 +501,7 @@ class JobManager:
             "jobId": rec.job_id,
             "createdAt": rec.created_at,
             "finishedAt": finished,
-            "outputVideoPath": str(final),
+            ("outputImagePath" if image else "outputVideoPath"): str(final),
             "request": request_record,
             "backend": self.backend.name,
             "modelId": out.model_id,
@@ -496,6 +513,13 @@ class JobManager:
         except AdapterError:
             final.unlink(missing_ok=True)  # a video without its sidecar would be invisible after a restart
             raise
+        self._write_success_summary(rec, req, out, final, finished, timings)
+        return result
+
+    def _write_success_summary(
+        self, rec: JobRecord, req: GenerateRequest, out: Any, final: Path, finished: str, timings: Timings
+    ) -> None:
+        """The run summary of a succeeded job (telemetry.py), beside the failed ones'."""
         write_run_summary(
             self.config.artifacts_dir,
             rec.job_id,
@@ -505,11 +529,11 @@ class JobManager:
                 "finishedAt": finished,
                 "backend": self.backend.name,
                 "modelId": out.model_id,
-                "queueWaitMs": queue_ms,
+                "queueWaitMs": timings.queue_ms,
                 "modelLoadMs": out.load_ms,
                 "generationMs": out.generate_ms,
                 "encodeMs": out.encode_ms,
-                "totalMs": total_ms,
+                "totalMs": timings.total_ms,
                 "frames": out.num_frames,
                 "fps": out.fps,
                 "width": out.width,
@@ -518,4 +542,3 @@ class JobManager:
                 "seed": req.seed,
             },
         )
-        return result

@@ -144,7 +144,7 @@ def read_sidecars(root: Path, limit: int) -> list[dict[str, Any]]:
         if (
             isinstance(data, dict)
             and data.get("kind") == SIDECAR_KIND
-            and Path(str(data.get("outputVideoPath", ""))).is_file()
+            and Path(str(data.get("outputVideoPath") or data.get("outputImagePath") or "")).is_file()
         ):
             out.append(data)
         if len(out) >= limit:

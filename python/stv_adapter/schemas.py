@@ -17,6 +17,10 @@ MAX_PROMPT = 4000
 MAX_KEYFRAME_B64_CHARS = 48 * 1024 * 1024
 
 
+# What a job makes: a clip (MP4, the default) or one keyframe image (PNG).
+OutputKind = Literal["video", "image"]
+
+
 class CamelModel(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
 
@@ -68,6 +72,12 @@ class GenerateRequest(CamelModel):
     output_dir: str | None = Field(
         default=None, max_length=512, description="Relative to the adapter's output root; must stay inside it."
     )
+    output: OutputKind = Field(
+        default="video",
+        description='"image": one PNG at width x height (a keyframe drawn from the prompt), served at '
+        "/jobs/{id}/image; numFrames and fps are then not used, and no keyframe may be sent. "
+        "/health's makesKeyframes says whether this backend can.",
+    )
 
     @field_validator("scene_id")
     @classmethod
@@ -78,12 +88,17 @@ class GenerateRequest(CamelModel):
 
     @model_validator(mode="after")
     def _model_can_take_it(self) -> GenerateRequest:
+        image = self.output == "image"
         problems = [
             p
             for p in (
                 validation.side_problem("width", self.width),
                 validation.side_problem("height", self.height),
-                validation.frames_problem(self.num_frames),
+                None if image else validation.frames_problem(self.num_frames),
+                # An image is drawn from the prompt alone: a keyframe sent with it would be ignored silently.
+                "An image job (output: image) takes no keyframeBase64 or endKeyframeBase64."
+                if image and (self.keyframe_base64 or self.end_keyframe_base64)
+                else None,
             )
             if p
         ]
@@ -152,7 +167,9 @@ class Timings(CamelModel):
 class GenerateResult(CamelModel):
     status: Literal["succeeded"] = "succeeded"
     job_id: str
-    output_video_path: str
+    output: OutputKind = "video"
+    output_video_path: str | None = Field(default=None, description="The MP4 of a video job.")
+    output_image_path: str | None = Field(default=None, description="The PNG of an image job (output: image).")
     sidecar_path: str
     frames: int
     fps: int
@@ -256,6 +273,10 @@ class Health(CamelModel):
     model_profile: str
     model_loaded: bool
     follows_keyframe: bool
+    makes_keyframes: bool = Field(description="Whether image jobs (output: image) can run on this backend.")
+    keyframes_problem: str | None = Field(
+        default=None, description="Why not, when makesKeyframes is false, and what can make keyframes instead."
+    )
     attention_backend: str | None
     device: str
     gpu: GpuInfo | None

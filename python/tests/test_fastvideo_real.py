@@ -304,6 +304,30 @@ def test_a_render_without_keyframe_gives_the_requested_mp4_with_progress_from_fa
         assert f"FastVideo: {stage}" in messages, messages
 
 
+def test_an_image_job_is_one_frame_of_the_real_pipeline_saved_as_a_png(
+    base_adapter: tuple[AdapterProcess, list[dict[str, Any]]],
+) -> None:
+    """Issue 21: FastVideo 0.2.1 renders Wan 2.2 TI2V with num_frames=1 (one latent frame, decoded
+    alone by the causal VAE); the adapter serves it as a PNG keyframe."""
+    a, _ = base_adapter
+    h = a.health()
+    assert h is not None and h["makesKeyframes"] is True
+    body = {k: v for k, v in SMALL.items() if k not in ("numFrames", "fps")}
+    job_id = a.submit({**body, "output": "image", "width": 384, "height": 256, "seed": 4})
+    a.events(job_id)
+    job = a.job(job_id)
+    assert job["status"] == "succeeded", f"{job}\n{a.tail()}"
+    res = job["result"]
+    assert res["output"] == "image" and res["outputVideoPath"] is None and res["frames"] == 1
+    with Image.open(res["outputImagePath"]) as img:
+        assert (img.format, img.size) == ("PNG", (384, 256))
+        # Not a blank frame: the tiny model's random weights still draw something.
+        low, high = img.convert("L").getextrema()
+        assert high > low
+    served = a.client.get(f"/jobs/{job_id}/image")
+    assert served.status_code == 200 and served.headers["content-type"] == "image/png"
+
+
 def test_a_render_with_a_keyframe_is_sized_by_fastvideo_and_says_so_and_reuses_the_loaded_model(
     base_adapter: tuple[AdapterProcess, list[dict[str, Any]]],
 ) -> None:

@@ -30,6 +30,10 @@ class CopyBackend:
 
     name = "preview"
     is_ai = False
+    # It copies a clip and draws nothing: image jobs are refused (KEYFRAMES_UNSUPPORTED), which the
+    # fuzzer's `output: "image"` requests then meet as a documented 422.
+    makes_keyframes = False
+    keyframes_problem = "The fuzz backend copies a video; it draws no keyframes."
 
     def start(self) -> None:
         pass

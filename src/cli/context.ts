@@ -12,7 +12,7 @@ export interface CliIo {
   interrupted: Promise<void>;
 }
 
-/** The options of render, validate, upgrade, import and health (parseArgs in cli.ts). */
+/** The options of render, validate, upgrade, import, health and keyframe (parseArgs in cli.ts). */
 export const CLI_OPTIONS = {
   scene: { type: 'string', multiple: true },
   provider: { type: 'string' },
@@ -26,6 +26,12 @@ export const CLI_OPTIONS = {
   'start-adapter': { type: 'boolean', default: false },
   'no-start-adapter': { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
+  // keyframe (issue 21)
+  shot: { type: 'string' },
+  end: { type: 'boolean', default: false },
+  variants: { type: 'string' },
+  seed: { type: 'string' },
+  pick: { type: 'string' },
 } as const;
 
 export interface CliOptions {
@@ -41,6 +47,11 @@ export interface CliOptions {
   'start-adapter'?: boolean;
   'no-start-adapter'?: boolean;
   help?: boolean;
+  shot?: string;
+  end?: boolean;
+  variants?: string;
+  seed?: string;
+  pick?: string;
 }
 
 /** One command's view of the command line, after main() has checked the options common to all. */

@@ -18,7 +18,7 @@ import { barsView, jsonLinesView, type ProgressView } from './progressView';
 import { loadTimelineArg } from './validate';
 
 /** The provider a render talks to; an adapter we started replaces the first one. */
-interface RenderTarget {
+export interface RenderTarget {
   providerId: ProviderId;
   settings: Settings;
   provider: VideoProvider;
@@ -112,7 +112,7 @@ function readWorkflow({ o, err }: CliContext): ComfyWorkflow | undefined | numbe
  * specific was asked (no provider at all, or fastvideo-local at its default address). Switches
  * `target` to it and returns its health, or the exit code when it cannot.
  */
-async function startOwnAdapter(
+export async function startOwnAdapter(
   { o, err, token, repoRoot }: CliContext,
   target: RenderTarget,
   health: ProviderHealth,

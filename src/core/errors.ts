@@ -43,6 +43,8 @@ export const ERROR_CODES = [
   'OUTPUT_EXISTS',
   // the Ray render farm (issue 22): the worker rendering a job went away, on its retry too
   'WORKER_LOST',
+  // keyframes from prompts (issue 21)
+  'KEYFRAMES_UNSUPPORTED',
   'INTERNAL',
 ] as const;
 

@@ -1,6 +1,6 @@
-/** A "Render" lens above each scene of an open *.timeline.json. */
+/** A "Render" lens above each scene of an open *.timeline.json, and a "Keyframe" lens above each clip (issue 21). */
 import * as vscode from 'vscode';
-import { findNodeAtLocation, parseTree } from 'jsonc-parser';
+import { findNodeAtLocation, parseTree, type Node } from 'jsonc-parser';
 
 export class SceneCodeLensProvider implements vscode.CodeLensProvider {
   private readonly emitter = new vscode.EventEmitter<void>();
@@ -37,7 +37,27 @@ export class SceneCodeLensProvider implements vscode.CodeLensProvider {
           arguments: [doc.uri.fsPath, id],
         }),
       );
+      lenses.push(...keyframeLenses(doc, scene, id));
     }
     return lenses;
   }
+}
+
+/** "Generate keyframe" above each shot (timeline version 2), or above a scene written without shots. */
+function keyframeLenses(doc: vscode.TextDocument, scene: Node, sceneId: string): vscode.CodeLens[] {
+  const lens = (node: Node, key: string) =>
+    new vscode.CodeLens(new vscode.Range(doc.positionAt(node.offset), doc.positionAt(node.offset)), {
+      title: '$(sparkle) Keyframe',
+      command: 'sceneToVideo.generateKeyframe',
+      arguments: [doc.uri.fsPath, key, 'start'],
+      tooltip: `Generate start keyframe variants of "${key}" from its prompt`,
+    });
+  const shots = scene.children?.find((p) => p.children?.[0]?.value === 'shots')?.children?.[1];
+  if (shots?.type !== 'array') return [lens(scene, sceneId)];
+  const out: vscode.CodeLens[] = [];
+  for (const shot of shots.children ?? []) {
+    const shotId = shot.children?.find((p) => p.children?.[0]?.value === 'id')?.children?.[1]?.value;
+    if (typeof shotId === 'string') out.push(lens(shot, `${sceneId}/${shotId}`));
+  }
+  return out;
 }

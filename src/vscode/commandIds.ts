@@ -26,6 +26,7 @@ export const COMMAND_IDS = [
   'sceneToVideo.openDocs',
   'sceneToVideo.setAdapterToken',
   'sceneToVideo.openRunRecords',
+  'sceneToVideo.generateKeyframe',
 ] as const;
 
 export type CommandId = (typeof COMMAND_IDS)[number];

@@ -12,6 +12,7 @@ import type { AdapterManager } from './adapterManager';
 import type { CommandId } from './commandIds';
 import { openDocumentationCommand } from './docs';
 import { exportLocalGenSettingsCommand, importGemDirectCommand, importLocalGenSettingsCommand } from './importCommands';
+import { generateKeyframeCommand } from './keyframeVariants';
 import { log } from './log';
 import { newTimelineCommand } from './newTimeline';
 import { openSampleCommand, setupAdapterCommand } from './onboarding';
@@ -84,6 +85,8 @@ export function commandHandlers(d: CommandDeps): Record<CommandId, CommandHandle
     'sceneToVideo.setAdapterToken': () => setAdapterToken(d),
     'sceneToVideo.newTimeline': newTimelineCommand,
     'sceneToVideo.openRunRecords': () => openRunRecords(d.renders.runRecordsDir),
+    'sceneToVideo.generateKeyframe': (file?: unknown, clip?: unknown, which?: unknown) =>
+      generateKeyframeCommand(d, file, clip, which),
   };
 }
 

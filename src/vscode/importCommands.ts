@@ -81,6 +81,16 @@ export async function importLocalGenSettingsCommand(): Promise<void> {
       .split(path.sep)
       .join('/');
   }
+  if (imp.imageWorkflow && vscode.workspace.workspaceFolders?.[0]) {
+    const root = vscode.workspace.workspaceFolders[0].uri.fsPath;
+    const file = await writeNewFile(
+      path.join(root, '.vscode', 'scene-to-video'),
+      imp.imageWorkflow.id.replace(/[^A-Za-z0-9._-]+/g, '-'),
+      '.image-workflow.json',
+      Buffer.from(imp.imageWorkflow.json),
+    );
+    imp.updates['comfyUI.imageWorkflowPath'] = path.relative(root, file).split(path.sep).join('/');
+  }
   for (const [key, value] of Object.entries(imp.updates)) {
     const dot = key.indexOf('.');
     await vscode.workspace.getConfiguration(key.slice(0, dot)).update(key.slice(dot + 1), value, target);

@@ -117,7 +117,7 @@ export class RenderController {
    * on by itself. False when the user picked none: nothing is queued and nothing is an error.
    * Other failures (a remote URL, a token, an untrusted workspace) go on to the render's own error.
    */
-  private async ensureAdapter(): Promise<boolean> {
+  async ensureAdapter(): Promise<boolean> {
     const s = this.settings().fastVideo;
     const h = await this.hub.check('fastvideo-local');
     if (h.state !== 'down' || this.adapter.isRunning()) return true;

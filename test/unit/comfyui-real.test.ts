@@ -16,7 +16,16 @@ import {
   createComfyUIProvider,
   missingRequirements,
 } from '../../src/core/providers/comfyui';
-import { BUILTIN_MAPPING, builtinWorkflow, type Workflow } from '../../src/core/providers/comfyui/workflow';
+import {
+  BUILTIN_IMAGE_MAPPING,
+  BUILTIN_MAPPING,
+  builtinImageWorkflow,
+  builtinWorkflow,
+  type Workflow,
+} from '../../src/core/providers/comfyui/workflow';
+import { generateKeyframes } from '../../src/core/keyframes/variants';
+import { loadTimelineFile } from '../../src/core/timeline/load';
+import { readImageSize } from '../../src/core/timeline/imageSize';
 import type { RenderProgress, RenderRequest, VideoProvider } from '../../src/core/providers/types';
 import { DEFAULT_SETTINGS, type Settings } from '../../src/core/settings/schema';
 import { repoRoot } from '../helpers/paths';
@@ -441,6 +450,88 @@ interface RealHistoryEntry {
       missing.every((m) => m.startsWith('model file ')),
       missing.join('; '),
     );
+  });
+
+  it('keyframes: a model-free image workflow runs end to end through SaveImage into a kept variant (issue 21)', async () => {
+    const provider = await createComfyUIProvider({
+      ...DEFAULT_SETTINGS.comfyUI,
+      url,
+      clientId: `stv-real-check-${randomUUID()}`,
+      imageWorkflowPath: fixture('image-model-free.workflow.json'),
+      imageMapping: JSON.parse(readFileSync(fixture('image-model-free.mapping.json'), 'utf8')) as Record<
+        string,
+        string
+      >,
+      timeoutSeconds: 240,
+    });
+    const h = await provider.health();
+    assert.equal(h.makesKeyframes, true, h.keyframesProblem);
+    const timelineFile = path.join(scratch, 'kf.timeline.json');
+    writeFileSync(
+      timelineFile,
+      JSON.stringify({
+        version: 2,
+        title: 'k',
+        defaults: { width: 384, height: 256 },
+        scenes: [{ id: 'pier', title: 'Pier', shots: [{ id: 'a', prompt: 'a pier at night' }] }],
+      }),
+    );
+    const loaded = await loadTimelineFile(timelineFile);
+    assert.ok(loaded.ok);
+    const stages: string[] = [];
+    const made = await generateKeyframes({
+      timeline: loaded.timeline,
+      timelineFile,
+      clipKey: 'pier/a',
+      which: 'start',
+      variants: 2,
+      seed: 10,
+      provider,
+      signal: new AbortController().signal,
+      onProgress: (_i, _n, p) => stages.push(p.stage),
+    });
+    assert.equal(made.length, 2);
+    for (const v of made) {
+      assert.deepEqual(readImageSize(v.imagePath), { width: 384, height: 256 }, 'EmptyImage got the mapped size');
+      assert.equal(v.workflow, 'image-model-free.workflow.json');
+      assert.equal(v.provider, 'comfyui-local');
+      const server = (JSON.parse(readFileSync(v.sidecarPath, 'utf8')) as { server: { output: { type: string } } })
+        .server;
+      assert.equal(server.output.type, 'output', 'read from SaveImage, not a preview');
+    }
+    assert.ok(stages.includes('downloading'), stages.join(','));
+  });
+
+  it('keyframes: the built-in text-to-image workflow fits this server, and health names what it lacks', async () => {
+    const info = await new ComfyClient(url).objectInfo();
+    const wf = builtinImageWorkflow();
+    for (const [id, node] of Object.entries(wf)) {
+      const spec = info[node.class_type]?.input;
+      assert.ok(spec, `node ${id}: ${node.class_type} is in /object_info`);
+      for (const input of Object.keys(node.inputs))
+        assert.ok(input in { ...spec.required, ...spec.optional }, `node ${id} ${node.class_type} has input ${input}`);
+    }
+    const h = await (await createComfyUIProvider({ ...DEFAULT_SETTINGS.comfyUI, url })).health();
+    const missing = missingRequirements(wf, BUILTIN_IMAGE_MAPPING, info);
+    assert.equal(h.makesKeyframes, missing.length === 0);
+    if (missing.length) assert.match(h.keyframesProblem ?? '', /model file wan2\.2_ti2v_5B_fp16\.safetensors/);
+  });
+
+  it("keyframes: ComfyUI accepts the built-in image workflow's length 1; only absent model files are refused", async function () {
+    const builtin = await createComfyUIProvider({ ...DEFAULT_SETTINGS.comfyUI, url });
+    if ((await builtin.health()).makesKeyframes) this.skip(); // this server has the Wan 2.2 models
+    const image = builtin.renderImage?.(
+      { sceneId: 'pier', prompt: 'a pier at night', width: 640, height: 352, seed: 3 },
+      { signal: new AbortController().signal, scratchDir: scratch, onProgress: () => undefined },
+    );
+    await assert.rejects(image ?? Promise.reject(new Error('no renderImage')), (e: unknown) => {
+      assert.ok(e instanceof StvError, String(e));
+      assert.equal(e.code, 'PROMPT_REJECTED');
+      // Every refused input is a model file (Value not in list); none is the latent's length.
+      assert.match(e.message, /node 1 \(UNETLoader\) input "unet_name": Value not in list/);
+      assert.doesNotMatch(e.message, /length/);
+      return true;
+    });
   });
 
   it("a render while another client's prompt runs: our cancel, queued or running, leaves that prompt alone", async () => {

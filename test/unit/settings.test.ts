@@ -53,6 +53,8 @@ describe('settings model', () => {
         clientId: '',
         workflowPath: '',
         mapping: {},
+        imageWorkflowPath: '',
+        imageMapping: {},
         outputDir: 'renders',
         timeoutSeconds: 1800,
       },

@@ -4,13 +4,13 @@
 // to docs/images/. Called by test/vscode/harness.mjs, which owns the servers. With `installed`, the
 // window runs the packaged .vsix the harness installed (no development path), and the last step
 // finds it in the Extensions view with its icon.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { CUT_STEPS, runCutSteps } from './cutWalk.mjs';
 import { STATUS, commandPalette, playPast, scenePanel, stepRecorder, workbenchPayload } from './steps.mjs';
 
 /** How many steps a complete run has (the harness counts a shorter run as a failure). */
-export const E2E_STEPS = 6 + CUT_STEPS;
+export const E2E_STEPS = 7 + CUT_STEPS;
 
 export async function runE2E({ browser, url, ws, root, devPath, installed }) {
   const { results, step } = stepRecorder();
@@ -79,6 +79,44 @@ export async function runE2E({ browser, url, ws, root, devPath, installed }) {
     });
     // Takes, choose and assemble (issue 19), while the preview adapter is the provider.
     await runCutSteps({ page, step, palette, panel, ws, root, images });
+    await step(
+      '"Generate keyframe" shows variants side by side; Pick sets one in the timeline (issue 21)',
+      async () => {
+        await palette('Scene to Video: Generate keyframe');
+        const row = (text) => page.locator('.quick-input-widget .monaco-list-row', { hasText: text }).first();
+        await row('city-night/wide').click({ timeout: 20_000 });
+        await row('Start keyframe').click({ timeout: 20_000 });
+        // The variants view is a webview of its own: find its frame by its content, not by position.
+        let view;
+        for (const deadline = Date.now() + 60_000; !view; await page.waitForTimeout(250)) {
+          if (Date.now() > deadline) throw new Error('no keyframe variants view within 60 s');
+          const counts = await Promise.all(
+            page.frames().map((f) =>
+              f
+                .locator('figure.variant img')
+                .count()
+                .catch(() => 0),
+            ),
+          );
+          const i = counts.findIndex((n) => n >= 4);
+          view = i >= 0 ? page.frames()[i] : undefined;
+        }
+        const sizes = await view
+          .locator('figure.variant img')
+          .evaluateAll((imgs) => imgs.map((i) => (i.complete ? `${i.naturalWidth}x${i.naturalHeight}` : 'not loaded')));
+        // The shot's render size (the timeline's defaults, 1280x704 in this walk), so nothing is cropped when it renders.
+        if (sizes.length !== 4 || sizes.some((s) => s !== '1280x704')) throw new Error(`variants: ${sizes.join(', ')}`);
+        const seed = await view.locator('figure.variant').nth(1).getAttribute('data-seed');
+        await page.screenshot({ path: path.join(images, 'keyframe-variants.png') });
+        await view.locator('figure.variant').nth(1).locator('vscode-button.pick').click();
+        await view.locator('figure.variant.picked').waitFor({ timeout: 20_000 });
+        const timeline = JSON.parse(readFileSync(path.join(ws, 'sample.timeline.json'), 'utf8'));
+        const start = timeline.scenes.find((s) => s.id === 'city-night').shots.find((s) => s.id === 'wide')
+          .keyframes?.start;
+        if (!new RegExp(`^keyframes/city-night_wide_start_\\d{8}-\\d{6}_s${seed}\\.png$`).test(start ?? ''))
+          throw new Error(`the timeline's city-night/wide start keyframe is ${start}, not variant 2 (seed ${seed})`);
+      },
+    );
     await step("the status bar item's tooltip shows endpoint, model and last check", async () => {
       await page.locator(STATUS).screenshot({ path: path.join(images, 'status-bar.png') }); // the item alone (the README shows it inline)
       await page.locator(STATUS).hover();

@@ -1,4 +1,4 @@
-"""Backends turn one validated job into an MP4 file. The job queue runs one at a time, in a worker
+"""Backends turn one validated job into an MP4 file (or, for an image job, one PNG). The job queue runs one at a time, in a worker
 thread, and passes a cancel event and a progress callback."""
 
 from __future__ import annotations
@@ -40,6 +40,8 @@ class BackendJob:
     cancel: threading.Event = field(default_factory=threading.Event)
     # The end keyframe (bookends), already fitted like `keyframe`; None when the request has none.
     end_keyframe: Image.Image | None = None
+    # "image": write one PNG of width x height to out_path (a keyframe from the prompt) instead of an MP4.
+    output: str = "video"
     # Set by a backend that had to end its worker to honour a cancel (FastVideo cannot interrupt).
     forced: bool = False
 
@@ -61,6 +63,9 @@ class BackendOutput:
 class Backend(Protocol):
     name: str
     is_ai: bool
+    # Whether run() can make image jobs (BackendJob.output == "image"), and if not, why and what can.
+    makes_keyframes: bool
+    keyframes_problem: str | None
 
     def start(self) -> None: ...
     def health(self) -> dict[str, Any]: ...

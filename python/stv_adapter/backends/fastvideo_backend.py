@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import subprocess
 import tempfile
 import threading
 import time
@@ -13,6 +14,7 @@ from typing import Any, NoReturn
 
 import psutil
 
+from ..childproc import popen_kwargs
 from ..config import AdapterConfig
 from ..errors import AdapterError, JobCancelled
 from ..model_profiles import download_command, effective_attention, load_target, locate_model, profile_for
@@ -41,9 +43,30 @@ STAGE_PROGRESS: dict[str, tuple[str, float]] = {
 STAGE_END = {"denoising_stage": 0.85, "decoding_stage": 0.96}
 
 
+def first_frame_png(mp4: Path, png: Path) -> None:
+    """Frame 0 of FastVideo's one-frame MP4 as a PNG (an image job's output)."""
+    import imageio_ffmpeg  # noqa: PLC0415 - only image jobs need it
+
+    cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", "-i", str(mp4)]
+    cmd += ["-frames:v", "1", "-f", "image2", "-c:v", "png", str(png)]
+    done = subprocess.run(cmd, capture_output=True, check=False, **popen_kwargs())
+    if done.returncode != 0 or not png.is_file():
+        raise AdapterError(
+            "EXECUTION_ERROR",
+            f"Could not take the image out of FastVideo's one-frame video: {done.stderr.decode(errors='replace')[-300:]}",
+            "See the adapter's log.",
+        )
+
+
 class FastVideoBackend:
     name = "fastvideo"
     is_ai = True
+    # Wan 2.2 TI2V renders one frame when asked for num_frames=1: FastVideo 0.2.1 only requires
+    # num_frames > 0 (entrypoints/video_generator.py:742), the latent has (1 - 1) // 4 + 1 = 1 frame
+    # (pipelines/stages/latent_preparation.py:55), and the causal Wan VAE decodes a first latent
+    # frame alone into one image (models/vaes/wanvae.py:1189). docs/fastvideo-adapter.md has the rest.
+    makes_keyframes = True
+    keyframes_problem: str | None = None
 
     def __init__(self, config: AdapterConfig) -> None:
         self.config = config
@@ -268,7 +291,7 @@ class FastVideoBackend:
         """The GenerationRequest for VideoGenerator.generate, as a mapping FastVideo parses (it
         refuses unknown fields). Only what the user set; the model's preset supplies the rest."""
         sampling: dict[str, Any] = {
-            "num_frames": job.num_frames,
+            "num_frames": 1 if job.output == "image" else job.num_frames,
             "height": job.height,
             "width": job.width,
             "fps": job.fps,
@@ -376,7 +399,11 @@ class FastVideoBackend:
                             "See the adapter's log.",
                         )
                     progress("saving", 0.97)
-                    os.replace(written, job.out_path)
+                    if job.output == "image":
+                        first_frame_png(written, job.out_path)
+                        written.unlink(missing_ok=True)
+                    else:
+                        os.replace(written, job.out_path)
             finally:
                 gen_path.unlink(missing_ok=True)
         return msg
@@ -424,7 +451,7 @@ class FastVideoBackend:
         return BackendOutput(
             width=width,
             height=height,
-            num_frames=job.num_frames,
+            num_frames=1 if job.output == "image" else job.num_frames,
             fps=job.fps,
             model_id=self.config.model,
             warnings=warnings,

@@ -18,6 +18,8 @@ from PIL import Image, ImageDraw, ImageFont
 from ..childproc import popen_kwargs
 from ..errors import AdapterError, JobCancelled
 from . import BackendJob, BackendOutput, ProgressFn
+from .preview_keyframe import MODEL_ID as KEYFRAME_MODEL_ID
+from .preview_keyframe import keyframe_image
 
 MODEL_ID = "preview (not AI: keyframe camera move)"
 OVERSCAN = 1.18  # the source is drawn this much larger than the frame so the camera can move
@@ -94,6 +96,8 @@ def camera_path(
 class PreviewBackend:
     name = "preview"
     is_ai = False
+    makes_keyframes = True
+    keyframes_problem: str | None = None
 
     def __init__(self, crf: int = 20) -> None:
         self.crf = crf
@@ -120,6 +124,7 @@ class PreviewBackend:
                 }
             ],
             "details": {
+                "keyframes": "drawn from the prompt and seed (not AI)",
                 "ffmpeg": self.ffmpeg,
                 "note": "The preview backend is not AI: it animates the keyframe with a camera move.",
             },
@@ -244,7 +249,29 @@ class PreviewBackend:
             *self.encode_args(job),
         ]
 
+    def run_image(self, job: BackendJob, progress: ProgressFn) -> BackendOutput:
+        """An image job: the prompt's still (preview_keyframe), saved as a PNG to out_path."""
+        t0 = time.perf_counter()
+        progress("saving", 0.5)
+        keyframe_image(job.prompt, job.width, job.height, job.seed).save(job.out_path, format="PNG")
+        return BackendOutput(
+            width=job.width,
+            height=job.height,
+            num_frames=1,
+            fps=job.fps,
+            model_id=KEYFRAME_MODEL_ID,
+            warnings=[
+                {
+                    "code": "NOT_AI",
+                    "message": "Drawn by the preview backend from the prompt and seed, not by an AI model.",
+                }
+            ],
+            encode_ms=int((time.perf_counter() - t0) * 1000),
+        )
+
     def run(self, job: BackendJob, progress: ProgressFn) -> BackendOutput:
+        if job.output == "image":
+            return self.run_image(job, progress)
         t0 = time.perf_counter()
         # Bookends: a dissolve from the start keyframe to the end one (bookend_command); else the camera move.
         region = (

@@ -47,6 +47,8 @@ async def health(
         model_profile=h.model_profile,
         model_loaded=h.model_loaded,
         follows_keyframe=h.follows_keyframe,
+        makes_keyframes=backend.makes_keyframes,
+        keyframes_problem=backend.keyframes_problem,
         attention_backend=h.attention_backend,
         device=h.device,
         gpu=h.gpu,

@@ -1,4 +1,4 @@
-"""The job routes: queue a render, render and wait, a job's state, cancel, the MP4, progress events."""
+"""The job routes: queue a render, render and wait, a job's state, cancel, the MP4 (or PNG), progress events."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from fastapi.responses import FileResponse, StreamingResponse
 from ..deps import ManagerDep, require_token
 from ..errors import AdapterError
 from ..jobs import TERMINAL, JobRecord
-from ..schemas import GenerateRequest, GenerateResult, Job, JobAccepted
+from ..schemas import GenerateRequest, GenerateResult, Job, JobAccepted, OutputKind
 from . import ERRORS
 
 KEEPALIVE_SECONDS = 15.0
@@ -67,15 +67,39 @@ async def cancel_job(job_id: str, manager: ManagerDep) -> Job:
     summary="The finished MP4's bytes",
 )
 async def get_video(job_id: str, manager: ManagerDep) -> FileResponse:
+    return _output_file(manager, job_id, "video")
+
+
+@router.get(
+    "/jobs/{job_id}/image",
+    responses={**ERRORS, 200: {"content": {"image/png": {}}, "description": "The PNG"}},
+    response_class=FileResponse,
+    summary="The finished image's bytes (a job with output: image)",
+)
+async def get_image(job_id: str, manager: ManagerDep) -> FileResponse:
+    return _output_file(manager, job_id, "image")
+
+
+def _output_file(manager: ManagerDep, job_id: str, kind: OutputKind) -> FileResponse:
+    """The finished job's file of this kind; 404 while it runs, for the other kind, or once deleted."""
     rec = manager.get(job_id)
-    if rec.status != "succeeded" or rec.result is None:
+    result = rec.result
+    name = "a video" if kind == "video" else "an image"
+    found = (result.output_video_path if kind == "video" else result.output_image_path) if result else None
+    if rec.status != "succeeded" or result is None or found is None:
+        what = rec.status if result is None else f"its output is {result.output}"
         raise AdapterError(
-            "NOT_FOUND", f"Job {job_id} has no video ({rec.status}).", "Wait for the job to succeed.", status=404
+            "NOT_FOUND",
+            f"Job {job_id} has no {kind} ({what}).",
+            f"Wait for the job to succeed; only a job with output: {kind} has {name}.",
+            status=404,
         )
-    path = Path(rec.result.output_video_path)
+    path = Path(found)
     if not path.is_file():
-        raise AdapterError("NOT_FOUND", f"The video of job {job_id} is no longer on disk.", "Render again.", status=404)
-    return FileResponse(path, media_type="video/mp4", filename=path.name)
+        raise AdapterError(
+            "NOT_FOUND", f"The {kind} of job {job_id} is no longer on disk.", "Render again.", status=404
+        )
+    return FileResponse(path, media_type="video/mp4" if kind == "video" else "image/png", filename=path.name)
 
 
 async def _event_stream(manager: ManagerDep, rec: JobRecord, after: int) -> AsyncIterator[str]:

@@ -150,6 +150,10 @@ export interface ProviderHealth {
   problem?: HealthProblem;
   /** Each server of a provider that renders on several (comfyUI.endpoints), in the order listed. */
   servers?: ServerHealth[];
+  /** Whether renderImage() can make keyframes here; undefined while unknown (down, checking). */
+  makesKeyframes?: boolean;
+  /** Why not, in the user's terms, naming what can make keyframes instead (when makesKeyframes is false). */
+  keyframesProblem?: string;
 }
 
 /** One server of several: its own state, one line about it, and whether it renders a job now. */
@@ -194,6 +198,41 @@ export interface RenderOptions {
   scratchDir: string;
 }
 
+/** The hint of KEYFRAMES_UNSUPPORTED: which providers can draw keyframes (one text for every provider). */
+export const KEYFRAMES_ELSEWHERE =
+  'Make keyframes with ComfyUI (its built-in Wan 2.2 TI2V 5B text-to-image workflow: "--provider comfyui-local"), or with the FastVideo adapter (a Wan 2.2 TI2V model, or the preview backend for a drawn, not-AI still).';
+
+/** One keyframe image to draw from a prompt (issue 21): a clip's start or end image, at its render size. */
+export interface ImageRequest {
+  sceneId: string;
+  shotId?: string;
+  prompt: string;
+  negativePrompt?: string;
+  width: number;
+  height: number;
+  /** Always concrete, like a render's. */
+  seed: number;
+  steps?: number;
+  model?: string;
+}
+
+export interface ImageResult {
+  /** A readable local PNG; like RenderResult.videoPath, the caller copies it and must not assume it stays. */
+  imagePath: string;
+  /** True when `imagePath` is a temporary file the caller may move instead of copy and must delete. */
+  imageIsTemporary: boolean;
+  seed: number;
+  width: number;
+  height: number;
+  model?: string;
+  backend?: string;
+  /** The workflow that drew it (ComfyUI), for the sidecar. */
+  workflow?: string;
+  warnings: RenderWarning[];
+  timings: RenderTimings;
+  server: Record<string, unknown>;
+}
+
 export interface VideoProvider {
   readonly id: ProviderId;
   readonly endpoint: string;
@@ -205,5 +244,11 @@ export interface VideoProvider {
   health(signal?: AbortSignal): Promise<ProviderHealth>;
   /** Resolves with the MP4, or rejects with an StvError (code CANCELLED when the signal aborted). */
   render(req: RenderRequest, opts: RenderOptions): Promise<RenderResult>;
+  /**
+   * Draws one keyframe from the prompt (a PNG at the request's size). Absent on a provider that
+   * cannot; one whose current model cannot rejects with KEYFRAMES_UNSUPPORTED, and its health says
+   * so beforehand (makesKeyframes, keyframesProblem).
+   */
+  renderImage?(req: ImageRequest, opts: RenderOptions): Promise<ImageResult>;
   dispose?(): Promise<void>;
 }

@@ -81,7 +81,8 @@ export function fsError(e: unknown, what: string): StvError {
   return new StvError('INTERNAL', `Cannot write ${what}: ${(e as Error).message}`, undefined, { cause: e });
 }
 
-function stamp(d: Date): string {
+/** A UTC time as YYYYMMDD-HHMMSS, for file names that sort by time. */
+export function stamp(d: Date): string {
   const p = (n: number) => String(n).padStart(2, '0');
   return `${d.getUTCFullYear()}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}-${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}`;
 }
@@ -98,7 +99,7 @@ export async function looksLikeMp4(file: string, fs: ArtifactFs = fsp): Promise<
   }
 }
 
-async function fsyncFile(file: string, fs: ArtifactFs): Promise<void> {
+export async function fsyncFile(file: string, fs: ArtifactFs): Promise<void> {
   const fh = await fs.open(file, 'r+');
   try {
     await fh.sync();
@@ -108,7 +109,7 @@ async function fsyncFile(file: string, fs: ArtifactFs): Promise<void> {
 }
 
 /** Makes a rename durable on POSIX; directories cannot be opened for sync on Windows. */
-async function fsyncDir(dir: string, fs: ArtifactFs): Promise<void> {
+export async function fsyncDir(dir: string, fs: ArtifactFs): Promise<void> {
   if (process.platform === 'win32') return;
   try {
     const fh = await fs.open(dir, 'r');
@@ -135,7 +136,13 @@ async function exists(p: string, fs: ArtifactFs): Promise<boolean> {
  * Claims `<base>[_n]<ext>` for `tmp` without ever replacing an existing file. A name whose sidecar
  * is still there (the user deleted only the video) is skipped too, so that sidecar survives.
  */
-async function publishUnique(tmp: string, dir: string, base: string, ext: string, fs: ArtifactFs): Promise<string> {
+export async function publishUnique(
+  tmp: string,
+  dir: string,
+  base: string,
+  ext: string,
+  fs: ArtifactFs,
+): Promise<string> {
   for (let n = 0; n < 10_000; n++) {
     const name = n === 0 ? base : `${base}_${n}`;
     const final = path.join(dir, `${name}${ext}`);

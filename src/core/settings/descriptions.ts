@@ -151,6 +151,16 @@ const COMFY_UI: Record<keyof typeof ComfyUISettingsSchema.shape, Words> = {
       'For your own workflow: which input each scene value fills, as "<nodeId>:<inputName>": "prompt" (see docs/comfyui.md).',
     additionalProperties: { type: 'string', enum: [...MAPPING_TARGETS, ...GEMDIRECT_TARGETS] },
   },
+  imageWorkflowPath: {
+    description:
+      'An API-format text-to-image workflow for "Generate keyframe", ending in SaveImage, relative to the workspace. Empty: the built-in Wan 2.2 TI2V 5B single-frame workflow (the video models, nothing more to download).',
+    restricted: true,
+  },
+  imageMapping: {
+    description:
+      'For your own image workflow: which input each value fills, as "<nodeId>:<inputName>": "prompt" (prompt, negative_prompt, width, height, seed, steps, filename_prefix; see docs/keyframes.md).',
+    additionalProperties: { type: 'string', enum: [...MAPPING_TARGETS, ...GEMDIRECT_TARGETS] },
+  },
   outputDir: {
     description: "Folder for ComfyUI renders, relative to the timeline's folder; each scene gets a subfolder.",
   },

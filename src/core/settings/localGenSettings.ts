@@ -36,6 +36,7 @@ export const LocalGenSettingsSchema = z
     comfyUIClientId: z.unknown().optional(),
     workflowProfiles: z.unknown().optional(),
     videoWorkflowProfile: z.unknown().optional(),
+    imageWorkflowProfile: z.unknown().optional(),
     fastVideo: z.unknown().optional(),
   })
   .loose();
@@ -57,6 +58,11 @@ export interface LocalGenImport {
   workflow?: ImportedWorkflow;
   /** Every profile that renders video, the active one included: named workflows a scene or shot can select. */
   workflows: ImportedWorkflow[];
+  /**
+   * The imageWorkflowProfile (text-to-image, e.g. gemDirect1's "wan-t2i"): the workflow "Generate
+   * keyframe" uses, to save as a file for comfyUI.imageWorkflowPath (its mapping is in updates).
+   */
+  imageWorkflow?: ImportedWorkflow;
   notes: string[];
 }
 
@@ -70,6 +76,7 @@ const LOCALGEN_KEYS_READ = [
   'comfyUIClientId',
   'workflowProfiles',
   'videoWorkflowProfile',
+  'imageWorkflowProfile',
   'fastVideo',
   'workflowJson',
   'mapping',
@@ -169,8 +176,12 @@ export function importLocalGenSettings(raw: unknown): LocalGenImport {
     };
   } else if (raw.mapping !== undefined)
     notes.push('mapping (top level) has no workflowJson beside it; it was not imported.');
+  const imageId = typeof s.imageWorkflowProfile === 'string' ? s.imageWorkflowProfile : '';
+  const imageWorkflow = importImageProfile(imageId, profiles, notes);
+  if (imageWorkflow) updates['comfyUI.imageMapping'] = imageWorkflow.mapping;
   const workflows: ImportedWorkflow[] = [];
   for (const [id, value] of Object.entries(profiles)) {
+    if (id === imageId && imageWorkflow) continue; // the keyframe workflow, not a video one
     const w = importProfile(id, value, notes);
     if (w) workflows.push(w);
   }
@@ -196,11 +207,37 @@ export function importLocalGenSettings(raw: unknown): LocalGenImport {
   const unread = Object.keys(raw).filter((k) => !LOCALGEN_KEYS_READ.includes(k));
   if (unread.length)
     notes.push(`Not imported (Scene to Video has no setting for them; they stay in the file): ${unread.join(', ')}.`);
-  return { updates, ...(workflow ? { workflow } : {}), workflows, notes };
+  return { updates, ...(workflow ? { workflow } : {}), workflows, ...(imageWorkflow ? { imageWorkflow } : {}), notes };
+}
+
+/** The imageWorkflowProfile as the keyframe workflow, or undefined with a note saying why not. */
+function importImageProfile(
+  id: string,
+  profiles: Record<string, unknown>,
+  notes: string[],
+): ImportedWorkflow | undefined {
+  if (!id) return undefined;
+  if (!(id in profiles)) {
+    notes.push(`imageWorkflowProfile "${id}" names no profile in workflowProfiles; no keyframe workflow was imported.`);
+    return undefined;
+  }
+  const w = importProfile(id, profiles[id], notes, 'image');
+  if (w && !Object.values(w.mapping).includes('prompt')) {
+    notes.push(
+      `imageWorkflowProfile "${id}" maps no input to the prompt; it was not imported (keyframes would not follow the shot).`,
+    );
+    return undefined;
+  }
+  return w;
 }
 
 /** One workflow profile as a workflow we can render with, or undefined with a note saying why not. */
-function importProfile(profileId: string, value: unknown, notes: string[]): ImportedWorkflow | undefined {
+function importProfile(
+  profileId: string,
+  value: unknown,
+  notes: string[],
+  kind: 'video' | 'image' = 'video',
+): ImportedWorkflow | undefined {
   const p = Profile.safeParse(value);
   if (!p.success) {
     notes.push(
@@ -227,7 +264,13 @@ function importProfile(profileId: string, value: unknown, notes: string[]): Impo
   const types = Object.values(parsedWorkflow).map((n) =>
     isRecord(n) && typeof n.class_type === 'string' ? n.class_type : '',
   );
-  if (!types.some((t) => VIDEO_OUTPUT_NODES.has(t))) {
+  if (kind === 'image' && !types.includes('SaveImage')) {
+    notes.push(
+      `imageWorkflowProfile "${profileId}" (${p.data.label || profileId}) has no SaveImage node, where Scene to Video reads the keyframe from; it was not imported.`,
+    );
+    return undefined;
+  }
+  if (kind === 'video' && !types.some((t) => VIDEO_OUTPUT_NODES.has(t))) {
     const ends = types.filter((t) => /^(Save|Preview)Image/.test(t));
     notes.push(
       `Workflow profile "${profileId}" (${p.data.label || profileId}) has no video output${ends.length ? ` (its graph ends in ${[...new Set(ends)].join(', ')})` : ''}: it makes images, not clips, so it was not imported as a video workflow.`,

@@ -54,6 +54,9 @@ export const ComfyUISettingsSchema = z.object({
   clientId: z.string().default(''),
   workflowPath: z.string().default(''),
   mapping: z.record(z.string(), z.string()).default({}),
+  // Keyframes from prompts (issue 21): the user's own text-to-image workflow; empty, the built-in one.
+  imageWorkflowPath: z.string().default(''),
+  imageMapping: z.record(z.string(), z.string()).default({}),
   outputDir: z.string().min(1).default('renders'),
   timeoutSeconds: z.int().min(10).max(86_400).default(1800),
 });

@@ -30,10 +30,34 @@ export function setInText(text: string, p: JSONPath, value: unknown): string {
   );
 }
 
-function fieldPath(c: ClipTakes, field: string): JSONPath {
+function fieldPath(c: Pick<ClipTakes, 'location'>, field: string): JSONPath {
   return c.location.shot === undefined
     ? ['scenes', c.location.scene, field]
     : ['scenes', c.location.scene, 'shots', c.location.shot, field];
+}
+
+/**
+ * Sets a clip's start or end keyframe in the text: `keyframes.start`/`.end` (version 2), or the
+ * scene's `keyframe` of a version 1 timeline, which has no end keyframe (TIMELINE_INVALID, saying
+ * to upgrade). The one place that knows where a keyframe is written (relink and pickKeyframe use it).
+ */
+export function setKeyframeInText(
+  text: string,
+  timeline: Timeline,
+  c: Pick<ClipTakes, 'location'>,
+  which: 'start' | 'end',
+  rel: string,
+): string {
+  if (timeline.version === 1 && c.location.shot === undefined) {
+    if (which === 'end')
+      throw new StvError(
+        'TIMELINE_INVALID',
+        'A version 1 timeline has no end keyframes; nothing was changed.',
+        'Upgrade it first ("Scene to Video: Upgrade timeline" or "scene-to-video upgrade FILE").',
+      );
+    return setInText(text, fieldPath(c, 'keyframe'), rel);
+  }
+  return setInText(text, [...fieldPath(c, 'keyframes'), which], rel);
 }
 
 /** Loads the edited text and replaces the file atomically; refuses (nothing written) if it would not load. */
@@ -106,7 +130,7 @@ export interface EditOptions extends TakesOptions {
 }
 
 /** Finds a clip by "scene" or "scene/shot", with a message listing the clips when it is unknown. */
-export function findClip(clips: ClipTakes[], key: string): ClipTakes {
+export function findClip<C extends Pick<ClipTakes, 'clip'>>(clips: C[], key: string): C {
   const c =
     clips.find((x) => (x.clip.key ?? x.clip.id) === key) ??
     clips.find((x) => x.clip.id === key && x.clip.shotId === undefined);
@@ -165,10 +189,7 @@ export async function relink(
     }
     const frame = await extractLastFrame(await opts.ffmpeg(), prev.chosen.path, timelineFile, key);
     const rel = relToTimeline(timelineFile, frame);
-    const v1Scene = timeline.version === 1 && c.location.shot === undefined;
-    text = v1Scene
-      ? setInText(text, fieldPath(c, 'keyframe'), rel)
-      : setInText(text, [...fieldPath(c, 'keyframes'), 'start'], rel);
+    text = setKeyframeInText(text, timeline, c, 'start', rel);
     text = setInText(text, [...fieldPath(c, 'continuity'), 'take'], prev.chosen.rel);
     linked.push({ key, keyframe: rel, from: prev.chosen.rel });
   }

@@ -7,14 +7,18 @@ import { ComfyUIPool } from './pool';
 import { ComfyUIProvider, type ComfyUIProviderOptions } from './provider';
 import {
   BUILTIN_BOOKEND_MAPPING,
+  BUILTIN_IMAGE_MAPPING,
   BUILTIN_MAPPING,
   builtinBookendWorkflow,
+  builtinImageWorkflow,
   builtinWorkflow,
+  parseImageMapping,
   parseMapping,
   parseWorkflow,
 } from './workflow';
+import type { WorkflowPlan } from './bookends';
 
-export { ComfyUIProvider, pickVideo, missingRequirements } from './provider';
+export { ComfyUIProvider, pickImage, pickVideo, missingRequirements } from './provider';
 export { ComfyClient } from './client';
 export { ComfyUIPool } from './pool';
 
@@ -49,9 +53,11 @@ async function providerOptions(
     mapping: BUILTIN_BOOKEND_MAPPING,
     workflowName: 'built-in Wan 2.2 Fun Inpaint 5B (first and last frame)',
   };
+  const imageWorkflow = await imageWorkflowFrom(cfg, opts.workspaceDir);
   if (!cfg.workflowPath)
     return {
       ...common,
+      imageWorkflow,
       workflow: builtinWorkflow(),
       mapping: BUILTIN_MAPPING,
       workflowName: 'built-in Wan 2.2 TI2V 5B',
@@ -77,8 +83,35 @@ async function providerOptions(
     );
   return {
     ...common,
+    imageWorkflow,
     workflow,
     mapping: parseMapping(cfg.mapping, workflow),
     workflowName: path.basename(file),
   };
+}
+
+/**
+ * The text-to-image workflow for keyframes: the user's (comfyUI.imageWorkflowPath with
+ * comfyUI.imageMapping) or the built-in Wan 2.2 TI2V 5B one at a single frame.
+ */
+export async function imageWorkflowFrom(cfg: ComfyUISettings, workspaceDir?: string): Promise<WorkflowPlan> {
+  if (!cfg.imageWorkflowPath)
+    return {
+      workflow: builtinImageWorkflow(),
+      mapping: BUILTIN_IMAGE_MAPPING,
+      workflowName: 'built-in Wan 2.2 TI2V 5B text-to-image (one frame)',
+    };
+  const file = path.resolve(workspaceDir ?? process.cwd(), cfg.imageWorkflowPath);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    throw new StvError(
+      'WORKFLOW_INVALID',
+      `Cannot read the ComfyUI image workflow ${file}: ${(e as Error).message}`,
+      'Fix comfyUI.imageWorkflowPath (relative to the workspace folder), or clear it to use the built-in one.',
+    );
+  }
+  const workflow = parseWorkflow(text, file);
+  return { workflow, mapping: parseImageMapping(cfg.imageMapping, workflow), workflowName: path.basename(file) };
 }

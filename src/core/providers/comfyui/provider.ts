@@ -7,7 +7,17 @@
 import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
 import { StvError, isStvError, toStvError } from '../../errors';
-import type { ProviderHealth, RenderOptions, RenderRequest, RenderResult, VideoProvider } from '../types';
+import { readImageSize } from '../../timeline/imageSize';
+import {
+  KEYFRAMES_ELSEWHERE,
+  type ImageRequest,
+  type ImageResult,
+  type ProviderHealth,
+  type RenderOptions,
+  type RenderRequest,
+  type RenderResult,
+  type VideoProvider,
+} from '../types';
 import { endKeyframeWarnings, planWorkflow, type WorkflowPlan } from './bookends';
 import { ComfyClient, safeOutputName, type ObjectInfo } from './client';
 import { PromptFollower, cancelOnServer } from './follower';
@@ -34,6 +44,8 @@ export interface ComfyUIProviderOptions {
   requestTimeoutMs?: number;
   /** The workflow for shots with an end keyframe when `workflow` takes no end image (the built-in bookend one). */
   bookendWorkflow?: WorkflowPlan;
+  /** The text-to-image workflow "Generate keyframe" uses (issue 21); without it, renderImage refuses. */
+  imageWorkflow?: WorkflowPlan;
 }
 
 const VIDEO_EXT = /\.(mp4|m4v|mov|webm|mkv)$/i;
@@ -56,6 +68,16 @@ export function pickVideo(entry: HistoryEntry): SavedFile | undefined {
     previews.find((f) => /\.mp4$/i.test(f.filename)) ??
     previews[0]
   );
+}
+
+const IMAGE_EXT = /\.(png|jpe?g|webp)$/i;
+
+/** The still image a history entry's outputs name (SaveImage: `images`, not animated); saved outputs before previews. */
+export function pickImage(entry: HistoryEntry): SavedFile | undefined {
+  const stills: SavedFile[] = [];
+  for (const out of Object.values(entry.outputs))
+    if (!out.animated?.some(Boolean)) for (const f of out.images ?? []) if (IMAGE_EXT.test(f.filename)) stills.push(f);
+  return stills.find((f) => f.type === 'output') ?? stills.find((f) => f.type === 'temp');
 }
 
 function comboOptions(spec: unknown): string[] | undefined {
@@ -145,11 +167,14 @@ export class ComfyUIProvider implements VideoProvider {
           : ` · ${dev.name.replace(/^cuda:\d+ /, '')}, ${gb(dev.vram_free)} of ${gb(dev.vram_total)} GB free`;
       const version = stats.system.comfyui_version ? ` ${stats.system.comfyui_version}` : '';
       const missing = missingRequirements(this.opts.workflow, this.opts.mapping, await this.objectInfo(signal));
+      // Keyframes have their own workflow: said either way, whether or not the video workflow can run.
+      const keyframes = await this.keyframeHealth(signal);
       if (missing.length) {
         const message = `ComfyUI lacks what the ${this.opts.workflowName} workflow needs: ${missing.join('; ')}.`;
         return {
           ...base,
           ...gpu,
+          ...keyframes,
           state: 'degraded',
           summary: message,
           error: { code: 'MISSING_NODES', message, hint: 'See docs/comfyui.md for the model files and where they go.' },
@@ -165,6 +190,7 @@ export class ComfyUIProvider implements VideoProvider {
       return {
         ...base,
         ...gpu,
+        ...keyframes,
         state: lowVram ? 'degraded' : 'ok',
         summary: `ComfyUI${version}${gpuText}${lowVram ? ' (little free VRAM: close other GPU programs)' : ''}${bookendNote}`,
       };
@@ -210,6 +236,75 @@ export class ComfyUIProvider implements VideoProvider {
       serverLostMs: this.opts.serverLostMs ?? 60_000,
       log: step,
     };
+    const run = await this.runWorkflow(workflow, opts, tuning, started, pickVideo, 'video');
+    return {
+      videoPath: run.dest,
+      videoIsTemporary: true,
+      seed: req.seed,
+      width: req.width,
+      height: req.height,
+      numFrames: req.numFrames,
+      fps: req.fps,
+      model: plan.workflowName,
+      backend: 'comfyui',
+      warnings: [...endWarnings, ...this.warnings(needsKeyframe, req, plan)],
+      timings: run.timings,
+      server: { comfyui: this.endpoint, promptId: run.promptId, clientId: this.clientId, output: run.file },
+    };
+  }
+
+  /** One keyframe from the prompt through the image workflow (built-in Wan 2.2 TI2V 5B at one frame, or the user's). */
+  async renderImage(req: ImageRequest, opts: RenderOptions): Promise<ImageResult> {
+    const started = Date.now();
+    const plan = this.opts.imageWorkflow;
+    if (!plan) throw new StvError('KEYFRAMES_UNSUPPORTED', 'No ComfyUI image workflow is set up.', KEYFRAMES_ELSEWHERE);
+    const step = this.stepLog(req.sceneId, started);
+    opts.onProgress({ stage: 'uploading', fraction: 0 });
+    const workflow = fillWorkflow(plan.workflow, plan.mapping, {
+      request: { ...req, numFrames: 1, fps: 1 },
+      filenamePrefix: `scene-to-video/${req.sceneId}/keyframe`,
+    });
+    const tuning = {
+      pollIntervalMs: this.opts.pollIntervalMs ?? 3000,
+      serverLostMs: this.opts.serverLostMs ?? 60_000,
+      log: step,
+    };
+    const run = await this.runWorkflow(workflow, opts, tuning, started, pickImage, 'image');
+    const size = readImageSize(run.dest);
+    return {
+      imagePath: run.dest,
+      imageIsTemporary: true,
+      seed: req.seed,
+      width: size?.width ?? req.width,
+      height: size?.height ?? req.height,
+      model: plan.workflowName,
+      backend: 'comfyui',
+      workflow: plan.workflowName,
+      warnings:
+        size && (size.width !== req.width || size.height !== req.height)
+          ? [
+              {
+                code: 'SIZE_CHANGED',
+                message: `The ${plan.workflowName} workflow made ${size.width}x${size.height}, not the ${req.width}x${req.height} asked for: map its width and height in comfyUI.imageMapping.`,
+              },
+            ]
+          : [],
+      timings: run.timings,
+      server: { comfyui: this.endpoint, promptId: run.promptId, clientId: this.clientId, output: run.file },
+    };
+  }
+
+  /** Queues a filled workflow, follows it to the end and downloads the output `pick` chooses into the scratch folder. */
+  private async runWorkflow(
+    workflow: Workflow,
+    opts: RenderOptions,
+    tuning: { pollIntervalMs: number; serverLostMs: number; log: (line: string) => void },
+    started: number,
+    pick: (entry: HistoryEntry) => SavedFile | undefined,
+    kind: 'video' | 'image',
+  ): Promise<{ dest: string; file: SavedFile; promptId: string; timings: RenderResult['timings'] }> {
+    const { signal } = opts;
+    const step = tuning.log;
     const follower = new PromptFollower(this.client, this.wsUrl(), opts, workflow, tuning);
     await follower.connect(); // before queueing, so no message for our prompt is missed
     try {
@@ -217,12 +312,14 @@ export class ComfyUIProvider implements VideoProvider {
       const promptId = await this.queue(workflow, step);
       const entry = await follower.follow(promptId, this.opts.timeoutMs - (Date.now() - started));
       step(`prompt ${promptId} done: ${JSON.stringify(follower.timings())}`);
-      const file = pickVideo(entry);
+      const file = pick(entry);
       if (!file)
         throw new StvError(
           'BAD_RESPONSE',
-          `The workflow finished but saved no video (outputs: ${Object.keys(entry.outputs).join(', ') || 'none'}).`,
-          'The workflow must end in SaveVideo (or another node that saves an MP4).',
+          `The workflow finished but saved no ${kind} (outputs: ${Object.keys(entry.outputs).join(', ') || 'none'}).`,
+          kind === 'video'
+            ? 'The workflow must end in SaveVideo (or another node that saves an MP4).'
+            : 'The image workflow must end in SaveImage.',
         );
       safeOutputName(file);
       opts.onProgress({ stage: 'downloading', fraction: 0.99 });
@@ -231,26 +328,29 @@ export class ComfyUIProvider implements VideoProvider {
       step(`downloading ${file.subfolder ? `${file.subfolder}/` : ''}${file.filename}`);
       await this.client.download(file, dest, signal);
       step(`downloaded in ${Date.now() - t0} ms`);
-      return {
-        videoPath: dest,
-        videoIsTemporary: true,
-        seed: req.seed,
-        width: req.width,
-        height: req.height,
-        numFrames: req.numFrames,
-        fps: req.fps,
-        model: plan.workflowName,
-        backend: 'comfyui',
-        warnings: [...endWarnings, ...this.warnings(needsKeyframe, req, plan)],
-        timings: { ...follower.timings(), downloadMs: Date.now() - t0, totalMs: Date.now() - started },
-        server: { comfyui: this.endpoint, promptId, clientId: this.clientId, output: file },
-      };
+      const timings = { ...follower.timings(), downloadMs: Date.now() - t0, totalMs: Date.now() - started };
+      return { dest, file, promptId, timings };
     } catch (e) {
       step(`ended: ${toStvError(e).code} ${toStvError(e).message}`);
       throw e;
     } finally {
       follower.close();
     }
+  }
+
+  /** Whether the image workflow can run here, and if not what it lacks (named like the video workflow's). */
+  private async keyframeHealth(
+    signal?: AbortSignal,
+  ): Promise<Pick<ProviderHealth, 'makesKeyframes' | 'keyframesProblem'>> {
+    const plan = this.opts.imageWorkflow;
+    if (!plan) return { makesKeyframes: false, keyframesProblem: 'No ComfyUI image workflow is set up.' };
+    const missing = missingRequirements(plan.workflow, plan.mapping, await this.objectInfo(signal));
+    return missing.length
+      ? {
+          makesKeyframes: false,
+          keyframesProblem: `ComfyUI lacks what the ${plan.workflowName} workflow needs: ${missing.join('; ')}.`,
+        }
+      : { makesKeyframes: true };
   }
 
   /**

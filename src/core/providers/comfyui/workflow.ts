@@ -8,6 +8,7 @@ import { StvError } from '../../errors';
 import type { RenderRequest } from '../types';
 import wan22FunInpaint5b from './workflows/wan22_fun_inpaint_5b.json';
 import wan22Ti2v5b from './workflows/wan22_ti2v_5b.json';
+import wan22Ti2v5bT2i from './workflows/wan22_ti2v_5b_t2i.json';
 
 export const MAPPING_TARGETS = [
   'prompt',
@@ -91,6 +92,59 @@ export function builtinBookendWorkflow(): Workflow {
 
 // The bookend workflow keeps the built-in's node ids and adds node 13, the end image.
 export const BUILTIN_BOOKEND_MAPPING: Mapping = { ...BUILTIN_MAPPING, '13:image': 'end_image' };
+
+/**
+ * The built-in text-to-image workflow for keyframes (issue 21): the built-in video workflow's own
+ * nodes and model files, with Wan22ImageToVideoLatent at length 1 and no start image, decoded and
+ * saved with SaveImage. ComfyUI 0.3.64 accepts length 1 (comfy_extras/nodes_wan.py:1257, min=1; the
+ * step of 4 is a UI hint, not checked) and makes a latent of ((1 - 1) // 4) + 1 = 1 frame (:1268),
+ * which the causal Wan 2.2 VAE decodes into one image: a Wan 2.2 user downloads nothing more.
+ */
+export function builtinImageWorkflow(): Workflow {
+  return WorkflowSchema.parse(structuredClone(wan22Ti2v5bT2i));
+}
+
+/** The image workflow's length stays 1 (not mapped); its other inputs are the video workflow's node ids. */
+export const BUILTIN_IMAGE_MAPPING: Mapping = {
+  '5:text': 'prompt',
+  '6:text': 'negative_prompt',
+  '7:width': 'width',
+  '7:height': 'height',
+  '9:seed': 'seed',
+  '9:steps': 'steps',
+  '12:filename_prefix': 'filename_prefix',
+};
+
+/** What an image workflow's mapping may fill: no keyframe, end image, length or fps (one still from the prompt). */
+const IMAGE_TARGETS: ReadonlySet<MappingTarget> = new Set([
+  'prompt',
+  'negative_prompt',
+  'width',
+  'height',
+  'seed',
+  'steps',
+  'filename_prefix',
+  'full_timeline_json',
+]);
+
+/** parseMapping for a text-to-image workflow: also refuses targets a still from a prompt has no value for. */
+export function parseImageMapping(raw: Record<string, string>, workflow: Workflow): Mapping {
+  const mapping = parseMapping(raw, workflow);
+  const wrong = Object.entries(mapping).filter(([, t]) => !IMAGE_TARGETS.has(t));
+  if (wrong.length)
+    throw new StvError(
+      'WORKFLOW_INVALID',
+      `The ComfyUI image mapping maps ${wrong.map(([k, t]) => `"${k}" to "${t}"`).join(', ')}, which a keyframe drawn from a prompt has no value for.`,
+      `Map only ${[...IMAGE_TARGETS].join(', ')} in comfyUI.imageMapping.`,
+    );
+  if (!Object.values(mapping).includes('prompt'))
+    throw new StvError(
+      'WORKFLOW_INVALID',
+      'The ComfyUI image mapping maps no input to "prompt", so the keyframe would not follow the shot.',
+      'Add the positive prompt\'s text input, e.g. "6:text": "prompt", to comfyUI.imageMapping.',
+    );
+  return mapping;
+}
 
 /** Parses a workflow file's text; refuses the UI format ("nodes"/"links") with the fix. */
 export function parseWorkflow(text: string, source: string): Workflow {

@@ -158,13 +158,18 @@ export class AdapterClient {
     }
   }
 
-  /** Streams the finished MP4 to `dest` (used when the adapter's files are not readable here). */
-  async downloadVideo(jobId: string, dest: string, signal: AbortSignal): Promise<number> {
+  /** Streams the finished MP4 (or an image job's PNG) to `dest` (used when the adapter's files are not readable here). */
+  async downloadVideo(
+    jobId: string,
+    dest: string,
+    signal: AbortSignal,
+    kind: 'video' | 'image' = 'video',
+  ): Promise<number> {
     let res;
     try {
       res = await (
         await undici()
-      ).request(`${this.endpoint}/jobs/${encodeURIComponent(jobId)}/video`, {
+      ).request(`${this.endpoint}/jobs/${encodeURIComponent(jobId)}/${kind}`, {
         headers: this.headers(),
         signal,
         dispatcher: await ownDispatcher(),
@@ -182,14 +187,14 @@ export class AdapterClient {
     } catch (e) {
       await rm(dest, { force: true });
       if (signal.aborted) throw new StvError('CANCELLED', 'Cancelled.');
-      throw localWriteError(e, dest) ?? networkError(e, this.what);
+      throw localWriteError(e, dest, kind) ?? networkError(e, this.what);
     }
     const expected = Number(res.headers['content-length'] ?? bytes);
     if (bytes !== expected || bytes === 0) {
       await rm(dest, { force: true });
       throw new StvError(
         'BAD_RESPONSE',
-        `The video download from ${this.what} was cut short (${bytes} of ${expected} bytes).`,
+        `The ${kind} download from ${this.what} was cut short (${bytes} of ${expected} bytes).`,
         'Render again; check the network between this machine and the adapter.',
       );
     }
@@ -198,19 +203,19 @@ export class AdapterClient {
 }
 
 /** The download's own file failed (not the network): say so with the codes the queue uses. */
-function localWriteError(e: unknown, dest: string): StvError | undefined {
+function localWriteError(e: unknown, dest: string, kind: 'video' | 'image'): StvError | undefined {
   const code = (e as NodeJS.ErrnoException).code;
   if (code === 'ENOSPC' || code === 'EDQUOT')
     return new StvError(
       'DISK_FULL',
-      `The disk is full while downloading the video to ${dest}.`,
+      `The disk is full while downloading the ${kind} to ${dest}.`,
       'Free some space; earlier renders were not touched.',
       { cause: e },
     );
   if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS')
     return new StvError(
       'OUTPUT_NOT_WRITABLE',
-      `Cannot write the downloaded video to ${dest} (${code}).`,
+      `Cannot write the downloaded ${kind} to ${dest} (${code}).`,
       'Choose another output folder (fastVideo.outputDir) or fix its permissions.',
       { cause: e },
     );

@@ -9,8 +9,11 @@ import { isErrorCode, parseJson } from '../../http';
 import { isLoopbackUrl } from '../../net/loopback';
 import {
   FINAL_JOB_STATES,
+  KEYFRAMES_ELSEWHERE,
   RENDER_STAGES,
   WARNING_CODES,
+  type ImageRequest,
+  type ImageResult,
   type ProviderHealth,
   type RenderOptions,
   type RenderProgress,
@@ -21,7 +24,14 @@ import {
   type VideoProvider,
 } from '../types';
 import { AdapterClient } from './client';
-import { ProgressSchema, JobSchema, type AdapterJob, type AdapterProgress, type GenerateBody } from './wire';
+import {
+  ProgressSchema,
+  JobSchema,
+  type AdapterJob,
+  type AdapterProgress,
+  type AdapterResult,
+  type GenerateBody,
+} from './wire';
 
 export interface FastVideoProviderOptions {
   endpoint: string;
@@ -128,6 +138,13 @@ export class FastVideoProvider implements VideoProvider {
         followsKeyframe: h.followsKeyframe,
         // The preview backend dissolves to the end keyframe; FastVideo 0.2.1's Wan 2.2 TI2V pipelines take none.
         followsEndKeyframe: h.backend === 'preview',
+        makesKeyframes: h.makesKeyframes ?? false,
+        ...(h.makesKeyframes
+          ? {}
+          : {
+              keyframesProblem:
+                h.keyframesProblem ?? `This adapter (version ${h.version}) predates keyframes from prompts: update it.`,
+            }),
         notAi: !h.isAi,
         queueDepth: h.queueDepth,
         ...(h.cluster
@@ -160,14 +177,108 @@ export class FastVideoProvider implements VideoProvider {
   async render(req: RenderRequest, userOpts: RenderOptions): Promise<RenderResult> {
     const started = Date.now();
     const body = await this.buildBody(req);
+    // Said before the render starts (the adapter's result repeats it, so it reaches the sidecar too).
+    const endNotice = req.endKeyframePath ? await this.endKeyframeNotice(userOpts.signal) : undefined;
+    return this.runJob(body, userOpts, endNotice, async (r, jobId, opts) => {
+      if (!r.outputVideoPath)
+        throw new StvError('BAD_RESPONSE', `${this.client.what} finished the render without a video.`);
+      const video = await this.localFile(jobId, r.outputVideoPath, opts, 'video');
+      return {
+        videoPath: video.path,
+        videoIsTemporary: video.temporary,
+        seed: r.seed,
+        width: r.width,
+        height: r.height,
+        numFrames: r.frames,
+        fps: r.fps,
+        model: r.modelId,
+        backend: r.backend,
+        warnings: [...this.warningsOf(r), ...(r.backend === 'preview' ? [] : this.modelWarning(req, r.modelId))],
+        timings: this.timingsOf(r, started, video.downloadMs),
+        server: {
+          adapter: this.endpoint,
+          jobId,
+          adapterOutputPath: r.outputVideoPath,
+          adapterSidecarPath: r.sidecarPath,
+        },
+      };
+    });
+  }
+
+  /** One keyframe drawn from the prompt: an image job (output: image) on the adapter. */
+  async renderImage(req: ImageRequest, userOpts: RenderOptions): Promise<ImageResult> {
+    const started = Date.now();
+    const h = await this.health(userOpts.signal);
+    if (h.makesKeyframes === false)
+      throw new StvError(
+        'KEYFRAMES_UNSUPPORTED',
+        h.keyframesProblem ?? `${this.client.what} cannot make keyframes.`,
+        KEYFRAMES_ELSEWHERE,
+      );
+    const body: GenerateBody = {
+      prompt: req.prompt,
+      ...(req.negativePrompt ? { negativePrompt: req.negativePrompt } : {}),
+      width: req.width,
+      height: req.height,
+      seed: req.seed,
+      ...(req.steps !== undefined ? { steps: req.steps } : {}),
+      sceneId: req.sceneId,
+      outputDir: req.shotId ? `${req.sceneId}/${req.shotId}/keyframes` : `${req.sceneId}/keyframes`,
+      output: 'image',
+    };
+    return this.runJob(body, userOpts, undefined, async (r, jobId, opts) => {
+      if (!r.outputImagePath)
+        throw new StvError('BAD_RESPONSE', `${this.client.what} finished the image job without an image.`);
+      const image = await this.localFile(jobId, r.outputImagePath, opts, 'image');
+      return {
+        imagePath: image.path,
+        imageIsTemporary: image.temporary,
+        seed: r.seed,
+        width: r.width,
+        height: r.height,
+        model: r.modelId,
+        backend: r.backend,
+        warnings: this.warningsOf(r),
+        timings: this.timingsOf(r, started, image.downloadMs),
+        server: { adapter: this.endpoint, jobId, adapterOutputPath: r.outputImagePath },
+      };
+    });
+  }
+
+  private warningsOf(r: AdapterResult): RenderWarning[] {
+    return r.warnings.map((w): RenderWarning => ({
+      code: (KNOWN_WARNINGS.has(w.code) ? w.code : 'OTHER') as RenderWarning['code'],
+      message: w.message,
+    }));
+  }
+
+  private timingsOf(r: AdapterResult, started: number, downloadMs: number | undefined): RenderResult['timings'] {
+    return {
+      queueMs: r.timings.queueMs,
+      loadMs: r.timings.loadMs,
+      generateMs: r.timings.generateMs,
+      encodeMs: r.timings.encodeMs,
+      ...(downloadMs !== undefined ? { downloadMs } : {}),
+      totalMs: Date.now() - started,
+    };
+  }
+
+  /**
+   * Submits one job, follows it to the end and hands its result to `finish`; a cancel or the
+   * deadline (fastVideo.requestTimeoutSeconds) stops the job on the adapter, not just here.
+   */
+  private async runJob<T>(
+    body: GenerateBody,
+    userOpts: RenderOptions,
+    firstMessage: string | undefined,
+    finish: (r: AdapterResult, jobId: string, opts: RenderOptions) => Promise<T>,
+  ): Promise<T> {
     if (userOpts.signal.aborted) throw new StvError('CANCELLED', 'The render was cancelled.');
     // The user's cancel and the render deadline both stop the job; only the reason differs.
     const deadline = this.opts.renderTimeoutMs ? AbortSignal.timeout(this.opts.renderTimeoutMs) : undefined;
     const signal = deadline ? AbortSignal.any([userOpts.signal, deadline]) : userOpts.signal;
     const opts: RenderOptions = { ...userOpts, signal };
-    // Said before the render starts (the adapter's result repeats it, so it reaches the sidecar too).
-    const endNotice = req.endKeyframePath ? await this.endKeyframeNotice(signal) : undefined;
-    opts.onProgress({ stage: 'uploading', fraction: 0, ...(endNotice ? { message: endNotice } : {}) });
+    opts.onProgress({ stage: 'uploading', fraction: 0, ...(firstMessage ? { message: firstMessage } : {}) });
     // Not cancellable by the signal: a POST aborted in flight may still have queued the job on the
     // adapter, and then nobody would know its id to cancel it. Submitting is quick; a cancel
     // during it is honoured right after, on the server.
@@ -196,40 +307,7 @@ export class FastVideoProvider implements VideoProvider {
         const code = job.error && isErrorCode(job.error.code, ERROR_CODES) ? job.error.code : 'INTERNAL';
         throw new StvError(code, job.error?.message ?? 'The adapter reported a failure.', job.error?.hint ?? undefined);
       }
-      const r = job.result;
-      const video = await this.localVideo(jobId, r.outputVideoPath, opts);
-      return {
-        videoPath: video.path,
-        videoIsTemporary: video.temporary,
-        seed: r.seed,
-        width: r.width,
-        height: r.height,
-        numFrames: r.frames,
-        fps: r.fps,
-        model: r.modelId,
-        backend: r.backend,
-        warnings: [
-          ...r.warnings.map((w): RenderWarning => ({
-            code: (KNOWN_WARNINGS.has(w.code) ? w.code : 'OTHER') as RenderWarning['code'],
-            message: w.message,
-          })),
-          ...(r.backend === 'preview' ? [] : this.modelWarning(req, r.modelId)),
-        ],
-        timings: {
-          queueMs: r.timings.queueMs,
-          loadMs: r.timings.loadMs,
-          generateMs: r.timings.generateMs,
-          encodeMs: r.timings.encodeMs,
-          ...(video.downloadMs !== undefined ? { downloadMs: video.downloadMs } : {}),
-          totalMs: Date.now() - started,
-        },
-        server: {
-          adapter: this.endpoint,
-          jobId,
-          adapterOutputPath: r.outputVideoPath,
-          adapterSidecarPath: r.sidecarPath,
-        },
-      };
+      return await finish(job.result, jobId, opts);
     } catch (e) {
       if (signal.aborted) {
         await cancelSent;
@@ -354,11 +432,12 @@ export class FastVideoProvider implements VideoProvider {
     );
   }
 
-  /** The adapter's MP4 if this machine can read it, else a download into the scratch folder. */
-  private async localVideo(
+  /** The adapter's MP4 (or PNG) if this machine can read it, else a download into the scratch folder. */
+  private async localFile(
     jobId: string,
     adapterPath: string,
     opts: RenderOptions,
+    kind: 'video' | 'image',
   ): Promise<{ path: string; temporary: boolean; downloadMs?: number }> {
     if (this.opts.fetchVideo !== 'always' && isLoopbackUrl(this.endpoint) && path.isAbsolute(adapterPath)) {
       try {
@@ -370,9 +449,9 @@ export class FastVideoProvider implements VideoProvider {
     }
     opts.onProgress({ stage: 'downloading', fraction: 0.99 });
     // `.part`, not `.mp4`: a download cut short by a crash must never look like a finished video.
-    const dest = path.join(opts.scratchDir, `.stv-download-${randomUUID()}.mp4.part`);
+    const dest = path.join(opts.scratchDir, `.stv-download-${randomUUID()}.${kind === 'video' ? 'mp4' : 'png'}.part`);
     const t0 = Date.now();
-    await this.client.downloadVideo(jobId, dest, opts.signal);
+    await this.client.downloadVideo(jobId, dest, opts.signal, kind);
     return { path: dest, temporary: true, downloadMs: Date.now() - t0 };
   }
 }

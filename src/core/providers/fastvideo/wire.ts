@@ -19,7 +19,10 @@ export const WarningSchema = z.object({ code: z.string(), message: z.string() })
 
 export const GenerateResultSchema = z.object({
   jobId: z.string(),
-  outputVideoPath: z.string(),
+  /** What the job made; an adapter from before image jobs sends none (a video). */
+  output: z.enum(['video', 'image']).optional(),
+  outputVideoPath: z.string().nullish(),
+  outputImagePath: z.string().nullish(),
   sidecarPath: z.string(),
   frames: z.number(),
   fps: z.number(),
@@ -66,6 +69,9 @@ export const HealthSchema = z.object({
   modelProfile: z.string(),
   modelLoaded: z.boolean(),
   followsKeyframe: z.boolean(),
+  /** Absent from adapters older than image jobs: they cannot make keyframes. */
+  makesKeyframes: z.boolean().optional(),
+  keyframesProblem: z.string().nullish(),
   attentionBackend: z.string().nullish(),
   device: z.string(),
   gpu: z.object({ name: z.string(), memoryFreeMb: z.number(), memoryTotalMb: z.number() }).nullish(),
@@ -88,6 +94,7 @@ export const HealthSchema = z.object({
 });
 
 export type AdapterJob = z.infer<typeof JobSchema>;
+export type AdapterResult = z.infer<typeof GenerateResultSchema>;
 export type AdapterHealth = z.infer<typeof HealthSchema>;
 export type AdapterProgress = z.infer<typeof ProgressSchema>;
 
@@ -100,10 +107,13 @@ export interface GenerateBody {
   endKeyframeBase64?: string;
   width: number;
   height: number;
-  numFrames: number;
-  fps: number;
+  /** Absent from an image job (output: image), which has one frame. */
+  numFrames?: number;
+  fps?: number;
   seed: number;
   steps?: number;
   sceneId?: string;
   outputDir?: string;
+  /** 'image': one PNG drawn from the prompt (numFrames and fps unused), served at /jobs/{id}/image. */
+  output?: 'video' | 'image';
 }
