@@ -24,6 +24,7 @@ ray = pytest.importorskip(
 
 import cluster_backends  # noqa: E402
 from conftest import RunningAdapter, make_config, probe_mp4, small_request  # noqa: E402
+from PIL import Image  # noqa: E402
 from test_api import (  # noqa: E402,F401 - the single adapter's API tests, run again on the front door below
     test_a_large_keyframe_is_kept_at_render_size_while_queued,
     test_an_unwritable_output_folder_is_output_not_writable,
@@ -308,3 +309,20 @@ def test_the_single_process_adapter_does_not_import_ray() -> None:
         "sys.exit(1 if 'ray' in sys.modules else 0)"
     )
     assert subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).parent.parent).returncode == 0
+
+
+def test_an_image_job_is_drawn_on_a_worker_and_served_by_the_front_door(adapter: ClusterAdapter) -> None:
+    """Keyframes from prompts (issue 21) through the cluster: the PNG travels back like an MP4."""
+    assert adapter.client.get("/health").json()["makesKeyframes"] is True
+    body = small_request(output="image", width=320, height=256, sceneId="still")
+    body.pop("numFrames")
+    posted = adapter.client.post("/jobs", json=body)
+    assert posted.status_code == 202, posted.text
+    job = adapter.wait(posted.json()["jobId"])
+    assert job["status"] == "succeeded", job
+    png = Path(job["result"]["outputImagePath"])
+    with Image.open(png) as img:
+        assert (img.format, img.size) == ("PNG", (320, 256))
+    assert sidecar(job)["extra"]["cluster"]["worker"] in {"worker-0", "worker-1"}
+    served = adapter.client.get(f"/jobs/{job['jobId']}/image")
+    assert served.status_code == 200 and served.content == png.read_bytes()

@@ -72,6 +72,11 @@ def plan_workers(config: AdapterConfig, resources: dict[str, Any], alive_nodes: 
 class ClusterBackend:
     """What the app sees as its backend in cluster mode (name, health, start, close)."""
 
+    # The workers run the preview or FastVideo backend, and both draw keyframes (image jobs travel to a
+    # worker like video jobs: the PNG comes back as the MP4 does).
+    makes_keyframes = True
+    keyframes_problem: str | None = None
+
     def __init__(
         self,
         config: AdapterConfig,

@@ -43,6 +43,7 @@ def job_spec(job: BackendJob) -> dict[str, Any]:
         "seed": job.seed,
         "steps": job.steps,
         "end_keyframe": job.end_keyframe,
+        "output": job.output,
     }
 
 

@@ -95,7 +95,7 @@ class RenderWorker:
     def run(self, spec: dict[str, Any]) -> dict[str, Any]:
         """Renders one job; returns {"output", "video", "worker"} or {"error"} (errors are returned,
         not raised, so their code survives the trip through Ray unchanged)."""
-        out_path = self.scratch / f"{spec['job_id']}.mp4"
+        out_path = self.scratch / f"{spec['job_id']}{'.png' if spec.get('output') == 'image' else '.mp4'}"
         job = BackendJob(**spec, out_path=out_path)
         with self._lock:
             self._progress = []
