@@ -1,4 +1,7 @@
 import * as assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { applyEdits, type Edit } from 'jsonc-parser';
 import {
   addSceneEdits,
@@ -11,6 +14,7 @@ import {
   timelineOutline,
   timelineTree,
 } from '../../src/core/timeline/authoring';
+import { importKeyframeBytes, importKeyframeFile } from '../../src/core/timeline/keyframeImport';
 import { parseTimeline } from '../../src/core/timeline/load';
 
 const TEXT = `{
@@ -178,5 +182,56 @@ describe('timeline authoring edits (the timeline editor)', () => {
       apply(setKeyframeEdits(v1, { scene: 0, sceneId: 's' }, 'start', 'k.png'), v1).includes('"keyframe": "k.png"'),
     );
     assert.throws(() => setKeyframeEdits(v1, { scene: 0, sceneId: 's' }, 'end', 'k.png'), /version 2/);
+  });
+});
+
+describe('keyframes dropped on the timeline editor', () => {
+  const png = Buffer.from(
+    'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==',
+    'base64',
+  );
+  let dir: string;
+  let timeline: string;
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'stv-drop-'));
+    mkdirSync(path.join(dir, 'project', 'art'), { recursive: true });
+    timeline = path.join(dir, 'project', 'a.timeline.json');
+    writeFileSync(timeline, '{}');
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("uses an image inside the timeline's folder where it is", async () => {
+    writeFileSync(path.join(dir, 'project', 'art', 'sky.png'), png);
+    assert.deepEqual(await importKeyframeFile(timeline, path.join(dir, 'project', 'art', 'sky.png')), {
+      rel: 'art/sky.png',
+      copied: false,
+    });
+  });
+
+  it('copies one from outside into keyframes/, reuses the same copy and never overwrites another file', async () => {
+    const outside = path.join(dir, 'sky.png');
+    writeFileSync(outside, png);
+    assert.deepEqual(await importKeyframeFile(timeline, outside), { rel: 'keyframes/sky.png', copied: true });
+    assert.deepEqual(await importKeyframeFile(timeline, outside), { rel: 'keyframes/sky.png', copied: false });
+    const other = Buffer.concat([png, Buffer.from([0])]);
+    writeFileSync(outside, other);
+    assert.deepEqual(await importKeyframeFile(timeline, outside), { rel: 'keyframes/sky-2.png', copied: true });
+    assert.deepEqual(
+      readFileSync(path.join(dir, 'project', 'keyframes', 'sky.png')),
+      png,
+      'the first copy is untouched',
+    );
+    assert.deepEqual(await importKeyframeBytes(timeline, '../../evil/sky.png', png), {
+      rel: 'keyframes/sky.png',
+      copied: false,
+    });
+  });
+
+  it('refuses what is not an image, whatever its name', async () => {
+    const fake = path.join(dir, 'fake.png');
+    writeFileSync(fake, 'not an image');
+    await assert.rejects(importKeyframeFile(timeline, fake), /not a PNG, JPEG or WebP/);
+    await assert.rejects(importKeyframeBytes(timeline, 'x.txt', png), /not a PNG, JPEG or WebP/);
+    await assert.rejects(importKeyframeFile(timeline, dir), /not a file/);
   });
 });
