@@ -16,6 +16,7 @@ import { log } from './log';
 import { ScenePanel, type PanelDeps } from './panel';
 import { ProviderHub } from './providerHub';
 import { RenderController } from './render';
+import { openTimelineEditor, registerTimelineEditor } from './timelineEditor';
 import { SETTING_SECTIONS, currentSettings, providerChosen } from './settings';
 import { ProviderStatusBar } from './statusBar';
 
@@ -62,18 +63,19 @@ export function activate(ctx: vscode.ExtensionContext): SceneToVideoApi {
       status.schedule(settings.healthCheckIntervalSeconds);
       reportSettingProblems();
       diagnostics.recheck();
-      void ScenePanel.current?.pushState();
+      for (const p of ScenePanel.open) void p.pushState();
       if (adapter.isRunning() && ADAPTER_START_SETTINGS.some((k) => e.affectsConfiguration(k))) offerAdapterRestart();
     }),
     vscode.workspace.onDidGrantWorkspaceTrust(() => {
       settings = currentSettings().settings;
       hub.invalidate();
       status.schedule(settings.healthCheckIntervalSeconds);
-      void ScenePanel.current?.pushState();
+      for (const p of ScenePanel.open) void p.pushState();
     }),
     ...registerCommands({ ctx, hub, status, adapter, renders, settings: getSettings, panel }),
     ...registerTimelineEditing(),
-    registerPanelSerializer(panel),
+    registerTimelineEditor(panel),
+    registerPanelSerializer(),
   );
   status.schedule(settings.healthCheckIntervalSeconds);
   if (settings.fastVideo.autoStart && settings.videoProvider === 'fastvideo-local' && vscode.workspace.isTrusted)
@@ -93,7 +95,7 @@ export function activate(ctx: vscode.ExtensionContext): SceneToVideoApi {
 }
 
 export function deactivate(): void {
-  ScenePanel.current?.dispose();
+  for (const p of [...ScenePanel.open]) p.dispose();
 }
 
 /** Run records: this workspace's storage (global storage without a folder), with retention. */
@@ -123,14 +125,16 @@ function offerAdapterRestart(): void {
     .then((p) => p && vscode.commands.executeCommand('sceneToVideo.startAdapter', { restart: true }));
 }
 
-/** Brings a scene panel back after a reload, for the timeline it showed. */
-function registerPanelSerializer(deps: PanelDeps): vscode.Disposable {
+/**
+ * A scene panel from before the timeline editor (restored after an update) becomes the editor of
+ * the timeline it showed.
+ */
+function registerPanelSerializer(): vscode.Disposable {
   return vscode.window.registerWebviewPanelSerializer('sceneToVideo.panel', {
     async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown) {
       const file = (state as { timelineFile?: string } | undefined)?.timelineFile;
-      if (!file) return panel.dispose();
-      panel.webview.options = ScenePanel.options(deps.ctx, file);
-      ScenePanel.current = new ScenePanel(deps, panel, file);
+      panel.dispose();
+      if (file) await openTimelineEditor(file);
     },
   });
 }

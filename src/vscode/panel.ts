@@ -1,17 +1,24 @@
-/** The scene panel's host side: builds PanelState, validates every message from the webview. */
+/**
+ * The timeline editor's host side (a custom text editor for *.timeline.json; "Open scene panel"
+ * opens it too): builds PanelState from the document, validates every message from the webview,
+ * and turns its edits into text edits of the document (editorIntents.ts).
+ */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { StvError, toStvError } from '../core/errors';
 import { listRenders } from '../core/render/history';
 import type { RenderJobSnapshot } from '../core/render/queue';
 import type { Settings } from '../core/settings/schema';
+import { timelineOutline, timelineTree } from '../core/timeline/authoring';
 import { resolveScenes, type ResolvedScene } from '../core/timeline/resolve';
 import {
   WebviewToExtensionSchema,
   type ExtensionToWebview,
+  type PanelOutline,
   type PanelScene,
   type PanelState,
 } from '../protocol/messages';
+import { applyEditorIntent, isEditorIntent } from './editorIntents';
 import { log } from './log';
 import { makeNonce, panelHtml } from './panelHtml';
 import type { ProviderHub } from './providerHub';
@@ -27,7 +34,10 @@ export interface PanelDeps {
 }
 
 export class ScenePanel implements vscode.Disposable {
+  /** The editor last active (what the API and the in-host tests see). */
   static current?: ScenePanel;
+  /** Every open editor: settings and trust changes redraw them all. */
+  static readonly open = new Set<ScenePanel>();
   private readonly subs: vscode.Disposable[] = [];
   private lastState?: PanelState;
 
@@ -37,30 +47,6 @@ export class ScenePanel implements vscode.Disposable {
   }
   /** The last state posted, serialised: health checks every few seconds must not redraw an unchanged panel. */
   private lastPosted?: string;
-
-  static show(deps: PanelDeps, timelineFile: string): ScenePanel {
-    if (ScenePanel.current) {
-      const current = ScenePanel.current;
-      current.timelineFile = timelineFile;
-      const options = ScenePanel.options(deps.ctx, timelineFile);
-      // Re-set (which reloads the page) only when another folder must become readable.
-      if (
-        JSON.stringify(options.localResourceRoots?.map(String)) !==
-        JSON.stringify(current.panel.webview.options.localResourceRoots?.map(String))
-      )
-        current.panel.webview.options = options;
-      current.panel.reveal(vscode.ViewColumn.Beside);
-      void current.pushState(true);
-      return current;
-    }
-    const panel = vscode.window.createWebviewPanel(
-      'sceneToVideo.panel',
-      'Scenes',
-      vscode.ViewColumn.Beside,
-      ScenePanel.options(deps.ctx, timelineFile),
-    );
-    return (ScenePanel.current = new ScenePanel(deps, panel, timelineFile));
-  }
 
   static options(
     ctx: vscode.ExtensionContext,
@@ -83,7 +69,11 @@ export class ScenePanel implements vscode.Disposable {
     private readonly deps: PanelDeps,
     readonly panel: vscode.WebviewPanel,
     public timelineFile: string,
+    /** The timeline's text document: the editor's single source of truth. */
+    readonly document?: vscode.TextDocument,
   ) {
+    ScenePanel.open.add(this);
+    ScenePanel.current = this;
     const w = panel.webview;
     const asUri = (...p: string[]) => w.asWebviewUri(vscode.Uri.joinPath(deps.ctx.extensionUri, ...p)).toString();
     panel.iconPath = vscode.Uri.joinPath(deps.ctx.extensionUri, 'media', 'icon.png');
@@ -100,6 +90,13 @@ export class ScenePanel implements vscode.Disposable {
       panel.onDidDispose(() => this.dispose()),
       deps.hub.onDidChangeHealth(() => void this.pushState()),
       vscode.workspace.onDidSaveTextDocument((d) => d.uri.fsPath === this.timelineFile && void this.pushState()),
+      // Typing, an undo, a git checkout: the editor follows the text (renders are not re-read for it).
+      vscode.workspace.onDidChangeTextDocument(
+        (e) => e.document === document && e.contentChanges.length > 0 && void this.pushState(false, false),
+      ),
+      panel.onDidChangeViewState((e) => {
+        if (e.webviewPanel.active) ScenePanel.current = this;
+      }),
     );
     const unsubscribe = deps.renders.queue.onDidChange((j) => {
       if (j.timelineFile !== this.timelineFile) return;
@@ -113,7 +110,35 @@ export class ScenePanel implements vscode.Disposable {
     return this.panel.webview.postMessage(msg);
   }
 
-  async buildState(): Promise<PanelState> {
+  /** Renders listed per output root and scene, re-read on every push except those a text change makes. */
+  private readonly renderCache = new Map<string, Awaited<ReturnType<typeof listRenders>>>();
+
+  private async rendersOf(
+    root: string,
+    sceneId: string,
+    fresh: boolean,
+  ): Promise<Awaited<ReturnType<typeof listRenders>>> {
+    const key = `${root}\0${sceneId}`;
+    const cached = this.renderCache.get(key);
+    if (cached && !fresh) return cached;
+    const list = await listRenders(root, sceneId);
+    this.renderCache.set(key, list);
+    return list;
+  }
+
+  /** The editor's view of the document's text: its outline, whether it can be edited, whether it is empty. */
+  private documentPart(): Pick<PanelState, 'outline' | 'editable' | 'empty'> {
+    if (!this.document) return {};
+    const text = this.document.getText();
+    const tree = timelineTree(text);
+    return {
+      ...(tree ? { outline: clampOutline(timelineOutline(tree)) } : {}),
+      editable: !!tree,
+      ...(text.trim() === '' ? { empty: true } : {}),
+    };
+  }
+
+  async buildState(fresh = true): Promise<PanelState> {
     const s = this.deps.settings();
     const active = s.videoProvider;
     const h = this.deps.hub.lastHealth(active);
@@ -126,12 +151,14 @@ export class ScenePanel implements vscode.Disposable {
       ...(h?.model ? { model: h.model } : {}),
     };
     const r = await loadTimeline(this.timelineFile, s.fastVideo.fps);
+    const doc = this.documentPart();
     if (!r.ok)
       return {
         timelineFile: this.timelineFile,
         problems: r.problems.slice(0, 10).map((p) => `Line ${p.line}: ${p.message}`),
         provider,
         scenes: [],
+        ...doc,
       };
     const scenes = resolveScenes(r.timeline, this.timelineFile, sceneFallbacks(s));
     const roots = [
@@ -147,13 +174,14 @@ export class ScenePanel implements vscode.Disposable {
       timelineFile: this.timelineFile,
       title: r.timeline.title,
       problems: [],
+      ...doc,
       provider,
       scenes: await Promise.all(
         scenes.map(async (sc, i) => {
           // A shot lists its own renders; a one-shot scene those without a shot. The scene's renders from
           // before it had shots stay visible, under its first shot.
           const firstShot = sc.shotId !== undefined && scenes.findIndex((x) => x.id === sc.id) === i;
-          return this.sceneState(sc, firstShot, roots, jobs, s, w);
+          return this.sceneState(sc, firstShot, roots, jobs, s, w, fresh);
         }),
       ),
     };
@@ -167,8 +195,9 @@ export class ScenePanel implements vscode.Disposable {
     jobs: RenderJobSnapshot[],
     s: Settings,
     w: vscode.Webview,
+    fresh: boolean,
   ): Promise<PanelScene> {
-    const renders = (await Promise.all(roots.map((root) => listRenders(root, sc.id))))
+    const renders = (await Promise.all(roots.map((root) => this.rendersOf(root, sc.id, fresh))))
       .flat()
       .filter((a) => a.shotId === sc.shotId || (firstShot && a.shotId === undefined))
       .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
@@ -216,18 +245,33 @@ export class ScenePanel implements vscode.Disposable {
     };
   }
 
-  /** Sends the panel's state; unless `force`, only when it changed since the last one. In order: one at a time. */
-  pushState(force = false): Promise<void> {
-    this.pushing = this.pushing.then(() => this.sendState(force));
+  /**
+   * Sends the panel's state; unless `force`, only when it changed since the last one. In order: one
+   * at a time, and a burst of requests while one is being built (typing) coalesces into one more.
+   * `fresh: false` (a text change) reuses the renders already listed.
+   */
+  pushState(force = false, fresh = true): Promise<void> {
+    if (this.queued) {
+      this.queued.force ||= force;
+      this.queued.fresh ||= fresh;
+      return this.pushing;
+    }
+    const next = { force, fresh };
+    this.queued = next;
+    this.pushing = this.pushing.then(() => {
+      this.queued = undefined;
+      return this.sendState(next.force, next.fresh);
+    });
     return this.pushing;
   }
 
   private pushing: Promise<void> = Promise.resolve();
+  private queued?: { force: boolean; fresh: boolean };
 
-  private async sendState(force: boolean): Promise<void> {
+  private async sendState(force: boolean, fresh: boolean): Promise<void> {
     try {
-      this.lastState = await this.buildState();
-      this.panel.title = `Scenes: ${this.lastState.title ?? path.basename(this.timelineFile)}`;
+      this.lastState = await this.buildState(fresh);
+      if (!this.document) this.panel.title = `Scenes: ${this.lastState.title ?? path.basename(this.timelineFile)}`;
       const serialised = JSON.stringify(this.lastState);
       if (!force && serialised === this.lastPosted) return;
       this.lastPosted = serialised;
@@ -250,7 +294,15 @@ export class ScenePanel implements vscode.Disposable {
     }
     const m = parsed.data;
     try {
+      if (isEditorIntent(m)) {
+        if (this.document) await applyEditorIntent(this.document, m);
+        return;
+      }
       switch (m.type) {
+        case 'showText':
+          if (this.document)
+            await vscode.window.showTextDocument(this.document, { viewColumn: vscode.ViewColumn.Beside });
+          break;
         case 'ready':
           await this.pushState(true);
           break;
@@ -301,8 +353,23 @@ export class ScenePanel implements vscode.Disposable {
   }
 
   dispose(): void {
-    if (ScenePanel.current === this) ScenePanel.current = undefined;
+    ScenePanel.open.delete(this);
+    if (ScenePanel.current === this) ScenePanel.current = [...ScenePanel.open].at(-1);
     this.subs.forEach((d) => d.dispose());
     this.panel.dispose();
   }
+}
+
+/** Strings in the outline within the lengths the webview's schema accepts (a state it rejects would not be drawn). */
+export function clampOutline(o: PanelOutline): PanelOutline {
+  const clamp = (f: PanelOutline['scenes'][number]['fields']) =>
+    Object.fromEntries(Object.entries(f).map(([k, v]) => [k, typeof v === 'string' ? v.slice(0, 4000) : v]));
+  return {
+    ...(o.version !== undefined ? { version: o.version } : {}),
+    scenes: o.scenes.map((sc) => ({
+      id: sc.id.slice(0, 200),
+      fields: clamp(sc.fields),
+      shots: sc.shots.slice(0, 1000).map((sh) => ({ id: sh.id.slice(0, 200), fields: clamp(sh.fields) })),
+    })),
+  };
 }

@@ -20,23 +20,9 @@ import {
   type ParseError,
 } from 'jsonc-parser';
 import { StvError } from '../errors';
+import { EDITABLE_FIELDS, NUMBER_FIELDS, OVERRIDE_FIELDS, type EditableField } from './editableFields';
 
-/** The values of a scene or shot the editor changes in place (width … model live under `overrides`). */
-export const EDITABLE_FIELDS = [
-  'title',
-  'prompt',
-  'negativePrompt',
-  'seconds',
-  'frames',
-  'seed',
-  'width',
-  'height',
-  'provider',
-  'model',
-] as const;
-export type EditableField = (typeof EDITABLE_FIELDS)[number];
-const OVERRIDE_FIELDS: ReadonlySet<EditableField> = new Set(['width', 'height', 'provider', 'model']);
-const NUMBER_FIELDS: ReadonlySet<EditableField> = new Set(['seconds', 'frames', 'seed', 'width', 'height']);
+export { EDITABLE_FIELDS, type EditableField };
 
 /** A scene (no `shot`) or one shot of it, by position, with the ids the sender saw there. */
 export interface ItemRef {
