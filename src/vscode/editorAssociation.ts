@@ -16,9 +16,8 @@ export async function syncEditorAssociation(viewType: string): Promise<void> {
   const current = workbench.inspect<Record<string, string>>('editorAssociations')?.globalValue ?? {};
   const ours = current[PATTERN] === viewType;
   if (on === ours) return;
-  const next = { ...current };
+  const next = Object.fromEntries(Object.entries(current).filter(([k]) => k !== PATTERN));
   if (on) next[PATTERN] = viewType;
-  else delete next[PATTERN];
   await workbench.update('editorAssociations', next, vscode.ConfigurationTarget.Global);
 }
 

@@ -314,9 +314,20 @@ describe('scene panel in a real browser (dist/webview.js under the strict CSP)',
       });
       assert.ok(edits.length <= 2, `typing is sent in bursts, not per key (${edits.length} edits)`);
       // The text (changed, and by someone else too) comes back: the list is not redrawn, the other fields follow.
-      const changed = structuredClone(OUTLINE);
-      (changed.scenes[1] as { shots: { fields: { prompt?: string } }[] }).shots[0]!.fields.prompt = 'wide shot, rain';
-      (changed.scenes[1] as { shots: { fields: { prompt?: string } }[] }).shots[1]!.fields.prompt = 'a boat at night';
+      const changed: typeof OUTLINE = {
+        version: 2,
+        scenes: [
+          OUTLINE.scenes[0] as (typeof OUTLINE.scenes)[number],
+          {
+            id: 'harbour',
+            fields: { title: 'Harbour', prompt: 'a harbour' },
+            shots: [
+              { id: 'wide', fields: { prompt: 'wide shot, rain' } },
+              { id: 'boat', fields: { prompt: 'a boat at night' } },
+            ],
+          },
+        ],
+      };
       await page.keyboard.type('!');
       await h.send({ type: 'state', state: { ...EDITOR, outline: changed } });
       await page.waitForFunction(() => 1);
