@@ -241,7 +241,4 @@ export const ExtensionToWebviewSchema = z.discriminatedUnion('type', [
 ]);
 export type ExtensionToWebview = z.infer<typeof ExtensionToWebviewSchema>;
 
-/** Render warnings after which the panel offers the keyframe-faithful model. */
-export function offersFaithful(code: string, providerId: string): boolean {
-  return providerId === 'fastvideo-local' && (code === 'KEYFRAME_IGNORED' || code === 'SIZE_CHANGED');
-}
+export { offersFaithful } from './faithful';

@@ -13,7 +13,8 @@ import { registerTimelineDiagnostics } from './diagnostics';
 import { setDocsRoot } from './docs';
 import { registerTimelineEditing } from './timelineEditing';
 import { log } from './log';
-import { ScenePanel, type PanelDeps } from './panel';
+import { openEditors } from './openEditors';
+import type { PanelDeps } from './panel';
 import { ProviderHub } from './providerHub';
 import { RenderController } from './render';
 import { openTimelineEditor, registerTimelineEditor } from './timelineEditor';
@@ -63,14 +64,14 @@ export function activate(ctx: vscode.ExtensionContext): SceneToVideoApi {
       status.schedule(settings.healthCheckIntervalSeconds);
       reportSettingProblems();
       diagnostics.recheck();
-      for (const p of ScenePanel.open) void p.pushState();
+      for (const p of openEditors.all) void p.pushState();
       if (adapter.isRunning() && ADAPTER_START_SETTINGS.some((k) => e.affectsConfiguration(k))) offerAdapterRestart();
     }),
     vscode.workspace.onDidGrantWorkspaceTrust(() => {
       settings = currentSettings().settings;
       hub.invalidate();
       status.schedule(settings.healthCheckIntervalSeconds);
-      for (const p of ScenePanel.open) void p.pushState();
+      for (const p of openEditors.all) void p.pushState();
     }),
     ...registerCommands({ ctx, hub, status, adapter, renders, settings: getSettings, panel }),
     ...registerTimelineEditing(),
@@ -88,14 +89,14 @@ export function activate(ctx: vscode.ExtensionContext): SceneToVideoApi {
     statusBarText: () => status.text,
     adapter: { isRunning: () => adapter.isRunning() },
     panel: () =>
-      ScenePanel.current
-        ? { timelineFile: ScenePanel.current.timelineFile, state: ScenePanel.current.shownState }
+      openEditors.current
+        ? { timelineFile: openEditors.current.timelineFile, state: openEditors.current.shownState }
         : undefined,
   };
 }
 
 export function deactivate(): void {
-  for (const p of [...ScenePanel.open]) p.dispose();
+  for (const p of [...openEditors.all]) p.dispose();
 }
 
 /** Run records: this workspace's storage (global storage without a folder), with retention. */

@@ -20,6 +20,7 @@ import {
 } from '../protocol/messages';
 import { applyEditorIntent, isEditorIntent } from './editorIntents';
 import { log } from './log';
+import { openEditors, type OpenEditor } from './openEditors';
 import { makeNonce, panelHtml } from './panelHtml';
 import type { ProviderHub } from './providerHub';
 import { extraResourceRoot, isStaleFailure, sceneNotices, toPanelJob } from './panelModel';
@@ -33,11 +34,7 @@ export interface PanelDeps {
   settings: () => Settings;
 }
 
-export class ScenePanel implements vscode.Disposable {
-  /** The editor last active (what the API and the in-host tests see). */
-  static current?: ScenePanel;
-  /** Every open editor: settings and trust changes redraw them all. */
-  static readonly open = new Set<ScenePanel>();
+export class ScenePanel implements vscode.Disposable, OpenEditor {
   private readonly subs: vscode.Disposable[] = [];
   private lastState?: PanelState;
 
@@ -72,8 +69,8 @@ export class ScenePanel implements vscode.Disposable {
     /** The timeline's text document: the editor's single source of truth. */
     readonly document?: vscode.TextDocument,
   ) {
-    ScenePanel.open.add(this);
-    ScenePanel.current = this;
+    openEditors.all.add(this);
+    openEditors.current = this;
     const w = panel.webview;
     const asUri = (...p: string[]) => w.asWebviewUri(vscode.Uri.joinPath(deps.ctx.extensionUri, ...p)).toString();
     panel.iconPath = vscode.Uri.joinPath(deps.ctx.extensionUri, 'media', 'icon.png');
@@ -95,7 +92,7 @@ export class ScenePanel implements vscode.Disposable {
         (e) => e.document === document && e.contentChanges.length > 0 && void this.pushState(false, false),
       ),
       panel.onDidChangeViewState((e) => {
-        if (e.webviewPanel.active) ScenePanel.current = this;
+        if (e.webviewPanel.active) openEditors.current = this;
       }),
     );
     const unsubscribe = deps.renders.queue.onDidChange((j) => {
@@ -353,8 +350,8 @@ export class ScenePanel implements vscode.Disposable {
   }
 
   dispose(): void {
-    ScenePanel.open.delete(this);
-    if (ScenePanel.current === this) ScenePanel.current = [...ScenePanel.open].at(-1);
+    openEditors.all.delete(this);
+    if (openEditors.current === this) openEditors.current = [...openEditors.all].at(-1);
     this.subs.forEach((d) => d.dispose());
     this.panel.dispose();
   }

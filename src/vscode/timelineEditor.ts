@@ -7,14 +7,16 @@
  */
 import * as vscode from 'vscode';
 import { watchEditorAssociation } from './editorAssociation';
-import { ScenePanel, type PanelDeps } from './panel';
+import type { PanelDeps } from './panel';
 
 export const TIMELINE_EDITOR_VIEW_TYPE = 'sceneToVideo.timeline';
 
 class TimelineEditorProvider implements vscode.CustomTextEditorProvider {
   constructor(private readonly deps: PanelDeps) {}
 
-  resolveCustomTextEditor(document: vscode.TextDocument, panel: vscode.WebviewPanel): void {
+  async resolveCustomTextEditor(document: vscode.TextDocument, panel: vscode.WebviewPanel): Promise<void> {
+    // Loaded when the first editor opens, not at activation (see openEditors.ts).
+    const { ScenePanel } = await import('./panel.js');
     panel.webview.options = ScenePanel.options(this.deps.ctx, document.uri.fsPath);
     new ScenePanel(this.deps, panel, document.uri.fsPath, document);
   }
@@ -47,6 +49,13 @@ export async function openTimelineEditor(file: string): Promise<void> {
     'vscode.openWith',
     uri,
     TIMELINE_EDITOR_VIEW_TYPE,
-    open ? { viewColumn: open.g.viewColumn } : { viewColumn: vscode.ViewColumn.Beside },
+    // Beside the text when the text is what the user is looking at; else where the user is.
+    {
+      viewColumn: open
+        ? open.g.viewColumn
+        : vscode.window.activeTextEditor
+          ? vscode.ViewColumn.Beside
+          : vscode.ViewColumn.Active,
+    },
   );
 }

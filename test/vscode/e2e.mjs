@@ -6,10 +6,11 @@
 // finds it in the Extensions view with its icon.
 import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
+import { EDITOR_STEPS, editorSteps } from './editorSteps.mjs';
 import { STATUS, commandPalette, playPast, scenePanel, stepRecorder, workbenchPayload } from './steps.mjs';
 
 /** How many steps a complete run has (the harness counts a shorter run as a failure). */
-export const E2E_STEPS = 6;
+export const E2E_STEPS = 6 + EDITOR_STEPS;
 
 export async function runE2E({ browser, url, ws, root, devPath, installed }) {
   const { results, step } = stepRecorder();
@@ -26,7 +27,7 @@ export async function runE2E({ browser, url, ws, root, devPath, installed }) {
       await page.locator('.monaco-workbench .part.statusbar').waitFor({ timeout: 60_000 });
       await page.locator(STATUS, { hasText: 'FastVideo: ok' }).waitFor({ timeout: 60_000 });
     });
-    await step('"Open scene panel" from the command palette lists the scenes with keyframes', async () => {
+    await step('"Open scene panel" opens the timeline editor: a card per clip, with keyframes', async () => {
       await palette('Scene to Video: Open scene panel');
       await panel().locator('section[data-scene="lighthouse"] img.thumb').waitFor({ timeout: 30_000 });
       const n = await panel().locator('section.scene').count();
@@ -76,6 +77,7 @@ export async function runE2E({ browser, url, ws, root, devPath, installed }) {
       await playPast(video, 1);
       await page.screenshot({ path: path.join(images, 'scene-panel.png') });
     });
+    await editorSteps({ step, page, panel, ws, root, images });
     await step("the status bar item's tooltip shows endpoint, model and last check", async () => {
       await page.locator(STATUS).screenshot({ path: path.join(images, 'status-bar.png') }); // the item alone (the README shows it inline)
       await page.locator(STATUS).hover();
