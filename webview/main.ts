@@ -142,6 +142,9 @@ function header(s: PanelState): HTMLElement {
     button('Render all', 'renderAll', {}, { icon: 'run-all' }),
     button('Cancel all', 'cancelAll', {}, { secondary: true }),
     button('Switch provider', 'command', { command: 'sceneToVideo.switchProvider' }, { secondary: true }),
+    ...(s.outline
+      ? [button('Assemble', 'command', { command: 'sceneToVideo.assembleTimeline' }, { secondary: true, icon: 'film' })]
+      : []),
     ...(s.outline ? [button('Show JSON', 'showText', {}, { secondary: true, icon: 'json' })] : []),
   );
 }

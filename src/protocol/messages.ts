@@ -34,6 +34,8 @@ export const PANEL_COMMANDS = [
   'sceneToVideo.checkHealth',
   'sceneToVideo.setAdapterToken',
   'sceneToVideo.newTimeline',
+  // Run on the editor's own timeline (the extension passes its file).
+  'sceneToVideo.assembleTimeline',
 ] as const;
 
 /**

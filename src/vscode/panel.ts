@@ -14,7 +14,6 @@ import { resolveScenes, type ResolvedScene } from '../core/timeline/resolve';
 import {
   WebviewToExtensionSchema,
   type ExtensionToWebview,
-  type PanelOutline,
   type PanelScene,
   type PanelState,
 } from '../protocol/messages';
@@ -23,7 +22,7 @@ import { log } from './log';
 import { openEditors, type OpenEditor } from './openEditors';
 import { makeNonce, panelHtml } from './panelHtml';
 import type { ProviderHub } from './providerHub';
-import { extraResourceRoot, isStaleFailure, sceneNotices, toPanelJob } from './panelModel';
+import { clampOutline, extraResourceRoot, isStaleFailure, sceneNotices, toPanelJob } from './panelModel';
 import { RenderController, runErrorAction, showError } from './render';
 import { loadTimeline, sceneFallbacks } from './timelines';
 
@@ -327,7 +326,9 @@ export class ScenePanel implements vscode.Disposable, OpenEditor {
           await this.deps.renders.useKeyframeFaithfulModel();
           break;
         case 'runCommand':
-          await vscode.commands.executeCommand(m.command);
+          if (m.command === 'sceneToVideo.assembleTimeline')
+            await vscode.commands.executeCommand(m.command, vscode.Uri.file(this.timelineFile));
+          else await vscode.commands.executeCommand(m.command);
           break;
         case 'errorAction': {
           // Only an action that a failed job of this timeline offers (the error itself comes from the queue).
@@ -355,18 +356,4 @@ export class ScenePanel implements vscode.Disposable, OpenEditor {
     this.subs.forEach((d) => d.dispose());
     this.panel.dispose();
   }
-}
-
-/** Strings in the outline within the lengths the webview's schema accepts (a state it rejects would not be drawn). */
-export function clampOutline(o: PanelOutline): PanelOutline {
-  const clamp = (f: PanelOutline['scenes'][number]['fields']) =>
-    Object.fromEntries(Object.entries(f).map(([k, v]) => [k, typeof v === 'string' ? v.slice(0, 4000) : v]));
-  return {
-    ...(o.version !== undefined ? { version: o.version } : {}),
-    scenes: o.scenes.map((sc) => ({
-      id: sc.id.slice(0, 200),
-      fields: clamp(sc.fields),
-      shots: sc.shots.slice(0, 1000).map((sh) => ({ id: sh.id.slice(0, 200), fields: clamp(sh.fields) })),
-    })),
-  };
 }
