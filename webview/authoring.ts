@@ -72,6 +72,57 @@ function field(key: string, f: EditableField, value: string | number | undefined
   return el('div', { class: `field field-${f}` }, el('vscode-label', { for: id }, LABEL[f]), control);
 }
 
+/**
+ * Fields are built when their card comes near the viewport: a card's ten web components cost far
+ * more than its text, and a 1,000-shot timeline would otherwise draw 10,000 of them before its
+ * first paint. Until then the card shows its title and prompt as text, in the fields' place.
+ */
+const builders = new WeakMap<Element, () => HTMLElement>();
+const nearView =
+  typeof IntersectionObserver === 'undefined'
+    ? undefined
+    : new IntersectionObserver(
+        (entries) => {
+          for (const e of entries) {
+            if (!e.isIntersecting) continue;
+            nearView?.unobserve(e.target);
+            const build = builders.get(e.target);
+            if (build && e.target.isConnected) e.target.replaceWith(build());
+          }
+        },
+        { rootMargin: '800px 0px' },
+      );
+
+/** The outline the latest state carries: a card built late takes its values from it, not from when it was drawn. */
+let latest: PanelOutline | undefined;
+export function setLatestOutline(o: PanelOutline | undefined): void {
+  latest = o;
+}
+
+function fieldsOf(key: string, fallback: OutlineFields): OutlineFields {
+  const [a, b] = key.split('.').map(Number);
+  const sc = latest?.scenes[a ?? -1];
+  return (b === undefined ? sc?.fields : sc?.shots[b]?.fields) ?? fallback;
+}
+
+function lazyFields(
+  key: string,
+  fields: OutlineFields,
+  owner: string,
+  inherited: Partial<Record<EditableField, string>>,
+): HTMLElement {
+  if (!nearView) return fieldsView(key, fields, owner, inherited);
+  const holder = el(
+    'div',
+    { class: 'fields pending', 'data-pending': key },
+    el('div', { class: 'pending-title' }, text(fields.title) || owner),
+    el('div', { class: 'prompt' }, text(fields.prompt) || text(inherited.prompt)),
+  );
+  builders.set(holder, () => fieldsView(key, fieldsOf(key, fields), owner, inherited));
+  nearView.observe(holder);
+  return holder;
+}
+
 /** The fields of a scene or shot; `inherited` gives placeholders for what it leaves to its scene/defaults. */
 export function fieldsView(
   key: string,
@@ -135,7 +186,7 @@ function card(
       'div',
       { class: 'card-body' },
       ...(tools ? [tools] : []),
-      fieldsView(key, fields, owner, inherited),
+      lazyFields(key, fields, owner, inherited),
       clipSlot(clip),
       // Where a takes strip mounts (one per clip).
       el('div', { class: 'takes', 'data-takes': id }),
@@ -170,7 +221,7 @@ export function sceneGroup(outline: PanelOutline, i: number, clips: Map<string, 
     return group;
   }
   group.append(
-    el('div', { class: 'scene-head', 'data-item': key }, tools, fieldsView(key, sc.fields, title, sceneInherits())),
+    el('div', { class: 'scene-head', 'data-item': key }, tools, lazyFields(key, sc.fields, title, sceneInherits())),
   );
   const shots = el('div', { class: 'shots', role: 'list', 'aria-label': `Shots of ${title}` });
   sc.shots.forEach((shot, j) => {

@@ -22,7 +22,7 @@ import {
   type PanelState,
   type WebviewToExtension,
 } from '../src/protocol/messages';
-import { clipSlot, sceneGroup, structureOf, updateFields } from './authoring';
+import { clipSlot, sceneGroup, setLatestOutline, structureOf, updateFields } from './authoring';
 import { beginVideos, clipStatus, endVideos, keepVideos, keyframeThumbs } from './clip';
 import { button, el, link } from './dom';
 import { installDragAndDrop } from './dragDrop';
@@ -124,6 +124,7 @@ function update(): void {
 }
 
 function redraw(): void {
+  setLatestOutline(state?.outline);
   if (state?.outline && drawnStructure === structureOf(state.outline, state.editable)) update();
   else redrawAll();
 }

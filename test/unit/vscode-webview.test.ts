@@ -281,6 +281,8 @@ describe('scene panel in a real browser (dist/webview.js under the strict CSP)',
       await h.send({ type: 'state', state: EDITOR });
       await page.locator('section[data-scene="harbour/boat"]').waitFor();
       assert.equal(await page.locator('section.scene').count(), 3, 'one card per clip: a scene and two shots');
+      // Fields are built as their card nears the viewport (a 1,000-shot timeline paints text first).
+      await page.locator('section[data-scene="harbour/boat"]').scrollIntoViewIfNeeded();
       assert.equal(await promptOf('1.1').evaluate((e) => (e as unknown as { value: string }).value), 'a boat');
       assert.equal(await promptOf('1.1').getAttribute('label'), 'Prompt of Harbour — boat');
       assert.equal(await promptOf('1.1').getAttribute('placeholder'), 'a harbour', 'what the shot inherits');
