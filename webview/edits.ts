@@ -126,6 +126,11 @@ export function installEditing(app: HTMLElement, post: Post, state: () => PanelS
   };
   return {
     dropTarget,
+    /** The extension says the last edit is in the document: keystroke → document change (for the benchmark). */
+    applied() {
+      if (typedAt !== undefined && !pending.size) performance.measure('stv:keystroke-to-document', { start: typedAt });
+      performance.measure('stv:edit-to-document', 'stv:edit-posted');
+    },
     /** A state arrived: if it follows typing, record how long the round trip took (for the benchmark). */
     stateArrived() {
       if (typedAt === undefined || pending.size) return;

@@ -274,6 +274,7 @@ window.addEventListener('message', (e: MessageEvent<unknown>) => {
     marked = true;
     return;
   }
+  if (msg.type === 'edited') return editing.applied();
   const scene = state?.scenes.find((s) => s.id === msg.sceneId);
   if (!state || !scene) return;
   scene.job = msg.job;

@@ -240,6 +240,8 @@ export type PanelState = z.infer<typeof PanelStateSchema>;
 export const ExtensionToWebviewSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('state'), state: PanelStateSchema }),
   z.object({ type: z.literal('job'), sceneId: SceneId, job: PanelJobSchema }),
+  /** The timeline editor's edit is in the document (its state follows once the typing pauses). */
+  z.object({ type: z.literal('edited') }),
 ]);
 export type ExtensionToWebview = z.infer<typeof ExtensionToWebviewSchema>;
 

@@ -33,6 +33,9 @@ export interface PanelDeps {
   settings: () => Settings;
 }
 
+/** How long the text must rest before the editor redraws from it. */
+const TEXT_SETTLE_MS = 120;
+
 export class ScenePanel implements vscode.Disposable, OpenEditor {
   private readonly subs: vscode.Disposable[] = [];
   private lastState?: PanelState;
@@ -88,8 +91,9 @@ export class ScenePanel implements vscode.Disposable, OpenEditor {
       vscode.workspace.onDidSaveTextDocument((d) => d.uri.fsPath === this.timelineFile && void this.pushState()),
       // Typing, an undo, a git checkout: the editor follows the text (renders are not re-read for it).
       vscode.workspace.onDidChangeTextDocument(
-        (e) => e.document === document && e.contentChanges.length > 0 && void this.pushState(false, false),
+        (e) => e.document === document && e.contentChanges.length > 0 && this.textChanged(),
       ),
+      { dispose: () => clearTimeout(this.textTimer) },
       panel.onDidChangeViewState((e) => {
         if (e.webviewPanel.active) openEditors.current = this;
       }),
@@ -104,6 +108,18 @@ export class ScenePanel implements vscode.Disposable, OpenEditor {
 
   private post(msg: ExtensionToWebview): Thenable<boolean> {
     return this.panel.webview.postMessage(msg);
+  }
+
+  private textTimer?: ReturnType<typeof setTimeout>;
+
+  /**
+   * The text changed (typing in either view, an undo, a checkout): the editor follows once the
+   * changes pause for a moment, so a burst of keystrokes rebuilds the state of a large timeline once,
+   * not per key (renders are not re-read for it).
+   */
+  private textChanged(): void {
+    clearTimeout(this.textTimer);
+    this.textTimer = setTimeout(() => void this.pushState(false, false), TEXT_SETTLE_MS);
   }
 
   /** Renders listed per output root and scene, re-read on every push except those a text change makes. */
@@ -291,7 +307,9 @@ export class ScenePanel implements vscode.Disposable, OpenEditor {
     const m = parsed.data;
     try {
       if (isEditorIntent(m)) {
-        if (this.document) await applyEditorIntent(this.document, m);
+        if (!this.document) return;
+        await applyEditorIntent(this.document, m);
+        await this.post({ type: 'edited' });
         return;
       }
       switch (m.type) {

@@ -4,10 +4,11 @@
 //  - the timeline editor's time to first paint with 1,000 clips (100 scenes of 10 shots), against
 //    the 3-scene sample: from the command palette's Enter on "Open scene panel" to the webview's
 //    `stv:scenes-painted` mark (set after the frame that shows the cards);
-//  - typing in a prompt field of either: from the keystroke to the state that carries it drawn
-//    (`stv:keystroke-to-state`, which includes the editor's pause before it sends typing) and from
-//    the edit posted to that state (`stv:edit-to-state`: the WorkspaceEdit, the document change, the
-//    state built and drawn). Typing must not redraw the list, so 1,000 clips cost about what 3 do.
+//  - typing in a prompt field of either: from the keystroke to the edit in the document
+//    (`stv:keystroke-to-document`, which includes the editor's short pause before it sends typing),
+//    from the edit posted to it being in the document (`stv:edit-to-document`: the message, the
+//    minimal text edit, the WorkspaceEdit), and from the keystroke to the state that follows drawn
+//    (`stv:keystroke-to-state`). Typing must not redraw the list.
 // Called by test/vscode/harness.mjs (`harness.mjs bench`), which owns the servers; each run is a
 // fresh window, so a fresh extension host. STV_BENCH_CLIPS=1000 (default) sets the large timeline's
 // size; the same file measures an older build's panel (no fields: its typing figures stay empty).
@@ -116,21 +117,25 @@ async function panelFirstPaint(page, scenes) {
 /** Types into the first prompt field `keys` times, a pause apart; the editor's own measures, in ms. */
 async function typingCosts(frame, keys = 5) {
   const field = frame.locator('vscode-textarea[data-field="prompt"] textarea').first();
-  if (!(await field.count())) return { keystrokeMs: [], editMs: [] };
+  if (!(await field.count())) return { keystrokeMs: [], editMs: [], documentMs: [], stateMs: [] };
   await field.click();
   await frame.page().keyboard.press('End');
   for (let i = 0; i < keys; i++) {
-    const before = await frame.evaluate(() => performance.getEntriesByName('stv:edit-to-state').length);
+    const before = await frame.evaluate(() => performance.getEntriesByName('stv:keystroke-to-state').length);
     await frame.page().keyboard.type('x');
-    await frame.waitForFunction((n) => performance.getEntriesByName('stv:edit-to-state').length > n, before, {
+    await frame.waitForFunction((n) => performance.getEntriesByName('stv:keystroke-to-state').length > n, before, {
       timeout: 30_000,
     });
     await frame.page().waitForTimeout(300);
   }
-  return frame.evaluate(() => ({
-    keystrokeMs: performance.getEntriesByName('stv:keystroke-to-state').map((m) => m.duration),
-    editMs: performance.getEntriesByName('stv:edit-to-state').map((m) => m.duration),
-  }));
+  return frame.evaluate(() => {
+    const ms = (name) => performance.getEntriesByName(name).map((m) => m.duration);
+    return {
+      keystrokeMs: ms('stv:keystroke-to-document'),
+      editMs: ms('stv:edit-to-document'),
+      stateMs: ms('stv:keystroke-to-state'),
+    };
+  });
 }
 
 export async function runVsCodeBench({
@@ -163,7 +168,10 @@ export async function runVsCodeBench({
       (scenes === 3 ? result.panel3Ms : result.panelBigMs).push(paintMs);
       (scenes === 3 ? result.type3 : result.typeBig).push(await typingCosts(frame));
       // Every window activates the extension afresh: both count toward activation.
-      const a = await activationTimes(page);
+      const a = await activationTimes(page).catch(async (e) => {
+        await page.screenshot({ path: path.join(root, 'test-results', 'bench-failure.png') }).catch(() => {});
+        throw e;
+      });
       result.activationMs.push(a.ours);
       result.gitActivationMs.push(a.git);
       await page.close();
@@ -188,6 +196,8 @@ export async function runVsCodeBench({
     keystrokeBigMs: round(typing(result.typeBig, 'keystrokeMs')),
     edit3Ms: round(typing(result.type3, 'editMs')),
     editBigMs: round(typing(result.typeBig, 'editMs')),
+    state3Ms: round(typing(result.type3, 'stateMs')),
+    stateBigMs: round(typing(result.typeBig, 'stateMs')),
     raw: result,
   };
 }
