@@ -81,6 +81,8 @@ const EditorIntents = [
     name: Text(255),
     base64: z.string().max(MAX_DROPPED_KEYFRAME_BASE64),
   }),
+  /** The keyboard's way to a keyframe: the extension asks for an image file, then sets it as a drop would. */
+  z.object({ type: z.literal('chooseKeyframe'), item: ItemRefSchema, which: z.enum(KEYFRAME_ENDS) }),
   /** An empty (or not yet a timeline) document: write the starter timeline into it. */
   z.object({ type: z.literal('startTimeline') }),
   /** Open the document's text beside the editor. */

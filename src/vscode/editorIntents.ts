@@ -118,3 +118,19 @@ export async function intentEdits(doc: vscode.TextDocument, m: EditorIntent): Pr
 export async function applyEditorIntent(doc: vscode.TextDocument, m: EditorIntent): Promise<void> {
   await applyTextEdits(doc, await intentEdits(doc, m));
 }
+
+/** The keyboard's way to a keyframe: an image picked in a file dialog, set as if it had been dropped. */
+export async function chooseKeyframe(
+  doc: vscode.TextDocument,
+  m: Extract<WebviewToExtension, { type: 'chooseKeyframe' }>,
+): Promise<void> {
+  const [image] =
+    (await vscode.window.showOpenDialog({
+      canSelectMany: false,
+      defaultUri: vscode.Uri.joinPath(doc.uri, '..'),
+      filters: { Images: ['png', 'jpg', 'jpeg', 'webp'] },
+      openLabel: `Use as ${m.which} keyframe`,
+    })) ?? [];
+  if (image)
+    await applyEditorIntent(doc, { type: 'dropKeyframe', item: m.item, which: m.which, uri: image.toString() });
+}

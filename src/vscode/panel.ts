@@ -17,7 +17,7 @@ import {
   type PanelScene,
   type PanelState,
 } from '../protocol/messages';
-import { applyEditorIntent, isEditorIntent } from './editorIntents';
+import { applyEditorIntent, chooseKeyframe, isEditorIntent } from './editorIntents';
 import { log } from './log';
 import { openEditors, type OpenEditor } from './openEditors';
 import { makeNonce, panelHtml } from './panelHtml';
@@ -313,6 +313,9 @@ export class ScenePanel implements vscode.Disposable, OpenEditor {
         return;
       }
       switch (m.type) {
+        case 'chooseKeyframe':
+          if (this.document) await chooseKeyframe(this.document, m);
+          break;
         case 'showText':
           if (this.document)
             await vscode.window.showTextDocument(this.document, { viewColumn: vscode.ViewColumn.Beside });

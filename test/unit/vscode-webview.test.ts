@@ -413,6 +413,22 @@ describe('scene panel in a real browser (dist/webview.js under the strict CSP)',
       ]);
     });
 
+    it('offers the keyboard a way to a keyframe: Choose… asks the extension for an image file', async () => {
+      const h = await openPanel(page);
+      await h.send({ type: 'state', state: EDITOR });
+      const choose = page.locator(
+        'section[data-scene="lighthouse"] .dropzone[data-drop="end"] [data-action="chooseKeyframe"]',
+      );
+      assert.match((await choose.getAttribute('aria-label')) ?? '', /end keyframe of Lighthouse at dusk/);
+      await choose.focus();
+      await page.keyboard.press('Enter');
+      assert.deepEqual((await h.posted()).at(-1), {
+        type: 'chooseKeyframe',
+        item: { scene: 0, sceneId: 'lighthouse' },
+        which: 'end',
+      });
+    });
+
     it('while the text is not JSON, says so and offers the text instead of fields', async () => {
       const h = await openPanel(page);
       await h.send({ type: 'state', state: EDITOR });
