@@ -28,10 +28,14 @@ export async function editorSteps({ step, page, panel, ws, root, images }) {
     await page.keyboard.press('Control+s');
     await page.locator('.tab.dirty').first().waitFor({ state: 'detached', timeout: 10_000 });
   };
-  const fieldValue = (item, field) =>
-    panel()
+  // A card's fields are built when it nears the viewport: bring the card into view first.
+  const card = (item) => panel().locator(`section.scene[data-item="${item}"]`);
+  const fieldValue = async (item, field) => {
+    await card(item).scrollIntoViewIfNeeded({ timeout: 5_000 });
+    return panel()
       .locator(`[data-field="${field}"][data-item="${item}"]`)
-      .evaluate((e) => e.value);
+      .evaluate((e) => e.value, undefined, { timeout: 5_000 });
+  };
 
   await step(
     'the timeline editor: a prompt typed in it changes the document, and Undo in the JSON restores it',
@@ -124,6 +128,8 @@ export async function editorSteps({ step, page, panel, ws, root, images }) {
     const lines = await monaco.locator('.view-lines').innerText();
     if (!/}\s*}\s*$/.test(lines.trim())) throw new Error(`the text lost what was typed: …${lines.slice(-60)}`);
     await page.keyboard.press('Backspace');
+    await card(0).waitFor({ timeout: 20_000 });
+    await card(0).scrollIntoViewIfNeeded();
     await panel().locator('[data-field="title"][data-item="0"]').waitFor({ timeout: 20_000 });
     await save();
   });
