@@ -144,7 +144,14 @@ function header(s: PanelState): HTMLElement {
     button('Cancel all', 'cancelAll', {}, { secondary: true }),
     button('Switch provider', 'command', { command: 'sceneToVideo.switchProvider' }, { secondary: true }),
     ...(s.outline
-      ? [button('Assemble', 'command', { command: 'sceneToVideo.assembleTimeline' }, { secondary: true, icon: 'device-camera-video' })]
+      ? [
+          button(
+            'Assemble',
+            'command',
+            { command: 'sceneToVideo.assembleTimeline' },
+            { secondary: true, icon: 'device-camera-video' },
+          ),
+        ]
       : []),
     ...(s.outline ? [button('Show JSON', 'showText', {}, { secondary: true, icon: 'json' })] : []),
   );

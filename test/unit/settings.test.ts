@@ -17,7 +17,9 @@ import {
 import { repoRoot } from '../helpers/paths';
 
 const ALL_KEYS = [
-  ...['videoProvider', 'healthCheckIntervalSeconds', 'ffmpegPath', 'openTimelinesInEditor'].map((k) => `sceneToVideo.${k}`),
+  ...['videoProvider', 'healthCheckIntervalSeconds', 'ffmpegPath', 'openTimelinesInEditor'].map(
+    (k) => `sceneToVideo.${k}`,
+  ),
   ...Object.keys(FastVideoSettingsSchema.shape).map((k) => `fastVideo.${k}`),
   ...Object.keys(ComfyUISettingsSchema.shape).map((k) => `comfyUI.${k}`),
 ];
