@@ -7,6 +7,7 @@
  */
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-progress-bar/index.js';
+import { el } from './dom';
 import {
   TakesToWebviewSchema,
   type PanelAssembly,
@@ -24,17 +25,6 @@ let host: TakesHost | undefined;
 let state: TakesState | undefined;
 /** Take videos by URI, reused across redraws (a new element would restart a take that is playing). */
 let videos = new Map<string, HTMLVideoElement>();
-
-function el<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  attrs: Record<string, string> = {},
-  ...children: (Node | string | undefined)[]
-): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  for (const c of children) if (c !== undefined) e.append(c);
-  return e;
-}
 
 /** A control: what it does (data-takes-action), and a stable data-key so a redraw can give the focus back. */
 function control<T extends HTMLElement>(e: T, action: string, data: Record<string, string> = {}): T {

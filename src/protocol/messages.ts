@@ -5,7 +5,8 @@
  * drawing it. Imported by both bundles, so it must not import 'vscode' or Node modules.
  */
 import { z } from 'zod';
-import { JOB_STATES, WARNING_CODES } from '../core/providers/types';
+import { JOB_STATES, PROVIDER_IDS, WARNING_CODES } from '../core/providers/types';
+import { EDITABLE_FIELDS } from '../core/timeline/editableFields';
 
 // A scene id, or "scene/shot" for one shot of a scene written with shots (timeline version 2).
 const SceneId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}(\/[A-Za-z0-9][A-Za-z0-9._-]{0,63})?$/);
@@ -33,9 +34,63 @@ export const PANEL_COMMANDS = [
   'sceneToVideo.checkHealth',
   'sceneToVideo.setAdapterToken',
   'sceneToVideo.newTimeline',
+  // Run on the editor's own timeline (the extension passes its file).
+  'sceneToVideo.assembleTimeline',
+] as const;
+
+/**
+ * A scene, or a shot of it, in the timeline editor: by position and by the ids the webview saw
+ * there (the extension refuses an edit whose ids no longer match, instead of editing another item).
+ * Ids are free text here: a scene the user is still naming may have an invalid one.
+ */
+export const ItemRefSchema = z.object({
+  scene: z.int().min(0).max(10_000),
+  sceneId: Text(200),
+  shot: z.int().min(0).max(1000).optional(),
+  shotId: Text(200).optional(),
+});
+export type ItemRefMessage = z.infer<typeof ItemRefSchema>;
+export const KEYFRAME_ENDS = ['start', 'end'] as const;
+/** A keyframe dropped as bytes (from the desktop, without a path) is at most this large. */
+export const MAX_DROPPED_KEYFRAME_BASE64 = 24 * 1024 * 1024;
+
+/** What the timeline editor asks of the text document: each becomes one WorkspaceEdit. */
+const EditorIntents = [
+  z.object({
+    type: z.literal('edit'),
+    item: ItemRefSchema,
+    field: z.enum(EDITABLE_FIELDS),
+    value: z.union([Text(4000), z.number(), z.null()]),
+  }),
+  z.object({ type: z.literal('addScene'), after: ItemRefSchema.optional() }),
+  /** A shot after `item` (a shot), or at the end of `item` (a scene). */
+  z.object({ type: z.literal('addShot'), item: ItemRefSchema }),
+  z.object({ type: z.literal('duplicate'), item: ItemRefSchema }),
+  z.object({ type: z.literal('delete'), item: ItemRefSchema }),
+  z.object({ type: z.literal('move'), item: ItemRefSchema, to: z.int().min(0).max(10_000) }),
+  z.object({
+    type: z.literal('dropKeyframe'),
+    item: ItemRefSchema,
+    which: z.enum(KEYFRAME_ENDS),
+    uri: z.string().min(1).max(8192),
+  }),
+  z.object({
+    type: z.literal('dropKeyframeBytes'),
+    item: ItemRefSchema,
+    which: z.enum(KEYFRAME_ENDS),
+    name: Text(255),
+    base64: z.string().max(MAX_DROPPED_KEYFRAME_BASE64),
+  }),
+  /** The keyboard's way to a keyframe: the extension asks for an image file, then sets it as a drop would. */
+  z.object({ type: z.literal('chooseKeyframe'), item: ItemRefSchema, which: z.enum(KEYFRAME_ENDS) }),
+  /** An empty (or not yet a timeline) document: write the starter timeline into it. */
+  z.object({ type: z.literal('startTimeline') }),
+  /** Open the document's text beside the editor. */
+  z.object({ type: z.literal('showText') }),
 ] as const;
 
 export const WebviewToExtensionSchema = z.discriminatedUnion('type', [
+  ...EditorIntents,
   z.object({ type: z.literal('ready') }),
   z.object({ type: z.literal('render'), sceneId: SceneId, seed: z.int().min(0).max(4_294_967_295).optional() }),
   z.object({ type: z.literal('renderAll') }),
@@ -125,6 +180,41 @@ export const PanelSceneSchema = z.object({
 });
 export type PanelScene = z.infer<typeof PanelSceneSchema>;
 
+const OutlineFields = z.object({
+  title: z.union([Text(4000), z.number()]).optional(),
+  prompt: z.union([Text(20_000), z.number()]).optional(),
+  negativePrompt: z.union([Text(20_000), z.number()]).optional(),
+  seconds: z.union([Text(100), z.number()]).optional(),
+  frames: z.union([Text(100), z.number()]).optional(),
+  seed: z.union([Text(100), z.number()]).optional(),
+  width: z.union([Text(100), z.number()]).optional(),
+  height: z.union([Text(100), z.number()]).optional(),
+  provider: z.union([Text(100), z.number()]).optional(),
+  model: z.union([Text(500), z.number()]).optional(),
+  /** Keyframe paths as written (relative to the timeline) and, when the file is there, the webview's URI. */
+  start: Text(1024).optional(),
+  end: Text(1024).optional(),
+  startUri: Text(8192).optional(),
+  endUri: Text(8192).optional(),
+});
+export type OutlineFields = z.infer<typeof OutlineFields>;
+
+/** The timeline's structure as written (not as validated), so the editor keeps it while a value is invalid. */
+export const OutlineSchema = z.object({
+  version: z.number().optional(),
+  scenes: z.array(
+    z.object({
+      id: Text(200),
+      fields: OutlineFields,
+      shots: z.array(z.object({ id: Text(200), fields: OutlineFields })).max(1000),
+    }),
+  ),
+});
+export type PanelOutline = z.infer<typeof OutlineSchema>;
+
+/** Which providers a scene or shot may name (the editor's provider menu). */
+export const EDITOR_PROVIDERS = PROVIDER_IDS;
+
 export const PanelStateSchema = z.object({
   timelineFile: Text(4096).optional(),
   title: Text(500).optional(),
@@ -138,19 +228,26 @@ export const PanelStateSchema = z.object({
     model: Text(512).optional(),
   }),
   scenes: z.array(PanelSceneSchema),
+  /**
+   * The timeline editor only: the document's outline (absent while its text is not JSON), and
+   * whether it is a timeline the editor can change (false: a syntax error; the text is never overwritten).
+   */
+  outline: OutlineSchema.optional(),
+  editable: z.boolean().optional(),
+  /** The editor's document is empty: it offers to start a timeline instead of showing problems. */
+  empty: z.boolean().optional(),
 });
 export type PanelState = z.infer<typeof PanelStateSchema>;
 
 export const ExtensionToWebviewSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('state'), state: PanelStateSchema }),
   z.object({ type: z.literal('job'), sceneId: SceneId, job: PanelJobSchema }),
+  /** The timeline editor's edit is in the document (its state follows once the typing pauses). */
+  z.object({ type: z.literal('edited') }),
 ]);
 export type ExtensionToWebview = z.infer<typeof ExtensionToWebviewSchema>;
 
-/** Render warnings after which the panel offers the keyframe-faithful model. */
-export function offersFaithful(code: string, providerId: string): boolean {
-  return providerId === 'fastvideo-local' && (code === 'KEYFRAME_IGNORED' || code === 'SIZE_CHANGED');
-}
+export { offersFaithful } from './faithful';
 
 // ---- The takes strip and the assembly (issue 19). Their own messages, posted beside the panel's
 // state, so the takes view (src/vscode/takesView.ts, webview/takes.ts) stays apart from the panel. ----

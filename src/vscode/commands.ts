@@ -16,7 +16,8 @@ import { generateKeyframeCommand } from './keyframeVariants';
 import { log } from './log';
 import { newTimelineCommand } from './newTimeline';
 import { openSampleCommand, setupAdapterCommand } from './onboarding';
-import { ScenePanel, type PanelDeps } from './panel';
+import type { PanelDeps } from './panel';
+import { openTimelineEditor } from './timelineEditor';
 import { TOKEN_KEY, type ProviderHub } from './providerHub';
 import { keepPickerOpen } from './quickPick';
 import { showError, type RenderController } from './render';
@@ -56,7 +57,7 @@ export function commandHandlers(d: CommandDeps): Record<CommandId, CommandHandle
     'sceneToVideo.switchProvider': () => switchProvider(d.hub, d.settings),
     'sceneToVideo.openPanel': async (uri?: unknown) => {
       const f = await timelineFromArgument(uri);
-      if (f) ScenePanel.show(d.panel, f);
+      if (f) await openTimelineEditor(f);
     },
     'sceneToVideo.startAdapter': (opts?: unknown) => startAdapter(d, opts),
     'sceneToVideo.stopAdapter': () => {

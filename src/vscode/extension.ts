@@ -13,9 +13,11 @@ import { registerTimelineDiagnostics } from './diagnostics';
 import { setDocsRoot } from './docs';
 import { registerTimelineEditing } from './timelineEditing';
 import { log } from './log';
-import { ScenePanel, type PanelDeps } from './panel';
+import { openEditors } from './openEditors';
+import type { PanelDeps } from './panel';
 import { ProviderHub } from './providerHub';
 import { RenderController } from './render';
+import { openTimelineEditor, registerTimelineEditor } from './timelineEditor';
 import { SETTING_SECTIONS, currentSettings, providerChosen } from './settings';
 import { ProviderStatusBar } from './statusBar';
 
@@ -62,18 +64,19 @@ export function activate(ctx: vscode.ExtensionContext): SceneToVideoApi {
       status.schedule(settings.healthCheckIntervalSeconds);
       reportSettingProblems();
       diagnostics.recheck();
-      void ScenePanel.current?.pushState();
+      for (const p of openEditors.all) void p.pushState();
       if (adapter.isRunning() && ADAPTER_START_SETTINGS.some((k) => e.affectsConfiguration(k))) offerAdapterRestart();
     }),
     vscode.workspace.onDidGrantWorkspaceTrust(() => {
       settings = currentSettings().settings;
       hub.invalidate();
       status.schedule(settings.healthCheckIntervalSeconds);
-      void ScenePanel.current?.pushState();
+      for (const p of openEditors.all) void p.pushState();
     }),
     ...registerCommands({ ctx, hub, status, adapter, renders, settings: getSettings, panel }),
     ...registerTimelineEditing(),
-    registerPanelSerializer(panel),
+    registerTimelineEditor(panel),
+    registerPanelSerializer(),
   );
   status.schedule(settings.healthCheckIntervalSeconds);
   if (settings.fastVideo.autoStart && settings.videoProvider === 'fastvideo-local' && vscode.workspace.isTrusted)
@@ -86,14 +89,14 @@ export function activate(ctx: vscode.ExtensionContext): SceneToVideoApi {
     statusBarText: () => status.text,
     adapter: { isRunning: () => adapter.isRunning() },
     panel: () =>
-      ScenePanel.current
-        ? { timelineFile: ScenePanel.current.timelineFile, state: ScenePanel.current.shownState }
+      openEditors.current
+        ? { timelineFile: openEditors.current.timelineFile, state: openEditors.current.shownState }
         : undefined,
   };
 }
 
 export function deactivate(): void {
-  ScenePanel.current?.dispose();
+  for (const p of [...openEditors.all]) p.dispose();
 }
 
 /** Run records: this workspace's storage (global storage without a folder), with retention. */
@@ -123,14 +126,16 @@ function offerAdapterRestart(): void {
     .then((p) => p && vscode.commands.executeCommand('sceneToVideo.startAdapter', { restart: true }));
 }
 
-/** Brings a scene panel back after a reload, for the timeline it showed. */
-function registerPanelSerializer(deps: PanelDeps): vscode.Disposable {
+/**
+ * A scene panel from before the timeline editor (restored after an update) becomes the editor of
+ * the timeline it showed.
+ */
+function registerPanelSerializer(): vscode.Disposable {
   return vscode.window.registerWebviewPanelSerializer('sceneToVideo.panel', {
     async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown) {
       const file = (state as { timelineFile?: string } | undefined)?.timelineFile;
-      if (!file) return panel.dispose();
-      panel.webview.options = ScenePanel.options(deps.ctx, file);
-      ScenePanel.current = new ScenePanel(deps, panel, file);
+      panel.dispose();
+      if (file) await openTimelineEditor(file);
     },
   });
 }

@@ -1,10 +1,15 @@
-/** The scene panel's host side: builds PanelState, validates every message from the webview. */
+/**
+ * The timeline editor's host side (a custom text editor for *.timeline.json; "Open scene panel"
+ * opens it too): builds PanelState from the document, validates every message from the webview,
+ * and turns its edits into text edits of the document (editorIntents.ts).
+ */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { StvError, toStvError } from '../core/errors';
 import { listRenders } from '../core/render/history';
 import type { RenderJobSnapshot } from '../core/render/queue';
 import type { Settings } from '../core/settings/schema';
+import { timelineOutline, timelineTree } from '../core/timeline/authoring';
 import { resolveScenes, type ResolvedScene } from '../core/timeline/resolve';
 import {
   WebviewToExtensionSchema,
@@ -12,10 +17,12 @@ import {
   type PanelScene,
   type PanelState,
 } from '../protocol/messages';
+import { applyEditorIntent, chooseKeyframe, isEditorIntent } from './editorIntents';
 import { log } from './log';
+import { openEditors, type OpenEditor } from './openEditors';
 import { makeNonce, panelHtml } from './panelHtml';
 import type { ProviderHub } from './providerHub';
-import { extraResourceRoot, isStaleFailure, sceneNotices, toPanelJob } from './panelModel';
+import { clampOutline, extraResourceRoot, isStaleFailure, sceneNotices, toPanelJob } from './panelModel';
 import { RenderController, runErrorAction, showError } from './render';
 import { TakesView } from './takesView';
 import { loadTimeline, sceneFallbacks } from './timelines';
@@ -27,8 +34,10 @@ export interface PanelDeps {
   settings: () => Settings;
 }
 
-export class ScenePanel implements vscode.Disposable {
-  static current?: ScenePanel;
+/** How long the text must rest before the editor redraws from it. */
+const TEXT_SETTLE_MS = 120;
+
+export class ScenePanel implements vscode.Disposable, OpenEditor {
   private readonly subs: vscode.Disposable[] = [];
   private lastState?: PanelState;
   /** The takes of each clip, the continuity links and the Assemble button (issue 19). */
@@ -40,30 +49,6 @@ export class ScenePanel implements vscode.Disposable {
   }
   /** The last state posted, serialised: health checks every few seconds must not redraw an unchanged panel. */
   private lastPosted?: string;
-
-  static show(deps: PanelDeps, timelineFile: string): ScenePanel {
-    if (ScenePanel.current) {
-      const current = ScenePanel.current;
-      current.timelineFile = timelineFile;
-      const options = ScenePanel.options(deps.ctx, timelineFile);
-      // Re-set (which reloads the page) only when another folder must become readable.
-      if (
-        JSON.stringify(options.localResourceRoots?.map(String)) !==
-        JSON.stringify(current.panel.webview.options.localResourceRoots?.map(String))
-      )
-        current.panel.webview.options = options;
-      current.panel.reveal(vscode.ViewColumn.Beside);
-      void current.pushState(true);
-      return current;
-    }
-    const panel = vscode.window.createWebviewPanel(
-      'sceneToVideo.panel',
-      'Scenes',
-      vscode.ViewColumn.Beside,
-      ScenePanel.options(deps.ctx, timelineFile),
-    );
-    return (ScenePanel.current = new ScenePanel(deps, panel, timelineFile));
-  }
 
   static options(
     ctx: vscode.ExtensionContext,
@@ -86,7 +71,11 @@ export class ScenePanel implements vscode.Disposable {
     private readonly deps: PanelDeps,
     readonly panel: vscode.WebviewPanel,
     public timelineFile: string,
+    /** The timeline's text document: the editor's single source of truth. */
+    readonly document?: vscode.TextDocument,
   ) {
+    openEditors.all.add(this);
+    openEditors.current = this;
     const w = panel.webview;
     this.takes = new TakesView({
       webview: w,
@@ -109,6 +98,14 @@ export class ScenePanel implements vscode.Disposable {
       panel.onDidDispose(() => this.dispose()),
       deps.hub.onDidChangeHealth(() => void this.pushState()),
       vscode.workspace.onDidSaveTextDocument((d) => d.uri.fsPath === this.timelineFile && void this.pushState()),
+      // Typing, an undo, a git checkout: the editor follows the text (renders are not re-read for it).
+      vscode.workspace.onDidChangeTextDocument(
+        (e) => e.document === document && e.contentChanges.length > 0 && this.textChanged(),
+      ),
+      { dispose: () => clearTimeout(this.textTimer) },
+      panel.onDidChangeViewState((e) => {
+        if (e.webviewPanel.active) openEditors.current = this;
+      }),
     );
     const unsubscribe = deps.renders.queue.onDidChange((j) => {
       if (j.timelineFile !== this.timelineFile) return;
@@ -122,7 +119,47 @@ export class ScenePanel implements vscode.Disposable {
     return this.panel.webview.postMessage(msg);
   }
 
-  async buildState(): Promise<PanelState> {
+  private textTimer?: ReturnType<typeof setTimeout>;
+
+  /**
+   * The text changed (typing in either view, an undo, a checkout): the editor follows once the
+   * changes pause for a moment, so a burst of keystrokes rebuilds the state of a large timeline once,
+   * not per key (renders are not re-read for it).
+   */
+  private textChanged(): void {
+    clearTimeout(this.textTimer);
+    this.textTimer = setTimeout(() => void this.pushState(false, false), TEXT_SETTLE_MS);
+  }
+
+  /** Renders listed per output root and scene, re-read on every push except those a text change makes. */
+  private readonly renderCache = new Map<string, Awaited<ReturnType<typeof listRenders>>>();
+
+  private async rendersOf(
+    root: string,
+    sceneId: string,
+    fresh: boolean,
+  ): Promise<Awaited<ReturnType<typeof listRenders>>> {
+    const key = `${root}\0${sceneId}`;
+    const cached = this.renderCache.get(key);
+    if (cached && !fresh) return cached;
+    const list = await listRenders(root, sceneId);
+    this.renderCache.set(key, list);
+    return list;
+  }
+
+  /** The editor's view of the document's text: its outline, whether it can be edited, whether it is empty. */
+  private documentPart(): Pick<PanelState, 'outline' | 'editable' | 'empty'> {
+    if (!this.document) return {};
+    const text = this.document.getText();
+    const tree = timelineTree(text);
+    return {
+      ...(tree ? { outline: clampOutline(timelineOutline(tree)) } : {}),
+      editable: !!tree,
+      ...(text.trim() === '' ? { empty: true } : {}),
+    };
+  }
+
+  async buildState(fresh = true): Promise<PanelState> {
     const s = this.deps.settings();
     const active = s.videoProvider;
     const h = this.deps.hub.lastHealth(active);
@@ -135,12 +172,14 @@ export class ScenePanel implements vscode.Disposable {
       ...(h?.model ? { model: h.model } : {}),
     };
     const r = await loadTimeline(this.timelineFile, s.fastVideo.fps);
+    const doc = this.documentPart();
     if (!r.ok)
       return {
         timelineFile: this.timelineFile,
         problems: r.problems.slice(0, 10).map((p) => `Line ${p.line}: ${p.message}`),
         provider,
         scenes: [],
+        ...doc,
       };
     const scenes = resolveScenes(r.timeline, this.timelineFile, sceneFallbacks(s));
     const roots = [
@@ -156,13 +195,14 @@ export class ScenePanel implements vscode.Disposable {
       timelineFile: this.timelineFile,
       title: r.timeline.title,
       problems: [],
+      ...doc,
       provider,
       scenes: await Promise.all(
         scenes.map(async (sc, i) => {
           // A shot lists its own renders; a one-shot scene those without a shot. The scene's renders from
           // before it had shots stay visible, under its first shot.
           const firstShot = sc.shotId !== undefined && scenes.findIndex((x) => x.id === sc.id) === i;
-          return this.sceneState(sc, firstShot, roots, jobs, s, w);
+          return this.sceneState(sc, firstShot, roots, jobs, s, w, fresh);
         }),
       ),
     };
@@ -176,8 +216,9 @@ export class ScenePanel implements vscode.Disposable {
     jobs: RenderJobSnapshot[],
     s: Settings,
     w: vscode.Webview,
+    fresh: boolean,
   ): Promise<PanelScene> {
-    const renders = (await Promise.all(roots.map((root) => listRenders(root, sc.id))))
+    const renders = (await Promise.all(roots.map((root) => this.rendersOf(root, sc.id, fresh))))
       .flat()
       .filter((a) => a.shotId === sc.shotId || (firstShot && a.shotId === undefined))
       .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
@@ -225,20 +266,35 @@ export class ScenePanel implements vscode.Disposable {
     };
   }
 
-  /** Sends the panel's state; unless `force`, only when it changed since the last one. In order: one at a time. */
-  pushState(force = false): Promise<void> {
-    this.pushing = this.pushing.then(() => this.sendState(force));
+  /**
+   * Sends the panel's state; unless `force`, only when it changed since the last one. In order: one
+   * at a time, and a burst of requests while one is being built (typing) coalesces into one more.
+   * `fresh: false` (a text change) reuses the renders already listed.
+   */
+  pushState(force = false, fresh = true): Promise<void> {
+    if (this.queued) {
+      this.queued.force ||= force;
+      this.queued.fresh ||= fresh;
+      return this.pushing;
+    }
+    const next = { force, fresh };
+    this.queued = next;
+    this.pushing = this.pushing.then(() => {
+      this.queued = undefined;
+      return this.sendState(next.force, next.fresh);
+    });
     return this.pushing;
   }
 
   private pushing: Promise<void> = Promise.resolve();
+  private queued?: { force: boolean; fresh: boolean };
 
-  private async sendState(force: boolean): Promise<void> {
+  private async sendState(force: boolean, fresh: boolean): Promise<void> {
     try {
-      this.lastState = await this.buildState();
+      this.lastState = await this.buildState(fresh);
       // The takes change without the scenes changing (a choice made on the command line): they decide apart.
       void this.takes.push(force);
-      this.panel.title = `Scenes: ${this.lastState.title ?? path.basename(this.timelineFile)}`;
+      if (!this.document) this.panel.title = `Scenes: ${this.lastState.title ?? path.basename(this.timelineFile)}`;
       const serialised = JSON.stringify(this.lastState);
       if (!force && serialised === this.lastPosted) return;
       this.lastPosted = serialised;
@@ -262,7 +318,20 @@ export class ScenePanel implements vscode.Disposable {
     }
     const m = parsed.data;
     try {
+      if (isEditorIntent(m)) {
+        if (!this.document) return;
+        await applyEditorIntent(this.document, m);
+        await this.post({ type: 'edited' });
+        return;
+      }
       switch (m.type) {
+        case 'chooseKeyframe':
+          if (this.document) await chooseKeyframe(this.document, m);
+          break;
+        case 'showText':
+          if (this.document)
+            await vscode.window.showTextDocument(this.document, { viewColumn: vscode.ViewColumn.Beside });
+          break;
         case 'ready':
           await this.pushState(true);
           break;
@@ -290,7 +359,9 @@ export class ScenePanel implements vscode.Disposable {
           await this.deps.renders.useKeyframeFaithfulModel();
           break;
         case 'runCommand':
-          await vscode.commands.executeCommand(m.command);
+          if (m.command === 'sceneToVideo.assembleTimeline')
+            await vscode.commands.executeCommand(m.command, vscode.Uri.file(this.timelineFile));
+          else await vscode.commands.executeCommand(m.command);
           break;
         case 'errorAction': {
           // Only an action that a failed job of this timeline offers (the error itself comes from the queue).
@@ -313,7 +384,8 @@ export class ScenePanel implements vscode.Disposable {
   }
 
   dispose(): void {
-    if (ScenePanel.current === this) ScenePanel.current = undefined;
+    openEditors.all.delete(this);
+    if (openEditors.current === this) openEditors.current = [...openEditors.all].at(-1);
     this.subs.forEach((d) => d.dispose());
     this.takes.dispose();
     this.panel.dispose();

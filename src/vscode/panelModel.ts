@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import type { ProviderHealth, ProviderId } from '../core/providers/types';
 import type { RenderJobSnapshot } from '../core/render/queue';
 import { KEYFRAME_FAITHFUL_MODEL } from '../core/settings/schema';
-import type { PanelJob, PanelNotice } from '../protocol/messages';
+import type { PanelJob, PanelNotice, PanelOutline } from '../protocol/messages';
 import { actionsFor } from './errorActions';
 import { forExtension } from './setupSteps';
 
@@ -161,4 +161,18 @@ export function isStaleFailure(
 ): boolean {
   if (job.state !== 'failed' || !job.error || !FIXED_WHEN_HEALTHY.has(job.error.code)) return false;
   return health?.state === 'ok' && !!job.finishedAt && Date.parse(health.checkedAt) > Date.parse(job.finishedAt);
+}
+
+/** Strings in the outline within the lengths the webview's schema accepts (a state it rejects would not be drawn). */
+export function clampOutline(o: PanelOutline): PanelOutline {
+  const clamp = (f: PanelOutline['scenes'][number]['fields']) =>
+    Object.fromEntries(Object.entries(f).map(([k, v]) => [k, typeof v === 'string' ? v.slice(0, 4000) : v]));
+  return {
+    ...(o.version !== undefined ? { version: o.version } : {}),
+    scenes: o.scenes.map((sc) => ({
+      id: sc.id.slice(0, 200),
+      fields: clamp(sc.fields),
+      shots: sc.shots.slice(0, 1000).map((sh) => ({ id: sh.id.slice(0, 200), fields: clamp(sh.fields) })),
+    })),
+  };
 }

@@ -8,5 +8,7 @@ import * as vscode from 'vscode';
  * still closes it.
  */
 export function keepPickerOpen(): boolean {
-  return vscode.window.tabGroups.activeTabGroup.activeTab?.input instanceof vscode.TabInputWebview;
+  const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
+  // The timeline editor is a webview too (a custom editor's tab).
+  return input instanceof vscode.TabInputWebview || input instanceof vscode.TabInputCustom;
 }

@@ -7,7 +7,7 @@ import { FINAL_JOB_STATES, type ProviderId } from '../core/providers/types';
 import { RenderQueue, type RenderJobSnapshot } from '../core/render/queue';
 import { KEYFRAME_FAITHFUL_MODEL, type Settings } from '../core/settings/schema';
 import type { ResolvedScene } from '../core/timeline/resolve';
-import { offersFaithful } from '../protocol/messages';
+import { offersFaithful } from '../protocol/faithful';
 import type { AdapterManager } from './adapterManager';
 import { openDocAt } from './docs';
 import { actionsFor, type ErrorAction } from './errorActions';

@@ -70,6 +70,9 @@ export async function saveIfDirty(file: string): Promise<void> {
 export async function pickTimeline(): Promise<string | undefined> {
   const active = vscode.window.activeTextEditor?.document.uri;
   if (active && isTimeline(active)) return active.fsPath;
+  // The timeline editor (a custom editor) has no text editor: its tab names the file.
+  const tab = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
+  if (tab instanceof vscode.TabInputCustom && isTimeline(tab.uri) && tab.uri.scheme === 'file') return tab.uri.fsPath;
   const files = await vscode.workspace.findFiles(TIMELINE_GLOB, '**/node_modules/**', 200);
   if (files.length === 0) {
     void vscode.window

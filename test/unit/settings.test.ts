@@ -17,7 +17,9 @@ import {
 import { repoRoot } from '../helpers/paths';
 
 const ALL_KEYS = [
-  ...['videoProvider', 'healthCheckIntervalSeconds', 'ffmpegPath'].map((k) => `sceneToVideo.${k}`),
+  ...['videoProvider', 'healthCheckIntervalSeconds', 'ffmpegPath', 'openTimelinesInEditor'].map(
+    (k) => `sceneToVideo.${k}`,
+  ),
   ...Object.keys(FastVideoSettingsSchema.shape).map((k) => `fastVideo.${k}`),
   ...Object.keys(ComfyUISettingsSchema.shape).map((k) => `comfyUI.${k}`),
 ];
@@ -28,6 +30,7 @@ describe('settings model', () => {
       videoProvider: 'comfyui-local',
       healthCheckIntervalSeconds: 30,
       ffmpegPath: '',
+      openTimelinesInEditor: false,
       fastVideo: {
         endpointUrl: 'http://127.0.0.1:8055',
         modelId: 'FastVideo/FastWan2.2-TI2V-5B-Diffusers',

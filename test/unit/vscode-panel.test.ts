@@ -10,7 +10,15 @@ import {
   offersFaithful,
   type PanelState,
 } from '../../src/protocol/messages';
-import { extraResourceRoot, followsKeyframe, isInside, sceneNotices, toPanelJob } from '../../src/vscode/panelModel';
+import { timelineOutline, timelineTree } from '../../src/core/timeline/authoring';
+import {
+  clampOutline,
+  extraResourceRoot,
+  followsKeyframe,
+  isInside,
+  sceneNotices,
+  toPanelJob,
+} from '../../src/vscode/panelModel';
 import { RESTRICTED_MODE_NOTE, providerPickItem, statusTooltip } from '../../src/vscode/statusFormat';
 import { lighthouseScene } from '../helpers/panelScene';
 
@@ -245,5 +253,47 @@ describe('scene panel resource roots', () => {
     );
     assert.equal(extraResourceRoot(['C:\\Users\\a\\films'], 'D:\\films\\x.timeline.json', path.win32), 'D:\\films');
     assert.ok(!isInside('/home/a/films', '/home/a/films/../secrets', path.posix));
+  });
+});
+
+describe('the timeline editor state', () => {
+  it('carries the outline of any JSON text, clamped to what the webview accepts, and refuses edit intents that do not fit', () => {
+    const long = 'x'.repeat(30_000);
+    const text = JSON.stringify({
+      version: 2,
+      title: 'T',
+      scenes: [{ id: '../bad id', title: 'A', prompt: long, shots: [{ id: 's', seed: 7 }] }],
+    });
+    const root = timelineTree(text);
+    assert.ok(root);
+    const outline = clampOutline(timelineOutline(root));
+    const state = {
+      problems: ['Line 1: bad id'],
+      provider: { id: 'x', state: 'ok', summary: '' },
+      scenes: [],
+      outline,
+      editable: true,
+    };
+    const parsed = PanelStateSchema.safeParse(state);
+    assert.ok(parsed.success, JSON.stringify(!parsed.success && parsed.error.issues));
+    assert.equal(parsed.data.outline?.scenes[0]?.id, '../bad id', 'an id being typed is shown as it is');
+    assert.equal(parsed.data.outline?.scenes[0]?.shots[0]?.fields.seed, 7);
+    const item = { scene: 0, sceneId: 'a' };
+    for (const ok of [
+      { type: 'edit', item, field: 'prompt', value: 'p' },
+      { type: 'edit', item, field: 'seed', value: null },
+      { type: 'move', item: { ...item, shot: 1, shotId: 's' }, to: 0 },
+      { type: 'dropKeyframe', item, which: 'end', uri: 'file:///a.png' },
+      { type: 'startTimeline' },
+    ])
+      assert.ok(WebviewToExtensionSchema.safeParse(ok).success, JSON.stringify(ok));
+    for (const bad of [
+      { type: 'edit', item, field: 'keyframes', value: 'x' },
+      { type: 'edit', item, field: 'prompt', value: { a: 1 } },
+      { type: 'move', item: { scene: -1, sceneId: 'a' }, to: 0 },
+      { type: 'dropKeyframe', item, which: 'middle', uri: 'file:///a.png' },
+      { type: 'runCommand', command: 'workbench.action.terminal.new' },
+    ])
+      assert.ok(!WebviewToExtensionSchema.safeParse(bad).success, JSON.stringify(bad));
   });
 });

@@ -135,6 +135,7 @@ describe('package.json contributes.configuration', () => {
       'sceneToVideo.videoProvider': DEFAULT_SETTINGS.videoProvider,
       'sceneToVideo.healthCheckIntervalSeconds': DEFAULT_SETTINGS.healthCheckIntervalSeconds,
       'sceneToVideo.ffmpegPath': DEFAULT_SETTINGS.ffmpegPath,
+      'sceneToVideo.openTimelinesInEditor': DEFAULT_SETTINGS.openTimelinesInEditor,
     };
     for (const k of Object.keys(FastVideoSettingsSchema.shape))
       expected[`fastVideo.${k}`] = DEFAULT_SETTINGS.fastVideo[k as keyof typeof DEFAULT_SETTINGS.fastVideo];

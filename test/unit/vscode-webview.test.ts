@@ -42,6 +42,14 @@ interface PageGlobals {
   getComputedStyle(e: unknown): { display: string };
 }
 
+/** The DOM constructors the drag-and-drop tests use (the tests compile without the DOM library). */
+interface DomGlobals {
+  DataTransfer: new () => { setData(t: string, v: string): void; items: { add(f: unknown): void } };
+  DragEvent: new (type: string, init: Record<string, unknown>) => unknown;
+  File: new (bits: unknown[], name: string, opts: Record<string, string>) => unknown;
+  document: { querySelector(s: string): { dispatchEvent(e: unknown): void } };
+}
+
 interface Harness {
   posted(): Promise<unknown[]>;
   send(msg: ExtensionToWebview | unknown): Promise<void>;
@@ -248,6 +256,192 @@ describe('scene panel in a real browser (dist/webview.js under the strict CSP)',
       'drawn from the saved state before the extension answers',
     );
     assert.deepEqual(await h.violations(), []);
+  });
+
+  describe('as the timeline editor (an outline in the state)', () => {
+    const OUTLINE: NonNullable<PanelState['outline']> = {
+      version: 2,
+      scenes: [
+        { id: 'lighthouse', fields: { title: 'Lighthouse at dusk', prompt: 'a lighthouse at dusk' }, shots: [] },
+        {
+          id: 'harbour',
+          fields: { title: 'Harbour', prompt: 'a harbour' },
+          shots: [
+            { id: 'wide', fields: { prompt: 'wide shot' } },
+            { id: 'boat', fields: { prompt: 'a boat' } },
+          ],
+        },
+      ],
+    };
+    const EDITOR: PanelState = { ...STATE, scenes: [lighthouse], outline: OUTLINE, editable: true };
+    const promptOf = (item: string) => page.locator(`vscode-textarea[data-field="prompt"][data-item="${item}"]`);
+
+    it('draws a card per clip with labelled fields holding the values as written', async () => {
+      const h = await openPanel(page);
+      await h.send({ type: 'state', state: EDITOR });
+      await page.locator('section[data-scene="harbour/boat"]').waitFor();
+      assert.equal(await page.locator('section.scene').count(), 3, 'one card per clip: a scene and two shots');
+      // Fields are built as their card nears the viewport (a 1,000-shot timeline paints text first).
+      await page.locator('section[data-scene="harbour/boat"]').scrollIntoViewIfNeeded();
+      assert.equal(await promptOf('1.1').evaluate((e) => (e as unknown as { value: string }).value), 'a boat');
+      assert.equal(await promptOf('1.1').getAttribute('label'), 'Prompt of Harbour — boat');
+      assert.equal(await promptOf('1.1').getAttribute('placeholder'), 'a harbour', 'what the shot inherits');
+      assert.equal(await page.locator('section[data-scene="harbour/boat"] .dropzone[data-drop="end"]').count(), 1);
+      assert.equal(
+        await page.locator('section[data-scene="harbour/boat"] .takes[data-takes-clip="harbour/boat"]').count(),
+        1,
+      );
+      assert.deepEqual(await h.violations(), []);
+    });
+
+    it('posts a field edit after a pause in typing, and keeps the field and the list when the text comes back', async () => {
+      const h = await openPanel(page);
+      await h.send({ type: 'state', state: EDITOR });
+      const field = promptOf('1.0').locator('textarea');
+      await page
+        .locator('section[data-scene="lighthouse"]')
+        .evaluate((e) => ((e as unknown as { marker: string }).marker = 'same'));
+      await field.click();
+      await page.keyboard.press('End');
+      await page.keyboard.type(', rain');
+      await page.waitForFunction(() =>
+        (globalThis as unknown as PageGlobals).__posted.some((m) => (m as { type: string }).type === 'edit'),
+      );
+      const edits = (await h.posted()).filter((m) => (m as { type: string }).type === 'edit');
+      assert.deepEqual(edits.at(-1), {
+        type: 'edit',
+        item: { scene: 1, sceneId: 'harbour', shot: 0, shotId: 'wide' },
+        field: 'prompt',
+        value: 'wide shot, rain',
+      });
+      assert.ok(edits.length <= 2, `typing is sent in bursts, not per key (${edits.length} edits)`);
+      // The text (changed, and by someone else too) comes back: the list is not redrawn, the other fields follow.
+      const changed: typeof OUTLINE = {
+        version: 2,
+        scenes: [
+          OUTLINE.scenes[0] as (typeof OUTLINE.scenes)[number],
+          {
+            id: 'harbour',
+            fields: { title: 'Harbour', prompt: 'a harbour' },
+            shots: [
+              { id: 'wide', fields: { prompt: 'wide shot, rain' } },
+              { id: 'boat', fields: { prompt: 'a boat at night' } },
+            ],
+          },
+        ],
+      };
+      await page.keyboard.type('!');
+      await h.send({ type: 'state', state: { ...EDITOR, outline: changed } });
+      await page.waitForFunction(() => 1);
+      assert.equal(await promptOf('1.1').evaluate((e) => (e as unknown as { value: string }).value), 'a boat at night');
+      assert.equal(await field.inputValue(), 'wide shot, rain!', 'the field being typed in is left alone');
+      assert.equal(
+        await page
+          .locator('section[data-scene="lighthouse"]')
+          .evaluate((e) => (e as unknown as { marker?: string }).marker),
+        'same',
+        'the other cards were not redrawn',
+      );
+    });
+
+    it('moves, duplicates, deletes and adds from the toolbars, by mouse, keyboard and drag and drop', async () => {
+      const h = await openPanel(page);
+      await h.send({ type: 'state', state: EDITOR });
+      const boat = { scene: 1, sceneId: 'harbour', shot: 1, shotId: 'boat' };
+      await page.locator('section[data-scene="harbour/boat"] [data-action="moveUp"]').click();
+      await page.locator('section[data-scene="harbour/boat"] [data-action="duplicate"]').click();
+      await page.locator('section[data-scene="harbour/boat"] .handle').focus();
+      await page.keyboard.press('Alt+ArrowUp');
+      await page.locator('section[data-scene="lighthouse"] [data-action="delete"]').click();
+      await page.locator('vscode-button[data-action="addScene"]').click();
+      // Drag the boat's handle onto the wide shot (the events a real drag fires, with one DataTransfer).
+      await page.evaluate(() => {
+        const g = globalThis as unknown as DomGlobals;
+        const dt = new g.DataTransfer();
+        const fire = (sel: string, type: string) =>
+          g.document
+            .querySelector(sel)
+            .dispatchEvent(new g.DragEvent(type, { bubbles: true, cancelable: true, dataTransfer: dt }));
+        fire('section[data-scene="harbour/boat"] .handle', 'dragstart');
+        fire('section[data-scene="harbour/wide"] .card-body', 'dragover');
+        fire('section[data-scene="harbour/wide"] .card-body', 'drop');
+        fire('section[data-scene="harbour/boat"] .handle', 'dragend');
+      });
+      const posted = (await h.posted()).slice(1);
+      assert.deepEqual(posted, [
+        { type: 'move', item: boat, to: 0 },
+        { type: 'duplicate', item: boat },
+        { type: 'move', item: boat, to: 0 },
+        { type: 'delete', item: { scene: 0, sceneId: 'lighthouse' } },
+        { type: 'addScene' },
+        { type: 'move', item: boat, to: 0 },
+      ]);
+    });
+
+    it('turns an image dropped on a keyframe box into a keyframe message (a file URI, or the bytes of a desktop file)', async () => {
+      const h = await openPanel(page);
+      await h.send({ type: 'state', state: EDITOR });
+      const drop = (selector: string, withUri: boolean) =>
+        page.locator(selector).evaluate((zone, uri) => {
+          const g = globalThis as unknown as DomGlobals;
+          const dt = new g.DataTransfer();
+          if (uri) dt.setData('text/uri-list', 'file:///ws/art/sky.png');
+          else dt.items.add(new g.File([new Uint8Array([137, 80, 78, 71])], 'sky.png', { type: 'image/png' }));
+          for (const type of ['dragenter', 'dragover', 'drop'])
+            (zone as unknown as { dispatchEvent(e: unknown): void }).dispatchEvent(
+              new g.DragEvent(type, { bubbles: true, cancelable: true, dataTransfer: dt }),
+            );
+        }, withUri);
+      await drop('section[data-scene="harbour/boat"] .dropzone[data-drop="end"]', true);
+      await drop('section[data-scene="lighthouse"] .dropzone[data-drop="start"]', false);
+      await page.waitForFunction(() => (globalThis as unknown as PageGlobals).__posted.length >= 3);
+      const posted = (await h.posted()).slice(1);
+      assert.deepEqual(posted, [
+        {
+          type: 'dropKeyframe',
+          item: { scene: 1, sceneId: 'harbour', shot: 1, shotId: 'boat' },
+          which: 'end',
+          uri: 'file:///ws/art/sky.png',
+        },
+        {
+          type: 'dropKeyframeBytes',
+          item: { scene: 0, sceneId: 'lighthouse' },
+          which: 'start',
+          name: 'sky.png',
+          base64: 'iVBORw==',
+        },
+      ]);
+    });
+
+    it('offers the keyboard a way to a keyframe: Choose… asks the extension for an image file', async () => {
+      const h = await openPanel(page);
+      await h.send({ type: 'state', state: EDITOR });
+      const choose = page.locator(
+        'section[data-scene="lighthouse"] .dropzone[data-drop="end"] [data-action="chooseKeyframe"]',
+      );
+      assert.match((await choose.getAttribute('aria-label')) ?? '', /end keyframe of Lighthouse at dusk/);
+      await choose.focus();
+      await page.keyboard.press('Enter');
+      assert.deepEqual((await h.posted()).at(-1), {
+        type: 'chooseKeyframe',
+        item: { scene: 0, sceneId: 'lighthouse' },
+        which: 'end',
+      });
+    });
+
+    it('while the text is not JSON, says so and offers the text instead of fields', async () => {
+      const h = await openPanel(page);
+      await h.send({ type: 'state', state: EDITOR });
+      await h.send({
+        type: 'state',
+        state: { ...STATE, scenes: [], problems: ['Line 3: expected a comma'], editable: false },
+      });
+      await page.locator('[data-testid="not-editable"]').waitFor();
+      assert.equal(await page.locator('[data-field]').count(), 0);
+      assert.match((await page.locator('[data-testid="problem"]').textContent()) ?? '', /Line 3/);
+      await page.locator('[data-testid="not-editable"] button.link').click();
+      assert.deepEqual((await h.posted()).at(-1), { type: 'showText' });
+    });
   });
 });
 

@@ -7,10 +7,11 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { CUT_STEPS, runCutSteps } from './cutWalk.mjs';
+import { EDITOR_STEPS, editorSteps } from './editorSteps.mjs';
 import { STATUS, commandPalette, playPast, scenePanel, stepRecorder, workbenchPayload } from './steps.mjs';
 
 /** How many steps a complete run has (the harness counts a shorter run as a failure). */
-export const E2E_STEPS = 7 + CUT_STEPS;
+export const E2E_STEPS = 7 + CUT_STEPS + EDITOR_STEPS;
 
 export async function runE2E({ browser, url, ws, root, devPath, installed }) {
   const { results, step } = stepRecorder();
@@ -27,7 +28,7 @@ export async function runE2E({ browser, url, ws, root, devPath, installed }) {
       await page.locator('.monaco-workbench .part.statusbar').waitFor({ timeout: 60_000 });
       await page.locator(STATUS, { hasText: 'FastVideo: ok' }).waitFor({ timeout: 60_000 });
     });
-    await step('"Open scene panel" from the command palette lists the scenes with keyframes', async () => {
+    await step('"Open scene panel" opens the timeline editor: a card per clip, with keyframes', async () => {
       await palette('Scene to Video: Open scene panel');
       await panel().locator('section[data-scene="lighthouse"] img.thumb').waitFor({ timeout: 30_000 });
       const n = await panel().locator('section.scene').count();
@@ -117,6 +118,8 @@ export async function runE2E({ browser, url, ws, root, devPath, installed }) {
           throw new Error(`the timeline's city-night/wide start keyframe is ${start}, not variant 2 (seed ${seed})`);
       },
     );
+    // The timeline's own editor (issue 20): edits, undo, reorder, keyframe drops, hand edits.
+    await editorSteps({ step, page, panel, ws, root, images });
     await step("the status bar item's tooltip shows endpoint, model and last check", async () => {
       await page.locator(STATUS).screenshot({ path: path.join(images, 'status-bar.png') }); // the item alone (the README shows it inline)
       await page.locator(STATUS).hover();

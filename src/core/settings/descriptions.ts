@@ -56,7 +56,7 @@ interface Words {
   restricted?: boolean;
 }
 
-const TOP: Record<'videoProvider' | 'healthCheckIntervalSeconds' | 'ffmpegPath', Words> = {
+const TOP: Record<'videoProvider' | 'healthCheckIntervalSeconds' | 'ffmpegPath' | 'openTimelinesInEditor', Words> = {
   videoProvider: {
     description: 'Which provider renders scenes (a timeline or scene can override it).',
     enumDescriptions: [
@@ -72,6 +72,10 @@ const TOP: Record<'videoProvider' | 'healthCheckIntervalSeconds' | 'ffmpegPath',
     description:
       "The ffmpeg that assembles timelines and extracts continuity keyframes. Empty: the one the imageio-ffmpeg package ships in the adapter's Python environment (python/.venv).",
     restricted: true,
+  },
+  openTimelinesInEditor: {
+    description:
+      'Open *.timeline.json files in the Scene to Video timeline editor instead of the JSON text editor (sets workbench.editorAssociations in your user settings; "Open With…" still offers both).',
   },
 };
 

@@ -66,6 +66,8 @@ export const SettingsSchema = z.object({
   healthCheckIntervalSeconds: z.int().min(0).max(3600).default(30),
   // The cut's ffmpeg (core/ffmpeg): empty means imageio-ffmpeg's, from the adapter's environment.
   ffmpegPath: z.string().default(''),
+  // The timeline editor as the default for *.timeline.json (src/vscode/editorAssociation.ts).
+  openTimelinesInEditor: z.boolean().default(false),
   fastVideo: FastVideoSettingsSchema.prefault({}),
   comfyUI: ComfyUISettingsSchema.prefault({}),
 });
@@ -156,6 +158,7 @@ export function readSettings(get: (key: string) => unknown): { settings: Setting
       videoProvider: SettingsSchema.shape.videoProvider,
       healthCheckIntervalSeconds: SettingsSchema.shape.healthCheckIntervalSeconds,
       ffmpegPath: SettingsSchema.shape.ffmpegPath,
+      openTimelinesInEditor: SettingsSchema.shape.openTimelinesInEditor,
     },
     'sceneToVideo',
     DEFAULT_SETTINGS,
