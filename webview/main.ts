@@ -144,6 +144,8 @@ function header(s: PanelState): HTMLElement {
     button('Render all', 'renderAll', {}, { icon: 'run-all' }),
     button('Cancel all', 'cancelAll', {}, { secondary: true }),
     button('Switch provider', 'command', { command: 'sceneToVideo.switchProvider' }, { secondary: true }),
+    // The Assemble bar (webview/takes.ts) keeps its own state: rebuilt with the header, it shows the same progress.
+    assemblyBar(),
     ...(s.outline ? [button('Show JSON', 'showText', {}, { secondary: true, icon: 'json' })] : []),
   );
 }
@@ -203,8 +205,7 @@ function notices(s: PanelState): HTMLElement[] {
 }
 
 function topPart(): HTMLElement {
-  // The Assemble bar (webview/takes.ts) keeps its own state: rebuilt here, it shows the same progress.
-  return el('div', { id: 'top' }, ...(state ? [header(state), assemblyBar(), ...notices(state)] : []));
+  return el('div', { id: 'top' }, ...(state ? [header(state), ...notices(state)] : []));
 }
 
 function emptyHint(s: PanelState): HTMLElement {
