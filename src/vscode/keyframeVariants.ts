@@ -7,12 +7,13 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { StvError, toStvError } from '../core/errors';
-import { minimalReplace, pickKeyframeText } from '../core/keyframes/pick';
+import { pickKeyframeText } from '../core/keyframes/pick';
 import { generateKeyframes, type KeyframeEnd, type KeyframeVariant } from '../core/keyframes/variants';
 import { KEYFRAMES_ELSEWHERE, type ProviderId } from '../core/providers/types';
 import type { Settings } from '../core/settings/schema';
 import { parseTimeline } from '../core/timeline/load';
 import { KeyframesFromWebviewSchema, type KeyframesState } from '../protocol/keyframes';
+import { replaceDocumentText } from './documentEdit';
 import { log } from './log';
 import { makeNonce, panelHtml } from './panelHtml';
 import type { ProviderHub } from './providerHub';
@@ -47,12 +48,7 @@ export async function applyKeyframePick(
       'Fix them (see the Problems panel), then pick again.',
     );
   const r = await pickKeyframeText(file, text, loaded.timeline, clip, which, variant);
-  const m = minimalReplace(text, r.text);
-  const edit = new vscode.WorkspaceEdit();
-  edit.replace(doc.uri, new vscode.Range(doc.positionAt(m.start), doc.positionAt(m.end)), m.text);
-  if (!(await vscode.workspace.applyEdit(edit)))
-    throw new StvError('INTERNAL', `VS Code refused the edit of ${vscode.workspace.asRelativePath(file)}.`);
-  await doc.save();
+  await replaceDocumentText(doc, text, r.text, 'the keyframe was copied');
   return r.rel;
 }
 

@@ -15,7 +15,8 @@ import { parseTimeline } from '../core/timeline/load';
 import { TakesToExtensionSchema, type PanelAssembly, type TakesState, type TakesToWebview } from '../protocol/messages';
 import { assembleTimeline, cutOutputRoot, filmSummary, findFfmpeg } from './assembleCommand';
 import { log } from './log';
-import { clipTakesState, minimalEdit } from './takesModel';
+import { replaceDocumentText } from './documentEdit';
+import { clipTakesState } from './takesModel';
 import { showError } from './render';
 import { loadTimeline, sceneFallbacks } from './timelines';
 
@@ -150,18 +151,7 @@ export class TakesView implements vscode.Disposable {
     });
     if (after.text === before) return this.push(true);
     // Extracting a keyframe takes a moment: if the user typed meanwhile, their text wins.
-    if (doc.getText() !== before)
-      throw new StvError(
-        'TIMELINE_INVALID',
-        `${vscode.workspace.asRelativePath(file)} changed while "${clipId}" was being updated; nothing was written.`,
-        'Try again.',
-      );
-    const e = minimalEdit(before, after.text);
-    const we = new vscode.WorkspaceEdit();
-    we.replace(doc.uri, new vscode.Range(doc.positionAt(e.start), doc.positionAt(e.end)), e.text);
-    if (!(await vscode.workspace.applyEdit(we)))
-      throw new StvError('TIMELINE_INVALID', `VS Code refused the edit of ${vscode.workspace.asRelativePath(file)}.`);
-    await doc.save();
+    await replaceDocumentText(doc, before, after.text, `"${clipId}" was being updated`);
     await this.push(true);
   }
 

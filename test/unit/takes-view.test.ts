@@ -14,7 +14,8 @@ import { chooseTakeInText, setContinuityInText, type EditOptions } from '../../s
 import { timelineTakes } from '../../src/core/takes/takes';
 import { parseTimeline } from '../../src/core/timeline/load';
 import { PanelClipTakesSchema } from '../../src/protocol/messages';
-import { TAKES_SHOWN, clipTakesState, minimalEdit } from '../../src/vscode/takesModel';
+import { minimalEdit } from '../../src/core/timeline/minimalEdit';
+import { TAKES_SHOWN, clipTakesState } from '../../src/vscode/takesModel';
 import { repoRoot, venvPython } from '../helpers/paths';
 
 // A hand-written layout (4 spaces, one-line scenes): the edits must keep it.

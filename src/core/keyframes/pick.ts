@@ -11,9 +11,8 @@ import * as path from 'node:path';
 import { StvError } from '../errors';
 import { keyframeProblem } from '../keyframeImage';
 import { fsError } from '../render/artifacts';
-import { setKeyframeInText, writeTimelineText } from '../takes/edit';
+import { loadOrRefuse, setKeyframeInText, writeTimelineText } from '../takes/edit';
 import { clipFields, relToTimeline } from '../takes/takes';
-import { parseTimeline } from '../timeline/load';
 import type { Timeline } from '../timeline/schema';
 import { resolveClip, type KeyframeEnd } from './variants';
 
@@ -92,20 +91,6 @@ export async function pickKeyframeText(
   return { text: setKeyframeInText(text, timeline, clipFields(timeline, clip), which, rel), keyframe, rel };
 }
 
-/** The smallest replacement that turns `before` into `after`: one edit, so the rest keeps its undo history and marks. */
-export function minimalReplace(before: string, after: string): { start: number; end: number; text: string } {
-  let start = 0;
-  while (start < before.length && start < after.length && before[start] === after[start]) start++;
-  let tail = 0;
-  while (
-    tail < before.length - start &&
-    tail < after.length - start &&
-    before[before.length - 1 - tail] === after[after.length - 1 - tail]
-  )
-    tail++;
-  return { start, end: before.length - tail, text: after.slice(start, after.length - tail) };
-}
-
 /** `keyframe --pick FILE`: copies the variant and writes the timeline (checked, atomically). */
 export async function pickKeyframe(
   timelineFile: string,
@@ -114,14 +99,7 @@ export async function pickKeyframe(
   variant: string,
 ): Promise<Omit<PickResult, 'text'>> {
   const text = await readFile(timelineFile, 'utf8');
-  const loaded = parseTimeline(text.replace(/^\uFEFF/, ''), { timelineFile });
-  if (!loaded.ok)
-    throw new StvError(
-      'TIMELINE_INVALID',
-      `${path.basename(timelineFile)} has problems; nothing was changed.`,
-      'Run "scene-to-video validate FILE" and fix them first.',
-    );
-  const r = await pickKeyframeText(timelineFile, text, loaded.timeline, clipKey, which, variant);
+  const r = await pickKeyframeText(timelineFile, text, loadOrRefuse(timelineFile, text), clipKey, which, variant);
   await writeTimelineText(timelineFile, r.text);
   return { keyframe: r.keyframe, rel: r.rel };
 }

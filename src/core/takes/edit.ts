@@ -196,7 +196,8 @@ export async function relink(
   return { text, linked, unlinked };
 }
 
-function loadOrRefuse(timelineFile: string, text: string): Timeline {
+/** The timeline in `text`, or the refusal that says nothing was changed (the CLI's edits start here). */
+export function loadOrRefuse(timelineFile: string, text: string): Timeline {
   const loaded = parseTimeline(text.replace(/^\uFEFF/, ''), { timelineFile });
   if (!loaded.ok)
     throw new StvError(
