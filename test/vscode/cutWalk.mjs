@@ -82,11 +82,18 @@ async function undoAndRedoInEditor(page, file, chosenRel) {
 export async function runCutSteps({ page, step, palette, panel, ws, root, images }) {
   const dir = path.join(ws, 'cut');
   const file = path.join(dir, 'sample.timeline.json');
-  const pickCut = () =>
-    page
-      .locator('.quick-input-widget .monaco-list-row', { hasText: path.join('cut', 'sample.timeline.json') })
+  // The cut's timeline as the active editor: the commands then take it (the timeline editor's tab,
+  // or its JSON, names the timeline; no picker comes).
+  const openCutJson = async () => {
+    await page.keyboard.press('F1');
+    await page.locator('.quick-input-widget input').fill(path.join('cut', 'sample.timeline.json'));
+    await page
+      .locator('.quick-input-widget .monaco-list-row', { hasText: 'sample.timeline.json' })
       .first()
-      .click({ timeout: 20_000 });
+      .waitFor({ timeout: 20_000 });
+    await page.keyboard.press('Enter');
+    await page.locator('.tabs-container .tab.active', { hasText: 'sample.timeline.json' }).waitFor({ timeout: 20_000 });
+  };
   const strips = () => panel().locator('[data-takes-clip]');
   const takeCounts = async () =>
     Promise.all(
@@ -105,8 +112,10 @@ export async function runCutSteps({ page, step, palette, panel, ws, root, images
         recursive: true,
         filter: (s) => !/renders|\.scene-to-video/.test(s),
       });
+      // Only the cut's editor open: the panel frame below is its webview, not the sample's.
+      await palette('View: Close All Editors');
+      await openCutJson();
       await palette('Scene to Video: Open scene panel');
-      await pickCut();
       await panel().locator('[data-takes-clip="lighthouse"]', { hasText: 'No takes yet' }).waitFor({ timeout: 30_000 });
       for (const round of [1, 2]) {
         await panel().locator('header vscode-button[data-action="renderAll"]').click();
@@ -151,8 +160,8 @@ export async function runCutSteps({ page, step, palette, panel, ws, root, images
     },
   );
   await step('"Assemble timeline" from the command palette writes a second film of the same cut', async () => {
+    await openCutJson();
     await palette('Scene to Video: Assemble timeline');
-    await pickCut();
     // The film on disk decides (a notification may hide before it is seen); what the window says helps if none comes.
     const second = await until('a second film', 120_000, () => films(dir).find((f) => f !== first), page).catch(
       async (e) => {

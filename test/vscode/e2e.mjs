@@ -78,8 +78,8 @@ export async function runE2E({ browser, url, ws, root, devPath, installed }) {
       await playPast(video, 1);
       await page.screenshot({ path: path.join(images, 'scene-panel.png') });
     });
-    // Takes, choose and assemble (issue 19), while the preview adapter is the provider.
-    await runCutSteps({ page, step, palette, panel, ws, root, images });
+    // The timeline's own editor (issue 20): edits, undo, reorder, keyframe drops, hand edits.
+    await editorSteps({ step, page, panel, ws, root, images });
     await step(
       '"Generate keyframe" shows variants side by side; Pick sets one in the timeline (issue 21)',
       async () => {
@@ -118,8 +118,9 @@ export async function runE2E({ browser, url, ws, root, devPath, installed }) {
           throw new Error(`the timeline's city-night/wide start keyframe is ${start}, not variant 2 (seed ${seed})`);
       },
     );
-    // The timeline's own editor (issue 20): edits, undo, reorder, keyframe drops, hand edits.
-    await editorSteps({ step, page, panel, ws, root, images });
+    // Takes, choose and assemble (issue 19), while the preview adapter is the provider; last of the
+    // timeline walks, since it closes the sample's editors and works on a copy in cut/.
+    await runCutSteps({ page, step, palette, panel, ws, root, images });
     await step("the status bar item's tooltip shows endpoint, model and last check", async () => {
       await page.locator(STATUS).screenshot({ path: path.join(images, 'status-bar.png') }); // the item alone (the README shows it inline)
       await page.locator(STATUS).hover();

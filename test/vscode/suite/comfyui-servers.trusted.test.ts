@@ -48,6 +48,13 @@ describe('several ComfyUI servers (comfyUI.endpoints) in the extension host', fu
 
   after(async () => {
     for (const k of ['endpoints', 'workflowPath', 'mapping', 'outputDir']) await setComfy(k, undefined);
+    // The extension reads settings on their change event: the suites that follow must not start
+    // while it still renders on these servers into this folder.
+    const a = await api();
+    await until(
+      'the endpoints setting cleared',
+      () => a.settings().comfyUI.endpoints.length === 0 && a.settings().comfyUI.outputDir !== 'renders-comfyui-servers',
+    );
     await Promise.all(fakes.map((f) => f.stop()));
   });
 

@@ -48,7 +48,11 @@ const getJson = async <T>(p: string): Promise<T> => (await (await fetch(`${COMFY
     const a = await api();
     await until(
       'the ComfyUI settings',
-      () => a.settings().comfyUI.url === COMFYUI && Object.keys(a.settings().comfyUI.mapping).length > 0,
+      () =>
+        a.settings().comfyUI.url === COMFYUI &&
+        a.settings().comfyUI.outputDir === OUT &&
+        a.settings().comfyUI.endpoints.length === 0 &&
+        Object.keys(a.settings().comfyUI.mapping).length > 0,
     );
   });
 

@@ -64,17 +64,7 @@ async function providerOptions(
       bookendWorkflow,
     };
   const file = path.resolve(opts.workspaceDir ?? process.cwd(), cfg.workflowPath);
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (e) {
-    throw new StvError(
-      'WORKFLOW_INVALID',
-      `Cannot read the ComfyUI workflow ${file}: ${(e as Error).message}`,
-      'Fix comfyUI.workflowPath (relative to the workspace folder), or clear it to use the built-in workflow.',
-    );
-  }
-  const workflow = parseWorkflow(text, file);
+  const workflow = parseWorkflow(await readWorkflowFile(file, 'workflow', 'comfyUI.workflowPath'), file);
   if (Object.keys(cfg.mapping).length === 0)
     throw new StvError(
       'WORKFLOW_INVALID',
@@ -102,16 +92,19 @@ export async function imageWorkflowFrom(cfg: ComfyUISettings, workspaceDir?: str
       workflowName: 'built-in Wan 2.2 TI2V 5B text-to-image (one frame)',
     };
   const file = path.resolve(workspaceDir ?? process.cwd(), cfg.imageWorkflowPath);
-  let text: string;
+  const workflow = parseWorkflow(await readWorkflowFile(file, 'image workflow', 'comfyUI.imageWorkflowPath'), file);
+  return { workflow, mapping: parseImageMapping(cfg.imageMapping, workflow), workflowName: path.basename(file) };
+}
+
+/** A workflow file's text, or an error naming the file, why, and the setting that points at it. */
+async function readWorkflowFile(file: string, what: string, setting: string): Promise<string> {
   try {
-    text = await readFile(file, 'utf8');
+    return await readFile(file, 'utf8');
   } catch (e) {
     throw new StvError(
       'WORKFLOW_INVALID',
-      `Cannot read the ComfyUI image workflow ${file}: ${(e as Error).message}`,
-      'Fix comfyUI.imageWorkflowPath (relative to the workspace folder), or clear it to use the built-in one.',
+      `Cannot read the ComfyUI ${what} ${file}: ${(e as Error).message}`,
+      `Fix ${setting} (relative to the workspace folder), or clear it to use the built-in one.`,
     );
   }
-  const workflow = parseWorkflow(text, file);
-  return { workflow, mapping: parseImageMapping(cfg.imageMapping, workflow), workflowName: path.basename(file) };
 }
