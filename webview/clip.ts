@@ -198,12 +198,15 @@ function keyframeBox(uri: string | undefined, alt: string, which: 'start' | 'end
   if (drop === undefined) return img;
   const label = `Drop an image here for the ${which} keyframe`;
   const choose = link('Choose…', 'chooseKeyframe', { item: drop, which });
-  choose.setAttribute('aria-label', `Choose an image for the ${which} keyframe of ${alt.replace(/^.* of /, '')}`);
+  const owner = alt.replace(/^.* of /, '');
+  choose.setAttribute('aria-label', `Choose an image for the ${which} keyframe of ${owner}`);
+  const generate = link('Generate…', 'generateKeyframe', { item: drop, which });
+  generate.setAttribute('aria-label', `Generate the ${which} keyframe of ${owner} from its prompt`);
   return el(
     'div',
     { class: 'dropzone', 'data-drop': which, 'data-item': drop, title: label },
     img,
-    el('span', { class: 'drop-hint' }, `${which === 'start' ? 'Start' : 'End'} keyframe · `, choose),
+    el('span', { class: 'drop-hint' }, `${which === 'start' ? 'Start' : 'End'} keyframe · `, choose, ' · ', generate),
   );
 }
 

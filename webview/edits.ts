@@ -57,7 +57,8 @@ function structureAction(d: DOMStringMap, post: Post, state: PanelState | undefi
     case 'delete':
       return post({ type: d.action, item });
     case 'chooseKeyframe':
-      return post({ type: 'chooseKeyframe', item, which: d.which === 'end' ? 'end' : 'start' });
+    case 'generateKeyframe':
+      return post({ type: d.action, item, which: d.which === 'end' ? 'end' : 'start' });
     case 'moveUp':
     case 'moveDown': {
       const at = item.shot ?? item.scene;

@@ -83,6 +83,8 @@ const EditorIntents = [
   }),
   /** The keyboard's way to a keyframe: the extension asks for an image file, then sets it as a drop would. */
   z.object({ type: z.literal('chooseKeyframe'), item: ItemRefSchema, which: z.enum(KEYFRAME_ENDS) }),
+  // "Generate…": variants of this keyframe drawn from the clip's prompt (issue 21), in their own view.
+  z.object({ type: z.literal('generateKeyframe'), item: ItemRefSchema, which: z.enum(KEYFRAME_ENDS) }),
   /** An empty (or not yet a timeline) document: write the starter timeline into it. */
   z.object({ type: z.literal('startTimeline') }),
   /** Open the document's text beside the editor. */

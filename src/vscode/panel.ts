@@ -328,6 +328,12 @@ export class ScenePanel implements vscode.Disposable, OpenEditor {
         case 'chooseKeyframe':
           if (this.document) await chooseKeyframe(this.document, m);
           break;
+        case 'generateKeyframe': {
+          // The command's clip key: "scene", or "scene/shot" (it refuses one that is not in the timeline).
+          const clip = m.item.shotId !== undefined ? `${m.item.sceneId}/${m.item.shotId}` : m.item.sceneId;
+          await vscode.commands.executeCommand('sceneToVideo.generateKeyframe', this.timelineFile, clip, m.which);
+          break;
+        }
         case 'showText':
           if (this.document)
             await vscode.window.showTextDocument(this.document, { viewColumn: vscode.ViewColumn.Beside });

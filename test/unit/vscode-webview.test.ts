@@ -413,7 +413,7 @@ describe('scene panel in a real browser (dist/webview.js under the strict CSP)',
       ]);
     });
 
-    it('offers the keyboard a way to a keyframe: Choose… asks the extension for an image file', async () => {
+    it('offers the keyboard a way to a keyframe: Choose… asks for an image file, Generate… for variants from the prompt', async () => {
       const h = await openPanel(page);
       await h.send({ type: 'state', state: EDITOR });
       const choose = page.locator(
@@ -426,6 +426,19 @@ describe('scene panel in a real browser (dist/webview.js under the strict CSP)',
         type: 'chooseKeyframe',
         item: { scene: 0, sceneId: 'lighthouse' },
         which: 'end',
+      });
+      // And to one drawn from the prompt (issue 21): "Generate…" beside it, for the start keyframe too.
+      const generate = page.locator(
+        'section[data-scene="harbour/boat"] .dropzone[data-drop="start"] [data-action="generateKeyframe"]',
+      );
+      await generate.scrollIntoViewIfNeeded();
+      assert.match((await generate.getAttribute('aria-label')) ?? '', /start keyframe of .*from its prompt/);
+      await generate.focus();
+      await page.keyboard.press('Enter');
+      assert.deepEqual((await h.posted()).at(-1), {
+        type: 'generateKeyframe',
+        item: { scene: 1, sceneId: 'harbour', shot: 1, shotId: 'boat' },
+        which: 'start',
       });
     });
 

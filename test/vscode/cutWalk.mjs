@@ -51,29 +51,22 @@ async function until(what, timeoutMs, check, page) {
 }
 
 /**
- * The choice was one WorkspaceEdit: in the timeline's editor (opened beside), Undo takes the `take`
- * line away and Redo brings it back, leaving the document as saved; then the panel is shown again.
+ * The choice was one WorkspaceEdit: in the timeline's JSON (open beside the editor since the walk
+ * opened it), Undo takes the `take` line away and Redo brings it back; each is saved and read from
+ * disk (what the text editor shows depends on where it is scrolled). Then the panel is shown again.
  */
 async function undoAndRedoInEditor(page, file, chosenRel) {
-  await page.keyboard.press('F1');
-  const input = page.locator('.quick-input-widget input');
-  await input.fill('cut/sample.timeline.json');
-  await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'sample.timeline.json' }).first().waitFor();
-  await page.keyboard.press('Control+Enter'); // to the side: the panel stays visible
-  const lines = page.locator('.editor-instance .monaco-editor .view-lines').last();
-  const hasTake = async () => (await lines.innerText()).replace(/\u00a0/g, ' ').includes(`"take": "${chosenRel}"`);
-  await until('the timeline editor shows the chosen take', 20_000, hasTake, page);
-  await lines.click();
+  const onDisk = () => JSON.parse(readFileSync(file, 'utf8')).scenes[0].take;
+  await page.locator('.editor-instance .monaco-editor .view-lines').first().click();
   await page.keyboard.press('Control+Z');
-  await until('Undo removes the choice', 10_000, async () => !(await hasTake()), page);
-  await page.keyboard.press('Control+Shift+Z');
-  await until('Redo brings it back', 10_000, hasTake, page);
   await page.keyboard.press('Control+S');
-  await page.waitForTimeout(500);
-  if (JSON.parse(readFileSync(file, 'utf8')).scenes[0].take !== chosenRel)
-    throw new Error('after Redo and Save the timeline lost the choice');
+  await until('Undo (then Save) removes the choice', 10_000, () => onDisk() === undefined, page);
+  await page.keyboard.press('Control+Shift+Z');
+  await page.keyboard.press('Control+S');
+  await until('Redo (then Save) brings it back', 10_000, () => onDisk() === chosenRel, page);
   // Back to the panel ("Open scene panel" takes the active timeline editor's file, no picker).
   await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget input');
   await input.fill('>Scene to Video: Open scene panel');
   await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'Open scene panel' }).first().waitFor();
   await page.keyboard.press('Enter');

@@ -69,12 +69,16 @@ const getJson = async <T>(p: string): Promise<T> => (await (await fetch(`${COMFY
         stages.push(j.progress.stage);
     });
     const before = mp4sIn('lighthouse').length;
+    // Jobs of the suites before (the servers suite renders lighthouse on ComfyUI too) are not this one.
+    const earlier = new Set(a.queue.jobs().map((j) => j.jobId));
     let jobId: string | undefined;
     try {
       // Not awaited: the command resolves only when the render ends, and a hang must fail here, not time out.
       void vscode.commands.executeCommand('sceneToVideo.renderSceneComfyUI', timeline(), 'lighthouse');
       const job = await until('the render queued', () =>
-        a.queue.jobs().find((j) => j.sceneId === 'lighthouse' && j.providerId === 'comfyui-local'),
+        a.queue
+          .jobs()
+          .find((j) => j.sceneId === 'lighthouse' && j.providerId === 'comfyui-local' && !earlier.has(j.jobId)),
       );
       jobId = job.jobId;
       const final = await Promise.race([
