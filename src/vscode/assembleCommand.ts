@@ -39,7 +39,13 @@ export async function findFfmpeg(extensionPath: string, s: Settings): Promise<Ff
   return locateFfmpeg({
     ...(s.ffmpegPath ? { configured: s.ffmpegPath } : {}),
     env: process.env,
-    pythons: pythonCandidates({ platform: process.platform, workspaceDirs, extensionDir: extensionPath }),
+    // The adapter's own Python first when one is configured: it has imageio-ffmpeg.
+    pythons: pythonCandidates({
+      platform: process.platform,
+      ...(s.fastVideo.pythonPath ? { configured: s.fastVideo.pythonPath } : {}),
+      workspaceDirs,
+      extensionDir: extensionPath,
+    }),
   });
 }
 

@@ -3,7 +3,7 @@
 // Chromium: (1) the mocha suite inside the extension host, trusted; (2) the same host untrusted;
 // (3) end to end through the UI, saving screenshots to docs/images/. Everything it starts is
 // stopped at the end, also on failure. Run by scripts/vscode-tests.sh with Node 24 on PATH.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import * as os from 'node:os';
@@ -68,6 +68,15 @@ async function waitHttp(url, timeoutMs = 90_000) {
   throw new Error(`${url} did not answer`);
 }
 
+/** imageio-ffmpeg's ffmpeg in the repository's adapter venv (what the extension would find beside a dev copy). */
+let ffmpeg;
+function ffmpegExe() {
+  ffmpeg ??= execFileSync(venvPython, ['-c', 'import imageio_ffmpeg; print(imageio_ffmpeg.get_ffmpeg_exe())'], {
+    encoding: 'utf8',
+  }).trim();
+  return ffmpeg;
+}
+
 function makeWorkspace(kind, adapterUrl) {
   const ws = mkdtempSync(path.join(os.tmpdir(), `stv-ws-${kind}-`));
   cleanups.push(async () => rmSync(ws, { recursive: true, force: true }));
@@ -92,6 +101,10 @@ function makeWorkspace(kind, adapterUrl) {
           'fastVideo.endpointUrl': adapterUrl,
           'comfyUI.url': 'http://127.0.0.1:9',
           'sceneToVideo.healthCheckIntervalSeconds': 0,
+          // The installed .vsix has no adapter environment beside it (a user's comes from the set-up,
+          // or is attached over HTTP as here): the walk's user has ffmpeg configured, as "No ffmpeg
+          // found" asks, so the cut assembles with imageio-ffmpeg's binary from the repository's venv.
+          'sceneToVideo.ffmpegPath': ffmpegExe(),
         };
   writeFileSync(path.join(ws, '.vscode/settings.json'), JSON.stringify(settings, null, 2));
   // A "python" that leaves a mark if anything ever runs it (the untrusted suite asserts nothing does).
