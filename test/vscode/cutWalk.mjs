@@ -85,7 +85,11 @@ export async function runCutSteps({ page, step, palette, panel, ws, root, images
       .first()
       .waitFor({ timeout: 20_000 });
     await page.keyboard.press('Enter');
-    await page.locator('.tabs-container .tab.active', { hasText: 'sample.timeline.json' }).waitFor({ timeout: 20_000 });
+    // (Each editor group has an active tab; the JSON may be open in one and the editor in the other.)
+    await page
+      .locator('.tabs-container .tab.active', { hasText: 'sample.timeline.json' })
+      .first()
+      .waitFor({ timeout: 20_000 });
   };
   const strips = () => panel().locator('[data-takes-clip]');
   const takeCounts = async () =>
