@@ -165,6 +165,19 @@ describe('timeline loader (property tests)', () => {
     );
   });
 
+  it('never throws on ids and transitions that are objects whose toString is not a function (found by the property below)', () => {
+    const hostile = { toString: {}, valueOf: {} };
+    const t = JSON.parse(sample) as { version?: number; scenes: Record<string, unknown>[] };
+    t.version = 2;
+    const [first, second] = t.scenes;
+    if (first) Object.assign(first, { id: hostile, transition: hostile, keyframes: { start: 'keyframes/none.png' } });
+    if (second) second.shots = [{ id: hostile, prompt: 'a shot', transition: hostile }];
+    check(JSON.stringify(t, null, 2));
+    const r = parseTimeline(JSON.stringify(t, null, 2), opts);
+    const messages = (r.ok ? r.warnings : r.problems).map((p) => p.message).join('\n');
+    assert.match(messages, /scene "0"|scenes\[0\]/, 'the hostile scene is named by its index');
+  });
+
   it('never throws on structurally mutated timelines (values replaced by arbitrary JSON)', () => {
     const base = JSON.parse(sample) as Record<string, unknown>;
     const keys = ['version', 'title', 'defaults', 'scenes'] as const;

@@ -6,6 +6,7 @@
  */
 import * as path from 'node:path';
 import { resolveTransition, type Transition } from '../timeline/cut';
+import { idText } from '../timeline/v2';
 
 type Reporter = (severity: 'error' | 'warning', code: string, message: string, p: (string | number)[]) => void;
 
@@ -25,10 +26,10 @@ export function checkCut(
     const s = rec(raw);
     if (!s) return;
     const shots = Array.isArray(s.shots) ? s.shots : undefined;
-    if (!shots) return clips.push({ o: s, p: ['scenes', i], name: `scene "${String(s.id)}"` });
+    if (!shots) return clips.push({ o: s, p: ['scenes', i], name: `scene "${idText(s.id, i)}"` });
     shots.forEach((sh, j) => {
       const o = rec(sh);
-      if (o) clips.push({ o, p: ['scenes', i, 'shots', j], name: `shot "${String(s.id)}/${String(o.id)}"` });
+      if (o) clips.push({ o, p: ['scenes', i, 'shots', j], name: `shot "${idText(s.id, i)}/${idText(o.id, j)}"` });
     });
     if (s.take !== undefined)
       at(
@@ -60,7 +61,7 @@ export function checkCut(
       at(
         'warning',
         'transition-unknown',
-        `${name}: transition "${String(o.transition)}" is not one we assemble; it is treated as a cut. Use "Cut", "Dissolve" or { "type": "crossfade", "seconds": 0.5 }.`,
+        `${name}: transition ${JSON.stringify(o.transition)} is not one we assemble; it is treated as a cut. Use "Cut", "Dissolve" or { "type": "crossfade", "seconds": 0.5 }.`,
         [...p, 'transition'],
       );
     const c = rec(o.continuity);

@@ -29,7 +29,7 @@ import {
 import { keyframeEscape, resolveKeyframePath } from './keyframePath';
 import { imageFormatOf } from '../keyframeImage';
 import { readImageSize, type ImageSize } from './imageSize';
-import { checkKeyframeAspect, checkVersionedFields, type V2Reporter } from './v2';
+import { checkKeyframeAspect, checkVersionedFields, idText, type V2Reporter } from './v2';
 import { closestMatch } from './suggest';
 import { checkCut } from '../takes/check';
 
@@ -468,7 +468,7 @@ function checkSceneKeyframe(
   const hint = foreignAbsolute
     ? ' It is an absolute Windows path, which does not exist on this machine: write it relative to the timeline file instead (e.g. "keyframes/shot.png").'
     : ' Paths are relative to the timeline file.';
-  const name = `Keyframe "${s.keyframe}" of scene "${String(s.id ?? i)}"`;
+  const name = `Keyframe "${s.keyframe}" of scene "${idText(s.id, i)}"`;
   const escape = keyframeEscape(opts.timelineFile, abs, opts.realPath ?? defaultRealPath);
   const head = fileExists(abs) ? (opts.readHead ?? defaultReadHead)(abs) : undefined;
   if (escape) {

@@ -117,7 +117,7 @@ function checkScene(raw: unknown, i: number, ctx: V2Context): void {
     );
   }
   checkWorkflowRef(overrides, [...sp, 'overrides']);
-  checkKeyframes(s.keyframes, [...sp, 'keyframes'], `scene "${String(s.id ?? i)}"`, opts, at);
+  checkKeyframes(s.keyframes, [...sp, 'keyframes'], `scene "${idText(s.id, i)}"`, opts, at);
   const shots = Array.isArray(s.shots) ? s.shots : undefined;
   if (!shots) {
     if (s.prompt === undefined && (version === 2 || version === 1))
@@ -153,7 +153,7 @@ function checkShot(
       at(
         'error',
         'duplicate-shot-id',
-        `Shot id "${sh.id}" is used twice in scene "${String(s.id)}" (also by shots[${prev}], ignoring letter case). Shot ids must be unique within their scene: their renders go to a folder named after the id.`,
+        `Shot id "${sh.id}" is used twice in scene "${idText(s.id, i)}" (also by shots[${prev}], ignoring letter case). Shot ids must be unique within their scene: their renders go to a folder named after the id.`,
         [...p, 'id'],
       );
     else seen.set(sh.id.toLowerCase(), j);
@@ -179,7 +179,7 @@ function checkShot(
   checkKeyframes(
     sh.keyframes,
     [...p, 'keyframes'],
-    `shot "${String(sh.id ?? j)}" of scene "${String(s.id ?? i)}"`,
+    `shot "${idText(sh.id, j)}" of scene "${idText(s.id, i)}"`,
     opts,
     at,
   );
@@ -257,4 +257,10 @@ export function checkKeyframeAspect(
       p,
     );
   }
+}
+
+/** An id for a message: as written when it is a string or number, else the item's index (a hostile
+ * value, e.g. an object whose toString is not a function, must not make the loader throw). */
+export function idText(id: unknown, index: number): string {
+  return typeof id === 'string' || typeof id === 'number' ? String(id) : String(index);
 }
