@@ -100,6 +100,16 @@ export async function runFirstRun({ browser, url, ws, root, devPath }) {
       }
       await page.screenshot({ path: path.join(images, 'keyframe-completion.png') });
       await row.click();
+      const line = page.locator('.monaco-editor .view-line', { hasText: '"start": "keyframes/harbour.png' }).first();
+      await line.waitFor({ timeout: 10_000 });
+      // Monaco closes the quote and the brace as they are typed only when its timing allows (on a
+      // loaded machine it sometimes does not): close what it left open, so the timeline stays valid.
+      const shown = async () => (await line.innerText()).replace(/\u00a0/g, ' ').trimEnd();
+      if (!(await shown()).includes('"keyframes/harbour.png"')) await page.keyboard.type('"');
+      if (!(await shown()).endsWith('}')) {
+        await page.keyboard.press('End');
+        await page.keyboard.type(' }');
+      }
       await page
         .locator('.monaco-editor .view-line', { hasText: '"start": "keyframes/harbour.png"' })
         .waitFor({ timeout: 10_000 });
