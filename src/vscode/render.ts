@@ -2,6 +2,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { StvError, toStvError } from '../core/errors';
+import { isLoopbackUrl } from '../core/net/loopback';
 import { outputDirFor } from '../core/providers/factory';
 import { FINAL_JOB_STATES, type ProviderId } from '../core/providers/types';
 import { RenderQueue, type RenderJobSnapshot } from '../core/render/queue';
@@ -125,7 +126,7 @@ export class RenderController {
       await this.adapter.start().catch((e: unknown) => log().warn(`auto-start failed: ${toStvError(e).message}`));
       return true;
     }
-    if (!vscode.workspace.isTrusted || h.error?.code !== 'UNREACHABLE' || !isLocalUrl(s.endpointUrl)) return true;
+    if (!vscode.workspace.isTrusted || h.error?.code !== 'UNREACHABLE' || !isLoopbackUrl(s.endpointUrl)) return true;
     const env = this.adapter.findEnvironment();
     const [preview, gpu] = env
       ? ['Start (preview, no GPU)', 'Start (GPU)']
@@ -240,15 +241,6 @@ export class RenderController {
         void showError(new StvError(r.error.code, r.error.message, r.error.hint), r.providerId);
       }
     }
-  }
-}
-
-/** Whether a URL names this machine (only then can the extension start the adapter for it). */
-function isLocalUrl(u: string): boolean {
-  try {
-    return ['127.0.0.1', 'localhost', '[::1]'].includes(new URL(u).hostname);
-  } catch {
-    return false;
   }
 }
 

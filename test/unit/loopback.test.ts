@@ -1,6 +1,9 @@
 import * as assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { isLoopbackHostname, isLoopbackUrl } from '../../src/core/net/loopback';
 import { attachedLocation } from '../../src/core/launch/mode';
+import { repoRoot } from '../helpers/paths';
 
 describe('the loopback rule (one for the whole extension)', () => {
   const loopback = [
@@ -37,5 +40,15 @@ describe('the loopback rule (one for the whole extension)', () => {
   it('the status bar and the provider agree: a loopback endpoint is never called "remote"', () => {
     for (const u of loopback) assert.notEqual(attachedLocation(u, 'native', 'linux'), 'remote', u);
     for (const u of remote.slice(0, 8)) assert.equal(attachedLocation(u, 'native', 'linux'), 'remote', u);
+  });
+
+  it('is written once: no other source file lists loopback names of its own', () => {
+    // A copy in src/vscode/render.ts once accepted only 127.0.0.1, localhost and [::1], so the
+    // "start an adapter here" offer was missing for endpoints the adapter manager would start.
+    const src = path.join(repoRoot, 'src');
+    const copies = readdirSync(src, { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.ts') && path.join('src', f) !== path.join('src', 'core', 'net', 'loopback.ts'))
+      .filter((f) => /['"`](localhost|\[::1\]|::1)['"`]/.test(readFileSync(path.join(src, f), 'utf8')));
+    assert.deepEqual(copies, [], 'use isLoopbackUrl / isLoopbackHostname from src/core/net/loopback.ts');
   });
 });
