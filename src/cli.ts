@@ -35,9 +35,9 @@ const USAGE = `Usage:
   scene-to-video import <gemDirect1.json> [--out DIR]
                         (a gemDirect1 project export, story or scene file -> <name>.timeline.json + keyframes/)
   --scene takes a scene id (all its shots) or scene/shot.
-${KEYFRAME_USAGE}${CUT_USAGE}  -h, --help            print this and exit
-  scene-to-video health [--provider ID] [--endpoint URL]
+${KEYFRAME_USAGE}${CUT_USAGE}  scene-to-video health [--provider ID] [--endpoint URL]
   --endpoint takes several ComfyUI servers as URL,URL,... (one job each at a time; health prints each).
+  -h, --help            print this and exit
 `;
 
 /** The commands parsed with CLI_OPTIONS; the cut's commands (src/cli/cut.ts) parse their own. */

@@ -48,7 +48,9 @@ export async function importCommand(
     target = await writeNewFile(dir, base, '.timeline.json', Buffer.from('{}'));
     const r = await importGemDirect(data, { sourceFile: source, targetTimelineFile: target });
     await writeJsonAtomic(target, r.timeline);
-    for (const l of importReport(path.relative(process.cwd(), target) || target, r)) out(l);
+    // Relative to where the user is when that is shorter to read; a path that climbs out ("../../tmp/…") is shown whole.
+    const shown = path.relative(process.cwd(), target);
+    for (const l of importReport(shown && !shown.startsWith('..') ? shown : target, r)) out(l);
     const check = parseTimeline(JSON.stringify(r.timeline), { timelineFile: target });
     if (!check.ok) for (const p of check.problems) err(`${target}:${p.line}:${p.column}: ${p.severity}: ${p.message}`);
     else for (const w of check.warnings) err(`${target}: warning: ${w.message}`);

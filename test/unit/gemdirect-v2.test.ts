@@ -76,6 +76,11 @@ describe('gemDirect1 import into timeline v2', function () {
     ]);
     const out = t.out();
     assert.match(out, /Imported 4 scene\(s\), 4 clip\(s\), 3 keyframe\(s\) into /);
+    // The timeline is named so that it can be found: relative to the current folder, or in full
+    // when it lies outside it (a path that climbs out, ../../../tmp/…, is hard to read).
+    const named = /into (.+)\.\n/.exec(out)?.[1] ?? '';
+    assert.equal(path.resolve(named), target);
+    assert.doesNotMatch(named, /^\.\./);
     assert.match(
       out,
       /warning: Scene "scene-001": keyframe C:\\Users\\ana.*scene-001\.png is a Windows path that does not exist on this machine; it was found by its file name at .*keyframes.scene-001\.png/,
@@ -251,6 +256,11 @@ describe('gemDirect1 import into timeline v2', function () {
       assert.match(t.out(), /^Usage:/);
       assert.match(t.out(), /scene-to-video import <gemDirect1\.json> \[--out DIR\]/);
       assert.equal(t.err(), '');
+      assert.match(
+        t.out().trimEnd().split('\n').at(-1) ?? '',
+        /^ {2}-h, --help +print this and exit$/,
+        'the help flag closes the usage',
+      );
     }
   });
 });
