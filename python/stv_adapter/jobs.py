@@ -338,15 +338,20 @@ class JobManager:
                 self._wakeup.clear()
                 await self._wakeup.wait()
                 continue
-            rec = self.pending.pop(0)
-            for other in self.pending:  # positions moved
-                self._emit(other, "progress")
+            rec = self._dequeue()
             self.running = rec
             try:
                 await self._run_one(rec)
             finally:
                 self.running = None
                 self.served += 1
+
+    def _dequeue(self) -> JobRecord:
+        """Takes the first waiting job; every job behind it moved up a place, so each is told."""
+        rec = self.pending.pop(0)
+        for other in self.pending:
+            self._emit(other, "progress")
+        return rec
 
     async def _run_one(self, rec: JobRecord, runner: RunFn | None = None) -> None:
         """Runs one job on `runner` (default: this adapter's backend; the cluster's front door

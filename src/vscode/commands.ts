@@ -26,6 +26,7 @@ import { assembleTimelineCommand } from './assembleCommand';
 import { PROVIDER_LABEL, providerPickItem } from './statusFormat';
 import type { ProviderStatusBar } from './statusBar';
 import { loadResolved, pickScene, timelineFromArgument } from './timelines';
+import { updateSetting } from './settings';
 
 export interface CommandDeps {
   ctx: vscode.ExtensionContext;
@@ -166,13 +167,7 @@ async function switchProvider(hub: ProviderHub, settings: () => Settings): Promi
   qp.dispose();
   void checks;
   if (!picked) return;
-  await vscode.workspace
-    .getConfiguration('sceneToVideo')
-    .update(
-      'videoProvider',
-      picked,
-      vscode.workspace.workspaceFolders ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global,
-    );
+  await updateSetting('sceneToVideo', 'videoProvider', picked);
 }
 
 async function startAdapter(d: CommandDeps, opts?: unknown): Promise<void> {

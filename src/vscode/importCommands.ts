@@ -10,6 +10,7 @@ import { importGemDirect } from '../core/timeline/import/gemdirect';
 import { writeNewFile } from '../core/timeline/import/images';
 import { importReport } from '../core/timeline/import/report';
 import { log } from './log';
+import { updateSetting } from './settings';
 
 async function readJson(uri: vscode.Uri): Promise<unknown> {
   const text = await readFile(uri.fsPath, 'utf8');
@@ -65,9 +66,6 @@ export async function importLocalGenSettingsCommand(): Promise<void> {
   });
   if (!picked?.[0]) return;
   const imp = importLocalGenSettings(await readJson(picked[0]));
-  const target = vscode.workspace.workspaceFolders
-    ? vscode.ConfigurationTarget.Workspace
-    : vscode.ConfigurationTarget.Global;
   if (imp.workflow && vscode.workspace.workspaceFolders?.[0]) {
     const dir = path.join(vscode.workspace.workspaceFolders[0].uri.fsPath, '.vscode', 'scene-to-video');
     const file = await writeNewFile(
@@ -93,7 +91,7 @@ export async function importLocalGenSettingsCommand(): Promise<void> {
   }
   for (const [key, value] of Object.entries(imp.updates)) {
     const dot = key.indexOf('.');
-    await vscode.workspace.getConfiguration(key.slice(0, dot)).update(key.slice(dot + 1), value, target);
+    await updateSetting(key.slice(0, dot), key.slice(dot + 1), value);
   }
   void vscode.window.showInformationMessage(
     `Imported ${Object.keys(imp.updates).length} setting(s) from localGenSettings.json.${imp.notes.length ? ` ${imp.notes.join(' ')}` : ''}`,

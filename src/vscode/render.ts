@@ -17,6 +17,7 @@ import type { ProviderHub } from './providerHub';
 import { forExtension } from './setupSteps';
 import { PROVIDER_LABEL } from './statusFormat';
 import { loadResolved } from './timelines';
+import { updateSetting } from './settings';
 
 export class RenderController {
   readonly queue: RenderQueue;
@@ -176,13 +177,7 @@ export class RenderController {
     });
     if (!url) return false;
     const value = url.trim().replace(/\/+$/, '');
-    await vscode.workspace
-      .getConfiguration('fastVideo')
-      .update(
-        'endpointUrl',
-        value,
-        vscode.workspace.workspaceFolders ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global,
-      );
+    await updateSetting('fastVideo', 'endpointUrl', value);
     // The settings snapshot follows the change event; wait for it so the check asks the new address.
     for (let i = 0; i < 60 && this.settings().fastVideo.endpointUrl !== value; i++)
       await new Promise((r) => setTimeout(r, 50));
@@ -199,13 +194,7 @@ export class RenderController {
 
   /** Switches fastVideo.modelId to the model that follows keyframes, and says when it takes effect. */
   async useKeyframeFaithfulModel(): Promise<void> {
-    await vscode.workspace
-      .getConfiguration('fastVideo')
-      .update(
-        'modelId',
-        KEYFRAME_FAITHFUL_MODEL,
-        vscode.workspace.workspaceFolders ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global,
-      );
+    await updateSetting('fastVideo', 'modelId', KEYFRAME_FAITHFUL_MODEL);
     // An adapter started from this window gets a restart prompt from the settings change.
     if (this.adapter.isRunning()) return;
     const up = this.hub.lastHealth('fastvideo-local')?.state;

@@ -28,3 +28,11 @@ export function providerChosen(): boolean {
   const i = vscode.workspace.getConfiguration('sceneToVideo').inspect('videoProvider');
   return [i?.globalValue, i?.workspaceValue, i?.workspaceFolderValue].some((v) => v !== undefined);
 }
+
+/** Writes a setting where the user sees it take effect: this workspace when a folder is open, else user settings. */
+export function updateSetting(section: string, key: string, value: unknown): Thenable<void> {
+  const target = vscode.workspace.workspaceFolders
+    ? vscode.ConfigurationTarget.Workspace
+    : vscode.ConfigurationTarget.Global;
+  return vscode.workspace.getConfiguration(section).update(key, value, target);
+}

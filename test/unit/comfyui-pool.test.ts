@@ -16,6 +16,7 @@ import { BUILTIN_MAPPING, builtinWorkflow } from '../../src/core/providers/comfy
 import { RenderQueue, type RenderJobSnapshot } from '../../src/core/render/queue';
 import { exportLocalGenSettings } from '../../src/core/settings/localGenSettings';
 import { comfyUIEndpoints, readSettings, DEFAULT_SETTINGS } from '../../src/core/settings/schema';
+import type { VideoProvider } from '../../src/core/providers/types';
 import type { ResolvedScene } from '../../src/core/timeline/resolve';
 import { providerPickItem, statusTooltip } from '../../src/vscode/statusFormat';
 import { FakeComfyUI } from '../fakes/fakeComfyUI';
@@ -375,5 +376,73 @@ describe('comfyUI.endpoints and comfyUI.url', () => {
     assert.ok(two instanceof ComfyUIPool);
     assert.equal(two.slots, 2);
     assert.equal(two.endpoint, 'http://127.0.0.1:8190, http://127.0.0.1:8191');
+  });
+});
+
+describe('placing jobs on servers that are down', () => {
+  /** A server that never answers: each health check takes `delayMs` and says down; it renders nothing. */
+  const deadServer = (endpoint: string, delayMs: number) => {
+    const probes = { count: 0 };
+    const provider: VideoProvider = {
+      id: 'comfyui-local',
+      endpoint,
+      async health() {
+        probes.count++;
+        await new Promise((r) => setTimeout(r, delayMs));
+        return {
+          provider: 'comfyui-local',
+          endpoint,
+          state: 'down',
+          summary: 'nothing answers',
+          checkedAt: new Date().toISOString(),
+        };
+      },
+      render: () => Promise.reject(new StvError('UNREACHABLE', `${endpoint} never renders in this test.`)),
+    };
+    return { provider, probes };
+  };
+  const place = (pool: ComfyUIPool, n: number) =>
+    Promise.all(
+      Array.from({ length: n }, () =>
+        pool
+          .render(renderRequest, {
+            signal: new AbortController().signal,
+            scratchDir: os.tmpdir(),
+            onProgress: () => undefined,
+          })
+          .then(
+            () => assert.fail('a server that is down rendered'),
+            (e: unknown) => e,
+          ),
+      ),
+    );
+
+  it('does not probe a server found down again for every job: three jobs fail at once, naming both servers', async () => {
+    const a = deadServer('http://10.0.0.1:8188', 5);
+    const b = deadServer('http://10.0.0.2:8188', 5);
+    const pool = new ComfyUIPool([a.provider, b.provider]);
+    assert.equal((await pool.health()).state, 'down');
+    const errors = await place(pool, 3);
+    for (const e of errors) {
+      assert.ok(e instanceof StvError && e.code === 'UNREACHABLE', String(e));
+      assert.match(e.message, /10\.0\.0\.1:8188 \(nothing answers\); http:\/\/10\.0\.0\.2:8188 \(nothing answers\)/);
+    }
+    assert.deepEqual([a.probes.count, b.probes.count], [1, 1], 'only the health check probed them');
+  });
+
+  it('leaves no job waiting for a server another job was probing when that probe fails', async () => {
+    const a = deadServer('http://10.0.0.1:8188', 40);
+    const b = deadServer('http://10.0.0.2:8188', 40);
+    // Probes overlap (40 ms each); a server is probed again only after a second, so the jobs end.
+    const pool = new ComfyUIPool([a.provider, b.provider], undefined, 1_000);
+    await pool.health();
+    await new Promise((r) => setTimeout(r, 1_100)); // both are due for a probe again
+    const errors = await Promise.race([
+      place(pool, 3),
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('a job still waits after 5 s')), 5_000)),
+    ]);
+    assert.equal(errors.length, 3);
+    for (const e of errors) assert.ok(e instanceof StvError && e.code === 'UNREACHABLE', String(e));
+    assert.deepEqual([a.probes.count, b.probes.count], [2, 2], 'the health check and one probe each');
   });
 });

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { COMMAND_IDS } from '../../src/vscode/commandIds';
 import { forExtension, setupSteps } from '../../src/vscode/setupSteps';
@@ -12,7 +12,7 @@ interface Manifest {
   contributes: {
     commands: { command: string; title: string }[];
     menus: Record<string, { command: string }[]>;
-    walkthroughs: { steps: { description: string }[] }[];
+    walkthroughs: { steps: { description: string; media: { image?: string; altText?: string } }[] }[];
   };
 }
 
@@ -43,6 +43,19 @@ describe('commands', () => {
       .flatMap((w) => w.steps)
       .flatMap((s) => [...s.description.matchAll(/command:([\w.]+)/g)].map((m) => m[1] ?? ''));
     for (const c of [...inMenus, ...inSteps]) assert.ok(contributed.includes(c), `${c} is not contributed`);
+  });
+
+  it('walkthrough pictures exist, are described, and ship in the .vsix (.vscodeignore lets each through)', () => {
+    const shipped = readFileSync(path.join(repoRoot, '.vscodeignore'), 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('!'))
+      .map((l) => l.slice(1).trim());
+    for (const step of manifest.contributes.walkthroughs.flatMap((w) => w.steps)) {
+      const image = step.media.image ?? '';
+      assert.ok(existsSync(path.join(repoRoot, image)), `${image} is missing`);
+      assert.ok(shipped.includes(image), `${image} is not packaged`);
+      assert.ok((step.media.altText ?? '').length > 10, `${image} has no description`);
+    }
   });
 });
 

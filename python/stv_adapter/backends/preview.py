@@ -58,6 +58,11 @@ def cover(img: Image.Image, width: int, height: int) -> Image.Image:
     return img.convert("RGB").resize((sw, sh), Image.Resampling.BICUBIC).crop((left, top, left + width, top + height))
 
 
+def rawvideo_input(size: str, source: str) -> list[str]:
+    """An ffmpeg input of raw rgb24 frames of `size` (WxH) from `source` (a file, or "-" for stdin)."""
+    return ["-f", "rawvideo", "-pix_fmt", "rgb24", "-s", size, "-i", source]
+
+
 def write_raw(img: Image.Image, folder: str) -> str:
     """Writes one rgb24 frame for ffmpeg's rawvideo input; returns its path."""
     path = f"{folder}/end.rgb"
@@ -162,26 +167,18 @@ class PreviewBackend:
             f"zoompan=z='{zoom}':x='{lerp(x0, x2)}+0.5':y='{lerp(y0, y2)}+0.5':d={n}:s={job.width}x{job.height}:fps={job.fps}"
         )
         return [
-            self.ffmpeg,
-            "-hide_banner",
-            "-loglevel",
-            "error",
-            "-nostats",
-            "-y",
-            "-f",
-            "rawvideo",
-            "-pix_fmt",
-            "rgb24",
-            "-s",
-            f"{region.width}x{region.height}",
-            "-i",
-            "-",
+            *self.quiet_ffmpeg(),
+            *rawvideo_input(f"{region.width}x{region.height}", "-"),
             "-vf",
             vf,
             "-frames:v",
             str(n),
             *self.encode_args(job),
         ]
+
+    def quiet_ffmpeg(self) -> list[str]:
+        """ffmpeg that overwrites its output and prints only errors: progress comes from -progress."""
+        return [self.ffmpeg, "-hide_banner", "-loglevel", "error", "-nostats", "-y"]
 
     def encode_args(self, job: BackendJob) -> list[str]:
         """The H.264 encode both clip kinds end with, progress on stdout for the progress bar."""
@@ -216,28 +213,9 @@ class PreviewBackend:
         hold = f"loop=loop={n - 1}:size=1:start=0,setpts=N/({job.fps}*TB),format=gbrp"
         graph = f"[0:v]{hold}[a];[1:v]{hold}[b];[a][b]blend=all_expr='A+(B-A)*{ease}',format=yuv420p[v]"
         return [
-            self.ffmpeg,
-            "-hide_banner",
-            "-loglevel",
-            "error",
-            "-nostats",
-            "-y",
-            "-f",
-            "rawvideo",
-            "-pix_fmt",
-            "rgb24",
-            "-s",
-            size,
-            "-i",
-            "-",
-            "-f",
-            "rawvideo",
-            "-pix_fmt",
-            "rgb24",
-            "-s",
-            size,
-            "-i",
-            end_raw,
+            *self.quiet_ffmpeg(),
+            *rawvideo_input(size, "-"),
+            *rawvideo_input(size, end_raw),
             "-filter_complex",
             graph,
             "-map",

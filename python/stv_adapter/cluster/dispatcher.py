@@ -54,9 +54,7 @@ class ClusterJobManager(JobManager):
                 self._wakeup.clear()
                 await self._wakeup.wait()
                 continue
-            rec = self.pending.pop(0)
-            for other in self.pending:  # positions moved
-                self._emit(other, "progress")
+            rec = self._dequeue()
             self.active[rec.job_id] = rec
             self.running = rec
             task = asyncio.create_task(self._run_on(rec, slot), name=f"stv-job-{rec.job_id[:8]}")

@@ -83,6 +83,9 @@ const FAST_VIDEO: Record<keyof typeof FastVideoSettingsSchema.shape, Words> = {
   endpointUrl: {
     description:
       'URL of the FastVideo adapter. If it answers, the extension attaches to it (it may run on another machine); otherwise "Start FastVideo adapter" runs one on this port.',
+    // The adapter's token goes wherever this points, and so do the prompts and keyframes: an
+    // untrusted workspace must not be able to send them to a server of its choosing.
+    restricted: true,
   },
   modelId: {
     description: 'The model the adapter loads when the extension starts it.',
@@ -139,10 +142,12 @@ const FAST_VIDEO: Record<keyof typeof FastVideoSettingsSchema.shape, Words> = {
 };
 
 const COMFY_UI: Record<keyof typeof ComfyUISettingsSchema.shape, Words> = {
-  url: { description: 'URL of the ComfyUI server (used when comfyUI.endpoints is empty).' },
+  // Renders send the keyframes and prompts to these servers: an untrusted workspace cannot choose them.
+  url: { description: 'URL of the ComfyUI server (used when comfyUI.endpoints is empty).', restricted: true },
   endpoints: {
     description:
       'Several ComfyUI servers to render on, e.g. ["http://127.0.0.1:8188", "http://127.0.0.1:8189"]: each takes one job at a time, so N servers render N scenes at once, and a job whose server goes away moves once to another. When this list is not empty it replaces comfyUI.url (see docs/comfyui-servers.md).',
+    restricted: true,
   },
   clientId: { description: 'client_id sent with prompts (empty: a new one per session).' },
   workflowPath: {

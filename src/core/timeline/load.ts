@@ -361,22 +361,13 @@ export function parseTimeline(text: string, opts: ParseOptions): LoadResult {
   return { ok: true, timeline: parsed.data, warnings: sortProblems(problems) };
 }
 
-type Reporter = (
-  severity: 'error' | 'warning',
-  code: string,
-  message: string,
-  p: (string | number)[],
-  key?: string,
-  exact?: Node,
-) => void;
-
 /** A scene id used twice (an error), or twice in different letter case (a warning). */
 function checkSceneId(
   s: Record<string, unknown>,
   i: number,
   scenes: unknown[],
   firstSeen: Map<string, number>,
-  at: Reporter,
+  at: V2Reporter,
 ): void {
   if (typeof s.id === 'string') {
     const prev = firstSeen.get(s.id.toLowerCase());
@@ -405,7 +396,7 @@ function checkSceneLength(
   i: number,
   defaults: Record<string, unknown>,
   opts: ParseOptions,
-  at: Reporter,
+  at: V2Reporter,
 ): void {
   const overrides = (typeof s.overrides === 'object' && s.overrides !== null ? s.overrides : {}) as Record<
     string,
@@ -460,7 +451,7 @@ function checkSceneKeyframe(
   i: number,
   opts: ParseOptions,
   fileExists: (p: string) => boolean,
-  at: Reporter,
+  at: V2Reporter,
 ): void {
   if (typeof s.keyframe !== 'string' || s.keyframe.length === 0) return;
   const abs = resolveKeyframePath(opts.timelineFile, s.keyframe);
@@ -506,7 +497,7 @@ function semanticChecks(
   data: Record<string, unknown>,
   opts: ParseOptions,
   fileExists: (p: string) => boolean,
-  at: Reporter,
+  at: V2Reporter,
 ): void {
   const defaults = (typeof data.defaults === 'object' && data.defaults !== null ? data.defaults : {}) as Record<
     string,
@@ -538,7 +529,7 @@ function semanticChecks(
 }
 
 /** JSON.parse keeps the last of two equal keys; say so, since the first one is silently ignored. */
-function duplicateKeys(root: Node, at: Reporter): void {
+function duplicateKeys(root: Node, at: V2Reporter): void {
   const stack: Node[] = [root];
   let reported = 0;
   while (stack.length > 0 && reported < 50) {

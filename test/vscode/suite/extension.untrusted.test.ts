@@ -22,6 +22,9 @@ describe('Scene to Video in an untrusted workspace', () => {
     assert.equal(cfg.get('pythonPath'), '', 'VS Code withholds restricted settings (restrictedConfigurations)');
     assert.equal(a.settings().fastVideo.pythonPath, '', 'and the extension does not read the workspace value either');
     assert.equal(a.settings().fastVideo.autoStart, false, 'autoStart from the workspace is ignored too');
+    // The workspace points the adapter at :9; the token and the keyframes must not follow it there.
+    assert.equal(file['fastVideo.endpointUrl'], 'http://127.0.0.1:9', 'the workspace settings file names an address');
+    assert.equal(a.settings().fastVideo.endpointUrl, 'http://127.0.0.1:8055', 'the workspace address is ignored');
     const before = vscode.window.terminals.length;
     // The test and the extension share one `vscode` API object (same extension root), so the
     // refusal the command shows can be observed here.

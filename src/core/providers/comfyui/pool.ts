@@ -23,12 +23,22 @@ import { isPromptForgotten } from './follower';
 /** How many servers one job may be tried on: its own and, when that one goes away, one other. */
 export const MAX_SERVERS_PER_JOB = 2;
 
+/**
+ * How long a server found down is not probed again to place a job. A server on another machine
+ * that does not answer costs a probe its whole connect timeout (seconds), and without this every
+ * job looking for a server (each waiter woken, each new job) would pay it again. The status bar's
+ * health checks still probe every server each time, and mark one that is back up at once.
+ */
+export const REPROBE_AFTER_MS = 10_000;
+
 interface Server {
   readonly provider: VideoProvider;
   /** Renders a job now, or is being probed: no other job may take it. */
   busy: boolean;
   /** Why it takes no new job: it went away mid-render or its health check found it down. */
   down?: string;
+  /** When (Date.now()) a probe last found it down; see REPROBE_AFTER_MS. */
+  probedDownAt?: number;
 }
 
 /** A job waiting for a server; resolved with one handed over, or undefined to look again. */
@@ -54,6 +64,7 @@ export class ComfyUIPool implements VideoProvider {
   constructor(
     providers: readonly VideoProvider[],
     private readonly log: (line: string) => void = () => undefined,
+    private readonly reprobeAfterMs = REPROBE_AFTER_MS,
   ) {
     if (providers.length === 0)
       throw new StvError(
@@ -126,17 +137,26 @@ export class ComfyUIPool implements VideoProvider {
     }
   }
 
-  /** Probes the idle servers marked down; the first that answers again is taken (busy). */
+  /**
+   * Probes the idle servers marked down that were not found down in the last REPROBE_AFTER_MS;
+   * the first that answers again is taken (busy).
+   */
   private async revive(candidates: Server[], signal: AbortSignal): Promise<Server | undefined> {
-    for (const s of candidates.filter((c) => !c.busy && c.down)) {
+    const due = (c: Server) => c.probedDownAt === undefined || Date.now() - c.probedDownAt >= this.reprobeAfterMs;
+    for (const s of candidates.filter((c) => c.down)) {
+      if (s.busy || !due(s)) continue; // another job may have taken or probed it meanwhile
       s.busy = true;
       const h = await s.provider.health(signal).catch(() => undefined);
       if (h && h.state !== 'down') {
         s.down = undefined;
+        s.probedDownAt = undefined;
         return s;
       }
       if (h) s.down = h.summary;
+      s.probedDownAt = Date.now();
       s.busy = false;
+      // A job that saw this server busy (being probed) waits for it to be freed: it is, so look again.
+      this.wakeWaiters();
     }
     return undefined;
   }
@@ -212,6 +232,7 @@ export class ComfyUIPool implements VideoProvider {
         // A health check marks a server down or up again; one rendering now keeps its job either way.
         back ||= !!s.down && h.state !== 'down' && !s.busy;
         s.down = h.state === 'down' ? h.summary : undefined;
+        s.probedDownAt = s.down ? Date.now() : undefined;
         return h;
       }),
     );
