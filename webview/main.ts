@@ -8,7 +8,7 @@
  * Redraws: a change to the timeline's structure (scenes or shots added, removed, moved) redraws the
  * list and puts the focus back; any other change (typing) updates the fields in place, except the
  * one being typed in, and redraws only the cards whose render side changed. Progress redraws one
- * card's render side. <video> elements are reused, so a playing clip is never restarted.
+ * card's render side. The takes strip (takes.ts) reuses its <video> elements, so a playing take is never restarted.
  *
  * Modules: dom.ts (element builders), clip.ts (a clip's render side and keyframes), authoring.ts
  * (scene groups, shot cards, fields), dragDrop.ts (reordering and keyframe drops), edits.ts (what
@@ -23,7 +23,7 @@ import {
   type WebviewToExtension,
 } from '../src/protocol/messages';
 import { clipSlot, sceneGroup, setLatestOutline, structureOf, updateFields } from './authoring';
-import { beginVideos, clipStatus, endVideos, keepVideos, keyframeThumbs } from './clip';
+import { clipStatus, keyframeThumbs } from './clip';
 import { button, el, link } from './dom';
 import { installDragAndDrop } from './dragDrop';
 import { installEditing } from './edits';
@@ -62,9 +62,7 @@ function redrawAll(): void {
   const focused = (document.activeElement as HTMLElement | null)?.closest<HTMLElement>('[data-key]');
   const focusKey = focused?.dataset.key;
   const focusScene = focused?.closest<HTMLElement>('section[data-scene]')?.dataset.scene;
-  beginVideos();
   app.replaceChildren(...page());
-  endVideos();
   drawnStructure = structureOf(state?.outline, state?.editable);
   drawnClips = new Map((state?.scenes ?? []).map((c) => [c.id, JSON.stringify(c)]));
   if (!focusKey || !focused || focused.isConnected) return;
@@ -87,13 +85,11 @@ function redrawClip(clip: PanelScene): void {
   const card = app.querySelector<HTMLElement>(`section[data-scene="${CSS.escape(clip.id)}"]`);
   if (!card) return;
   const focusKey = (document.activeElement as HTMLElement | null)?.closest<HTMLElement>('[data-key]')?.dataset.key;
-  beginVideos(clip);
   const status = card.querySelector('.clip-status');
   const item = card.dataset.item;
   const fresh = item === undefined ? clipStatus(clip, true) : clipSlot(clip);
   if (status) status.replaceWith(fresh);
   card.firstElementChild?.replaceWith(keyframeThumbs(clip, card.getAttribute('aria-label') ?? clip.title, item));
-  endVideos();
   drawnClips.set(clip.id, JSON.stringify(clip));
   // Render became Cancel (or back): the focus, if it was on the card's button, moves to the new one.
   if (focusKey && !document.activeElement?.closest('[data-key]')) {
@@ -109,8 +105,6 @@ function update(): void {
   const top = app.querySelector('#top');
   top?.replaceWith(topPart());
   if (state.outline) updateFields(app, state.outline);
-  keepVideos();
-  endVideos();
   const seen = new Set<string>();
   for (const c of state.scenes) {
     seen.add(c.id);

@@ -25,7 +25,49 @@ const STATE: PanelState = {
   title: 'Sample',
   problems: [],
   provider: { id: 'fastvideo-local', state: 'ok', summary: 'FastWan loaded', followsKeyframe: false },
-  scenes: [lighthouse, { ...lighthouse, id: 'forest', title: 'Forest stream', notices: [], renders: [] }],
+  scenes: [lighthouse, { ...lighthouse, id: 'forest', title: 'Forest stream', notices: [] }],
+};
+
+/** A take of the lighthouse as TakesView sends it (its sidecar's facts). */
+const take = (name: string, seed: number, warnings?: { code: 'SIZE_CHANGED'; message: string }[]) => ({
+  videoPath: `/ws/renders/lighthouse/${name}.mp4`,
+  videoUri: `${ORIGIN}/ws/renders/lighthouse/${name}.mp4`,
+  rel: `renders/lighthouse/${name}.mp4`,
+  createdAt: '2026-11-24T03:00:00Z',
+  seed,
+  providerId: 'fastvideo-local',
+  model: 'FastWan2.2-TI2V-5B',
+  renderMs: 42_000,
+  width: 832,
+  height: 480,
+  numFrames: 121,
+  fps: 24,
+  ...(warnings ? { warnings } : {}),
+});
+const TAKES: ExtensionToWebview | unknown = {
+  type: 'takes',
+  takes: {
+    assembly: { state: 'idle' },
+    clips: [
+      {
+        clipId: 'lighthouse',
+        title: 'Lighthouse at dusk',
+        takes: [take('b', 7), take('a', 1234, [{ code: 'SIZE_CHANGED', message: 'Rendered 832x480.' }])],
+        chosen: 'renders/lighthouse/a.mp4',
+        chosenExplicitly: true,
+        canContinue: false,
+        continuity: false,
+      },
+      {
+        clipId: 'forest',
+        title: 'Forest stream',
+        takes: [],
+        chosenExplicitly: false,
+        canContinue: true,
+        continuity: false,
+      },
+    ],
+  },
 };
 
 /** The page's globals as these tests use them (the tests compile without the DOM library). */
@@ -132,6 +174,7 @@ describe('scene panel in a real browser (dist/webview.js under the strict CSP)',
     const h = await openPanel(page);
     assert.deepEqual(await h.posted(), [{ type: 'ready' }]);
     await h.send({ type: 'state', state: STATE });
+    await h.send(TAKES);
     await page.locator('section[data-scene="lighthouse"] img.thumb').waitFor();
     assert.equal(await page.locator('section.scene').count(), 2);
     assert.match(
@@ -159,12 +202,18 @@ describe('scene panel in a real browser (dist/webview.js under the strict CSP)',
   it('posts intents from mouse and keyboard, and the faithful-model offer', async () => {
     const h = await openPanel(page);
     await h.send({ type: 'state', state: STATE });
+    await h.send(TAKES);
     await page.locator('section[data-scene="forest"] vscode-button[data-action="render"]').click();
     await page.locator('section[data-scene="lighthouse"] vscode-button[data-action="render"]').focus();
     await page.keyboard.press('Enter');
-    await page.locator('section[data-scene="lighthouse"] button.link', { hasText: 'Re-render with this seed' }).click();
+    // A render's actions are on its take (one list per card: the takes strip).
+    const takeA = page.locator('section[data-scene="lighthouse"] li.take[data-take="renders/lighthouse/a.mp4"]');
+    await takeA.locator('button.link', { hasText: 'Re-render with this seed' }).click();
     await page.locator('[data-testid="keyframe-notice"] button.link').click();
-    await page.locator('section[data-scene="lighthouse"] button.link', { hasText: 'Open' }).click();
+    await takeA.locator('button.link', { hasText: 'Open' }).click();
+    await takeA.locator('button.link', { hasText: 'Reveal' }).focus();
+    await page.keyboard.press('Enter');
+    await takeA.locator('.warn[data-code="SIZE_CHANGED"] button.link').click();
     const posted = (await h.posted()).slice(1);
     assert.deepEqual(posted, [
       { type: 'render', sceneId: 'forest' },
@@ -172,14 +221,30 @@ describe('scene panel in a real browser (dist/webview.js under the strict CSP)',
       { type: 'render', sceneId: 'lighthouse', seed: 1234 },
       { type: 'useKeyframeFaithfulModel' },
       { type: 'open', videoPath: '/ws/renders/lighthouse/a.mp4' },
+      { type: 'reveal', videoPath: '/ws/renders/lighthouse/a.mp4' },
+      { type: 'useKeyframeFaithfulModel' },
     ]);
+    // Each take's links name the take they act on (three "Open" links read alike otherwise).
+    assert.equal(
+      await takeA.locator('button.link', { hasText: 'Re-render with this seed' }).getAttribute('aria-label'),
+      'Render Lighthouse at dusk again with seed 1234',
+    );
+    assert.match(
+      (await takeA.locator('button.link', { hasText: 'Open' }).getAttribute('aria-label')) ?? '',
+      /^Open Take 2 of Lighthouse at dusk, seed 1234$/,
+    );
+    // One list of renders per card: no separate renders list beside the takes.
+    assert.equal(await page.locator('ul.renders, li.render').count(), 0);
+    assert.equal(await page.locator('section[data-scene="lighthouse"] video').count(), 2, 'each render plays once');
   });
 
   it('shows progress with stage, steps and time left; keeps focus in the scene and the video element across redraws', async () => {
     const h = await openPanel(page);
     await h.send({ type: 'state', state: STATE });
+    await h.send(TAKES);
     await page
       .locator('section[data-scene="lighthouse"] video')
+      .first()
       .evaluate((v) => ((v as unknown as { marker: string }).marker = 'same'));
     await page.locator('section[data-scene="lighthouse"] vscode-button[data-action="render"]').focus();
     const jobId = '3b241101-e2bb-4255-8caf-4136c566a962';
@@ -206,6 +271,7 @@ describe('scene panel in a real browser (dist/webview.js under the strict CSP)',
     assert.equal(
       await page
         .locator('section[data-scene="lighthouse"] video')
+        .first()
         .evaluate((v) => (v as unknown as { marker?: string }).marker),
       'same',
       'the <video> survived the redraw',
@@ -462,42 +528,6 @@ describe('takes strip and Assemble in a real browser (webview/takes.ts under the
   this.timeout(60_000);
   let browser: Browser | undefined;
   let page: Page;
-  const take = (name: string, seed: number) => ({
-    videoPath: `/ws/renders/lighthouse/${name}.mp4`,
-    videoUri: `${ORIGIN}/ws/renders/lighthouse/${name}.mp4`,
-    rel: `renders/lighthouse/${name}.mp4`,
-    createdAt: '2026-11-24T03:00:00Z',
-    seed,
-    providerId: 'fastvideo-local',
-    model: 'FastWan2.2-TI2V-5B',
-    renderMs: 42_000,
-  });
-  const TAKES: ExtensionToWebview | unknown = {
-    type: 'takes',
-    takes: {
-      assembly: { state: 'idle' },
-      clips: [
-        {
-          clipId: 'lighthouse',
-          title: 'Lighthouse at dusk',
-          takes: [take('b', 7), take('a', 1234)],
-          chosen: 'renders/lighthouse/a.mp4',
-          chosenExplicitly: true,
-          canContinue: false,
-          continuity: false,
-        },
-        {
-          clipId: 'forest',
-          title: 'Forest stream',
-          takes: [],
-          chosenExplicitly: false,
-          canContinue: true,
-          continuity: false,
-        },
-      ],
-    },
-  };
-
   before(async function () {
     if (!existsSync(CHROMIUM)) this.skip();
     browser = await chromium.launch({
