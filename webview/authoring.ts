@@ -53,7 +53,8 @@ export function clipId(scene: OutlineScene, shot?: number): string {
 const text = (v: string | number | undefined) => (v === undefined ? '' : String(v));
 
 function field(key: string, f: EditableField, value: string | number | undefined, owner: string, hint: string) {
-  const id = `f-${key}-${f}`;
+  // No "." in the id: vscode-label finds its field with querySelector(`#${id}`), where "1.0" would read as a class.
+  const id = `f-${key.replace('.', '_')}-${f}`;
   const attrs = { id, 'data-field': f, 'data-item': key, label: `${LABEL[f]} of ${owner}` };
   let control: HTMLElement & { value: string };
   if (f === 'provider') {
@@ -70,7 +71,10 @@ function field(key: string, f: EditableField, value: string | number | undefined
   if (hint && f !== 'provider') control.setAttribute('placeholder', hint);
   control.value = text(value);
   control.dataset.key = `field|${key}|${f}`;
-  return el('div', { class: `field field-${f}` }, el('vscode-label', { for: id }, LABEL[f]), control);
+  // vscode-label gives its field its own text as the accessible name: the owner is in it, shown only to
+  // screen readers, so ten "Prompt" fields on a page are told apart ("Prompt of Harbour — boat").
+  const label = el('vscode-label', { for: id }, LABEL[f], el('span', { class: 'sr-only' }, ` of ${owner}`));
+  return el('div', { class: `field field-${f}` }, label, control);
 }
 
 /**
@@ -253,6 +257,16 @@ export function sceneGroup(outline: PanelOutline, i: number, clips: Map<string, 
     el('div', { class: 'actions' }, button('Add shot', 'addShot', { item: key }, { secondary: true, icon: 'add' })),
   );
   return group;
+}
+
+/**
+ * The names a scene group's labels are made of (its title, its shots' titles): when they change (a
+ * rename), main.ts redraws that group so its toolbars, fields and keyframe boxes are named anew.
+ */
+export function groupNames(outline: PanelOutline, i: number): string {
+  const sc = outline.scenes[i];
+  if (!sc) return '';
+  return JSON.stringify([text(sc.fields.title), sc.shots.map((x) => text(x.fields.title))]);
 }
 
 /** What decides the DOM's structure: a change here redraws the list; anything else is updated in place. */

@@ -22,7 +22,7 @@ import {
   type PanelState,
   type WebviewToExtension,
 } from '../src/protocol/messages';
-import { clipSlot, sceneGroup, setLatestOutline, structureOf, updateFields } from './authoring';
+import { clipSlot, groupNames, sceneGroup, setLatestOutline, structureOf, updateFields } from './authoring';
 import { clipStatus, keyframeThumbs } from './clip';
 import { button, el, link } from './dom';
 import { installDragAndDrop } from './dragDrop';
@@ -44,6 +44,8 @@ const app = document.getElementById('app') as HTMLElement;
 let drawnStructure: string | undefined;
 /** Each card's clip as last drawn (serialised), to redraw only the cards whose clip changed. */
 let drawnClips = new Map<string, string>();
+/** Each scene group's names as last drawn (authoring.ts groupNames), to rename only the groups renamed. */
+let drawnNames: string[] = [];
 
 const clipsById = (s: PanelState) => new Map(s.scenes.map((c) => [c.id, c]));
 
@@ -65,6 +67,8 @@ function redrawAll(): void {
   app.replaceChildren(...page());
   drawnStructure = structureOf(state?.outline, state?.editable);
   drawnClips = new Map((state?.scenes ?? []).map((c) => [c.id, JSON.stringify(c)]));
+  const outline = state?.outline;
+  drawnNames = outline ? outline.scenes.map((_, i) => groupNames(outline, i)) : [];
   if (!focusKey || !focused || focused.isConnected) return;
   // The same control if it is still there; else (Render became Cancel) the card's first control.
   const same = [...app.querySelectorAll<HTMLElement>('[data-key]')].find((e) => e.dataset.key === focusKey);
@@ -99,12 +103,32 @@ function redrawClip(clip: PanelScene): void {
   }
 }
 
+/**
+ * A renamed scene or shot: its group is drawn again, so every label that names it (toolbar, fields,
+ * keyframe boxes, card) says the new name. Not while the focus is in the group (its title is being
+ * typed): once the focus leaves it.
+ */
+function renameGroups(): void {
+  const outline = state?.outline;
+  if (!state || !outline) return;
+  const clips = clipsById(state);
+  outline.scenes.forEach((_, i) => {
+    const names = groupNames(outline, i);
+    if (drawnNames[i] === names) return;
+    const group = app.querySelector<HTMLElement>(`[data-group="${i}"]`);
+    if (!group || group.contains(document.activeElement)) return;
+    group.replaceWith(sceneGroup(outline, i, clips));
+    drawnNames[i] = names;
+  });
+}
+
 /** After a text change that kept the structure: the header, the fields and the cards whose clip changed. */
 function update(): void {
   if (!state) return;
   const top = app.querySelector('#top');
   top?.replaceWith(topPart());
   if (state.outline) updateFields(app, state.outline);
+  renameGroups();
   const seen = new Set<string>();
   for (const c of state.scenes) {
     seen.add(c.id);
@@ -278,6 +302,8 @@ window.addEventListener('message', (e: MessageEvent<unknown>) => {
 });
 
 const post = (m: WebviewToExtension) => vscode.postMessage(m);
+// A group renamed while the focus was in it is named anew once the focus has left it.
+app.addEventListener('focusout', () => setTimeout(renameGroups));
 const editing = installEditing(app, post, () => state);
 installDragAndDrop(app, editing.dropTarget);
 

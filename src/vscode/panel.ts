@@ -247,6 +247,20 @@ export class ScenePanel implements vscode.Disposable, OpenEditor {
     }
   }
 
+  /** The editor's edits so far, applied one after another. */
+  private editing: Promise<void> = Promise.resolve();
+
+  /**
+   * Applies an intent once the ones before it are in the document. Each is computed from the text the
+   * previous one left: VS Code refuses an edit made for an older version of the document, so a title
+   * sent as the focus leaves it and a prompt typed right after would otherwise lose the prompt.
+   */
+  private inTurn(doc: vscode.TextDocument, m: Parameters<typeof applyEditorIntent>[1]): Promise<void> {
+    const done = this.editing.then(() => applyEditorIntent(doc, m));
+    this.editing = done.catch(() => undefined);
+    return done;
+  }
+
   /** Paths the webview may ask to open or reveal: only takes it was shown. */
   private knownVideo(p: string): boolean {
     return !!this.takes.shownState?.clips.some((c) => c.takes.some((t) => t.videoPath === p));
@@ -263,7 +277,7 @@ export class ScenePanel implements vscode.Disposable, OpenEditor {
     try {
       if (isEditorIntent(m)) {
         if (!this.document) return;
-        await applyEditorIntent(this.document, m);
+        await this.inTurn(this.document, m);
         await this.post({ type: 'edited' });
         return;
       }

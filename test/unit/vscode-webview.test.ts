@@ -84,6 +84,17 @@ interface PageGlobals {
   getComputedStyle(e: unknown): { display: string };
 }
 
+/** What the keyboard and accessibility test reads of the page (the tests compile without the DOM library). */
+interface DomQuery {
+  document: {
+    querySelector(s: string): unknown;
+    querySelectorAll(
+      s: string,
+    ): Iterable<{ tagName: string; setAttribute(k: string, v: string): void; getAttribute(k: string): string | null }>;
+    activeElement: { closest(s: string): { getAttribute(k: string): string | null } | null } | null;
+  };
+}
+
 /** The DOM constructors the drag-and-drop tests use (the tests compile without the DOM library). */
 interface DomGlobals {
   DataTransfer: new () => { setData(t: string, v: string): void; items: { add(f: unknown): void } };
@@ -506,6 +517,84 @@ describe('scene panel in a real browser (dist/webview.js under the strict CSP)',
         item: { scene: 1, sceneId: 'harbour', shot: 1, shotId: 'boat' },
         which: 'start',
       });
+    });
+
+    it('reaches every control with Tab, and each has an accessible name that says what it acts on', async () => {
+      const h = await openPanel(page);
+      await h.send({ type: 'state', state: EDITOR });
+      await h.send(TAKES);
+      await page.locator('section[data-scene="lighthouse"] li.take').nth(1).waitFor();
+      // Build every card's fields (they are built as their card nears the viewport).
+      for (const card of await page.locator('section.scene').all()) await card.scrollIntoViewIfNeeded();
+      await page.waitForFunction(() => !(globalThis as unknown as DomQuery).document.querySelector('.fields.pending'));
+      // Every control on the page, by a mark of its own.
+      const controls = await page.evaluate(() => {
+        const d = (globalThis as unknown as DomQuery).document;
+        const all = [
+          ...d.querySelectorAll(
+            '#app button, #app vscode-button:not([disabled]), #app vscode-textfield, #app vscode-textarea, #app vscode-single-select, #app input, #app video[controls]',
+          ),
+        ];
+        all.forEach((e, i) => e.setAttribute('data-a11y', String(i)));
+        return all.map((e) => `${e.tagName.toLowerCase()} ${e.getAttribute('data-key') ?? ''}`);
+      });
+      assert.ok(controls.length > 60, `a full page of controls (${controls.length})`);
+      const reached = new Set<string>();
+      await page.locator('header h1').click();
+      for (let i = 0; i < controls.length * 2 && reached.size < controls.length; i++) {
+        await page.keyboard.press('Tab');
+        const at = await page.evaluate(
+          () =>
+            (globalThis as unknown as DomQuery).document.activeElement
+              ?.closest('[data-a11y]')
+              ?.getAttribute('data-a11y') ?? '',
+        );
+        if (at) reached.add(at);
+      }
+      const missed = controls.filter((_, i) => !reached.has(String(i)));
+      assert.deepEqual(missed, [], 'every control is reached with Tab');
+      // Names as a screen reader gets them: Chromium's accessibility tree (shadow DOM included).
+      const cdp = await page.context().newCDPSession(page);
+      const { nodes } = (await cdp.send('Accessibility.getFullAXTree')) as {
+        nodes: { ignored: boolean; role?: { value: string }; name?: { value: string } }[];
+      };
+      const interactive = nodes.filter(
+        (n) => !n.ignored && ['button', 'textbox', 'combobox', 'checkbox', 'link'].includes(n.role?.value ?? ''),
+      );
+      assert.ok(interactive.length > 60);
+      const unnamed = interactive.filter((n) => !n.name?.value.trim()).map((n) => n.role?.value);
+      assert.deepEqual(unnamed, [], 'every control has an accessible name');
+      const names = interactive.map((n) => n.name?.value ?? '');
+      for (const want of [
+        'Prompt of Harbour — boat',
+        'Title of Lighthouse at dusk',
+        'Provider of Harbour — wide',
+        'Delete shot Harbour — boat',
+        'Render Lighthouse at dusk again with seed 1234',
+        'Choose an image for the end keyframe of Lighthouse at dusk',
+      ])
+        assert.ok(names.includes(want), `"${want}" among ${names.length} names`);
+      // Ten fields per clip: their names tell the clips apart.
+      const prompts = names.filter((n) => n.startsWith('Prompt'));
+      assert.equal(new Set(prompts).size, prompts.length, `prompt fields named alike: ${prompts.join(' | ')}`);
+    });
+
+    it('names a renamed scene anew in its labels once the focus leaves it', async () => {
+      const h = await openPanel(page);
+      await h.send({ type: 'state', state: EDITOR });
+      const title = page.locator('vscode-textfield[data-field="title"][data-item="1"] input');
+      await title.fill('Port');
+      const renamed = structuredClone(OUTLINE);
+      (renamed.scenes[1] as (typeof OUTLINE.scenes)[number]).fields.title = 'Port';
+      await h.send({ type: 'state', state: { ...EDITOR, outline: renamed } });
+      // Still in the field: nothing under it is redrawn.
+      assert.equal(await title.inputValue(), 'Port');
+      await page.locator('section[data-scene="lighthouse"] [data-action="duplicate"]').focus();
+      await page.locator('section[data-scene="harbour/boat"][aria-label="Port — boat"]').waitFor();
+      assert.equal(
+        await page.locator('section[data-scene="harbour/boat"] [data-action="delete"]').getAttribute('aria-label'),
+        'Delete shot Port — boat',
+      );
     });
 
     it('while the text is not JSON, says so and offers the text instead of fields', async () => {
