@@ -274,11 +274,11 @@ export function structureOf(outline: PanelOutline | undefined, editable: boolean
   return JSON.stringify([editable, outline?.version, outline?.scenes.map((s) => [s.id, s.shots.map((x) => x.id)])]);
 }
 
-/** Puts the outline's values into the fields, except the one the user is typing in. */
+/** Puts the outline's values into the fields, except the one the user is typing in and those whose edit is not sent yet. */
 export function updateFields(root: HTMLElement, outline: PanelOutline): void {
   const focused = document.activeElement;
   for (const c of root.querySelectorAll<HTMLElement & { value: string }>('[data-field]')) {
-    if (c === focused) continue;
+    if (c === focused || c.dataset.unsent !== undefined) continue;
     const [a, b] = (c.dataset.item ?? '').split('.').map(Number);
     const sc = outline.scenes[a ?? -1];
     const fields = b === undefined ? sc?.fields : sc?.shots[b]?.fields;

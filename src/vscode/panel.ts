@@ -97,7 +97,7 @@ export class ScenePanel implements vscode.Disposable, OpenEditor {
       panel.onDidDispose(() => this.dispose()),
       deps.hub.onDidChangeHealth(() => void this.pushState()),
       vscode.workspace.onDidSaveTextDocument((d) => d.uri.fsPath === this.timelineFile && void this.pushState()),
-      // Typing, an undo, a git checkout: the editor follows the text (renders are not re-read for it).
+      // Typing, an undo, a git checkout: the editor follows the text.
       vscode.workspace.onDidChangeTextDocument(
         (e) => e.document === document && e.contentChanges.length > 0 && this.textChanged(),
       ),
@@ -123,7 +123,7 @@ export class ScenePanel implements vscode.Disposable, OpenEditor {
   /**
    * The text changed (typing in either view, an undo, a checkout): the editor follows once the
    * changes pause for a moment, so a burst of keystrokes rebuilds the state of a large timeline once,
-   * not per key (renders are not re-read for it).
+   * not per key.
    */
   private textChanged(): void {
     clearTimeout(this.textTimer);

@@ -421,6 +421,45 @@ describe('scene panel in a real browser (dist/webview.js under the strict CSP)',
       );
     });
 
+    it('sends a field the moment the focus leaves it, and a state arriving before keeps what was typed', async () => {
+      const h = await openPanel(page);
+      await h.send({ type: 'state', state: EDITOR });
+      await page.locator('vscode-textfield[data-field="title"][data-item="0"] input').fill('Lighthouse at night');
+      // The field's "change" (it does not bubble) is what sends it, not the typing pause: counted in the same task.
+      const sentOnLeaving = await page.evaluate(() => {
+        const g = globalThis as unknown as PageGlobals & DomQuery;
+        (g.document.querySelector('vscode-textarea[data-field="prompt"][data-item="0"]') as { focus(): void }).focus();
+        return g.__posted.filter((m) => (m as { type: string }).type === 'edit');
+      });
+      assert.deepEqual(sentOnLeaving, [
+        { type: 'edit', item: { scene: 0, sceneId: 'lighthouse' }, field: 'title', value: 'Lighthouse at night' },
+      ]);
+      // A field typed in and left before its edit went out (here its "change" is held back, so only the
+      // typing pause sends it): a state that still has the old text does not put the old text back.
+      await page.evaluate(() =>
+        (
+          globalThis as unknown as {
+            addEventListener(t: string, f: (e: { stopPropagation(): void }) => void, c: boolean): void;
+          }
+        ).addEventListener('change', (e) => e.stopPropagation(), true),
+      );
+      const prompt = promptOf('0').locator('textarea');
+      await prompt.fill('a lighthouse in fog');
+      await page.evaluate(() => {
+        const g = globalThis as unknown as PageGlobals & DomQuery;
+        (g.document.querySelector('vscode-textfield[data-field="title"][data-item="0"]') as { focus(): void }).focus();
+        g.postMessage({ type: 'state', state: g.__saved }, '*');
+      });
+      await page.waitForTimeout(50);
+      assert.equal(await prompt.inputValue(), 'a lighthouse in fog', 'the unsent text stays');
+      await page.waitForFunction(() =>
+        (globalThis as unknown as PageGlobals).__posted.some(
+          (m) => (m as { value?: string }).value === 'a lighthouse in fog',
+        ),
+      );
+      assert.equal(await prompt.inputValue(), 'a lighthouse in fog');
+    });
+
     it('moves, duplicates, deletes and adds from the toolbars, by mouse, keyboard and drag and drop', async () => {
       const h = await openPanel(page);
       await h.send({ type: 'state', state: EDITOR });

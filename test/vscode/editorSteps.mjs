@@ -193,14 +193,23 @@ export async function startFromEmptySteps({ step, page, panel, palette, ws, root
         await page.keyboard.press('Tab');
       }
       // The fields hold what was typed and the edits went into the document (its tab is dirty); the file is read after saving.
-    await until('the three titles and prompts are in the document', async () => {
-      const values = await panel()
-        .locator('[data-field="title"], [data-field="prompt"]')
-        .evaluateAll((fields) => fields.map((f) => f.value));
-      return JSON.stringify(values) === JSON.stringify(THREE.flatMap((s) => [s.title, s.prompt]));
-    });
-    await page.locator('.tab.dirty', { hasText: 'from-empty.timeline.json' }).waitFor({ timeout: 10_000 });
-    await page.screenshot({ path: path.join(images, 'timeline-editor-from-empty.png') });
+      await until('the three titles and prompts are in the fields', async () => {
+        const values = [];
+        for (const i of [0, 1, 2]) {
+          // A card out of view shows text until it comes near (a renamed scene's card is drawn anew).
+          await card(i).scrollIntoViewIfNeeded();
+          for (const f of ['title', 'prompt'])
+            values.push(
+              await panel()
+                .locator(`[data-field="${f}"][data-item="${i}"]`)
+                .evaluate((e) => e.value, undefined, { timeout: 5_000 }),
+            );
+        }
+        return JSON.stringify(values) === JSON.stringify(THREE.flatMap((s) => [s.title, s.prompt])) || values;
+      });
+      await page.locator('.tab.dirty', { hasText: 'from-empty.timeline.json' }).waitFor({ timeout: 10_000 });
+      await card(0).scrollIntoViewIfNeeded();
+      await page.screenshot({ path: path.join(images, 'timeline-editor-from-empty.png') });
       await page.locator('.tabs-container .tab.active', { hasText: 'from-empty.timeline.json' }).click();
       await palette('File: Save');
       await page.locator('.tab.dirty').first().waitFor({ state: 'detached', timeout: 10_000 });
