@@ -460,6 +460,23 @@ describe('scene panel in a real browser (dist/webview.js under the strict CSP)',
       assert.equal(await prompt.inputValue(), 'a lighthouse in fog');
     });
 
+    it('sends the provider picked in a clip', async () => {
+      const h = await openPanel(page);
+      await h.send({ type: 'state', state: EDITOR });
+      const select = page.locator('vscode-single-select[data-field="provider"][data-item="0"]');
+      await select.click();
+      await select.locator('li[role="option"]', { hasText: 'comfyui-local' }).click();
+      await page.waitForFunction(() =>
+        (globalThis as unknown as PageGlobals).__posted.some((m) => (m as { field?: string }).field === 'provider'),
+      );
+      assert.deepEqual((await h.posted()).at(-1), {
+        type: 'edit',
+        item: { scene: 0, sceneId: 'lighthouse' },
+        field: 'provider',
+        value: 'comfyui-local',
+      });
+    });
+
     it('moves, duplicates, deletes and adds from the toolbars, by mouse, keyboard and drag and drop', async () => {
       const h = await openPanel(page);
       await h.send({ type: 'state', state: EDITOR });

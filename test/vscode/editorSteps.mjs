@@ -192,7 +192,8 @@ export async function startFromEmptySteps({ step, page, panel, palette, ws, root
         await panel().locator(`vscode-textarea[data-field="prompt"][data-item="${i}"] textarea`).fill(s.prompt);
         await page.keyboard.press('Tab');
       }
-      // The fields hold what was typed; the file on disk, read after saving, shows that the edits went into the document.
+      // The fields hold what was typed; the file on disk, read after saving, shows that the edits went into the
+      // document (code-server, a web VS Code, auto-saves after a delay by default, so its tab's dirty marker may be gone).
       await until('the three titles and prompts are in the fields', async () => {
         const values = [];
         for (const i of [0, 1, 2]) {
