@@ -53,7 +53,8 @@ export function clipId(scene: OutlineScene, shot?: number): string {
 const text = (v: string | number | undefined) => (v === undefined ? '' : String(v));
 
 function field(key: string, f: EditableField, value: string | number | undefined, owner: string, hint: string) {
-  const id = `f-${key}-${f}`;
+  // No "." in the id: vscode-label finds its field with querySelector(`#${id}`), where "1.0" would read as a class.
+  const id = `f-${key.replace('.', '_')}-${f}`;
   const attrs = { id, 'data-field': f, 'data-item': key, label: `${LABEL[f]} of ${owner}` };
   let control: HTMLElement & { value: string };
   if (f === 'provider') {
@@ -70,7 +71,10 @@ function field(key: string, f: EditableField, value: string | number | undefined
   if (hint && f !== 'provider') control.setAttribute('placeholder', hint);
   control.value = text(value);
   control.dataset.key = `field|${key}|${f}`;
-  return el('div', { class: `field field-${f}` }, el('vscode-label', { for: id }, LABEL[f]), control);
+  // vscode-label gives its field its own text as the accessible name: the owner is in it, shown only to
+  // screen readers, so ten "Prompt" fields on a page are told apart ("Prompt of Harbour — boat").
+  const label = el('vscode-label', { for: id }, LABEL[f], el('span', { class: 'sr-only' }, ` of ${owner}`));
+  return el('div', { class: `field field-${f}` }, label, control);
 }
 
 /**
@@ -255,16 +259,26 @@ export function sceneGroup(outline: PanelOutline, i: number, clips: Map<string, 
   return group;
 }
 
+/**
+ * The names a scene group's labels are made of (its title, its shots' titles): when they change (a
+ * rename), main.ts redraws that group so its toolbars, fields and keyframe boxes are named anew.
+ */
+export function groupNames(outline: PanelOutline, i: number): string {
+  const sc = outline.scenes[i];
+  if (!sc) return '';
+  return JSON.stringify([text(sc.fields.title), sc.shots.map((x) => text(x.fields.title))]);
+}
+
 /** What decides the DOM's structure: a change here redraws the list; anything else is updated in place. */
 export function structureOf(outline: PanelOutline | undefined, editable: boolean | undefined): string {
   return JSON.stringify([editable, outline?.version, outline?.scenes.map((s) => [s.id, s.shots.map((x) => x.id)])]);
 }
 
-/** Puts the outline's values into the fields, except the one the user is typing in. */
+/** Puts the outline's values into the fields, except the one the user is typing in and those whose edit is not sent yet. */
 export function updateFields(root: HTMLElement, outline: PanelOutline): void {
   const focused = document.activeElement;
   for (const c of root.querySelectorAll<HTMLElement & { value: string }>('[data-field]')) {
-    if (c === focused) continue;
+    if (c === focused || c.dataset.unsent !== undefined) continue;
     const [a, b] = (c.dataset.item ?? '').split('.').map(Number);
     const sc = outline.scenes[a ?? -1];
     const fields = b === undefined ? sc?.fields : sc?.shots[b]?.fields;

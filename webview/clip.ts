@@ -1,17 +1,11 @@
 /**
  * One clip's render side in the editor: its resolved settings, the warnings it deserves before it
- * renders, Render / Cancel, progress, errors with their fixing actions, and its renders (playable),
- * plus its keyframes, which are also where an image is dropped. Redraws reuse <video> elements by
- * URI, so progress updates never restart a clip that is playing.
+ * renders, Render / Cancel, progress, errors with their fixing actions, plus its keyframes, which
+ * are also where an image is dropped. Its renders are listed once, as its takes (webview/takes.ts,
+ * which keeps a playing <video> across redraws).
  */
 import '@vscode-elements/elements/dist/vscode-progress-bar/index.js';
-import {
-  offersFaithful,
-  type ErrorAction,
-  type PanelJob,
-  type PanelRender,
-  type PanelScene,
-} from '../src/protocol/messages';
+import { type ErrorAction, type PanelJob, type PanelScene } from '../src/protocol/messages';
 import { button, el, link } from './dom';
 
 const STAGE_LABEL: Record<string, string> = {
@@ -76,75 +70,7 @@ function jobView(scene: PanelScene, job: PanelJob): HTMLElement | undefined {
   return undefined;
 }
 
-/** What made a clip, from its sidecar (not the provider active now): provider, model, backend. */
-function madeBy(r: PanelRender): string {
-  return [
-    r.providerId,
-    r.model,
-    r.backend && !r.model?.toLowerCase().includes(r.backend) ? `${r.backend} backend` : undefined,
-  ]
-    .filter(Boolean)
-    .join(' · ');
-}
-
-/** Video elements by URI, reused across redraws (a new element would restart the clip). */
-let videos = new Map<string, HTMLVideoElement>();
-/** Videos used by the redraw in progress; the others are dropped when it ends. */
-let nextVideos = new Map<string, HTMLVideoElement>();
-
-/** Starts a redraw: all videos (a full one), or all but one clip's (that clip only is redrawn). */
-export function beginVideos(keepAllBut?: PanelScene): void {
-  nextVideos = keepAllBut
-    ? new Map([...videos].filter(([uri]) => !keepAllBut.renders.some((r) => r.videoUri === uri)))
-    : new Map();
-}
-export function endVideos(): void {
-  videos = nextVideos;
-}
-/** A partial redraw keeps every video it does not redraw. */
-export function keepVideos(): void {
-  nextVideos = new Map(videos);
-}
-
-function rendersView(s: PanelScene): HTMLElement {
-  const list = el('ul', { class: 'renders', 'aria-label': `Renders of ${s.title}, newest first` });
-  for (const r of s.renders) {
-    const video =
-      videos.get(r.videoUri) ??
-      el('video', {
-        src: r.videoUri,
-        controls: '',
-        preload: 'metadata',
-        'aria-label': `Render of ${s.title}, seed ${r.seed}`,
-      });
-    nextVideos.set(r.videoUri, video);
-    const info = el(
-      'div',
-      {},
-      el('div', {}, `${new Date(r.createdAt).toLocaleString()} · ${madeBy(r)} · seed ${r.seed}`),
-      el('div', { class: 'meta' }, `${r.width}×${r.height}, ${r.numFrames} frames @ ${r.fps} fps`),
-    );
-    for (const w of r.warnings) {
-      const warn = el('div', { class: 'warn', 'data-code': w.code }, w.message);
-      if (offersFaithful(w.code, r.providerId))
-        warn.append(' ', link('Use the keyframe-faithful model', 'faithful', { path: r.videoPath, code: w.code }));
-      info.append(warn);
-    }
-    info.append(
-      el(
-        'div',
-        { class: 'actions' },
-        link('Open', 'open', { path: r.videoPath }),
-        link('Reveal', 'reveal', { path: r.videoPath }),
-        link('Re-render with this seed', 'render', { scene: s.id, seed: String(r.seed) }),
-      ),
-    );
-    list.append(el('li', { class: 'render' }, video, info));
-  }
-  return list;
-}
-
-/** The clip's render side: resolved settings, notices, Render/Cancel, progress or error, renders. */
+/** The clip's render side: resolved settings, notices, Render/Cancel, progress or error (its renders are its takes). */
 export function clipStatus(s: PanelScene, withText: boolean): HTMLElement {
   const running = s.job && (s.job.state === 'queued' || s.job.state === 'running');
   const renderButtons = s.sceneId
@@ -182,7 +108,6 @@ export function clipStatus(s: PanelScene, withText: boolean): HTMLElement {
   );
   const job = s.job ? jobView(s, s.job) : undefined;
   if (job) body.append(job);
-  if (s.renders.length) body.append(rendersView(s));
   return body;
 }
 

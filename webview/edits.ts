@@ -74,6 +74,7 @@ export function installEditing(app: HTMLElement, post: Post, state: () => PanelS
   const send = (c: HTMLElement & { value: string }) => {
     clearTimeout(pending.get(c));
     pending.delete(c);
+    delete c.dataset.unsent;
     const item = itemRef(state()?.outline, c.dataset.item ?? '');
     if (!item) return;
     performance.mark('stv:edit-posted');
@@ -88,16 +89,24 @@ export function installEditing(app: HTMLElement, post: Post, state: () => PanelS
     const c = (e.target as HTMLElement).closest<HTMLElement & { value: string }>('[data-field]');
     if (!c || c.dataset.field === 'provider') return;
     typedAt = performance.now();
+    // Typed but not sent yet: a state that arrives meanwhile must not put the old text back (authoring.ts updateFields).
+    c.dataset.unsent = '';
     clearTimeout(pending.get(c));
     pending.set(
       c,
       setTimeout(() => send(c), EDIT_DELAY_MS),
     );
   });
-  app.addEventListener('change', (e) => {
-    const c = (e.target as HTMLElement).closest<HTMLElement & { value: string }>('[data-field]');
-    if (c) send(c);
-  });
+  // Captured: the fields (vscode-textfield, -textarea, -single-select) fire a "change" that does not
+  // bubble, when the focus leaves a field that was typed in, or an option is picked.
+  app.addEventListener(
+    'change',
+    (e) => {
+      const c = (e.target as HTMLElement).closest<HTMLElement & { value: string }>('[data-field]');
+      if (c) send(c);
+    },
+    true,
+  );
   app.addEventListener('keydown', (e) => {
     if (!e.altKey || (e.key !== 'ArrowUp' && e.key !== 'ArrowDown')) return;
     const tool = (e.target as HTMLElement).closest<HTMLElement>('.toolbar [data-item]');

@@ -8,7 +8,7 @@
  * Redraws: a change to the timeline's structure (scenes or shots added, removed, moved) redraws the
  * list and puts the focus back; any other change (typing) updates the fields in place, except the
  * one being typed in, and redraws only the cards whose render side changed. Progress redraws one
- * card's render side. <video> elements are reused, so a playing clip is never restarted.
+ * card's render side. The takes strip (takes.ts) reuses its <video> elements, so a playing take is never restarted.
  *
  * Modules: dom.ts (element builders), clip.ts (a clip's render side and keyframes), authoring.ts
  * (scene groups, shot cards, fields), dragDrop.ts (reordering and keyframe drops), edits.ts (what
@@ -22,8 +22,8 @@ import {
   type PanelState,
   type WebviewToExtension,
 } from '../src/protocol/messages';
-import { clipSlot, sceneGroup, setLatestOutline, structureOf, updateFields } from './authoring';
-import { beginVideos, clipStatus, endVideos, keepVideos, keyframeThumbs } from './clip';
+import { clipSlot, groupNames, sceneGroup, setLatestOutline, structureOf, updateFields } from './authoring';
+import { clipStatus, keyframeThumbs } from './clip';
 import { button, el, link } from './dom';
 import { installDragAndDrop } from './dragDrop';
 import { installEditing } from './edits';
@@ -44,6 +44,8 @@ const app = document.getElementById('app') as HTMLElement;
 let drawnStructure: string | undefined;
 /** Each card's clip as last drawn (serialised), to redraw only the cards whose clip changed. */
 let drawnClips = new Map<string, string>();
+/** Each scene group's names as last drawn (authoring.ts groupNames), to rename only the groups renamed. */
+let drawnNames: string[] = [];
 
 const clipsById = (s: PanelState) => new Map(s.scenes.map((c) => [c.id, c]));
 
@@ -62,11 +64,11 @@ function redrawAll(): void {
   const focused = (document.activeElement as HTMLElement | null)?.closest<HTMLElement>('[data-key]');
   const focusKey = focused?.dataset.key;
   const focusScene = focused?.closest<HTMLElement>('section[data-scene]')?.dataset.scene;
-  beginVideos();
   app.replaceChildren(...page());
-  endVideos();
   drawnStructure = structureOf(state?.outline, state?.editable);
   drawnClips = new Map((state?.scenes ?? []).map((c) => [c.id, JSON.stringify(c)]));
+  const outline = state?.outline;
+  drawnNames = outline ? outline.scenes.map((_, i) => groupNames(outline, i)) : [];
   if (!focusKey || !focused || focused.isConnected) return;
   // The same control if it is still there; else (Render became Cancel) the card's first control.
   const same = [...app.querySelectorAll<HTMLElement>('[data-key]')].find((e) => e.dataset.key === focusKey);
@@ -87,13 +89,11 @@ function redrawClip(clip: PanelScene): void {
   const card = app.querySelector<HTMLElement>(`section[data-scene="${CSS.escape(clip.id)}"]`);
   if (!card) return;
   const focusKey = (document.activeElement as HTMLElement | null)?.closest<HTMLElement>('[data-key]')?.dataset.key;
-  beginVideos(clip);
   const status = card.querySelector('.clip-status');
   const item = card.dataset.item;
   const fresh = item === undefined ? clipStatus(clip, true) : clipSlot(clip);
   if (status) status.replaceWith(fresh);
   card.firstElementChild?.replaceWith(keyframeThumbs(clip, card.getAttribute('aria-label') ?? clip.title, item));
-  endVideos();
   drawnClips.set(clip.id, JSON.stringify(clip));
   // Render became Cancel (or back): the focus, if it was on the card's button, moves to the new one.
   if (focusKey && !document.activeElement?.closest('[data-key]')) {
@@ -103,14 +103,32 @@ function redrawClip(clip: PanelScene): void {
   }
 }
 
+/**
+ * A renamed scene or shot: its group is drawn again, so every label that names it (toolbar, fields,
+ * keyframe boxes, card) says the new name. Not while the focus is in the group (its title is being
+ * typed): once the focus leaves it.
+ */
+function renameGroups(): void {
+  const outline = state?.outline;
+  if (!state || !outline) return;
+  const clips = clipsById(state);
+  outline.scenes.forEach((_, i) => {
+    const names = groupNames(outline, i);
+    if (drawnNames[i] === names) return;
+    const group = app.querySelector<HTMLElement>(`[data-group="${i}"]`);
+    if (!group || group.contains(document.activeElement)) return;
+    group.replaceWith(sceneGroup(outline, i, clips));
+    drawnNames[i] = names;
+  });
+}
+
 /** After a text change that kept the structure: the header, the fields and the cards whose clip changed. */
 function update(): void {
   if (!state) return;
   const top = app.querySelector('#top');
   top?.replaceWith(topPart());
   if (state.outline) updateFields(app, state.outline);
-  keepVideos();
-  endVideos();
+  renameGroups();
   const seen = new Set<string>();
   for (const c of state.scenes) {
     seen.add(c.id);
@@ -284,6 +302,8 @@ window.addEventListener('message', (e: MessageEvent<unknown>) => {
 });
 
 const post = (m: WebviewToExtension) => vscode.postMessage(m);
+// A group renamed while the focus was in it is named anew once the focus has left it.
+app.addEventListener('focusout', () => setTimeout(renameGroups));
 const editing = installEditing(app, post, () => state);
 installDragAndDrop(app, editing.dropTarget);
 

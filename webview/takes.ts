@@ -1,5 +1,8 @@
 /**
- * The takes strip and the assembly bar (browser side, issue 19). main.ts places an empty container
+ * The takes strip and the assembly bar (browser side, issue 19). A clip's takes are its renders, listed
+ * once: each plays in place with its facts, Choose, and the panel's per-render actions (Open, Reveal,
+ * Re-render with this seed, the keyframe-faithful model), which carry data-action so main.ts posts
+ * them like the card's other buttons. main.ts places an empty container
  * per clip (takesStrip) and one for the assembly (assemblyBar) when it draws; this module fills them
  * from the TakesState the extension sends, and refills them itself when a new one arrives, so the
  * scene panel and the takes view redraw independently. Controls carry data-key, which main.ts's
@@ -7,8 +10,9 @@
  */
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-progress-bar/index.js';
-import { el } from './dom';
+import { el, link } from './dom';
 import {
+  offersFaithful,
   TakesToWebviewSchema,
   type PanelAssembly,
   type PanelClipTakes,
@@ -62,7 +66,48 @@ function takeFacts(t: PanelTake): string[] {
     [t.createdAt ? new Date(t.createdAt).toLocaleString() : '', t.renderMs ? `rendered in ${formatMs(t.renderMs)}` : '']
       .filter(Boolean)
       .join(', '),
+    t.width && t.height ? `${t.width}×${t.height}, ${t.numFrames ?? '?'} frames @ ${t.fps ?? '?'} fps` : '',
   ].filter(Boolean);
+}
+
+/** A link for the panel's own actions (data-action: main.ts posts it), named for the take it acts on. */
+function takeLink(label: string, ariaLabel: string, action: string, data: Record<string, string>): HTMLElement {
+  const a = link(label, action, data);
+  a.setAttribute('aria-label', ariaLabel);
+  return a;
+}
+
+/**
+ * What a take's card offers besides Choose: open it in VS Code, reveal it in the OS, render the clip
+ * again with its seed, and, where its sidecar says the model changed what was asked, the
+ * keyframe-faithful model (each warning is shown with it).
+ */
+function takeActions(c: PanelClipTakes, t: PanelTake, name: string): HTMLElement[] {
+  const warnings = (t.warnings ?? []).map((w) => {
+    const warn = el('div', { class: 'warn', 'data-code': w.code }, w.message);
+    if (t.providerId && offersFaithful(w.code, t.providerId))
+      warn.append(
+        ' ',
+        takeLink('Use the keyframe-faithful model', `Use the keyframe-faithful model (${name})`, 'faithful', {
+          path: t.videoPath,
+          code: w.code,
+        }),
+      );
+    return warn;
+  });
+  const links = [
+    takeLink('Open', `Open ${name}`, 'open', { path: t.videoPath }),
+    takeLink('Reveal', `Reveal ${name} in the file manager`, 'reveal', { path: t.videoPath }),
+    ...(t.seed !== undefined
+      ? [
+          takeLink('Re-render with this seed', `Render ${c.title} again with seed ${t.seed}`, 'render', {
+            scene: c.clipId,
+            seed: String(t.seed),
+          }),
+        ]
+      : []),
+  ];
+  return [...warnings, el('div', { class: 'actions take-links' }, ...links)];
 }
 
 function takeCard(c: PanelClipTakes, t: PanelTake, i: number): HTMLElement {
@@ -84,6 +129,7 @@ function takeCard(c: PanelClipTakes, t: PanelTake, i: number): HTMLElement {
     { class: `take${chosen ? ' chosen' : ''}`, 'data-take': t.rel, 'aria-current': chosen ? 'true' : 'false' },
     video,
     ...facts,
+    ...takeActions(c, t, name),
     el('div', { class: 'actions' }, choose),
   );
 }

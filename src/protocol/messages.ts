@@ -113,22 +113,8 @@ export type WebviewToExtension = z.infer<typeof WebviewToExtensionSchema>;
 
 const WarningCode = z.enum(WARNING_CODES);
 
-export const PanelRenderSchema = z.object({
-  videoPath: Text(4096),
-  videoUri: Text(8192),
-  createdAt: Text(64),
-  seed: z.number(),
-  providerId: Text(64),
-  width: z.number(),
-  height: z.number(),
-  numFrames: z.number(),
-  fps: z.number(),
-  model: Text(512).optional(),
-  /** The adapter backend that made it (preview, fastvideo), from its sidecar. */
-  backend: Text(64).optional(),
-  warnings: z.array(z.object({ code: WarningCode, message: Text(2000) })),
-});
-export type PanelRender = z.infer<typeof PanelRenderSchema>;
+/** A warning a render's sidecar records (the size it got instead of the one asked for, ...). */
+const RenderWarningSchema = z.object({ code: WarningCode, message: Text(2000) });
 
 export const PanelJobSchema = z.object({
   jobId: Text(64),
@@ -178,7 +164,6 @@ export const PanelSceneSchema = z.object({
   providerId: Text(64),
   notices: z.array(PanelNoticeSchema).default([]),
   job: PanelJobSchema.optional(),
-  renders: z.array(PanelRenderSchema),
 });
 export type PanelScene = z.infer<typeof PanelSceneSchema>;
 
@@ -267,6 +252,13 @@ export const PanelTakeSchema = z.object({
   backend: Text(64).optional(),
   /** How long the render took, from its sidecar. */
   renderMs: z.number().min(0).optional(),
+  /** What it is, from its sidecar: size, length and rate. */
+  width: z.number().optional(),
+  height: z.number().optional(),
+  numFrames: z.number().optional(),
+  fps: z.number().optional(),
+  /** What went differently than asked (its own card shows them, with the keyframe-faithful model where that helps). */
+  warnings: z.array(RenderWarningSchema).max(20).optional(),
 });
 export type PanelTake = z.infer<typeof PanelTakeSchema>;
 

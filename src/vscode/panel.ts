@@ -6,7 +6,6 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { StvError, toStvError } from '../core/errors';
-import { listRenders } from '../core/render/history';
 import type { RenderJobSnapshot } from '../core/render/queue';
 import type { Settings } from '../core/settings/schema';
 import { timelineOutline, timelineTree } from '../core/timeline/authoring';
@@ -98,7 +97,7 @@ export class ScenePanel implements vscode.Disposable, OpenEditor {
       panel.onDidDispose(() => this.dispose()),
       deps.hub.onDidChangeHealth(() => void this.pushState()),
       vscode.workspace.onDidSaveTextDocument((d) => d.uri.fsPath === this.timelineFile && void this.pushState()),
-      // Typing, an undo, a git checkout: the editor follows the text (renders are not re-read for it).
+      // Typing, an undo, a git checkout: the editor follows the text.
       vscode.workspace.onDidChangeTextDocument(
         (e) => e.document === document && e.contentChanges.length > 0 && this.textChanged(),
       ),
@@ -124,27 +123,11 @@ export class ScenePanel implements vscode.Disposable, OpenEditor {
   /**
    * The text changed (typing in either view, an undo, a checkout): the editor follows once the
    * changes pause for a moment, so a burst of keystrokes rebuilds the state of a large timeline once,
-   * not per key (renders are not re-read for it).
+   * not per key.
    */
   private textChanged(): void {
     clearTimeout(this.textTimer);
-    this.textTimer = setTimeout(() => void this.pushState(false, false), TEXT_SETTLE_MS);
-  }
-
-  /** Renders listed per output root and scene, re-read on every push except those a text change makes. */
-  private readonly renderCache = new Map<string, Awaited<ReturnType<typeof listRenders>>>();
-
-  private async rendersOf(
-    root: string,
-    sceneId: string,
-    fresh: boolean,
-  ): Promise<Awaited<ReturnType<typeof listRenders>>> {
-    const key = `${root}\0${sceneId}`;
-    const cached = this.renderCache.get(key);
-    if (cached && !fresh) return cached;
-    const list = await listRenders(root, sceneId);
-    this.renderCache.set(key, list);
-    return list;
+    this.textTimer = setTimeout(() => void this.pushState(), TEXT_SETTLE_MS);
   }
 
   /** The editor's view of the document's text: its outline, whether it can be edited, whether it is empty. */
@@ -159,7 +142,7 @@ export class ScenePanel implements vscode.Disposable, OpenEditor {
     };
   }
 
-  async buildState(fresh = true): Promise<PanelState> {
+  async buildState(): Promise<PanelState> {
     const s = this.deps.settings();
     const active = s.videoProvider;
     const h = this.deps.hub.lastHealth(active);
@@ -176,19 +159,13 @@ export class ScenePanel implements vscode.Disposable, OpenEditor {
     if (!r.ok)
       return {
         timelineFile: this.timelineFile,
-        problems: r.problems.slice(0, 10).map((p) => `Line ${p.line}: ${p.message}`),
+        // An empty file is not a problem to list: the editor offers to start a timeline in it.
+        problems: doc.empty ? [] : r.problems.slice(0, 10).map((p) => `Line ${p.line}: ${p.message}`),
         provider,
         scenes: [],
         ...doc,
       };
     const scenes = resolveScenes(r.timeline, this.timelineFile, sceneFallbacks(s));
-    const roots = [
-      ...new Set(
-        (['fastvideo-local', 'comfyui-local'] as const).map((id) =>
-          RenderController.outputRoot(this.timelineFile, id, s),
-        ),
-      ),
-    ];
     const jobs = this.deps.renders.queue.jobs().filter((j) => j.timelineFile === this.timelineFile);
     const w = this.panel.webview;
     return {
@@ -197,31 +174,13 @@ export class ScenePanel implements vscode.Disposable, OpenEditor {
       problems: [],
       ...doc,
       provider,
-      scenes: await Promise.all(
-        scenes.map(async (sc, i) => {
-          // A shot lists its own renders; a one-shot scene those without a shot. The scene's renders from
-          // before it had shots stay visible, under its first shot.
-          const firstShot = sc.shotId !== undefined && scenes.findIndex((x) => x.id === sc.id) === i;
-          return this.sceneState(sc, firstShot, roots, jobs, s, w, fresh);
-        }),
-      ),
+      // A clip's renders are not here: they are its takes (TakesView), listed once in its card.
+      scenes: scenes.map((sc) => this.sceneState(sc, jobs, s, w)),
     };
   }
 
-  /** One scene (or shot) of the panel's state: its settings, notices, latest job and renders, newest first. */
-  private async sceneState(
-    sc: ResolvedScene,
-    firstShot: boolean,
-    roots: string[],
-    jobs: RenderJobSnapshot[],
-    s: Settings,
-    w: vscode.Webview,
-    fresh: boolean,
-  ): Promise<PanelScene> {
-    const renders = (await Promise.all(roots.map((root) => this.rendersOf(root, sc.id, fresh))))
-      .flat()
-      .filter((a) => a.shotId === sc.shotId || (firstShot && a.shotId === undefined))
-      .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  /** One scene (or shot) of the panel's state: its settings, notices and latest job. */
+  private sceneState(sc: ResolvedScene, jobs: RenderJobSnapshot[], s: Settings, w: vscode.Webview): PanelScene {
     const providerId = this.deps.renders.providerFor(sc);
     const last = jobs.filter((j) => j.sceneId === sc.id && j.shotId === sc.shotId).at(-1);
     const job = last && !isStaleFailure(last, this.deps.hub.lastHealth(last.providerId)) ? last : undefined;
@@ -249,49 +208,33 @@ export class ScenePanel implements vscode.Disposable, OpenEditor {
         fastVideoModelId: s.fastVideo.modelId,
       }),
       ...(job ? { job: toPanelJob(job) } : {}),
-      renders: renders.slice(0, 20).map((a) => ({
-        videoPath: a.videoPath,
-        videoUri: w.asWebviewUri(vscode.Uri.file(a.videoPath)).toString(),
-        createdAt: a.createdAt,
-        seed: a.seed,
-        providerId: a.providerId,
-        width: a.width,
-        height: a.height,
-        numFrames: a.numFrames,
-        fps: a.fps,
-        ...(a.model ? { model: a.model } : {}),
-        ...(a.backend ? { backend: a.backend } : {}),
-        warnings: a.warnings,
-      })),
     };
   }
 
   /**
    * Sends the panel's state; unless `force`, only when it changed since the last one. In order: one
    * at a time, and a burst of requests while one is being built (typing) coalesces into one more.
-   * `fresh: false` (a text change) reuses the renders already listed.
    */
-  pushState(force = false, fresh = true): Promise<void> {
+  pushState(force = false): Promise<void> {
     if (this.queued) {
       this.queued.force ||= force;
-      this.queued.fresh ||= fresh;
       return this.pushing;
     }
-    const next = { force, fresh };
+    const next = { force };
     this.queued = next;
     this.pushing = this.pushing.then(() => {
       this.queued = undefined;
-      return this.sendState(next.force, next.fresh);
+      return this.sendState(next.force);
     });
     return this.pushing;
   }
 
   private pushing: Promise<void> = Promise.resolve();
-  private queued?: { force: boolean; fresh: boolean };
+  private queued?: { force: boolean };
 
-  private async sendState(force: boolean, fresh: boolean): Promise<void> {
+  private async sendState(force: boolean): Promise<void> {
     try {
-      this.lastState = await this.buildState(fresh);
+      this.lastState = await this.buildState();
       // The takes change without the scenes changing (a choice made on the command line): they decide apart.
       void this.takes.push(force);
       if (!this.document) this.panel.title = `Scenes: ${this.lastState.title ?? path.basename(this.timelineFile)}`;
@@ -304,9 +247,23 @@ export class ScenePanel implements vscode.Disposable, OpenEditor {
     }
   }
 
-  /** Paths the webview may ask to open: only renders it was shown. */
+  /** The editor's edits so far, applied one after another. */
+  private editing: Promise<void> = Promise.resolve();
+
+  /**
+   * Applies an intent once the ones before it are in the document. Each is computed from the text the
+   * previous one left: VS Code refuses an edit made for an older version of the document, so a title
+   * sent as the focus leaves it and a prompt typed right after would otherwise lose the prompt.
+   */
+  private inTurn(doc: vscode.TextDocument, m: Parameters<typeof applyEditorIntent>[1]): Promise<void> {
+    const done = this.editing.then(() => applyEditorIntent(doc, m));
+    this.editing = done.catch(() => undefined);
+    return done;
+  }
+
+  /** Paths the webview may ask to open or reveal: only takes it was shown. */
   private knownVideo(p: string): boolean {
-    return !!this.lastState?.scenes.some((s) => s.renders.some((r) => r.videoPath === p));
+    return !!this.takes.shownState?.clips.some((c) => c.takes.some((t) => t.videoPath === p));
   }
 
   private async onMessage(raw: unknown): Promise<void> {
@@ -320,7 +277,7 @@ export class ScenePanel implements vscode.Disposable, OpenEditor {
     try {
       if (isEditorIntent(m)) {
         if (!this.document) return;
-        await applyEditorIntent(this.document, m);
+        await this.inTurn(this.document, m);
         await this.post({ type: 'edited' });
         return;
       }

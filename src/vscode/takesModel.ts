@@ -40,6 +40,11 @@ function panelTake(t: Take, asUri: (file: string) => string): PanelTake {
           ...(a.model ? { model: a.model } : {}),
           ...(a.backend ? { backend: a.backend } : {}),
           ...(a.timings.totalMs ? { renderMs: a.timings.totalMs } : {}),
+          width: a.width,
+          height: a.height,
+          numFrames: a.numFrames,
+          fps: a.fps,
+          ...(a.warnings.length ? { warnings: a.warnings.slice(0, 20) } : {}),
         }
       : {}),
   };

@@ -2,8 +2,8 @@ import type { PanelScene } from '../../src/protocol/messages';
 
 /**
  * The sample's lighthouse scene as the panel receives it: a keyframe, the "keyframe ignored"
- * notice, and one finished render whose size changed. `resources` is the origin the webview loads
- * workspace files from, `dir` the workspace folder.
+ * notice (its renders come as takes, in their own message). `resources` is the origin the webview
+ * loads workspace files from, `dir` the workspace folder.
  */
 export function lighthouseScene(resources: string, dir: string): PanelScene {
   return {
@@ -18,19 +18,5 @@ export function lighthouseScene(resources: string, dir: string): PanelScene {
     seed: 1234,
     providerId: 'fastvideo-local',
     notices: [{ code: 'KEYFRAME_IGNORED', message: 'FastWan ignores the keyframe.', offerFaithful: true }],
-    renders: [
-      {
-        videoPath: `${dir}/renders/lighthouse/a.mp4`,
-        videoUri: `${resources}${dir}/renders/lighthouse/a.mp4`,
-        createdAt: '2026-11-24T03:00:00Z',
-        seed: 1234,
-        providerId: 'fastvideo-local',
-        width: 832,
-        height: 480,
-        numFrames: 121,
-        fps: 24,
-        warnings: [{ code: 'SIZE_CHANGED', message: 'Rendered 832x480.' }],
-      },
-    ],
   };
 }

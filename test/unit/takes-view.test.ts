@@ -31,7 +31,13 @@ const TIMELINE = `{
 `;
 
 /** A finished render as the render queue leaves it: the MP4 and its sidecar. */
-function fakeTake(root: string, scene: string, stamp: string, seed: number): string {
+function fakeTake(
+  root: string,
+  scene: string,
+  stamp: string,
+  seed: number,
+  warnings: { code: string; message: string }[] = [],
+): string {
   const dir = path.join(root, scene);
   mkdirSync(dir, { recursive: true });
   const video = path.join(dir, `${scene}_${stamp}_s${seed}.mp4`);
@@ -52,7 +58,7 @@ function fakeTake(root: string, scene: string, stamp: string, seed: number): str
       fps: 16,
       model: 'preview',
       backend: 'preview',
-      warnings: [],
+      warnings,
       timings: { totalMs: 1500 },
       prompt: 'p',
     }),
@@ -81,7 +87,7 @@ describe('takes view model and its edits (issue 19 panel)', function () {
     const root = path.join(ws, 'renders');
     older = fakeTake(root, 'harbour', '20261201-030000', 1);
     newer = fakeTake(root, 'harbour', '20261202-030000', 2);
-    fakeTake(root, 'forest', '20261201-030000', 3);
+    fakeTake(root, 'forest', '20261201-030000', 3, [{ code: 'SIZE_CHANGED', message: 'Rendered 640x352.' }]);
     ff = await locateFfmpeg({ env: {}, pythons: [venvPython] });
     opts = { outputRoot: root, ffmpeg: () => Promise.resolve(ff) };
   });
@@ -105,6 +111,13 @@ describe('takes view model and its edits (issue 19 panel)', function () {
         [path.relative(ws, older), 1, 'fastvideo-local', 'preview', 1500, `https://res${older}`],
       ],
     );
+    // What the card shows beside each take (the renders list it replaced showed the same).
+    assert.deepEqual(
+      [harbour?.takes[0]?.width, harbour?.takes[0]?.height, harbour?.takes[0]?.numFrames, harbour?.takes[0]?.fps],
+      [640, 352, 33, 16],
+    );
+    assert.equal(harbour?.takes[0]?.warnings, undefined, 'no warnings, no list');
+    assert.deepEqual(forest?.takes[0]?.warnings, [{ code: 'SIZE_CHANGED', message: 'Rendered 640x352.' }]);
     assert.equal(harbour?.chosen, path.relative(ws, newer), 'without a choice the newest counts');
     assert.equal(harbour?.chosenExplicitly, false);
     assert.deepEqual([harbour?.canContinue, forest?.canContinue, forest?.continuity], [false, true, false]);

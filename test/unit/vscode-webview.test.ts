@@ -25,7 +25,49 @@ const STATE: PanelState = {
   title: 'Sample',
   problems: [],
   provider: { id: 'fastvideo-local', state: 'ok', summary: 'FastWan loaded', followsKeyframe: false },
-  scenes: [lighthouse, { ...lighthouse, id: 'forest', title: 'Forest stream', notices: [], renders: [] }],
+  scenes: [lighthouse, { ...lighthouse, id: 'forest', title: 'Forest stream', notices: [] }],
+};
+
+/** A take of the lighthouse as TakesView sends it (its sidecar's facts). */
+const take = (name: string, seed: number, warnings?: { code: 'SIZE_CHANGED'; message: string }[]) => ({
+  videoPath: `/ws/renders/lighthouse/${name}.mp4`,
+  videoUri: `${ORIGIN}/ws/renders/lighthouse/${name}.mp4`,
+  rel: `renders/lighthouse/${name}.mp4`,
+  createdAt: '2026-11-24T03:00:00Z',
+  seed,
+  providerId: 'fastvideo-local',
+  model: 'FastWan2.2-TI2V-5B',
+  renderMs: 42_000,
+  width: 832,
+  height: 480,
+  numFrames: 121,
+  fps: 24,
+  ...(warnings ? { warnings } : {}),
+});
+const TAKES: ExtensionToWebview | unknown = {
+  type: 'takes',
+  takes: {
+    assembly: { state: 'idle' },
+    clips: [
+      {
+        clipId: 'lighthouse',
+        title: 'Lighthouse at dusk',
+        takes: [take('b', 7), take('a', 1234, [{ code: 'SIZE_CHANGED', message: 'Rendered 832x480.' }])],
+        chosen: 'renders/lighthouse/a.mp4',
+        chosenExplicitly: true,
+        canContinue: false,
+        continuity: false,
+      },
+      {
+        clipId: 'forest',
+        title: 'Forest stream',
+        takes: [],
+        chosenExplicitly: false,
+        canContinue: true,
+        continuity: false,
+      },
+    ],
+  },
 };
 
 /** The page's globals as these tests use them (the tests compile without the DOM library). */
@@ -40,6 +82,17 @@ interface PageGlobals {
     activeElement: { dataset?: Record<string, string> } | null;
   };
   getComputedStyle(e: unknown): { display: string };
+}
+
+/** What the keyboard and accessibility test reads of the page (the tests compile without the DOM library). */
+interface DomQuery {
+  document: {
+    querySelector(s: string): unknown;
+    querySelectorAll(
+      s: string,
+    ): Iterable<{ tagName: string; setAttribute(k: string, v: string): void; getAttribute(k: string): string | null }>;
+    activeElement: { closest(s: string): { getAttribute(k: string): string | null } | null } | null;
+  };
 }
 
 /** The DOM constructors the drag-and-drop tests use (the tests compile without the DOM library). */
@@ -132,6 +185,7 @@ describe('scene panel in a real browser (dist/webview.js under the strict CSP)',
     const h = await openPanel(page);
     assert.deepEqual(await h.posted(), [{ type: 'ready' }]);
     await h.send({ type: 'state', state: STATE });
+    await h.send(TAKES);
     await page.locator('section[data-scene="lighthouse"] img.thumb').waitFor();
     assert.equal(await page.locator('section.scene').count(), 2);
     assert.match(
@@ -159,12 +213,18 @@ describe('scene panel in a real browser (dist/webview.js under the strict CSP)',
   it('posts intents from mouse and keyboard, and the faithful-model offer', async () => {
     const h = await openPanel(page);
     await h.send({ type: 'state', state: STATE });
+    await h.send(TAKES);
     await page.locator('section[data-scene="forest"] vscode-button[data-action="render"]').click();
     await page.locator('section[data-scene="lighthouse"] vscode-button[data-action="render"]').focus();
     await page.keyboard.press('Enter');
-    await page.locator('section[data-scene="lighthouse"] button.link', { hasText: 'Re-render with this seed' }).click();
+    // A render's actions are on its take (one list per card: the takes strip).
+    const takeA = page.locator('section[data-scene="lighthouse"] li.take[data-take="renders/lighthouse/a.mp4"]');
+    await takeA.locator('button.link', { hasText: 'Re-render with this seed' }).click();
     await page.locator('[data-testid="keyframe-notice"] button.link').click();
-    await page.locator('section[data-scene="lighthouse"] button.link', { hasText: 'Open' }).click();
+    await takeA.locator('button.link', { hasText: 'Open' }).click();
+    await takeA.locator('button.link', { hasText: 'Reveal' }).focus();
+    await page.keyboard.press('Enter');
+    await takeA.locator('.warn[data-code="SIZE_CHANGED"] button.link').click();
     const posted = (await h.posted()).slice(1);
     assert.deepEqual(posted, [
       { type: 'render', sceneId: 'forest' },
@@ -172,14 +232,30 @@ describe('scene panel in a real browser (dist/webview.js under the strict CSP)',
       { type: 'render', sceneId: 'lighthouse', seed: 1234 },
       { type: 'useKeyframeFaithfulModel' },
       { type: 'open', videoPath: '/ws/renders/lighthouse/a.mp4' },
+      { type: 'reveal', videoPath: '/ws/renders/lighthouse/a.mp4' },
+      { type: 'useKeyframeFaithfulModel' },
     ]);
+    // Each take's links name the take they act on (three "Open" links read alike otherwise).
+    assert.equal(
+      await takeA.locator('button.link', { hasText: 'Re-render with this seed' }).getAttribute('aria-label'),
+      'Render Lighthouse at dusk again with seed 1234',
+    );
+    assert.match(
+      (await takeA.locator('button.link', { hasText: 'Open' }).getAttribute('aria-label')) ?? '',
+      /^Open Take 2 of Lighthouse at dusk, seed 1234$/,
+    );
+    // One list of renders per card: no separate renders list beside the takes.
+    assert.equal(await page.locator('ul.renders, li.render').count(), 0);
+    assert.equal(await page.locator('section[data-scene="lighthouse"] video').count(), 2, 'each render plays once');
   });
 
   it('shows progress with stage, steps and time left; keeps focus in the scene and the video element across redraws', async () => {
     const h = await openPanel(page);
     await h.send({ type: 'state', state: STATE });
+    await h.send(TAKES);
     await page
       .locator('section[data-scene="lighthouse"] video')
+      .first()
       .evaluate((v) => ((v as unknown as { marker: string }).marker = 'same'));
     await page.locator('section[data-scene="lighthouse"] vscode-button[data-action="render"]').focus();
     const jobId = '3b241101-e2bb-4255-8caf-4136c566a962';
@@ -206,6 +282,7 @@ describe('scene panel in a real browser (dist/webview.js under the strict CSP)',
     assert.equal(
       await page
         .locator('section[data-scene="lighthouse"] video')
+        .first()
         .evaluate((v) => (v as unknown as { marker?: string }).marker),
       'same',
       'the <video> survived the redraw',
@@ -344,6 +421,62 @@ describe('scene panel in a real browser (dist/webview.js under the strict CSP)',
       );
     });
 
+    it('sends a field the moment the focus leaves it, and a state arriving before keeps what was typed', async () => {
+      const h = await openPanel(page);
+      await h.send({ type: 'state', state: EDITOR });
+      await page.locator('vscode-textfield[data-field="title"][data-item="0"] input').fill('Lighthouse at night');
+      // The field's "change" (it does not bubble) is what sends it, not the typing pause: counted in the same task.
+      const sentOnLeaving = await page.evaluate(() => {
+        const g = globalThis as unknown as PageGlobals & DomQuery;
+        (g.document.querySelector('vscode-textarea[data-field="prompt"][data-item="0"]') as { focus(): void }).focus();
+        return g.__posted.filter((m) => (m as { type: string }).type === 'edit');
+      });
+      assert.deepEqual(sentOnLeaving, [
+        { type: 'edit', item: { scene: 0, sceneId: 'lighthouse' }, field: 'title', value: 'Lighthouse at night' },
+      ]);
+      // A field typed in and left before its edit went out (here its "change" is held back, so only the
+      // typing pause sends it): a state that still has the old text does not put the old text back.
+      await page.evaluate(() =>
+        (
+          globalThis as unknown as {
+            addEventListener(t: string, f: (e: { stopPropagation(): void }) => void, c: boolean): void;
+          }
+        ).addEventListener('change', (e) => e.stopPropagation(), true),
+      );
+      const prompt = promptOf('0').locator('textarea');
+      await prompt.fill('a lighthouse in fog');
+      await page.evaluate(() => {
+        const g = globalThis as unknown as PageGlobals & DomQuery;
+        (g.document.querySelector('vscode-textfield[data-field="title"][data-item="0"]') as { focus(): void }).focus();
+        g.postMessage({ type: 'state', state: g.__saved }, '*');
+      });
+      await page.waitForTimeout(50);
+      assert.equal(await prompt.inputValue(), 'a lighthouse in fog', 'the unsent text stays');
+      await page.waitForFunction(() =>
+        (globalThis as unknown as PageGlobals).__posted.some(
+          (m) => (m as { value?: string }).value === 'a lighthouse in fog',
+        ),
+      );
+      assert.equal(await prompt.inputValue(), 'a lighthouse in fog');
+    });
+
+    it('sends the provider picked in a clip', async () => {
+      const h = await openPanel(page);
+      await h.send({ type: 'state', state: EDITOR });
+      const select = page.locator('vscode-single-select[data-field="provider"][data-item="0"]');
+      await select.click();
+      await select.locator('li[role="option"]', { hasText: 'comfyui-local' }).click();
+      await page.waitForFunction(() =>
+        (globalThis as unknown as PageGlobals).__posted.some((m) => (m as { field?: string }).field === 'provider'),
+      );
+      assert.deepEqual((await h.posted()).at(-1), {
+        type: 'edit',
+        item: { scene: 0, sceneId: 'lighthouse' },
+        field: 'provider',
+        value: 'comfyui-local',
+      });
+    });
+
     it('moves, duplicates, deletes and adds from the toolbars, by mouse, keyboard and drag and drop', async () => {
       const h = await openPanel(page);
       await h.send({ type: 'state', state: EDITOR });
@@ -442,6 +575,84 @@ describe('scene panel in a real browser (dist/webview.js under the strict CSP)',
       });
     });
 
+    it('reaches every control with Tab, and each has an accessible name that says what it acts on', async () => {
+      const h = await openPanel(page);
+      await h.send({ type: 'state', state: EDITOR });
+      await h.send(TAKES);
+      await page.locator('section[data-scene="lighthouse"] li.take').nth(1).waitFor();
+      // Build every card's fields (they are built as their card nears the viewport).
+      for (const card of await page.locator('section.scene').all()) await card.scrollIntoViewIfNeeded();
+      await page.waitForFunction(() => !(globalThis as unknown as DomQuery).document.querySelector('.fields.pending'));
+      // Every control on the page, by a mark of its own.
+      const controls = await page.evaluate(() => {
+        const d = (globalThis as unknown as DomQuery).document;
+        const all = [
+          ...d.querySelectorAll(
+            '#app button, #app vscode-button:not([disabled]), #app vscode-textfield, #app vscode-textarea, #app vscode-single-select, #app input, #app video[controls]',
+          ),
+        ];
+        all.forEach((e, i) => e.setAttribute('data-a11y', String(i)));
+        return all.map((e) => `${e.tagName.toLowerCase()} ${e.getAttribute('data-key') ?? ''}`);
+      });
+      assert.ok(controls.length > 60, `a full page of controls (${controls.length})`);
+      const reached = new Set<string>();
+      await page.locator('header h1').click();
+      for (let i = 0; i < controls.length * 2 && reached.size < controls.length; i++) {
+        await page.keyboard.press('Tab');
+        const at = await page.evaluate(
+          () =>
+            (globalThis as unknown as DomQuery).document.activeElement
+              ?.closest('[data-a11y]')
+              ?.getAttribute('data-a11y') ?? '',
+        );
+        if (at) reached.add(at);
+      }
+      const missed = controls.filter((_, i) => !reached.has(String(i)));
+      assert.deepEqual(missed, [], 'every control is reached with Tab');
+      // Names as a screen reader gets them: Chromium's accessibility tree (shadow DOM included).
+      const cdp = await page.context().newCDPSession(page);
+      const { nodes } = (await cdp.send('Accessibility.getFullAXTree')) as {
+        nodes: { ignored: boolean; role?: { value: string }; name?: { value: string } }[];
+      };
+      const interactive = nodes.filter(
+        (n) => !n.ignored && ['button', 'textbox', 'combobox', 'checkbox', 'link'].includes(n.role?.value ?? ''),
+      );
+      assert.ok(interactive.length > 60);
+      const unnamed = interactive.filter((n) => !n.name?.value.trim()).map((n) => n.role?.value);
+      assert.deepEqual(unnamed, [], 'every control has an accessible name');
+      const names = interactive.map((n) => n.name?.value ?? '');
+      for (const want of [
+        'Prompt of Harbour — boat',
+        'Title of Lighthouse at dusk',
+        'Provider of Harbour — wide',
+        'Delete shot Harbour — boat',
+        'Render Lighthouse at dusk again with seed 1234',
+        'Choose an image for the end keyframe of Lighthouse at dusk',
+      ])
+        assert.ok(names.includes(want), `"${want}" among ${names.length} names`);
+      // Ten fields per clip: their names tell the clips apart.
+      const prompts = names.filter((n) => n.startsWith('Prompt'));
+      assert.equal(new Set(prompts).size, prompts.length, `prompt fields named alike: ${prompts.join(' | ')}`);
+    });
+
+    it('names a renamed scene anew in its labels once the focus leaves it', async () => {
+      const h = await openPanel(page);
+      await h.send({ type: 'state', state: EDITOR });
+      const title = page.locator('vscode-textfield[data-field="title"][data-item="1"] input');
+      await title.fill('Port');
+      const renamed = structuredClone(OUTLINE);
+      (renamed.scenes[1] as (typeof OUTLINE.scenes)[number]).fields.title = 'Port';
+      await h.send({ type: 'state', state: { ...EDITOR, outline: renamed } });
+      // Still in the field: nothing under it is redrawn.
+      assert.equal(await title.inputValue(), 'Port');
+      await page.locator('section[data-scene="lighthouse"] [data-action="duplicate"]').focus();
+      await page.locator('section[data-scene="harbour/boat"][aria-label="Port — boat"]').waitFor();
+      assert.equal(
+        await page.locator('section[data-scene="harbour/boat"] [data-action="delete"]').getAttribute('aria-label'),
+        'Delete shot Port — boat',
+      );
+    });
+
     it('while the text is not JSON, says so and offers the text instead of fields', async () => {
       const h = await openPanel(page);
       await h.send({ type: 'state', state: EDITOR });
@@ -462,42 +673,6 @@ describe('takes strip and Assemble in a real browser (webview/takes.ts under the
   this.timeout(60_000);
   let browser: Browser | undefined;
   let page: Page;
-  const take = (name: string, seed: number) => ({
-    videoPath: `/ws/renders/lighthouse/${name}.mp4`,
-    videoUri: `${ORIGIN}/ws/renders/lighthouse/${name}.mp4`,
-    rel: `renders/lighthouse/${name}.mp4`,
-    createdAt: '2026-11-24T03:00:00Z',
-    seed,
-    providerId: 'fastvideo-local',
-    model: 'FastWan2.2-TI2V-5B',
-    renderMs: 42_000,
-  });
-  const TAKES: ExtensionToWebview | unknown = {
-    type: 'takes',
-    takes: {
-      assembly: { state: 'idle' },
-      clips: [
-        {
-          clipId: 'lighthouse',
-          title: 'Lighthouse at dusk',
-          takes: [take('b', 7), take('a', 1234)],
-          chosen: 'renders/lighthouse/a.mp4',
-          chosenExplicitly: true,
-          canContinue: false,
-          continuity: false,
-        },
-        {
-          clipId: 'forest',
-          title: 'Forest stream',
-          takes: [],
-          chosenExplicitly: false,
-          canContinue: true,
-          continuity: false,
-        },
-      ],
-    },
-  };
-
   before(async function () {
     if (!existsSync(CHROMIUM)) this.skip();
     browser = await chromium.launch({

@@ -7,11 +7,11 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { CUT_STEPS, runCutSteps } from './cutWalk.mjs';
-import { EDITOR_STEPS, editorSteps } from './editorSteps.mjs';
+import { EDITOR_STEPS, FROM_EMPTY_STEPS, editorSteps, startFromEmptySteps } from './editorSteps.mjs';
 import { STATUS, commandPalette, playPast, scenePanel, stepRecorder, workbenchPayload } from './steps.mjs';
 
 /** How many steps a complete run has (the harness counts a shorter run as a failure). */
-export const E2E_STEPS = 7 + CUT_STEPS + EDITOR_STEPS;
+export const E2E_STEPS = 7 + CUT_STEPS + EDITOR_STEPS + FROM_EMPTY_STEPS;
 
 export async function runE2E({ browser, url, ws, root, devPath, installed }) {
   const { results, step } = stepRecorder();
@@ -118,6 +118,8 @@ export async function runE2E({ browser, url, ws, root, devPath, installed }) {
           throw new Error(`the timeline's city-night/wide start keyframe is ${start}, not variant 2 (seed ${seed})`);
       },
     );
+    // A new user's first timeline, written in the editor from an empty file (issue 20); it closes the sample's editors.
+    await startFromEmptySteps({ step, page, panel, palette, ws, root, images });
     // Takes, choose and assemble (issue 19), while the preview adapter is the provider; last of the
     // timeline walks, since it closes the sample's editors and works on a copy in cut/.
     await runCutSteps({ page, step, palette, panel, ws, root, images });

@@ -3,7 +3,8 @@
 // in the JSON; an image dropped on a shot becomes its keyframe (copied into keyframes/); the editor
 // follows the JSON edited by hand, and while the text is not JSON it says so and keeps the text.
 // The document's text is read from disk after "File: Save" (the walk runs on this machine).
-import { existsSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 
 /** How many steps editorSteps adds to the walk. */
@@ -133,4 +134,99 @@ export async function editorSteps({ step, page, panel, ws, root, images }) {
     await panel().locator('[data-field="title"][data-item="0"]').waitFor({ timeout: 20_000 });
     await save();
   });
+}
+
+/** How many steps startFromEmptySteps adds to the walk. */
+export const FROM_EMPTY_STEPS = 1;
+
+/** The three scenes the new user writes, in the fields only. */
+const THREE = [
+  { title: 'Dawn harbour', prompt: 'Fishing boats leave a misty harbour at dawn, gulls overhead, slow pan' },
+  { title: 'Open sea', prompt: 'A small boat rides long green swells under a bright sky, camera low' },
+  { title: 'Homecoming', prompt: 'The boat returns at dusk, harbour lights on the water, gentle dolly in' },
+];
+
+/**
+ * "A new user can write a three-scene timeline from an empty file without touching the JSON"
+ * (issue 20): an empty *.timeline.json reopened with the timeline editor, "Start a timeline here",
+ * "Add scene" twice, titles and prompts typed into the fields, saved; the file on disk has the three
+ * scenes and `scene-to-video validate` accepts it. Runs after the sample's editor steps and closes
+ * every editor first, so the panel frame is this editor's.
+ */
+export async function startFromEmptySteps({ step, page, panel, palette, ws, root, images }) {
+  await step(
+    'from an empty file to a three-scene timeline in the editor alone, without touching the JSON',
+    async () => {
+      const file = path.join(ws, 'from-empty.timeline.json');
+      writeFileSync(file, '');
+      await palette('View: Close All Editors');
+      // Quick Open shows it in the JSON text editor (the default); "Reopen Editor With…" picks ours.
+      await page.keyboard.press('Control+p');
+      await page.locator('.quick-input-widget input').fill('from-empty.timeline.json');
+      await page
+        .locator('.quick-input-widget .monaco-list-row', { hasText: 'from-empty.timeline.json' })
+        .first()
+        .waitFor({ timeout: 20_000 });
+      await page.keyboard.press('Enter');
+      await page.locator('.tabs-container .tab.active', { hasText: 'from-empty.timeline.json' }).waitFor();
+      await palette('View: Reopen Editor With...');
+      await page
+        .locator('.quick-input-widget .monaco-list-row', { hasText: 'Scene to Video timeline' })
+        .first()
+        .click();
+      const start = panel().locator('[data-testid="empty"] vscode-button[data-action="startTimeline"]');
+      await start.waitFor({ timeout: 30_000 });
+      if (await panel().locator('[data-testid="problem"]').count())
+        throw new Error('an empty file is shown with problems instead of only the offer to start');
+      await start.click();
+      const card = (i) => panel().locator(`section.scene[data-item="${i}"]`);
+      await card(0).waitFor({ timeout: 20_000 });
+      for (const i of [1, 2]) {
+        await panel().locator('.actions > vscode-button[data-action="addScene"]').click();
+        await card(i).waitFor({ timeout: 20_000 });
+      }
+      for (const [i, s] of THREE.entries()) {
+        await card(i).scrollIntoViewIfNeeded();
+        // Fields are built as their card nears the viewport; fill() types the text into the field (input events).
+        await panel().locator(`vscode-textfield[data-field="title"][data-item="${i}"] input`).fill(s.title);
+        await panel().locator(`vscode-textarea[data-field="prompt"][data-item="${i}"] textarea`).fill(s.prompt);
+        await page.keyboard.press('Tab');
+      }
+      // The fields hold what was typed; the file on disk, read after saving, shows that the edits went into the
+      // document (code-server, a web VS Code, auto-saves after a delay by default, so its tab's dirty marker may be gone).
+      await until('the three titles and prompts are in the fields', async () => {
+        const values = [];
+        for (const i of [0, 1, 2]) {
+          // A card out of view shows text until it comes near (a renamed scene's card is drawn anew).
+          await card(i).scrollIntoViewIfNeeded();
+          for (const f of ['title', 'prompt'])
+            values.push(
+              await panel()
+                .locator(`[data-field="${f}"][data-item="${i}"]`)
+                .evaluate((e) => e.value, undefined, { timeout: 5_000 }),
+            );
+        }
+        return JSON.stringify(values) === JSON.stringify(THREE.flatMap((s) => [s.title, s.prompt])) || values;
+      });
+      await card(0).scrollIntoViewIfNeeded();
+      await page.screenshot({ path: path.join(images, 'timeline-editor-from-empty.png') });
+      await page.locator('.tabs-container .tab.active', { hasText: 'from-empty.timeline.json' }).click();
+      await palette('File: Save');
+      await until('the saved file has the three scenes as typed', async () => {
+        const got = JSON.parse(readFileSync(file, 'utf8') || '{}').scenes?.map((s) => ({
+          title: s.title,
+          prompt: s.prompt,
+        }));
+        return JSON.stringify(got) === JSON.stringify(THREE) || got;
+      });
+      // The CLI's own check (exit code 0 when valid; it lists the problems otherwise).
+      const cli = path.join(root, 'dist', 'cli.js');
+      try {
+        execFileSync(process.execPath, [cli, 'validate', file], { encoding: 'utf8', stdio: 'pipe' });
+      } catch (e) {
+        throw new Error(`scene-to-video validate rejects it:\n${e.stdout ?? ''}${e.stderr ?? ''}`);
+      }
+      await palette('View: Close All Editors');
+    },
+  );
 }

@@ -168,7 +168,7 @@ export async function runFirstRun({ browser, url, ws, root, devPath }) {
       const video = panel().locator('section[data-scene="first-scene"] video').first();
       await video.waitFor({ timeout: 30_000 });
       await playPast(video, 0.5);
-      const label = await panel().locator('section[data-scene="first-scene"] li.render').first().innerText();
+      const label = await panel().locator('section[data-scene="first-scene"] li.take').first().innerText();
       if (!/fastvideo-local/.test(label) || !/preview/i.test(label))
         throw new Error(`the clip's label does not say what made it: ${label}`);
       await page.screenshot({ path: path.join(images, 'first-clip.png') });
