@@ -12,8 +12,9 @@ import { StvError } from '../core/errors';
 import { locateFfmpeg, type Ffmpeg } from '../core/ffmpeg/ffmpeg';
 import { pythonCandidates } from '../core/launch/adapterLaunch';
 import { outputDirFor } from '../core/providers/factory';
+import { PROVIDER_IDS } from '../core/providers/types';
 import type { Settings } from '../core/settings/schema';
-import { timelineTakes } from '../core/takes/takes';
+import { timelineTakes, type TakesOptions } from '../core/takes/takes';
 import { loadTimelineFile } from '../core/timeline/load';
 import type { Timeline } from '../core/timeline/schema';
 import { saveIfDirty, timelineFromArgument } from './timelines';
@@ -22,6 +23,14 @@ import { saveIfDirty, timelineFromArgument } from './timelines';
 export function cutOutputRoot(timeline: Timeline, timelineFile: string, s: Settings): string {
   const provider = timeline.defaults.provider ?? s.videoProvider;
   return path.resolve(path.dirname(timelineFile), outputDirFor(provider, s));
+}
+
+/** Where a clip's takes are: the cut's renders folder, and every provider's when their outputDirs differ. */
+export function takeFolders(timeline: Timeline, timelineFile: string, s: Settings): TakesOptions {
+  return {
+    outputRoot: cutOutputRoot(timeline, timelineFile, s),
+    moreRoots: PROVIDER_IDS.map((id) => path.resolve(path.dirname(timelineFile), outputDirFor(id, s))),
+  };
 }
 
 /**
@@ -68,8 +77,7 @@ export async function assembleTimeline(
       'Fix them (see the Problems panel), then assemble again.',
     );
   const ff = await findFfmpeg(extensionPath, s);
-  const outputRoot = cutOutputRoot(loaded.timeline, timelineFile, s);
-  const clips = await timelineTakes(loaded.timeline, timelineFile, { outputRoot });
+  const clips = await timelineTakes(loaded.timeline, timelineFile, takeFolders(loaded.timeline, timelineFile, s));
   if (missingTakes(clips).length) throw missingTakesError(missingTakes(clips));
   const plan = await planCut(loaded.timeline, timelineFile, clips, ff);
   opts.onStart?.(plan.clips.length);

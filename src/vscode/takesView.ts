@@ -13,7 +13,7 @@ import { chooseTakeInText, setContinuityInText, type EditOptions } from '../core
 import { timelineTakes } from '../core/takes/takes';
 import { parseTimeline } from '../core/timeline/load';
 import { TakesToExtensionSchema, type PanelAssembly, type TakesState, type TakesToWebview } from '../protocol/messages';
-import { assembleTimeline, cutOutputRoot, filmSummary, findFfmpeg } from './assembleCommand';
+import { assembleTimeline, takeFolders, filmSummary, findFfmpeg } from './assembleCommand';
 import { log } from './log';
 import { replaceDocumentText } from './documentEdit';
 import { clipTakesState } from './takesModel';
@@ -58,7 +58,7 @@ export class TakesView implements vscode.Disposable {
         problem: 'Fix the timeline’s problems to choose takes and assemble.',
       };
     const clips = await timelineTakes(r.timeline, file, {
-      outputRoot: cutOutputRoot(r.timeline, file, s),
+      ...takeFolders(r.timeline, file, s),
       fallbacks: sceneFallbacks(s),
     });
     const asUri = (p: string) => this.deps.webview.asWebviewUri(vscode.Uri.file(p)).toString();
@@ -145,7 +145,7 @@ export class TakesView implements vscode.Disposable {
     const s = this.deps.settings();
     let ff: ReturnType<typeof findFfmpeg> | undefined;
     const after = await change(file, before, {
-      outputRoot: cutOutputRoot(parsed.timeline, file, s),
+      ...takeFolders(parsed.timeline, file, s),
       fallbacks: sceneFallbacks(s),
       ffmpeg: () => (ff ??= findFfmpeg(this.deps.extensionPath, s)),
     });

@@ -37,8 +37,9 @@ function fakeTake(
   stamp: string,
   seed: number,
   warnings: { code: string; message: string }[] = [],
+  shot?: string,
 ): string {
-  const dir = path.join(root, scene);
+  const dir = shot ? path.join(root, scene, shot) : path.join(root, scene);
   mkdirSync(dir, { recursive: true });
   const video = path.join(dir, `${scene}_${stamp}_s${seed}.mp4`);
   copyFileSync(path.join(repoRoot, 'test/fixtures/video/tiny.mp4'), video);
@@ -49,9 +50,11 @@ function fakeTake(
       videoPath: video,
       sidecarPath: video.replace(/\.mp4$/, '.json'),
       sceneId: scene,
+      ...(shot ? { shotId: shot } : {}),
       providerId: 'fastvideo-local',
       seed,
-      createdAt: `2026-12-0${stamp.slice(-1)}T03:00:00Z`,
+      // The stamp's date and time (YYYYMMDD-HHMMSS), as the render queue names its files.
+      createdAt: stamp.replace(/^(\d{4})(\d\d)(\d\d)-(\d\d)(\d\d)(\d\d)$/, '$1-$2-$3T$4:$5:$6Z'),
       width: 640,
       height: 352,
       numFrames: 33,
@@ -121,6 +124,30 @@ describe('takes view model and its edits (issue 19 panel)', function () {
     assert.equal(harbour?.chosen, path.relative(ws, newer), 'without a choice the newest counts');
     assert.equal(harbour?.chosenExplicitly, false);
     assert.deepEqual([harbour?.canContinue, forest?.canContinue, forest?.continuity], [false, true, false]);
+  });
+
+  it("lists takes from every provider's renders folder, and a scene's renders from before its shots under its first shot", async () => {
+    const shots = `{ "version": 2, "title": "Shots", "defaults": { "width": 640, "height": 352, "fps": 16, "numFrames": 33 }, "scenes": [
+      { "id": "quay", "title": "Quay", "prompt": "a quay", "shots": [ { "id": "a" }, { "id": "b" } ] } ] }`;
+    const before = fakeTake(path.join(ws, 'renders'), 'quay', '20261201-030000', 4); // rendered as a one-shot scene
+    const shotA = fakeTake(path.join(ws, 'comfy-renders'), 'quay', '20261202-030000', 5, [], 'a');
+    const clips = await timelineTakes(load(shots), file, {
+      outputRoot: path.join(ws, 'renders'),
+      moreRoots: [path.join(ws, 'comfy-renders'), path.join(ws, 'renders')],
+    });
+    assert.deepEqual(
+      clips.map((c) => [c.clip.key, c.takes.map((t) => t.path)]),
+      [
+        ['quay/a', [shotA, before]],
+        ['quay/b', []],
+      ],
+    );
+    const single = await timelineTakes(load(shots), file, { outputRoot: path.join(ws, 'renders') });
+    assert.deepEqual(
+      single[0]?.takes.map((t) => t.path),
+      [before],
+      'one folder: only its renders',
+    );
   });
 
   it('shows a screenful of takes, plus the chosen one when it is older', async () => {

@@ -79,7 +79,18 @@ function pick(o: { take?: string | undefined; continuity?: Continuity | undefine
 export interface TakesOptions {
   /** The renders folder (absolute): the provider's outputDir beside the timeline. */
   outputRoot: string;
+  /**
+   * Other folders this timeline's renders may be in (absolute): another provider's outputDir, when
+   * the two differ. A take is a render of the clip, whichever provider made it.
+   */
+  moreRoots?: readonly string[];
   fallbacks?: SceneFallbacks;
+}
+
+/** A scene's renders in every folder, newest first. */
+async function sceneRenders(roots: readonly string[], sceneId: string): Promise<RenderArtifact[]> {
+  const lists = await Promise.all([...new Set(roots)].map((root) => listRenders(root, sceneId)));
+  return lists.flat().sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.videoPath.localeCompare(a.videoPath));
 }
 
 /** Every clip of the timeline, in order, with its takes and which one counts. */
@@ -92,8 +103,13 @@ export async function timelineTakes(
   const byScene = new Map<string, RenderArtifact[]>();
   const out: ClipTakes[] = [];
   for (const clip of clips) {
-    if (!byScene.has(clip.id)) byScene.set(clip.id, await listRenders(opts.outputRoot, clip.id));
-    const renders = (byScene.get(clip.id) ?? []).filter((a) => (a.shotId ?? undefined) === clip.shotId);
+    // The first clip of a scene also lists the scene's renders from before it had shots (a version 1
+    // timeline's, or an upgraded one's): they stay visible, and choosable, under its first shot.
+    const firstOfScene = !byScene.has(clip.id);
+    if (firstOfScene) byScene.set(clip.id, await sceneRenders([opts.outputRoot, ...(opts.moreRoots ?? [])], clip.id));
+    const renders = (byScene.get(clip.id) ?? []).filter(
+      (a) => (a.shotId ?? undefined) === clip.shotId || (firstOfScene && a.shotId === undefined),
+    );
     const takes: Take[] = renders.map((a) => ({
       path: a.videoPath,
       rel: relToTimeline(timelineFile, a.videoPath),
