@@ -148,17 +148,24 @@ function redraw(): void {
   else redrawAll();
 }
 
+/** The default provider, never picked, that does not answer: not a failure (the status bar says the same). */
+function notSetUp(p: PanelState['provider']): boolean {
+  return p.chosen === false && (p.state === 'down' || p.state === 'degraded');
+}
+
 function header(s: PanelState): HTMLElement {
   const p = s.provider;
   return el(
     'header',
     {},
     el('h1', {}, s.title ?? 'Scenes'),
-    el(
-      'span',
-      { class: `provider ${p.state}`, 'data-testid': 'provider', role: 'status' },
-      `${p.id}: ${p.state} — ${p.summary}`,
-    ),
+    notSetUp(p)
+      ? el('span', { class: 'provider unset', 'data-testid': 'provider', role: 'status' }, `${p.id}: not set up`)
+      : el(
+          'span',
+          { class: `provider ${p.state}`, 'data-testid': 'provider', role: 'status' },
+          `${p.id}: ${p.state} — ${p.summary}`,
+        ),
     button('Render all', 'renderAll', {}, { icon: 'run-all' }),
     button('Cancel all', 'cancelAll', {}, { secondary: true }),
     button('Switch provider', 'command', { command: 'sceneToVideo.switchProvider' }, { secondary: true }),
@@ -191,7 +198,18 @@ function notices(s: PanelState): HTMLElement[] {
         'The adapter runs its preview backend: renders animate the keyframe with a camera move; no AI model is used.',
       ),
     );
-  if (p.state === 'down') {
+  if (notSetUp(p))
+    out.push(
+      el(
+        'div',
+        { class: 'notice', role: 'note', 'data-testid': 'provider-not-set-up' },
+        `${p.id}, the default provider, is not set up: ${p.summary} `,
+        link('Switch provider', 'command', { command: 'sceneToVideo.switchProvider' }),
+        ' · ',
+        link('Show log', 'command', { command: 'sceneToVideo.showLog' }),
+      ),
+    );
+  else if (p.state === 'down') {
     const fix =
       p.id === 'fastvideo-local'
         ? [link('Start FastVideo adapter', 'command', { command: 'sceneToVideo.startAdapter' }), ' · ']

@@ -213,6 +213,8 @@ export const PanelStateSchema = z.object({
     followsKeyframe: z.boolean().optional(),
     notAi: z.boolean().optional(),
     model: Text(512).optional(),
+    /** False when the user never picked it (the default): a provider that does not answer is "not set up". */
+    chosen: z.boolean().optional(),
   }),
   scenes: z.array(PanelSceneSchema),
   /**

@@ -8,6 +8,7 @@ import * as vscode from 'vscode';
 import { StvError, toStvError } from '../core/errors';
 import type { RenderJobSnapshot } from '../core/render/queue';
 import type { Settings } from '../core/settings/schema';
+import { providerChosen } from './settings';
 import { timelineOutline, timelineTree } from '../core/timeline/authoring';
 import { resolveScenes, type ResolvedScene } from '../core/timeline/resolve';
 import {
@@ -153,6 +154,8 @@ export class ScenePanel implements vscode.Disposable, OpenEditor {
       ...(h?.followsKeyframe !== undefined ? { followsKeyframe: h.followsKeyframe } : {}),
       ...(h?.notAi ? { notAi: true } : {}),
       ...(h?.model ? { model: h.model } : {}),
+      // The default provider, never picked, is "not set up" rather than failing (as in the status bar).
+      ...(providerChosen() ? {} : { chosen: false }),
     };
     const r = await loadTimeline(this.timelineFile, s.fastVideo.fps);
     const doc = this.documentPart();

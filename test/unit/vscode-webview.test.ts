@@ -289,6 +289,21 @@ describe('scene panel in a real browser (dist/webview.js under the strict CSP)',
     );
   });
 
+  it('calls the default provider that does not answer "not set up", not down, until the user picks it', async () => {
+    const h = await openPanel(page);
+    const down = { id: 'comfyui-local', state: 'down', summary: 'Nothing answers at http://127.0.0.1:9.' };
+    await h.send({ type: 'state', state: { ...STATE, provider: { ...down, chosen: false } } });
+    await page.locator('[data-testid="provider"]', { hasText: 'comfyui-local: not set up' }).waitFor();
+    assert.equal(await page.locator('[data-testid="provider"].down').count(), 0, 'not in the error colour');
+    assert.equal(await page.locator('.notice.error[role="alert"]').count(), 0, 'no alert');
+    const note = page.locator('[data-testid="provider-not-set-up"][role="note"]');
+    assert.match(await note.innerText(), /the default provider, is not set up: Nothing answers at/);
+    // Picked (or set in a workspace), the same health is a failure again.
+    await h.send({ type: 'state', state: { ...STATE, provider: down } });
+    await page.locator('[data-testid="provider"].down', { hasText: 'comfyui-local: down' }).waitFor();
+    assert.match(await page.locator('.notice.error[role="alert"]').innerText(), /Nothing answers at/);
+  });
+
   it('shows a failed render inline with the actions that fix it', async () => {
     const h = await openPanel(page);
     await h.send({ type: 'state', state: STATE });
