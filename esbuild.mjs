@@ -35,21 +35,47 @@ const zodEnglishOnly = {
   },
 };
 
+// VS Code's activation time includes compiling all of dist/extension.js, even code that only runs
+// later: a module reached by `import()` is evaluated on first use but parsed with the rest. undici
+// (~530 KB minified, half the bundle) is imported only by src/core/undici.ts, on the first request,
+// so the extension gets it as a bundle of its own, dist/undici.js, which Node reads and compiles
+// only then. undici keeps no state our code shares (our requests use our own Agent), so a separate
+// copy is safe. The CLI keeps one self-contained file.
+/** @type {import('esbuild').Plugin} */
+const undiciOnFirstRequest = {
+  name: 'undici-on-first-request',
+  setup(build) {
+    build.onResolve({ filter: /^undici$/ }, (args) =>
+      args.kind === 'dynamic-import' ? { path: './undici.js', external: true } : undefined,
+    );
+  },
+};
+
+/** @type {import('esbuild').BuildOptions} */
+const node = {
+  ...common,
+  outdir: 'dist',
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  // jsonc-parser's "main" is a UMD build whose dynamic requires esbuild cannot follow; its ESM build bundles.
+  mainFields: ['module', 'main'],
+  // 'vscode' is provided by the extension host; bufferutil/utf-8-validate are optional native
+  // speed-ups of `ws` that we deliberately do not ship.
+  external: ['vscode', 'bufferutil', 'utf-8-validate'],
+};
+
 const builds = [
   {
-    ...common,
-    entryPoints: { extension: 'src/vscode/extension.ts', cli: 'src/cli.ts' },
-    outdir: 'dist',
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    // jsonc-parser's "main" is a UMD build whose dynamic requires esbuild cannot follow; its ESM build bundles.
-    mainFields: ['module', 'main'],
-    // 'vscode' is provided by the extension host; bufferutil/utf-8-validate are optional native
-    // speed-ups of `ws` that we deliberately do not ship.
-    external: ['vscode', 'bufferutil', 'utf-8-validate'],
-    plugins: [zodEnglishOnly],
+    ...node,
+    entryPoints: { extension: 'src/vscode/extension.ts' },
+    plugins: [zodEnglishOnly, undiciOnFirstRequest],
+    // `import('./undici.js')` becomes `require()`: the file is CommonJS, and require keeps its named
+    // exports and goes through the extension host's module loader like the rest of the extension.
+    supported: { 'dynamic-import': false },
   },
+  { ...node, entryPoints: { undici: 'node_modules/undici/index.js' } },
+  { ...node, entryPoints: { cli: 'src/cli.ts' }, plugins: [zodEnglishOnly] },
   {
     ...common,
     // The keyframe variants view (issue 21) is a page of its own, with its own small bundle.

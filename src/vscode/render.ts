@@ -2,10 +2,11 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { StvError, toStvError } from '../core/errors';
-import { outputDirFor } from '../core/providers/factory';
+import { outputDirFor } from '../core/providers/outputDir';
 import { FINAL_JOB_STATES, type ProviderId } from '../core/providers/types';
 import { RenderQueue, type RenderJobSnapshot } from '../core/render/queue';
-import { KEYFRAME_FAITHFUL_MODEL, type Settings } from '../core/settings/schema';
+import { KEYFRAME_FAITHFUL_MODEL } from '../core/settings/models';
+import type { Settings } from '../core/settings/schema';
 import type { ResolvedScene } from '../core/timeline/resolve';
 import { offersFaithful } from '../protocol/faithful';
 import type { AdapterManager } from './adapterManager';
