@@ -36,18 +36,37 @@ const zodEnglishOnly = {
 };
 
 // VS Code's activation time includes compiling all of dist/extension.js, even code that only runs
-// later: a module reached by `import()` is evaluated on first use but parsed with the rest. undici
-// (~530 KB minified, half the bundle) is imported only by src/core/undici.ts, on the first request,
-// so the extension gets it as a bundle of its own, dist/undici.js, which Node reads and compiles
-// only then. undici keeps no state our code shares (our requests use our own Agent), so a separate
-// copy is safe. The CLI keeps one self-contained file.
+// later: a module reached by `import()` is evaluated on first use but parsed with the rest. The
+// libraries only such code uses get files of their own, which Node reads and compiles on their
+// first `require`: undici (~520 KB minified, the first request), zod (~190 KB: the settings model,
+// the timeline loader, the editor's messages, all loaded on first use) and ws (the ComfyUI
+// follower). Each is bundled once and shared by every module of dist/extension.js; none keeps
+// state that our code shares with another copy (the CLI keeps one self-contained file).
+const OWN_FILES = ['undici', 'zod', 'ws'];
 /** @type {import('esbuild').Plugin} */
-const undiciOnFirstRequest = {
-  name: 'undici-on-first-request',
+const librariesInOwnFiles = {
+  name: 'libraries-in-own-files',
   setup(build) {
-    build.onResolve({ filter: /^undici$/ }, (args) =>
-      args.kind === 'dynamic-import' ? { path: './undici.js', external: true } : undefined,
-    );
+    build.onResolve({ filter: new RegExp(`^(${OWN_FILES.join('|')})$`) }, (args) => ({
+      path: `./${args.path}.js`,
+      external: true,
+    }));
+  },
+};
+/** The entry of each such file: zod through its ES module build (zodEnglishOnly applies there), the others as CommonJS. */
+/** @type {import('esbuild').Plugin} */
+const libraryEntries = {
+  name: 'library-entries',
+  setup(build) {
+    build.onResolve({ filter: /^library:/ }, (args) => ({
+      path: args.path.slice('library:'.length),
+      namespace: 'library',
+    }));
+    build.onLoad({ filter: /.*/, namespace: 'library' }, (args) => ({
+      contents:
+        args.path === 'zod' ? "export * from 'zod';" : `module.exports = require(${JSON.stringify(args.path)});`,
+      resolveDir: process.cwd(),
+    }));
   },
 };
 
@@ -69,12 +88,16 @@ const builds = [
   {
     ...node,
     entryPoints: { extension: 'src/vscode/extension.ts' },
-    plugins: [zodEnglishOnly, undiciOnFirstRequest],
-    // `import('./undici.js')` becomes `require()`: the file is CommonJS, and require keeps its named
-    // exports and goes through the extension host's module loader like the rest of the extension.
+    plugins: [zodEnglishOnly, librariesInOwnFiles],
+    // `import('./undici.js')` becomes `require()`: the files are CommonJS, and require keeps their
+    // named exports and goes through the extension host's module loader like the rest of the extension.
     supported: { 'dynamic-import': false },
   },
-  { ...node, entryPoints: { undici: 'node_modules/undici/index.js' } },
+  {
+    ...node,
+    entryPoints: Object.fromEntries(OWN_FILES.map((name) => [name, `library:${name}`])),
+    plugins: [zodEnglishOnly, libraryEntries],
+  },
   { ...node, entryPoints: { cli: 'src/cli.ts' }, plugins: [zodEnglishOnly] },
   {
     ...common,
