@@ -11,12 +11,15 @@ import { showError } from './render';
 
 export function registerCommands(d: CommandDeps): vscode.Disposable[] {
   let handlers: Promise<Record<CommandId, CommandHandler>> | undefined;
-  const load = () => {
-    handlers ??= import('./commands.js').then((m) => m.commandHandlers(d));
-    // A failed load (a broken install) is retried by the next command rather than remembered.
-    handlers.catch(() => (handlers = undefined));
-    return handlers;
-  };
+  const load = () =>
+    (handlers ??= import('./commands.js').then(
+      (m) => m.commandHandlers(d),
+      (e: unknown) => {
+        // A failed load (a broken install) is retried by the next command rather than remembered.
+        handlers = undefined;
+        throw e;
+      },
+    ));
   return COMMAND_IDS.map((id) =>
     vscode.commands.registerCommand(id, async (...args: unknown[]) => {
       try {
