@@ -35,21 +35,70 @@ const zodEnglishOnly = {
   },
 };
 
+// VS Code's activation time includes compiling all of dist/extension.js, even code that only runs
+// later: a module reached by `import()` is evaluated on first use but parsed with the rest. The
+// libraries only such code uses get files of their own, which Node reads and compiles on their
+// first `require`: undici (~520 KB minified, the first request), zod (~190 KB: the settings model,
+// the timeline loader, the editor's messages, all loaded on first use) and ws (the ComfyUI
+// follower). Each is bundled once and shared by every module of dist/extension.js; none keeps
+// state that our code shares with another copy (the CLI keeps one self-contained file).
+const OWN_FILES = ['undici', 'zod', 'ws'];
+/** @type {import('esbuild').Plugin} */
+const librariesInOwnFiles = {
+  name: 'libraries-in-own-files',
+  setup(build) {
+    build.onResolve({ filter: new RegExp(`^(${OWN_FILES.join('|')})$`) }, (args) => ({
+      path: `./${args.path}.js`,
+      external: true,
+    }));
+  },
+};
+/** The entry of each such file: zod through its ES module build (zodEnglishOnly applies there), the others as CommonJS. */
+/** @type {import('esbuild').Plugin} */
+const libraryEntries = {
+  name: 'library-entries',
+  setup(build) {
+    build.onResolve({ filter: /^library:/ }, (args) => ({
+      path: args.path.slice('library:'.length),
+      namespace: 'library',
+    }));
+    build.onLoad({ filter: /.*/, namespace: 'library' }, (args) => ({
+      contents:
+        args.path === 'zod' ? "export * from 'zod';" : `module.exports = require(${JSON.stringify(args.path)});`,
+      resolveDir: process.cwd(),
+    }));
+  },
+};
+
+/** @type {import('esbuild').BuildOptions} */
+const node = {
+  ...common,
+  outdir: 'dist',
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  // jsonc-parser's "main" is a UMD build whose dynamic requires esbuild cannot follow; its ESM build bundles.
+  mainFields: ['module', 'main'],
+  // 'vscode' is provided by the extension host; bufferutil/utf-8-validate are optional native
+  // speed-ups of `ws` that we deliberately do not ship.
+  external: ['vscode', 'bufferutil', 'utf-8-validate'],
+};
+
 const builds = [
   {
-    ...common,
-    entryPoints: { extension: 'src/vscode/extension.ts', cli: 'src/cli.ts' },
-    outdir: 'dist',
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    // jsonc-parser's "main" is a UMD build whose dynamic requires esbuild cannot follow; its ESM build bundles.
-    mainFields: ['module', 'main'],
-    // 'vscode' is provided by the extension host; bufferutil/utf-8-validate are optional native
-    // speed-ups of `ws` that we deliberately do not ship.
-    external: ['vscode', 'bufferutil', 'utf-8-validate'],
-    plugins: [zodEnglishOnly],
+    ...node,
+    entryPoints: { extension: 'src/vscode/extension.ts' },
+    plugins: [zodEnglishOnly, librariesInOwnFiles],
+    // `import('./undici.js')` becomes `require()`: the files are CommonJS, and require keeps their
+    // named exports and goes through the extension host's module loader like the rest of the extension.
+    supported: { 'dynamic-import': false },
   },
+  {
+    ...node,
+    entryPoints: Object.fromEntries(OWN_FILES.map((name) => [name, `library:${name}`])),
+    plugins: [zodEnglishOnly, libraryEntries],
+  },
+  { ...node, entryPoints: { cli: 'src/cli.ts' }, plugins: [zodEnglishOnly] },
   {
     ...common,
     // The keyframe variants view (issue 21) is a page of its own, with its own small bundle.

@@ -20,7 +20,7 @@ import type { PanelDeps } from './panel';
 import { openTimelineEditor } from './timelineEditor';
 import { TOKEN_KEY, type ProviderHub } from './providerHub';
 import { keepPickerOpen } from './quickPick';
-import { showError, type RenderController } from './render';
+import type { RenderController } from './render';
 import { upgradeTimelineCommand } from './upgradeCommand';
 import { assembleTimelineCommand } from './assembleCommand';
 import { PROVIDER_LABEL, providerPickItem } from './statusFormat';
@@ -90,20 +90,6 @@ export function commandHandlers(d: CommandDeps): Record<CommandId, CommandHandle
     'sceneToVideo.generateKeyframe': (file?: unknown, clip?: unknown, which?: unknown) =>
       generateKeyframeCommand(d, file, clip, which),
   };
-}
-
-/** Registers every handler; an error is reported, never thrown back (nobody waits on a button). */
-export function registerCommands(d: CommandDeps): vscode.Disposable[] {
-  return Object.entries(commandHandlers(d)).map(([id, fn]) =>
-    vscode.commands.registerCommand(id, async (...args: unknown[]) => {
-      try {
-        return await fn(...args);
-      } catch (e) {
-        void showError(e, d.settings().videoProvider);
-        return undefined;
-      }
-    }),
-  );
 }
 
 /** Resolves (timeline, scene) from code-lens arguments or quick picks. */

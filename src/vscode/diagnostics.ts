@@ -5,7 +5,7 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { parseTimeline, type TimelineProblem } from '../core/timeline/load';
+import type { TimelineProblem } from '../core/timeline/load';
 import { closestKeyframe, listKeyframeImages } from '../core/timeline/suggest';
 import { isTimeline } from './timelines';
 
@@ -18,6 +18,9 @@ export function registerTimelineDiagnostics(ctx: vscode.ExtensionContext, fps: (
   const check = async (doc: vscode.TextDocument) => {
     if (!isTimeline(doc.uri) || doc.uri.scheme !== 'file') return;
     const version = doc.version;
+    // The loader and its zod schemas load with the first timeline document, not at activation.
+    const { parseTimeline } = await import('../core/timeline/load.js');
+    if (doc.version !== version || doc.isClosed) return;
     const r = parseTimeline(doc.getText(), {
       timelineFile: doc.uri.fsPath,
       fallbackFps: fps(),

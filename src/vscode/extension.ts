@@ -4,11 +4,11 @@ import * as vscode from 'vscode';
 import { toStvError } from '../core/errors';
 import { attachedLocation } from '../core/launch/mode';
 import { PROVIDER_IDS } from '../core/providers/types';
-import type { Settings } from '../core/settings/schema';
+import type { Settings, SettingProblem } from '../core/settings/schema';
 import { AdapterManager } from './adapterManager';
 import type { SceneToVideoApi } from './api';
 import { SceneCodeLensProvider } from './codeLens';
-import { registerCommands } from './commands';
+import { registerCommands } from './commandRegistry';
 import { registerTimelineDiagnostics } from './diagnostics';
 import { setDocsRoot } from './docs';
 import { registerTimelineEditing } from './timelineEditing';
@@ -18,7 +18,7 @@ import type { PanelDeps } from './panel';
 import { ProviderHub } from './providerHub';
 import { RenderController } from './render';
 import { openTimelineEditor, registerTimelineEditor } from './timelineEditor';
-import { SETTING_SECTIONS, currentSettings, providerChosen } from './settings';
+import { SETTING_SECTIONS, currentSettings, providerChosen, shownProvider } from './settings';
 import { ProviderStatusBar } from './statusBar';
 
 /** Settings the adapter takes on its command line or environment when the extension starts it. */
@@ -36,11 +36,17 @@ const ADAPTER_START_SETTINGS = [
 
 export function activate(ctx: vscode.ExtensionContext): SceneToVideoApi {
   setDocsRoot(path.join(ctx.extensionPath, 'docs'));
-  let settings = currentSettings().settings;
-  const getSettings = () => settings;
+  // The full settings are read on first use (their zod model loads then), not here: see settings.ts.
+  let settings: Settings | undefined;
+  const readAll = (): Settings => {
+    const r = currentSettings();
+    locate(hub, r.settings);
+    reportSettingProblems(r.problems);
+    return r.settings;
+  };
+  const getSettings = (): Settings => (settings ??= readAll());
   const hub = new ProviderHub(ctx.secrets, getSettings);
-  locate(hub, settings);
-  const status = new ProviderStatusBar(hub, settings.videoProvider, providerChosen());
+  const status = new ProviderStatusBar(hub, shownProvider(), providerChosen());
   const adapter = new AdapterManager(ctx, hub, getSettings);
   const renders = new RenderController(hub, getSettings, adapter, () => void status.refresh(), runRecordsDir(ctx));
   const lenses = new SceneCodeLensProvider();
@@ -51,18 +57,15 @@ export function activate(ctx: vscode.ExtensionContext): SceneToVideoApi {
     adapter,
     vscode.languages.registerCodeLensProvider({ pattern: '**/*.timeline.json' }, lenses),
   );
-  const diagnostics = registerTimelineDiagnostics(ctx, () => settings.fastVideo.fps);
+  const diagnostics = registerTimelineDiagnostics(ctx, () => getSettings().fastVideo.fps);
   const panel: PanelDeps = { ctx, hub, renders, settings: getSettings };
-  reportSettingProblems();
   ctx.subscriptions.push(
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (!SETTING_SECTIONS.some((s) => e.affectsConfiguration(s))) return;
-      settings = currentSettings().settings;
-      locate(hub, settings);
+      settings = readAll();
       hub.invalidate();
       status.setActive(settings.videoProvider, providerChosen());
       status.schedule(settings.healthCheckIntervalSeconds);
-      reportSettingProblems();
       diagnostics.recheck();
       for (const p of openEditors.all) void p.pushState();
       if (adapter.isRunning() && ADAPTER_START_SETTINGS.some((k) => e.affectsConfiguration(k))) offerAdapterRestart();
@@ -77,10 +80,8 @@ export function activate(ctx: vscode.ExtensionContext): SceneToVideoApi {
     ...registerTimelineEditing(),
     registerTimelineEditor(panel),
     registerPanelSerializer(),
+    startAfterActivation(getSettings, status, adapter),
   );
-  status.schedule(settings.healthCheckIntervalSeconds);
-  if (settings.fastVideo.autoStart && settings.videoProvider === 'fastvideo-local' && vscode.workspace.isTrusted)
-    void adapter.start().catch((e: unknown) => log().warn(`auto-start: ${toStvError(e).message}`));
 
   return {
     queue: renders.queue,
@@ -93,6 +94,22 @@ export function activate(ctx: vscode.ExtensionContext): SceneToVideoApi {
         ? { timelineFile: openEditors.current.timelineFile, state: openEditors.current.shownState }
         : undefined,
   };
+}
+
+/**
+ * The first health check (and an adapter set to start with VS Code) a moment after activation,
+ * not inside it: the check is the first to need the settings model and the provider clients
+ * (undici, ws), which load then. The status bar says "checking" meanwhile.
+ */
+function startAfterActivation(getSettings: () => Settings, status: ProviderStatusBar, adapter: AdapterManager) {
+  const timer = setTimeout(() => {
+    const s = getSettings();
+    status.setActive(s.videoProvider, providerChosen());
+    status.schedule(s.healthCheckIntervalSeconds);
+    if (s.fastVideo.autoStart && s.videoProvider === 'fastvideo-local' && vscode.workspace.isTrusted)
+      void adapter.start().catch((e: unknown) => log().warn(`auto-start: ${toStvError(e).message}`));
+  }, 0);
+  return new vscode.Disposable(() => clearTimeout(timer));
 }
 
 export function deactivate(): void {
@@ -109,8 +126,8 @@ function locate(hub: ProviderHub, { fastVideo: fv }: Settings): void {
   hub.location = attachedLocation(fv.endpointUrl, fv.launch, process.platform, fv.wslDistro);
 }
 
-function reportSettingProblems(): void {
-  for (const p of currentSettings().problems)
+function reportSettingProblems(problems: readonly SettingProblem[]): void {
+  for (const p of problems)
     void vscode.window
       .showWarningMessage(p.message, 'Open settings')
       .then((a) => a && vscode.commands.executeCommand('workbench.action.openSettings', p.key));

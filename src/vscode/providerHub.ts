@@ -1,6 +1,5 @@
 /** Builds providers from settings (rebuilt when settings or the token change) and tracks health. */
 import * as vscode from 'vscode';
-import { createProvider } from '../core/providers/factory';
 import { healthProblem, type ProviderHealth, type ProviderId, type VideoProvider } from '../core/providers/types';
 import type { Settings } from '../core/settings/schema';
 import { log } from './log';
@@ -35,7 +34,12 @@ export class ProviderHub implements vscode.Disposable {
       p = (async () => {
         const token = (await this.secrets.get(TOKEN_KEY)) || undefined;
         const workspaceDir = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
-        return createProvider(id, this.settings(), {
+        // The provider clients (undici, ws, their zod wire schemas) load with the first health
+        // check or render, not at activation.
+        const { createProvider } = await import('../core/providers/factory.js');
+        // Read first: the first read of the settings also sets `location` (extension.ts).
+        const settings = this.settings();
+        return createProvider(id, settings, {
           token,
           workspaceDir,
           location: this.location,

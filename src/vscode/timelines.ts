@@ -2,8 +2,8 @@
 import * as vscode from 'vscode';
 import { StvError } from '../core/errors';
 import type { Settings } from '../core/settings/schema';
-import { decodeTimelineBytes, encodingProblem, parseTimeline, type LoadResult } from '../core/timeline/load';
-import { resolveScenes, type ResolvedScene, type SceneFallbacks } from '../core/timeline/resolve';
+import type { LoadResult } from '../core/timeline/load';
+import type { ResolvedScene, SceneFallbacks } from '../core/timeline/resolve';
 import type { Timeline } from '../core/timeline/schema';
 import { keepPickerOpen } from './quickPick';
 
@@ -18,6 +18,8 @@ export function isTimeline(uri: vscode.Uri): boolean {
  * `fallbackFps`: the rate a scene without one renders at (fastVideo.fps), for the length checks.
  */
 export async function loadTimeline(file: string, fallbackFps?: number): Promise<LoadResult> {
+  // The loader and its zod schemas load with the first timeline read, not at activation.
+  const { decodeTimelineBytes, encodingProblem, parseTimeline } = await import('../core/timeline/load.js');
   const doc = vscode.workspace.textDocuments.find((d) => d.uri.fsPath === file);
   const decoded = doc
     ? { ok: true as const, text: doc.getText() }
@@ -42,6 +44,7 @@ export async function loadResolved(
       `${vscode.workspace.asRelativePath(file)} has ${r.problems.length} problem(s), e.g. line ${r.problems[0]?.line}: ${r.problems[0]?.message}`,
       'Fix them (see the Problems panel) and render again.',
     );
+  const { resolveScenes } = await import('../core/timeline/resolve.js');
   return { timeline: r.timeline, scenes: resolveScenes(r.timeline, file, sceneFallbacks(settings)) };
 }
 

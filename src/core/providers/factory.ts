@@ -4,6 +4,8 @@ import { createComfyUIProvider } from './comfyui';
 import { createFastVideoProvider } from './fastvideo';
 import type { ProviderId, VideoProvider } from './types';
 
+export { outputDirFor } from './outputDir';
+
 export interface ProviderFactoryOptions {
   /** The FastVideo adapter's bearer token (from SecretStorage or STV_ADAPTER_TOKEN). */
   token?: string;
@@ -27,15 +29,5 @@ export function createProvider(
       );
     case 'comfyui-local':
       return createComfyUIProvider(settings.comfyUI, { workspaceDir: opts.workspaceDir, log: opts.log });
-  }
-}
-
-/** The folder (relative to the timeline, unless absolute) where renders of this provider land. */
-export function outputDirFor(id: ProviderId, settings: Settings): string {
-  switch (id) {
-    case 'fastvideo-local':
-      return settings.fastVideo.outputDir;
-    case 'comfyui-local':
-      return settings.comfyUI.outputDir;
   }
 }

@@ -7,9 +7,9 @@
 import { z } from 'zod';
 import { PROVIDER_IDS } from '../providers/types';
 import { describeFramesProblem, describeSideProblem } from '../timeline/validSizes';
+import { FASTWAN_MODEL } from './models';
 
-export const FASTWAN_MODEL = 'FastVideo/FastWan2.2-TI2V-5B-Diffusers';
-export const KEYFRAME_FAITHFUL_MODEL = 'Wan-AI/Wan2.2-TI2V-5B-Diffusers';
+export { FASTWAN_MODEL, KEYFRAME_FAITHFUL_MODEL } from './models';
 export const ATTENTION_BACKENDS = ['auto', 'FLASH_ATTN', 'TORCH_SDPA', 'SAGE_ATTN', 'VIDEO_SPARSE_ATTN'] as const;
 
 const httpUrl = (d: string) =>
