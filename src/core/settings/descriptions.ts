@@ -35,6 +35,8 @@ export interface SettingDescription {
   items?: { type: 'string'; format?: 'uri' };
   /** Ignored in untrusted workspaces: it starts a process or points at code/models to load. */
   restricted: boolean;
+  /** 'application': a user setting only (VS Code ignores workspace values), e.g. one that writes user settings. */
+  scope?: 'application';
 }
 
 /** A property of contributes.configuration[].properties, exactly as package.json holds it. */
@@ -54,6 +56,7 @@ interface Words {
   suggest?: readonly string[];
   additionalProperties?: SettingDescription['additionalProperties'];
   restricted?: boolean;
+  scope?: SettingDescription['scope'];
 }
 
 const TOP: Record<'videoProvider' | 'healthCheckIntervalSeconds' | 'ffmpegPath' | 'openTimelinesInEditor', Words> = {
@@ -75,7 +78,8 @@ const TOP: Record<'videoProvider' | 'healthCheckIntervalSeconds' | 'ffmpegPath' 
   },
   openTimelinesInEditor: {
     description:
-      'Open *.timeline.json files in the Scene to Video timeline editor instead of the JSON text editor (sets workbench.editorAssociations in your user settings; "Open With…" still offers both).',
+      'Open *.timeline.json files in the Scene to Video timeline editor instead of the JSON text editor (sets workbench.editorAssociations in your user settings, at start-up and when this changes; a user setting only, so no workspace can change which editor your other folders use; "Open With…" still offers both).',
+    scope: 'application',
   },
 };
 
@@ -219,6 +223,7 @@ function describeGroup(
       ...(w.enumDescriptions ? { enumDescriptions: w.enumDescriptions } : {}),
       ...(w.additionalProperties ? { additionalProperties: w.additionalProperties } : {}),
       description: w.description,
+      ...(w.scope ? { scope: w.scope } : {}),
       restricted: w.restricted ?? false,
     };
   });
