@@ -171,6 +171,8 @@ export async function runFirstRun({ browser, url, ws, root, devPath }) {
       const label = await panel().locator('section[data-scene="first-scene"] li.take').first().innerText();
       if (!/fastvideo-local/.test(label) || !/preview/i.test(label))
         throw new Error(`the clip's label does not say what made it: ${label}`);
+      // The picture is of the clip: its take in view, not the card's fields above it.
+      await video.scrollIntoViewIfNeeded();
       await page.screenshot({ path: path.join(images, 'first-clip.png') });
     });
   } catch {
