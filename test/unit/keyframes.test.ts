@@ -65,6 +65,8 @@ describe('keyframes from prompts (issue 21)', function () {
     const code = await main(argv, c.io);
     return { code, out: c.out(), err: c.err() };
   };
+  /** The options that send a command to this suite's preview adapter. */
+  const onAdapter = () => ['--provider', 'fastvideo-local', '--endpoint', adapter.url];
   const write = (name: string, text: string) => {
     const f = path.join(ws, name);
     writeFileSync(f, text);
@@ -91,7 +93,7 @@ describe('keyframes from prompts (issue 21)', function () {
   it('generates N variants at the shot render size, each a PNG with a sidecar, and never replaces earlier ones', async () => {
     const file = write('t.timeline.json', V2);
     const args = ['keyframe', file, '--shot', 'harbor/close', '--variants', '3', '--seed', '5'];
-    const first = await cli(...args, '--provider', 'fastvideo-local', '--endpoint', adapter.url, '--json');
+    const first = await cli(...args, ...onAdapter(), '--json');
     assert.equal(first.code, EXIT.ok, first.err);
     const made = variantsOf(first.out);
     assert.deepEqual(
@@ -110,7 +112,7 @@ describe('keyframes from prompts (issue 21)', function () {
       assert.equal(side.timelineFile, file);
     }
     assert.notEqual(sha(nth(made, 0).imagePath), sha(nth(made, 1).imagePath), 'another seed, another image');
-    const again = await cli(...args, '--provider', 'fastvideo-local', '--endpoint', adapter.url, '--json');
+    const again = await cli(...args, ...onAdapter(), '--json');
     assert.equal(again.code, EXIT.ok, again.err);
     const second = variantsOf(again.out);
     assert.equal(
@@ -137,10 +139,7 @@ describe('keyframes from prompts (issue 21)', function () {
       '2',
       '--seed',
       '1',
-      '--provider',
-      'fastvideo-local',
-      '--endpoint',
-      adapter.url,
+      ...onAdapter(),
       '--json',
     );
     assert.equal(gen.code, EXIT.ok, gen.err);
@@ -168,10 +167,7 @@ describe('keyframes from prompts (issue 21)', function () {
       file,
       '--scene',
       'harbor/wide',
-      '--provider',
-      'fastvideo-local',
-      '--endpoint',
-      adapter.url,
+      ...onAdapter(),
       '--output',
       path.join(ws, 'renders'),
       '--json',
@@ -182,19 +178,7 @@ describe('keyframes from prompts (issue 21)', function () {
   it('sets a version 1 scene\'s "keyframe", and refuses an end keyframe there, naming the upgrade', async () => {
     const file = write('old.timeline.json', V1);
     const img = path.join(ws, 'x.png');
-    const gen = await cli(
-      'keyframe',
-      file,
-      '--shot',
-      'one',
-      '--variants',
-      '1',
-      '--provider',
-      'fastvideo-local',
-      '--endpoint',
-      adapter.url,
-      '--json',
-    );
+    const gen = await cli('keyframe', file, '--shot', 'one', '--variants', '1', ...onAdapter(), '--json');
     assert.equal(gen.code, EXIT.ok, gen.err);
     const v = nth(variantsOf(gen.out), 0);
     assert.ok(v.seed >= 0 && v.seed <= 2 ** 32 - 1, 'a random seed without --seed');
@@ -216,30 +200,10 @@ describe('keyframes from prompts (issue 21)', function () {
     const bad = await cli('keyframe', file, '--shot', 'harbor/wide', '--pick', notImage);
     assert.equal(bad.code, EXIT.badInput);
     assert.match(bad.err, /not a PNG, JPEG or WebP/);
-    const unknown = await cli(
-      'keyframe',
-      file,
-      '--shot',
-      'harbor/nope',
-      '--provider',
-      'fastvideo-local',
-      '--endpoint',
-      adapter.url,
-    );
+    const unknown = await cli('keyframe', file, '--shot', 'harbor/nope', ...onAdapter());
     assert.equal(unknown.code, EXIT.badInput);
     assert.match(unknown.err, /harbor\/wide, harbor\/close/);
-    const many = await cli(
-      'keyframe',
-      file,
-      '--shot',
-      'harbor/wide',
-      '--variants',
-      '99',
-      '--provider',
-      'fastvideo-local',
-      '--endpoint',
-      adapter.url,
-    );
+    const many = await cli('keyframe', file, '--shot', 'harbor/wide', '--variants', '99', ...onAdapter());
     assert.equal(many.code, EXIT.badInput);
     assert.match(many.err, /1 to 8/);
     const none = await cli('keyframe', file);
@@ -363,10 +327,7 @@ describe('keyframes from prompts (issue 21)', function () {
       '1',
       '--seed',
       '9',
-      '--provider',
-      'fastvideo-local',
-      '--endpoint',
-      adapter.url,
+      ...onAdapter(),
       '--json',
     );
     assert.equal(gen.code, EXIT.ok, gen.err);
