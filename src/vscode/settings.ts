@@ -59,8 +59,9 @@ export function updateSetting(section: string, key: string, value: unknown): The
  * the model's). The full read a moment later settles it and reports a bad value.
  */
 export function shownProvider(): ProviderId {
-  const i = vscode.workspace.getConfiguration('sceneToVideo').inspect('videoProvider');
+  const cfg = vscode.workspace.getConfiguration('sceneToVideo');
   const isId = (v: unknown): v is ProviderId => PROVIDER_IDS.some((id) => id === v);
-  const value = vscode.workspace.getConfiguration('sceneToVideo').get('videoProvider');
-  return isId(value) ? value : isId(i?.defaultValue) ? i.defaultValue : PROVIDER_IDS[0];
+  const value = cfg.get('videoProvider');
+  const fallback = cfg.inspect('videoProvider')?.defaultValue;
+  return isId(value) ? value : isId(fallback) ? fallback : PROVIDER_IDS[0];
 }
